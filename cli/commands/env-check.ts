@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parseConformanceVectors, replayConformanceVectors, type ConformanceReport } from '@fleetmind/sim-harness/worlds';
+import { CliError, EXIT_FAILED } from '../errors.js';
+import { printJson, printTable } from '../output.js';
+
+export function loadVectors(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `vectors file not found: ${file}` : `cannot read vectors file ${file}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`vectors file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseConformanceVectors(data);
+  } catch (err) {
+    throw new CliError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+function describeFailure(r: ConformanceReport): string {
+  const f = r.first_failure;
+  if (!f) return '';
+  return `first mismatch: episode ${f.episode} (seed ${f.seed}), step ${f.step}, agent ${f.agent}, ${f.quantity}[${f.index}]: ` +
+    `expected ${f.expected}, got ${f.actual} (|err| ${f.abs_err.toExponential(3)} > tolerance ${f.tolerance})`;
+}
+
+export function registerEnvCheck(program: Command): void {
+  const env = program.command('env').description('check worlds against reference data');
+  env
+    .command('check')
+    .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; exit 0 only if all are within tolerance')
+    .requiredOption('--vectors <file>', 'reference trajectories JSON (e.g. test/fixtures/mpe/simple_spread_v3.json)')
+    .option('--json', 'print one JSON object: {file, world, episodes, steps, max_abs_err, pass, ...}')
+    .addHelpText('after', '\nExample:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json')
+    .action((opts: { vectors: string; json?: boolean }) => {
+      const vectors = loadVectors(opts.vectors);
+      let report: ConformanceReport;
+      try {
+        report = replayConformanceVectors(vectors);
+      } catch (err) {
+        throw new CliError(`${opts.vectors}: ${(err as Error).message}`);
+      }
+      if (opts.json) {
+        printJson({ file: opts.vectors, ...report });
+      } else {
+        process.stdout.write(`${opts.vectors}: ${report.world}, ${report.episodes} episodes, ${report.steps} steps\n`);
+        printTable(
+          ['quantity', 'max |err|', 'tolerance', ''],
+          Object.entries(report.max_abs_err).map(([q, err]) => {
+            const tol = report.tolerance[q as keyof typeof report.tolerance];
+            return [q, err === 0 ? '0' : err.toExponential(3), tol === 0 ? 'exact' : tol, err <= tol ? 'ok' : 'FAIL'];
+          }),
+        );
+        const mism = Object.entries(report.discrete_mismatches).map(([k, v]) => `${k} ${v}`).join(', ');
+        process.stdout.write(`discrete mismatches: ${mism}\n${report.pass ? 'PASS' : `FAIL: ${describeFailure(report)}`}\n`);
+      }
+      if (!report.pass) {
+        if (opts.json) process.stderr.write(`fleetmind: env check failed: ${describeFailure(report)}\n`);
+        process.exitCode = EXIT_FAILED;
+      }
+    });
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
+import { EXIT_USAGE, reportError } from './errors.js';
+
+const program = buildProgram();
+program.exitOverride();
+for (const cmd of program.commands) {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) sub.exitOverride();
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (or the help / version)
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    process.exitCode = reportError(err, program.opts<{ verbose?: boolean }>().verbose ?? false);
+  }
+}

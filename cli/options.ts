@@ -1,0 +1,23 @@
+// Argument parsers for commander options: each rejects bad input with a message naming the value.
+
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  }
+  return n;
+}
+
+export function positiveIntList(value: string): number[] {
+  return value.split(',').map((part) => positiveInt(part));
+}

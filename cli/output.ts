@@ -1,0 +1,11 @@
+// Printing results: JSON for machines (--json), aligned tables for people.
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  for (const row of cells) process.stdout.write(`${row.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()}\n`);
+}

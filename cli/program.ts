@@ -1,0 +1,22 @@
+// The fleetmind command line: one program, one registration function per command.
+
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerWorlds } from './commands/worlds.js';
+import { registerEnvCheck } from './commands/env-check.js';
+import { registerBench } from './commands/bench.js';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('fleetmind')
+    .description('Multi-agent RL from central training to the robot: worlds, training, ONNX bundles, edge runtime, fault-injecting fleet simulation.')
+    .version(version)
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  registerWorlds(program);
+  registerEnvCheck(program);
+  registerBench(program);
+  return program;
+}

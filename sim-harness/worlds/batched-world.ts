@@ -1,0 +1,236 @@
+// The one World implementation: episode bookkeeping (step limit, termination, auto-reset,
+// action validation, seeding) over a WorldCore that knows only its physics, rewards and
+// observations.
+
+import { Rng } from './rng.js';
+import {
+  boxSpace, discreteSpace, WorldError,
+  type BoxSpace, type DiscreteSpace, type ResetResult, type StepResult, type World,
+  type WorldOptions, type WorldSnapshot,
+} from './types.js';
+
+/** A writable numeric vector: observations are written as float32 for agents, float64 for checks. */
+export type NumberArray = Float32Array | Float64Array;
+
+export interface WorldCore {
+  readonly id: string;
+  readonly numEnvs: number;
+  readonly possibleAgents: readonly string[];
+  readonly roles: readonly string[];
+  readonly obsDims: readonly number[];
+  readonly numActions: readonly number[];
+  readonly maxCycles: number;
+  readonly stateSize: number;
+  readonly infoKeys: readonly string[];
+  /** draw a new initial state for env e */
+  resetEnv(e: number, rng: Rng): void;
+  /** advance every env one step; actions [E, N] already validated */
+  stepPhysics(actions: Int32Array): void;
+  /** write env e's rewards into out[offset .. offset+N) and return whether the task ended */
+  rewards(e: number, out: Float64Array, offset: number): boolean;
+  /** write agent i's observation of env e into out[offset ..) */
+  observe(e: number, agent: number, out: NumberArray, offset: number): void;
+  /** write env e's metrics of the last step: infos[key][e] */
+  writeInfos(e: number, infos: Record<string, Float64Array>): void;
+  /** write env e's global state into out[offset ..) */
+  writeState(e: number, out: Float32Array, offset: number): void;
+  snapshot(e: number): WorldSnapshot;
+  setState(e: number, snapshot: WorldSnapshot): void;
+}
+
+export class BatchedWorld implements World {
+  readonly id: string;
+  readonly numEnvs: number;
+  readonly possibleAgents: readonly string[];
+  readonly agents: readonly string[];
+  readonly roles: readonly string[];
+  readonly stateSize: number;
+  readonly maxCycles: number;
+  readonly infoKeys: readonly string[];
+
+  private readonly core: WorldCore;
+  private readonly autoReset: boolean;
+  private readonly numAgents: number;
+  private readonly stepsTaken: Int32Array;
+  private readonly rngs: Rng[] = [];
+  private readonly observations: Float32Array[];
+  private readonly finalObservations: Float32Array[];
+  private readonly rewardsBuf: Float64Array;
+  private readonly terminations: Uint8Array;
+  private readonly truncations: Uint8Array;
+  private readonly episodeEnded: Uint8Array;
+  private readonly infos: Record<string, Float64Array> = {};
+  private readonly stateBuf: Float32Array;
+
+  constructor(core: WorldCore, options: Required<WorldOptions>) {
+    this.core = core;
+    this.id = core.id;
+    this.numEnvs = core.numEnvs;
+    this.possibleAgents = core.possibleAgents;
+    this.agents = core.possibleAgents;
+    this.roles = core.roles;
+    this.stateSize = core.stateSize;
+    this.maxCycles = core.maxCycles;
+    this.infoKeys = core.infoKeys;
+    this.autoReset = options.autoReset;
+    const n = core.possibleAgents.length;
+    const e = core.numEnvs;
+    this.numAgents = n;
+    this.stepsTaken = new Int32Array(e);
+    this.observations = core.obsDims.map((d) => new Float32Array(e * d));
+    this.finalObservations = core.obsDims.map((d) => new Float32Array(e * d));
+    this.rewardsBuf = new Float64Array(e * n);
+    this.terminations = new Uint8Array(e * n);
+    this.truncations = new Uint8Array(e * n);
+    this.episodeEnded = new Uint8Array(e);
+    for (const key of core.infoKeys) this.infos[key] = new Float64Array(e);
+    this.stateBuf = new Float32Array(e * core.stateSize);
+  }
+
+  observationSpace(agent: string | number): BoxSpace {
+    return boxSpace(this.core.obsDims[this.agentIndex(agent)]);
+  }
+
+  actionSpace(agent: string | number): DiscreteSpace {
+    return discreteSpace(this.core.numActions[this.agentIndex(agent)]);
+  }
+
+  reset(seed = 0): ResetResult {
+    if (!Number.isSafeInteger(seed)) throw new WorldError(`reset seed must be an integer, got ${seed}`);
+    this.rngs.length = 0;
+    for (let e = 0; e < this.numEnvs; e++) {
+      this.rngs.push(new Rng(seed, e));
+      this.startEpisode(e);
+    }
+    for (const key of this.infoKeys) this.infos[key].fill(0);
+    return { observations: this.observations, infos: this.infos };
+  }
+
+  step(actions: Int32Array): StepResult {
+    if (this.rngs.length === 0) throw new WorldError(`${this.id}: step() called before reset()`);
+    this.validateActions(actions);
+    const core = this.core;
+    const n = this.numAgents;
+    core.stepPhysics(actions);
+    this.episodeEnded.fill(0);
+    for (let e = 0; e < this.numEnvs; e++) {
+      const terminated = core.rewards(e, this.rewardsBuf, e * n);
+      core.writeInfos(e, this.infos);
+      this.stepsTaken[e]++;
+      const truncated = !terminated && this.stepsTaken[e] >= this.maxCycles;
+      this.terminations.fill(terminated ? 1 : 0, e * n, e * n + n);
+      this.truncations.fill(truncated ? 1 : 0, e * n, e * n + n);
+      for (let i = 0; i < n; i++) core.observe(e, i, this.observations[i], e * core.obsDims[i]);
+      if (terminated || truncated) {
+        this.episodeEnded[e] = 1;
+        if (this.autoReset) {
+          for (let i = 0; i < n; i++) {
+            const d = core.obsDims[i];
+            this.finalObservations[i].set(this.observations[i].subarray(e * d, e * d + d), e * d);
+          }
+          this.startEpisode(e);
+        }
+      }
+    }
+    return {
+      observations: this.observations,
+      rewards: this.rewardsBuf,
+      terminations: this.terminations,
+      truncations: this.truncations,
+      episodeEnded: this.episodeEnded,
+      finalObservations: this.autoReset ? this.finalObservations : this.observations,
+      infos: this.infos,
+    };
+  }
+
+  state(): Float32Array {
+    for (let e = 0; e < this.numEnvs; e++) this.core.writeState(e, this.stateBuf, e * this.stateSize);
+    return this.stateBuf;
+  }
+
+  /** The observations of the current state, computed in float64 (before the float32 cast). */
+  observationsF64(): Float64Array[] {
+    const out = this.core.obsDims.map((d) => new Float64Array(this.numEnvs * d));
+    for (let e = 0; e < this.numEnvs; e++) {
+      for (let i = 0; i < this.numAgents; i++) this.core.observe(e, i, out[i], e * this.core.obsDims[i]);
+    }
+    return out;
+  }
+
+  snapshot(env: number): WorldSnapshot {
+    this.checkEnv(env);
+    return { ...this.core.snapshot(env), steps: this.stepsTaken[env] };
+  }
+
+  setState(env: number, snapshot: WorldSnapshot): void {
+    this.checkEnv(env);
+    if (this.rngs.length === 0) this.reset(0);
+    if (!Number.isInteger(snapshot.steps) || snapshot.steps < 0 || snapshot.steps >= this.maxCycles) {
+      throw new WorldError(`${this.id}: snapshot.steps must be an integer in [0, ${this.maxCycles}), got ${snapshot.steps}`);
+    }
+    this.core.setState(env, snapshot);
+    this.stepsTaken[env] = snapshot.steps;
+    for (let i = 0; i < this.numAgents; i++) {
+      this.core.observe(env, i, this.observations[i], env * this.core.obsDims[i]);
+    }
+  }
+
+  /** Number of steps taken in env e's current episode. */
+  stepsInEpisode(env: number): number {
+    return this.stepsTaken[env];
+  }
+
+  /** The underlying core, for world-specific extras (e.g. a discrete state index). */
+  get worldCore(): WorldCore {
+    return this.core;
+  }
+
+  private startEpisode(e: number): void {
+    this.core.resetEnv(e, this.rngs[e]);
+    this.stepsTaken[e] = 0;
+    for (let i = 0; i < this.numAgents; i++) {
+      this.core.observe(e, i, this.observations[i], e * this.core.obsDims[i]);
+    }
+  }
+
+  private validateActions(actions: Int32Array): void {
+    if (!(actions instanceof Int32Array)) throw new WorldError(`${this.id}: actions must be an Int32Array`);
+    const n = this.numAgents;
+    if (actions.length !== this.numEnvs * n) {
+      throw new WorldError(`${this.id}: expected ${this.numEnvs * n} actions ([E=${this.numEnvs}, N=${n}]), got ${actions.length}`);
+    }
+    const numActions = this.core.numActions;
+    for (let k = 0; k < actions.length; k++) {
+      const a = actions[k];
+      const i = k % n;
+      if (a < 0 || a >= numActions[i]) {
+        throw new WorldError(
+          `${this.id}: action ${a} of ${this.possibleAgents[i]} in env ${(k - i) / n} is outside Discrete(${numActions[i]})`,
+        );
+      }
+    }
+  }
+
+  private agentIndex(agent: string | number): number {
+    const i = typeof agent === 'number' ? agent : this.possibleAgents.indexOf(agent);
+    if (!Number.isInteger(i) || i < 0 || i >= this.numAgents) {
+      throw new WorldError(`${this.id}: unknown agent ${JSON.stringify(agent)}; agents are ${this.possibleAgents.join(', ')}`);
+    }
+    return i;
+  }
+
+  private checkEnv(env: number): void {
+    if (!Number.isInteger(env) || env < 0 || env >= this.numEnvs) {
+      throw new WorldError(`${this.id}: env index ${env} is outside [0, ${this.numEnvs})`);
+    }
+  }
+}
+
+/** PettingZoo MPE's `state()`: every agent's observation, concatenated in agent order. */
+export function writeConcatenatedObservations(core: WorldCore, e: number, out: Float32Array, offset: number): void {
+  let at = offset;
+  for (let i = 0; i < core.possibleAgents.length; i++) {
+    core.observe(e, i, out, at);
+    at += core.obsDims[i];
+  }
+}

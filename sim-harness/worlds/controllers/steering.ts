@@ -1,0 +1,41 @@
+// Choosing a discrete MPE action (0 no-op, 1 −x, 2 +x, 3 −y, 4 +y) for a point mass with the
+// MPE dynamics: v' = (1 − damping)·v + (force/mass)·dt, position moved with the old velocity.
+
+const DIRECTIONS = [[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]] as const;
+const KEEP = 0.75; // 1 − damping
+const DT = 0.1;
+/** distance covered by coasting from velocity v until rest: v·dt·(1 + 0.75 + 0.75² + …) */
+const COAST = DT / (1 - KEEP);
+
+/**
+ * Action that brings the point where the agent would come to rest (if it stopped pushing after
+ * this step) closest to the target. (tx, ty): target relative to the agent.
+ */
+export function arriveAction(tx: number, ty: number, vx: number, vy: number, sensitivity: number): number {
+  const dv = sensitivity * DT;
+  let best = 0;
+  let bestErr = Infinity;
+  for (let a = 0; a < 5; a++) {
+    const nvx = KEEP * vx + dv * DIRECTIONS[a][0];
+    const nvy = KEEP * vy + dv * DIRECTIONS[a][1];
+    const ex = vx * DT + nvx * COAST - tx;
+    const ey = vy * DT + nvy * COAST - ty;
+    const err = ex * ex + ey * ey;
+    if (err < bestErr - 1e-12) { bestErr = err; best = a; }
+  }
+  return best;
+}
+
+/** Action whose next velocity is closest to the desired velocity (dvx, dvy). */
+export function velocityAction(dvx: number, dvy: number, vx: number, vy: number, sensitivity: number): number {
+  const dv = sensitivity * DT;
+  let best = 0;
+  let bestErr = Infinity;
+  for (let a = 0; a < 5; a++) {
+    const ex = KEEP * vx + dv * DIRECTIONS[a][0] - dvx;
+    const ey = KEEP * vy + dv * DIRECTIONS[a][1] - dvy;
+    const err = ex * ex + ey * ey;
+    if (err < bestErr - 1e-12) { bestErr = err; best = a; }
+  }
+  return best;
+}

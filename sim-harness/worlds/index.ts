@@ -1,0 +1,23 @@
+export { makeWorld, worldIds, resolveWorldId, scriptedController } from './registry.js';
+export { BatchedWorld } from './batched-world.js';
+export { WorldError, boxSpace, discreteSpace } from './types.js';
+export { randomController } from './controllers/random.js';
+export { minCostAssignment } from './controllers/assignment.js';
+export { parallelApiCheck } from './api-check.js';
+export { GridPredatorPreyCore, STATE_BINS } from './grid-predator-prey.js';
+export { logAddExp0 } from './mpe/particle-world.js';
+export { boundPenalty } from './mpe/simple-tag.js';
+export {
+  parseConformanceVectors, replayConformanceVectors, ConformanceFormatError,
+  CONFORMANCE_FORMAT, CONFORMANCE_TOLERANCE,
+} from './conformance.js';
+export { benchWorld, median } from './bench.js';
+
+export type {
+  World, WorldOptions, WorldSnapshot, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
+} from './types.js';
+export type { MakeWorldOptions } from './registry.js';
+export type { WorldCore } from './batched-world.js';
+export type { Controller } from './controllers/controller.js';
+export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';
+export type { WorldBenchCase, WorldBenchOptions } from './bench.js';

@@ -1,0 +1,172 @@
+// Batched MPE particle physics, bit-faithful to PettingZoo 1.25 / MPE2 `core.py`.
+//
+// The floating-point order follows the reference exactly (see test/fixtures/mpe/README.md §6):
+// action force, soft contact force for every pair of colliding entities (no cut-off), then
+// semi-explicit Euler integration (position with the OLD velocity, damping, force, speed clamp).
+
+export interface EntitySpec {
+  size: number;
+  mass: number;
+  movable: boolean;
+  collide: boolean;
+  /** speed limit, or null for none */
+  maxSpeed: number | null;
+  /** action force multiplier (MPE: `accel`, or 5.0 when accel is None) */
+  sensitivity: number;
+}
+
+export interface PhysicsConstants {
+  dt: number;
+  damping: number;
+  contactForce: number;
+  contactMargin: number;
+}
+
+export const MPE_CONSTANTS: PhysicsConstants = {
+  dt: 0.1,
+  damping: 0.25,
+  contactForce: 100.0,
+  contactMargin: 1e-3,
+};
+
+const LOGE2 = 0.6931471805599453;
+
+/** numpy's npy_logaddexp(0, z), branch for branch. */
+export function logAddExp0(z: number): number {
+  if (z === 0) return LOGE2;
+  if (z < 0) return Math.log1p(Math.exp(z));
+  return z + Math.log1p(Math.exp(-z));
+}
+
+export class ParticleWorld {
+  readonly numEnvs: number;
+  /** entities: the agents first (in order), then landmarks/obstacles */
+  readonly numEntities: number;
+  readonly numAgents: number;
+  /** [E, M, 2] */
+  readonly pos: Float64Array;
+  /** [E, M, 2] */
+  readonly vel: Float64Array;
+  /** [E] number of agents whose speed was clamped in the last step */
+  readonly speedClamps: Float64Array;
+
+  private readonly specs: readonly EntitySpec[];
+  private readonly constants: PhysicsConstants;
+  /** flattened (a, b) entity pairs that both collide, a < b */
+  private readonly contactPairs: Int32Array;
+  /** [M, 2] scratch force of one env */
+  private readonly force: Float64Array;
+  private readonly hasForce: Uint8Array;
+
+  constructor(numEnvs: number, numAgents: number, specs: readonly EntitySpec[], constants = MPE_CONSTANTS) {
+    this.numEnvs = numEnvs;
+    this.numAgents = numAgents;
+    this.numEntities = specs.length;
+    this.specs = specs;
+    this.constants = constants;
+    const m = specs.length;
+    this.pos = new Float64Array(numEnvs * m * 2);
+    this.vel = new Float64Array(numEnvs * m * 2);
+    this.speedClamps = new Float64Array(numEnvs);
+    this.force = new Float64Array(m * 2);
+    this.hasForce = new Uint8Array(m);
+    const pairs: number[] = [];
+    for (let a = 0; a < m; a++) {
+      for (let b = a + 1; b < m; b++) if (specs[a].collide && specs[b].collide) pairs.push(a, b);
+    }
+    this.contactPairs = Int32Array.from(pairs);
+  }
+
+  /**
+   * Advance every env by one step. actions: [E, numAgents] discrete MPE actions
+   * (0 no-op, 1 −x, 2 +x, 3 −y, 4 +y).
+   */
+  step(actions: Int32Array): void {
+    const m = this.numEntities;
+    const { dt, damping, contactForce, contactMargin: k } = this.constants;
+    const keep = 1 - damping;
+    const { pos, vel, force, hasForce, specs, contactPairs } = this;
+    for (let e = 0; e < this.numEnvs; e++) {
+      const base = e * m * 2;
+      // 1. action forces: u * sensitivity (+ 0.0 noise term)
+      hasForce.fill(0);
+      for (let i = 0; i < m; i++) {
+        const spec = specs[i];
+        if (i < this.numAgents && spec.movable) {
+          const a = actions[e * this.numAgents + i];
+          const s = spec.sensitivity;
+          force[2 * i] = (a === 1 ? -1.0 : a === 2 ? 1.0 : 0.0) * s + 0.0;
+          force[2 * i + 1] = (a === 3 ? -1.0 : a === 4 ? 1.0 : 0.0) * s + 0.0;
+          hasForce[i] = 1;
+        }
+      }
+      // 2. soft contact forces
+      for (let p = 0; p < contactPairs.length; p += 2) {
+        const a = contactPairs[p];
+        const b = contactPairs[p + 1];
+        const dx = pos[base + 2 * a] - pos[base + 2 * b];
+        const dy = pos[base + 2 * a + 1] - pos[base + 2 * b + 1];
+        const dist = Math.sqrt(dx * dx + dy * dy);
+        const dmin = specs[a].size + specs[b].size;
+        const pen = logAddExp0(-(dist - dmin) / k) * k;
+        const fx = ((contactForce * dx) / dist) * pen;
+        const fy = ((contactForce * dy) / dist) * pen;
+        if (specs[a].movable) {
+          if (!hasForce[a]) { force[2 * a] = 0.0; force[2 * a + 1] = 0.0; hasForce[a] = 1; }
+          force[2 * a] = fx + force[2 * a];
+          force[2 * a + 1] = fy + force[2 * a + 1];
+        }
+        if (specs[b].movable) {
+          if (!hasForce[b]) { force[2 * b] = 0.0; force[2 * b + 1] = 0.0; hasForce[b] = 1; }
+          force[2 * b] = -fx + force[2 * b];
+          force[2 * b + 1] = -fy + force[2 * b + 1];
+        }
+      }
+      // 3. integrate movable entities
+      let clamps = 0;
+      for (let i = 0; i < m; i++) {
+        const spec = specs[i];
+        if (!spec.movable) continue;
+        const j = base + 2 * i;
+        let vx = vel[j];
+        let vy = vel[j + 1];
+        pos[j] = pos[j] + vx * dt;
+        pos[j + 1] = pos[j + 1] + vy * dt;
+        vx = vx * keep;
+        vy = vy * keep;
+        if (hasForce[i]) {
+          vx = vx + (force[2 * i] / spec.mass) * dt;
+          vy = vy + (force[2 * i + 1] / spec.mass) * dt;
+        }
+        if (spec.maxSpeed !== null) {
+          const speed = Math.sqrt(vx * vx + vy * vy);
+          if (speed > spec.maxSpeed) {
+            vx = (vx / speed) * spec.maxSpeed;
+            vy = (vy / speed) * spec.maxSpeed;
+            clamps++;
+          }
+        }
+        vel[j] = vx;
+        vel[j + 1] = vy;
+      }
+      this.speedClamps[e] = clamps;
+    }
+  }
+
+  /** Euclidean distance between entities a and b of env e, computed as MPE does. */
+  distance(e: number, a: number, b: number): number {
+    const base = e * this.numEntities * 2;
+    const dx = this.pos[base + 2 * a] - this.pos[base + 2 * b];
+    const dy = this.pos[base + 2 * a + 1] - this.pos[base + 2 * b + 1];
+    return Math.sqrt(dx * dx + dy * dy);
+  }
+
+  /** MPE `is_collision`: strictly closer than the sum of the sizes. */
+  isCollision(e: number, a: number, b: number): boolean {
+    return this.distance(e, a, b) < this.specs[a].size + this.specs[b].size;
+  }
+
+  size(entity: number): number {
+    return this.specs[entity].size;
+  }
+}

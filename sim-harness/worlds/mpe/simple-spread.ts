@@ -1,0 +1,139 @@
+// simple_spread_v3 (PettingZoo 1.25 / MPE2): N agents cover N landmarks and avoid each other.
+//
+// reward_i = 0.5 · global + 0.5 · local_i, where global = −Σ_landmarks min_agents dist and
+// local_i = −#{other agents overlapping i}. Landmarks do not collide.
+
+import type { Rng } from '../rng.js';
+import type { WorldSnapshot } from '../types.js';
+import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
+import { ParticleWorld, type EntitySpec } from './particle-world.js';
+import { setParticles, snapshotParticles } from './particle-state.js';
+
+export interface SimpleSpreadOptions {
+  /** number of agents and of landmarks (default 3) */
+  N?: number;
+  /** weight of the per-agent collision term against the shared coverage term (default 0.5) */
+  localRatio?: number;
+  /** episode length (default 25) */
+  maxCycles?: number;
+}
+
+const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
+const LANDMARK: EntitySpec = { size: 0.05, mass: 1.0, movable: false, collide: false, maxSpeed: null, sensitivity: 5.0 };
+/** an agent within this distance of a landmark occupies it (outcome metric) */
+const OCCUPIED_DISTANCE = 0.1;
+
+export class SimpleSpreadCore implements WorldCore {
+  readonly id = 'simple_spread_v3';
+  readonly numEnvs: number;
+  readonly possibleAgents: readonly string[];
+  readonly roles: readonly string[];
+  readonly obsDims: readonly number[];
+  readonly numActions: readonly number[];
+  readonly maxCycles: number;
+  readonly stateSize: number;
+  readonly infoKeys = ['occupied_landmarks', 'collisions'] as const;
+  readonly physics: ParticleWorld;
+  private readonly n: number;
+  private readonly localRatio: number;
+
+  constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
+    const n = options.N ?? 3;
+    this.n = n;
+    this.numEnvs = numEnvs;
+    this.localRatio = options.localRatio ?? 0.5;
+    this.maxCycles = options.maxCycles ?? 25;
+    this.possibleAgents = Array.from({ length: n }, (_, i) => `agent_${i}`);
+    this.roles = this.possibleAgents.map(() => 'agent');
+    const obsDim = 4 + 2 * n + 2 * (n - 1) + 2 * (n - 1);
+    this.obsDims = this.possibleAgents.map(() => obsDim);
+    this.numActions = this.possibleAgents.map(() => 5);
+    this.stateSize = n * obsDim;
+    const specs = [...Array(n).fill(AGENT), ...Array(n).fill(LANDMARK)];
+    this.physics = new ParticleWorld(numEnvs, n, specs);
+  }
+
+  resetEnv(e: number, rng: Rng): void {
+    const { pos, vel, numEntities: m } = this.physics;
+    for (let i = 0; i < m; i++) {
+      const j = (e * m + i) * 2;
+      pos[j] = rng.uniform(-1, 1);
+      pos[j + 1] = rng.uniform(-1, 1);
+      vel[j] = 0;
+      vel[j + 1] = 0;
+    }
+  }
+
+  stepPhysics(actions: Int32Array): void {
+    this.physics.step(actions);
+  }
+
+  rewards(e: number, out: Float64Array, offset: number): boolean {
+    const n = this.n;
+    const pw = this.physics;
+    let global = 0;
+    for (let l = 0; l < n; l++) global -= this.nearestAgentDistance(e, n + l);
+    for (let i = 0; i < n; i++) {
+      let local = 0;
+      for (let a = 0; a < n; a++) if (a !== i && pw.isCollision(e, a, i)) local -= 1.0;
+      out[offset + i] = global * (1 - this.localRatio) + local * this.localRatio;
+    }
+    return false;
+  }
+
+  observe(e: number, agent: number, out: NumberArray, offset: number): void {
+    const n = this.n;
+    const m = 2 * n;
+    const pos = this.physics.pos;
+    const vel = this.physics.vel;
+    const me = (e * m + agent) * 2;
+    const px = pos[me];
+    const py = pos[me + 1];
+    let k = offset;
+    out[k++] = vel[me];
+    out[k++] = vel[me + 1];
+    out[k++] = px;
+    out[k++] = py;
+    for (let l = 0; l < n; l++) {
+      const j = (e * m + n + l) * 2;
+      out[k++] = pos[j] - px;
+      out[k++] = pos[j + 1] - py;
+    }
+    for (let a = 0; a < n; a++) {
+      if (a === agent) continue;
+      const j = (e * m + a) * 2;
+      out[k++] = pos[j] - px;
+      out[k++] = pos[j + 1] - py;
+    }
+    // the other agents' communication channels: silent agents, always zero
+    for (let c = 0; c < 2 * (n - 1); c++) out[k++] = 0;
+  }
+
+  writeInfos(e: number, infos: Record<string, Float64Array>): void {
+    const n = this.n;
+    let occupied = 0;
+    for (let l = 0; l < n; l++) if (this.nearestAgentDistance(e, n + l) < OCCUPIED_DISTANCE) occupied++;
+    let collisions = 0;
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (this.physics.isCollision(e, a, b)) collisions++;
+    infos.occupied_landmarks[e] = occupied;
+    infos.collisions[e] = collisions;
+  }
+
+  writeState(e: number, out: Float32Array, offset: number): void {
+    writeConcatenatedObservations(this, e, out, offset);
+  }
+
+  snapshot(e: number): WorldSnapshot {
+    return { ...snapshotParticles(this.physics, e), steps: 0 };
+  }
+
+  setState(e: number, snapshot: WorldSnapshot): void {
+    setParticles(this.id, this.physics, e, snapshot);
+  }
+
+  private nearestAgentDistance(e: number, landmark: number): number {
+    let best = Infinity;
+    for (let a = 0; a < this.n; a++) best = Math.min(best, this.physics.distance(e, a, landmark));
+    return best;
+  }
+}

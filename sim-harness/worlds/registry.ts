@@ -1,0 +1,97 @@
+// Every world fleetmind knows, by versioned id, with its options validated once here.
+
+import { z } from 'zod';
+import { BatchedWorld, type WorldCore } from './batched-world.js';
+import { SimpleSpreadCore } from './mpe/simple-spread.js';
+import { SimpleTagCore } from './mpe/simple-tag.js';
+import { GridPredatorPreyCore } from './grid-predator-prey.js';
+import { WorldError, type World, type WorldOptions } from './types.js';
+import type { Controller } from './controllers/controller.js';
+import { scriptedSpreadController } from './controllers/scripted-spread.js';
+import { scriptedTagController } from './controllers/scripted-tag.js';
+import { scriptedPredatorPreyController } from './controllers/scripted-predator-prey.js';
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+
+interface WorldEntry {
+  readonly id: string;
+  readonly aliases: readonly string[];
+  readonly summary: string;
+  /** world-specific options (e.g. the number of agents); unknown keys are rejected */
+  readonly configSchema: z.ZodType<Record<string, unknown>>;
+  makeCore(numEnvs: number, config: Record<string, unknown>): WorldCore;
+  scripted(world: World): Controller;
+}
+
+const WORLDS: readonly WorldEntry[] = [
+  {
+    id: 'simple_spread_v3',
+    aliases: ['simple_spread', 'spread'],
+    summary: 'MPE cooperative navigation: N agents cover N landmarks without colliding (exact to PettingZoo 1.25 / MPE2)',
+    configSchema: z.strictObject({ N: count(2, 64).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional() }),
+    makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
+    scripted: (world) => scriptedSpreadController(world.possibleAgents.length),
+  },
+  {
+    id: 'simple_tag_v3',
+    aliases: ['simple_tag', 'tag'],
+    summary: 'MPE predator-prey: slower adversaries chase a faster good agent around obstacles (exact to PettingZoo 1.25 / MPE2)',
+    configSchema: z.strictObject({
+      numGood: count(1, 32).optional(), numAdversaries: count(1, 32).optional(),
+      numObstacles: count(0, 32).optional(), maxCycles: count(1, 100_000).optional(),
+    }),
+    makeCore: (numEnvs, config) => new SimpleTagCore(numEnvs, config),
+    scripted: (world) => scriptedTagController(
+      world.possibleAgents.map((a) => world.observationSpace(a).shape[0]),
+      world.roles.filter((r) => r === 'adversary').length,
+    ),
+  },
+  {
+    id: 'grid_predator_prey_v0',
+    aliases: ['grid_predator_prey', 'predator_prey'],
+    summary: "The seed notebook's grid world: predators must all close within 1.5 cells of one prey (10x10, 100 steps)",
+    configSchema: z.strictObject({ gridSize: count(3, 1000).optional(), numPredators: count(1, 16).optional(), maxCycles: count(1, 100_000).optional() }),
+    makeCore: (numEnvs, config) => new GridPredatorPreyCore(numEnvs, config),
+    scripted: (world) => scriptedPredatorPreyController(world.roles.filter((r) => r === 'predator').length),
+  },
+];
+
+export interface MakeWorldOptions extends WorldOptions {
+  /** world-specific options, e.g. { N: 6 } for simple_spread_v3 */
+  config?: Record<string, unknown>;
+}
+
+/** The ids (with aliases) of every world. */
+export function worldIds(): { id: string; aliases: readonly string[]; summary: string }[] {
+  return WORLDS.map(({ id, aliases, summary }) => ({ id, aliases, summary }));
+}
+
+/** Canonical id for an id or alias; throws a WorldError naming the known worlds otherwise. */
+export function resolveWorldId(idOrAlias: string): string {
+  return findEntry(idOrAlias).id;
+}
+
+export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): BatchedWorld {
+  const entry = findEntry(idOrAlias);
+  const numEnvs = options.numEnvs ?? 1;
+  if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new WorldError(`numEnvs must be a positive integer, got ${numEnvs}`);
+  const parsed = entry.configSchema.safeParse(options.config ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new WorldError(`${entry.id} options are invalid: ${problems}`);
+  }
+  return new BatchedWorld(entry.makeCore(numEnvs, parsed.data), { numEnvs, autoReset: options.autoReset ?? true });
+}
+
+/** The world's scripted reference controller (a baseline, and later a fallback policy). */
+export function scriptedController(world: World): Controller {
+  return findEntry(world.id).scripted(world);
+}
+
+function findEntry(idOrAlias: string): WorldEntry {
+  const entry = WORLDS.find((w) => w.id === idOrAlias || w.aliases.includes(idOrAlias));
+  if (!entry) {
+    throw new WorldError(`unknown world "${idOrAlias}"; known worlds: ${WORLDS.map((w) => w.id).join(', ')}`);
+  }
+  return entry;
+}

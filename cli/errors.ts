@@ -19,6 +19,6 @@ export function reportError(err: unknown, verbose: boolean): number {
   const tag = typeof code === 'string' && code.startsWith('FM_ERR') ? ` [${code}]` : '';
   process.stderr.write(`fleetmind: error: ${e.message}${tag}\n`);
   if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
-  else if (!(e instanceof CliError)) process.stderr.write('(run with --verbose for details)\n');
+  else if (!(e instanceof CliError) && !tag) process.stderr.write('(run with --verbose for details)\n');
   return e instanceof CliError ? e.exitCode : (tag ? EXIT_USAGE : EXIT_FAILED);
 }

@@ -3,6 +3,12 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 
+// `fleetmind … | head` closes the pipe early: that is the reader's choice, not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = buildProgram();
 program.exitOverride();
 for (const cmd of program.commands) {

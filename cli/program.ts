@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerWorlds } from './commands/worlds.js';
 import { registerEnvCheck } from './commands/env-check.js';
 import { registerBench } from './commands/bench.js';
+import { registerEval } from './commands/eval.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -14,9 +15,11 @@ export function buildProgram(): Command {
     .version(version)
     .option('--verbose', 'print stack traces with errors')
     .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (message, write) => write(`fleetmind: ${message}`) })
     .configureHelp({ showGlobalOptions: true });
   registerWorlds(program);
   registerEnvCheck(program);
+  registerEval(program);
   registerBench(program);
   return program;
 }

@@ -90,6 +90,7 @@ export interface ConformanceReport {
 /** Thrown when a vectors file cannot be replayed at all (wrong format, unknown world, …). */
 export class ConformanceFormatError extends Error {
   readonly code = 'FM_ERR_VECTORS';
+  override readonly name = 'ConformanceFormatError';
 }
 
 /** Validates parsed JSON as a vectors file; the error names the first bad field. */

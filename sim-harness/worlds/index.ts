@@ -21,3 +21,5 @@ export type { WorldCore } from './batched-world.js';
 export type { Controller } from './controllers/controller.js';
 export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';
 export type { WorldBenchCase, WorldBenchOptions } from './bench.js';
+export { evaluateController } from './evaluate.js';
+export type { EvaluationReport } from './evaluate.js';

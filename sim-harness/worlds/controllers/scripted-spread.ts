@@ -7,6 +7,12 @@ import { minCostAssignment } from './assignment.js';
 import { arriveAction } from './steering.js';
 
 const SENSITIVITY = 5.0;
+/**
+ * Anticipate a third of the coasting distance: over 25-step episodes, arriving fast and
+ * overshooting slightly beats planning to stop exactly (measured on 1,000 episodes, seed 0:
+ * −7.35 per agent against −8.67).
+ */
+const ANTICIPATION = 0.35;
 
 export function scriptedSpreadController(numAgents: number): Controller {
   const n = numAgents;
@@ -34,7 +40,7 @@ export function scriptedSpreadController(numAgents: number): Controller {
             }
           }
           const mine = minCostAssignment(cost, n)[i];
-          actions[e * n + i] = arriveAction(obs[o + 4 + 2 * mine], obs[o + 5 + 2 * mine], obs[o], obs[o + 1], SENSITIVITY);
+          actions[e * n + i] = arriveAction(obs[o + 4 + 2 * mine], obs[o + 5 + 2 * mine], obs[o], obs[o + 1], SENSITIVITY, ANTICIPATION);
         }
       }
     },

@@ -8,18 +8,20 @@ const DT = 0.1;
 const COAST = DT / (1 - KEEP);
 
 /**
- * Action that brings the point where the agent would come to rest (if it stopped pushing after
- * this step) closest to the target. (tx, ty): target relative to the agent.
+ * Action that brings the agent's anticipated resting point closest to the target: its position
+ * after this step plus `anticipation` × the distance it would coast if it stopped pushing.
+ * anticipation 1 plans to stop exactly; less arrives sooner at the cost of a small overshoot.
+ * (tx, ty): target relative to the agent.
  */
-export function arriveAction(tx: number, ty: number, vx: number, vy: number, sensitivity: number): number {
+export function arriveAction(tx: number, ty: number, vx: number, vy: number, sensitivity: number, anticipation = 1): number {
   const dv = sensitivity * DT;
   let best = 0;
   let bestErr = Infinity;
   for (let a = 0; a < 5; a++) {
     const nvx = KEEP * vx + dv * DIRECTIONS[a][0];
     const nvy = KEEP * vy + dv * DIRECTIONS[a][1];
-    const ex = vx * DT + nvx * COAST - tx;
-    const ey = vy * DT + nvy * COAST - ty;
+    const ex = vx * DT + nvx * COAST * anticipation - tx;
+    const ey = vy * DT + nvy * COAST * anticipation - ty;
     const err = ex * ex + ey * ey;
     if (err < bestErr - 1e-12) { bestErr = err; best = a; }
   }

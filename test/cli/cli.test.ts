@@ -1,0 +1,107 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { FIXTURES } from '../helpers/paths.js';
+
+const COMMANDS = [[], ['worlds'], ['eval'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds']];
+
+for (const cmd of COMMANDS) {
+  t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
+    const r = runCli([...cmd, '--help']);
+    t.equal(r.code, 0);
+    t.match(r.stdout, /^Usage: fleetmind/m);
+    if (cmd.length > 0 && cmd.join(' ') !== 'env' && cmd.join(' ') !== 'bench') t.match(r.stdout, /Example:/);
+    t.end();
+  });
+}
+
+t.test('the top-level help lists only implemented commands', (t) => {
+  const r = runCli(['--help']);
+  const commands = [...r.stdout.split('Commands:')[1].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
+  t.same(commands.sort(), ['bench', 'env', 'eval', 'help', 'worlds']);
+  t.end();
+});
+
+t.test('fleetmind worlds --json lists every world with its spaces', (t) => {
+  const r = runCli(['worlds', '--json']);
+  t.equal(r.code, 0);
+  const worlds = JSON.parse(r.stdout);
+  t.same(worlds.map((w: { id: string }) => w.id), ['simple_spread_v3', 'simple_tag_v3', 'grid_predator_prey_v0']);
+  const tag = worlds[1];
+  t.same(tag.agents.map((a: { observation_space: { shape: number[] } }) => a.observation_space.shape[0]), [16, 16, 16, 14]);
+  t.same(tag.agents[0].action_space, { kind: 'discrete', n: 5 });
+  t.end();
+});
+
+for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
+  t.test(`fleetmind env check passes on ${file} and prints the documented JSON`, (t) => {
+    const path = join(FIXTURES, 'mpe', file);
+    const r = runCli(['env', 'check', '--vectors', path, '--json']);
+    t.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    t.has(report, { file: path, world: file.replace('.json', ''), pass: true });
+    t.same(Object.keys(report.max_abs_err).sort(), ['obs', 'obs_f64', 'pos', 'reward', 'vel']);
+    t.ok(report.episodes > 0 && report.steps === report.episodes * 25);
+    const human = runCli(['env', 'check', '--vectors', path]);
+    t.equal(human.code, 0);
+    t.match(human.stdout, /PASS/);
+    t.end();
+  });
+}
+
+t.test('env check fails with exit 1 and names the episode, step, agent and quantity of a mismatch', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const data = JSON.parse(readFileSync(join(FIXTURES, 'mpe', 'simple_spread_v3.json'), 'utf8'));
+  data.episodes[7].steps[11].rewards[2] += 0.25;
+  const file = join(dir, 'tampered.json');
+  writeFileSync(file, JSON.stringify(data));
+  const r = runCli(['env', 'check', '--vectors', file, '--json']);
+  t.equal(r.code, 1);
+  t.equal(JSON.parse(r.stdout).pass, false);
+  t.match(r.stderr, /episode 7 \(seed \d+\), step 12, agent agent_2, reward/);
+  t.end();
+});
+
+t.test('bad files and bad arguments give one clear line and exit 2, with no stack trace', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'garbage.json'), '{"format": ');
+  writeFileSync(join(dir, 'wrong.json'), JSON.stringify({ format: 'mpe-reference-trajectories/1', env: 'simple_spread_v3', configs: [], episodes: [{ seed: 'x' }] }));
+  writeFileSync(join(dir, 'unknown.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURES, 'mpe', 'simple_tag_v3.json'), 'utf8')), env: 'simple_chess_v1' }));
+  const cases: [string[], RegExp][] = [
+    [['env', 'check', '--vectors', join(dir, 'missing.json')], /vectors file not found/],
+    [['env', 'check', '--vectors', join(dir, 'garbage.json')], /is not valid JSON/],
+    [['env', 'check', '--vectors', join(dir, 'wrong.json')], /not a mpe-reference-trajectories\/1 file: episodes\[0\]\./],
+    [['env', 'check', '--vectors', join(dir, 'unknown.json')], /unknown world "simple_chess_v1"/],
+    [['env', 'check'], /required option '--vectors <file>' not specified/],
+    [['bench', 'worlds', '--runs', '0'], /expected a positive integer, got "0"/],
+    [['bench', 'worlds', '--envs', '1,x'], /expected a positive integer, got "x"/],
+    [['worlds', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['trian'], /unknown command 'trian'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message, args.join(' '));
+    t.match(r.stderr, /^fleetmind: /, 'prefixed with the program name');
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  const verbose = runCli(['--verbose', 'env', 'check', '--vectors', join(dir, 'wrong.json')]);
+  t.match(verbose.stderr, /\n\s+at /, '--verbose shows the stack');
+  t.end();
+});
+
+t.test('fleetmind bench worlds --json reports env-steps/s per batch size', (t) => {
+  const r = runCli(['bench', 'worlds', '--json', '--envs', '1,8', '--seconds', '0.05', '--runs', '1']);
+  t.equal(r.code, 0, r.stderr);
+  const cases = JSON.parse(r.stdout);
+  t.same(cases.map((c: { envs: number }) => c.envs), [1, 8]);
+  for (const c of cases) {
+    t.has(c, { world: 'simple_spread_v3', agents: 3 });
+    t.ok(c.env_steps_per_s > 0);
+  }
+  t.end();
+});

@@ -1,0 +1,36 @@
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+t.test('fleetmind eval reports baselines with the documented JSON, reproducibly', (t) => {
+  const args = ['eval', '--world', 'simple_spread', '--policy', 'scripted', '--episodes', '50', '--seed', '4', '--json'];
+  const a = runCli(args);
+  t.equal(a.code, 0, a.stderr);
+  const report = JSON.parse(a.stdout);
+  for (const key of ['episodes', 'seed', 'agent_return_mean', 'agent_return_std', 'team_return_mean', 'episode_team_returns', 'outcomes']) t.ok(key in report, key);
+  t.equal(report.episodes, 50);
+  t.equal(report.episode_team_returns.length, 50);
+  const mean = report.episode_team_returns.reduce((s: number, x: number) => s + x, 0) / 50;
+  t.ok(Math.abs(mean - report.team_return_mean) < 1e-9, 'team return mean is the mean of the episodes');
+  t.ok(Math.abs(report.team_return_mean - 3 * report.agent_return_mean) < 1e-9, 'team return sums the 3 agents');
+  t.same(JSON.parse(runCli(args).stdout), report, 'same seed, same figures');
+
+  const random = JSON.parse(runCli(['eval', '--world', 'simple_spread', '--policy', 'random', '--episodes', '50', '--seed', '4', '--json']).stdout);
+  t.ok(report.agent_return_mean > random.agent_return_mean + 10, `scripted ${report.agent_return_mean} vs random ${random.agent_return_mean}`);
+  t.end();
+});
+
+t.test('fleetmind eval rejects unknown worlds, policies and bad numbers in one line', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['eval', '--world', 'pong', '--policy', 'random'], /unknown world "pong"/],
+    [['eval', '--world', 'spread', '--policy', 'clever'], /Allowed choices are random, scripted/],
+    [['eval', '--world', 'spread', '--policy', 'random', '--episodes', '-3'], /expected a positive integer/],
+    [['eval', '--world', 'spread', '--policy', 'random', '--seed', '1.5'], /--seed: expected a non-negative integer/],
+    [['eval', '--world', 'spread', '--policy', 'random', '--agents', '1'], /N: Too small/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  t.end();
+});

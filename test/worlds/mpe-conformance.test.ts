@@ -1,0 +1,75 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CONFORMANCE_TOLERANCE, parseConformanceVectors, replayConformanceVectors,
+  type ConformanceVectors,
+} from '@fleetmind/sim-harness/worlds';
+import { FIXTURES } from '../helpers/paths.js';
+
+const load = (name: string): ConformanceVectors =>
+  parseConformanceVectors(JSON.parse(readFileSync(join(FIXTURES, 'mpe', name), 'utf8')));
+
+for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
+  t.test(`${file} replays exactly: float32 observations identical, the rest within 1e-9, discrete outcomes equal`, (t) => {
+    const vectors = load(file);
+    const report = replayConformanceVectors(vectors);
+    t.equal(report.pass, true, JSON.stringify(report.first_failure));
+    t.equal(report.episodes, vectors.episodes.length);
+    t.equal(report.steps, vectors.episodes.reduce((s, e) => s + e.steps.length, 0));
+    t.equal(report.max_abs_err.obs, 0, 'float32 observations are bit-identical');
+    t.equal(report.max_abs_err.pos, 0, 'positions are bit-identical');
+    for (const q of ['obs_f64', 'vel', 'reward'] as const) t.ok(report.max_abs_err[q] <= CONFORMANCE_TOLERANCE[q], `${q} within tolerance`);
+    t.same(report.discrete_mismatches, { collisions: 0, catches: 0, speed_clamps: 0, truncated: 0, terminated: 0 });
+    t.end();
+  });
+}
+
+t.test('a perturbed reference position is caught with its episode, step, agent and size', (t) => {
+  const vectors = load('simple_spread_v3.json');
+  vectors.episodes[2].steps[4].agent_pos[1][0] += 1e-6;
+  const report = replayConformanceVectors(vectors);
+  t.equal(report.pass, false);
+  t.match(report.first_failure, { episode: 2, step: 5, agent: 'agent_1', quantity: 'pos', index: 0 });
+  t.ok(Math.abs(report.first_failure!.abs_err - 1e-6) < 1e-12);
+  t.end();
+});
+
+t.test('a changed action shows up as a mismatch in the following steps', (t) => {
+  const vectors = load('simple_tag_v3.json');
+  const step = vectors.episodes[5].steps[3];
+  step.actions[0] = (step.actions[0] + 1) % 5;
+  const report = replayConformanceVectors(vectors);
+  t.equal(report.pass, false);
+  t.equal(report.first_failure!.episode, 5);
+  t.ok(report.first_failure!.step >= 4);
+  t.end();
+});
+
+t.test('the tag vectors exercise catches and speed clamps, and a wrong clamp count is detected', (t) => {
+  const vectors = load('simple_tag_v3.json');
+  // make one recorded pre-clamp velocity obviously slower: the reference no longer clamps there
+  const ep = vectors.episodes.find((e) => e.steps.some((s) => s.agent_vel.some(([x, y]) => Math.abs(Math.hypot(x, y) - 1.3) < 1e-12)))!;
+  t.ok(ep, 'some prey reaches its max speed');
+  const ti = ep.steps.findIndex((s) => Math.abs(Math.hypot(...s.agent_vel[3]) - 1.3) < 1e-12);
+  ep.steps[ti].agent_force![3] = [0, 0];
+  if (ti > 0) ep.steps[ti - 1].agent_vel[3] = [0, 0];
+  const report = replayConformanceVectors(vectors);
+  t.ok(report.discrete_mismatches.speed_clamps >= 1, 'clamp mismatch counted');
+  t.end();
+});
+
+t.test('malformed vector files are rejected with the field that is wrong', (t) => {
+  const good = JSON.parse(readFileSync(join(FIXTURES, 'mpe', 'simple_tag_v3.json'), 'utf8'));
+  t.throws(() => parseConformanceVectors({ ...good, format: 'something-else/2' }), { message: /format/ });
+  const broken = structuredClone(good);
+  broken.episodes[3].steps[2].obs = 'nope';
+  t.throws(() => parseConformanceVectors(broken), { code: 'FM_ERR_VECTORS' });
+  t.throws(() => parseConformanceVectors(broken), { message: /episodes\[3\]\.steps\[2\]\.obs/ });
+  const unknown = parseConformanceVectors({ ...good, env: 'simple_crypto_v3' });
+  t.throws(() => replayConformanceVectors(unknown), { message: /unknown world "simple_crypto_v3"/ });
+  const short = structuredClone(good);
+  short.episodes[0].initial.obs[1] = short.episodes[0].initial.obs[1].slice(0, 5);
+  t.throws(() => replayConformanceVectors(parseConformanceVectors(short)), { message: /episodes\[0\].*initial\.obs\[1\] has 5 values/ });
+  t.end();
+});

@@ -16,7 +16,8 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (message, write) => write(`fleetmind: ${message}`) })
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
   registerWorlds(program);
   registerEnvCheck(program);
   registerEval(program);

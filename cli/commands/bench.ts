@@ -4,7 +4,10 @@ import { positiveInt, positiveIntList, positiveNumber } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('measure throughput and latency (prints JSON with --json)');
+  const bench = program
+    .command('bench')
+    .description('measure throughput and latency (prints JSON with --json)')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json');
   bench
     .command('worlds')
     .description('env-steps/s of simple_spread_v3 under random actions, resets included, for each batch size; median of several runs')

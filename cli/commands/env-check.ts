@@ -33,7 +33,10 @@ function describeFailure(r: ConformanceReport): string {
 }
 
 export function registerEnvCheck(program: Command): void {
-  const env = program.command('env').description('check worlds against reference data');
+  const env = program
+    .command('env')
+    .description('check worlds against reference data')
+    .addHelpText('after', '\nExample:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_spread_v3.json');
   env
     .command('check')
     .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; exit 0 only if all are within tolerance')

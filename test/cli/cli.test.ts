@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { FIXTURES } from '../helpers/paths.js';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
 const COMMANDS = [[], ['worlds'], ['eval'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds']];
 
@@ -103,5 +104,12 @@ t.test('fleetmind bench worlds --json reports env-steps/s per batch size', (t) =
     t.has(c, { world: 'simple_spread_v3', agents: 3 });
     t.ok(c.env_steps_per_s > 0);
   }
+  t.end();
+});
+
+t.test('npx fleetmind runs the root package bin after npm install', (t) => {
+  const r = spawnSync('npx', ['--no-install', 'fleetmind', '--version'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
   t.end();
 });

@@ -11,10 +11,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const program = buildProgram();
 program.exitOverride();
-for (const cmd of program.commands) {
+const overrideExits = (cmd: typeof program): void => {
   cmd.exitOverride();
-  for (const sub of cmd.commands) sub.exitOverride();
-}
+  cmd.commands.forEach(overrideExits);
+};
+overrideExits(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { registerWorlds } from './commands/worlds.js';
 import { registerEnvCheck } from './commands/env-check.js';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
+import { registerBroker } from './commands/broker.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -16,11 +17,13 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces with errors')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (message, write) => write(`fleetmind: ${message}`) })
+    .enablePositionalOptions()
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
   registerWorlds(program);
   registerEnvCheck(program);
   registerEval(program);
+  registerBroker(program);
   registerBench(program);
   return program;
 }

@@ -77,6 +77,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
   if (!o.users && !o.allowAnonymous) throw new BrokerError('no users file and anonymous access is off: give users or allowAnonymous');
   const metrics = new BrokerMetrics();
   const principals = new WeakMap<Client, Principal>();
+  /** sockets that sent an oversized packet: closed, and nothing already read from them is let through */
+  const condemned = new WeakSet<object>();
   const rate = new ConnectionRateLimiter(o.connectionsPerSecond, o.connectionBurst);
 
   const refuse = (reason: RefusalReason, detail: string, client?: Client | null, address?: string) => {
@@ -88,7 +90,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
   const aedes = await Aedes.createBroker({
     drainTimeout: o.drainTimeoutMs,
     heartbeatInterval: o.sysIntervalMs,
-    maxTopicLevels: Math.min(o.maxTopicLevels, 100),
+    // our hooks enforce o.maxTopicLevels (and count refusals); aedes's own guard stays at its ceiling
+    maxTopicLevels: 100,
     maxClientsIdLength: 128,
     preConnect(client, _packet, callback) {
       if (aedes.connectedClients >= o.maxClients) {
@@ -123,6 +126,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     authorizePublish(client, packet, callback) {
       const principal = client && principals.get(client);
       if (!principal) return callback(new Error('not authenticated'));
+      if (condemned.has(client.conn)) return callback(new Error('packet too large'));
       if (levels(packet.topic) > o.maxTopicLevels) {
         refuse('topic_too_deep', `publish to a ${levels(packet.topic)}-level topic`, client);
         return callback(new Error('topic too deep'));
@@ -139,6 +143,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     authorizeSubscribe(client, sub, callback) {
       const principal = client && principals.get(client);
       if (!principal) return callback(new Error('not authenticated'), null);
+      if (condemned.has(client.conn)) return callback(new Error('packet too large'), null);
       if (levels(sub.topic) > o.maxTopicLevels) {
         refuse('topic_too_deep', `subscribe to a ${levels(sub.topic)}-level filter`, client);
         return callback(null, null as unknown as Subscription);
@@ -158,8 +163,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
       return packet;
     },
   });
-  aedes.on('clientError', () => metrics.drops.inc());
-  aedes.on('connectionError', () => metrics.drops.inc());
+  // aedes reports an error per pending write of a failing client: count the client once
+  const erred = new WeakSet<Client>();
+  const countError = (client: Client) => {
+    if (erred.has(client)) return;
+    erred.add(client);
+    metrics.drops.inc();
+  };
+  aedes.on('clientError', countError);
+  aedes.on('connectionError', countError);
   metrics.trackConnections(() => aedes.connectedClients);
 
   const sockets = new Set<Socket>();
@@ -179,16 +191,22 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     socket.on('data', (chunk: Buffer) => {
       const size = guard.feed(chunk);
       if (size >= 0) {
+        condemned.add(socket);
         refuse('packet_too_large', `${address} sent a ${size}-byte packet (max ${o.maxPacketSize})`, null, address);
         socket.destroy();
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new BrokerError(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use` : `cannot listen on ${o.host}:${o.port}: ${err.message}`)));
-    server.listen(o.port, o.host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new BrokerError(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use` : `cannot listen on ${o.host}:${o.port}: ${err.message}`)));
+      server.listen(o.port, o.host, resolve);
+    });
+  } catch (err) {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
   const port = (server.address() as { port: number }).port;
 
   let metricsServer: HttpServer | undefined;

@@ -31,7 +31,7 @@ export class PacketSizeGuard {
       this.length += (byte & 0x7f) * this.multiplier;
       this.multiplier *= 128;
       if (byte & 0x80) {
-        if (this.multiplier > 128 ** 4) return Infinity; // malformed: more than 4 length bytes
+        if (this.multiplier >= 128 ** 4) return Infinity; // malformed: more than 4 length bytes
         continue;
       }
       const total = 1 + Math.log2(this.multiplier) / 7 + this.length;

@@ -92,7 +92,7 @@ export function registerBroker(program: Command): void {
   const user = broker
     .command('user')
     .description('manage the users file: salted scrypt password hashes, a role each (agent, world, admin)')
-    .addHelpText('after', '\nExample:\n  $ echo "$PW" | fleetmind broker user add --users users.json --username world1 --role world --fleet f1 --password-stdin');
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user list --users users.json\n  $ fleetmind broker user add --users users.json --username world1 --role world --fleet f1 --password-stdin < pw.txt');
 
   user
     .command('add')

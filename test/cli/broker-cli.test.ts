@@ -1,0 +1,67 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { CLI_MAIN, REPO_ROOT } from '../helpers/paths.js';
+import { connect } from '../helpers/mqtt.js';
+
+t.test('broker users are managed from the command line', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-users-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const users = join(dir, 'users.json');
+  let r = runCli(['broker', 'user', 'add', '--users', users, '--username', 'a1', '--role', 'agent', '--fleet', 'f1', '--agent', 'a1', '--password-stdin'], 'stdin-password\n');
+  t.equal(r.code, 0, r.stderr);
+  r = runCli(['broker', 'user', 'add', '--users', users, '--username', 'w1', '--role', 'world', '--fleet', 'f1', '--password', 'world-password']);
+  t.equal(r.code, 0, r.stderr);
+  r = runCli(['broker', 'user', 'add', '--users', users, '--username', 'x', '--role', 'agent', '--fleet', 'f1', '--password', 'abcdefgh1']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /agent: an agent user needs an agent id/);
+  r = runCli(['broker', 'user', 'add', '--users', users, '--username', 'a1', '--role', 'admin', '--password', 'abcdefgh1']);
+  t.match(r.stderr, /already exists/);
+  t.same(JSON.parse(runCli(['broker', 'user', 'list', '--users', users, '--json']).stdout).map((u: { username: string }) => u.username), ['a1', 'w1']);
+  t.equal(runCli(['broker', 'user', 'remove', '--users', users, '--username', 'w1']).code, 0);
+  t.match(runCli(['broker', 'user', 'list', '--users', users]).stdout, /a1\s+agent\s+f1\s+a1/);
+  t.match(runCli(['broker', 'user', 'remove', '--users', users, '--username', 'w1']).stderr, /no user "w1"/);
+  t.end();
+});
+
+t.test('fleetmind broker serves MQTT with auth and metrics, and stops cleanly on SIGTERM', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-broker-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const users = join(dir, 'users.json');
+  runCli(['broker', 'user', 'add', '--users', users, '--username', 'a1', '--role', 'agent', '--fleet', 'f1', '--agent', 'a1', '--password', 'agent-password']);
+  const proc = spawn(process.execPath, [CLI_MAIN, 'broker', '--users', users, '--port', '0', '--metrics-port', '0'], { cwd: REPO_ROOT });
+  t.teardown(() => proc.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const banner = await new Promise<string>((resolve) => proc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out); }));
+  const [, url, metricsPort] = /listening on (mqtt:\/\/[\d.]+:\d+).*metrics on http:\/\/[\d.]+:(\d+)\/metrics/.exec(banner)!;
+  const c = await connect(url, { clientId: 'a1', username: 'a1', password: 'agent-password' });
+  await t.rejects(connect(url, { clientId: 'a1:x', username: 'a1', password: 'nope-nope' }), { code: 4 });
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.match(metrics, /fleetmind_broker_connections 1/);
+  t.match(metrics, /fleetmind_broker_refusals_total\{reason="bad_password"\} 1/);
+  c.end(true);
+  const code = await new Promise<number | null>((resolve) => { proc.on('exit', resolve); proc.kill('SIGTERM'); });
+  t.equal(code, 0);
+  t.match(out, /stopping/);
+  t.match(err, /"event":"refused".*"reason":"bad_password"/, 'refusals are logged as JSON lines');
+});
+
+t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['broker', '--port', '0'], /give --users FILE, or --allow-anonymous/],
+    [['broker', '--allow-anonymous', '--host', '0.0.0.0', '--port', '0'], /loopback only/],
+    [['broker', '--allow-anonymous', '--port', '70000'], /expected a port number/],
+    [['broker', '--users', '/nonexistent/users.json', '--port', '0'], /cannot read users file/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  t.end();
+});

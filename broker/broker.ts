@@ -2,8 +2,12 @@
 // aedes's hooks, limits that hold under overload, Prometheus metrics and $SYS statistics.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
-import { Aedes, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { redisBackends } from './cluster.js';
 import { authorizePublishTopic, authorizeSubscribeFilter, clientIdMatches } from './auth/acl.js';
 import type { Principal, UsersFile } from './auth/users-file.js';
 import { ConnectionRateLimiter } from './limits/connection-rate.js';
@@ -33,6 +37,14 @@ export interface BrokerOptions {
   metricsPort?: number;
   /** period of the $SYS statistics, ms */
   sysIntervalMs?: number;
+  /** also serve MQTT over WebSocket on this port (0 = free port) */
+  wsPort?: number;
+  /** also serve MQTT over TLS: PEM certificate chain and key, and the port (default 8883; 0 = free) */
+  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
+  /** cluster mode: share subscriptions, retained messages and sessions with other brokers through Redis */
+  redis?: string;
+  /** called when a backend (Redis) fails at run time; the broker keeps running and reconnects */
+  onError?: (err: Error) => void;
   /** called for every refusal, e.g. to log it */
   onRefusal?: (event: { reason: RefusalReason; clientId?: string; address?: string; detail: string }) => void;
 }
@@ -63,6 +75,10 @@ export interface FleetBroker {
   /** mqtt://host:port */
   readonly url: string;
   readonly metricsPort?: number;
+  /** ws://host:port when WebSocket is on */
+  readonly wsUrl?: string;
+  /** mqtts://host:port when TLS is on */
+  readonly tlsUrl?: string;
   readonly metrics: BrokerMetrics;
   readonly aedes: Aedes;
   close(): Promise<void>;
@@ -87,7 +103,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
   };
   const levels = (topic: string) => topic.split('/').length;
 
+  const backends: Partial<AedesOptions> = o.redis
+    ? await redisBackends(o.redis, (err) => { metrics.backendErrors.inc(); o.onError?.(err); }).catch((err: Error) => { throw new BrokerError(err.message); })
+    : {};
   const aedes = await Aedes.createBroker({
+    mq: backends.mq,
+    persistence: backends.persistence,
     drainTimeout: o.drainTimeoutMs,
     heartbeatInterval: o.sysIntervalMs,
     // our hooks enforce o.maxTopicLevels (and count refusals); aedes's own guard stays at its ceiling
@@ -174,50 +195,76 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
   aedes.on('connectionError', countError);
   metrics.trackConnections(() => aedes.connectedClients);
 
-  const sockets = new Set<Socket>();
-  const server: Server = createServer({ noDelay: true }, (socket) => {
-    socket.setNoDelay(true);
-    const address = socket.remoteAddress ?? 'unknown';
+  const streams = new Set<Duplex>();
+  /** every transport ends here: rate limit, TCP_NODELAY, the packet-size guard, then aedes */
+  const attach = (stream: Duplex, address: string, socket?: Socket) => {
+    socket?.setNoDelay(true);
     if (!rate.allow(address)) {
       refuse('connection_rate', `${address} connects faster than ${o.connectionsPerSecond}/s`, null, address);
-      socket.destroy();
+      stream.destroy();
       return;
     }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    aedes.handle(socket);
+    streams.add(stream);
+    stream.on('close', () => streams.delete(stream));
+    stream.on('error', () => stream.destroy());
+    aedes.handle(stream);
     const guard = new PacketSizeGuard(o.maxPacketSize);
-    socket.on('data', (chunk: Buffer) => {
+    stream.on('data', (chunk: Buffer) => {
       const size = guard.feed(chunk);
       if (size >= 0) {
-        condemned.add(socket);
+        condemned.add(stream);
         refuse('packet_too_large', `${address} sent a ${size}-byte packet (max ${o.maxPacketSize})`, null, address);
-        socket.destroy();
+        stream.destroy();
       }
     });
+  };
+  const listen = (srv: Server | HttpServer, p: number, what: string) => new Promise<number>((resolve, reject) => {
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new BrokerError(err.code === 'EADDRINUSE' ? `${what} port ${p} on ${o.host} is already in use` : `cannot listen on ${o.host}:${p}: ${err.message}`)));
+    srv.listen(p, o.host, () => resolve((srv.address() as { port: number }).port));
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new BrokerError(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use` : `cannot listen on ${o.host}:${o.port}: ${err.message}`)));
-      server.listen(o.port, o.host, resolve);
-    });
-  } catch (err) {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const s of streams) s.destroy();
+    for (const c of closers.reverse()) await c();
+    // aedes.close() closes the mq but not the persistence, whose destroy still needs the mq;
+    // without a callback, destroy() returns a promise (with one, it waits for a 'ready' aedes 1.x never causes)
+    const persistence = backends.persistence as { destroy?(): Promise<void> } | undefined;
+    await persistence?.destroy?.();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    throw err;
-  }
-  const port = (server.address() as { port: number }).port;
+  };
+  const closeServer = (srv: Server | HttpServer) => () => new Promise<void>((resolve) => srv.close(() => resolve()));
 
+  let port = 0;
+  let wsPort: number | undefined;
+  let tlsPort: number | undefined;
   let metricsServer: HttpServer | undefined;
-  if (o.metricsPort !== undefined) {
-    try {
-      metricsServer = await metrics.serve(o.host, o.metricsPort);
-    } catch (err) {
-      server.close();
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw new BrokerError(`cannot serve metrics on ${o.host}:${o.metricsPort}: ${(err as Error).message}`);
+  try {
+    const server: Server = createServer({ noDelay: true }, (socket) => attach(socket, socket.remoteAddress ?? 'unknown', socket));
+    port = await listen(server, o.port, 'MQTT');
+    closers.push(closeServer(server));
+    if (o.tls) {
+      const tlsServer = createTlsServer({ cert: o.tls.cert, key: o.tls.key }, (socket) => attach(socket, socket.remoteAddress ?? 'unknown', socket));
+      tlsServer.on('tlsClientError', () => metrics.drops.inc());
+      tlsPort = await listen(tlsServer, o.tls.port ?? 8883, 'TLS');
+      closers.push(closeServer(tlsServer));
     }
+    if (o.wsPort !== undefined) {
+      const http = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over WebSocket: upgrade required\n'));
+      const wss = new WebSocketServer({ server: http, maxPayload: o.maxPacketSize + 8 });
+      wss.on('connection', (ws, req) => attach(createWebSocketStream(ws), req.socket.remoteAddress ?? 'unknown', req.socket));
+      wsPort = await listen(http, o.wsPort, 'WebSocket');
+      closers.push(() => new Promise<void>((resolve) => { wss.close(); http.close(() => resolve()); }));
+    }
+    if (o.metricsPort !== undefined) {
+      metricsServer = await metrics.serve(o.host, o.metricsPort).catch((err: Error) => {
+        throw new BrokerError(`cannot serve metrics on ${o.host}:${o.metricsPort}: ${err.message}`);
+      });
+      closers.push(closeServer(metricsServer));
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
   }
 
   const sysTimer = setInterval(() => void publishSys(aedes, metrics), o.sysIntervalMs);
@@ -228,14 +275,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     port,
     url: `mqtt://${o.host}:${port}`,
     metricsPort: metricsServer ? (metricsServer.address() as { port: number }).port : undefined,
+    wsUrl: wsPort === undefined ? undefined : `ws://${o.host}:${wsPort}`,
+    tlsUrl: tlsPort === undefined ? undefined : `mqtts://${o.host}:${tlsPort}`,
     metrics,
     aedes,
     async close() {
       clearInterval(sysTimer);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+      await closeAll();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { startBroker, UsersFile, ROLES, type Role } from '@fleetmind/broker';
@@ -18,8 +19,21 @@ interface BrokerCliOptions {
   users?: string;
   allowAnonymous?: boolean;
   metricsPort?: number;
+  wsPort?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort: number;
+  redis?: string;
   maxPacketSize: number;
   maxClients: number;
+}
+
+function readPem(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
@@ -67,20 +81,37 @@ export function registerBroker(program: Command): void {
     .option('--users <file>', 'users file (see `fleetmind broker user add`)')
     .option('--allow-anonymous', 'let clients without credentials in with full rights (loopback only)')
     .option('--metrics-port <n>', 'serve Prometheus metrics at http://<host>:<n>/metrics', port)
+    .option('--ws-port <n>', 'also serve MQTT over WebSocket on this port', port)
+    .option('--tls-cert <file>', 'PEM certificate chain: also serve MQTT over TLS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--tls-port <n>', 'MQTT over TLS port', port, 8883)
+    .option('--redis <url>', 'cluster mode: share routing, retained messages and sessions with other brokers through Redis (redis://host:port)')
     .addOption(new Option('--max-packet-size <bytes>', 'largest MQTT packet accepted').argParser(port).default(65536))
     .addOption(new Option('--max-clients <n>', 'most clients at once').argParser(port).default(10000))
-    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user add --users users.json --username a1 --role agent --fleet f1 --agent a1\n  $ fleetmind broker --users users.json --metrics-port 9464\n  $ fleetmind broker --allow-anonymous --port 0')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user add --users users.json --username a1 --role agent --fleet f1 --agent a1\n  $ fleetmind broker --users users.json --metrics-port 9464\n  $ fleetmind broker --allow-anonymous --port 0\n  $ fleetmind broker --users users.json --tls-cert cert.pem --tls-key key.pem --ws-port 8080 --redis redis://127.0.0.1:6379')
     .action(async (opts: BrokerCliOptions) => {
       if (!opts.users && !opts.allowAnonymous) throw new CliError('give --users FILE, or --allow-anonymous on loopback');
       if (opts.allowAnonymous && !LOOPBACK.test(opts.host)) throw new CliError(`--allow-anonymous is for loopback only; --host ${opts.host} would open the fleet to anyone`);
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
       const users = opts.users ? await loadUsers(opts.users) : undefined;
+      const tls = opts.tlsCert && opts.tlsKey
+        ? { cert: readPem('--tls-cert', opts.tlsCert), key: readPem('--tls-key', opts.tlsKey), port: opts.tlsPort }
+        : undefined;
       const b = await startBroker({
         host: opts.host, port: opts.port, users, allowAnonymous: opts.allowAnonymous ?? false,
         metricsPort: opts.metricsPort, maxPacketSize: opts.maxPacketSize, maxClients: opts.maxClients,
+        wsPort: opts.wsPort, tls, redis: opts.redis,
+        onError: (err) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'backend_error', message: err.message })}\n`),
         onRefusal: (e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'refused', ...e })}\n`),
       });
       const auth = users ? `users from ${opts.users}` : 'anonymous access';
-      process.stdout.write(`fleetmind broker listening on ${b.url} (${auth})${b.metricsPort !== undefined ? `, metrics on http://${b.host}:${b.metricsPort}/metrics` : ''}\n`);
+      const extra = [
+        b.tlsUrl && `TLS on ${b.tlsUrl}`,
+        b.wsUrl && `WebSocket on ${b.wsUrl}`,
+        opts.redis && `cluster via ${opts.redis}`,
+        b.metricsPort !== undefined && `metrics on http://${b.host}:${b.metricsPort}/metrics`,
+      ].filter(Boolean);
+      process.stdout.write(`fleetmind broker listening on ${b.url} (${auth})${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => { process.stdout.write('fleetmind broker stopping\n'); resolve(); };
         process.once('SIGINT', stop);

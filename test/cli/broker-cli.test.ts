@@ -57,6 +57,9 @@ t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t)
     [['broker', '--allow-anonymous', '--host', '0.0.0.0', '--port', '0'], /loopback only/],
     [['broker', '--allow-anonymous', '--port', '70000'], /expected a port number/],
     [['broker', '--users', '/nonexistent/users.json', '--port', '0'], /cannot read users file/],
+    [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem'], /--tls-cert and --tls-key go together/],
+    [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem', '--tls-key', 'y.pem'], /cannot read --tls-cert x\.pem: ENOENT/],
+    [['broker', '--allow-anonymous', '--port', '0', '--redis', 'redis://127.0.0.1:1'], /cannot reach Redis at 127\.0\.0\.1:1/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);

@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { redisBackends } from './cluster.js';
+import mqemitter from 'mqemitter';
+import { guardEmitter } from './limits/overload-guard.js';
 import { authorizePublishTopic, authorizeSubscribeFilter, clientIdMatches } from './auth/acl.js';
 import type { Principal, UsersFile } from './auth/users-file.js';
 import { ConnectionRateLimiter } from './limits/connection-rate.js';
@@ -31,6 +33,8 @@ export interface BrokerOptions {
   /** new connections per second per remote address, after a burst */
   connectionsPerSecond?: number;
   connectionBurst?: number;
+  /** messages waiting for delivery before QoS 0 publishes are shed (overload guard) */
+  maxQueuedMessages?: number;
   /** ms a client may block its socket before it is dropped (aedes's default, 60 s, stalls fleets) */
   drainTimeoutMs?: number;
   /** serve Prometheus metrics on this port (0 = free port; undefined = off) */
@@ -58,6 +62,7 @@ export const defaultBrokerOptions = {
   maxClients: 10_000,
   connectionsPerSecond: 50,
   connectionBurst: 500,
+  maxQueuedMessages: 10_000,
   drainTimeoutMs: 5_000,
   sysIntervalMs: 10_000,
 } as const;
@@ -106,8 +111,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
   const backends: Partial<AedesOptions> = o.redis
     ? await redisBackends(o.redis, (err) => { metrics.backendErrors.inc(); o.onError?.(err); }).catch((err: Error) => { throw new BrokerError(err.message); })
     : {};
+  const mq = guardEmitter(backends.mq ?? mqemitter({ concurrency: 100, matchEmptyLevels: true }), {
+    maxQueued: o.maxQueuedMessages,
+    onShed: () => metrics.shed.inc(),
+  });
   const aedes = await Aedes.createBroker({
-    mq: backends.mq,
+    mq,
     persistence: backends.persistence,
     drainTimeout: o.drainTimeoutMs,
     heartbeatInterval: o.sysIntervalMs,

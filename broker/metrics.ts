@@ -19,6 +19,7 @@ export class BrokerMetrics {
   readonly bytesIn = new Counter({ name: 'fleetmind_broker_bytes_in_total', help: 'payload bytes received', registers: [this.registry] });
   readonly bytesOut = new Counter({ name: 'fleetmind_broker_bytes_out_total', help: 'payload bytes delivered', registers: [this.registry] });
   readonly refusals = new Counter({ name: 'fleetmind_broker_refusals_total', help: 'refused connections, publishes and subscriptions', labelNames: ['reason'], registers: [this.registry] });
+  readonly shed = new Counter({ name: 'fleetmind_broker_shed_messages_total', help: 'QoS 0 publishes dropped because the broker was overloaded', registers: [this.registry] });
   readonly backendErrors = new Counter({ name: 'fleetmind_broker_backend_errors_total', help: 'errors from the cluster backend (Redis); the broker reconnects', registers: [this.registry] });
   readonly drops = new Counter({ name: 'fleetmind_broker_client_errors_total', help: 'connections closed on a client error (malformed packets, drain timeouts)', registers: [this.registry] });
 

@@ -76,12 +76,14 @@ export class UsersFile {
     return this.users.map(({ username, role, fleet, agent }) => ({ username, role, fleet, agent }));
   }
 
-  async add(user: Principal, password: string): Promise<void> {
+  /** scryptCost overrides N (a power of two) — only for throwaway users, e.g. benchmark fleets */
+  async add(user: Principal, password: string, { scryptCost = KDF.N }: { scryptCost?: number } = {}): Promise<void> {
     if (password.length < 8) throw new UsersFileError('password must be at least 8 characters');
     if (this.users.some((u) => u.username === user.username)) throw new UsersFileError(`user "${user.username}" already exists`);
+    const kdf = { ...KDF, N: scryptCost };
     const salt = randomBytes(16);
-    const hash = await scrypt(password, salt, KDF.keylen, { N: KDF.N, r: KDF.r, p: KDF.p, maxmem: 64 * 1024 * 1024 });
-    const stored = userSchema.safeParse({ ...stripUndefined(user), kdf: { name: 'scrypt', ...KDF }, salt: salt.toString('base64'), hash: hash.toString('base64') });
+    const hash = await scrypt(password, salt, kdf.keylen, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 64 * 1024 * 1024 });
+    const stored = userSchema.safeParse({ ...stripUndefined(user), kdf: { name: 'scrypt', ...kdf }, salt: salt.toString('base64'), hash: hash.toString('base64') });
     if (!stored.success) {
       const issue = stored.error.issues[0];
       throw new UsersFileError(`${issue.path.join('.') || 'user'}: ${issue.message}`);

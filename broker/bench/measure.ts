@@ -1,0 +1,127 @@
+// The three measurements of `fleetmind bench broker`, the same for every broker:
+// round trip of sparse messages, fan-out throughput, and a neighbour-messaging fleet at 10 Hz.
+
+import type { Socket } from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
+import { BENCH_FLEET, type Credentials, type Target } from './targets.js';
+
+const topicOf = (i: number) => `fm/${BENCH_FLEET}/a/a${i}/msg`;
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+async function open(url: string, creds: Credentials): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { ...creds, reconnectPeriod: 0, connectTimeout: 10_000 });
+  (client.stream as unknown as Socket).setNoDelay?.(true); // Nagle adds a ~40 ms tail on loopback
+  return client;
+}
+
+function stamp(): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(performance.now());
+  return b;
+}
+
+export interface RoundTrip { p50: number; p99: number; samples: number }
+
+/** One client publishes to a topic it subscribes to, one message at a time. */
+export async function measureRoundTrip(target: Target, samples = 2000): Promise<RoundTrip> {
+  const c = await open(target.url, target.agent(0));
+  await c.subscribeAsync(topicOf(0));
+  const times: number[] = [];
+  let resolveOne: () => void = () => {};
+  c.on('message', (_t, p) => { times.push(performance.now() - p.readDoubleLE(0)); resolveOne(); });
+  for (let i = 0; i < samples + 100; i++) {
+    await new Promise<void>((resolve) => { resolveOne = resolve; c.publish(topicOf(0), stamp()); });
+  }
+  await c.endAsync(true);
+  const sorted = times.slice(100).sort((a, b) => a - b); // the first 100 warm up the JIT
+  return { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), samples: sorted.length };
+}
+
+export interface FanOut { subscribers: number; messages: number; delivered: number; msgs_per_s: number }
+
+/** One publisher, many subscribers on its topic: deliveries per second. */
+export async function measureFanOut(target: Target, subscribers = 50, messages = 2000): Promise<FanOut> {
+  const pub = await open(target.url, target.agent(0));
+  const subs = await Promise.all(Array.from({ length: subscribers }, (_, k) => open(target.url, target.agent(k + 1))));
+  let delivered = 0;
+  const expected = subscribers * messages;
+  let done: () => void = () => {};
+  const allIn = new Promise<void>((resolve) => { done = resolve; });
+  await Promise.all(subs.map((s) => s.subscribeAsync(topicOf(0))));
+  subs.forEach((s) => s.on('message', () => { if (++delivered === expected) done(); }));
+  const payload = Buffer.alloc(64);
+  const start = performance.now();
+  for (let i = 0; i < messages; i++) {
+    pub.publish(topicOf(0), payload);
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.race([allIn, new Promise((r) => setTimeout(r, 30_000))]);
+  const seconds = (performance.now() - start) / 1000;
+  await Promise.all([pub, ...subs].map((c) => c.endAsync(true)));
+  return { subscribers, messages, delivered, msgs_per_s: Math.round(delivered / seconds) };
+}
+
+export interface Fleet {
+  agents: number;
+  hz: number;
+  neighbours: number;
+  seconds: number;
+  expected: number;
+  delivered: number;
+  delivered_ratio: number;
+  latency_ms: { p50: number; p99: number };
+}
+
+/**
+ * N agents on a ring, each publishing on its own topic at `hz` (phases spread over the period)
+ * and subscribed to its 4 nearest neighbours (i±1, i±2).
+ */
+export async function measureFleet(target: Target, agents = 500, hz = 10, seconds = 5): Promise<Fleet> {
+  const neighbours = [-2, -1, 1, 2];
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < agents; i += 50) {
+    clients.push(...await Promise.all(Array.from({ length: Math.min(50, agents - i) }, (_, k) => open(target.url, target.agent(i + k)))));
+  }
+  const latencies: number[] = [];
+  let windowStart = Infinity;
+  let windowEnd = Infinity;
+  await Promise.all(clients.map(async (c, i) => {
+    await c.subscribeAsync(neighbours.map((d) => topicOf((i + d + agents) % agents)));
+    c.on('message', (_t, p) => {
+      const sent = p.readDoubleLE(0);
+      if (sent >= windowStart && sent < windowEnd) latencies.push(performance.now() - sent);
+    });
+  }));
+  let published = 0;
+  const periodMs = 1000 / hz;
+  const timers: NodeJS.Timeout[] = [];
+  clients.forEach((c, i) => {
+    timers.push(setTimeout(() => {
+      timers.push(setInterval(() => {
+        const now = performance.now();
+        if (now >= windowStart && now < windowEnd) published++;
+        c.publish(topicOf(i), stamp());
+      }, periodMs));
+    }, (i / agents) * periodMs));
+  });
+  const warmUp = 1000;
+  windowStart = performance.now() + warmUp;
+  windowEnd = windowStart + seconds * 1000;
+  await new Promise((r) => setTimeout(r, warmUp + seconds * 1000 + 500)); // + time for the last ones to land
+  timers.forEach((t) => clearInterval(t));
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  const expected = published * neighbours.length;
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    agents, hz, neighbours: neighbours.length, seconds, expected,
+    delivered: latencies.length,
+    delivered_ratio: round(latencies.length / expected, 4),
+    latency_ms: { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)) },
+  };
+}

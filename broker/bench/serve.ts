@@ -1,0 +1,20 @@
+// Child-process entry of `fleetmind bench broker`: serves one broker under test on a free
+// loopback port and prints "PORT <n>". argv: aedes | fleetmind <users file>
+import { createServer } from 'node:net';
+import { Aedes } from 'aedes';
+import { startBroker } from '../broker.js';
+import { UsersFile } from '../auth/users-file.js';
+
+const [kind, usersPath] = process.argv.slice(2);
+if (kind === 'aedes') {
+  // bare aedes with its defaults, TCP_NODELAY on for a fair comparison
+  const aedes = await Aedes.createBroker();
+  const server = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`));
+} else if (kind === 'fleetmind') {
+  const broker = await startBroker({ port: 0, users: await UsersFile.load(usersPath), connectionBurst: 5_000 });
+  process.stdout.write(`PORT ${broker.port}\n`);
+} else {
+  process.stderr.write(`unknown broker kind ${kind}\n`);
+  process.exit(2);
+}

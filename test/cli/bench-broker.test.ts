@@ -1,0 +1,24 @@
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+t.test('fleetmind bench broker --json measures each broker with the same clients and reports ratios', (t) => {
+  const r = runCli(['bench', 'broker', '--json', '--targets', 'fleetmind,aedes', '--agents', '20', '--seconds', '1', '--rtt-samples', '50']);
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  for (const kind of ['fleetmind', 'aedes']) {
+    const target = report.targets[kind];
+    t.ok(target.rtt_ms.p50 > 0 && target.rtt_ms.p99 >= target.rtt_ms.p50, `${kind} round trip`);
+    t.equal(target.fanout.delivered, target.fanout.subscribers * target.fanout.messages, `${kind} fan-out delivers everything`);
+    t.equal(target.fleet.agents, 20);
+    t.ok(target.fleet.expected > 0 && target.fleet.delivered_ratio > 0.9, `${kind} fleet delivers (${target.fleet.delivered_ratio})`);
+  }
+  t.ok(report.ratios.fleetmind_vs_aedes.rtt_p50 > 0);
+  t.end();
+});
+
+t.test('fleetmind bench broker rejects an unknown broker', (t) => {
+  const r = runCli(['bench', 'broker', '--targets', 'fleetmind,emqx']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /unknown broker emqx/);
+  t.end();
+});

@@ -2,10 +2,12 @@
 // measured one after the other by the same client code, and their ratios.
 
 import { measureFanOut, measureFleet, measureRoundTrip, type FanOut, type Fleet, type RoundTrip } from './measure.js';
-import { mosquittoAvailable, startTarget, type TargetKind } from './targets.js';
+import { mosquittoAvailable, startTarget, type Target, type TargetKind } from './targets.js';
 
 export interface BrokerBenchOptions {
   targets?: TargetKind[];
+  /** interleaved rounds of the round-trip and fan-out measurements; medians are reported */
+  rounds?: number;
   rttSamples?: number;
   fanOutSubscribers?: number;
   fanOutMessages?: number;
@@ -16,17 +18,27 @@ export interface BrokerBenchOptions {
 }
 
 export interface BrokerBenchTarget {
-  rtt_ms: RoundTrip;
-  fanout: FanOut;
+  /** medians over rounds */
+  rtt_ms: { p50: number; p99: number };
+  fanout_msgs_per_s: number;
+  rounds: { rtt_ms: RoundTrip; fanout: FanOut }[];
   fleet: Fleet;
 }
 
 export interface BrokerBenchReport {
   targets: Partial<Record<TargetKind, BrokerBenchTarget>>;
-  /** fleetmind ÷ other: > 1 means fleetmind is slower for times, faster for rates */
+  /** fleetmind ÷ other, of the medians: > 1 means fleetmind is slower for times, faster for rates */
   ratios: Record<string, { rtt_p50: number; rtt_p99: number; fanout_msgs_per_s: number; fleet_p99: number }>;
   skipped: string[];
 }
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
 
 export async function benchBroker(options: BrokerBenchOptions = {}): Promise<BrokerBenchReport> {
   const say = options.onProgress ?? (() => {});
@@ -36,32 +48,49 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
     skipped.push('mosquitto: not running on 127.0.0.1:1883');
     kinds = kinds.filter((k) => k !== 'mosquitto');
   }
+  const rounds = options.rounds ?? 3;
   const agents = Math.max(options.fleetAgents ?? 500, (options.fanOutSubscribers ?? 50) + 1);
   const report: BrokerBenchReport = { targets: {}, ratios: {}, skipped };
-  for (const kind of kinds) {
-    say(`${kind}: starting`);
-    const target = await startTarget(kind, agents);
-    try {
-      say(`${kind}: round trip`);
-      const rtt = await measureRoundTrip(target, options.rttSamples);
-      say(`${kind}: fan-out`);
-      const fanout = await measureFanOut(target, options.fanOutSubscribers, options.fanOutMessages);
-      say(`${kind}: fleet of ${options.fleetAgents ?? 500}`);
-      const fleet = await measureFleet(target, options.fleetAgents, options.fleetHz, options.fleetSeconds);
-      report.targets[kind] = { rtt_ms: rtt, fanout, fleet };
-    } finally {
-      await target.stop();
+  // all brokers stay up while the cheap measurements alternate between them, so that a busy
+  // moment on this shared machine does not fall on one broker only
+  const targets: Target[] = [];
+  try {
+    for (const kind of kinds) {
+      say(`${kind}: starting`);
+      targets.push(await startTarget(kind, agents));
     }
+    const perTarget = new Map<TargetKind, { rtt_ms: RoundTrip; fanout: FanOut }[]>(kinds.map((k) => [k, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const target of targets) {
+        say(`round ${r + 1}/${rounds}: ${target.kind}`);
+        const rtt = await measureRoundTrip(target, options.rttSamples);
+        const fanout = await measureFanOut(target, options.fanOutSubscribers, options.fanOutMessages);
+        perTarget.get(target.kind)!.push({ rtt_ms: rtt, fanout });
+      }
+    }
+    for (const target of targets) {
+      say(`${target.kind}: fleet of ${options.fleetAgents ?? 500}`);
+      const fleet = await measureFleet(target, options.fleetAgents, options.fleetHz, options.fleetSeconds);
+      const runs = perTarget.get(target.kind)!;
+      report.targets[target.kind] = {
+        rtt_ms: { p50: median(runs.map((x) => x.rtt_ms.p50)), p99: median(runs.map((x) => x.rtt_ms.p99)) },
+        fanout_msgs_per_s: median(runs.map((x) => x.fanout.msgs_per_s)),
+        rounds: runs,
+        fleet,
+      };
+    }
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
   }
   const fm = report.targets.fleetmind;
   for (const other of ['aedes', 'mosquitto'] as const) {
     const o = report.targets[other];
     if (!fm || !o) continue;
     report.ratios[`fleetmind_vs_${other}`] = {
-      rtt_p50: Number((fm.rtt_ms.p50 / o.rtt_ms.p50).toFixed(3)),
-      rtt_p99: Number((fm.rtt_ms.p99 / o.rtt_ms.p99).toFixed(3)),
-      fanout_msgs_per_s: Number((fm.fanout.msgs_per_s / o.fanout.msgs_per_s).toFixed(3)),
-      fleet_p99: Number((fm.fleet.latency_ms.p99 / o.fleet.latency_ms.p99).toFixed(3)),
+      rtt_p50: ratio(fm.rtt_ms.p50, o.rtt_ms.p50),
+      rtt_p99: ratio(fm.rtt_ms.p99, o.rtt_ms.p99),
+      fanout_msgs_per_s: ratio(fm.fanout_msgs_per_s, o.fanout_msgs_per_s),
+      fleet_p99: ratio(fm.fleet.latency_ms.p99, o.fleet.latency_ms.p99),
     };
   }
   return report;

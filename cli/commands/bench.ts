@@ -36,24 +36,25 @@ export function registerBench(program: Command): void {
     .option('--agents <n>', 'fleet size', positiveInt, 500)
     .option('--hz <f>', 'fleet message rate per agent', positiveNumber, 10)
     .option('--seconds <s>', 'fleet measurement window', positiveNumber, 5)
-    .option('--rtt-samples <n>', 'round trips timed', positiveInt, 2000)
+    .option('--rtt-samples <n>', 'round trips timed per round', positiveInt, 2000)
+    .option('--rounds <n>', 'interleaved rounds of round trip and fan-out (medians reported)', positiveInt, 3)
     .option('--json', 'print {targets: {fleetmind, aedes, mosquitto}, ratios, skipped}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench broker --json\n  $ fleetmind bench broker --targets fleetmind,aedes --agents 200')
-    .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; json?: boolean }) => {
+    .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; rounds: number; json?: boolean }) => {
       const targets = opts.targets.split(',').map((t) => t.trim());
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
       if (unknown.length) throw new CliError(`--targets: unknown broker ${unknown.join(', ')} (fleetmind, aedes, mosquitto)`);
       const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
       const report = await benchBroker({
         targets: targets as ('fleetmind' | 'aedes' | 'mosquitto')[],
-        fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples,
+        fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, rounds: opts.rounds,
         onProgress: progress,
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (opts.json) return printJson(report);
       printTable(
         ['broker', 'rtt p50 ms', 'rtt p99 ms', 'fan-out msg/s', `fleet ${opts.agents}@${opts.hz}Hz delivered`, 'fleet p50 ms', 'fleet p99 ms'],
-        Object.entries(report.targets).map(([k, v]) => [k, v.rtt_ms.p50, v.rtt_ms.p99, v.fanout.msgs_per_s, `${(v.fleet.delivered_ratio * 100).toFixed(2)} %`, v.fleet.latency_ms.p50, v.fleet.latency_ms.p99]),
+        Object.entries(report.targets).map(([k, v]) => [k, v.rtt_ms.p50, v.rtt_ms.p99, v.fanout_msgs_per_s, `${(v.fleet.delivered_ratio * 100).toFixed(2)} %`, v.fleet.latency_ms.p50, v.fleet.latency_ms.p99]),
       );
       for (const [name, r] of Object.entries(report.ratios)) process.stdout.write(`${name}: rtt p50 ×${r.rtt_p50}, rtt p99 ×${r.rtt_p99}, fan-out ×${r.fanout_msgs_per_s}, fleet p99 ×${r.fleet_p99}\n`);
       for (const s of report.skipped) process.stdout.write(`skipped ${s}\n`);

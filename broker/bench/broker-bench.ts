@@ -3,6 +3,7 @@
 
 import { measureFanOut, measureFleet, measureRoundTrip, type FanOut, type Fleet, type RoundTrip } from './measure.js';
 import { mosquittoAvailable, startTarget, type Target, type TargetKind } from './targets.js';
+import { measureOverhead, type Overhead } from './overhead.js';
 
 export interface BrokerBenchOptions {
   targets?: TargetKind[];
@@ -26,6 +27,8 @@ export interface BrokerBenchTarget {
 }
 
 export interface BrokerBenchReport {
+  /** auth + ACLs + limits + metrics over bare aedes, both in one process (the ≤ 10 % goal) */
+  overhead_vs_aedes?: Overhead;
   targets: Partial<Record<TargetKind, BrokerBenchTarget>>;
   /** fleetmind ÷ other, of the medians: > 1 means fleetmind is slower for times, faster for rates */
   ratios: Record<string, { rtt_p50: number; rtt_p99: number; fanout_msgs_per_s: number; fleet_p99: number }>;
@@ -51,6 +54,10 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
   const rounds = options.rounds ?? 3;
   const agents = Math.max(options.fleetAgents ?? 500, (options.fanOutSubscribers ?? 50) + 1);
   const report: BrokerBenchReport = { targets: {}, ratios: {}, skipped };
+  if (kinds.includes('fleetmind') && kinds.includes('aedes')) {
+    say('auth + ACL overhead over bare aedes');
+    report.overhead_vs_aedes = await measureOverhead(rounds);
+  }
   // all brokers stay up while the cheap measurements alternate between them, so that a busy
   // moment on this shared machine does not fall on one broker only
   const targets: Target[] = [];

@@ -56,6 +56,8 @@ export function registerBench(program: Command): void {
         ['broker', 'rtt p50 ms', 'rtt p99 ms', 'fan-out msg/s', `fleet ${opts.agents}@${opts.hz}Hz delivered`, 'fleet p50 ms', 'fleet p99 ms'],
         Object.entries(report.targets).map(([k, v]) => [k, v.rtt_ms.p50, v.rtt_ms.p99, v.fanout_msgs_per_s, `${(v.fleet.delivered_ratio * 100).toFixed(2)} %`, v.fleet.latency_ms.p50, v.fleet.latency_ms.p99]),
       );
+      const o = report.overhead_vs_aedes;
+      if (o) process.stdout.write(`auth + ACL overhead over bare aedes (one process, round trip p50): ${o.fleetmind_rtt_p50_us} µs vs ${o.aedes_rtt_p50_us} µs = ×${o.ratio}\n`);
       for (const [name, r] of Object.entries(report.ratios)) process.stdout.write(`${name}: rtt p50 ×${r.rtt_p50}, rtt p99 ×${r.rtt_p99}, fan-out ×${r.fanout_msgs_per_s}, fleet p99 ×${r.fleet_p99}\n`);
       for (const s of report.skipped) process.stdout.write(`skipped ${s}\n`);
     });

@@ -15,6 +15,7 @@ t.test('fleetmind bench broker --json measures each broker with the same clients
     t.ok(target.fleet.expected > 0 && target.fleet.delivered_ratio > 0.9, `${kind} fleet delivers (${target.fleet.delivered_ratio})`);
   }
   t.ok(report.ratios.fleetmind_vs_aedes.rtt_p50 > 0);
+  t.ok(report.overhead_vs_aedes.aedes_rtt_p50_us > 0 && report.overhead_vs_aedes.fleetmind_rtt_p50_us > 0, 'in-process overhead measured');
   t.end();
 });
 

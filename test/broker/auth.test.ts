@@ -54,3 +54,18 @@ t.test('a taken port gives a clear error', async (t) => {
   t.teardown(() => first.close());
   await t.rejects(startBroker({ port: first.port, allowAnonymous: true }), { message: new RegExp(`port ${first.port} on 127.0.0.1 is already in use`) });
 });
+
+t.test('$SYS statistics are published for operators', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true, sysIntervalMs: 100 });
+  t.teardown(() => broker.close());
+  const c = await connect(broker.url, { clientId: 'ops' });
+  const stats = new Map<string, string>();
+  c.on('message', (topic, p) => stats.set(topic.split('/').slice(2).join('/'), p.toString()));
+  await c.subscribeAsync('$SYS/#');
+  c.publish('fm/f1/a/x/msg', 'one');
+  await sleep(350);
+  t.equal(stats.get('clients/connected'), '1');
+  t.equal(stats.get('messages/received'), '1');
+  t.ok(stats.has('refusals') && stats.has('bytes/sent'));
+  c.end(true);
+});

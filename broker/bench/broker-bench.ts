@@ -75,6 +75,9 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
         perTarget.get(target.kind)!.push({ rtt_ms: rtt, fanout });
       }
     }
+    // the first fleet measured used to pay for warming up this (load) process: warm it first
+    say('warming up the fleet load generator');
+    await measureFleet(targets[0], options.fleetAgents, options.fleetHz, 2);
     for (const target of targets) {
       say(`${target.kind}: fleet of ${options.fleetAgents ?? 500}`);
       const fleet = await measureFleet(target, options.fleetAgents, options.fleetHz, options.fleetSeconds);

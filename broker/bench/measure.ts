@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BENCH_FLEET, type Credentials, type Target } from './targets.js';
+import { LeanClient } from './lean-client.js';
 
 const topicOf = (i: number) => `fm/${BENCH_FLEET}/a/a${i}/msg`;
 
@@ -80,33 +81,36 @@ export interface Fleet {
 
 /**
  * N agents on a ring, each publishing on its own topic at `hz` (phases spread over the period)
- * and subscribed to its 4 nearest neighbours (i±1, i±2).
+ * and subscribed to its 4 nearest neighbours (i±1, i±2). Driven by LeanClient, so that the
+ * load generator is not what is measured.
  */
 export async function measureFleet(target: Target, agents = 500, hz = 10, seconds = 5): Promise<Fleet> {
   const neighbours = [-2, -1, 1, 2];
-  const clients: MqttClient[] = [];
+  const port = Number(new URL(target.url).port);
+  const clients: LeanClient[] = [];
   for (let i = 0; i < agents; i += 50) {
-    clients.push(...await Promise.all(Array.from({ length: Math.min(50, agents - i) }, (_, k) => open(target.url, target.agent(i + k)))));
+    clients.push(...await Promise.all(Array.from({ length: Math.min(50, agents - i) }, (_, k) => LeanClient.connect(port, target.agent(i + k)))));
   }
   const latencies: number[] = [];
   let windowStart = Infinity;
   let windowEnd = Infinity;
   await Promise.all(clients.map(async (c, i) => {
-    await c.subscribeAsync(neighbours.map((d) => topicOf((i + d + agents) % agents)));
-    c.on('message', (_t, p) => {
+    c.onMessage = (_t, p) => {
       const sent = p.readDoubleLE(0);
       if (sent >= windowStart && sent < windowEnd) latencies.push(performance.now() - sent);
-    });
+    };
+    await c.subscribe(neighbours.map((d) => topicOf((i + d + agents) % agents)));
   }));
   let published = 0;
   const periodMs = 1000 / hz;
   const timers: NodeJS.Timeout[] = [];
   clients.forEach((c, i) => {
+    const topic = topicOf(i);
     timers.push(setTimeout(() => {
       timers.push(setInterval(() => {
         const now = performance.now();
         if (now >= windowStart && now < windowEnd) published++;
-        c.publish(topicOf(i), stamp());
+        c.publish(topic, stamp());
       }, periodMs));
     }, (i / agents) * periodMs));
   });
@@ -115,7 +119,7 @@ export async function measureFleet(target: Target, agents = 500, hz = 10, second
   windowEnd = windowStart + seconds * 1000;
   await new Promise((r) => setTimeout(r, warmUp + seconds * 1000 + 500)); // + time for the last ones to land
   timers.forEach((t) => clearInterval(t));
-  await Promise.all(clients.map((c) => c.endAsync(true)));
+  clients.forEach((c) => c.end());
   const expected = published * neighbours.length;
   const sorted = latencies.sort((a, b) => a - b);
   return {

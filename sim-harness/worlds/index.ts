@@ -2,6 +2,7 @@ export { makeWorld, worldIds, resolveWorldId, scriptedController } from './regis
 export { BatchedWorld } from './batched-world.js';
 export { WorldError, boxSpace, discreteSpace } from './types.js';
 export { randomController } from './controllers/random.js';
+export { Rng } from './rng.js';
 export { minCostAssignment } from './controllers/assignment.js';
 export { parallelApiCheck } from './api-check.js';
 export { GridPredatorPreyCore, STATE_BINS } from './grid-predator-prey.js';

@@ -1,0 +1,48 @@
+// Picks the fastest TensorFlow.js backend this machine has: tfjs-node (native TensorFlow) when
+// installed, else WebAssembly (SIMD, no threads under Node), else pure JS. tfjs-node is not a
+// declared dependency — its install downloads libtensorflow, which some networks cannot reach —
+// so it is used when a user has installed it next to fleetmind.
+
+// the @tensorflow/tfjs bundle, not tfjs-core alone: only the bundle registers the gradients
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export type BackendName = 'node' | 'wasm' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+
+/** tfjs's own names for our choices */
+const TFJS_NAME: Record<BackendName, string> = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+export class BackendError extends Error {
+  readonly code = 'FM_ERR_BACKEND';
+}
+
+async function loadNode(): Promise<boolean> {
+  try {
+    await import('@tensorflow/tfjs-node' as string);
+    return tf.findBackend('tensorflow') !== null || tf.engine().registryFactory.tensorflow !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Activates a backend; 'auto' tries node, then wasm, then cpu. Returns the one in use. */
+export async function useBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
+  const order: BackendName[] = choice === 'auto' ? ['node', 'wasm', 'cpu'] : [choice];
+  const tried: string[] = [];
+  for (const name of order) {
+    if (name === 'node' && !(await loadNode())) { tried.push('node (@tensorflow/tfjs-node is not installed)'); continue; }
+    try {
+      if (await tf.setBackend(TFJS_NAME[name])) {
+        await tf.ready();
+        return name;
+      }
+      tried.push(`${name} (failed to initialise)`);
+    } catch (err) {
+      tried.push(`${name} (${(err as Error).message})`);
+    }
+  }
+  throw new BackendError(`no TensorFlow.js backend could start: ${tried.join('; ')}`);
+}
+
+export { tf };

@@ -1,0 +1,78 @@
+// Who hears whom: the communication mask a CommNet actor is trained on, sampled the way the
+// runtime meets it, so that training sees exactly what the runtime will feed the policy.
+//   mask[k, e, i, j] = 1 when, in round k of env e, agent i received agent j's message.
+// A link carries a message when j ≠ i, both agents are alive, j is within the radius of i (if
+// the world has positions and a radius is set), and the message survived dropout (independently
+// per link and per round).
+
+import type { Rng } from '@fleetmind/sim-harness/worlds';
+
+export interface CommMaskOptions {
+  numEnvs: number;
+  numAgents: number;
+  rounds: number;
+  /** probability that one message on one link in one round is lost */
+  dropout: number;
+  /** [E, N] 1 = alive; dead agents neither send nor receive. Default: all alive */
+  alive?: Uint8Array;
+  /** only agents within this distance hear each other (needs positions) */
+  radius?: number;
+  /** [E, N, 2] agent positions, for the radius */
+  positions?: Float32Array | Float64Array;
+}
+
+export function sampleCommMask(rng: Rng, o: CommMaskOptions): Float32Array {
+  const { numEnvs: e, numAgents: n, rounds } = o;
+  if (o.dropout < 0 || o.dropout > 1) throw new Error(`message dropout must be in [0, 1], got ${o.dropout}`);
+  if (o.radius !== undefined && !o.positions) throw new Error('a communication radius needs agent positions');
+  const mask = new Float32Array(rounds * e * n * n);
+  const r2 = o.radius === undefined ? Infinity : o.radius * o.radius;
+  for (let env = 0; env < e; env++) {
+    for (let i = 0; i < n; i++) {
+      if (o.alive && !o.alive[env * n + i]) continue;
+      for (let j = 0; j < n; j++) {
+        if (j === i || (o.alive && !o.alive[env * n + j])) continue;
+        if (o.positions && r2 !== Infinity) {
+          const dx = o.positions[(env * n + i) * 2] - o.positions[(env * n + j) * 2];
+          const dy = o.positions[(env * n + i) * 2 + 1] - o.positions[(env * n + j) * 2 + 1];
+          if (dx * dx + dy * dy > r2) continue;
+        }
+        for (let k = 0; k < rounds; k++) {
+          if (o.dropout === 0 || rng.next() >= o.dropout) mask[((k * e + env) * n + i) * n + j] = 1;
+        }
+      }
+    }
+  }
+  return mask;
+}
+
+/** [E, N] alive flags: each agent independently dead with probability p (for an episode). */
+export function sampleAlive(rng: Rng, numEnvs: number, numAgents: number, p: number): Uint8Array {
+  const alive = new Uint8Array(numEnvs * numAgents);
+  for (let k = 0; k < alive.length; k++) alive[k] = rng.next() < p ? 0 : 1;
+  return alive;
+}
+
+/**
+ * The CommNet communication vector, by definition: for each agent, the mean of the hidden
+ * states of the peers it heard; zeros when it heard nobody.
+ * h: [E, N, H]; mask: [E, N, N] (one round). Returns [E, N, H].
+ */
+export function peerMean(h: Float32Array, mask: Float32Array, numEnvs: number, numAgents: number): Float32Array {
+  const n = numAgents;
+  const hidden = h.length / (numEnvs * n);
+  const out = new Float32Array(h.length);
+  for (let e = 0; e < numEnvs; e++) {
+    for (let i = 0; i < n; i++) {
+      let heard = 0;
+      const o = (e * n + i) * hidden;
+      for (let j = 0; j < n; j++) {
+        if (!mask[(e * n + i) * n + j]) continue;
+        heard++;
+        for (let d = 0; d < hidden; d++) out[o + d] += h[(e * n + j) * hidden + d];
+      }
+      if (heard > 0) for (let d = 0; d < hidden; d++) out[o + d] /= heard;
+    }
+  }
+  return out;
+}

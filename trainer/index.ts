@@ -1,0 +1,10 @@
+export { useBackend, BackendError, tf } from './backend.js';
+export { dense } from './nn/dense.js';
+export { computeGae } from './rl/gae.js';
+export { ValueNormalizer } from './rl/value-normalizer.js';
+export { sampleCommMask, sampleAlive, peerMean } from './comm/mask.js';
+
+export type { BackendName, BackendChoice } from './backend.js';
+export type { GaeInput, GaeOutput } from './rl/gae.js';
+export type { ValueNormalizerState } from './rl/value-normalizer.js';
+export type { CommMaskOptions } from './comm/mask.js';

@@ -7,6 +7,7 @@ import { registerEnvCheck } from './commands/env-check.js';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
 import { registerBroker } from './commands/broker.js';
+import { registerTrain } from './commands/train.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
   registerWorlds(program);
   registerEnvCheck(program);
+  registerTrain(program);
   registerEval(program);
   registerBroker(program);
   registerBench(program);

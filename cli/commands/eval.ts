@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
-import { evaluateController, makeWorld, randomController, scriptedController } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, makeWorld, randomController, scriptedController, type Controller } from '@fleetmind/sim-harness/worlds';
+import { greedyPolicy, RunFolder, useBackend } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 interface EvalOptions {
-  world: string;
-  policy: 'random' | 'scripted';
+  world?: string;
+  policy?: 'random' | 'scripted';
+  run?: string;
   episodes: number;
   seed: number;
   agents?: number;
@@ -21,22 +23,40 @@ function nonNegativeInt(value: string): number {
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('play whole episodes with a baseline policy and report returns and outcomes (episode k is seeded from (seed, k), so runs with the same seed are comparable)')
-    .requiredOption('--world <id>', 'world id or alias (see `fleetmind worlds`)')
-    .addOption(new Option('--policy <name>', 'baseline policy').choices(['random', 'scripted']).makeOptionMandatory())
+    .description('play whole episodes with a trained run (greedy actions) or a baseline policy and report returns and outcomes (episode k is seeded from (seed, k), so runs with the same seed are comparable)')
+    .option('--run <dir>', 'a training run folder: its checkpoint\'s greedy policy on its world')
+    .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
+    .addOption(new Option('--policy <name>', 'baseline policy').choices(['random', 'scripted']))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
-    .action((opts: EvalOptions) => {
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
+    .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
-      const config = opts.agents === undefined ? {} : { N: opts.agents };
-      const world = makeWorld(opts.world, { numEnvs: opts.episodes, autoReset: false, config });
-      const controller = opts.policy === 'random' ? randomController(world, opts.seed) : scriptedController(world);
-      const report = evaluateController(world, controller, opts.seed);
-      if (opts.json) return printJson({ world: world.id, policy: opts.policy, ...report });
-      process.stdout.write(`${world.id}, ${opts.policy} policy, ${report.episodes} episodes from seed ${report.seed}\n`);
+      if (Boolean(opts.run) === Boolean(opts.policy)) throw new CliError('give either --run DIR, or --world W with --policy random|scripted');
+      if (opts.run && (opts.world || opts.agents)) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents');
+      let controller: (world: ReturnType<typeof makeWorld>) => Controller;
+      let worldId: string;
+      let config: Record<string, unknown> = opts.agents === undefined ? {} : { N: opts.agents };
+      let policyName: string;
+      if (opts.run) {
+        await useBackend('auto');
+        const checkpoint = RunFolder.open(opts.run).loadCheckpoint();
+        worldId = checkpoint.config.world;
+        config = checkpoint.config.worldConfig;
+        policyName = `trained (${checkpoint.config.algo}, ${checkpoint.envSteps.toLocaleString('en-US')} steps)`;
+        controller = (world) => greedyPolicy(checkpoint, world);
+      } else {
+        if (!opts.world) throw new CliError('--policy needs --world');
+        worldId = opts.world;
+        policyName = opts.policy!;
+        controller = (world) => (opts.policy === 'random' ? randomController(world, opts.seed) : scriptedController(world));
+      }
+      const world = makeWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config });
+      const report = evaluateController(world, controller(world), opts.seed);
+      if (opts.json) return printJson({ world: world.id, policy: policyName, ...report });
+      process.stdout.write(`${world.id}, ${policyName} policy, ${report.episodes} episodes from seed ${report.seed}\n`);
       printTable(['', 'value'], [
         ['agent return (mean ± std)', `${report.agent_return_mean.toFixed(3)} ± ${report.agent_return_std.toFixed(3)}`],
         ['team return (mean)', report.team_return_mean.toFixed(3)],

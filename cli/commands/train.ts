@@ -1,0 +1,96 @@
+import { Option, type Command } from 'commander';
+import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
+import { defaultMappoConfig, RunFolder, trainMappo, useBackend, type BackendChoice, type MappoConfig } from '@fleetmind/trainer';
+import { CliError } from '../errors.js';
+import { positiveInt } from '../options.js';
+
+interface TrainOptions {
+  world: string;
+  algo: 'mappo' | 'ippo';
+  actor: 'mlp';
+  agents?: number;
+  steps: number;
+  envs: number;
+  seed: number;
+  out?: string;
+  resume?: boolean;
+  backend: BackendChoice;
+}
+
+function seedArg(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train actors with centralized training (MAPPO: critic on the global state) or independent PPO (IPPO), writing a run folder: config.json, metrics.jsonl, checkpoint.json. Ctrl-C saves a checkpoint; --resume continues')
+    .requiredOption('--world <id>', 'world id or alias (see `fleetmind worlds`)')
+    .addOption(new Option('--algo <name>', 'algorithm').choices(['mappo', 'ippo']).default('mappo'))
+    .addOption(new Option('--actor <kind>', 'actor network').choices(['mlp']).default('mlp'))
+    .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--steps <n>', 'env steps to train for', positiveInt, defaultMappoConfig.totalSteps)
+    .option('--envs <n>', 'parallel environments', positiveInt, defaultMappoConfig.numEnvs)
+    .option('--seed <s>', 'seed', seedArg, defaultMappoConfig.seed)
+    .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
+    .option('--resume', 'continue the run in --out from its checkpoint')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
+    .addHelpText('after', '\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --algo ippo --steps 500000 --out runs/ippo\n  $ fleetmind train --out runs/ippo --world simple_spread --resume')
+    .action(async (opts: TrainOptions) => {
+      const worldId = resolveWorldId(opts.world);
+      const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
+      const backend = await useBackend(opts.backend);
+      let config: MappoConfig = {
+        ...defaultMappoConfig, world: worldId, algo: opts.algo, totalSteps: opts.steps, numEnvs: opts.envs, seed: opts.seed,
+        worldConfig: opts.agents === undefined ? {} : { N: opts.agents },
+      };
+      makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
+      let run: RunFolder;
+      let resume;
+      if (opts.resume) {
+        run = RunFolder.open(out);
+        resume = run.loadCheckpoint();
+        config = { ...resume.config, totalSteps: opts.steps };
+        process.stderr.write(`resuming ${out} at ${resume.envSteps} env steps\n`);
+      } else {
+        run = RunFolder.create(out, { config, backend, created: new Date().toISOString(), node: process.version });
+      }
+      let stop = false;
+      const onSignal = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        process.stderr.write('\nstopping after this update; the checkpoint will be saved (Ctrl-C again to abort)\n');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const tty = process.stderr.isTTY;
+      let lastLine = 0;
+      const checkpoint = await trainMappo(config, {
+        shouldStop: () => stop,
+        onUpdate: (m) => {
+          run.appendMetrics(m);
+          const done = m['global/env_steps'];
+          const rate = done / m['time/wall_s'];
+          const line = `${done.toLocaleString('en-US')}/${config.totalSteps.toLocaleString('en-US')} steps  return ${m['train/agent_return_mean'].toFixed(2)}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((config.totalSteps - done) / rate)}`;
+          if (tty) {
+            const width = 24;
+            const filled = Math.round((done / config.totalSteps) * width);
+            process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${line}`);
+          } else if (m['time/wall_s'] - lastLine >= 10) {
+            lastLine = m['time/wall_s'];
+            process.stderr.write(`${line}\n`);
+          }
+        },
+      }, resume);
+      run.saveCheckpoint(checkpoint);
+      if (tty) process.stderr.write('\n');
+      process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out}\n`);
+    });
+}

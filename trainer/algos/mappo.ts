@@ -1,0 +1,395 @@
+// MAPPO and IPPO (Yu et al. 2022, "The Surprising Effectiveness of PPO in Cooperative
+// Multi-Agent Games"): PPO with parameters shared per role; the critic sees the world's global
+// state (MAPPO, centralized training) or the agent's own observation (IPPO). The actor only
+// ever sees its own observation, so it runs decentralized on a robot.
+//
+// Per update: collect rolloutSteps × numEnvs joint steps → GAE(λ) → value-normalised targets →
+// epochs × minibatches of clipped-surrogate actor and clipped-value critic steps, each with its
+// own Adam and global gradient-norm clipping; learning rates decay linearly to zero.
+
+import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { tf } from '../backend.js';
+import { Mlp, type MlpWeights } from '../nn/mlp.js';
+import { actCategorical } from '../rl/categorical.js';
+import { computeGae } from '../rl/gae.js';
+import { ValueNormalizer, type ValueNormalizerState } from '../rl/value-normalizer.js';
+
+export interface MappoConfig {
+  /** world id or alias */
+  world: string;
+  /** world-specific options, e.g. { N: 3 } */
+  worldConfig: Record<string, unknown>;
+  /** mappo: critic on the global state; ippo: critic on the agent's observation */
+  algo: 'mappo' | 'ippo';
+  /** parallel environments */
+  numEnvs: number;
+  /** steps per env per rollout */
+  rolloutSteps: number;
+  /** total env steps (each env step moves every agent once) */
+  totalSteps: number;
+  seed: number;
+  /** hidden layer widths */
+  hidden: number[];
+  /** append a one-hot agent index to actor and critic inputs */
+  agentId: boolean;
+  lr: number;
+  criticLr: number;
+  /** decay both learning rates linearly to 0 over totalSteps */
+  lrDecay: boolean;
+  epochs: number;
+  minibatches: number;
+  gamma: number;
+  lambda: number;
+  /** PPO ratio clip ε */
+  clip: number;
+  /** clip of the critic's change per update (in normalised units) */
+  valueClip: number;
+  entropyCoef: number;
+  maxGradNorm: number;
+  /** normalise value targets with running statistics (MAPPO's ValueNorm) */
+  valueNorm: boolean;
+}
+
+export const defaultMappoConfig: MappoConfig = {
+  world: 'simple_spread_v3',
+  worldConfig: {},
+  algo: 'mappo',
+  numEnvs: 128,
+  rolloutSteps: 25,
+  totalSteps: 2_000_000,
+  seed: 1,
+  hidden: [64, 64],
+  agentId: true,
+  lr: 7e-4,
+  criticLr: 7e-4,
+  lrDecay: true,
+  epochs: 5,
+  minibatches: 2,
+  gamma: 0.99,
+  lambda: 0.95,
+  clip: 0.2,
+  valueClip: 0.2,
+  entropyCoef: 0.01,
+  maxGradNorm: 10,
+  valueNorm: true,
+};
+
+/** One group of agents sharing an actor and a critic. */
+interface RoleNets {
+  role: string;
+  /** indices of the world's agents in this role */
+  agents: number[];
+  obsDim: number;
+  numActions: number;
+  actor: Mlp;
+  critic: Mlp;
+  actorOpt: tf.Optimizer;
+  criticOpt: tf.Optimizer;
+  valueNorm: ValueNormalizer;
+}
+
+export interface MappoMetrics {
+  'global/env_steps': number;
+  'global/updates': number;
+  'train/episodes': number;
+  /** mean per-agent return of the episodes finished in this rollout */
+  'train/agent_return_mean': number;
+  'train/env_steps_per_s': number;
+  'time/wall_s': number;
+  [key: string]: number;
+}
+
+export interface MappoCheckpoint {
+  config: MappoConfig;
+  envSteps: number;
+  updates: number;
+  roles: { role: string; actor: MlpWeights; critic: MlpWeights; valueNorm: ValueNormalizerState }[];
+}
+
+export interface MappoHooks {
+  /** after every update */
+  onUpdate?: (metrics: MappoMetrics) => void;
+  /** checked between updates: return true to stop early (e.g. Ctrl-C) */
+  shouldStop?: () => boolean;
+}
+
+/** The actor's input for agent i of a role: its observation, then its one-hot index in the role. */
+export function actorInputSize(obsDim: number, roleSize: number, agentId: boolean): number {
+  return obsDim + (agentId ? roleSize : 0);
+}
+
+export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
+  const roles = [...new Set(world.roles)];
+  return roles.map((role) => {
+    const agents = world.roles.flatMap((r, i) => (r === role ? [i] : []));
+    const obsDim = world.observationSpace(agents[0]).shape[0];
+    const numActions = world.actionSpace(agents[0]).n;
+    const idSize = config.agentId ? agents.length : 0;
+    const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize;
+    return {
+      role, agents, obsDim, numActions,
+      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: 'tanh', outputGain: 0.01 }, rng),
+      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: 'tanh', outputGain: 1 }, rng),
+      actorOpt: tf.train.adam(config.lr, 0.9, 0.999, 1e-5),
+      criticOpt: tf.train.adam(config.criticLr, 0.9, 0.999, 1e-5),
+      valueNorm: new ValueNormalizer(),
+    };
+  });
+}
+
+/** Writes the actor inputs of a role for every env: [E, roleSize, actorIn]. */
+export function writeActorInputs(nets: RoleNets, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array): void {
+  const n = nets.agents.length;
+  const inDim = actorInputSize(nets.obsDim, n, agentId);
+  for (let e = 0; e < numEnvs; e++) {
+    for (let k = 0; k < n; k++) {
+      const row = (e * n + k) * inDim;
+      out.set(observations[nets.agents[k]].subarray(e * nets.obsDim, (e + 1) * nets.obsDim), row);
+      if (agentId) for (let j = 0; j < n; j++) out[row + nets.obsDim + j] = j === k ? 1 : 0;
+    }
+  }
+}
+
+function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWorld, observations: readonly Float32Array[], out: Float32Array): void {
+  if (config.algo === 'ippo') return writeActorInputs(nets, observations, world.numEnvs, config.agentId, out);
+  const n = nets.agents.length;
+  const s = world.stateSize;
+  const cDim = s + (config.agentId ? n : 0);
+  const state = world.state();
+  for (let e = 0; e < world.numEnvs; e++) {
+    for (let k = 0; k < n; k++) {
+      const row = (e * n + k) * cDim;
+      out.set(state.subarray(e * s, (e + 1) * s), row);
+      if (config.agentId) for (let j = 0; j < n; j++) out[row + s + j] = j === k ? 1 : 0;
+    }
+  }
+}
+
+function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+    const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
+    const clipped: tf.NamedTensorMap = {};
+    for (const k of names) clipped[k] = tf.mul(grads[k], scale);
+    return clipped;
+  });
+}
+
+export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, resume?: MappoCheckpoint): Promise<MappoCheckpoint> {
+  const rng = new Rng(config.seed, 0x7a17);
+  const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  const roles = buildRoles(world, config, rng);
+  let envSteps = 0;
+  let updates = 0;
+  if (resume) {
+    resume.roles.forEach((saved, r) => {
+      roles[r].actor.setWeights(saved.actor);
+      roles[r].critic.setWeights(saved.critic);
+      roles[r].valueNorm = ValueNormalizer.fromState(saved.valueNorm);
+    });
+    envSteps = resume.envSteps;
+    updates = resume.updates;
+  }
+  const e = config.numEnvs;
+  const n = world.possibleAgents.length;
+  const T = config.rolloutSteps;
+  let { observations } = world.reset(config.seed + updates);
+  const actions = new Int32Array(e * n);
+  const started = performance.now();
+  const episodeReturn = new Float64Array(e * n);
+
+  // rollout storage per role: [T, E·roleSize, …]
+  const store = roles.map((nets) => {
+    const b = e * nets.agents.length;
+    const inDim = nets.actor.spec.sizes[0];
+    const cDim = nets.critic.spec.sizes[0];
+    return {
+      b, inDim, cDim,
+      x: new Float32Array(T * b * inDim),
+      c: new Float32Array(T * b * cDim),
+      actions: new Int32Array(T * b),
+      logp: new Float32Array(T * b),
+      values: new Float32Array(T * b),
+      rewards: new Float32Array(T * b),
+      dones: new Uint8Array(T * b),
+      lastValues: new Float32Array(b),
+    };
+  });
+
+  const valuesOf = (nets: RoleNets, c: Float32Array, rows: number, out: Float32Array) => {
+    const v = nets.critic.predict(c, rows);
+    for (let k = 0; k < rows; k++) out[k] = config.valueNorm ? nets.valueNorm.denormalize(v[k]) : v[k];
+  };
+
+  while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
+    const rolloutStart = performance.now();
+    const finished: number[] = [];
+    const outcomeSums: Record<string, number> = {};
+    let episodes = 0;
+    const episodeInfo = new Float64Array(e * world.infoKeys.length);
+
+    // ---- rollout ----
+    for (let t = 0; t < T; t++) {
+      roles.forEach((nets, r) => {
+        const s = store[r];
+        const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
+        writeActorInputs(nets, observations, e, config.agentId, x);
+        const logits = nets.actor.predict(x, s.b);
+        const roleSize = nets.agents.length;
+        actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / roleSize) * n + nets.agents[row % roleSize],
+          s.logp.subarray(t * s.b, (t + 1) * s.b));
+        for (let row = 0; row < s.b; row++) s.actions[t * s.b + row] = actions[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+        const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);
+        writeCriticInputs(nets, config, world, observations, c);
+        valuesOf(nets, c, s.b, s.values.subarray(t * s.b, (t + 1) * s.b));
+      });
+      const result = world.step(actions);
+      roles.forEach((nets, r) => {
+        const s = store[r];
+        const roleSize = nets.agents.length;
+        for (let row = 0; row < s.b; row++) {
+          const env = Math.floor(row / roleSize);
+          s.rewards[t * s.b + row] = result.rewards[env * n + nets.agents[row % roleSize]];
+          s.dones[t * s.b + row] = result.episodeEnded[env];
+        }
+      });
+      for (let env = 0; env < e; env++) {
+        for (let i = 0; i < n; i++) episodeReturn[env * n + i] += result.rewards[env * n + i];
+        world.infoKeys.forEach((key, q) => { episodeInfo[env * world.infoKeys.length + q] += result.infos[key][env]; });
+        if (result.episodeEnded[env]) {
+          episodes++;
+          for (let i = 0; i < n; i++) { finished.push(episodeReturn[env * n + i]); episodeReturn[env * n + i] = 0; }
+          world.infoKeys.forEach((key, q) => {
+            outcomeSums[key] = (outcomeSums[key] ?? 0) + episodeInfo[env * world.infoKeys.length + q];
+            episodeInfo[env * world.infoKeys.length + q] = 0;
+          });
+        }
+      }
+      observations = result.observations;
+    }
+    envSteps += T * e;
+    roles.forEach((nets, r) => {
+      const s = store[r];
+      const c = new Float32Array(s.b * s.cDim);
+      writeCriticInputs(nets, config, world, observations, c);
+      valuesOf(nets, c, s.b, s.lastValues);
+    });
+
+    // ---- update ----
+    const progress = Math.min(1, envSteps / config.totalSteps);
+    const lrScale = config.lrDecay ? 1 - progress : 1;
+    const losses: Record<string, number> = {};
+    roles.forEach((nets, r) => {
+      const s = store[r];
+      (nets.actorOpt as unknown as { learningRate: number }).learningRate = config.lr * lrScale;
+      (nets.criticOpt as unknown as { learningRate: number }).learningRate = config.criticLr * lrScale;
+      const { advantages, returns } = computeGae({
+        rewards: s.rewards, values: s.values, dones: s.dones, lastValues: s.lastValues, gamma: config.gamma, lambda: config.lambda,
+      });
+      if (config.valueNorm) nets.valueNorm.update(returns);
+      const total = T * s.b;
+      const targets = new Float32Array(total);
+      const oldValues = new Float32Array(total);
+      for (let k = 0; k < total; k++) {
+        targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
+        oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
+      }
+      let mean = 0;
+      for (let k = 0; k < total; k++) mean += advantages[k];
+      mean /= total;
+      let variance = 0;
+      for (let k = 0; k < total; k++) variance += (advantages[k] - mean) ** 2;
+      const std = Math.sqrt(variance / total) + 1e-8;
+      for (let k = 0; k < total; k++) advantages[k] = (advantages[k] - mean) / std;
+
+      const all = tf.tidy(() => ({
+        x: tf.tensor2d(s.x, [total, s.inDim]),
+        c: tf.tensor2d(s.c, [total, s.cDim]),
+        a: tf.tensor1d(s.actions, 'int32'),
+        logp: tf.tensor1d(s.logp),
+        adv: tf.tensor1d(advantages),
+        target: tf.tensor1d(targets),
+        vOld: tf.tensor1d(oldValues),
+      }));
+      const stats = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
+      const order = Int32Array.from({ length: total }, (_, k) => k);
+      const mbSize = Math.floor(total / config.minibatches);
+      for (let epoch = 0; epoch < config.epochs; epoch++) {
+        for (let k = total - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
+        for (let m = 0; m < config.minibatches; m++) {
+          tf.tidy(() => {
+            const idx = tf.tensor1d(order.subarray(m * mbSize, (m + 1) * mbSize), 'int32');
+            const x = tf.gather(all.x, idx) as tf.Tensor2D;
+            const c = tf.gather(all.c, idx) as tf.Tensor2D;
+            const a = tf.gather(all.a, idx);
+            const logpOld = tf.gather(all.logp, idx);
+            const adv = tf.gather(all.adv, idx);
+            const target = tf.gather(all.target, idx);
+            const vOld = tf.gather(all.vOld, idx);
+            const onehot = tf.oneHot(a, nets.numActions);
+            let entropyValue = 0;
+            let klValue = 0;
+            let clipValue = 0;
+            // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
+            const actor = tf.variableGrads(() => {
+              const logits = nets.actor.apply(x);
+              const logProbs = tf.logSoftmax(logits);
+              const logp = tf.sum(tf.mul(logProbs, onehot), 1);
+              const ratio = tf.exp(tf.sub(logp, logpOld));
+              const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
+              const entropy = tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1)));
+              entropyValue = entropy.dataSync()[0];
+              klValue = tf.mean(tf.sub(logpOld, logp)).dataSync()[0];
+              clipValue = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
+              return tf.sub(tf.neg(tf.mean(surr)), tf.mul(config.entropyCoef, entropy)) as tf.Scalar;
+            }, nets.actor.variables);
+            nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
+            // Value loss: max of the plain and the clipped squared error
+            const critic = tf.variableGrads(() => {
+              const v = tf.reshape(nets.critic.apply(c), [-1]);
+              const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
+              return tf.mul(0.5, tf.mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
+            }, nets.critic.variables);
+            nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
+            stats.policy += actor.value.dataSync()[0];
+            stats.value += critic.value.dataSync()[0];
+            stats.entropy += entropyValue;
+            stats.kl += klValue;
+            stats.clipfrac += clipValue;
+            stats.steps++;
+          });
+        }
+      }
+      Object.values(all).forEach((tensor) => tensor.dispose());
+      const prefix = roles.length > 1 ? `${nets.role}/` : '';
+      losses[`losses/${prefix}policy_loss`] = stats.policy / stats.steps;
+      losses[`losses/${prefix}value_loss`] = stats.value / stats.steps;
+      losses[`losses/${prefix}entropy`] = stats.entropy / stats.steps;
+      losses[`losses/${prefix}approx_kl`] = stats.kl / stats.steps;
+      losses[`losses/${prefix}clipfrac`] = stats.clipfrac / stats.steps;
+    });
+    updates++;
+
+    const outcomes: Record<string, number> = {};
+    for (const [key, sum] of Object.entries(outcomeSums)) outcomes[`outcomes/${key}`] = episodes ? sum / episodes : 0;
+    hooks.onUpdate?.({
+      'global/env_steps': envSteps,
+      'global/updates': updates,
+      'train/episodes': episodes,
+      'train/agent_return_mean': finished.length ? finished.reduce((a, b) => a + b, 0) / finished.length : NaN,
+      'train/env_steps_per_s': Math.round((T * e) / ((performance.now() - rolloutStart) / 1000)),
+      'time/wall_s': (performance.now() - started) / 1000,
+      'train/learning_rate': config.lr * lrScale,
+      ...outcomes,
+      ...losses,
+    });
+    await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
+  }
+  return {
+    config,
+    envSteps,
+    updates,
+    roles: roles.map((nets) => ({ role: nets.role, actor: nets.actor.getWeights(), critic: nets.critic.getWeights(), valueNorm: nets.valueNorm.state() })),
+  };
+}

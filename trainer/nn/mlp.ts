@@ -1,0 +1,88 @@
+// A multi-layer perceptron on tf.Variables: the actor's and the critic's network. Plain
+// weights in and out (Float32Array), so checkpoints and the ONNX export read the same numbers.
+
+import { tf } from '../backend.js';
+import type { Rng } from '@fleetmind/sim-harness/worlds';
+import { dense } from './dense.js';
+
+export type Activation = 'tanh' | 'relu';
+
+export interface MlpSpec {
+  /** layer widths, input first: e.g. [18, 64, 64, 5] */
+  sizes: number[];
+  activation: Activation;
+  /** scale of the last layer's initial weights (0.01 for a policy head: near-uniform at start) */
+  outputGain: number;
+}
+
+export interface MlpWeights {
+  spec: MlpSpec;
+  /** per layer: W [in, out] row-major, then b [out] */
+  layers: { w: number[]; b: number[] }[];
+}
+
+export class Mlp {
+  readonly spec: MlpSpec;
+  readonly variables: tf.Variable[] = [];
+  private readonly ws: tf.Variable<tf.Rank.R2>[] = [];
+  private readonly bs: tf.Variable<tf.Rank.R1>[] = [];
+
+  constructor(spec: MlpSpec, rng: Rng) {
+    this.spec = spec;
+    for (let l = 0; l + 1 < spec.sizes.length; l++) {
+      const fanIn = spec.sizes[l];
+      const fanOut = spec.sizes[l + 1];
+      const last = l + 2 === spec.sizes.length;
+      // scaled Gaussian (He/Glorot-like) init; the last layer is shrunk by outputGain
+      const scale = (last ? spec.outputGain : 1) * Math.sqrt((spec.activation === 'relu' ? 2 : 1) / fanIn);
+      const w = new Float32Array(fanIn * fanOut);
+      for (let k = 0; k < w.length; k++) w[k] = gaussian(rng) * scale;
+      this.ws.push(tf.variable(tf.tensor2d(w, [fanIn, fanOut])));
+      this.bs.push(tf.variable(tf.zeros([fanOut])));
+    }
+    this.variables.push(...this.ws, ...this.bs);
+  }
+
+  /** [B, in] → [B, out] */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (let l = 0; l < this.ws.length; l++) {
+      h = tf.add(dense(h, this.ws[l]), this.bs[l]);
+      if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
+    }
+    return h;
+  }
+
+  /** Forward pass on plain arrays, for acting: [B, in] → [B, out] */
+  predict(x: Float32Array, rows: number): Float32Array {
+    return tf.tidy(() => this.apply(tf.tensor2d(x, [rows, this.spec.sizes[0]])).dataSync() as Float32Array);
+  }
+
+  getWeights(): MlpWeights {
+    return {
+      spec: this.spec,
+      layers: this.ws.map((w, l) => ({ w: Array.from(w.dataSync()), b: Array.from(this.bs[l].dataSync()) })),
+    };
+  }
+
+  setWeights(weights: MlpWeights): void {
+    if (JSON.stringify(weights.spec.sizes) !== JSON.stringify(this.spec.sizes)) {
+      throw new Error(`weights are for layers [${weights.spec.sizes}], this network has [${this.spec.sizes}]`);
+    }
+    weights.layers.forEach((layer, l) => {
+      this.ws[l].assign(tf.tensor2d(layer.w, this.ws[l].shape));
+      this.bs[l].assign(tf.tensor1d(layer.b));
+    });
+  }
+
+  dispose(): void {
+    this.variables.forEach((v) => v.dispose());
+  }
+}
+
+function gaussian(rng: Rng): number {
+  // Box–Muller
+  const u = 1 - rng.next();
+  const v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+t.test('fleetmind train writes a run folder that eval reads, and --resume continues it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-train-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'run');
+  let r = runCli(['train', '--world', 'simple_spread', '--steps', '6400', '--envs', '64', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /trained 6,400 env steps on (wasm|node|cpu)/);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  t.has(config, { config: { world: 'simple_spread_v3', algo: 'mappo', numEnvs: 64 } });
+  t.ok(['wasm', 'node', 'cpu'].includes(config.backend), 'records the backend');
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(lines.length, 4);
+  t.ok('train/agent_return_mean' in lines[0] && 'losses/approx_kl' in lines[0] && 'train/env_steps_per_s' in lines[0]);
+
+  r = runCli(['train', '--world', 'simple_spread', '--steps', '12800', '--out', out, '--resume']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /resuming .* at 6400 env steps/);
+  const after = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(after.length, 8, 'metrics appended');
+  t.equal(after[7]['global/env_steps'], 12800);
+
+  r = runCli(['eval', '--run', out, '--episodes', '20', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.match(report.policy, /trained \(mappo, 12,800 steps\)/);
+  t.equal(report.episode_team_returns.length, 20);
+
+  writeFileSync(join(out, 'checkpoint.json'), '{"config":');
+  r = runCli(['eval', '--run', out]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /checkpoint\.json is corrupt/);
+  t.notMatch(r.stderr, /\n\s+at /);
+  t.end();
+});
+
+t.test('fleetmind train refuses bad input in one line', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--world', 'pong'], /unknown world "pong"/],
+    [['train', '--world', 'spread', '--algo', 'qmix'], /Allowed choices are mappo, ippo/],
+    [['train', '--world', 'spread', '--steps', '0'], /expected a positive integer/],
+    [['train', '--world', 'spread', '--agents', '1'], /N: Too small/],
+    [['train', '--world', 'spread', '--backend', 'gpu'], /Allowed choices are auto, node, wasm, cpu/],
+    [['train', '--world', 'spread', '--resume', '--out', '/nonexistent/run'], /is not a run folder/],
+    [['eval', '--run', '/nonexistent/run'], /is not a run folder/],
+    [['eval', '--run', 'x', '--world', 'spread'], /either --run DIR, or --world W with --policy|drop --world/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message, args.join(' '));
+  }
+  t.end();
+});

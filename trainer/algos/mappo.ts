@@ -30,6 +30,8 @@ export interface MappoConfig {
   seed: number;
   /** hidden layer widths */
   hidden: number[];
+  /** hidden-layer activation */
+  activation: 'tanh' | 'relu';
   /** append a one-hot agent index to actor and critic inputs */
   agentId: boolean;
   lr: number;
@@ -59,6 +61,7 @@ export const defaultMappoConfig: MappoConfig = {
   totalSteps: 2_000_000,
   seed: 1,
   hidden: [64, 64],
+  activation: 'tanh',
   agentId: true,
   lr: 7e-4,
   criticLr: 7e-4,
@@ -128,8 +131,8 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
     const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize;
     return {
       role, agents, obsDim, numActions,
-      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: 'tanh', outputGain: 0.01 }, rng),
-      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: 'tanh', outputGain: 1 }, rng),
+      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: config.activation, outputGain: 0.01 }, rng),
+      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1 }, rng),
       actorOpt: tf.train.adam(config.lr, 0.9, 0.999, 1e-5),
       criticOpt: tf.train.adam(config.criticLr, 0.9, 0.999, 1e-5),
       valueNorm: new ValueNormalizer(),

@@ -32,6 +32,8 @@ export interface MappoConfig {
   hidden: number[];
   /** hidden-layer activation */
   activation: 'tanh' | 'relu';
+  /** LayerNorm on the inputs of actor and critic */
+  inputLayerNorm: boolean;
   /** append a one-hot agent index to actor and critic inputs */
   agentId: boolean;
   lr: number;
@@ -62,6 +64,7 @@ export const defaultMappoConfig: MappoConfig = {
   seed: 1,
   hidden: [64, 64],
   activation: 'tanh',
+  inputLayerNorm: false,
   agentId: true,
   // measured on simple_spread (320k steps): 7e-4 moved the policy by a KL of ~5e-4 per update
   // (clip fraction 0) and reached −20.4; 2e-3 reached −20 by 160k steps
@@ -135,8 +138,8 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
     const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize;
     return {
       role, agents, obsDim, numActions,
-      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: config.activation, outputGain: 0.01 }, rng),
-      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1 }, rng),
+      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: config.activation, outputGain: 0.01, inputLayerNorm: config.inputLayerNorm }, rng),
+      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng),
       actorOpt: tf.train.adam(config.lr, 0.9, 0.999, 1e-5),
       criticOpt: tf.train.adam(config.criticLr, 0.9, 0.999, 1e-5),
       valueNorm: new ValueNormalizer(),

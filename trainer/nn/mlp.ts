@@ -13,6 +13,8 @@ export interface MlpSpec {
   activation: Activation;
   /** scale of the last layer's initial weights (0.01 for a policy head: near-uniform at start) */
   outputGain: number;
+  /** normalise each input vector to mean 0, variance 1 across its features (MAPPO's feature normalisation) */
+  inputLayerNorm?: boolean;
 }
 
 export interface MlpWeights {
@@ -46,6 +48,10 @@ export class Mlp {
   /** [B, in] → [B, out] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
     let h = x;
+    if (this.spec.inputLayerNorm) {
+      const { mean, variance } = tf.moments(x, 1, true);
+      h = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
+    }
     for (let l = 0; l < this.ws.length; l++) {
       h = tf.add(dense(h, this.ws[l]), this.bs[l]);
       if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);

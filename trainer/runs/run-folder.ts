@@ -18,7 +18,7 @@ export interface RunInfo {
 }
 
 const mlpSchema = z.object({
-  spec: z.object({ sizes: z.array(z.number().int().positive()).min(2), activation: z.enum(['tanh', 'relu']), outputGain: z.number() }),
+  spec: z.object({ sizes: z.array(z.number().int().positive()).min(2), activation: z.enum(['tanh', 'relu']), outputGain: z.number(), inputLayerNorm: z.boolean().optional() }),
   layers: z.array(z.object({ w: z.array(z.number()), b: z.array(z.number()) })),
 }).superRefine((m, ctx) => {
   if (m.layers.length !== m.spec.sizes.length - 1) ctx.addIssue({ code: 'custom', message: `${m.layers.length} layers for sizes [${m.spec.sizes}]` });

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
-import { defaultMappoConfig, RunFolder, trainMappo, useBackend, type BackendChoice, type MappoConfig } from '@fleetmind/trainer';
+import { defaultMappoConfig, RunFolder, trainMappo, useBackend, writeLearningCurves, type BackendChoice, type CurvePoint, type MappoConfig } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../options.js';
 
@@ -70,14 +70,17 @@ export function registerTrain(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // a resumed run's clock continues where the metrics stopped, so curves against wall time stay monotone
+      const wallOffset = resume ? (run.metrics().at(-1)?.['time/wall_s'] ?? 0) : 0;
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       const checkpoint = await trainMappo(config, {
         shouldStop: () => stop,
         onUpdate: (m) => {
+          m['time/wall_s'] += wallOffset;
           run.appendMetrics(m);
           const done = m['global/env_steps'];
-          const rate = done / m['time/wall_s'];
+          const rate = (done - (resume?.envSteps ?? 0)) / (m['time/wall_s'] - wallOffset);
           const line = `${done.toLocaleString('en-US')}/${config.totalSteps.toLocaleString('en-US')} steps  return ${m['train/agent_return_mean'].toFixed(2)}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((config.totalSteps - done) / rate)}`;
           if (tty) {
             const width = 24;
@@ -91,6 +94,7 @@ export function registerTrain(program: Command): void {
       }, resume);
       run.saveCheckpoint(checkpoint);
       if (tty) process.stderr.write('\n');
-      process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out}\n`);
+      const curves = await writeLearningCurves(out, run.metrics() as unknown as CurvePoint[], `${config.algo.toUpperCase()} on ${config.world}`);
+      process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });
 }

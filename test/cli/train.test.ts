@@ -24,6 +24,15 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   const after = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(after.length, 8, 'metrics appended');
   t.equal(after[7]['global/env_steps'], 12800);
+  t.ok(after[4]['time/wall_s'] > after[3]['time/wall_s'], 'the resumed clock continues');
+
+  const svg = readFileSync(join(out, 'curves.svg'), 'utf8');
+  t.match(svg, /^<svg/);
+  t.match(svg, /mean per-agent return/);
+  t.match(svg, /wall clock \(minutes\)/);
+  const png = readFileSync(join(out, 'curves.png'));
+  t.same([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
+  t.ok(png.length > 5000, 'with content');
 
   r = runCli(['eval', '--run', out, '--episodes', '20', '--json']);
   t.equal(r.code, 0, r.stderr);

@@ -69,6 +69,19 @@ export class RunFolder {
     }
   }
 
+  /** every metrics line so far, in order */
+  metrics(): Record<string, number>[] {
+    const path = join(this.dir, 'metrics.jsonl');
+    if (!existsSync(path)) return [];
+    return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, number>];
+      } catch {
+        return []; // a line cut by a crash mid-write
+      }
+    });
+  }
+
   appendMetrics(metrics: Record<string, number>): void {
     appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(metrics)}\n`);
   }

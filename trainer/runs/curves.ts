@@ -1,0 +1,49 @@
+// Learning curves of a run, drawn by vega-lite (not by hand): mean per-agent return against env
+// steps and against wall-clock time, written as curves.svg and curves.png in the run folder.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+
+export interface CurvePoint {
+  'global/env_steps': number;
+  'time/wall_s': number;
+  'train/agent_return_mean': number;
+}
+
+export function curvesSpec(points: CurvePoint[], title: string): object {
+  const values = points
+    .filter((p) => Number.isFinite(p['train/agent_return_mean']))
+    .map((p) => ({ steps: p['global/env_steps'], minutes: p['time/wall_s'] / 60, ret: p['train/agent_return_mean'] }));
+  const chart = (field: string, axis: string) => ({
+    width: 360,
+    height: 220,
+    mark: { type: 'line', point: values.length < 40 },
+    encoding: {
+      x: { field, type: 'quantitative', title: axis },
+      y: { field: 'ret', type: 'quantitative', title: 'mean per-agent return', scale: { zero: false } },
+    },
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    data: { values },
+    hconcat: [chart('steps', 'env steps'), chart('minutes', 'wall clock (minutes)')],
+    config: { background: 'white' },
+  };
+}
+
+/** Renders the curves; returns the paths written. */
+export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string): Promise<string[]> {
+  const spec = compile(curvesSpec(points, title) as Parameters<typeof compile>[0]).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const svgPath = join(dir, 'curves.svg');
+  const pngPath = join(dir, 'curves.png');
+  writeFileSync(svgPath, svg);
+  writeFileSync(pngPath, new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 } }).render().asPng());
+  return [svgPath, pngPath];
+}

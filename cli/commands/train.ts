@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
-import { defaultMappoConfig, RunFolder, trainMappo, useBackend, writeLearningCurves, type BackendChoice, type CurvePoint, type MappoConfig } from '@fleetmind/trainer';
+import { defaultMappoConfig, RunFolder, trainMappo, useBackend, writeLearningCurves, type BackendChoice, type CurvePoint, type MappoCheckpoint, type MappoConfig } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../options.js';
 
@@ -53,7 +53,7 @@ export function registerTrain(program: Command): void {
       };
       makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
       let run: RunFolder;
-      let resume;
+      let resume: MappoCheckpoint | undefined;
       if (opts.resume) {
         run = RunFolder.open(out);
         resume = run.loadCheckpoint();

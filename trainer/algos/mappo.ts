@@ -149,7 +149,7 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
 }
 
 /** Writes the actor inputs of a role for every env: [E, roleSize, actorIn]. */
-export function writeActorInputs(nets: RoleNets, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array): void {
+export function writeActorInputs(nets: { agents: number[]; obsDim: number }, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array): void {
   const n = nets.agents.length;
   const inDim = actorInputSize(nets.obsDim, n, agentId);
   for (let e = 0; e < numEnvs; e++) {

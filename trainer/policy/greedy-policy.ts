@@ -2,7 +2,7 @@
 
 import { Rng, type Controller, type World } from '@fleetmind/sim-harness/worlds';
 import { Mlp } from '../nn/mlp.js';
-import { actorInputSize, type MappoCheckpoint } from '../algos/mappo.js';
+import { actorInputSize, writeActorInputs, type MappoCheckpoint } from '../algos/mappo.js';
 import { actCategorical } from '../rl/categorical.js';
 
 export function greedyPolicy(checkpoint: MappoCheckpoint, world: World): Controller {
@@ -27,13 +27,7 @@ export function greedyPolicy(checkpoint: MappoCheckpoint, world: World): Control
         const k = role.agents.length;
         const inDim = role.actor.spec.sizes[0];
         const x = new Float32Array(e * k * inDim);
-        for (let env = 0; env < e; env++) {
-          for (let j = 0; j < k; j++) {
-            const row = (env * k + j) * inDim;
-            x.set(observations[role.agents[j]].subarray(env * role.obsDim, (env + 1) * role.obsDim), row);
-            if (agentId) x[row + role.obsDim + j] = 1;
-          }
-        }
+        writeActorInputs(role, observations, e, agentId, x);
         const logits = role.actor.predict(x, e * k);
         actCategorical(logits, role.numActions, null, actions, (row) => Math.floor(row / k) * n + role.agents[row % k], new Float32Array(e * k));
       }

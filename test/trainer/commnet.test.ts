@@ -1,0 +1,79 @@
+import t from 'tap';
+import { Rng } from '@fleetmind/sim-harness/worlds';
+import { CommNet, peerMean, sampleCommMask, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
+
+const spec = { inputSize: 6, hidden: 8, rounds: 2, numActions: 5 };
+const E = 3;
+const N = 4;
+
+t.before(async () => { await useBackend('auto'); });
+
+/** The CommNet arithmetic on plain arrays, from its published weights and the reference peer mean. */
+function reference(w: CommNetWeights, x: Float32Array, masks: Float32Array): Float32Array {
+  const { inputSize: I, hidden: H, rounds, numActions: A } = w.spec;
+  const rows = x.length / I;
+  const affine = (inp: Float32Array, inSize: number, weights: number[], outSize: number) => {
+    const out = new Float32Array(rows * outSize);
+    for (let r = 0; r < rows; r++) for (let o = 0; o < outSize; o++) {
+      let s = 0;
+      for (let q = 0; q < inSize; q++) s += inp[r * inSize + q] * weights[q * outSize + o];
+      out[r * outSize + o] = s;
+    }
+    return out;
+  };
+  let h = affine(x, I, w.tensors.enc_w, H).map((v, k) => Math.tanh(v + w.tensors.enc_b[k % H]));
+  for (let k = 1; k <= rounds; k++) {
+    const c = peerMean(h, masks.subarray((k - 1) * E * N * N, k * E * N * N), E, N);
+    const a = affine(h, H, w.tensors[`h_w_${k}`], H);
+    const b = affine(c, H, w.tensors[`c_w_${k}`], H);
+    h = a.map((v, q) => Math.tanh(v + b[q] + w.tensors[`b_${k}`][q % H]));
+  }
+  return affine(h, H, w.tensors.out_w, A).map((v, k) => v + w.tensors.out_b[k % A]);
+}
+
+function logitsOf(net: CommNet, x: Float32Array, masks: Float32Array): Float32Array {
+  return tf.tidy(() => net.apply(tf.tensor2d(x, [E * N, spec.inputSize]), tf.tensor4d(masks, [spec.rounds, E, N, N]), N).dataSync() as Float32Array);
+}
+
+t.test('the CommNet actor computes exactly the stage arithmetic: encode, K rounds of peer means, head', (t) => {
+  const rng = new Rng(5);
+  const net = new CommNet(spec, rng);
+  const x = Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-2, 2));
+  const masks = sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.5 });
+  masks.fill(0, 0, N); // agent 0 of env 0 hears nobody in round 1
+  const ours = logitsOf(net, x, masks);
+  const ref = reference(net.getWeights(), x, masks);
+  let maxErr = 0;
+  for (let k = 0; k < ref.length; k++) maxErr = Math.max(maxErr, Math.abs(ours[k] - ref[k]));
+  t.ok(maxErr < 1e-5, `max |tfjs − reference| = ${maxErr}`);
+  t.end();
+});
+
+t.test('an agent that heard nobody is unaffected by its peers; one that heard them is not', (t) => {
+  const rng = new Rng(6);
+  const net = new CommNet(spec, rng);
+  const x = Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-1, 1));
+  const deaf = new Float32Array(spec.rounds * E * N * N);
+  const full = sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0 });
+  const changed = x.slice();
+  for (let q = 0; q < spec.inputSize; q++) changed[1 * spec.inputSize + q] += 1; // agent 1 of env 0 sees something else
+  const row0 = (l: Float32Array) => Array.from(l.subarray(0, spec.numActions));
+  t.same(row0(logitsOf(net, changed, deaf)), row0(logitsOf(net, x, deaf)), 'no messages: independent');
+  t.notSame(row0(logitsOf(net, changed, full)), row0(logitsOf(net, x, full)), 'messages carry the change');
+  t.same(Array.from(logitsOf(net, changed, full).subarray(N * spec.numActions)), Array.from(logitsOf(net, x, full).subarray(N * spec.numActions)), 'other envs are untouched');
+  t.end();
+});
+
+t.test('gradients reach every CommNet parameter, and weights round-trip', (t) => {
+  const rng = new Rng(7);
+  const net = new CommNet(spec, rng);
+  const x = tf.tensor2d(Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-1, 1)), [E * N, spec.inputSize]);
+  const masks = tf.tensor4d(sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.3 }), [spec.rounds, E, N, N]);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.square(net.apply(x, masks, N))) as tf.Scalar, net.variables);
+  for (const v of net.variables) t.ok(tf.sum(tf.abs(grads[v.name])).dataSync()[0] > 0, `gradient reaches ${v.name}`);
+  const copy = new CommNet(spec, new Rng(99));
+  copy.setWeights(net.getWeights());
+  t.same(copy.getWeights(), net.getWeights());
+  t.throws(() => new CommNet({ ...spec, rounds: 1 }, new Rng(1)).setWeights(net.getWeights()), { message: /weights are for/ });
+  t.end();
+});

@@ -11,5 +11,3 @@ export type { Principal, Role, StoredUser } from './auth/users-file.js';
 export type { AclDecision } from './auth/acl.js';
 export type { RefusalReason } from './metrics.js';
 export type { OverloadGuardOptions } from './limits/overload-guard.js';
-export { benchBroker } from './bench/broker-bench.js';
-export type { BrokerBenchOptions, BrokerBenchReport } from './bench/broker-bench.js';

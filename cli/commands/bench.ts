@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { benchWorld } from '@fleetmind/sim-harness/worlds';
-import { benchBroker } from '@fleetmind/broker';
+import { benchBroker } from '@fleetmind/broker/bench';
 import { positiveInt, positiveIntList, positiveNumber } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { CliError } from '../errors.js';

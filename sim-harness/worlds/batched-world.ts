@@ -6,7 +6,7 @@ import { Rng } from './rng.js';
 import {
   boxSpace, discreteSpace, WorldError,
   type BoxSpace, type DiscreteSpace, type ResetResult, type StepResult, type World,
-  type WorldOptions, type WorldSnapshot,
+  type WorldOptions, type WorldSnapshot, type WorldCheckpoint,
 } from './types.js';
 
 /** A writable numeric vector: observations are written as float32 for agents, float64 for checks. */
@@ -173,6 +173,26 @@ export class BatchedWorld implements World {
     for (let i = 0; i < this.numAgents; i++) {
       this.core.observe(env, i, this.observations[i], env * this.core.obsDims[i]);
     }
+  }
+
+  /** Every env's exact state and random stream, so that stepping can continue later as if never stopped. */
+  checkpoint(): WorldCheckpoint {
+    if (this.rngs.length === 0) throw new WorldError(`${this.id}: checkpoint() called before reset()`);
+    return {
+      envs: Array.from({ length: this.numEnvs }, (_, e) => this.snapshot(e)),
+      rngs: this.rngs.map((rng) => rng.getState()),
+    };
+  }
+
+  /** Puts every env back where checkpoint() found it; returns the observations there. */
+  restore(checkpoint: WorldCheckpoint): Float32Array[] {
+    if (checkpoint.envs.length !== this.numEnvs || checkpoint.rngs.length !== this.numEnvs) {
+      throw new WorldError(`${this.id}: the checkpoint holds ${checkpoint.envs.length} envs, this world has ${this.numEnvs}`);
+    }
+    this.reset(0);
+    checkpoint.envs.forEach((snapshot, e) => this.setState(e, snapshot));
+    checkpoint.rngs.forEach((state, e) => { this.rngs[e] = Rng.fromState(state); });
+    return this.observations;
   }
 
   /** Number of steps taken in env e's current episode. */

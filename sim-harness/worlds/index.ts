@@ -15,7 +15,7 @@ export {
 export { benchWorld, median } from './bench.js';
 
 export type {
-  World, WorldOptions, WorldSnapshot, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
+  World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
 } from './types.js';
 export type { MakeWorldOptions } from './registry.js';
 export type { WorldCore } from './batched-world.js';

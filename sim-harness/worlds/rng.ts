@@ -31,6 +31,20 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
+  /** The generator's whole state, to continue the same sequence later (e.g. after a resume). */
+  getState(): [number, number, number, number] {
+    return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];
+  }
+
+  static fromState(state: readonly number[]): Rng {
+    if (state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+      throw new Error(`an Rng state is four unsigned 32-bit integers, got ${JSON.stringify(state)}`);
+    }
+    const rng = new Rng(0);
+    [rng.a, rng.b, rng.c, rng.d] = state;
+    return rng;
+  }
+
   nextUint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;

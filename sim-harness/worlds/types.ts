@@ -53,6 +53,12 @@ export interface WorldSnapshot {
   readonly steps: number;
 }
 
+/** All envs of a batched world: their states and the random streams their next episodes draw from. */
+export interface WorldCheckpoint {
+  readonly envs: readonly WorldSnapshot[];
+  readonly rngs: readonly (readonly number[])[];
+}
+
 export interface WorldOptions {
   /** number of parallel environments E (default 1) */
   numEnvs?: number;

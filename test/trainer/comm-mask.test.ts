@@ -2,7 +2,7 @@ import t from 'tap';
 import { Rng } from '@fleetmind/sim-harness/worlds';
 import { peerMean, sampleAlive, sampleCommMask } from '@fleetmind/trainer';
 
-const at = (mask: Float32Array, e: number, n: number, k: number, env: number, i: number, j: number) => mask[((k * e + env) * n + i) * n + j];
+const at = (mask: Float32Array, e: number, n: number, k: number, env: number, i: number, j: number) => mask[((env * 2 + k) * n + i) * n + j];
 
 t.test('with no dropout every agent hears every other agent, never itself', (t) => {
   const mask = sampleCommMask(new Rng(1), { numEnvs: 2, numAgents: 3, rounds: 2, dropout: 0 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Rng } from '@fleetmind/sim-harness/worlds';
-import { CommNet, peerMean, sampleCommMask, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
+import { CommNet, peerMean, roundMask, sampleCommMask, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
 
 const spec = { inputSize: 6, hidden: 8, rounds: 2, numActions: 5 };
 const E = 3;
@@ -23,7 +23,7 @@ function reference(w: CommNetWeights, x: Float32Array, masks: Float32Array): Flo
   };
   let h = affine(x, I, w.tensors.enc_w, H).map((v, k) => Math.tanh(v + w.tensors.enc_b[k % H]));
   for (let k = 1; k <= rounds; k++) {
-    const c = peerMean(h, masks.subarray((k - 1) * E * N * N, k * E * N * N), E, N);
+    const c = peerMean(h, roundMask(masks, E, N, rounds, k - 1), E, N);
     const a = affine(h, H, w.tensors[`h_w_${k}`], H);
     const b = affine(c, H, w.tensors[`c_w_${k}`], H);
     h = a.map((v, q) => Math.tanh(v + b[q] + w.tensors[`b_${k}`][q % H]));
@@ -32,7 +32,7 @@ function reference(w: CommNetWeights, x: Float32Array, masks: Float32Array): Flo
 }
 
 function logitsOf(net: CommNet, x: Float32Array, masks: Float32Array): Float32Array {
-  return tf.tidy(() => net.apply(tf.tensor2d(x, [E * N, spec.inputSize]), tf.tensor4d(masks, [spec.rounds, E, N, N]), N).dataSync() as Float32Array);
+  return tf.tidy(() => net.apply(tf.tensor2d(x, [E * N, spec.inputSize]), tf.tensor4d(masks, [E, spec.rounds, N, N]), N).dataSync() as Float32Array);
 }
 
 t.test('the CommNet actor computes exactly the stage arithmetic: encode, K rounds of peer means, head', (t) => {
@@ -68,7 +68,7 @@ t.test('gradients reach every CommNet parameter, and weights round-trip', (t) =>
   const rng = new Rng(7);
   const net = new CommNet(spec, rng);
   const x = tf.tensor2d(Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-1, 1)), [E * N, spec.inputSize]);
-  const masks = tf.tensor4d(sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.3 }), [spec.rounds, E, N, N]);
+  const masks = tf.tensor4d(sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.3 }), [E, spec.rounds, N, N]);
   const { grads } = tf.variableGrads(() => tf.sum(tf.square(net.apply(x, masks, N))) as tf.Scalar, net.variables);
   for (const v of net.variables) t.ok(tf.sum(tf.abs(grads[v.name])).dataSync()[0] > 0, `gradient reaches ${v.name}`);
   const copy = new CommNet(spec, new Rng(99));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateController, makeWorld, randomController } from '@fleetmind/sim-harness/worlds';
-import { defaultMappoConfig, greedyPolicy, RunFolder, trainMappo, useBackend, type MappoCheckpoint } from '@fleetmind/trainer';
+import { defaultMappoConfig, greedyPolicy, isCommNetWeights, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-train-'));
 const info = (config: typeof defaultMappoConfig) => ({ config, backend: 'wasm', created: 'now', node: process.version });
@@ -39,7 +39,7 @@ t.test('checkpoints round-trip exactly, and damaged ones are refused with the re
   writeFileSync(path, good.slice(0, good.length / 2));
   t.throws(() => RunFolder.open(dir).loadCheckpoint(), { code: 'FM_ERR_RUN', message: /checkpoint\.json is corrupt/ });
   const damaged: MappoCheckpoint = JSON.parse(good);
-  damaged.roles[0].actor.layers[1].w.pop();
+  (damaged.roles[0].actor as MlpWeights).layers[1].w.pop();
   writeFileSync(path, JSON.stringify(damaged));
   t.throws(() => RunFolder.open(dir).loadCheckpoint(), { message: /roles\.0\.actor\.layers\.1: layer 1 has the wrong number of weights/ });
   t.throws(() => RunFolder.create(dir, info(config)), { message: /already holds a run; use --resume/ });
@@ -58,5 +58,35 @@ t.test('IPPO trains with a critic on the local observation; MAPPO on the global 
 t.test('worlds with several roles get one actor and critic per role', async (t) => {
   const checkpoint = await trainMappo({ ...defaultMappoConfig, world: 'simple_tag_v3', totalSteps: 1_600, numEnvs: 16 });
   t.same(checkpoint.roles.map((r) => r.role), ['adversary', 'agent']);
-  t.same(checkpoint.roles.map((r) => r.actor.spec.sizes[0]), [16 + 3, 14 + 1]);
+  t.same(checkpoint.roles.map((r) => (r.actor as MlpWeights).spec.sizes[0]), [16 + 3, 14 + 1]);
+});
+
+t.test('a resumed run continues exactly: weights, Adam moments, random streams and worlds mid-episode', async (t) => {
+  // 20 steps per rollout against 25-step episodes, so the stop falls mid-episode
+  const config = {
+    ...defaultMappoConfig, numEnvs: 8, rolloutSteps: 20, totalSteps: 8 * 20 * 4, seed: 5,
+    actor: 'commnet' as const, commRounds: 2, msgDropout: 0.3, agentDropout: 0.2, hidden: [16, 16],
+  };
+  const straight = await trainMappo(config);
+  let updates = 0;
+  const half = await trainMappo(config, { shouldStop: () => updates >= 2, onUpdate: () => { updates++; } });
+  t.equal(half.envSteps, 8 * 20 * 2);
+  const resumed = await trainMappo(config, {}, JSON.parse(JSON.stringify(half)) as MappoCheckpoint);
+  t.equal(resumed.envSteps, straight.envSteps);
+  t.same(resumed.roles, straight.roles, 'same weights, optimizer state and statistics as the uninterrupted run');
+  t.same(resumed.loop, straight.loop, 'same worlds and random streams');
+});
+
+t.test('a CommNet actor trained under message dropout beats the random policy, and uses its messages', async (t) => {
+  const config = { ...defaultMappoConfig, actor: 'commnet' as const, msgDropout: 0.3, totalSteps: 64_000, seed: 4 };
+  const checkpoint = await trainMappo(config);
+  t.ok(isCommNetWeights(checkpoint.roles[0].actor), 'the checkpoint holds CommNet weights');
+  const world = makeWorld('simple_spread_v3', { numEnvs: 300, autoReset: false });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 2, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (300 episodes, same seeds)`);
+  // deaf agents act differently from hearing ones: the messages reach the policy
+  const deaf = evaluateController(world, greedyPolicy(checkpoint, world, { msgDropout: 1 }), 11);
+  const hearing = evaluateController(world, greedyPolicy(checkpoint, world), 11);
+  t.notSame(deaf.episode_team_returns, hearing.episode_team_returns);
 });

@@ -6,10 +6,20 @@
 // Per update: collect rolloutSteps × numEnvs joint steps → GAE(λ) → value-normalised targets →
 // epochs × minibatches of clipped-surrogate actor and clipped-value critic steps, each with its
 // own Adam and global gradient-norm clipping; learning rates decay linearly to zero.
+//
+// The actor is an MLP or a CommNet. A CommNet's team hears each other through a mask sampled
+// every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
+// minibatches are whole teams so that every row's messages are in the batch with it.
+//
+// A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
+// every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
+import { actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
+import { TeamChannel } from '../comm/team-channel.js';
+import { Adam, type AdamState } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { computeGae } from '../rl/gae.js';
 import { ValueNormalizer, type ValueNormalizerState } from '../rl/value-normalizer.js';
@@ -36,6 +46,16 @@ export interface MappoConfig {
   inputLayerNorm: boolean;
   /** append a one-hot agent index to actor and critic inputs */
   agentId: boolean;
+  /** mlp: own observation only; commnet: also hears its teammates */
+  actor: ActorKind;
+  /** CommNet communication rounds K */
+  commRounds: number;
+  /** CommNet training: probability that a message on one link in one round is lost */
+  msgDropout: number;
+  /** CommNet training: only agents within this distance hear each other (null: all) */
+  commRadius: number | null;
+  /** CommNet training: probability that an agent is silent for a whole episode */
+  agentDropout: number;
   lr: number;
   criticLr: number;
   /** decay both learning rates linearly to 0 over totalSteps */
@@ -67,6 +87,11 @@ export const defaultMappoConfig: MappoConfig = {
   // measured (320k steps): −18.9 with input LayerNorm, −19.6 without; ReLU + LayerNorm −20.6
   inputLayerNorm: true,
   agentId: true,
+  actor: 'mlp',
+  commRounds: 2,
+  msgDropout: 0,
+  commRadius: null,
+  agentDropout: 0,
   // measured on simple_spread (320k steps): 7e-4 moved the policy by a KL of ~5e-4 per update
   // (clip fraction 0) and reached −20.4; 2e-3 reached −20 by 160k steps
   lr: 2e-3,
@@ -92,11 +117,12 @@ interface RoleNets {
   agents: number[];
   obsDim: number;
   numActions: number;
-  actor: Mlp;
+  actor: Actor;
   critic: Mlp;
-  actorOpt: tf.Optimizer;
-  criticOpt: tf.Optimizer;
+  actorOpt: Adam;
+  criticOpt: Adam;
   valueNorm: ValueNormalizer;
+  channel: TeamChannel;
 }
 
 export interface MappoMetrics {
@@ -110,16 +136,32 @@ export interface MappoMetrics {
   [key: string]: number;
 }
 
+export interface RoleCheckpoint {
+  role: string;
+  actor: ActorWeights;
+  critic: MlpWeights;
+  valueNorm: ValueNormalizerState;
+  actorOptimizer: AdamState;
+  criticOptimizer: AdamState;
+  /** [E, n] who is alive in each env's current episode */
+  alive: number[];
+}
+
 export interface MappoCheckpoint {
   config: MappoConfig;
   envSteps: number;
   updates: number;
-  roles: { role: string; actor: MlpWeights; critic: MlpWeights; valueNorm: ValueNormalizerState }[];
+  roles: RoleCheckpoint[];
+  /** where the loop stood: its random stream, the worlds mid-episode, the returns so far */
+  loop: { rng: number[]; world: WorldCheckpoint; episodeReturn: number[]; episodeInfo: number[] };
 }
 
 export interface MappoHooks {
   /** after every update */
   onUpdate?: (metrics: MappoMetrics) => void;
+  /** called between updates when `checkpointEverySeconds` have passed since the last one */
+  onCheckpoint?: (checkpoint: MappoCheckpoint) => void;
+  checkpointEverySeconds?: number;
   /** checked between updates: return true to stop early (e.g. Ctrl-C) */
   shouldStop?: () => boolean;
 }
@@ -137,13 +179,19 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
     const numActions = world.actionSpace(agents[0]).n;
     const idSize = config.agentId ? agents.length : 0;
     const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize;
+    const actor = makeActor({
+      kind: config.actor, inputSize: obsDim + idSize, numActions, hidden: config.hidden, activation: config.activation,
+      inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
+    }, rng);
+    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng);
     return {
-      role, agents, obsDim, numActions,
-      actor: new Mlp({ sizes: [obsDim + idSize, ...config.hidden, numActions], activation: config.activation, outputGain: 0.01, inputLayerNorm: config.inputLayerNorm }, rng),
-      critic: new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng),
-      actorOpt: tf.train.adam(config.lr, 0.9, 0.999, 1e-5),
-      criticOpt: tf.train.adam(config.criticLr, 0.9, 0.999, 1e-5),
+      role, agents, obsDim, numActions, actor, critic,
+      actorOpt: new Adam(actor.variables, config.lr, 0.9, 0.999, 1e-5),
+      criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
       valueNorm: new ValueNormalizer(),
+      channel: new TeamChannel(world, agents, {
+        rounds: config.commRounds, msgDropout: config.msgDropout, commRadius: config.commRadius, agentDropout: config.agentDropout,
+      }),
     };
   });
 }
@@ -188,37 +236,53 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
 }
 
 export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, resume?: MappoCheckpoint): Promise<MappoCheckpoint> {
-  const rng = new Rng(config.seed, 0x7a17);
+  let rng = new Rng(config.seed, 0x7a17);
   const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
   const roles = buildRoles(world, config, rng);
+  const e = config.numEnvs;
+  const n = world.possibleAgents.length;
+  const T = config.rolloutSteps;
+  const infoCount = world.infoKeys.length;
   let envSteps = 0;
   let updates = 0;
+  let observations: Float32Array[];
+  // returns and outcome sums of the episodes in progress, [E, N] and [E, infos]
+  let episodeReturn = new Float64Array(e * n);
+  let episodeInfo = new Float64Array(e * infoCount);
   if (resume) {
     resume.roles.forEach((saved, r) => {
       roles[r].actor.setWeights(saved.actor);
       roles[r].critic.setWeights(saved.critic);
       roles[r].valueNorm = ValueNormalizer.fromState(saved.valueNorm);
+      roles[r].channel.alive.set(saved.alive);
+      roles[r].actorOpt.setState(saved.actorOptimizer);
+      roles[r].criticOpt.setState(saved.criticOptimizer);
     });
     envSteps = resume.envSteps;
     updates = resume.updates;
+    rng = Rng.fromState(resume.loop.rng);
+    observations = world.restore(resume.loop.world);
+    episodeReturn = Float64Array.from(resume.loop.episodeReturn);
+    episodeInfo = Float64Array.from(resume.loop.episodeInfo);
+  } else {
+    observations = world.reset(config.seed).observations;
+    for (let env = 0; env < e; env++) roles.forEach((nets) => nets.channel.newEpisode(env, rng));
   }
-  const e = config.numEnvs;
-  const n = world.possibleAgents.length;
-  const T = config.rolloutSteps;
-  let { observations } = world.reset(config.seed + updates);
   const actions = new Int32Array(e * n);
   const started = performance.now();
-  const episodeReturn = new Float64Array(e * n);
+  let lastCheckpoint = started;
 
-  // rollout storage per role: [T, E·roleSize, …]
+  // rollout storage per role: [T, E·roleSize, …]; masks [T, E, K, n, n]
   const store = roles.map((nets) => {
     const b = e * nets.agents.length;
-    const inDim = nets.actor.spec.sizes[0];
+    const inDim = nets.actor.inputSize;
     const cDim = nets.critic.spec.sizes[0];
+    const maskSize = e * nets.actor.rounds * nets.agents.length ** 2;
     return {
-      b, inDim, cDim,
+      b, inDim, cDim, maskSize,
       x: new Float32Array(T * b * inDim),
       c: new Float32Array(T * b * cDim),
+      masks: new Float32Array(T * maskSize),
       actions: new Int32Array(T * b),
       logp: new Float32Array(T * b),
       values: new Float32Array(T * b),
@@ -233,29 +297,52 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     for (let k = 0; k < rows; k++) out[k] = config.valueNorm ? nets.valueNorm.denormalize(v[k]) : v[k];
   };
 
+  const checkpoint = (): MappoCheckpoint => ({
+    config,
+    envSteps,
+    updates,
+    roles: roles.map((nets) => ({
+      role: nets.role,
+      actor: nets.actor.getWeights(),
+      critic: nets.critic.getWeights(),
+      valueNorm: nets.valueNorm.state(),
+      actorOptimizer: nets.actorOpt.state(),
+      criticOptimizer: nets.criticOpt.state(),
+      alive: Array.from(nets.channel.alive),
+    })),
+    loop: { rng: rng.getState(), world: world.checkpoint(), episodeReturn: Array.from(episodeReturn), episodeInfo: Array.from(episodeInfo) },
+  });
+
   while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
     const rolloutStart = performance.now();
+    const profile = { act: 0, world: 0, critic: 0, update: 0 };
+    let tick = performance.now();
+    const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
     const finished: number[] = [];
     const outcomeSums: Record<string, number> = {};
     let episodes = 0;
-    const episodeInfo = new Float64Array(e * world.infoKeys.length);
 
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
       roles.forEach((nets, r) => {
         const s = store[r];
+        const roleSize = nets.agents.length;
         const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
         writeActorInputs(nets, observations, e, config.agentId, x);
-        const logits = nets.actor.predict(x, s.b);
-        const roleSize = nets.agents.length;
+        const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
+        if (masks) s.masks.set(masks, t * s.maskSize);
+        const logits = actorLogits(nets.actor, x, masks, roleSize);
         actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / roleSize) * n + nets.agents[row % roleSize],
           s.logp.subarray(t * s.b, (t + 1) * s.b));
         for (let row = 0; row < s.b; row++) s.actions[t * s.b + row] = actions[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+        lap('act');
         const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);
         writeCriticInputs(nets, config, world, observations, c);
         valuesOf(nets, c, s.b, s.values.subarray(t * s.b, (t + 1) * s.b));
+        lap('critic');
       });
       const result = world.step(actions);
+      lap('world');
       roles.forEach((nets, r) => {
         const s = store[r];
         const roleSize = nets.agents.length;
@@ -267,17 +354,19 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       });
       for (let env = 0; env < e; env++) {
         for (let i = 0; i < n; i++) episodeReturn[env * n + i] += result.rewards[env * n + i];
-        world.infoKeys.forEach((key, q) => { episodeInfo[env * world.infoKeys.length + q] += result.infos[key][env]; });
+        world.infoKeys.forEach((key, q) => { episodeInfo[env * infoCount + q] += result.infos[key][env]; });
         if (result.episodeEnded[env]) {
           episodes++;
           for (let i = 0; i < n; i++) { finished.push(episodeReturn[env * n + i]); episodeReturn[env * n + i] = 0; }
           world.infoKeys.forEach((key, q) => {
-            outcomeSums[key] = (outcomeSums[key] ?? 0) + episodeInfo[env * world.infoKeys.length + q];
-            episodeInfo[env * world.infoKeys.length + q] = 0;
+            outcomeSums[key] = (outcomeSums[key] ?? 0) + episodeInfo[env * infoCount + q];
+            episodeInfo[env * infoCount + q] = 0;
           });
+          roles.forEach((nets) => nets.channel.newEpisode(env, rng));
         }
       }
       observations = result.observations;
+      lap('world');
     }
     envSteps += T * e;
     roles.forEach((nets, r) => {
@@ -286,6 +375,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       writeCriticInputs(nets, config, world, observations, c);
       valuesOf(nets, c, s.b, s.lastValues);
     });
+    lap('critic');
 
     // ---- update ----
     const progress = Math.min(1, envSteps / config.totalSteps);
@@ -293,8 +383,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     const losses: Record<string, number> = {};
     roles.forEach((nets, r) => {
       const s = store[r];
-      (nets.actorOpt as unknown as { learningRate: number }).learningRate = config.lr * lrScale;
-      (nets.criticOpt as unknown as { learningRate: number }).learningRate = config.criticLr * lrScale;
+      const roleSize = nets.agents.length;
+      const rounds = nets.actor.rounds;
+      nets.actorOpt.learningRate = config.lr * lrScale;
+      nets.criticOpt.learningRate = config.criticLr * lrScale;
       const { advantages, returns } = computeGae({
         rewards: s.rewards, values: s.values, dones: s.dones, lastValues: s.lastValues, gamma: config.gamma, lambda: config.lambda,
       });
@@ -306,32 +398,33 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
         oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
       }
-      let mean = 0;
-      for (let k = 0; k < total; k++) mean += advantages[k];
-      mean /= total;
-      let variance = 0;
-      for (let k = 0; k < total; k++) variance += (advantages[k] - mean) ** 2;
-      const std = Math.sqrt(variance / total) + 1e-8;
-      for (let k = 0; k < total; k++) advantages[k] = (advantages[k] - mean) / std;
+      normalizeInPlace(advantages);
 
-      const all = tf.tidy(() => ({
+      const all = {
         x: tf.tensor2d(s.x, [total, s.inDim]),
         c: tf.tensor2d(s.c, [total, s.cDim]),
+        masks: rounds > 0 ? tf.tensor4d(s.masks, [T * e, rounds, roleSize, roleSize]) : null,
         a: tf.tensor1d(s.actions, 'int32'),
         logp: tf.tensor1d(s.logp),
         adv: tf.tensor1d(advantages),
         target: tf.tensor1d(targets),
         vOld: tf.tensor1d(oldValues),
-      }));
+      };
       const stats = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
-      const order = Int32Array.from({ length: total }, (_, k) => k);
-      const mbSize = Math.floor(total / config.minibatches);
+      // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
+      const blocks = T * e;
+      const order = Int32Array.from({ length: blocks }, (_, k) => k);
+      const mbBlocks = Math.floor(blocks / config.minibatches);
+      const rowsOf = new Int32Array(mbBlocks * roleSize);
       for (let epoch = 0; epoch < config.epochs; epoch++) {
-        for (let k = total - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
+        for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
         for (let m = 0; m < config.minibatches; m++) {
+          const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
+          for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[b * roleSize + q] = chosen[b] * roleSize + q;
           tf.tidy(() => {
-            const idx = tf.tensor1d(order.subarray(m * mbSize, (m + 1) * mbSize), 'int32');
+            const idx = tf.tensor1d(rowsOf, 'int32');
             const x = tf.gather(all.x, idx) as tf.Tensor2D;
+            const masks = all.masks ? tf.gather(all.masks, tf.tensor1d(chosen, 'int32')) as tf.Tensor4D : null;
             const c = tf.gather(all.c, idx) as tf.Tensor2D;
             const a = tf.gather(all.a, idx);
             const logpOld = tf.gather(all.logp, idx);
@@ -344,7 +437,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             let clipValue = 0;
             // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
             const actor = tf.variableGrads(() => {
-              const logits = nets.actor.apply(x);
+              const logits = nets.actor.apply(x, masks, roleSize);
               const logProbs = tf.logSoftmax(logits);
               const logp = tf.sum(tf.mul(logProbs, onehot), 1);
               const ratio = tf.exp(tf.sub(logp, logpOld));
@@ -372,7 +465,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           });
         }
       }
-      Object.values(all).forEach((tensor) => tensor.dispose());
+      Object.values(all).forEach((tensor) => tensor?.dispose());
       const prefix = roles.length > 1 ? `${nets.role}/` : '';
       losses[`losses/${prefix}policy_loss`] = stats.policy / stats.steps;
       losses[`losses/${prefix}value_loss`] = stats.value / stats.steps;
@@ -381,6 +474,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       losses[`losses/${prefix}clipfrac`] = stats.clipfrac / stats.steps;
     });
     updates++;
+    lap('update');
 
     const outcomes: Record<string, number> = {};
     for (const [key, sum] of Object.entries(outcomeSums)) outcomes[`outcomes/${key}`] = episodes ? sum / episodes : 0;
@@ -392,15 +486,31 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       'train/env_steps_per_s': Math.round((T * e) / ((performance.now() - rolloutStart) / 1000)),
       'time/wall_s': (performance.now() - started) / 1000,
       'train/learning_rate': config.lr * lrScale,
+      // where this update's time went
+      'time/act_s': profile.act / 1000,
+      'time/critic_s': profile.critic / 1000,
+      'time/world_s': profile.world / 1000,
+      'time/update_s': profile.update / 1000,
       ...outcomes,
       ...losses,
     });
+    if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
+      hooks.onCheckpoint(checkpoint());
+      lastCheckpoint = performance.now();
+    }
     await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
   }
-  return {
-    config,
-    envSteps,
-    updates,
-    roles: roles.map((nets) => ({ role: nets.role, actor: nets.actor.getWeights(), critic: nets.critic.getWeights(), valueNorm: nets.valueNorm.state() })),
-  };
+  return checkpoint();
+}
+
+/** Advantages to mean 0, standard deviation 1 over the whole batch. */
+function normalizeInPlace(values: Float32Array | Float64Array): void {
+  const total = values.length;
+  let mean = 0;
+  for (let k = 0; k < total; k++) mean += values[k];
+  mean /= total;
+  let variance = 0;
+  for (let k = 0; k < total; k++) variance += (values[k] - mean) ** 2;
+  const std = Math.sqrt(variance / total) + 1e-8;
+  for (let k = 0; k < total; k++) values[k] = (values[k] - mean) / std;
 }

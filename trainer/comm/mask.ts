@@ -1,6 +1,7 @@
 // Who hears whom: the communication mask a CommNet actor is trained on, sampled the way the
 // runtime meets it, so that training sees exactly what the runtime will feed the policy.
-//   mask[k, e, i, j] = 1 when, in round k of env e, agent i received agent j's message.
+//   mask[e, k, i, j] = 1 when, in round k of env e, agent i received agent j's message.
+// Env-major, so that one env's K rounds form a block that a minibatch of teams can gather.
 // A link carries a message when j ≠ i, both agents are alive, j is within the radius of i (if
 // the world has positions and a radius is set), and the message survived dropout (independently
 // per link and per round).
@@ -38,7 +39,7 @@ export function sampleCommMask(rng: Rng, o: CommMaskOptions): Float32Array {
           if (dx * dx + dy * dy > r2) continue;
         }
         for (let k = 0; k < rounds; k++) {
-          if (o.dropout === 0 || rng.next() >= o.dropout) mask[((k * e + env) * n + i) * n + j] = 1;
+          if (o.dropout === 0 || rng.next() >= o.dropout) mask[((env * rounds + k) * n + i) * n + j] = 1;
         }
       }
     }
@@ -56,7 +57,7 @@ export function sampleAlive(rng: Rng, numEnvs: number, numAgents: number, p: num
 /**
  * The CommNet communication vector, by definition: for each agent, the mean of the hidden
  * states of the peers it heard; zeros when it heard nobody.
- * h: [E, N, H]; mask: [E, N, N] (one round). Returns [E, N, H].
+ * h: [E, N, H]; mask: [E, N, N] (one round: see roundMask). Returns [E, N, H].
  */
 export function peerMean(h: Float32Array, mask: Float32Array, numEnvs: number, numAgents: number): Float32Array {
   const n = numAgents;
@@ -74,5 +75,13 @@ export function peerMean(h: Float32Array, mask: Float32Array, numEnvs: number, n
       if (heard > 0) for (let d = 0; d < hidden; d++) out[o + d] /= heard;
     }
   }
+  return out;
+}
+
+/** One round's [E, N, N] mask out of an [E, K, N, N] mask. */
+export function roundMask(mask: Float32Array, numEnvs: number, numAgents: number, rounds: number, k: number): Float32Array {
+  const nn = numAgents * numAgents;
+  const out = new Float32Array(numEnvs * nn);
+  for (let e = 0; e < numEnvs; e++) out.set(mask.subarray((e * rounds + k) * nn, (e * rounds + k + 1) * nn), e * nn);
   return out;
 }

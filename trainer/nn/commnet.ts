@@ -1,6 +1,7 @@
 // The CommNet actor (Sukhbaatar et al. 2016, "Learning Multiagent Communication with
 // Backpropagation"), in the form the runtime can execute stage by stage:
-//   stage 0:  h⁰ = tanh(W_enc·x + b_enc)                      — x: own observation (+ agent id)
+//   stage 0:  h⁰ = tanh(W_enc·x̂ + b_enc)  — x: own observation (+ agent id); x̂: x, or x
+//             normalised across its features when inputLayerNorm is on
 //   round k:  c^k = mean of the peers' h^(k−1) over the peers heard in round k (none → 0)
 //             h^k = tanh(W_h^k·h^(k−1) + W_c^k·c^k + b^k)
 //   final:    logits = W_out·h^K + b_out
@@ -10,6 +11,7 @@
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/sim-harness/worlds';
 import { dense } from './dense.js';
+import { layerNorm } from './layer-norm.js';
 
 export interface CommNetSpec {
   /** actor input size (observation, + agent id) */
@@ -19,6 +21,8 @@ export interface CommNetSpec {
   /** communication rounds K */
   rounds: number;
   numActions: number;
+  /** normalise each input vector to mean 0, variance 1 across its features (as the MLP does) */
+  inputLayerNorm?: boolean;
 }
 
 export interface CommNetWeights {
@@ -63,14 +67,15 @@ export class CommNet {
 
   /**
    * x: [E·n, in] rows in env-major, then agent, order (a team of n per env);
-   * masks: [K, E, n, n], masks[k, e, i, j] = 1 when i heard j in round k. Returns logits [E·n, A].
+   * masks: [E, K, n, n], masks[e, k, i, j] = 1 when i heard j in round k. Returns logits [E·n, A].
    */
   apply(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number): tf.Tensor2D {
     const { hidden: hd, rounds } = this.spec;
     const envs = x.shape[0] / teamSize;
-    let h = tf.tanh(tf.add(dense(x, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
+    const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
+    let h = tf.tanh(tf.add(dense(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
     for (let k = 1; k <= rounds; k++) {
-      const mask = tf.reshape(tf.slice(masks, [k - 1, 0, 0, 0], [1, envs, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
+      const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
       const heard = tf.maximum(tf.sum(mask, 2, true), 1); // none heard → divide a zero sum by 1
       const c = tf.reshape(tf.div(tf.matMul(mask, team), heard), [envs * teamSize, hd]) as tf.Tensor2D;

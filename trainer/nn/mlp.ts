@@ -4,6 +4,7 @@
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/sim-harness/worlds';
 import { dense } from './dense.js';
+import { layerNorm } from './layer-norm.js';
 
 export type Activation = 'tanh' | 'relu';
 
@@ -47,11 +48,7 @@ export class Mlp {
 
   /** [B, in] → [B, out] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    let h = x;
-    if (this.spec.inputLayerNorm) {
-      const { mean, variance } = tf.moments(x, 1, true);
-      h = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
-    }
+    let h = this.spec.inputLayerNorm ? layerNorm(x) : x;
     for (let l = 0; l < this.ws.length; l++) {
       h = tf.add(dense(h, this.ws[l]), this.bs[l]);
       if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);

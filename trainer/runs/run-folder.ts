@@ -29,16 +29,42 @@ const mlpSchema = z.object({
   });
 });
 
+const commNetSchema = z.object({
+  spec: z.object({
+    inputSize: z.number().int().positive(), hidden: z.number().int().positive(), rounds: z.number().int().nonnegative(),
+    numActions: z.number().int().positive(), inputLayerNorm: z.boolean().optional(),
+  }),
+  tensors: z.record(z.string(), z.array(z.number())),
+}).superRefine((c, ctx) => {
+  const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
+  const sizes: Record<string, number> = { enc_w: i * h, enc_b: h, out_w: h * a, out_b: a };
+  for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`h_w_${k}`]: h * h, [`c_w_${k}`]: h * h, [`b_${k}`]: h });
+  for (const [name, size] of Object.entries(sizes)) {
+    if (c.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
+  }
+});
+
+const optimizerSchema = z.object({ step: z.number().int().nonnegative(), m: z.array(z.array(z.number())), v: z.array(z.array(z.number())) });
+
 const checkpointSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   envSteps: z.number().int().nonnegative(),
   updates: z.number().int().nonnegative(),
   roles: z.array(z.object({
     role: z.string(),
-    actor: mlpSchema,
+    actor: z.union([mlpSchema, commNetSchema]),
     critic: mlpSchema,
     valueNorm: z.object({ count: z.number(), mean: z.number(), m2: z.number() }),
+    actorOptimizer: optimizerSchema,
+    criticOptimizer: optimizerSchema,
+    alive: z.array(z.number()),
   })).min(1),
+  loop: z.object({
+    rng: z.array(z.number()),
+    world: z.object({ envs: z.array(z.record(z.string(), z.unknown())), rngs: z.array(z.array(z.number())) }),
+    episodeReturn: z.array(z.number()),
+    episodeInfo: z.array(z.number()),
+  }),
 });
 
 export class RunFolder {

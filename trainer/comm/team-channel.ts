@@ -1,0 +1,67 @@
+// The communication conditions one role's team trains (or is evaluated) under: message
+// dropout per link and round, a neighbour radius on the world's positions, and agents that are
+// dead for a whole episode (silent: they neither send nor hear). Each step it samples the mask
+// the team's CommNet sees, exactly as the runtime would build it from what arrived.
+
+import type { BatchedWorld, Rng } from '@fleetmind/sim-harness/worlds';
+import { sampleAlive, sampleCommMask } from './mask.js';
+
+export interface CommConditions {
+  /** communication rounds K */
+  rounds: number;
+  /** probability that one message on one link in one round is lost */
+  msgDropout: number;
+  /** only agents within this distance hear each other; null: everyone */
+  commRadius: number | null;
+  /** probability that an agent is silent for a whole episode */
+  agentDropout: number;
+}
+
+export class TeamChannel {
+  /** [E, n] 1 = alive this episode */
+  readonly alive: Uint8Array;
+
+  constructor(
+    private readonly world: BatchedWorld,
+    /** the world's indices of the team's agents */
+    private readonly agents: readonly number[],
+    private readonly conditions: CommConditions,
+  ) {
+    this.alive = new Uint8Array(world.numEnvs * agents.length).fill(1);
+  }
+
+  /** Draws who is dead for the episode env e starts now. */
+  newEpisode(env: number, rng: Rng): void {
+    if (this.conditions.agentDropout === 0) return;
+    const n = this.agents.length;
+    this.alive.set(sampleAlive(rng, 1, n, this.conditions.agentDropout), env * n);
+  }
+
+  /** The mask for the current step: [E, K, n, n]. */
+  sample(rng: Rng): Float32Array {
+    const { rounds, msgDropout, commRadius, agentDropout } = this.conditions;
+    return sampleCommMask(rng, {
+      numEnvs: this.world.numEnvs,
+      numAgents: this.agents.length,
+      rounds,
+      dropout: msgDropout,
+      alive: agentDropout > 0 ? this.alive : undefined,
+      radius: commRadius ?? undefined,
+      positions: commRadius === null ? undefined : this.positions(),
+    });
+  }
+
+  /** [E, n, 2] the team's positions */
+  private positions(): Float64Array {
+    const n = this.agents.length;
+    const out = new Float64Array(this.world.numEnvs * n * 2);
+    for (let e = 0; e < this.world.numEnvs; e++) {
+      const { agentPos } = this.world.snapshot(e);
+      this.agents.forEach((agent, k) => {
+        out[(e * n + k) * 2] = agentPos[agent][0];
+        out[(e * n + k) * 2 + 1] = agentPos[agent][1];
+      });
+    }
+    return out;
+  }
+}

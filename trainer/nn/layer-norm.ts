@@ -1,0 +1,13 @@
+// Feature normalisation without learned scale or shift (MAPPO's feature normalisation on the
+// network input): each row to mean 0 and variance 1 across its features. The ONNX export
+// spells out the same arithmetic, epsilon included.
+
+import { tf } from '../backend.js';
+
+export const LAYER_NORM_EPSILON = 1e-5;
+
+/** [B, F] → [B, F] */
+export function layerNorm(x: tf.Tensor2D): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, 1, true);
+  return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPSILON))) as tf.Tensor2D;
+}

@@ -21,3 +21,11 @@ export function positiveNumber(value: string): number {
 export function positiveIntList(value: string): number[] {
   return value.split(',').map((part) => positiveInt(part));
 }
+
+export function probability(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidArgumentError(`expected a probability in [0, 1], got "${value}"`);
+  }
+  return n;
+}

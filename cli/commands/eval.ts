@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { evaluateController, makeWorld, randomController, scriptedController, type Controller } from '@fleetmind/sim-harness/worlds';
 import { greedyPolicy, RunFolder, useBackend } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
-import { positiveInt } from '../options.js';
+import { positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 interface EvalOptions {
@@ -12,6 +12,8 @@ interface EvalOptions {
   episodes: number;
   seed: number;
   agents?: number;
+  msgDropout: number;
+  agentDropout: number;
   json?: boolean;
 }
 
@@ -30,8 +32,10 @@ export function registerEval(program: Command): void {
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--msg-dropout <p>', 'with --run: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
+    .option('--agent-dropout <p>', 'with --run: each agent is silent for the whole episode with this probability', probability, 0)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if (Boolean(opts.run) === Boolean(opts.policy)) throw new CliError('give either --run DIR, or --world W with --policy random|scripted');
@@ -46,9 +50,12 @@ export function registerEval(program: Command): void {
         worldId = checkpoint.config.world;
         config = checkpoint.config.worldConfig;
         policyName = `trained (${checkpoint.config.algo}, ${checkpoint.envSteps.toLocaleString('en-US')} steps)`;
-        controller = (world) => greedyPolicy(checkpoint, world);
+        const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
+        if (comm.msgDropout > 0 || comm.agentDropout > 0) policyName += `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent`;
+        controller = (world) => greedyPolicy(checkpoint, world, comm);
       } else {
         if (!opts.world) throw new CliError('--policy needs --world');
+        if (opts.msgDropout > 0 || opts.agentDropout > 0) throw new CliError('--msg-dropout and --agent-dropout apply to a trained run (--run DIR)');
         worldId = opts.world;
         policyName = opts.policy!;
         controller = (world) => (opts.policy === 'random' ? randomController(world, opts.seed) : scriptedController(world));

@@ -2,12 +2,16 @@ import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
 import { defaultMappoConfig, RunFolder, trainMappo, useBackend, writeLearningCurves, type BackendChoice, type CurvePoint, type MappoCheckpoint, type MappoConfig } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
-import { positiveInt } from '../options.js';
+import { positiveInt, positiveNumber, probability } from '../options.js';
 
 interface TrainOptions {
   world: string;
   algo: 'mappo' | 'ippo';
-  actor: 'mlp';
+  actor: 'mlp' | 'commnet';
+  commRounds: number;
+  msgDropout: number;
+  commRadius?: number;
+  agentDropout: number;
   agents?: number;
   steps: number;
   envs: number;
@@ -34,7 +38,11 @@ export function registerTrain(program: Command): void {
     .description('train actors with centralized training (MAPPO: critic on the global state) or independent PPO (IPPO), writing a run folder: config.json, metrics.jsonl, checkpoint.json. Ctrl-C saves a checkpoint; --resume continues')
     .requiredOption('--world <id>', 'world id or alias (see `fleetmind worlds`)')
     .addOption(new Option('--algo <name>', 'algorithm').choices(['mappo', 'ippo']).default('mappo'))
-    .addOption(new Option('--actor <kind>', 'actor network').choices(['mlp']).default('mlp'))
+    .addOption(new Option('--actor <kind>', 'actor network: mlp (own observation only) or commnet (also hears its teammates each tick)').choices(['mlp', 'commnet']).default('mlp'))
+    .option('--comm-rounds <k>', 'CommNet communication rounds per tick', positiveInt, defaultMappoConfig.commRounds)
+    .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost', probability, defaultMappoConfig.msgDropout)
+    .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)
+    .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode', probability, defaultMappoConfig.agentDropout)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--steps <n>', 'env steps to train for', positiveInt, defaultMappoConfig.totalSteps)
     .option('--envs <n>', 'parallel environments', positiveInt, defaultMappoConfig.numEnvs)
@@ -42,14 +50,18 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
-    .addHelpText('after', '\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --algo ippo --steps 500000 --out runs/ippo\n  $ fleetmind train --out runs/ippo --world simple_spread --resume')
+    .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, random streams, worlds mid-episode). --steps with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo ippo --steps 500000 --out runs/ippo\n  $ fleetmind train --out runs/ippo --world simple_spread --resume')
     .action(async (opts: TrainOptions) => {
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
       const backend = await useBackend(opts.backend);
+      if (opts.actor === 'mlp' && (opts.msgDropout > 0 || opts.agentDropout > 0 || opts.commRadius !== undefined)) {
+        throw new CliError('--msg-dropout, --agent-dropout and --comm-radius shape communication: they need --actor commnet');
+      }
       let config: MappoConfig = {
         ...defaultMappoConfig, world: worldId, algo: opts.algo, totalSteps: opts.steps, numEnvs: opts.envs, seed: opts.seed,
         worldConfig: opts.agents === undefined ? {} : { N: opts.agents },
+        actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius ?? null, agentDropout: opts.agentDropout,
       };
       makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
       let run: RunFolder;
@@ -76,6 +88,8 @@ export function registerTrain(program: Command): void {
       let lastLine = 0;
       const checkpoint = await trainMappo(config, {
         shouldStop: () => stop,
+        checkpointEverySeconds: 60,
+        onCheckpoint: (c) => run.saveCheckpoint(c),
         onUpdate: (m) => {
           m['time/wall_s'] += wallOffset;
           run.appendMetrics(m);
@@ -94,7 +108,7 @@ export function registerTrain(program: Command): void {
       }, resume);
       run.saveCheckpoint(checkpoint);
       if (tty) process.stderr.write('\n');
-      const curves = await writeLearningCurves(out, run.metrics() as unknown as CurvePoint[], `${config.algo.toUpperCase()} on ${config.world}`);
+      const curves = await writeLearningCurves(out, run.metrics() as unknown as CurvePoint[], `${config.algo.toUpperCase()} (${config.actor}) on ${config.world}`);
       process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });
 }

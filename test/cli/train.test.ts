@@ -58,11 +58,34 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
     [['train', '--world', 'spread', '--resume', '--out', '/nonexistent/run'], /is not a run folder/],
     [['eval', '--run', '/nonexistent/run'], /is not a run folder/],
     [['eval', '--run', 'x', '--world', 'spread'], /either --run DIR, or --world W with --policy|drop --world/],
+    [['train', '--world', 'spread', '--msg-dropout', '0.3'], /need --actor commnet/],
+    [['train', '--world', 'spread', '--actor', 'commnet', '--msg-dropout', '1.5'], /--msg-dropout.*expected a probability in \[0, 1\], got "1.5"/],
+    [['train', '--world', 'spread', '--actor', 'gru'], /Allowed choices are mlp, commnet/],
+    [['eval', '--world', 'spread', '--policy', 'random', '--msg-dropout', '0.3'], /apply to a trained run/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, message, args.join(' '));
   }
+  t.end();
+});
+
+t.test('a CommNet run trains from the CLI, records its profile, and eval measures it under message loss', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-commnet-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'run');
+  let r = runCli(['train', '--world', 'simple_spread', '--actor', 'commnet', '--msg-dropout', '0.3', '--comm-rounds', '1', '--steps', '3200', '--envs', '32', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  t.has(config, { config: { actor: 'commnet', msgDropout: 0.3, commRounds: 1 } });
+  const line = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')[0]);
+  for (const part of ['act', 'critic', 'world', 'update']) t.ok(line[`time/${part}_s`] >= 0, `profiles ${part}`);
+  const nominal = JSON.parse(runCli(['eval', '--run', out, '--episodes', '30', '--json']).stdout);
+  r = runCli(['eval', '--run', out, '--episodes', '30', '--msg-dropout', '1', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const deaf = JSON.parse(r.stdout);
+  t.match(deaf.policy, /100% messages lost/);
+  t.notSame(deaf.episode_team_returns, nominal.episode_team_returns, 'losing every message changes what the agents do');
   t.end();
 });

@@ -2,16 +2,12 @@ export { useBackend, BackendError, tf } from './backend.js';
 export { dense } from './nn/dense.js';
 export { computeGae } from './rl/gae.js';
 export { ValueNormalizer } from './rl/value-normalizer.js';
-export { sampleCommMask, sampleAlive, peerMean, roundMask } from './comm/mask.js';
-export { TeamChannel } from './comm/team-channel.js';
 export { makeActor, actorFromWeights, actorLogits, isCommNetWeights } from './nn/actor.js';
 export { layerNorm, LAYER_NORM_EPSILON } from './nn/layer-norm.js';
 
 export type { BackendName, BackendChoice } from './backend.js';
 export type { GaeInput, GaeOutput } from './rl/gae.js';
 export type { ValueNormalizerState } from './rl/value-normalizer.js';
-export type { CommMaskOptions } from './comm/mask.js';
-export type { CommConditions } from './comm/team-channel.js';
 export type { Actor, ActorKind, ActorWeights, ActorOptions } from './nn/actor.js';
 export type { EvalComm } from './policy/greedy-policy.js';
 export type { AdamState } from './rl/adam.js';

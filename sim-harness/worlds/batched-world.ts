@@ -22,6 +22,8 @@ export interface WorldCore {
   readonly maxCycles: number;
   readonly stateSize: number;
   readonly infoKeys: readonly string[];
+  /** names of the elements of agent i's observation, in order (e.g. "self_vel.x") */
+  observationFields(agent: number): string[];
   /** draw a new initial state for env e */
   resetEnv(e: number, rng: Rng): void;
   /** advance every env one step; actions [E, N] already validated */
@@ -89,6 +91,11 @@ export class BatchedWorld implements World {
 
   observationSpace(agent: string | number): BoxSpace {
     return boxSpace(this.core.obsDims[this.agentIndex(agent)]);
+  }
+
+  /** names of the elements of an agent's observation, in order */
+  observationFields(agent: string | number): string[] {
+    return this.core.observationFields(this.agentIndex(agent));
   }
 
   actionSpace(agent: string | number): DiscreteSpace {

@@ -2,7 +2,7 @@
 // an agent's return is its summed reward over an episode; the team return sums over agents.
 
 import type { Controller } from './controllers/controller.js';
-import type { World } from './types.js';
+import type { StepResult, World } from './types.js';
 
 export interface EvaluationReport {
   episodes: number;
@@ -18,63 +18,107 @@ export interface EvaluationReport {
   outcomes: Record<string, number>;
 }
 
+/** Something that acts asynchronously (e.g. through ONNX Runtime). */
+export interface AsyncController {
+  act(observations: readonly Float32Array[], actions: Int32Array): Promise<void>;
+}
+
 /**
  * Plays one episode in each env of `world` (built with autoReset: false and numEnvs = episodes),
  * so episode k is env k seeded from (seed, k) whatever else runs.
  */
 export function evaluateController(world: World, controller: Controller, seed: number): EvaluationReport {
-  const e = world.numEnvs;
-  const n = world.possibleAgents.length;
+  const tally = new EpisodeTally(world, seed);
   let { observations } = world.reset(seed);
-  const actions = new Int32Array(e * n);
-  const agentReturns = new Float64Array(e * n);
-  const sums: Record<string, Float64Array> = {};
-  const finals: Record<string, Float64Array> = {};
-  for (const key of world.infoKeys) { sums[key] = new Float64Array(e); finals[key] = new Float64Array(e); }
-  const ended = new Uint8Array(e);
-  let remaining = e;
-  while (remaining > 0) {
-    controller.act(observations, actions);
-    const r = world.step(actions);
+  while (!tally.done) {
+    controller.act(observations, tally.actions);
+    observations = tally.record(world.step(tally.actions));
+  }
+  return tally.report();
+}
+
+/** evaluateController for a controller whose act() is asynchronous. */
+export async function evaluateControllerAsync(world: World, controller: AsyncController, seed: number): Promise<EvaluationReport> {
+  const tally = new EpisodeTally(world, seed);
+  let { observations } = world.reset(seed);
+  while (!tally.done) {
+    await controller.act(observations, tally.actions);
+    observations = tally.record(world.step(tally.actions));
+  }
+  return tally.report();
+}
+
+/** Accumulates each env's first episode: returns per agent and outcome sums. */
+class EpisodeTally {
+  readonly actions: Int32Array;
+  private readonly e: number;
+  private readonly n: number;
+  private readonly agentReturns: Float64Array;
+  private readonly sums: Record<string, Float64Array> = {};
+  private readonly finals: Record<string, Float64Array> = {};
+  private readonly ended: Uint8Array;
+  private remaining: number;
+
+  constructor(private readonly world: World, private readonly seed: number) {
+    this.e = world.numEnvs;
+    this.n = world.possibleAgents.length;
+    this.actions = new Int32Array(this.e * this.n);
+    this.agentReturns = new Float64Array(this.e * this.n);
+    for (const key of world.infoKeys) { this.sums[key] = new Float64Array(this.e); this.finals[key] = new Float64Array(this.e); }
+    this.ended = new Uint8Array(this.e);
+    this.remaining = this.e;
+  }
+
+  get done(): boolean {
+    return this.remaining === 0;
+  }
+
+  /** Folds in one step; returns the observations to act on next. */
+  record(r: StepResult): Float32Array[] {
+    const { e, n } = this;
     for (let env = 0; env < e; env++) {
-      if (ended[env]) continue;
-      for (let i = 0; i < n; i++) agentReturns[env * n + i] += r.rewards[env * n + i];
-      for (const key of world.infoKeys) { sums[key][env] += r.infos[key][env]; finals[key][env] = r.infos[key][env]; }
-      if (r.episodeEnded[env]) { ended[env] = 1; remaining--; }
+      if (this.ended[env]) continue;
+      for (let i = 0; i < n; i++) this.agentReturns[env * n + i] += r.rewards[env * n + i];
+      for (const key of this.world.infoKeys) { this.sums[key][env] += r.infos[key][env]; this.finals[key][env] = r.infos[key][env]; }
+      if (r.episodeEnded[env]) { this.ended[env] = 1; this.remaining--; }
     }
-    observations = r.observations;
+    return r.observations;
   }
-  const mean = (xs: ArrayLike<number>) => {
-    let s = 0;
-    for (let i = 0; i < xs.length; i++) s += xs[i];
-    return s / xs.length;
-  };
-  const agentMean = mean(agentReturns);
-  const variance = mean(agentReturns.map((x) => (x - agentMean) ** 2));
-  const teamReturns = Array.from({ length: e }, (_, env) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += agentReturns[env * n + i];
-    return s;
-  });
-  const roleReturnMean: Record<string, number> = {};
-  for (const role of new Set(world.roles)) {
-    const values: number[] = [];
-    for (let env = 0; env < e; env++) for (let i = 0; i < n; i++) if (world.roles[i] === role) values.push(agentReturns[env * n + i]);
-    roleReturnMean[role] = mean(values);
+
+  report(): EvaluationReport {
+    const { world, e, n, agentReturns, sums, finals, seed } = this;
+    const mean = (xs: ArrayLike<number>) => {
+      let s = 0;
+      for (let i = 0; i < xs.length; i++) s += xs[i];
+      return s / xs.length;
+    };
+    const agentMean = mean(agentReturns);
+    const variance = mean(agentReturns.map((x) => (x - agentMean) ** 2));
+    const teamReturns = Array.from({ length: e }, (_, env) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += agentReturns[env * n + i];
+      return s;
+    });
+    const roleReturnMean: Record<string, number> = {};
+    for (const role of new Set(world.roles)) {
+      const values: number[] = [];
+      for (let env = 0; env < e; env++) for (let i = 0; i < n; i++) if (world.roles[i] === role) values.push(agentReturns[env * n + i]);
+      roleReturnMean[role] = mean(values);
+    }
+    const outcomes: Record<string, number> = {};
+    for (const key of world.infoKeys) {
+      outcomes[key] = mean(sums[key]);
+      outcomes[`${key}_final`] = mean(finals[key]);
+    }
+    return {
+      episodes: e,
+      seed,
+      agent_return_mean: agentMean,
+      agent_return_std: Math.sqrt(variance),
+      team_return_mean: mean(teamReturns),
+      episode_team_returns: teamReturns,
+      role_return_mean: roleReturnMean,
+      outcomes,
+    };
   }
-  const outcomes: Record<string, number> = {};
-  for (const key of world.infoKeys) {
-    outcomes[key] = mean(sums[key]);
-    outcomes[`${key}_final`] = mean(finals[key]);
-  }
-  return {
-    episodes: e,
-    seed,
-    agent_return_mean: agentMean,
-    agent_return_std: Math.sqrt(variance),
-    team_return_mean: mean(teamReturns),
-    episode_team_returns: teamReturns,
-    role_return_mean: roleReturnMean,
-    outcomes,
-  };
 }

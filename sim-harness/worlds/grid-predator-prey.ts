@@ -88,6 +88,14 @@ export class GridPredatorPreyCore implements WorldCore {
     return captured;
   }
 
+  observationFields(agent: number): string[] {
+    const rel = (name: string) => [`${name}_rel.x`, `${name}_rel.y`];
+    return [
+      ...(agent < this.numPredators ? rel('prey_0') : []),
+      ...Array.from({ length: this.numPredators }, (_, p) => rel(`predator_${p}`)).flat(),
+    ];
+  }
+
   observe(e: number, agent: number, out: NumberArray, offset: number): void {
     const k = this.numPredators + 1;
     const c = this.cells;

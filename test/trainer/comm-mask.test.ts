@@ -1,6 +1,5 @@
 import t from 'tap';
-import { Rng } from '@fleetmind/sim-harness/worlds';
-import { peerMean, sampleAlive, sampleCommMask } from '@fleetmind/trainer';
+import { peerMean, Rng, sampleAlive, sampleCommMask } from '@fleetmind/sim-harness/worlds';
 
 const at = (mask: Float32Array, e: number, n: number, k: number, env: number, i: number, j: number) => mask[((env * 2 + k) * n + i) * n + j];
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { Rng } from '@fleetmind/sim-harness/worlds';
-import { CommNet, peerMean, roundMask, sampleCommMask, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
+import { peerMean, Rng, roundMask, sampleCommMask } from '@fleetmind/sim-harness/worlds';
+import { CommNet, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
 
 const spec = { inputSize: 6, hidden: 8, rounds: 2, numActions: 5 };
 const E = 3;

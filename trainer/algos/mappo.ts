@@ -14,11 +14,10 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
-import { TeamChannel } from '../comm/team-channel.js';
 import { Adam, type AdamState } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { computeGae } from '../rl/gae.js';

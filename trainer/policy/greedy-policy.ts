@@ -1,11 +1,10 @@
 // The trained actors as a Controller: each agent's greedy action from its own observation and,
 // for a CommNet, from the teammates it heard under the given communication conditions.
 
-import { Rng, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
+import { Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs, type MappoCheckpoint } from '../algos/mappo.js';
 import { actCategorical } from '../rl/categorical.js';
-import { TeamChannel } from '../comm/team-channel.js';
 
 export interface EvalComm {
   /** probability that a message on one link in one round is lost (default 0) */

@@ -81,6 +81,16 @@ export class SimpleSpreadCore implements WorldCore {
     return false;
   }
 
+  observationFields(agent: number): string[] {
+    const others = this.possibleAgents.filter((_, a) => a !== agent);
+    return [
+      ...xy('self_vel'), ...xy('self_pos'),
+      ...Array.from({ length: this.n }, (_, l) => xy(`landmark_${l}_rel`)).flat(),
+      ...others.flatMap((name) => xy(`${name}_rel`)),
+      ...others.flatMap((name) => [`${name}_comm.0`, `${name}_comm.1`]),
+    ];
+  }
+
   observe(e: number, agent: number, out: NumberArray, offset: number): void {
     const n = this.n;
     const m = 2 * n;
@@ -137,3 +147,5 @@ export class SimpleSpreadCore implements WorldCore {
     return best;
   }
 }
+
+const xy = (name: string) => [`${name}.x`, `${name}.y`];

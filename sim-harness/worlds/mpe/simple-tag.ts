@@ -106,6 +106,17 @@ export class SimpleTagCore implements WorldCore {
     return false;
   }
 
+  observationFields(agent: number): string[] {
+    const others = this.possibleAgents.filter((_, a) => a !== agent);
+    const otherPrey = this.possibleAgents.filter((_, a) => a >= this.numAdversaries && a !== agent);
+    return [
+      ...xy('self_vel'), ...xy('self_pos'),
+      ...Array.from({ length: this.numObstacles }, (_, o) => xy(`landmark_${o}_rel`)).flat(),
+      ...others.flatMap((name) => xy(`${name}_rel`)),
+      ...otherPrey.flatMap((name) => xy(`${name}_vel`)),
+    ];
+  }
+
   observe(e: number, agent: number, out: NumberArray, offset: number): void {
     const pw = this.physics;
     const m = pw.numEntities;
@@ -163,3 +174,5 @@ export class SimpleTagCore implements WorldCore {
     return catches;
   }
 }
+
+const xy = (name: string) => [`${name}.x`, `${name}.y`];

@@ -3,8 +3,9 @@
 // dead for a whole episode (silent: they neither send nor hear). Each step it samples the mask
 // the team's CommNet sees, exactly as the runtime would build it from what arrived.
 
-import type { BatchedWorld, Rng } from '@fleetmind/sim-harness/worlds';
-import { sampleAlive, sampleCommMask } from './mask.js';
+import type { BatchedWorld } from './batched-world.js';
+import type { Rng } from './rng.js';
+import { sampleAlive, sampleCommMask } from './comm-mask.js';
 
 export interface CommConditions {
   /** communication rounds K */

@@ -6,7 +6,7 @@
 // the world has positions and a radius is set), and the message survived dropout (independently
 // per link and per round).
 
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from './rng.js';
 
 export interface CommMaskOptions {
   numEnvs: number;

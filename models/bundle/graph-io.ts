@@ -1,0 +1,54 @@
+// The inputs and outputs each graph of a bundle must have, derived from its manifest: the
+// contract between the exporter, `bundle verify` and the runtime.
+
+import type { Manifest, RoleSpec } from './manifest.js';
+
+export interface IoSpec {
+  name: string;
+  type: 'float32' | 'int64';
+  /** fixed sizes, or names of dynamic dimensions */
+  shape: (number | string)[];
+}
+
+export interface GraphIo {
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+}
+
+function actorInputs(role: RoleSpec): IoSpec[] {
+  const inputs: IoSpec[] = [{ name: 'obs', type: 'float32', shape: ['batch', role.observation.size] }];
+  if (role.agent_id_size > 0) inputs.push({ name: 'agent_id', type: 'float32', shape: ['batch', role.agent_id_size] });
+  return inputs;
+}
+
+function policyOutputs(role: RoleSpec): IoSpec[] {
+  return [{ name: 'logits', type: 'float32', shape: ['batch', role.action.n] }, { name: 'action', type: 'int64', shape: ['batch'] }];
+}
+
+/** file → the IO its graph must have */
+export function expectedGraphIo(manifest: Manifest, role: RoleSpec): Map<string, GraphIo> {
+  const io = new Map<string, GraphIo>();
+  const g = role.graphs;
+  if (g.kind === 'mlp') {
+    io.set(g.actor, { inputs: actorInputs(role), outputs: policyOutputs(role) });
+    io.set(g.fallback, { inputs: actorInputs(role), outputs: policyOutputs(role) });
+    return io;
+  }
+  const h = manifest.communication!.message_size;
+  const next: IoSpec[] = [{ name: 'message', type: 'float32', shape: ['batch', h] }, { name: 'next_state', type: 'float32', shape: ['batch', h] }];
+  g.stages.forEach((file, k) => {
+    io.set(file, k === 0
+      ? { inputs: actorInputs(role), outputs: next }
+      : {
+          inputs: [
+            { name: 'state', type: 'float32', shape: ['batch', h] },
+            { name: 'inbox', type: 'float32', shape: ['batch', 'capacity', h] },
+            { name: 'mask', type: 'float32', shape: ['batch', 'capacity'] },
+          ],
+          outputs: next,
+        });
+  });
+  io.set(g.final, { inputs: [{ name: 'state', type: 'float32', shape: ['batch', h] }], outputs: policyOutputs(role) });
+  io.set(g.fallback, { inputs: actorInputs(role), outputs: policyOutputs(role) });
+  return io;
+}

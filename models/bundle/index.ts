@@ -1,0 +1,8 @@
+export { manifestSchema, parseManifest, BundleError, MANIFEST_SCHEMA_VERSION } from './manifest.js';
+export type { Manifest, RoleSpec, Quantization } from './manifest.js';
+export { generateSigningKeys, signBundle, checkSignature, SIGNATURE_FILE } from './signing.js';
+export type { KeyPair, SignatureStatus } from './signing.js';
+export { expectedGraphIo } from './graph-io.js';
+export type { GraphIo, IoSpec } from './graph-io.js';
+export { loadBundle, checkBundleFiles, EDGE_SESSION_OPTIONS } from './loader.js';
+export type { LoadedBundle, LoadOptions, RolePolicy } from './loader.js';

@@ -1,0 +1,117 @@
+// manifest.json: what a policy bundle is, parsed once with this schema at every edge that reads
+// one (verify, inspect, the runtime's loader). Every file the bundle holds is pinned by its
+// sha256 here, so signing the manifest signs the whole bundle.
+
+import { z } from 'zod';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const fileName = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a relative path of letters, digits, _ . - and /')
+  .refine((p) => !p.split('/').includes('..'), 'no ".." in paths');
+
+const quantization = z.enum(['f32', 'f16', 'int8']);
+
+const graphs = z.union([
+  z.object({ kind: z.literal('mlp'), actor: fileName, fallback: fileName }),
+  z.object({ kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName }),
+]);
+
+const role = z.object({
+  name: z.string().min(1),
+  /** agent ids playing this role, in the order of their one-hot index */
+  agents: z.array(z.string().min(1)).min(1),
+  observation: z.object({ size: z.number().int().positive(), fields: z.array(z.string()) })
+    .refine((o) => o.fields.length === o.size, { message: 'observation.fields must name every element of the observation' }),
+  /** length of the one-hot agent index input (0: none) */
+  agent_id_size: z.number().int().nonnegative(),
+  action: z.object({ kind: z.literal('discrete'), n: z.number().int().positive(), names: z.array(z.string()) }),
+  safe_action: z.number().int().nonnegative(),
+  graphs,
+}).superRefine((r, ctx) => {
+  if (r.safe_action >= r.action.n) ctx.addIssue({ code: 'custom', path: ['safe_action'], message: `must be an action in [0, ${r.action.n})` });
+  if (r.agent_id_size !== 0 && r.agent_id_size !== r.agents.length) ctx.addIssue({ code: 'custom', path: ['agent_id_size'], message: `must be 0 or the number of agents (${r.agents.length})` });
+});
+
+const evaluation = z.object({
+  episodes: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
+  agent_return_mean: z.number(),
+  team_return_mean: z.number(),
+});
+
+export const manifestSchema = z.object({
+  schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . -'),
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semantic version x.y.z'),
+  world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()) }),
+  roles: z.array(role).min(1),
+  communication: z.object({
+    rounds: z.number().int().positive(),
+    message_size: z.number().int().positive(),
+    quantization,
+    /** the most peers' messages one agent's inbox holds per round */
+    inbox_capacity: z.number().int().nonnegative(),
+    trained: z.object({ msg_dropout: z.number().min(0).max(1), comm_radius: z.number().positive().nullable(), agent_dropout: z.number().min(0).max(1) }),
+  }).nullable(),
+  files: z.record(fileName, z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
+  provenance: z.object({
+    algorithm: z.string(),
+    actor: z.enum(['mlp', 'commnet']),
+    env_steps: z.number().int().nonnegative(),
+    seed: z.number().int(),
+    config_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    train_command: z.string().nullable(),
+    source_commit: z.string().nullable(),
+    exported_at: z.string(),
+    fleetmind_version: z.string(),
+  }),
+  evaluation: z.object({
+    /** greedy, full communication, f32 messages */
+    nominal: evaluation,
+    /** the same episodes with messages quantized as communication.quantization says (CommNet only) */
+    quantized: evaluation.extend({ quantization }).nullable(),
+    /** the same episodes with 30 % of messages lost (CommNet only) */
+    msg_dropout_30: evaluation.nullable(),
+  }),
+  parity: z.object({
+    samples: z.number().int().positive(),
+    max_abs_error: z.number().nonnegative(),
+    action_mismatches: z.number().int().nonnegative(),
+    tolerance: z.number().positive(),
+  }),
+}).superRefine((m, ctx) => {
+  m.roles.forEach((r, i) => {
+    const used = r.graphs.kind === 'mlp' ? [r.graphs.actor, r.graphs.fallback] : [...r.graphs.stages, r.graphs.final, r.graphs.fallback];
+    for (const file of used) if (!(file in m.files)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'graphs'], message: `${file} is not listed in files` });
+    if (r.graphs.kind === 'commnet' && (!m.communication || r.graphs.stages.length !== m.communication.rounds + 1)) {
+      ctx.addIssue({ code: 'custom', path: ['roles', i, 'graphs', 'stages'], message: 'a CommNet role needs communication and rounds + 1 stages' });
+    }
+  });
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type RoleSpec = Manifest['roles'][number];
+export type Quantization = z.infer<typeof quantization>;
+
+export class BundleError extends Error {
+  readonly code = 'FM_ERR_BUNDLE';
+}
+
+/** Parses manifest text; the error names the field. */
+export function parseManifest(text: string, where = 'manifest.json'): Manifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(`${where} is not JSON: ${(err as Error).message}`);
+  }
+  if (data && typeof data === 'object' && 'schema_version' in data && data.schema_version !== MANIFEST_SCHEMA_VERSION) {
+    throw new BundleError(`${where}: schema_version ${JSON.stringify(data.schema_version)} is not supported (this fleetmind reads ${MANIFEST_SCHEMA_VERSION})`);
+  }
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BundleError(`${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,145 @@
+// The policy networks as ONNX graphs, from plain weights (the trainer's checkpoint format, no
+// TensorFlow.js here). Every graph takes the observation and the agent's one-hot index within
+// its role as separate inputs, so a robot never assembles the network's input itself.
+//
+// MLP actor:  obs, agent_id → logits, action
+// CommNet (DESIGN.md's stages; the message of round k is h^(k−1)):
+//   stage0:   obs, agent_id → message = next_state = h⁰
+//   stage k:  state [B,H], inbox [B,C,H], mask [B,C] → message = next_state = h^k, where
+//             c = Σ_j mask_j·inbox_j / max(Σ_j mask_j, 1)   (heard nobody → c = 0)
+//   final:    state → logits, action
+//   fallback: obs, agent_id → logits, action — the same network with every round's mask empty
+// The batch B and the inbox capacity C are dynamic dimensions.
+
+import { GraphBuilder, type Dim } from './graph-builder.js';
+
+export const LAYER_NORM_EPSILON = 1e-5;
+
+export interface MlpGraphWeights {
+  spec: { sizes: number[]; activation: 'tanh' | 'relu'; inputLayerNorm?: boolean };
+  /** per layer: W [in, out] row-major, b [out] */
+  layers: { w: ArrayLike<number>; b: ArrayLike<number> }[];
+}
+
+export interface CommNetGraphWeights {
+  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean };
+  /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b */
+  tensors: Record<string, ArrayLike<number>>;
+}
+
+export interface ActorIo {
+  /** observation length */
+  obsSize: number;
+  /** one-hot agent index length (0: the actor takes no index) */
+  agentIdSize: number;
+}
+
+const BATCH: Dim = 'batch';
+
+/** obs (+ agent_id) → the network's input row, layer-normalised if the network does */
+function actorInput(g: GraphBuilder, io: ActorIo, layerNorm: boolean): string {
+  const obs = g.input('obs', [BATCH, io.obsSize]);
+  let x = obs;
+  if (io.agentIdSize > 0) x = g.op('Concat', [obs, g.input('agent_id', [BATCH, io.agentIdSize])], { axis: 1 });
+  return layerNorm ? layerNormalize(g, x) : x;
+}
+
+function layerNormalize(g: GraphBuilder, x: string): string {
+  const mean = g.op('ReduceMean', [x], { axes: [1], keepdims: 1 });
+  const centred = g.op('Sub', [x, mean]);
+  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes: [1], keepdims: 1 });
+  const std = g.op('Sqrt', [g.op('Add', [variance, g.constant('ln_epsilon', [LAYER_NORM_EPSILON], [])])]);
+  return g.op('Div', [centred, std]);
+}
+
+function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<number> | null, inSize: number, outSize: number, name: string): string {
+  const y = g.op('MatMul', [x, g.constant(`${name}_w`, w, [inSize, outSize])]);
+  return b ? g.op('Add', [y, g.constant(`${name}_b`, b, [outSize])]) : y;
+}
+
+function policyOutputs(g: GraphBuilder, logits: string, numActions: number): void {
+  g.output(logits, 'logits', [BATCH, numActions]);
+  g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'action', [BATCH], 'int64');
+}
+
+export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
+  const { sizes, activation, inputLayerNorm } = weights.spec;
+  if (sizes[0] !== io.obsSize + io.agentIdSize) throw new Error(`the MLP takes ${sizes[0]} inputs, obs ${io.obsSize} + agent id ${io.agentIdSize} given`);
+  const g = new GraphBuilder('mlp_actor');
+  let h = actorInput(g, io, Boolean(inputLayerNorm));
+  weights.layers.forEach((layer, l) => {
+    h = affine(g, h, layer.w, layer.b, sizes[l], sizes[l + 1], `layer${l}`);
+    if (l + 1 < weights.layers.length) h = g.op(activation === 'tanh' ? 'Tanh' : 'Relu', [h]);
+  });
+  policyOutputs(g, h, sizes[sizes.length - 1]);
+  return g.toBytes('fleetmind MLP actor: obs, agent_id → logits, action');
+}
+
+function tensor(weights: CommNetGraphWeights, name: string): ArrayLike<number> {
+  const t = weights.tensors[name];
+  if (!t) throw new Error(`CommNet weights lack "${name}"`);
+  return t;
+}
+
+function encode(g: GraphBuilder, weights: CommNetGraphWeights, io: ActorIo): string {
+  const { inputSize, hidden, inputLayerNorm } = weights.spec;
+  if (inputSize !== io.obsSize + io.agentIdSize) throw new Error(`the CommNet takes ${inputSize} inputs, obs ${io.obsSize} + agent id ${io.agentIdSize} given`);
+  const x = actorInput(g, io, Boolean(inputLayerNorm));
+  return g.op('Tanh', [affine(g, x, tensor(weights, 'enc_w'), tensor(weights, 'enc_b'), inputSize, hidden, 'enc')]);
+}
+
+/** h^k = tanh(W_h·h + W_c·c + b) */
+function round(g: GraphBuilder, weights: CommNetGraphWeights, k: number, h: string, c: string): string {
+  const H = weights.spec.hidden;
+  const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
+  const heard = affine(g, c, tensor(weights, `c_w_${k}`), null, H, H, `c${k}`);
+  return g.op('Tanh', [g.op('Add', [g.op('Add', [own, heard]), g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
+}
+
+function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string): void {
+  const { hidden, numActions } = weights.spec;
+  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions);
+}
+
+export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
+  const g = new GraphBuilder('commnet_stage0');
+  const h = encode(g, weights, io);
+  g.output(h, 'message', [BATCH, weights.spec.hidden]);
+  g.output(h, 'next_state', [BATCH, weights.spec.hidden]);
+  return g.toBytes('fleetmind CommNet stage 0: obs, agent_id → message, next_state');
+}
+
+export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint8Array {
+  const H = weights.spec.hidden;
+  const g = new GraphBuilder(`commnet_stage${k}`);
+  const state = g.input('state', [BATCH, H]);
+  const inbox = g.input('inbox', [BATCH, 'capacity', H]);
+  const mask = g.input('mask', [BATCH, 'capacity']);
+  // c = mask·inbox / max(Σ mask, 1): [B,1,C] × [B,C,H] → [B,1,H] → [B,H]
+  const summed = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64s('axis1', [1])]), inbox]);
+  const total = g.op('Squeeze', [summed, g.int64s('squeeze_axis1', [1])]);
+  const heard = g.op('Max', [g.op('ReduceSum', [mask, g.int64s('sum_axis1', [1])], { keepdims: 1 }), g.constant('one', [1], [])]);
+  const h = round(g, weights, k, state, g.op('Div', [total, heard]));
+  g.output(h, 'message', [BATCH, H]);
+  g.output(h, 'next_state', [BATCH, H]);
+  return g.toBytes(`fleetmind CommNet stage ${k}: state, inbox, mask → message, next_state`);
+}
+
+export function commNetFinalGraph(weights: CommNetGraphWeights): Uint8Array {
+  const g = new GraphBuilder('commnet_final');
+  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]));
+  return g.toBytes('fleetmind CommNet final stage: state → logits, action');
+}
+
+/** The CommNet with nobody heard in any round: c = 0, so h^k = tanh(W_h·h^(k−1) + b_k). */
+export function commNetFallbackGraph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
+  const H = weights.spec.hidden;
+  const g = new GraphBuilder('commnet_fallback');
+  let h = encode(g, weights, io);
+  for (let k = 1; k <= weights.spec.rounds; k++) {
+    const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
+    h = g.op('Tanh', [g.op('Add', [own, g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
+  }
+  head(g, weights, h);
+  return g.toBytes('fleetmind CommNet fallback: obs, agent_id → logits, action, with no messages');
+}

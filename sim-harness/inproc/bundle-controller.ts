@@ -1,0 +1,63 @@
+// A bundle's ONNX graphs playing a batched world in-process (no broker): every agent of a
+// role in one ONNX Runtime call per stage. For a CommNet, each round builds every agent's inbox
+// from its teammates' messages (quantized as the bundle says, as they would cross the wire) and
+// the mask of who was heard (teamStep) — the reference the simulated fleet must reproduce.
+
+import type { LoadedBundle, Quantization } from '@fleetmind/models';
+import { RoleRunner, teamStep } from '@fleetmind/models';
+import { Rng, TeamChannel, type AsyncController, type BatchedWorld } from '../worlds/index.js';
+
+export interface BundleEvalOptions {
+  /** probability that a message on one link in one round is lost */
+  msgDropout?: number;
+  /** probability that an agent is silent for the whole episode */
+  agentDropout?: number;
+  /** seeds lost messages and silent agents (the same streams as `eval --run`) */
+  seed?: number;
+  /** message quantization; default: the bundle's */
+  quantization?: Quantization;
+}
+
+export function bundleController(world: BatchedWorld, bundle: LoadedBundle, options: BundleEvalOptions = {}): AsyncController {
+  const { manifest } = bundle;
+  if (manifest.world.id !== world.id) throw new Error(`the bundle is for ${manifest.world.id}, the world is ${world.id}`);
+  const n = world.possibleAgents.length;
+  const e = world.numEnvs;
+  const rng = new Rng(options.seed ?? 0, 0xc0);
+  const quantization = options.quantization ?? manifest.communication?.quantization ?? 'f32';
+  const H = manifest.communication?.message_size ?? 0;
+  const roles = bundle.roles.map((policy) => {
+    const agents = policy.spec.agents.map((id) => {
+      const i = world.possibleAgents.indexOf(id);
+      if (i < 0) throw new Error(`the bundle's agent "${id}" is not in ${world.id} (agents: ${world.possibleAgents.join(', ')})`);
+      return i;
+    });
+    const runner = new RoleRunner(policy, H);
+    const channel = new TeamChannel(world, agents, {
+      rounds: runner.rounds,
+      msgDropout: options.msgDropout ?? 0,
+      commRadius: manifest.communication?.trained.comm_radius ?? null,
+      agentDropout: options.agentDropout ?? 0,
+    });
+    for (let env = 0; env < e; env++) channel.newEpisode(env, rng);
+    const k = agents.length;
+    const agentId = runner.agentIds(Int32Array.from({ length: e * k }, (_, row) => row % k));
+    return { agents, runner, channel, agentId };
+  });
+
+  return {
+    async act(observations, actions) {
+      for (const { agents, runner, channel, agentId } of roles) {
+        const k = agents.length;
+        const obsSize = runner.obsSize;
+        const obs = new Float32Array(e * k * obsSize);
+        for (let env = 0; env < e; env++) {
+          agents.forEach((agent, q) => obs.set(observations[agent].subarray(env * obsSize, (env + 1) * obsSize), (env * k + q) * obsSize));
+        }
+        const masks = runner.rounds > 0 ? channel.sample(rng) : null;
+        const out = await teamStep(runner, obs, agentId, masks, k, quantization);
+        for (let row = 0; row < e * k; row++) actions[Math.floor(row / k) * n + agents[row % k]] = out.actions[row];
+      }
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { bundleController } from './bundle-controller.js';
+export type { BundleEvalOptions } from './bundle-controller.js';

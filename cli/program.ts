@@ -8,6 +8,8 @@ import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
 import { registerBroker } from './commands/broker.js';
 import { registerTrain } from './commands/train.js';
+import { registerExport } from './commands/export.js';
+import { registerBundle } from './commands/bundle.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerEnvCheck(program);
   registerTrain(program);
   registerEval(program);
+  registerExport(program);
+  registerBundle(program);
   registerBroker(program);
   registerBench(program);
   return program;

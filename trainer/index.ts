@@ -23,3 +23,5 @@ export type { RunInfo } from './runs/run-folder.js';
 export type { CurvePoint } from './runs/curves.js';
 export type { MlpSpec, MlpWeights } from './nn/mlp.js';
 export type { CommNetSpec, CommNetWeights } from './nn/commnet.js';
+export { exportRun, ParityError, PARITY_TOLERANCE } from './export/export-run.js';
+export type { ExportOptions } from './export/export-run.js';

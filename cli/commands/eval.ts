@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
-import { evaluateController, makeWorld, randomController, scriptedController, type Controller } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/sim-harness/worlds';
 import { greedyPolicy, RunFolder, useBackend } from '@fleetmind/trainer';
+import { loadBundle } from '@fleetmind/models';
+import { bundleController } from '@fleetmind/sim-harness/inproc';
 import { CliError } from '../errors.js';
 import { positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -9,6 +11,7 @@ interface EvalOptions {
   world?: string;
   policy?: 'random' | 'scripted';
   run?: string;
+  bundle?: string;
   episodes: number;
   seed: number;
   agents?: number;
@@ -27,18 +30,34 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('play whole episodes with a trained run (greedy actions) or a baseline policy and report returns and outcomes (episode k is seeded from (seed, k), so runs with the same seed are comparable)')
     .option('--run <dir>', 'a training run folder: its checkpoint\'s greedy policy on its world')
+    .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce)')
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .addOption(new Option('--policy <name>', 'baseline policy').choices(['random', 'scripted']))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
-    .option('--msg-dropout <p>', 'with --run: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
-    .option('--agent-dropout <p>', 'with --run: each agent is silent for the whole episode with this probability', probability, 0)
+    .option('--msg-dropout <p>', 'with --run/--bundle: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
+    .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
-      if (Boolean(opts.run) === Boolean(opts.policy)) throw new CliError('give either --run DIR, or --world W with --policy random|scripted');
+      if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR, --bundle DIR, or --world W with --policy random|scripted');
+      if (opts.bundle) {
+        if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
+        const bundle = await loadBundle(opts.bundle);
+        try {
+          const { manifest } = bundle;
+          const world = makeWorld(manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
+          const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
+          const report = await evaluateControllerAsync(world, bundleController(world, bundle, comm), opts.seed);
+          const policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
+          printReport(world.id, policy, report, opts.json);
+        } finally {
+          await bundle.close();
+        }
+        return;
+      }
       if (opts.run && (opts.world || opts.agents)) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents');
       let controller: (world: ReturnType<typeof makeWorld>) => Controller;
       let worldId: string;
@@ -62,13 +81,17 @@ export function registerEval(program: Command): void {
       }
       const world = makeWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config });
       const report = evaluateController(world, controller(world), opts.seed);
-      if (opts.json) return printJson({ world: world.id, policy: policyName, ...report });
-      process.stdout.write(`${world.id}, ${policyName} policy, ${report.episodes} episodes from seed ${report.seed}\n`);
-      printTable(['', 'value'], [
-        ['agent return (mean ± std)', `${report.agent_return_mean.toFixed(3)} ± ${report.agent_return_std.toFixed(3)}`],
-        ['team return (mean)', report.team_return_mean.toFixed(3)],
-        ...Object.entries(report.role_return_mean).map(([role, v]) => [`${role} return (mean)`, v.toFixed(3)]),
-        ...Object.entries(report.outcomes).map(([k, v]) => [k, v.toFixed(3)]),
-      ]);
+      printReport(world.id, policyName, report, opts.json);
     });
+}
+
+function printReport(worldId: string, policy: string, report: EvaluationReport, json?: boolean): void {
+  if (json) return printJson({ world: worldId, policy, ...report });
+  process.stdout.write(`${worldId}, ${policy} policy, ${report.episodes} episodes from seed ${report.seed}\n`);
+  printTable(['', 'value'], [
+    ['agent return (mean ± std)', `${report.agent_return_mean.toFixed(3)} ± ${report.agent_return_std.toFixed(3)}`],
+    ['team return (mean)', report.team_return_mean.toFixed(3)],
+    ...Object.entries(report.role_return_mean).map(([role, v]) => [`${role} return (mean)`, v.toFixed(3)]),
+    ...Object.entries(report.outcomes).map(([k, v]) => [k, v.toFixed(3)]),
+  ]);
 }

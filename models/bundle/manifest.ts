@@ -111,6 +111,11 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue.code === 'invalid_key') {
+      // a bad file name: say which and why, not just "invalid key"
+      const key = String(issue.path[issue.path.length - 1]);
+      throw new BundleError(`${where}: ${issue.path.slice(0, -1).join('.')}: "${key}" is not an allowed file name: ${issue.issues[0]?.message ?? issue.message}`);
+    }
     throw new BundleError(`${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { generateSigningKeys, loadBundle, signBundle, checkBundleFiles, type Manifest } from '@fleetmind/models';
+import { CliError } from '../errors.js';
+import { printJson, printTable } from '../output.js';
+
+function readKeyFile(path: string, flag: string): string {
+  if (!existsSync(path)) throw new CliError(`${flag}: ${path} does not exist`);
+  return readFileSync(path, 'utf8');
+}
+
+function graphFiles(manifest: Manifest): string[] {
+  return manifest.roles.flatMap((r) => (r.graphs.kind === 'mlp' ? [r.graphs.actor] : [...r.graphs.stages, r.graphs.final, r.graphs.fallback]));
+}
+
+export function registerBundle(program: Command): void {
+  const bundle = program
+    .command('bundle')
+    .description('check, inspect and sign policy bundles (the folders `fleetmind export` writes)')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bundle verify models/zoo/spread-commnet\n  $ fleetmind bundle keygen --out operator\n  $ fleetmind bundle sign my-bundle --key operator.key');
+
+  bundle
+    .command('verify <dir>')
+    .description('check the manifest against its schema, every file\'s sha256 and size, the signature, and that every graph loads in ONNX Runtime with the inputs and outputs the manifest implies; exits non-zero on the first problem')
+    .option('--trust-key <pem>', 'public key file: require a valid signature by exactly this key')
+    .option('--json', 'print {ok, name, version, signature, graphs, files}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bundle verify models/zoo/spread-mlp\n  $ fleetmind bundle verify my-bundle --trust-key operator.pub --json')
+    .action(async (dir: string, opts: { trustKey?: string; json?: boolean }) => {
+      const trustedKeyPem = opts.trustKey ? readKeyFile(opts.trustKey, '--trust-key') : undefined;
+      const loaded = await loadBundle(dir, { trustedKeyPem, trustedKeyWhere: opts.trustKey });
+      await loaded.close();
+      const { manifest } = loaded;
+      const graphs = graphFiles(manifest);
+      if (opts.json) {
+        printJson({ ok: true, name: manifest.name, version: manifest.version, signature: loaded.signature, graphs, files: Object.keys(manifest.files).length });
+        return;
+      }
+      process.stdout.write(`OK ${dir}: ${manifest.name} ${manifest.version}, schema ${manifest.schema_version}, ${Object.keys(manifest.files).length} files match their sha256, ${new Set(graphs).size} graphs load with the expected inputs and outputs, signature: ${loaded.signature}\n`);
+    });
+
+  bundle
+    .command('inspect <dir>')
+    .description('print a human summary of a bundle: world, roles and agents, communication, evaluation, parity, provenance')
+    .option('--json', 'print the manifest')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bundle inspect models/zoo/spread-commnet')
+    .action((dir: string, opts: { json?: boolean }) => {
+      const { manifest: m, signature } = checkBundleFiles(dir);
+      if (opts.json) return printJson(m);
+      process.stdout.write(`${m.name} ${m.version} — ${m.world.id}, ${m.provenance.algorithm} with ${m.provenance.actor} actors, ${m.provenance.env_steps.toLocaleString('en-US')} env steps (seed ${m.provenance.seed}); signature: ${signature}\n\n`);
+      printTable(['role', 'agents', 'observation', 'actions', 'safe action', 'graphs'], m.roles.map((r) => [
+        r.name, r.agents.join(' '), `${r.observation.size} (${r.observation.fields.slice(0, 3).join(', ')}, …)`, r.action.names.join('/'), r.action.names[r.safe_action],
+        r.graphs.kind === 'mlp' ? r.graphs.actor : `${r.graphs.stages.length} stages + final + fallback`,
+      ]));
+      if (m.communication) {
+        const c = m.communication;
+        process.stdout.write(`\ncommunication: ${c.rounds} round(s), message ${c.message_size} values as ${c.quantization}, inbox ${c.inbox_capacity}; trained with ${c.trained.msg_dropout * 100}% message dropout, ${c.trained.agent_dropout * 100}% silent agents, radius ${c.trained.comm_radius ?? 'none'}\n`);
+      }
+      const e = m.evaluation;
+      process.stdout.write(`\nevaluation (${e.nominal.episodes} episodes, seed ${e.nominal.seed}): agent return ${e.nominal.agent_return_mean.toFixed(3)}, team ${e.nominal.team_return_mean.toFixed(3)}`);
+      if (e.quantized) process.stdout.write(`; ${e.quantized.quantization} messages ${e.quantized.agent_return_mean.toFixed(3)}`);
+      if (e.msg_dropout_30) process.stdout.write(`; 30% messages lost ${e.msg_dropout_30.agent_return_mean.toFixed(3)}`);
+      process.stdout.write(`\nparity: max |Δlogit| ${m.parity.max_abs_error.toExponential(2)} over ${m.parity.samples} samples, ${m.parity.action_mismatches} action mismatches\n`);
+      process.stdout.write(`provenance: ${m.provenance.train_command ?? '(train command not recorded)'}; commit ${m.provenance.source_commit ?? 'unknown'}; exported ${m.provenance.exported_at}\n`);
+    });
+
+  bundle
+    .command('keygen')
+    .description('create an Ed25519 key pair for signing bundles: <out>.key (private, mode 600) and <out>.pub')
+    .requiredOption('--out <prefix>', 'path prefix of the two key files')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bundle keygen --out operator')
+    .action((opts: { out: string }) => {
+      for (const f of [`${opts.out}.key`, `${opts.out}.pub`]) if (existsSync(f)) throw new CliError(`${f} already exists: refusing to overwrite a key`);
+      const keys = generateSigningKeys();
+      writeFileSync(`${opts.out}.key`, keys.privateKeyPem, { mode: 0o600 });
+      writeFileSync(`${opts.out}.pub`, keys.publicKeyPem);
+      process.stdout.write(`wrote ${opts.out}.key (keep it secret) and ${opts.out}.pub (give it to the robots: --trust-key)\n`);
+    });
+
+  bundle
+    .command('sign <dir>')
+    .description('sign a bundle\'s manifest (which pins every file) with an Ed25519 private key; writes signature.json')
+    .requiredOption('--key <pem>', 'private key file (from `fleetmind bundle keygen`)')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bundle sign my-bundle --key operator.key')
+    .action((dir: string, opts: { key: string }) => {
+      checkBundleFiles(dir); // never sign a damaged bundle
+      signBundle(dir, readKeyFile(opts.key, '--key'), opts.key);
+      process.stdout.write(`signed ${dir}\n`);
+    });
+}

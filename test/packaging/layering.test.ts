@@ -31,3 +31,11 @@ t.test('the runtime imports no training, broker or simulation code', (t) => {
   }
   t.end();
 });
+
+t.test('models (what a robot loads) imports no TensorFlow.js, trainer, broker or simulation code', (t) => {
+  for (const file of sources(join(REPO_ROOT, 'models'))) {
+    const bad = imports(file).filter((s) => /^(@tensorflow|aedes|mqtt|@fleetmind\/)/.test(s));
+    t.same(bad, [], relative(REPO_ROOT, file));
+  }
+  t.end();
+});

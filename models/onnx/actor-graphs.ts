@@ -62,17 +62,31 @@ function policyOutputs(g: GraphBuilder, logits: string, numActions: number): voi
   g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'action', [BATCH], 'int64');
 }
 
-export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
+function mlpOutput(g: GraphBuilder, weights: MlpGraphWeights, io: ActorIo): string {
   const { sizes, activation, inputLayerNorm } = weights.spec;
   if (sizes[0] !== io.obsSize + io.agentIdSize) throw new Error(`the MLP takes ${sizes[0]} inputs, obs ${io.obsSize} + agent id ${io.agentIdSize} given`);
-  const g = new GraphBuilder('mlp_actor');
   let h = actorInput(g, io, Boolean(inputLayerNorm));
   weights.layers.forEach((layer, l) => {
     h = affine(g, h, layer.w, layer.b, sizes[l], sizes[l + 1], `layer${l}`);
     if (l + 1 < weights.layers.length) h = g.op(activation === 'tanh' ? 'Tanh' : 'Relu', [h]);
   });
-  policyOutputs(g, h, sizes[sizes.length - 1]);
+  return h;
+}
+
+export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
+  const g = new GraphBuilder('mlp_actor');
+  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1]);
   return g.toBytes('fleetmind MLP actor: obs, agent_id → logits, action');
+}
+
+/** A value-based policy (IQL/DQN, QMIX/VDN agent network): obs, agent_id → q_values, greedy action. */
+export function mlpQGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
+  const g = new GraphBuilder('mlp_q');
+  const q = mlpOutput(g, weights, io);
+  const n = weights.spec.sizes[weights.spec.sizes.length - 1];
+  g.output(q, 'q_values', [BATCH, n]);
+  g.output(g.op('ArgMax', [q], { axis: 1, keepdims: 0 }), 'action', [BATCH], 'int64');
+  return g.toBytes('fleetmind Q-network: obs, agent_id → q_values, greedy action');
 }
 
 function tensor(weights: CommNetGraphWeights, name: string): ArrayLike<number> {

@@ -1,6 +1,6 @@
 export { GraphBuilder, OPSET_VERSION, IR_VERSION } from './graph-builder.js';
 export type { Dim, ElemType } from './graph-builder.js';
 export {
-  mlpActorGraph, commNetStage0Graph, commNetRoundGraph, commNetFinalGraph, commNetFallbackGraph, LAYER_NORM_EPSILON,
+  mlpActorGraph, mlpQGraph, commNetStage0Graph, commNetRoundGraph, commNetFinalGraph, commNetFallbackGraph, LAYER_NORM_EPSILON,
 } from './actor-graphs.js';
 export type { MlpGraphWeights, CommNetGraphWeights, ActorIo } from './actor-graphs.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder, commNetRoundGraph, mlpActorGraph } from '@fleetmind/models/onnx';
+import { GraphBuilder, commNetRoundGraph, mlpActorGraph, mlpQGraph } from '@fleetmind/models/onnx';
 import { EDGE_SESSION_OPTIONS } from '@fleetmind/models';
 
 const f32 = (values: number[], dims: number[]) => new ort.Tensor('float32', Float32Array.from(values), dims);
@@ -39,6 +39,12 @@ t.test('the MLP actor graph: layer norm, tanh layers, logits and the greedy acti
   t.equal(Number((out.action.data as BigInt64Array)[0]), logits.indexOf(Math.max(...logits)));
   t.throws(() => mlpActorGraph(weights, { obsSize: 3, agentIdSize: 2 }), /takes 4 inputs, obs 3 \+ agent id 2/);
   await session.release();
+  // the same network as a Q-network: the same numbers, named q_values, and its argmax
+  const q = await ort.InferenceSession.create(mlpQGraph(weights, { obsSize: 2, agentIdSize: 2 }));
+  const qOut = await q.run({ obs: f32(obs, [1, 2]), agent_id: f32(id, [1, 2]) });
+  t.same(Array.from(qOut.q_values.data as Float32Array), got);
+  t.same(q.outputNames, ['q_values', 'action']);
+  await q.release();
 });
 
 t.test('a CommNet round averages the messages the mask lets in; none heard gives c = 0; capacity is dynamic', async (t) => {

@@ -1,0 +1,34 @@
+import t from 'tap';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundle } from '@fleetmind/models';
+import { evaluateControllerAsync, makeWorld } from '@fleetmind/sim-harness/worlds';
+import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const ZOO = join(REPO_ROOT, 'models', 'zoo');
+const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+
+t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
+  t.same(bundles.sort(), ['spread-commnet', 'spread-mlp', 'tag-mlp']);
+  t.end();
+});
+
+const folderBytes = (dir: string): number => readdirSync(dir, { withFileTypes: true })
+  .reduce((sum, d) => sum + (d.isDirectory() ? folderBytes(join(dir, d.name)) : statSync(join(dir, d.name)).size), 0);
+
+for (const name of bundles) {
+  t.test(`zoo bundle ${name} verifies, is small, says how it was made, and plays to its recorded figures`, async (t) => {
+    const dir = join(ZOO, name);
+    const bundle = await loadBundle(dir);
+    const { manifest } = bundle;
+    t.ok(folderBytes(dir) < 1024 * 1024, `${folderBytes(dir)} bytes`);
+    t.match(manifest.provenance.train_command, /^fleetmind train --world \S+ /, 'records the exact train command');
+    t.ok(manifest.parity.max_abs_error <= 1e-5 && manifest.parity.action_mismatches === 0, 'exported with parity');
+    const { episodes, seed } = manifest.evaluation.nominal;
+    const world = makeWorld(manifest.world.id, { numEnvs: episodes, autoReset: false, config: manifest.world.config });
+    const report = await evaluateControllerAsync(world, bundleController(world, bundle, { quantization: 'f32', seed }), seed);
+    t.equal(report.agent_return_mean, manifest.evaluation.nominal.agent_return_mean, 'reproduces the nominal return exactly');
+    await bundle.close();
+  });
+}

@@ -5,7 +5,7 @@
 
 import type { LoadedBundle, Quantization } from '@fleetmind/models';
 import { RoleRunner, teamStep } from '@fleetmind/models';
-import { Rng, TeamChannel, type AsyncController, type BatchedWorld } from '../worlds/index.js';
+import { evaluationRng, TeamChannel, type AsyncController, type BatchedWorld } from '../worlds/index.js';
 
 export interface BundleEvalOptions {
   /** probability that a message on one link in one round is lost */
@@ -23,7 +23,7 @@ export function bundleController(world: BatchedWorld, bundle: LoadedBundle, opti
   if (manifest.world.id !== world.id) throw new Error(`the bundle is for ${manifest.world.id}, the world is ${world.id}`);
   const n = world.possibleAgents.length;
   const e = world.numEnvs;
-  const rng = new Rng(options.seed ?? 0, 0xc0);
+  const rng = evaluationRng(options.seed ?? 0);
   const quantization = options.quantization ?? manifest.communication?.quantization ?? 'f32';
   const H = manifest.communication?.message_size ?? 0;
   const roles = bundle.roles.map((policy) => {
@@ -33,13 +33,12 @@ export function bundleController(world: BatchedWorld, bundle: LoadedBundle, opti
       return i;
     });
     const runner = new RoleRunner(policy, H);
-    const channel = new TeamChannel(world, agents, {
+    const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: runner.rounds,
       msgDropout: options.msgDropout ?? 0,
       commRadius: manifest.communication?.trained.comm_radius ?? null,
       agentDropout: options.agentDropout ?? 0,
-    });
-    for (let env = 0; env < e; env++) channel.newEpisode(env, rng);
+    }, rng);
     const k = agents.length;
     const agentId = runner.agentIds(Int32Array.from({ length: e * k }, (_, row) => row % k));
     return { agents, runner, channel, agentId };

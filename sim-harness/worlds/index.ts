@@ -5,7 +5,7 @@ export { randomController } from './controllers/random.js';
 export { Rng } from './rng.js';
 export { sampleCommMask, sampleAlive, peerMean, roundMask } from './comm-mask.js';
 export type { CommMaskOptions } from './comm-mask.js';
-export { TeamChannel } from './team-channel.js';
+export { TeamChannel, evaluationRng } from './team-channel.js';
 export type { CommConditions } from './team-channel.js';
 export { minCostAssignment } from './controllers/assignment.js';
 export { parallelApiCheck } from './api-check.js';

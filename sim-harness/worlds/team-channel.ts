@@ -4,7 +4,7 @@
 // the team's CommNet sees, exactly as the runtime would build it from what arrived.
 
 import type { BatchedWorld } from './batched-world.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 import { sampleAlive, sampleCommMask } from './comm-mask.js';
 
 export interface CommConditions {
@@ -18,6 +18,15 @@ export interface CommConditions {
   agentDropout: number;
 }
 
+/**
+ * The random stream an evaluation draws lost messages and silent agents from. `eval --run`
+ * (TensorFlow.js) and `eval --bundle` (ONNX Runtime) both use it, so for the same seed they see
+ * the same masks and play the same episodes.
+ */
+export function evaluationRng(seed: number): Rng {
+  return new Rng(seed, 0xc0);
+}
+
 export class TeamChannel {
   /** [E, n] 1 = alive this episode */
   readonly alive: Uint8Array;
@@ -29,6 +38,13 @@ export class TeamChannel {
     private readonly conditions: CommConditions,
   ) {
     this.alive = new Uint8Array(world.numEnvs * agents.length).fill(1);
+  }
+
+  /** A channel for evaluation: every env's first episode drawn now, from the evaluation stream. */
+  static forEvaluation(world: BatchedWorld, agents: readonly number[], conditions: CommConditions, rng: Rng): TeamChannel {
+    const channel = new TeamChannel(world, agents, conditions);
+    for (let env = 0; env < world.numEnvs; env++) channel.newEpisode(env, rng);
+    return channel;
   }
 
   /** Draws who is dead for the episode env e starts now. */

@@ -1,7 +1,7 @@
 // The trained actors as a Controller: each agent's greedy action from its own observation and,
 // for a CommNet, from the teammates it heard under the given communication conditions.
 
-import { Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
+import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs, type MappoCheckpoint } from '../algos/mappo.js';
 import { actCategorical } from '../rl/categorical.js';
@@ -18,7 +18,7 @@ export interface EvalComm {
 export function greedyPolicy(checkpoint: MappoCheckpoint, world: BatchedWorld, comm: EvalComm = {}): Controller {
   const agentId = checkpoint.config.agentId;
   const n = world.possibleAgents.length;
-  const rng = new Rng(comm.seed ?? 0, 0xc0);
+  const rng = evaluationRng(comm.seed ?? 0);
   const roles = checkpoint.roles.map((saved) => {
     const agents = world.roles.flatMap((r, i) => (r === saved.role ? [i] : []));
     if (agents.length === 0) throw new Error(`the checkpoint's role "${saved.role}" does not exist in ${world.id}`);
@@ -28,13 +28,12 @@ export function greedyPolicy(checkpoint: MappoCheckpoint, world: BatchedWorld, c
     if (actor.inputSize !== expected) {
       throw new Error(`the checkpoint's ${saved.role} actor takes ${actor.inputSize} inputs, ${world.id} gives ${expected}`);
     }
-    const channel = new TeamChannel(world, agents, {
+    const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: actor.rounds,
       msgDropout: comm.msgDropout ?? 0,
       commRadius: checkpoint.config.commRadius ?? null,
       agentDropout: comm.agentDropout ?? 0,
-    });
-    for (let env = 0; env < world.numEnvs; env++) channel.newEpisode(env, rng);
+    }, rng);
     return { agents, obsDim, actor, channel };
   });
   return {

@@ -1,0 +1,133 @@
+// Encoding and decoding the wire messages of fleetmind.proto with protobufjs. Every decoder
+// checks the size before parsing and the contents after, and fails with a WireError whose
+// reason a long-running agent counts ('oversized' | 'malformed' | 'invalid') — never anything
+// that could take it down.
+
+import { readFileSync } from 'node:fs';
+import protobuf from 'protobufjs';
+import { isValidId } from './topics.js';
+
+export type Quantization = 'f32' | 'f16' | 'int8';
+export type WireRejection = 'oversized' | 'malformed' | 'invalid';
+
+export class WireError extends Error {
+  readonly code = 'FM_ERR_WIRE';
+  constructor(readonly reason: WireRejection, message: string) {
+    super(message);
+  }
+}
+
+/** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
+export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64 } as const;
+
+const root = protobuf.parse(readFileSync(new URL('../../wire/fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
+const types = {
+  peer: root.lookupType('fleetmind.v1.PeerMessage'),
+  heartbeat: root.lookupType('fleetmind.v1.Heartbeat'),
+  observation: root.lookupType('fleetmind.v1.Observation'),
+  action: root.lookupType('fleetmind.v1.Action'),
+};
+const TIERS = ['full', 'partial', 'none', 'safe'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export interface PeerMessage {
+  fleet: string;
+  agent: string;
+  tick: number;
+  round: number;
+  payload: Uint8Array;
+  scale: number;
+  /** microseconds since the Unix epoch */
+  sentUs: number;
+}
+
+export interface Heartbeat {
+  agent: string;
+  online: boolean;
+  tick: number;
+  sentUs: number;
+}
+
+export interface Observation {
+  tick: number;
+  values: Float32Array;
+  sentUs: number;
+}
+
+export interface Action {
+  tick: number;
+  action: number;
+  tier: Tier;
+  shielded: boolean;
+}
+
+
+function decode(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
+  if (bytes.length > MAX_BYTES[kind]) throw new WireError('oversized', `${kind} message of ${bytes.length} bytes exceeds ${MAX_BYTES[kind]}`);
+  try {
+    return types[kind].toObject(types[kind].decode(bytes), { defaults: true, enums: Number, bytes: Array }) as Record<string, any>;
+  } catch (err) {
+    throw new WireError('malformed', `${kind} message does not decode: ${(err as Error).message}`);
+  }
+}
+
+/** A send time must be whole non-negative microseconds. */
+function checkTime(us: number, from: string): number {
+  if (!Number.isSafeInteger(us) || us < 0) throw new WireError('invalid', `message from ${from}: sent time ${us} is not whole microseconds`);
+  return us;
+}
+
+function encode(kind: keyof typeof types, fields: Record<string, unknown>): Uint8Array {
+  return types[kind].encode(types[kind].fromObject(fields)).finish();
+}
+
+export function encodePeerMessage(m: PeerMessage): Uint8Array {
+  return encode('peer', {
+    fleet: m.fleet, agent: m.agent, tick: m.tick, round: m.round, payload: m.payload, scale: m.scale, sent_us: m.sentUs,
+  });
+}
+
+/** The bundle says the message size and quantization; the payload must hold exactly that. */
+export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, quantization: Quantization): PeerMessage {
+  const o = decode('peer', bytes);
+  if (!isValidId(o.fleet) || !isValidId(o.agent)) throw new WireError('invalid', `peer message: bad fleet or agent id ${JSON.stringify([o.fleet, o.agent])}`);
+  const payload = Uint8Array.from(o.payload as number[]);
+  const bytesPer = quantization === 'f32' ? 4 : quantization === 'f16' ? 2 : 1;
+  if (payload.length !== expectedValues * bytesPer) {
+    throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);
+  }
+  if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
+  return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent) };
+}
+
+export function encodeHeartbeat(h: Heartbeat): Uint8Array {
+  return encode('heartbeat', { agent: h.agent, state: h.online ? 0 : 1, tick: h.tick, sent_us: h.sentUs });
+}
+
+export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
+  const o = decode('heartbeat', bytes);
+  if (!isValidId(o.agent)) throw new WireError('invalid', `heartbeat: bad agent id ${JSON.stringify(o.agent)}`);
+  if (o.state !== 0 && o.state !== 1) throw new WireError('invalid', `heartbeat from ${o.agent}: unknown state ${o.state}`);
+  return { agent: o.agent, online: o.state === 0, tick: o.tick, sentUs: checkTime(o.sent_us, o.agent) };
+}
+
+export function encodeObservation(m: Observation): Uint8Array {
+  return encode('observation', { tick: m.tick, values: Array.from(m.values), sent_us: m.sentUs });
+}
+
+/** Decodes an observation; its size and finiteness are the agent's to judge (it falls back to the safe action). */
+export function decodeObservation(bytes: Uint8Array): Observation {
+  const o = decode('observation', bytes);
+  return { tick: o.tick, values: Float32Array.from(o.values as number[]), sentUs: checkTime(o.sent_us, 'the world') };
+}
+
+export function encodeAction(a: Action): Uint8Array {
+  return encode('action', { tick: a.tick, action: a.action, tier: TIERS.indexOf(a.tier), shielded: a.shielded });
+}
+
+export function decodeAction(bytes: Uint8Array): Action {
+  const o = decode('action', bytes);
+  const tier = TIERS[o.tier];
+  if (!tier) throw new WireError('invalid', `action: unknown tier ${o.tier}`);
+  return { tick: o.tick, action: o.action, tier, shielded: o.shielded };
+}

@@ -1,0 +1,46 @@
+import t from 'tap';
+import {
+  decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, encodeAction, encodeHeartbeat, encodeObservation,
+  encodePeerMessage, MAX_BYTES, WireError,
+} from '@fleetmind/runtime';
+
+const peer = {
+  fleet: 'f1', agent: 'a7', tick: 4_000_000_000, round: 2,
+  payload: Uint8Array.from({ length: 64 }, (_, k) => (k * 7) & 0xff), scale: Math.fround(0.0125), sentUs: 1_764_000_000_123_456,
+};
+
+t.test('messages round-trip exactly, times in microseconds beyond 2^32 included', (t) => {
+  const bytes = encodePeerMessage(peer);
+  // DESIGN.md: ≤ 96 bytes with int8 at hidden 64 (here with two-character fleet and agent ids and a tick past 2^31)
+  t.ok(bytes.length <= 96, `an int8 message of 64 values is ${bytes.length} bytes`);
+  t.same(decodePeerMessage(bytes, 64, 'int8'), peer);
+  const hb = { agent: 'a1', online: false, tick: 9, sentUs: 1_764_000_000_000_001 };
+  t.same(decodeHeartbeat(encodeHeartbeat(hb)), hb);
+  const obs = { tick: 3, values: Float32Array.from([0.5, -1.25, 3e-8]), sentUs: 42 };
+  t.same(decodeObservation(encodeObservation(obs)), obs);
+  const act = { tick: 3, action: 4, tier: 'partial' as const, shielded: true };
+  t.same(decodeAction(encodeAction(act)), act);
+  t.end();
+});
+
+t.test('oversized, malformed and invalid messages are refused with a reason to count, never a crash', (t) => {
+  const refuse = (fn: () => unknown, reason: string, message: RegExp, label: string) => {
+    try {
+      fn();
+      t.fail(`${label}: accepted`);
+    } catch (err) {
+      t.ok(err instanceof WireError, label);
+      t.match(err, { reason, message }, label);
+    }
+  };
+  refuse(() => decodePeerMessage(new Uint8Array(MAX_BYTES.peer + 1), 64, 'int8'), 'oversized', /4097 bytes exceeds 4096/, 'oversized');
+  refuse(() => decodePeerMessage(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), 64, 'int8'), 'malformed', /does not decode/, 'truncated field');
+  refuse(() => decodePeerMessage(encodePeerMessage(peer), 32, 'int8'), 'invalid', /64 payload bytes, a int8 message of 32 values has 32/, 'wrong size');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, agent: 'a/b' }), 64, 'int8'), 'invalid', /bad fleet or agent id/, 'topic characters in an id');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, scale: 0 }), 64, 'int8'), 'invalid', /bad scale 0/, 'int8 without a scale');
+  refuse(() => decodeHeartbeat(new Uint8Array(300)), 'oversized', /exceeds 256/, 'oversized heartbeat');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: 1.5 }), 64, 'int8'), 'invalid', /not whole microseconds/, 'fractional time');
+  refuse(() => decodePeerMessage(encodePeerMessage(peer), 64, 'f16'), 'invalid', /a f16 message of 64 values has 128/, 'the bundle says f16');
+  refuse(() => decodeAction(Uint8Array.from([0x18, 0x09])), 'invalid', /unknown tier 9/, 'unknown tier');
+  t.end();
+});

@@ -129,6 +129,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     parity: placeholder,
   };
   const writeManifest = () => writeFileSync(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  // written twice: parity and evaluation run on the bundle as the loader opens it (so they test
+  // what a robot loads), then fill in their figures; the files it pins do not change
   writeManifest();
 
   const bundle = await loadBundle(o.out);

@@ -10,6 +10,7 @@ import { registerBroker } from './commands/broker.js';
 import { registerTrain } from './commands/train.js';
 import { registerExport } from './commands/export.js';
 import { registerBundle } from './commands/bundle.js';
+import { agentCommand } from '@fleetmind/runtime';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerBundle(program);
   registerBroker(program);
+  program.addCommand(agentCommand());
   registerBench(program);
   return program;
 }

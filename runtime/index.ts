@@ -1,3 +1,4 @@
+// @fleetmind/runtime: the edge agent and its wire format. Installs without TensorFlow.js or aedes.
 export { agentTopic, fleetTopic, parseTopic, isValidId, TopicError } from './wire/topics.js';
 export type { AgentChannel, FleetChannel, ParsedTopic } from './wire/topics.js';
 export {
@@ -5,3 +6,17 @@ export {
   encodeAction, decodeAction, WireError, MAX_BYTES,
 } from './wire/codec.js';
 export type { PeerMessage, Heartbeat, Observation, Action, Tier, Quantization, WireRejection } from './wire/codec.js';
+export { createAgent } from './agent/agent.js';
+export type { AgentOptions, FleetAgent, TickRecord } from './agent/agent.js';
+export { AgentConfigError, parseAgentSettings } from './agent/agent-options.js';
+export type { AgentSettings, AgentSettingsInput } from './agent/agent-options.js';
+export { AgentMetrics, serveMetrics } from './agent/metrics.js';
+export type { AgentSnapshot, DropReason, SafeReason } from './agent/metrics.js';
+export { mpeShield, ShieldError } from './agent/shield.js';
+export type { Shield, ShieldInput, MpeShieldOptions } from './agent/shield.js';
+export { TransportError } from './agent/transport.js';
+export { InProcessAdapter } from './adapters/inproc-adapter.js';
+export { MqttAdapter } from './adapters/mqtt-adapter.js';
+export { StdioAdapter } from './adapters/stdio-adapter.js';
+export type { Adapter, AdapterContext, AdapterLink, ObservationIn, ActionOut } from './adapters/adapter.js';
+export { agentCommand } from './cli/agent-command.js';

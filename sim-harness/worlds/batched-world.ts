@@ -102,11 +102,16 @@ export class BatchedWorld implements World {
     return discreteSpace(this.core.numActions[this.agentIndex(agent)]);
   }
 
-  reset(seed = 0): ResetResult {
+  /**
+   * Starts every env afresh: env e draws from stream (seed, firstStream + e). A world of one env
+   * reset with firstStream k plays exactly the episode that env k of a larger world plays.
+   */
+  reset(seed = 0, firstStream = 0): ResetResult {
     if (!Number.isSafeInteger(seed)) throw new WorldError(`reset seed must be an integer, got ${seed}`);
+    if (!Number.isSafeInteger(firstStream) || firstStream < 0) throw new WorldError(`reset firstStream must be a non-negative integer, got ${firstStream}`);
     this.rngs.length = 0;
     for (let e = 0; e < this.numEnvs; e++) {
-      this.rngs.push(new Rng(seed, e));
+      this.rngs.push(new Rng(seed, firstStream + e));
       this.startEpisode(e);
     }
     for (const key of this.infoKeys) this.infos[key].fill(0);

@@ -85,7 +85,8 @@ export interface World {
   observationSpace(agent: string | number): BoxSpace;
   actionSpace(agent: string | number): DiscreteSpace;
   /** Reset every env. The same seed always gives the same episodes; env e is seeded from (seed, e). */
-  reset(seed?: number): ResetResult;
+  /** env e draws from random stream (seed, firstStream + e) */
+  reset(seed?: number, firstStream?: number): ResetResult;
   /** actions: [E, N] discrete actions */
   step(actions: Int32Array): StepResult;
   /** [E, stateSize] global state */

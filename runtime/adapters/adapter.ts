@@ -1,0 +1,44 @@
+// An adapter connects an agent to its robot: it delivers observations and applies actions.
+// That is its one job; the agent decides, the adapter carries.
+
+import type { Tier } from '../wire/codec.js';
+
+export interface ObservationIn {
+  tick: number;
+  values: Float32Array;
+  /** when the observation was taken, µs since the Unix epoch (judges staleness when given) */
+  sentUs?: number;
+}
+
+export interface ActionOut {
+  tick: number;
+  action: number;
+  tier: Tier;
+  /** the safety shield overrode the policy's action */
+  shielded: boolean;
+}
+
+/** The agent's MQTT connection as an adapter sees it. */
+export interface AdapterLink {
+  subscribe(topic: string, handler: (payload: Uint8Array) => void): void;
+  /** QoS 0; false (nothing sent, nothing queued) while the broker is unreachable */
+  publish(topic: string, payload: Uint8Array): boolean;
+}
+
+export interface AdapterContext {
+  fleet: string;
+  agent: string;
+  /** hands an observation to the agent */
+  observe(observation: ObservationIn): void;
+  /** an observation arrived that could not be read at all (counted, logged) */
+  reject(detail: string): void;
+  /** null when the agent runs without a broker */
+  link: AdapterLink | null;
+}
+
+export interface Adapter {
+  readonly name: string;
+  start(context: AdapterContext): void | Promise<void>;
+  apply(action: ActionOut): void;
+  close(): Promise<void>;
+}

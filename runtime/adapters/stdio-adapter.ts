@@ -1,0 +1,48 @@
+// The stdio adapter: JSON lines, for a robot process that pipes.
+//   in:  {"tick": 7, "obs": [0.1, -0.3, …]}            (optional "sent_us")
+//   out: {"tick": 7, "action": 2, "tier": "full", "shielded": false}
+// A line that is not such an object is reported on stderr by the agent's log and counted; the
+// agent keeps reading.
+
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ActionOut, Adapter, AdapterContext } from './adapter.js';
+
+export class StdioAdapter implements Adapter {
+  readonly name = 'stdio';
+  private lines: Interface | null = null;
+
+  constructor(private readonly input: Readable = process.stdin, private readonly output: Writable = process.stdout) {}
+
+  start(context: AdapterContext): void {
+    this.lines = createInterface({ input: this.input, crlfDelay: Infinity });
+    let lineNo = 0;
+    this.lines.on('line', (line) => {
+      lineNo++;
+      if (line.trim() === '') return;
+      const problem = (detail: string) => context.reject(`stdin line ${lineNo}: ${detail}`);
+      let data: unknown;
+      try {
+        data = JSON.parse(line);
+      } catch {
+        return problem('not JSON');
+      }
+      if (!data || typeof data !== 'object') return problem('not an object');
+      const { tick, obs, sent_us: sentUs } = data as Record<string, unknown>;
+      if (!Number.isInteger(tick) || (tick as number) < 0) return problem('"tick" must be a non-negative integer');
+      if (!Array.isArray(obs)) return problem('"obs" must be an array of numbers');
+      // non-numbers become NaN: the agent answers such an observation with the safe action
+      const values = Float32Array.from(obs, (v) => (typeof v === 'number' ? v : Number.NaN));
+      context.observe({ tick: tick as number, values, sentUs: typeof sentUs === 'number' ? sentUs : undefined });
+    });
+  }
+
+  apply(a: ActionOut): void {
+    this.output.write(`${JSON.stringify({ tick: a.tick, action: a.action, tier: a.tier, shielded: a.shielded })}\n`);
+  }
+
+  async close(): Promise<void> {
+    this.lines?.close();
+    this.lines = null;
+  }
+}

@@ -1,0 +1,427 @@
+// The edge agent: one robot's policy, run each tick —
+//   observation → stage 0 → publish message → wait for live peers (or the round deadline) →
+//   stage k … → final → safety shield → actuator
+// with the fallback tiers of DESIGN.md recorded per tick: full (every teammate heard) → partial
+// → none (nobody heard, or no broker: the no-communication graph) → safe (the manifest's safe
+// action, for a missing/stale/NaN/wrong-size observation, an inference error, or an overrun).
+// Nothing a peer or the network sends can stop it: every refusal is counted and logged.
+
+import { decodeMessage, encodeMessage, loadBundle, RoleRunner, type LoadedBundle, type RoleSpec } from '@fleetmind/models';
+import { pino, type Logger } from 'pino';
+import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
+import { decodeHeartbeat, decodePeerMessage, encodeHeartbeat, encodePeerMessage, WireError, type Quantization, type Tier } from '../wire/codec.js';
+import { agentTopic } from '../wire/topics.js';
+import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
+import { PeerLiveness } from './liveness.js';
+import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
+import { RoundInbox } from './round-inbox.js';
+import type { Shield } from './shield.js';
+import { MqttTransport } from './transport.js';
+
+export interface AgentOptions extends AgentSettingsInput {
+  /** a bundle folder (verified and loaded here) or a bundle already loaded */
+  bundle: string | LoadedBundle;
+  agentId: string;
+  /** mqtt://host:port or mqtts://…; null runs without peers (the fallback graph acts) */
+  broker: string | null;
+  username?: string;
+  password?: string;
+  tlsCa?: string | Buffer;
+  /** PEM of the only key whose bundle signature is accepted */
+  trustedKeyPem?: string;
+  adapter: Adapter;
+  shield?: Shield;
+  logger?: Logger;
+  /** called after every tick with what was decided (the simulator records it) */
+  onTick?: (record: TickRecord) => void;
+}
+
+export interface TickRecord extends ActionOut {
+  /** observation to action, ms */
+  ms: number;
+  /** per communication round, the peers heard */
+  heard: string[][];
+  safeReason: SafeReason | null;
+}
+
+export interface FleetAgent {
+  readonly agentId: string;
+  readonly fleet: string;
+  readonly metrics: AgentMetrics;
+  readonly settings: AgentSettings;
+  snapshot(): AgentSnapshot;
+  connected(): boolean;
+  /** graceful stop: announces OFFLINE, closes the connection and the adapter */
+  stop(): Promise<void>;
+  /** abrupt stop, as a crash: no announcement (the broker publishes the last will) */
+  kill(): Promise<void>;
+}
+
+const nowUs = () => Date.now() * 1000;
+
+export async function createAgent(options: AgentOptions): Promise<FleetAgent> {
+  const settings = parseAgentSettings(options);
+  const ownsBundle = typeof options.bundle === 'string';
+  const bundle = typeof options.bundle === 'string' ? await loadBundle(options.bundle, { trustedKeyPem: options.trustedKeyPem }) : options.bundle;
+  try {
+    const agent = new Agent(options, settings, bundle, ownsBundle);
+    await agent.start();
+    return agent;
+  } catch (err) {
+    if (ownsBundle) await bundle.close();
+    throw err;
+  }
+}
+
+class Agent implements FleetAgent {
+  readonly agentId: string;
+  readonly fleet: string;
+  readonly metrics: AgentMetrics;
+  private readonly log: Logger;
+  private readonly role: RoleSpec;
+  private readonly runner: RoleRunner;
+  private readonly agentIdInput: Float32Array;
+  private readonly peers: string[];
+  private readonly liveness: PeerLiveness;
+  private readonly inbox: RoundInbox;
+  private readonly transport: MqttTransport | null;
+  private readonly handlers = new Map<string, (payload: Uint8Array) => void>();
+  private readonly quantization: Quantization;
+  private readonly messageSize: number;
+  private readonly capacity: number;
+  /** reused inputs of the communication rounds */
+  private readonly inboxInput: Float32Array;
+  private readonly maskInput: Float32Array;
+  private readonly tickBudgetMs: number;
+  private lastTick = -1;
+  private busy = false;
+  private pending: ObservationIn | null = null;
+  private latest: { observation: ObservationIn; receivedAt: number } | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private clockTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly loggedDrops = new Map<string, number>();
+
+  constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, private readonly bundle: LoadedBundle, private readonly ownsBundle: boolean) {
+    this.agentId = options.agentId;
+    this.fleet = settings.fleet;
+    const { role, index } = bundle.agent(options.agentId);
+    this.role = role.spec;
+    const comm = bundle.manifest.communication;
+    this.messageSize = comm?.message_size ?? 0;
+    this.quantization = comm?.quantization ?? 'f32';
+    this.capacity = comm?.inbox_capacity ?? 0;
+    this.runner = new RoleRunner(role, this.messageSize);
+    this.agentIdInput = this.runner.agentIds([index]);
+    this.peers = settings.peers ?? role.spec.agents.filter((a) => a !== options.agentId);
+    if (this.peers.includes(options.agentId)) throw new AgentConfigError(`agent ${options.agentId} cannot be its own peer`);
+    if (this.runner.rounds > 0 && this.peers.length > this.capacity) {
+      throw new AgentConfigError(`${this.peers.length} peers do not fit the bundle's inbox of ${this.capacity}`);
+    }
+    this.inboxInput = new Float32Array(this.capacity * this.messageSize);
+    this.maskInput = new Float32Array(this.capacity);
+    this.tickBudgetMs = settings.tickBudgetMs ?? (settings.hz ? 1000 / settings.hz : 250);
+    this.metrics = new AgentMetrics({ fleet: this.fleet, agent: this.agentId });
+    this.log = (options.logger ?? pino({ level: 'info' }, pino.destination(2))).child({ fleet: this.fleet, agent: this.agentId });
+    this.liveness = new PeerLiveness(this.peers, settings.peerTimeoutMs);
+    this.inbox = new RoundInbox(new Set(this.peers), this.runner.rounds);
+    this.transport = options.broker === null ? null : new MqttTransport({
+      url: options.broker,
+      clientId: `${this.agentId}:${this.fleet}:${process.pid}`,
+      username: options.username,
+      password: options.password,
+      tlsCa: options.tlsCa,
+      will: { topic: agentTopic(this.fleet, this.agentId, 'hb'), payload: encodeHeartbeat({ agent: this.agentId, online: false, tick: 0, sentUs: 0 }) },
+      reconnectBaseMs: settings.reconnectBaseMs,
+      reconnectMaxMs: settings.reconnectMaxMs,
+      keepaliveS: 10,
+    }, {
+      onMessage: (topic, payload) => this.route(topic, payload),
+      onConnect: () => {
+        this.metrics.connected.set(1);
+        this.log.info({ broker: options.broker }, 'connected');
+        this.heartbeat();
+      },
+      onDisconnect: (reason) => {
+        this.metrics.connected.set(0);
+        this.log.warn({ reason }, 'disconnected from the broker; acting without peers until it is back');
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.transport) {
+      for (const peer of this.peers) {
+        this.handlers.set(agentTopic(this.fleet, peer, 'msg'), (payload) => this.onPeerMessage(peer, payload));
+        this.handlers.set(agentTopic(this.fleet, peer, 'hb'), (payload) => this.onHeartbeat(peer, payload));
+      }
+      this.transport.subscribe([...this.handlers.keys()]);
+    }
+    const link: AdapterLink | null = this.transport && {
+      subscribe: (topic, handler) => { this.handlers.set(topic, handler); this.transport!.subscribe([topic]); },
+      publish: (topic, payload) => this.transport!.publishNow(topic, payload),
+    };
+    await this.options.adapter.start({
+      fleet: this.fleet,
+      agent: this.agentId,
+      link,
+      observe: (o) => this.onObservation(o),
+      reject: (detail) => { this.metrics.observationDropped(); this.logDrop('observation', detail); },
+    });
+    if (this.transport) {
+      const reached = await this.transport.start();
+      if (!reached) this.log.warn({ broker: this.options.broker }, 'broker unreachable; retrying with backoff, acting without peers meanwhile');
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+    }
+    if (this.settings.hz) {
+      const period = 1000 / this.settings.hz;
+      this.clockTimer = setInterval(() => this.onClock(period), period);
+    }
+    this.log.info({ bundle: this.bundle.manifest.name, role: this.role.name, peers: this.peers.length, rounds: this.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
+  }
+
+  snapshot(): AgentSnapshot {
+    const s = this.metrics.snapshot();
+    s.reconnects = this.transport?.reconnects ?? 0;
+    return s;
+  }
+
+  connected(): boolean {
+    return this.transport?.connected ?? false;
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------
+
+  private route(topic: string, payload: Uint8Array): void {
+    const handler = this.handlers.get(topic);
+    if (handler) handler(payload);
+    else this.drop('unexpected_topic', topic);
+  }
+
+  private onPeerMessage(topicAgent: string, payload: Uint8Array): void {
+    let m;
+    try {
+      m = decodePeerMessage(payload, this.messageSize, this.quantization);
+    } catch (err) {
+      if (err instanceof WireError) return this.drop(err.reason, `from ${topicAgent}: ${err.message}`);
+      throw err;
+    }
+    if (m.fleet !== this.fleet) return this.drop('wrong_fleet', `from ${topicAgent}: fleet ${m.fleet}`);
+    if (m.agent !== topicAgent) return this.drop('misaddressed', `${m.agent} on ${topicAgent}'s topic`);
+    this.liveness.heard(m.agent);
+    const refusal = this.inbox.put(m);
+    if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
+    else this.metrics.messageReceived();
+  }
+
+  private onHeartbeat(topicAgent: string, payload: Uint8Array): void {
+    let hb;
+    try {
+      hb = decodeHeartbeat(payload);
+    } catch (err) {
+      if (err instanceof WireError) return this.drop(err.reason, `heartbeat on ${topicAgent}'s topic: ${err.message}`);
+      throw err;
+    }
+    // the last will carries the agent id too, so a heartbeat naming someone else is refused
+    if (hb.agent !== topicAgent) return this.drop('misaddressed', `heartbeat of ${hb.agent} on ${topicAgent}'s topic`);
+    if (hb.online) this.liveness.heard(hb.agent);
+    else {
+      this.liveness.wentOffline(hb.agent);
+      this.log.info({ peer: hb.agent }, 'peer went offline');
+      this.inbox.recheck();
+    }
+    this.metrics.livePeers.set(this.liveness.live().length);
+  }
+
+  private drop(reason: DropReason, detail: string): void {
+    this.metrics.messageDropped(reason);
+    this.logDrop(reason, detail);
+  }
+
+  /** logs the 1st, 10th, 100th … refusal of each kind: visible, never a flood */
+  private logDrop(kind: string, detail: string): void {
+    const n = (this.loggedDrops.get(kind) ?? 0) + 1;
+    this.loggedDrops.set(kind, n);
+    if (Number.isInteger(Math.log10(n))) this.log.warn({ kind, count: n, detail }, 'refused input');
+  }
+
+  private heartbeat(): void {
+    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: true, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
+  }
+
+  // ---- ticks -------------------------------------------------------------------------------
+
+  private onObservation(o: ObservationIn): void {
+    if (this.stopped) return;
+    if (this.settings.hz) {
+      this.latest = { observation: o, receivedAt: performance.now() };
+      return;
+    }
+    if (o.tick <= this.lastTick || (this.pending && o.tick <= this.pending.tick)) {
+      this.metrics.observationDropped();
+      this.logDrop('observation', `observation for tick ${o.tick} arrived after tick ${this.lastTick}`);
+      return;
+    }
+    if (this.busy) {
+      if (this.pending) this.metrics.observationDropped(); // superseded before it could be acted on
+      this.pending = o;
+      return;
+    }
+    void this.runTicks(o);
+  }
+
+  private onClock(periodMs: number): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      this.metrics.safeAction('overrun');
+      return;
+    }
+    // the tick number comes from the wall clock, so peers with synchronized clocks agree on it
+    const tick = Math.floor(Date.now() / periodMs);
+    const latest = this.latest;
+    const age = latest ? performance.now() - latest.receivedAt : Infinity;
+    void this.runTicks({ tick, values: latest?.observation.values ?? new Float32Array(0), sentUs: latest ? undefined : -1 }, age);
+  }
+
+  private async runTicks(first: ObservationIn, ageMs = 0): Promise<void> {
+    this.busy = true;
+    try {
+      let next: ObservationIn | null = first;
+      while (next && !this.stopped) {
+        await this.tick(next, ageMs);
+        next = this.pending;
+        this.pending = null;
+        ageMs = 0;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private observationProblem(o: ObservationIn, ageMs: number): SafeReason | null {
+    if (o.sentUs === -1) return 'observation_missing';
+    if (o.values.length !== this.runner.obsSize) return 'observation_size';
+    for (let k = 0; k < o.values.length; k++) if (!Number.isFinite(o.values[k])) return 'observation_nonfinite';
+    const max = this.settings.maxObservationAgeMs;
+    if (ageMs > max || (o.sentUs !== undefined && o.sentUs > 0 && nowUs() - o.sentUs > max * 1000)) return 'observation_stale';
+    return null;
+  }
+
+  private async tick(o: ObservationIn, ageMs: number): Promise<void> {
+    const started = performance.now();
+    this.lastTick = o.tick;
+    let tier: Tier = 'safe';
+    let action = this.role.safe_action;
+    let heard: string[][] = [];
+    let safeReason = this.observationProblem(o, ageMs);
+    if (!safeReason) {
+      try {
+        ({ action, tier, heard } = await this.decide(o));
+      } catch (err) {
+        safeReason = 'inference_error';
+        this.logDrop('inference', (err as Error).message);
+      }
+    }
+    if (!safeReason && performance.now() - started > this.tickBudgetMs) safeReason = 'overrun';
+    if (safeReason) {
+      tier = 'safe';
+      action = this.role.safe_action;
+      this.metrics.safeAction(safeReason);
+    }
+    let shielded = false;
+    if (this.options.shield && !safeReason) {
+      const override = this.options.shield({ observation: o.values, action, role: this.role });
+      if (override !== null && override !== action) {
+        action = override;
+        shielded = true;
+        this.metrics.shielded();
+      }
+    }
+    if (this.stopped) return;
+    const out: ActionOut = { tick: o.tick, action, tier, shielded };
+    this.options.adapter.apply(out);
+    const ms = performance.now() - started;
+    this.metrics.tick(tier, ms / 1000);
+    this.options.onTick?.({ ...out, ms, heard, safeReason });
+  }
+
+  private async infer<T>(call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const out = await call();
+    this.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    return out;
+  }
+
+  private async decide(o: ObservationIn): Promise<{ action: number; tier: Tier; heard: string[][] }> {
+    const runner = this.runner;
+    if (runner.rounds === 0) {
+      const out = await this.infer(() => runner.act(o.values, this.agentIdInput));
+      return { action: out.actions[0], tier: 'full', heard: [] };
+    }
+    if (!this.transport?.connected) {
+      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { fallback: true }));
+      return { action: out.actions[0], tier: 'none', heard: [] };
+    }
+    let { message, state } = await this.infer(() => runner.stage0(o.values, this.agentIdInput));
+    const heard: string[][] = [];
+    let heardAll = true;
+    let heardAny = false;
+    const H = this.messageSize;
+    for (let round = 1; round <= runner.rounds; round++) {
+      this.inbox.enter(o.tick, round);
+      const encoded = encodeMessage(message, this.quantization);
+      const sent = this.transport.publishNow(agentTopic(this.fleet, this.agentId, 'msg'), encodePeerMessage({
+        fleet: this.fleet, agent: this.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(),
+      }));
+      if (sent) this.metrics.messageSent();
+      else this.metrics.messageUnsent();
+      const timedOut = await this.inbox.waitFor(o.tick, round, () => this.liveness.live(), this.settings.roundDeadlineMs);
+      if (timedOut) this.metrics.deadlineMiss();
+      const messages = this.inbox.messages(o.tick, round);
+      this.inboxInput.fill(0);
+      this.maskInput.fill(0);
+      const roundHeard: string[] = [];
+      this.peers.forEach((peer, slot) => {
+        const m = messages.get(peer);
+        if (!m) return;
+        decodeMessage(m, this.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
+        this.maskInput[slot] = 1;
+        roundHeard.push(peer);
+      });
+      heard.push(roundHeard);
+      heardAll &&= roundHeard.length === this.peers.length;
+      heardAny ||= roundHeard.length > 0;
+      ({ message, state } = await this.infer(() => runner.stage(round, state, this.inboxInput, this.maskInput, this.capacity)));
+    }
+    const out = await this.infer(() => runner.final(state));
+    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard };
+  }
+
+  // ---- stopping ----------------------------------------------------------------------------
+
+  private halt(): void {
+    this.stopped = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.clockTimer) clearInterval(this.clockTimer);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.halt();
+    if (this.transport) {
+      await this.transport.publishConfirmed(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: false, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
+      await this.transport.close();
+    }
+    await this.options.adapter.close();
+    if (this.ownsBundle) await this.bundle.close();
+    this.log.info('agent stopped');
+  }
+
+  async kill(): Promise<void> {
+    if (this.stopped) return;
+    this.halt();
+    this.transport?.destroy();
+    await this.options.adapter.close();
+    if (this.ownsBundle) await this.bundle.close();
+  }
+}

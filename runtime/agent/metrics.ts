@@ -1,0 +1,112 @@
+// What an agent counts, twice readable: as Prometheus metrics (prom-client, one registry per
+// agent so many agents can share a process) and as a plain snapshot for the simulator and tests.
+
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Tier } from '../wire/codec.js';
+
+export type DropReason =
+  | 'oversized' | 'malformed' | 'invalid' | 'wrong_fleet' | 'misaddressed'
+  | 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender' | 'unexpected_topic';
+
+export type SafeReason = 'observation_size' | 'observation_nonfinite' | 'observation_stale' | 'observation_missing' | 'inference_error' | 'overrun';
+
+export interface AgentSnapshot {
+  ticks: number;
+  tiers: Record<Tier, number>;
+  safeReasons: Partial<Record<SafeReason, number>>;
+  deadlineMisses: number;
+  shielded: number;
+  messages: { sent: number; received: number; unsent: number; dropped: Partial<Record<DropReason, number>> };
+  /** observations refused before a tick could start (undecodable) */
+  observationsDropped: number;
+  reconnects: number;
+}
+
+const TICK_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25];
+const INFERENCE_BUCKETS = [0.000005, 0.00001, 0.000015, 0.00002, 0.00003, 0.00005, 0.0001, 0.00025, 0.001, 0.01];
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly snap: AgentSnapshot = {
+    ticks: 0, tiers: { full: 0, partial: 0, none: 0, safe: 0 }, safeReasons: {}, deadlineMisses: 0, shielded: 0,
+    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, reconnects: 0,
+  };
+  private readonly ticks: Counter<'tier'>;
+  private readonly safe: Counter<'reason'>;
+  private readonly misses: Counter;
+  private readonly shieldedCount: Counter;
+  private readonly sent: Counter;
+  private readonly unsent: Counter;
+  private readonly received: Counter;
+  private readonly dropped: Counter<'reason'>;
+  private readonly observationsDroppedCount: Counter;
+  private readonly reconnectCount: Counter;
+  readonly inferenceSeconds: Histogram;
+  readonly tickSeconds: Histogram;
+  readonly livePeers: Gauge;
+  readonly connected: Gauge;
+
+  constructor(labels: { fleet: string; agent: string }) {
+    this.registry.setDefaultLabels(labels);
+    const r = [this.registry];
+    this.ticks = new Counter({ name: 'fleetmind_agent_ticks_total', help: 'decisions made, by fallback tier', labelNames: ['tier'], registers: r });
+    this.safe = new Counter({ name: 'fleetmind_agent_safe_actions_total', help: 'ticks answered with the safe action, by reason', labelNames: ['reason'], registers: r });
+    this.misses = new Counter({ name: 'fleetmind_agent_deadline_misses_total', help: 'communication rounds that ended at the deadline with live peers unheard', registers: r });
+    this.shieldedCount = new Counter({ name: 'fleetmind_agent_shielded_total', help: 'actions the safety shield overrode', registers: r });
+    this.sent = new Counter({ name: 'fleetmind_agent_messages_sent_total', help: 'peer messages published', registers: r });
+    this.unsent = new Counter({ name: 'fleetmind_agent_messages_unsent_total', help: 'peer messages not sent because the broker was unreachable (never queued)', registers: r });
+    this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
+    this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
+    this.observationsDroppedCount = new Counter({ name: 'fleetmind_agent_observations_dropped_total', help: 'observations that did not decode', registers: r });
+    this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
+    this.inferenceSeconds = new Histogram({ name: 'fleetmind_agent_inference_seconds', help: 'one ONNX Runtime call', buckets: INFERENCE_BUCKETS, registers: r });
+    this.tickSeconds = new Histogram({ name: 'fleetmind_agent_tick_seconds', help: 'observation to action', buckets: TICK_BUCKETS, registers: r });
+    this.livePeers = new Gauge({ name: 'fleetmind_agent_live_peers', help: 'peers alive by heartbeat', registers: r });
+    this.connected = new Gauge({ name: 'fleetmind_agent_broker_connected', help: '1 while connected to the broker', registers: r });
+  }
+
+  tick(tier: Tier, seconds: number): void {
+    this.snap.ticks++;
+    this.snap.tiers[tier]++;
+    this.ticks.inc({ tier });
+    this.tickSeconds.observe(seconds);
+  }
+
+  safeAction(reason: SafeReason): void {
+    this.snap.safeReasons[reason] = (this.snap.safeReasons[reason] ?? 0) + 1;
+    this.safe.inc({ reason });
+  }
+
+  deadlineMiss(): void { this.snap.deadlineMisses++; this.misses.inc(); }
+  shielded(): void { this.snap.shielded++; this.shieldedCount.inc(); }
+  messageSent(): void { this.snap.messages.sent++; this.sent.inc(); }
+  messageUnsent(): void { this.snap.messages.unsent++; this.unsent.inc(); }
+  messageReceived(): void { this.snap.messages.received++; this.received.inc(); }
+  observationDropped(): void { this.snap.observationsDropped++; this.observationsDroppedCount.inc(); }
+  reconnected(): void { this.snap.reconnects++; this.reconnectCount.inc(); }
+
+  messageDropped(reason: DropReason): void {
+    this.snap.messages.dropped[reason] = (this.snap.messages.dropped[reason] ?? 0) + 1;
+    this.dropped.inc({ reason });
+  }
+
+  snapshot(): AgentSnapshot {
+    return structuredClone(this.snap);
+  }
+}
+
+/** Serves /metrics of one agent's registry on host:port (0 = a free port); resolves with the port. */
+export async function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
+  const merged = registry;
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') { res.writeHead(404).end(); return; }
+    merged.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': merged.contentType }).end(text),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve); });
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : port };
+}

@@ -1,0 +1,91 @@
+// Peers' messages for each (tick, round), and waiting for a round to complete: until every live
+// peer's message is in or the deadline passes. Peers may run a tick ahead (the world's
+// observations reach agents at different moments), so messages for the next few ticks are kept;
+// older ones are stale. Every refusal has a reason the agent counts.
+
+import type { PeerMessage } from '../wire/codec.js';
+
+export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender';
+
+/** messages further ahead than this many ticks are refused (bounded memory against a hostile peer) */
+const TICKS_AHEAD = 4;
+
+interface Waiter {
+  tick: number;
+  round: number;
+  expected: () => readonly string[];
+  resolve: (timedOut: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RoundInbox {
+  /** key `${tick}:${round}` → sender → message */
+  private readonly held = new Map<string, Map<string, PeerMessage>>();
+  private tick = -1;
+  private round = 0;
+  private waiter: Waiter | null = null;
+
+  constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number) {}
+
+  /** Starts (tick, round): older messages become stale and are forgotten. */
+  enter(tick: number, round: number): void {
+    this.tick = tick;
+    this.round = round;
+    for (const key of this.held.keys()) {
+      const [t, r] = key.split(':').map(Number);
+      if (t < tick || (t === tick && r < round)) this.held.delete(key);
+    }
+  }
+
+  /** Files a message, or says why it was refused. */
+  put(m: PeerMessage): InboxRefusal | null {
+    if (!this.peers.has(m.agent)) return 'unknown_sender';
+    if (m.round < 1 || m.round > this.rounds) return 'bad_round';
+    if (m.tick < this.tick || (m.tick === this.tick && m.round < this.round)) return 'stale';
+    if (this.tick >= 0 && m.tick > this.tick + TICKS_AHEAD) return 'too_early';
+    const key = `${m.tick}:${m.round}`;
+    let bySender = this.held.get(key);
+    if (!bySender) this.held.set(key, (bySender = new Map()));
+    if (bySender.has(m.agent)) return 'duplicate';
+    bySender.set(m.agent, m);
+    this.check();
+    return null;
+  }
+
+  /** Messages heard so far for (tick, round), by sender. */
+  messages(tick: number, round: number): ReadonlyMap<string, PeerMessage> {
+    return this.held.get(`${tick}:${round}`) ?? new Map();
+  }
+
+  /**
+   * Resolves when every peer in expected() has a message for (tick, round) — false — or when
+   * deadlineMs passes first — true. expected() is asked again whenever something changes.
+   */
+  waitFor(tick: number, round: number, expected: () => readonly string[], deadlineMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.settle(true), deadlineMs);
+      this.waiter = { tick, round, expected, resolve, timer };
+      this.check();
+    });
+  }
+
+  /** Something other than a message changed what is expected (a peer went offline). */
+  recheck(): void {
+    this.check();
+  }
+
+  private check(): void {
+    const w = this.waiter;
+    if (!w) return;
+    const have = this.held.get(`${w.tick}:${w.round}`);
+    if (w.expected().every((p) => have?.has(p))) this.settle(false);
+  }
+
+  private settle(timedOut: boolean): void {
+    const w = this.waiter;
+    if (!w) return;
+    this.waiter = null;
+    clearTimeout(w.timer);
+    w.resolve(timedOut);
+  }
+}

@@ -1,0 +1,133 @@
+// `fleetmind agent` — one robot's runtime. The same command is the runtime package's own bin
+// (`fleetmind-agent`), so a device that installs only @fleetmind/runtime runs exactly this.
+
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { checkBundleFiles } from '@fleetmind/models';
+import { createAgent, type FleetAgent } from '../agent/agent.js';
+import { AgentConfigError } from '../agent/agent-options.js';
+import { serveMetrics } from '../agent/metrics.js';
+import { mpeShield, type Shield } from '../agent/shield.js';
+import { MqttAdapter } from '../adapters/mqtt-adapter.js';
+import { StdioAdapter } from '../adapters/stdio-adapter.js';
+
+interface AgentCliOptions {
+  bundle: string;
+  agent: string;
+  broker: string;
+  fleet: string;
+  username?: string;
+  password?: string;
+  tlsCa?: string;
+  trustKey?: string;
+  adapter: 'mqtt' | 'stdio';
+  hz?: number;
+  metricsPort?: number;
+  roundDeadlineMs: number;
+  heartbeatMs: number;
+  peerTimeoutMs: number;
+  shieldMaxSpeed?: number;
+  shieldMinDistance?: number;
+  logLevel: string;
+}
+
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+};
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
+  return n;
+};
+const brokerUrl = (value: string): string => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a broker URL like mqtt://127.0.0.1:1883, got "${value}"`);
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(url.protocol)) throw new InvalidArgumentError(`"${value}": the protocol must be mqtt, mqtts, ws or wss`);
+  return value;
+};
+const readFile = (what: string, path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AgentConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+};
+
+export function agentCommand(name = 'agent'): Command {
+  return new Command(name)
+    .description('Run one agent of a policy bundle: ONNX Runtime inference, peer messages over MQTT with deadlines, tiered fallback. Runs until SIGTERM/SIGINT, then announces itself offline.')
+    .requiredOption('--bundle <dir>', 'policy bundle folder (verified before it runs)')
+    .requiredOption('--agent <id>', 'this agent\'s id in the bundle (e.g. agent_0)')
+    .requiredOption('--broker <url>', 'MQTT broker, e.g. mqtt://127.0.0.1:1883 or mqtts://host:8883', brokerUrl)
+    .option('--fleet <name>', 'fleet name: the topic namespace fm/<fleet>/', 'default')
+    .option('--username <user>', 'broker username')
+    .option('--password <password>', 'broker password (or set FLEETMIND_PASSWORD, which ps does not show)')
+    .option('--tls-ca <file>', 'PEM of the CA that signed the broker certificate (mqtts://)')
+    .option('--trust-key <file>', 'accept the bundle only if signed by this Ed25519 public key')
+    .addOption(new Option('--adapter <kind>', 'where observations come from and actions go: mqtt (fm/<fleet>/a/<agent>/obs → …/act) or stdio (JSON lines)').choices(['mqtt', 'stdio']).default('mqtt'))
+    .option('--hz <rate>', 'act at this rate on the latest observation (default: lockstep, act when an observation arrives)', positive)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', port)
+    .option('--round-deadline-ms <ms>', 'how long a communication round waits for live peers', positive, 20)
+    .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
+    .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
+    .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
+    .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
+    .addOption(new Option('--log-level <level>', 'pino log level (logs go to stderr as JSON)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'))
+    .addHelpText('after', `
+Examples:
+  $ fleetmind agent --bundle models/zoo/spread-commnet --agent agent_0 --broker mqtt://127.0.0.1:1883
+  $ echo '{"tick":1,"obs":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' | \\
+      fleetmind agent --bundle models/zoo/spread-mlp --agent agent_0 --broker mqtt://127.0.0.1:1883 --adapter stdio`)
+    .action(async (opts: AgentCliOptions) => { await runAgentCommand(opts); });
+}
+
+async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
+  const logger = pino({ level: opts.logLevel }, pino.destination(2));
+  const trustedKeyPem = opts.trustKey ? readFile('trusted key', opts.trustKey) : undefined;
+  let shield: Shield | undefined;
+  if (opts.shieldMaxSpeed !== undefined || opts.shieldMinDistance !== undefined) {
+    const { manifest } = checkBundleFiles(opts.bundle, { trustedKeyPem });
+    const role = manifest.roles.find((r) => r.agents.includes(opts.agent));
+    if (!role) throw new AgentConfigError(`agent "${opts.agent}" is not in bundle ${opts.bundle}`);
+    shield = mpeShield(role, { maxSpeed: opts.shieldMaxSpeed, minDistance: opts.shieldMinDistance });
+  }
+  const adapter = opts.adapter === 'stdio' ? new StdioAdapter() : new MqttAdapter();
+  const agent: FleetAgent = await createAgent({
+    bundle: opts.bundle,
+    agentId: opts.agent,
+    broker: opts.broker,
+    fleet: opts.fleet,
+    username: opts.username,
+    password: opts.password ?? process.env.FLEETMIND_PASSWORD,
+    tlsCa: opts.tlsCa ? readFile('CA certificate', opts.tlsCa) : undefined,
+    trustedKeyPem,
+    adapter,
+    shield,
+    logger,
+    hz: opts.hz ?? null,
+    roundDeadlineMs: opts.roundDeadlineMs,
+    heartbeatMs: opts.heartbeatMs,
+    peerTimeoutMs: opts.peerTimeoutMs,
+  });
+  const metricsServer = opts.metricsPort !== undefined ? await serveMetrics(agent.metrics.registry, opts.metricsPort) : null;
+  if (metricsServer) logger.info({ port: metricsServer.port }, 'metrics at /metrics');
+  await new Promise<void>((resolve) => {
+    const stop = (why: string) => {
+      logger.info({ why }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    // a piping robot that closes our stdin is gone: stop as if told to
+    if (opts.adapter === 'stdio') process.stdin.once('end', () => stop('end of input'));
+  });
+  await agent.stop();
+  metricsServer?.server.close();
+}

@@ -20,3 +20,6 @@ export { MqttAdapter } from './adapters/mqtt-adapter.js';
 export { StdioAdapter } from './adapters/stdio-adapter.js';
 export type { Adapter, AdapterContext, AdapterLink, ObservationIn, ActionOut } from './adapters/adapter.js';
 export { agentCommand } from './cli/agent-command.js';
+export { RoundInbox } from './agent/round-inbox.js';
+export type { InboxRefusal } from './agent/round-inbox.js';
+export { PeerLiveness } from './agent/liveness.js';

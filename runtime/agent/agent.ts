@@ -51,6 +51,8 @@ export interface FleetAgent {
   readonly settings: AgentSettings;
   snapshot(): AgentSnapshot;
   connected(): boolean;
+  /** peers alive by heartbeat now */
+  livePeers(): string[];
   /** graceful stop: announces OFFLINE, closes the connection and the adapter */
   stop(): Promise<void>;
   /** abrupt stop, as a crash: no announcement (the broker publishes the last will) */
@@ -188,6 +190,10 @@ class Agent implements FleetAgent {
 
   connected(): boolean {
     return this.transport?.connected ?? false;
+  }
+
+  livePeers(): string[] {
+    return this.liveness.live();
   }
 
   // ---- incoming ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ t.test('the runtime packs and installs alone, without TensorFlow.js, aedes or th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], join(REPO_ROOT, 'runtime')));
   const tarball = join(dir, packed[0].filename);
+  // the runtime's one fleetmind dependency: the bundle loader
+  const models = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], join(REPO_ROOT, 'models')));
   const files: string[] = packed[0].files.map((f: { path: string }) => f.path);
   t.ok(files.includes('dist/index.js'), 'ships its compiled entry point');
   t.notOk(files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
@@ -25,7 +27,7 @@ t.test('the runtime packs and installs alone, without TensorFlow.js, aedes or th
   const app = join(dir, 'device');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'device', version: '1.0.0', private: true, type: 'module' }));
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, models[0].filename), tarball], app);
   const installed = readdirSync(join(app, 'node_modules'), { withFileTypes: true }).flatMap((d) =>
     d.name.startsWith('@') ? readdirSync(join(app, 'node_modules', d.name)).map((s) => `${d.name}/${s}`) : [d.name],
   );
@@ -34,5 +36,9 @@ t.test('the runtime packs and installs alone, without TensorFlow.js, aedes or th
   const out = execFileSync(process.execPath, ['--input-type=module', '-e',
     "import { agentTopic } from '@fleetmind/runtime'; console.log(agentTopic('f1', 'a7', 'msg'))"], { cwd: app, encoding: 'utf8' });
   t.equal(out.trim(), 'fm/f1/a/a7/msg', 'the installed runtime loads and works');
+  const agentOut = execFileSync(join(app, 'node_modules', '.bin', 'fleetmind-agent'), ['--bundle', join(REPO_ROOT, 'models', 'zoo', 'spread-commnet'),
+    '--agent', 'agent_0', '--broker', 'mqtt://127.0.0.1:1', '--adapter', 'stdio', '--log-level', 'silent'],
+  { input: `{"tick":1,"obs":${JSON.stringify(new Array(18).fill(0.1))}}\n`, encoding: 'utf8', timeout: 30_000 });
+  t.match(JSON.parse(agentOut.trim()), { tick: 1, tier: 'none' }, 'the installed fleetmind-agent command runs a zoo bundle (no broker: the fallback acts)');
   t.end();
 });

@@ -1,0 +1,1 @@
+export { LinkProxy } from './link-proxy.js';

@@ -1,0 +1,44 @@
+import t from 'tap';
+import { RoundInbox } from '@fleetmind/runtime';
+
+const msg = (agent: string, tick: number, round: number) => ({ fleet: 'f', agent, tick, round, payload: new Uint8Array(0), scale: 1, sentUs: 0 });
+
+t.test('messages are filed by tick and round; stale, duplicate, early and unknown ones refused', (t) => {
+  const inbox = new RoundInbox(new Set(['b', 'c']), 2);
+  inbox.enter(5, 1);
+  t.equal(inbox.put(msg('b', 5, 1)), null);
+  t.equal(inbox.put(msg('b', 5, 1)), 'duplicate');
+  t.equal(inbox.put(msg('c', 6, 1)), null, 'a peer a tick ahead is kept for later');
+  t.equal(inbox.put(msg('c', 4, 2)), 'stale');
+  t.equal(inbox.put(msg('c', 10, 1)), 'too_early');
+  t.equal(inbox.put(msg('c', 5, 3)), 'bad_round');
+  t.equal(inbox.put(msg('z', 5, 1)), 'unknown_sender');
+  inbox.enter(5, 2);
+  t.equal(inbox.put(msg('c', 5, 1)), 'stale', 'round 1 is over once round 2 began');
+  inbox.enter(6, 1);
+  t.same([...inbox.messages(6, 1).keys()], ['c'], 'the early message is there when its tick comes');
+  t.same([...inbox.messages(5, 1).keys()], [], 'older rounds are forgotten');
+  t.end();
+});
+
+t.test('waiting ends when every expected peer answered, or at the deadline', async (t) => {
+  const inbox = new RoundInbox(new Set(['b', 'c']), 1);
+  inbox.enter(1, 1);
+  const t0 = performance.now();
+  const done = inbox.waitFor(1, 1, () => ['b', 'c'], 1000);
+  inbox.put(msg('b', 1, 1));
+  inbox.put(msg('c', 1, 1));
+  t.equal(await done, false, 'complete, not timed out');
+  t.ok(performance.now() - t0 < 100);
+  inbox.enter(2, 1);
+  const t1 = performance.now();
+  t.equal(await inbox.waitFor(2, 1, () => ['b'], 40), true, 'timed out');
+  t.ok(performance.now() - t1 >= 39);
+  inbox.enter(3, 1);
+  let expected = ['b', 'c'];
+  const pending = inbox.waitFor(3, 1, () => expected, 1000);
+  inbox.put(msg('b', 3, 1));
+  expected = ['b'];
+  inbox.recheck();
+  t.equal(await pending, false, 'a peer that went offline is no longer waited for');
+});

@@ -105,3 +105,4 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
   }
   return report;
 }
+export { startTarget } from './targets.js';

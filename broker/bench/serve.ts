@@ -1,5 +1,5 @@
 // Child-process entry of `fleetmind bench broker`: serves one broker under test on a free
-// loopback port and prints "PORT <n>". argv: aedes | fleetmind <users file>
+// loopback port and prints "PORT <n>". argv: aedes | fleetmind [<users file>] (none: anonymous)
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { startBroker } from '../broker.js';
@@ -12,7 +12,8 @@ if (kind === 'aedes') {
   const server = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
   server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`));
 } else if (kind === 'fleetmind') {
-  const broker = await startBroker({ port: 0, users: await UsersFile.load(usersPath), connectionBurst: 5_000 });
+  const users = usersPath ? await UsersFile.load(usersPath) : undefined;
+  const broker = await startBroker({ port: 0, users, allowAnonymous: !users, connectionBurst: 5_000 });
   process.stdout.write(`PORT ${broker.port}\n`);
 } else {
   process.stderr.write(`unknown broker kind ${kind}\n`);

@@ -36,7 +36,8 @@ export async function mosquittoAvailable(port = 1883): Promise<boolean> {
   });
 }
 
-export async function startTarget(kind: TargetKind, agents: number): Promise<Target> {
+/** anonymous: the fleetmind broker without users (loopback benches of other parts) */
+export async function startTarget(kind: TargetKind, agents: number, { anonymous: noUsers = false } = {}): Promise<Target> {
   const anonymous = (i: number): Credentials => ({ clientId: `bench-a${i}` });
   if (kind === 'mosquitto') {
     if (!(await mosquittoAvailable())) throw new Error('Mosquitto is not running on 127.0.0.1:1883');
@@ -44,7 +45,7 @@ export async function startTarget(kind: TargetKind, agents: number): Promise<Tar
   }
   let dir: string | undefined;
   const args = [SERVE, kind];
-  if (kind === 'fleetmind') {
+  if (kind === 'fleetmind' && !noUsers) {
     dir = mkdtempSync(join(tmpdir(), 'fm-bench-'));
     const users = await UsersFile.load(join(dir, 'users.json'), { createIfMissing: true });
     // cheap scrypt for throwaway bench users: connecting 500 agents must not take minutes
@@ -65,7 +66,7 @@ export async function startTarget(kind: TargetKind, agents: number): Promise<Tar
   return {
     kind,
     url: `mqtt://127.0.0.1:${port}`,
-    agent: kind === 'fleetmind' ? (i) => ({ clientId: `a${i}`, username: `a${i}`, password: PASSWORD }) : anonymous,
+    agent: kind === 'fleetmind' && !noUsers ? (i) => ({ clientId: `a${i}`, username: `a${i}`, password: PASSWORD }) : anonymous,
     async stop() {
       await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); });
       if (dir) rmSync(dir, { recursive: true, force: true });

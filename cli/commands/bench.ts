@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { benchWorld } from '@fleetmind/sim-harness/worlds';
 import { benchBroker } from '@fleetmind/broker/bench';
+import { benchRuntime } from '@fleetmind/sim-harness/bench';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { positiveInt, positiveIntList, positiveNumber } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { CliError } from '../errors.js';
@@ -27,6 +31,32 @@ export function registerBench(program: Command): void {
         ['world', 'agents', 'envs', 'env-steps/s (median)'],
         cases.map((c) => [c.world, c.agents, c.envs, c.env_steps_per_s.toLocaleString('en-US')]),
       );
+    });
+
+  const zoo = fileURLToPath(new URL('../../../models/zoo/', import.meta.url));
+  const benchBundles = fileURLToPath(new URL('../../../bench/bundles/', import.meta.url));
+  bench
+    .command('runtime')
+    .description('the edge runtime: one ONNX Runtime call (MLP actor, batch 1), the observation-to-action tick of a CommNet fleet exchanging messages through the fleetmind broker (own process, loopback), one agent process\'s resident memory, one peer message\'s bytes')
+    .option('--bundle <dir>', 'CommNet bundle whose agents form the fleet', join(benchBundles, 'spread10-commnet'))
+    .option('--mlp-bundle <dir>', 'MLP bundle for the ONNX Runtime call', join(zoo, 'spread-mlp'))
+    .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
+    .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
+    .option('--json', 'print {ort_call_us, tick_ms, rss_mib, msg_bytes}')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
+    .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
+      for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
+      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const report = await benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      if (opts.json) return printJson(report);
+      printTable(['measure', 'value', 'goal'], [
+        ['ONNX Runtime call p50 / p99', `${report.ort_call_us.p50} / ${report.ort_call_us.p99} µs`, 'p50 ≤ 15 µs'],
+        [`tick, ${report.tick_ms.agents} agents, ${report.tick_ms.rounds} round(s), p50 / p99`, `${report.tick_ms.p50} / ${report.tick_ms.p99} ms`, 'p99 ≤ 5 ms'],
+        ['ticks with full communication', `${(report.tick_ms.full_ratio * 100).toFixed(1)} %`, ''],
+        ['agent process RSS', `${report.rss_mib} MiB`, '≤ 110 MiB'],
+        ['peer message', `${report.msg_bytes} bytes`, '≤ 96 bytes (int8, hidden 64)'],
+      ]);
     });
 
   bench

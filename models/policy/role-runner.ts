@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
 
 export interface PolicyOutput {
-  /** [B, A] */
+  /** [B, A] (empty when only the action was asked for) */
   logits: Float32Array;
   /** [B] greedy actions */
   actions: Int32Array;
@@ -40,10 +40,14 @@ export class RoleRunner {
     return out;
   }
 
-  /** MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action */
-  async act(obs: Float32Array, agentId: Float32Array, { fallback = false } = {}): Promise<PolicyOutput> {
+  /**
+   * MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action.
+   * actionOnly: skip fetching the logits (a robot needs only the action; it saves a copy).
+   */
+  async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false } = {}): Promise<PolicyOutput> {
     const session = fallback || !this.policy.actor ? this.policy.fallback : this.policy.actor;
-    return this.policyOut(await session.run(this.actorFeeds(obs, agentId)));
+    const feeds = this.actorFeeds(obs, agentId);
+    return this.policyOut(await (actionOnly ? session.run(feeds, ['action']) : session.run(feeds)));
   }
 
   async stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput> {
@@ -60,9 +64,10 @@ export class RoleRunner {
     }));
   }
 
-  async final(state: Float32Array): Promise<PolicyOutput> {
+  async final(state: Float32Array, { actionOnly = false } = {}): Promise<PolicyOutput> {
     const b = state.length / this.messageSize;
-    return this.policyOut(await this.policy.final!.run({ state: new ort.Tensor('float32', state, [b, this.messageSize]) }));
+    const feeds = { state: new ort.Tensor('float32', state, [b, this.messageSize]) };
+    return this.policyOut(await (actionOnly ? this.policy.final!.run(feeds, ['action']) : this.policy.final!.run(feeds)));
   }
 
   private actorFeeds(obs: Float32Array, agentId: Float32Array): Record<string, ort.Tensor> {
@@ -75,7 +80,7 @@ export class RoleRunner {
 
   private policyOut(out: ort.InferenceSession.ReturnType): PolicyOutput {
     const action = out.action.data as BigInt64Array;
-    return { logits: out.logits.data as Float32Array, actions: Int32Array.from(action, (a) => Number(a)) };
+    return { logits: (out.logits?.data as Float32Array | undefined) ?? new Float32Array(0), actions: Int32Array.from(action, (a) => Number(a)) };
   }
 
   private stageOut(out: ort.InferenceSession.ReturnType): StageOutput {

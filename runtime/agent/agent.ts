@@ -361,11 +361,11 @@ class Agent implements FleetAgent {
   private async decide(o: ObservationIn): Promise<{ action: number; tier: Tier; heard: string[][] }> {
     const runner = this.runner;
     if (runner.rounds === 0) {
-      const out = await this.infer(() => runner.act(o.values, this.agentIdInput));
+      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { actionOnly: true }));
       return { action: out.actions[0], tier: 'full', heard: [] };
     }
     if (!this.transport?.connected) {
-      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { fallback: true }));
+      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { fallback: true, actionOnly: true }));
       return { action: out.actions[0], tier: 'none', heard: [] };
     }
     let { message, state } = await this.infer(() => runner.stage0(o.values, this.agentIdInput));
@@ -399,7 +399,7 @@ class Agent implements FleetAgent {
       heardAny ||= roundHeard.length > 0;
       ({ message, state } = await this.infer(() => runner.stage(round, state, this.inboxInput, this.maskInput, this.capacity)));
     }
-    const out = await this.infer(() => runner.final(state));
+    const out = await this.infer(() => runner.final(state, { actionOnly: true }));
     return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard };
   }
 

@@ -62,10 +62,11 @@ export interface Action {
 }
 
 
+/** The decoded message itself: absent fields read as their defaults from its prototype. */
 function decode(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
   if (bytes.length > MAX_BYTES[kind]) throw new WireError('oversized', `${kind} message of ${bytes.length} bytes exceeds ${MAX_BYTES[kind]}`);
   try {
-    return types[kind].toObject(types[kind].decode(bytes), { defaults: true, enums: Number, bytes: Array }) as Record<string, any>;
+    return types[kind].decode(bytes) as unknown as Record<string, any>;
   } catch (err) {
     throw new WireError('malformed', `${kind} message does not decode: ${(err as Error).message}`);
   }
@@ -91,7 +92,8 @@ export function encodePeerMessage(m: PeerMessage): Uint8Array {
 export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, quantization: Quantization): PeerMessage {
   const o = decode('peer', bytes);
   if (!isValidId(o.fleet) || !isValidId(o.agent)) throw new WireError('invalid', `peer message: bad fleet or agent id ${JSON.stringify([o.fleet, o.agent])}`);
-  const payload = Uint8Array.from(o.payload as number[]);
+  const bytesIn = o.payload as Uint8Array;
+  const payload = new Uint8Array(bytesIn.buffer, bytesIn.byteOffset, bytesIn.byteLength);
   const bytesPer = quantization === 'f32' ? 4 : quantization === 'f16' ? 2 : 1;
   if (payload.length !== expectedValues * bytesPer) {
     throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);

@@ -1,9 +1,22 @@
 // A TCP proxy standing between one client (an agent) and its broker, so the simulator can break
-// the link the way a real network does — the client cannot tell it is being tested. cut() drops
-// every connection and refuses new ones (a broker outage as the agent sees it); restore() lets
-// them in again on the same port.
+// the link the way a real network does — the client cannot tell it is being tested.
+//   cut() / restore(): every connection dropped and new ones refused, then let in again on the
+//   same port (the broker unreachable, as the agent sees it).
+//   filters: MQTT PUBLISH packets in either direction go through a hook that may pass, drop,
+//   delay, duplicate or rewrite them (the other packets pass untouched, in order).
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
+
+/** Calls send zero or more times, now or later, with the packet or a rewritten copy. */
+export type PublishFilter = (packet: IPublishPacket, send: (packet: IPublishPacket) => void) => void;
+
+export interface LinkFilters {
+  /** client → broker */
+  up?: PublishFilter;
+  /** broker → client */
+  down?: PublishFilter;
+}
 
 export class LinkProxy {
   private server: Server | null = null;
@@ -12,7 +25,7 @@ export class LinkProxy {
   /** connections accepted since creation */
   connections = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {}
+  constructor(private readonly target: { host: string; port: number }, private readonly filters: LinkFilters = {}) {}
 
   get port(): number {
     return this.listenPort;
@@ -39,8 +52,8 @@ export class LinkProxy {
       s.on('close', () => this.sockets.delete(s));
       s.on('error', () => { client.destroy(); upstream.destroy(); });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forward(client, upstream, this.filters.up);
+    forward(upstream, client, this.filters.down);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   }
@@ -61,4 +74,20 @@ export class LinkProxy {
   async close(): Promise<void> {
     await this.cut();
   }
+}
+
+function forward(from: Socket, to: Socket, filter: PublishFilter | undefined): void {
+  if (!filter) {
+    from.pipe(to);
+    return;
+  }
+  // MQTT 3.1.1, the version fleetmind speaks (mqtt.js's default)
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const write = (packet: Packet) => { if (!to.destroyed) to.write(mqttPacket.generate(packet)); };
+  parser.on('packet', (packet: Packet) => {
+    if (packet.cmd === 'publish') filter(packet, write);
+    else write(packet);
+  });
+  parser.on('error', () => { from.destroy(); to.destroy(); });
+  from.on('data', (chunk: Buffer) => parser.parse(chunk));
 }

@@ -1,0 +1,175 @@
+// One runtime agent of a simulated fleet, however it runs: in this process, or as a child
+// process running the runtime's own command (then a crash is a real SIGKILL and a freeze a real
+// SIGSTOP). The world server talks to it through its adapter — in-process calls, or JSON lines
+// on the child's stdin/stdout — and it talks to its peers over MQTT through its own link proxy.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { LoadedBundle } from '@fleetmind/models';
+import { pino } from 'pino';
+import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
+
+export type FleetMode = 'inproc' | 'procs';
+
+export interface MemberOptions {
+  id: string;
+  bundle: LoadedBundle;
+  fleet: string;
+  /** the member's link proxy */
+  brokerUrl: string;
+  settings: AgentSettingsInput;
+  onAction: (id: string, action: ActionOut) => void;
+  /** in-process agents also report who they heard each round */
+  onTick?: (id: string, record: TickRecord) => void;
+}
+
+export interface FleetMember {
+  readonly id: string;
+  readonly running: boolean;
+  start(): Promise<void>;
+  /** hands the agent its observation (dropped when it is not running) */
+  observe(tick: number, values: Float32Array): void;
+  /** abrupt: no goodbye, the broker publishes its last will */
+  crash(): Promise<void>;
+  freeze(): void;
+  thaw(): void;
+  /** slow every ONNX Runtime call by this many ms (0: normal) */
+  slowInference(ms: number): void;
+  stop(): Promise<void>;
+}
+
+export function createMember(mode: FleetMode, o: MemberOptions): FleetMember {
+  return mode === 'inproc' ? new InProcessMember(o) : new ProcessMember(o);
+}
+
+class InProcessMember implements FleetMember {
+  private agent: FleetAgent | null = null;
+  private adapter: InProcessAdapter | null = null;
+  private frozen = false;
+  private slowMs = 0;
+
+  constructor(private readonly o: MemberOptions) {}
+
+  get id(): string { return this.o.id; }
+  get running(): boolean { return this.agent !== null; }
+
+  async start(): Promise<void> {
+    this.adapter = new InProcessAdapter((a) => this.o.onAction(this.o.id, a));
+    this.agent = await createAgent({
+      bundle: slowedBundle(this.o.bundle, () => this.slowMs), agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
+      adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings,
+      onTick: this.o.onTick && ((r) => this.o.onTick!(this.o.id, r)),
+    });
+  }
+
+  observe(tick: number, values: Float32Array): void {
+    if (this.agent && !this.frozen) this.adapter!.observe({ tick, values });
+  }
+
+  async crash(): Promise<void> {
+    const agent = this.agent;
+    this.agent = null;
+    await agent?.kill();
+  }
+
+  freeze(): void { this.frozen = true; }
+  thaw(): void { this.frozen = false; }
+  slowInference(ms: number): void { this.slowMs = ms; }
+
+  async stop(): Promise<void> {
+    const agent = this.agent;
+    this.agent = null;
+    await agent?.stop();
+  }
+}
+
+/** The same graphs, each ONNX Runtime call made to wait `delayMs()` first. */
+function slowedBundle(bundle: LoadedBundle, delayMs: () => number): LoadedBundle {
+  const wrap = <T extends { run: (...args: any[]) => Promise<any> }>(session: T): T => new Proxy(session, {
+    get(target, key, receiver) {
+      if (key !== 'run') return Reflect.get(target, key, receiver);
+      return async (...args: unknown[]) => {
+        const ms = delayMs();
+        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+        return (target.run as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+    },
+  });
+  const roles = bundle.roles.map((r) => ({
+    ...r, actor: r.actor && wrap(r.actor), stages: r.stages.map(wrap), final: r.final && wrap(r.final), fallback: wrap(r.fallback),
+  }));
+  return {
+    ...bundle, roles,
+    agent(id: string) {
+      const { role, index } = bundle.agent(id);
+      return { role: roles[bundle.roles.indexOf(role)], index };
+    },
+    close: async () => {},
+  };
+}
+
+const AGENT_BIN = fileURLToPath(import.meta.resolve('@fleetmind/runtime').replace(/index\.js$/, 'cli/bin.js'));
+
+class ProcessMember implements FleetMember {
+  private child: ChildProcess | null = null;
+
+  constructor(private readonly o: MemberOptions) {}
+
+  get id(): string { return this.o.id; }
+  get running(): boolean { return this.child !== null; }
+
+  async start(): Promise<void> {
+    const s = this.o.settings;
+    const args = ['--bundle', this.o.bundle.dir, '--agent', this.o.id, '--broker', this.o.brokerUrl, '--fleet', this.o.fleet, '--adapter', 'stdio', '--log-level', 'info'];
+    if (s.roundDeadlineMs) args.push('--round-deadline-ms', String(s.roundDeadlineMs));
+    if (s.heartbeatMs) args.push('--heartbeat-ms', String(s.heartbeatMs));
+    if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
+    const child = spawn(AGENT_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdin!.on('error', () => {}); // a killed child's pipe
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        this.o.onAction(this.o.id, JSON.parse(line) as ActionOut);
+      } catch { /* not an action line */ }
+    });
+    // the agent logs JSON to stderr; its "agent started" line says it is up
+    const started = new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        if (line.includes('"agent started"')) resolve();
+        if (line.includes('"level":50') || line.includes('error:')) reject(new Error(`agent ${this.o.id}: ${line}`));
+      });
+      child.once('exit', (code) => reject(new Error(`agent ${this.o.id} exited with ${code} while starting`)));
+    });
+    await started;
+  }
+
+  observe(tick: number, values: Float32Array): void {
+    this.child?.stdin!.write(`{"tick":${tick},"obs":${JSON.stringify(Array.from(values))}}\n`);
+  }
+
+  async crash(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  freeze(): void { this.child?.kill('SIGSTOP'); }
+  thaw(): void { this.child?.kill('SIGCONT'); }
+  slowInference(): void {
+    throw new Error('slow_inference needs --mode inproc (a child process cannot be slowed from outside without freezing it)');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

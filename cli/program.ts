@@ -11,6 +11,7 @@ import { registerTrain } from './commands/train.js';
 import { registerExport } from './commands/export.js';
 import { registerBundle } from './commands/bundle.js';
 import { agentCommand } from '@fleetmind/runtime';
+import { registerSim } from './commands/sim.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBundle(program);
   registerBroker(program);
   program.addCommand(agentCommand());
+  registerSim(program);
   registerBench(program);
   return program;
 }

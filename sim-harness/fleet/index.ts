@@ -5,3 +5,10 @@ export { parseFaultPlan, loadFaultPlan, FaultPlanError, FAULT_KINDS, windowOpen 
 export type { Fault, FaultKind, FaultPlan } from '../faults/fault-plan.js';
 export { FaultEngine } from '../faults/fault-engine.js';
 export type { FaultEvent } from '../faults/fault-engine.js';
+export { runCampaign } from '../report/campaign.js';
+export type { CampaignOptions, CampaignResult } from '../report/campaign.js';
+export { robustnessReport, retainedPerformance } from '../report/robustness.js';
+export type { RobustnessReport, CriterionCheck } from '../report/robustness.js';
+export { renderHtmlReport } from '../report/html-report.js';
+export { runSweep, setPlanParam } from '../report/sweep.js';
+export type { SweepOptions, SweepReport, SweepPoint } from '../report/sweep.js';

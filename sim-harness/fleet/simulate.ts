@@ -58,6 +58,8 @@ export interface SimReport {
   team_return_mean: number;
   episode_team_returns: number[];
   outcomes: Record<string, number>;
+  /** per info key, each episode's value at its last step */
+  episode_outcomes_final: Record<string, number[]>;
   tick_ms: { p50: number; p99: number };
   tiers: Record<Tier, number>;
   /** actions that did not arrive in time and were held */
@@ -328,6 +330,7 @@ class Simulation {
       team_return_mean: mean(teamReturns),
       episode_team_returns: teamReturns,
       outcomes,
+      episode_outcomes_final: outcomeFinals,
       tick_ms: { p50: q(0.5), p99: q(0.99) },
       tiers,
       missing_actions: missing,

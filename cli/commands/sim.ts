@@ -1,0 +1,150 @@
+// `fleetmind sim` and `fleetmind sim sweep`: fleets of real runtime agents over a real broker,
+// a simulated world in place of sensors and motors, and a fault plan.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { checkBundleFiles } from '@fleetmind/models';
+import { loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
+import { CliError } from '../errors.js';
+import { positiveInt, positiveNumber } from '../options.js';
+import { printJson, printTable } from '../output.js';
+
+interface SimCliOptions {
+  bundle: string;
+  world?: string;
+  agents?: number;
+  episodes: number;
+  seed: number;
+  faults?: string;
+  broker: string;
+  mode: FleetMode;
+  report?: string;
+  hz?: number;
+  tickTimeoutMs: number;
+  json?: boolean;
+}
+
+const seed = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
+  return Number(value);
+};
+
+function checkBundle(opts: SimCliOptions): void {
+  if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
+  const { manifest } = checkBundleFiles(opts.bundle);
+  const agents = manifest.roles.flatMap((r) => r.agents).length;
+  if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
+    throw new CliError(`--world ${opts.world}: the bundle was trained on ${manifest.world.id}`);
+  }
+  if (opts.agents !== undefined && opts.agents !== agents) throw new CliError(`--agents ${opts.agents}: the bundle has ${agents} agents`);
+  if (opts.broker !== 'embedded' && !/^mqtts?:\/\//.test(opts.broker)) throw new CliError(`--broker: expected "embedded" or mqtt://host:port, got "${opts.broker}"`);
+}
+
+const addCommonOptions = (cmd: Command): Command => cmd
+  .requiredOption('--bundle <dir>', 'policy bundle (its world and agents are the fleet)')
+  .option('--world <id>', 'the world (must be the bundle\'s; for checking)')
+  .option('--agents <n>', 'fleet size (must be the bundle\'s; for checking)', positiveInt)
+  .option('--episodes <n>', 'episodes per run', positiveInt, 20)
+  .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', seed, 0)
+  .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
+  .addOption(new Option('--mode <mode>', 'agents in this process, or child processes (crashes are real kills)').choices(['inproc', 'procs']).default('inproc'))
+  .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
+  .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then hold the missing ones', positiveInt, 500);
+
+function progressLine(enabled: boolean): (line: string) => void {
+  return enabled && process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+}
+
+export function registerSim(program: Command): void {
+  const sim = addCommonOptions(program.command('sim'))
+    .description('Run a fleet of runtime agents from a bundle over a real broker, the world simulated, with an optional fault plan; reports returns, fallback tiers, latency and messages, and with --faults the nominal run and retained performance too.')
+    .option('--faults <file>', 'fault plan, YAML or JSON (examples: sim-harness/faults/examples/)')
+    .option('--report <dir>', 'write report.json and a self-contained report.html (plots, episode replay)')
+    .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
+    .addHelpText('after', `
+A missing action (a crashed or frozen agent, or one slower than the timeout) is replaced by the
+agent's previous action: the actuator holds its last command (the safe action at an episode's start).
+
+Examples:
+  $ fleetmind sim --bundle models/zoo/spread-commnet --episodes 10
+  $ fleetmind sim --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/crash
+  $ fleetmind sim --bundle models/zoo/spread-commnet --mode procs --broker mqtt://127.0.0.1:1883 --json`)
+    .action(async (opts: SimCliOptions) => {
+      checkBundle(opts);
+      const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
+      const progress = progressLine(true);
+      const result = await runCampaign({
+        bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode,
+        hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, reportDir: opts.report ?? null,
+        onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`),
+      });
+      progress('');
+      if (opts.json) return printJson(simJson(result));
+      printSim(result);
+    });
+
+  sim
+    .command('sweep')
+    .description('Run a fault plan with one of its numbers set to each of several values and plot retained performance against it (the robustness curve).')
+    .requiredOption('--faults <file>', 'fault plan, YAML or JSON')
+    .requiredOption('--param <path>', 'the number to vary, e.g. faults[0].p')
+    .requiredOption('--values <list>', 'comma-separated values, e.g. 0,0.1,0.3,0.5')
+    .option('--report <dir>', 'write sweep.json and sweep.html (the curve)')
+    .option('--json', 'print the sweep as JSON')
+    .addHelpText('after', `
+Examples:
+  $ fleetmind sim sweep --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/msg-loss-30.yaml \\
+      --param 'faults[0].p' --values 0,0.1,0.3,0.5,0.7,0.9 --episodes 20 --report out/sweep`)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<SimCliOptions & { param: string; values: string; faults: string }>();
+      checkBundle(opts);
+      const values = opts.values.split(',').map((v) => {
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--values: "${v}" is not a number`);
+        return n;
+      });
+      const progress = progressLine(true);
+      const { report, files } = await runSweep({
+        bundle: opts.bundle, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
+        broker: opts.broker, mode: opts.mode, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, reportDir: opts.report ?? null,
+        onProgress: progress,
+      });
+      progress('');
+      if (opts.json) return printJson(report);
+      printTable([opts.param, 'team return', 'retained'], report.points.map((p) => [p.value, p.team_return_mean.toFixed(2), `${(p.retained * 100).toFixed(1)} %`]));
+      process.stdout.write(`nominal ${report.nominal_team_return_mean.toFixed(2)}, random ${report.random_team_return_mean.toFixed(2)} (team return, ${report.episodes} episodes)\n`);
+      for (const f of files) process.stdout.write(`wrote ${f}\n`);
+    });
+}
+
+function simJson(r: CampaignResult): Record<string, unknown> {
+  const { trace: _trace, episode_outcomes_final: _finals, ...run } = r.run;
+  const out: Record<string, unknown> = { ...run };
+  if (r.report.faulted) {
+    out.nominal = { team_return_mean: r.report.nominal.team_return_mean, episode_team_returns: r.report.nominal.episode_team_returns };
+    out.random_team_return_mean = r.report.random_team_return_mean;
+    out.retained = r.report.retained;
+  }
+  if (r.files.length) out.report = r.files;
+  return out;
+}
+
+function printSim(r: CampaignResult): void {
+  const { nominal, faulted, retained } = r.report;
+  const runs = faulted ? [['nominal', nominal], ['faulted', faulted]] as const : [['run', nominal]] as const;
+  printTable(['', ...runs.map(([name]) => name)], [
+    ['team return (mean)', ...runs.map(([, x]) => x.team_return_mean.toFixed(3))],
+    ['agent return (mean)', ...runs.map(([, x]) => x.agent_return_mean.toFixed(3))],
+    ...Object.keys(nominal.outcomes).map((k) => [k, ...runs.map(([, x]) => x.outcomes[k].toFixed(3))]),
+    ['tiers full/partial/none/safe', ...runs.map(([, x]) => `${x.tiers.full}/${x.tiers.partial}/${x.tiers.none}/${x.tiers.safe}`)],
+    ['actions missing (held)', ...runs.map(([, x]) => x.missing_actions)],
+    ['tick p50 / p99 ms', ...runs.map(([, x]) => `${x.tick_ms.p50} / ${x.tick_ms.p99}`)],
+    ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],
+  ]);
+  if (faulted) {
+    process.stdout.write(`retained performance ${(retained! * 100).toFixed(1)} % (random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);
+    process.stdout.write(`faults applied: ${Object.entries(faulted.faults_applied).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}\n`);
+  }
+  for (const f of r.files) process.stdout.write(`wrote ${f}\n`);
+}

@@ -1,0 +1,54 @@
+// A simulation campaign: the nominal run (no faults), the faulted run with the same seeds, and the
+// random baseline — what retained performance is measured against — then report.json and
+// report.html when asked.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundle } from '@fleetmind/models';
+import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
+import { simulate, type SimOptions, type SimReport } from '../fleet/simulate.js';
+import type { FaultPlan } from '../faults/fault-plan.js';
+import { robustnessReport, type RobustnessReport } from './robustness.js';
+import { renderHtmlReport } from './html-report.js';
+
+export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress'> {
+  bundle: string;
+  plan: FaultPlan | null;
+  /** write report.json and report.html here */
+  reportDir?: string | null;
+  onProgress?: (phase: 'nominal' | 'faulted', done: number, total: number) => void;
+}
+
+export interface CampaignResult {
+  report: RobustnessReport;
+  /** the run the command reports: the faulted one when there is a plan */
+  run: SimReport;
+  files: string[];
+}
+
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  const bundle = await loadBundle(o.bundle);
+  try {
+    const trace = Boolean(o.reportDir);
+    const base = { ...o, bundle, trace };
+    const nominal = await simulate({ ...base, faults: null, onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
+    const faulted = o.plan ? await simulate({ ...base, faults: o.plan, onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
+    const m = bundle.manifest;
+    const world = makeWorld(m.world.id, { numEnvs: o.episodes, autoReset: false, config: m.world.config });
+    const random = evaluateController(world, randomController(world, o.seed), o.seed).team_return_mean;
+    const landmarks = Number((m.world.config as { N?: number }).N ?? world.possibleAgents.length);
+    const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted, landmarks });
+    const files: string[] = [];
+    if (o.reportDir) {
+      mkdirSync(o.reportDir, { recursive: true });
+      const json = join(o.reportDir, 'report.json');
+      writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
+      const html = join(o.reportDir, 'report.html');
+      writeFileSync(html, renderHtmlReport(report));
+      files.push(json, html);
+    }
+    return { report, run: faulted ?? nominal, files };
+  } finally {
+    await bundle.close();
+  }
+}

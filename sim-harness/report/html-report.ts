@@ -1,0 +1,157 @@
+// report.html: one self-contained page (inline SVG plots, an inline script for the replay, no
+// network) that shows what a simulation campaign measured and lets a user watch an episode.
+
+import type { TickTrace } from '../fleet/simulate.js';
+import type { RobustnessReport } from './robustness.js';
+
+const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', held: '#9e9e9e' } as const;
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+interface Series { name: string; color: string; values: number[] }
+
+/** A line chart of one value per x (episode), as inline SVG. */
+function lineChart(title: string, series: Series[], xLabel: string, yLabel: string): string {
+  const W = 640, H = 260, L = 56, R = 12, T = 28, B = 40;
+  const all = series.flatMap((s) => s.values);
+  if (all.length === 0) return '';
+  let lo = Math.min(...all), hi = Math.max(...all);
+  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  const n = Math.max(...series.map((s) => s.values.length));
+  const x = (i: number) => L + (n <= 1 ? 0 : (i / (n - 1)) * (W - L - R));
+  const y = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
+  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`).join('');
+  const legend = series.map((s, k) => `<rect x="${L + 8 + k * 150}" y="8" width="12" height="3" fill="${s.color}"/><text x="${L + 24 + k * 150}" y="13" font-size="11">${esc(s.name)}</text>`).join('');
+  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">
+${ticks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${fmt(v, 1)}</text>`).join('')}
+<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#999"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#999"/>
+<text x="${(L + W - R) / 2}" y="${H - 8}" font-size="11" text-anchor="middle">${esc(xLabel)}</text>
+<text x="14" y="${(T + H - B) / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">${esc(yLabel)}</text>
+${lines}${legend}</svg></figure>`;
+}
+
+/** Fallback tier use per episode as stacked bars (share of agent-ticks). */
+function tierChart(trace: TickTrace[], title: string): string {
+  const episodes = [...new Set(trace.map((t) => t.episode))];
+  if (episodes.length === 0) return '';
+  const W = 640, H = 220, L = 56, R = 12, T = 28, B = 40;
+  const bw = (W - L - R) / episodes.length;
+  const keys = ['full', 'partial', 'none', 'safe', 'held'] as const;
+  const bars = episodes.map((e, k) => {
+    const counts: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0, held: 0 };
+    for (const t of trace) if (t.episode === e) for (const tier of t.tiers) counts[tier ?? 'held']++;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
+    let acc = 0;
+    return keys.map((key) => {
+      const h = (counts[key] / total) * (H - T - B);
+      const rect = `<rect x="${(L + k * bw + 1).toFixed(1)}" y="${(H - B - acc - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${TIER_COLORS[key]}"><title>episode ${e}: ${key} ${counts[key]}</title></rect>`;
+      acc += h;
+      return rect;
+    }).join('');
+  }).join('');
+  const legend = keys.map((key, k) => `<rect x="${L + 8 + k * 90}" y="6" width="10" height="10" fill="${TIER_COLORS[key]}"/><text x="${L + 22 + k * 90}" y="15" font-size="11">${key}</text>`).join('');
+  return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">${bars}${legend}
+<text x="${(L + W - R) / 2}" y="${H - 8}" font-size="11" text-anchor="middle">episode</text>
+<text x="${L - 6}" y="${T + 4}" font-size="10" text-anchor="end">100 %</text><text x="${L - 6}" y="${H - B}" font-size="10" text-anchor="end">0 %</text></svg></figure>`;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** The episode replay: the trace as JSON, drawn on a canvas by a small inline script. */
+function replay(trace: TickTrace[], agents: string[]): string {
+  if (trace.length === 0) return '<p>No trace recorded.</p>';
+  const data = JSON.stringify({ agents, colors: TIER_COLORS, trace }).replace(/</g, '\\u003c');
+  return `<div class="replay"><canvas id="replay" width="520" height="520"></canvas>
+<div><label>episode <select id="ep"></select></label> <button id="play">play</button>
+<input id="tick" type="range" min="0" value="0" style="width:300px"> <span id="tlabel"></span>
+<div id="events" class="events"></div>
+<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.held}">held (no action)</b>; grey squares: landmarks; thin lines: who heard whom in the last round</p></div></div>
+<script type="application/json" id="trace-data">${data}</script>
+<script>
+(() => {
+  const D = JSON.parse(document.getElementById('trace-data').textContent);
+  const cv = document.getElementById('replay'), g = cv.getContext('2d');
+  const ep = document.getElementById('ep'), slider = document.getElementById('tick'), label = document.getElementById('tlabel'), events = document.getElementById('events');
+  const episodes = [...new Set(D.trace.map((t) => t.episode))];
+  for (const e of episodes) ep.add(new Option(String(e), String(e)));
+  const firstFaulted = D.trace.find((t) => t.faults.length > 0);
+  if (firstFaulted) ep.value = String(firstFaulted.episode);
+  let ticks = [], timer = null;
+  const sx = (x) => 260 + x * 130, sy = (y) => 260 - y * 130;
+  function select() { ticks = D.trace.filter((t) => String(t.episode) === ep.value); slider.max = String(ticks.length - 1); slider.value = '0'; draw(); }
+  function draw() {
+    const t = ticks[Number(slider.value)]; if (!t) return;
+    g.clearRect(0, 0, 520, 520); g.strokeStyle = '#ddd'; g.strokeRect(0.5, 0.5, 519, 519);
+    for (const [x, y] of t.landmarks) { g.fillStyle = '#9e9e9e'; g.fillRect(sx(x) - 5, sy(y) - 5, 10, 10); }
+    if (t.heard) t.heard.forEach((peers, i) => peers.forEach((p) => { const j = D.agents.indexOf(p); if (j < 0) return; g.strokeStyle = 'rgba(33,33,33,0.25)'; g.beginPath(); g.moveTo(sx(t.agents[i][0]), sy(t.agents[i][1])); g.lineTo(sx(t.agents[j][0]), sy(t.agents[j][1])); g.stroke(); }));
+    t.agents.forEach(([x, y], i) => { g.fillStyle = D.colors[t.tiers[i] ?? 'held']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
+    label.textContent = 'tick ' + t.tick + ' · reward ' + t.reward.toFixed(2);
+    events.textContent = t.faults.length ? 'faults now: ' + t.faults.map((f) => f.kind + ' → ' + f.target).join(', ') : '';
+  }
+  ep.onchange = select; slider.oninput = draw;
+  document.getElementById('play').onclick = () => {
+    if (timer) { clearInterval(timer); timer = null; return; }
+    timer = setInterval(() => { const v = Number(slider.value) + 1; if (v >= ticks.length) { clearInterval(timer); timer = null; return; } slider.value = String(v); draw(); }, 150);
+  };
+  select();
+})();
+</script>`;
+}
+
+export function renderHtmlReport(r: RobustnessReport): string {
+  const f = r.faulted;
+  const main = f ?? r.nominal;
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
+  const series: Series[] = [{ name: 'nominal', color: '#1565c0', values: r.nominal.episode_team_returns }];
+  if (f) series.push({ name: 'faulted', color: '#c62828', values: f.episode_team_returns });
+  series.push({ name: 'random', color: '#9e9e9e', values: r.nominal.episode_team_returns.map(() => r.random_team_return_mean) });
+  const tierRows = (['full', 'partial', 'none', 'safe'] as const).map((k) => [k, r.nominal.tiers[k], f ? f.tiers[k] : '—']);
+  const applied = f ? Object.entries(f.faults_applied) : [];
+  const events = (f?.trace ?? []).flatMap((t) => t.faults).slice(0, 300);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fleetmind robustness report — ${esc(r.bundle)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#212121;padding:0 16px}
+h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #eee}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left}th{background:#fafafa}
+figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}.pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}.na{color:#757575}
+.replay{display:flex;gap:16px;flex-wrap:wrap}.events{min-height:2em;color:#c62828}.legend{color:#555;font-size:12px}
+</style></head><body>
+<h1>Robustness report</h1>
+<p>Bundle <code>${esc(r.bundle)}</code> on <code>${esc(r.world)}</code>, ${main.agents.length} agents (${esc(main.mode)} over the ${esc(main.broker)} broker), ${main.episodes} episodes from seed ${main.seed}.
+${r.plan ? `Fault plan: ${esc(r.plan.name ?? '(unnamed)')} — ${r.plan.faults.map((x) => x.kind).join(', ')}.` : 'No faults.'}</p>
+<h2>Success criteria</h2>
+${`<table><thead><tr><th>criterion</th><th>target</th><th>measured</th><th></th></tr></thead><tbody>${r.checklist.map((c) => `<tr><td>${esc(c.criterion)}</td><td>${esc(c.target)}</td><td>${esc(c.measured)}</td><td class="${c.passed === null ? 'na' : c.passed ? 'pass' : 'fail'}">${c.passed === null ? '—' : c.passed ? '✓ met' : '✗ not met'}</td></tr>`).join('')}</tbody></table>`}
+<h2>Returns</h2>
+${table(['', 'nominal', 'faulted', 'random'], [
+    ['team return (mean)', fmt(r.nominal.team_return_mean), f ? fmt(f.team_return_mean) : '—', fmt(r.random_team_return_mean)],
+    ['agent return (mean)', fmt(r.nominal.agent_return_mean), f ? fmt(f.agent_return_mean) : '—', ''],
+    ['retained performance', '100 %', pct(r.retained), '0 %'],
+    ...Object.keys(r.nominal.outcomes).map((k) => [k, fmt(r.nominal.outcomes[k]), f ? fmt(f.outcomes[k]) : '—', '']),
+  ])}
+${lineChart('Team return per episode', series, 'episode', 'team return')}
+<h2>Latency and communication</h2>
+${table(['', 'nominal', 'faulted'], [
+    ['observation → action p50 (ms)', r.nominal.tick_ms.p50, f ? f.tick_ms.p50 : '—'],
+    ['observation → action p99 (ms)', r.nominal.tick_ms.p99, f ? f.tick_ms.p99 : '—'],
+    ['actions missing (held)', r.nominal.missing_actions, f ? f.missing_actions : '—'],
+    ['messages sent', r.nominal.messages.sent, f ? f.messages.sent : '—'],
+    ['messages delivered', r.nominal.messages.delivered, f ? f.messages.delivered : '—'],
+    ['messages dropped by the network', r.nominal.messages.dropped, f ? f.messages.dropped : '—'],
+    ['bytes per agent per tick', r.nominal.messages.bytes_per_agent_tick, f ? f.messages.bytes_per_agent_tick : '—'],
+  ])}
+<h2>Fallback tiers</h2>
+${table(['tier (agent-ticks)', 'nominal', 'faulted'], tierRows)}
+${f?.trace ? tierChart(f.trace, 'Fallback tier use per episode (faulted run)') : r.nominal.trace ? tierChart(r.nominal.trace, 'Fallback tier use per episode') : ''}
+<h2>Faults as applied</h2>
+${applied.length ? table(['kind', 'times it struck'], applied.map(([k, v]) => [k, v ?? 0])) : '<p>None.</p>'}
+${events.length ? `<details><summary>first ${events.length} events</summary>${table(['episode', 'tick', 'kind', 'target'], events.map((e) => [e.episode, e.tick, e.kind, e.target]))}</details>` : ''}
+<h2>Episode replay</h2>
+${replay((f ?? r.nominal).trace ?? [], main.agents)}
+<p class="legend">Written by fleetmind sim. Retained performance = (R<sub>faulted</sub> − R<sub>random</sub>) / (R<sub>nominal</sub> − R<sub>random</sub>).</p>
+</body></html>
+`;
+}

@@ -137,12 +137,16 @@ export class MqttTransport {
     });
   }
 
-  async close(): Promise<void> {
+  /** Disconnects cleanly; if the broker does not let go within timeoutMs (an unacknowledged QoS 1 message), drops the link. */
+  async close(timeoutMs = 1_000): Promise<void> {
     this.closing = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     if (!client) return;
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { client.end(true); resolve(); }, timeoutMs);
+      client.end(false, {}, () => { clearTimeout(timer); resolve(); });
+    });
   }
 
   /** Drops the connection without a DISCONNECT, as a crash would (the broker publishes the will). */

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadedBundle } from '@fleetmind/models';
 import { pino } from 'pino';
-import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
 
 export type FleetMode = 'inproc' | 'procs';
 
@@ -36,6 +36,8 @@ export interface FleetMember {
   thaw(): void;
   /** slow every ONNX Runtime call by this many ms (0: normal) */
   slowInference(ms: number): void;
+  /** the agent's own counters over all its lives (in-process agents; null for child processes) */
+  counters(): AgentSnapshot | null;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export function createMember(mode: FleetMode, o: MemberOptions): FleetMember {
 
 class InProcessMember implements FleetMember {
   private agent: FleetAgent | null = null;
+  /** counters of earlier lives (before a crash) */
+  private past: AgentSnapshot[] = [];
   private adapter: InProcessAdapter | null = null;
   private frozen = false;
   private slowMs = 0;
@@ -70,7 +74,12 @@ class InProcessMember implements FleetMember {
   async crash(): Promise<void> {
     const agent = this.agent;
     this.agent = null;
+    if (agent) this.past.push(agent.snapshot());
     await agent?.kill();
+  }
+
+  counters(): AgentSnapshot | null {
+    return [...this.past, ...(this.agent ? [this.agent.snapshot()] : [])].reduce(addSnapshots);
   }
 
   freeze(): void { this.frozen = true; }
@@ -80,8 +89,17 @@ class InProcessMember implements FleetMember {
   async stop(): Promise<void> {
     const agent = this.agent;
     this.agent = null;
+    if (agent) this.past.push(agent.snapshot());
     await agent?.stop();
   }
+}
+
+/** Sums two snapshots' counters, key by key. */
+export function addSnapshots<T>(a: T, b: T): T {
+  if (typeof a === 'number') return (a + (b as number)) as T;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = k in out ? addSnapshots(out[k], v) : v;
+  return out as T;
 }
 
 /** The same graphs, each ONNX Runtime call made to wait `delayMs()` first. */
@@ -156,6 +174,8 @@ class ProcessMember implements FleetMember {
     child.kill('SIGKILL');
     await exited;
   }
+
+  counters(): AgentSnapshot | null { return null; }
 
   freeze(): void { this.child?.kill('SIGSTOP'); }
   thaw(): void { this.child?.kill('SIGCONT'); }

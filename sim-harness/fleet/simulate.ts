@@ -10,13 +10,13 @@
 
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
-import { decodeHeartbeat, type ActionOut, type AgentSettingsInput, type Tier, type TickRecord } from '@fleetmind/runtime';
+import { decodeHeartbeat, type ActionOut, type AgentSnapshot, type AgentSettingsInput, type Tier, type TickRecord } from '@fleetmind/runtime';
 import { startBroker, type FleetBroker } from '@fleetmind/broker';
 import { makeWorld, type BatchedWorld } from '../worlds/index.js';
 import { LinkProxy } from '../network/link-proxy.js';
 import { FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind, FaultPlan } from '../faults/fault-plan.js';
-import { createMember, type FleetMember, type FleetMode } from './fleet-member.js';
+import { addSnapshots, createMember, type FleetMember, type FleetMode } from './fleet-member.js';
 
 export interface SimOptions {
   bundle: string | LoadedBundle;
@@ -66,6 +66,8 @@ export interface SimReport {
   missing_actions: number;
   messages: { sent: number; delivered: number; dropped: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
+  /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
+  agent_counters: AgentSnapshot | null;
   mode: FleetMode;
   broker: string;
   agents: string[];
@@ -336,6 +338,7 @@ class Simulation {
       missing_actions: missing,
       messages: { sent: this.counts.sent, delivered: this.counts.delivered, dropped, bytes_per_agent_tick: Number((this.counts.bytes / Math.max(1, agentTicks)).toFixed(1)) },
       faults_applied: { ...applied },
+      agent_counters: this.mode === 'inproc' ? [...this.members.values()].map((m) => m.counters()!).reduce(addSnapshots) : null,
       mode: this.mode,
       broker: !o.broker || o.broker === 'embedded' ? 'embedded' : o.broker,
       agents: this.ids,

@@ -1,0 +1,146 @@
+// Every fault kind: the fault happened (the engine's count, and its mark on the agents — their
+// tiers, refusal counters or actions) and the fleet kept acting through it.
+
+import t, { type Test } from 'tap';
+import { join } from 'node:path';
+import { parseFaultPlan, simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
+const EPISODES = 2;
+const TICKS = EPISODES * 25;
+
+const run = (yaml: string, extra: Partial<Parameters<typeof simulate>[0]> = {}): Promise<SimReport> =>
+  simulate({ bundle: BUNDLE, episodes: EPISODES, seed: 4, faults: parseFaultPlan(yaml), trace: true, ...extra });
+
+let nominal: SimReport;
+t.before(async () => { nominal = await simulate({ bundle: BUNDLE, episodes: EPISODES, seed: 4 }); });
+
+const dropped = (r: SimReport) => r.agent_counters!.messages.dropped;
+const tierSum = (r: SimReport) => r.tiers.full + r.tiers.partial + r.tiers.none + r.tiers.safe;
+/** the fleet kept acting: every running agent decided every tick (or the count given) */
+function keptActing(t: Test, r: SimReport, decisions = TICKS * 3): void {
+  t.equal(tierSum(r), decisions, `${decisions} decisions made`);
+  t.equal(r.episode_team_returns.length, r.episodes);
+}
+
+t.test('drop: lost messages become partial decisions', async (t) => {
+  const r = await run('faults: [{kind: drop, p: 0.3}]');
+  t.ok(r.faults_applied.drop! > 0.2 * r.messages.sent, `${r.faults_applied.drop} of ${r.messages.sent * 2} deliveries dropped`);
+  t.ok(r.messages.delivered < nominal.messages.delivered, 'fewer messages delivered than nominal');
+  t.ok(r.tiers.partial > 0 && r.agent_counters!.deadlineMisses > 0, 'agents decided on partial inboxes after the round deadline');
+  keptActing(t, r);
+});
+
+t.test('burst_drop: Gilbert–Elliott losses come in runs', async (t) => {
+  const r = await run('faults: [{kind: burst_drop, p_good_to_bad: 0.2, p_bad_to_good: 0.2}]');
+  t.ok(r.faults_applied.burst_drop! > 0);
+  t.ok(r.tiers.partial + r.tiers.none > 0);
+  keptActing(t, r);
+});
+
+t.test('delay beyond the round deadline: late messages are stale on arrival', async (t) => {
+  const r = await run('faults: [{kind: delay, ms: 80, links: {from: [agent_0], to: "*"}}]', { agent: { roundDeadlineMs: 30 } });
+  t.ok(r.faults_applied.delay! > 0);
+  t.ok((dropped(r).stale ?? 0) > 0, `agents refused ${dropped(r).stale} stale messages`);
+  t.ok(r.tiers.partial > 0, 'agent_0 was missing from its teammates\' inboxes');
+  keptActing(t, r);
+});
+
+t.test('duplicate: copies are refused as duplicates', async (t) => {
+  const r = await run('faults: [{kind: duplicate, p: 0.5}]');
+  t.ok(r.faults_applied.duplicate! > 0);
+  t.equal(dropped(r).duplicate, r.faults_applied.duplicate, 'every injected copy was refused, none acted on twice');
+  t.equal(r.tiers.full, TICKS * 3, 'the originals still made full communication');
+  t.same(r.episode_team_returns, nominal.episode_team_returns, 'and the returns are the nominal ones');
+  keptActing(t, r);
+});
+
+t.test('reorder: a held-back message arrives after its round and is stale', async (t) => {
+  const r = await run('faults: [{kind: reorder, p: 0.3}]');
+  t.ok(r.faults_applied.reorder! > 0);
+  t.ok((dropped(r).stale ?? 0) > 0 || r.tiers.partial > 0, 'late messages were refused or missed');
+  keptActing(t, r);
+});
+
+t.test('corrupt: damaged records are refused where they no longer decode', async (t) => {
+  const r = await run('faults: [{kind: corrupt, p: 1}]');
+  t.ok(r.faults_applied.corrupt! > 0);
+  const refused = Object.values(dropped(r)).reduce((a, b) => a + (b ?? 0), 0);
+  t.ok(refused > 0, `agents refused ${refused} corrupted messages (${JSON.stringify(dropped(r))})`);
+  keptActing(t, r);
+});
+
+t.test('partition: an isolated agent hears nobody and acts without communication', async (t) => {
+  const r = await run('faults: [{kind: partition, groups: [[agent_0], [agent_1, agent_2]]}]');
+  t.ok(r.faults_applied.partition! > 0);
+  const agent0 = r.trace!.slice(5).map((tick) => tick.tiers[0]);
+  t.ok(agent0.every((tier) => tier === 'none'), 'agent_0: no communication once its peers timed out');
+  t.ok(r.trace!.slice(5).every((tick) => tick.tiers[1] === 'partial'), 'agent_1 still hears agent_2');
+  keptActing(t, r);
+});
+
+t.test('crash with restart: the agent is killed, its action held, and it comes back', async (t) => {
+  const r = await run('faults: [{kind: crash, agents: [agent_2], window: {ticks: [5, 25]}, restart_after_ticks: 5}]');
+  t.ok(r.faults_applied.crash! >= 2, 'killed and restarted');
+  t.equal(r.missing_actions, EPISODES * 5, 'its action was held for the five ticks it was down');
+  const ep0 = r.trace!.filter((x) => x.episode === 0);
+  t.equal(ep0[6].tiers[2], null, 'no decision while dead');
+  t.ok(ep0.slice(6, 10).every((x) => x.tiers[0] !== 'full'), 'its teammates lost it');
+  t.ok(ep0.slice(12).some((x) => x.tiers[2] !== null), 'it acts again after the restart');
+  keptActing(t, r, TICKS * 3 - EPISODES * 5);
+});
+
+t.test('freeze: alive but silent — no actions, and peers stop waiting after its heartbeats stop', async (t) => {
+  const r = await run('faults: [{kind: freeze, agents: [agent_1], window: {ticks: [3, 25]}}]');
+  t.ok(r.faults_applied.freeze! > 0);
+  t.equal(r.missing_actions, EPISODES * 22);
+  const late = r.trace!.filter((x) => x.episode === 1 && x.tick > 20);
+  t.ok(late.every((x) => x.tiers[0] === 'partial' && x.tiers[2] === 'partial'), 'the others act on each other');
+  keptActing(t, r, TICKS * 3 - EPISODES * 22);
+});
+
+t.test('broker outage and restart in the middle of an episode: fallback meanwhile, full communication after', async (t) => {
+  // real time at 10 Hz, so the outage lasts half a second and the reconnection happens inside the episode
+  const r = await run('faults: [{kind: broker_outage, window: {episodes: [0, 1], ticks: [5, 10]}}]', { episodes: 1, hz: 10, agent: { reconnectBaseMs: 30, reconnectMaxMs: 60, heartbeatMs: 50, peerTimeoutMs: 300, roundDeadlineMs: 30 } });
+  t.equal(r.faults_applied.broker_outage, 2, 'down, then back');
+  const ep0 = r.trace!.filter((x) => x.episode === 0);
+  t.ok(ep0.slice(5, 10).every((x) => x.tiers.every((tier) => tier === 'none')), 'no broker: every agent on its no-communication graph');
+  t.ok(ep0.slice(15).every((x) => x.tiers.every((tier) => tier === 'full')), 'reconnected within the episode: full communication again');
+  t.equal(r.missing_actions, 0, 'no agent ever stopped acting');
+  t.equal(r.agent_counters!.reconnects, 3, 'every agent reconnected, once');
+  keptActing(t, r, 25 * 3);
+});
+
+t.test('slow inference: decisions past the tick budget become the safe action', async (t) => {
+  const r = await run('faults: [{kind: slow_inference, ms: 40, agents: [agent_0], window: {ticks: [0, 3]}}]', { agent: { tickBudgetMs: 100 } });
+  t.ok(r.faults_applied.slow_inference! > 0);
+  t.ok((r.agent_counters!.safeReasons.overrun ?? 0) >= EPISODES * 3, 'overruns counted');
+  t.ok(r.tiers.safe >= EPISODES * 3);
+  keptActing(t, r);
+});
+
+t.test('sensor noise, stuck sensor, NaN sensor', async (t) => {
+  const noise = await run('faults: [{kind: sensor_noise, sigma: 0.3, agents: [agent_0]}]');
+  t.equal(noise.faults_applied.sensor_noise, TICKS);
+  t.notSame(noise.episode_team_returns, nominal.episode_team_returns, 'noise changed what the agent did');
+  keptActing(t, noise);
+  const stuck = await run('faults: [{kind: sensor_stuck, agents: [agent_1], window: {ticks: [2, 25]}}]');
+  t.equal(stuck.faults_applied.sensor_stuck, EPISODES * 23);
+  t.notSame(stuck.episode_team_returns, nominal.episode_team_returns);
+  keptActing(t, stuck);
+  const nan = await run('faults: [{kind: sensor_nan, p: 1, agents: [agent_2]}]');
+  t.equal(nan.faults_applied.sensor_nan, TICKS);
+  t.equal(nan.agent_counters!.safeReasons.observation_nonfinite, TICKS, 'every NaN observation got the safe action');
+  t.equal(nan.tiers.safe, TICKS);
+  keptActing(t, nan);
+});
+
+t.test('hostile sender: garbage refused, plausible lies accepted and survived', async (t) => {
+  const r = await run('faults: [{kind: hostile, agents: [agent_0], garbage_per_tick: 2}]');
+  t.ok(r.faults_applied.hostile! > 0);
+  const refused = (dropped(r).malformed ?? 0) + (dropped(r).invalid ?? 0) + (dropped(r).duplicate ?? 0) + (dropped(r).oversized ?? 0);
+  t.ok(refused >= TICKS * 2, `its garbage was refused (${JSON.stringify(dropped(r))})`);
+  t.notSame(r.episode_team_returns, nominal.episode_team_returns, 'its plausible lies changed the others\' decisions');
+  keptActing(t, r);
+});

@@ -12,6 +12,7 @@ import { registerExport } from './commands/export.js';
 import { registerBundle } from './commands/bundle.js';
 import { agentCommand } from '@fleetmind/runtime';
 import { registerSim } from './commands/sim.js';
+import { registerDemo } from './commands/demo.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
+  registerDemo(program);
   registerWorlds(program);
   registerEnvCheck(program);
   registerTrain(program);

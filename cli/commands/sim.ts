@@ -31,6 +31,7 @@ const seed = (value: string): number => {
 };
 
 function checkBundle(opts: SimCliOptions): void {
+  if (!opts.bundle) throw new CliError('--bundle <dir> is required');
   if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
   const { manifest } = checkBundleFiles(opts.bundle);
   const agents = manifest.roles.flatMap((r) => r.agents).length;
@@ -42,7 +43,7 @@ function checkBundle(opts: SimCliOptions): void {
 }
 
 const addCommonOptions = (cmd: Command): Command => cmd
-  .requiredOption('--bundle <dir>', 'policy bundle (its world and agents are the fleet)')
+  .option('--bundle <dir>', 'policy bundle (its world and agents are the fleet); required')
   .option('--world <id>', 'the world (must be the bundle\'s; for checking)')
   .option('--agents <n>', 'fleet size (must be the bundle\'s; for checking)', positiveInt)
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
@@ -84,8 +85,7 @@ Examples:
       printSim(result);
     });
 
-  sim
-    .command('sweep')
+  addCommonOptions(sim.command('sweep'))
     .description('Run a fault plan with one of its numbers set to each of several values and plot retained performance against it (the robustness curve).')
     .requiredOption('--faults <file>', 'fault plan, YAML or JSON')
     .requiredOption('--param <path>', 'the number to vary, e.g. faults[0].p')
@@ -97,7 +97,7 @@ Examples:
   $ fleetmind sim sweep --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/msg-loss-30.yaml \\
       --param 'faults[0].p' --values 0,0.1,0.3,0.5,0.7,0.9 --episodes 20 --report out/sweep`)
     .action(async (_opts: unknown, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<SimCliOptions & { param: string; values: string; faults: string }>();
+      const opts = cmd.opts<SimCliOptions & { param: string; values: string; faults: string }>();
       checkBundle(opts);
       const values = opts.values.split(',').map((v) => {
         const n = Number(v);

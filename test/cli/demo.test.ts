@@ -1,0 +1,23 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
+
+t.test('the demo\'s path at small size: a fleet on the embedded broker, nominal then faulted, a report, nothing left running', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-demo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const before = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('fleetmind')).length;
+  const r = runCli(['demo', '--episodes', '2', '--report', dir]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /3 runtime agents of spread-commnet/);
+  t.match(r.stdout, /retained performance\s+100 %\s+\d+\.\d %/);
+  t.match(r.stdout, /tiers full\/partial\/none\/safe\s+150\/0\/0\/0/, 'nominal: full communication throughout');
+  t.match(r.stdout, /actions held \(agent down\)\s+0\s+20/, 'the crashed agent was down ten ticks per episode');
+  t.ok(existsSync(join(dir, 'report.html')), 'the report was written where it says');
+  t.match(r.stdout, new RegExp(`report: ${join(dir, 'report.html').replace(/[/.]/g, '\\$&')}`));
+  const after = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('fleetmind')).length;
+  t.equal(after, before, 'no process left behind');
+  t.end();
+});

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { runCli } from '../helpers/cli.js';
+
+const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
+const EXAMPLES = join(REPO_ROOT, 'sim-harness', 'faults', 'examples');
+
+t.test('fleetmind sim --faults --report: nominal vs faulted, retained, and a self-contained report', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-sim-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = runCli(['sim', '--bundle', BUNDLE, '--episodes', '3', '--faults', join(EXAMPLES, 'demo.yaml'), '--report', dir, '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.match(out, { episodes: 3, seed: 0, tiers: { full: Number, partial: Number }, messages: { sent: Number, delivered: Number, dropped: Number }, faults_applied: { drop: Number, crash: Number } });
+  t.ok(out.faults_applied.drop > 0 && out.faults_applied.crash >= 2, 'the demo plan dropped messages and crashed (and restarted) an agent');
+  t.equal(out.missing_actions, 3 * 10, 'the crashed agent\'s action was held for its ten dead ticks');
+  t.ok(out.retained > 0 && out.retained < 1.2, `retained ${out.retained}`);
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  t.equal(report.nominal.episode_team_returns.length, 3);
+  t.ok(report.checklist.length >= 3, 'the seed\'s criteria as a checklist');
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  t.notMatch(html, /(src|href)="https?:/, 'nothing to fetch from the network');
+  for (const s of [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)]) new Script(s[1]); // the replay script parses
+  const trace = JSON.parse(/<script type="application\/json" id="trace-data">([\s\S]*?)<\/script>/.exec(html)![1]);
+  t.equal(trace.trace.length, 3 * 25, 'every tick of the faulted run is in the replay');
+  t.ok(trace.trace.some((x: { faults: unknown[] }) => x.faults.length > 0), 'with the faults as they struck');
+  t.match(html, /<svg/, 'plots are inline SVG');
+  t.end();
+});
+
+t.test('fleetmind sim sweep: the robustness curve', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-sweep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = runCli(['sim', 'sweep', '--bundle', BUNDLE, '--episodes', '2', '--faults', join(EXAMPLES, 'msg-loss-30.yaml'), '--param', 'faults[0].p', '--values', '0,1', '--report', dir, '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.same(out.points.map((p: { value: number }) => p.value), [0, 1]);
+  t.equal(out.points[0].retained, 1, 'no loss: all of nominal retained (the same episodes exactly)');
+  t.equal(out.points[1].tiers.full, 0, 'all lost: no decision with full communication');
+  t.ok(existsSync(join(dir, 'sweep.html')));
+  const bad = runCli(['sim', 'sweep', '--bundle', BUNDLE, '--faults', join(EXAMPLES, 'msg-loss-30.yaml'), '--param', 'faults[0].p', '--values', '0,x']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--values: "x" is not a number/);
+  t.end();
+});

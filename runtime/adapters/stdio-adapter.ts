@@ -11,11 +11,15 @@ import type { ActionOut, Adapter, AdapterContext } from './adapter.js';
 export class StdioAdapter implements Adapter {
   readonly name = 'stdio';
   private lines: Interface | null = null;
+  private markEnded: () => void = () => {};
+  /** resolves when the input ends (the robot process closed the pipe) */
+  readonly ended = new Promise<void>((resolve) => { this.markEnded = resolve; });
 
   constructor(private readonly input: Readable = process.stdin, private readonly output: Writable = process.stdout) {}
 
   start(context: AdapterContext): void {
     this.lines = createInterface({ input: this.input, crlfDelay: Infinity });
+    this.lines.once('close', () => this.markEnded());
     let lineNo = 0;
     this.lines.on('line', (line) => {
       lineNo++;

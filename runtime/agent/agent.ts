@@ -102,6 +102,9 @@ class Agent implements FleetAgent {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private clockTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** a graceful stop: no new ticks, the one in progress finishes */
+  private stopping = false;
+  private running: Promise<void> | null = null;
   private readonly loggedDrops = new Map<string, number>();
 
   constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, private readonly bundle: LoadedBundle, private readonly ownsBundle: boolean) {
@@ -258,7 +261,7 @@ class Agent implements FleetAgent {
   // ---- ticks -------------------------------------------------------------------------------
 
   private onObservation(o: ObservationIn): void {
-    if (this.stopped) return;
+    if (this.stopped || this.stopping) return;
     if (this.settings.hz) {
       this.latest = { observation: o, receivedAt: performance.now() };
       return;
@@ -273,11 +276,11 @@ class Agent implements FleetAgent {
       this.pending = o;
       return;
     }
-    void this.runTicks(o);
+    this.running = this.runTicks(o);
   }
 
   private onClock(periodMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.stopping) return;
     if (this.busy) {
       this.metrics.safeAction('overrun');
       return;
@@ -286,7 +289,7 @@ class Agent implements FleetAgent {
     const tick = Math.floor(Date.now() / periodMs);
     const latest = this.latest;
     const age = latest ? performance.now() - latest.receivedAt : Infinity;
-    void this.runTicks({ tick, values: latest?.observation.values ?? new Float32Array(0), sentUs: latest ? undefined : -1 }, age);
+    this.running = this.runTicks({ tick, values: latest?.observation.values ?? new Float32Array(0), sentUs: latest ? undefined : -1 }, age);
   }
 
   private async runTicks(first: ObservationIn, ageMs = 0): Promise<void> {
@@ -412,7 +415,10 @@ class Agent implements FleetAgent {
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.stopping) return;
+    this.stopping = true;
+    this.pending = null;
+    await this.running; // the decision in progress is finished and delivered
     this.halt();
     if (this.transport) {
       await this.transport.publishConfirmed(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: false, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));

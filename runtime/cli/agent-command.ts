@@ -126,7 +126,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     // a piping robot that closes our stdin is gone: stop as if told to
-    if (opts.adapter === 'stdio') process.stdin.once('end', () => stop('end of input'));
+    if (adapter instanceof StdioAdapter) void adapter.ended.then(() => stop('end of input'));
   });
   await agent.stop();
   metricsServer?.server.close();

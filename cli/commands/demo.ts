@@ -51,7 +51,7 @@ export function registerDemo(program: Command): void {
         ['team return (mean)', nominal.team_return_mean.toFixed(2), faulted!.team_return_mean.toFixed(2)],
         ['retained performance', '100 %', `${(retained! * 100).toFixed(1)} %`],
         ['tiers full/partial/none/safe', tiers(nominal), tiers(faulted!)],
-        ['actions held (agent down)', nominal.missing_actions, faulted!.missing_actions],
+        ['actions missing (safe action)', nominal.missing_actions, faulted!.missing_actions],
         ['tick p99 (ms)', nominal.tick_ms.p99, faulted!.tick_ms.p99],
         ['messages dropped by the network', nominal.messages.dropped, faulted!.messages.dropped],
       ]);

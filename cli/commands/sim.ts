@@ -22,6 +22,7 @@ interface SimCliOptions {
   report?: string;
   hz?: number;
   tickTimeoutMs: number;
+  missingAction: 'safe' | 'hold';
   json?: boolean;
 }
 
@@ -51,7 +52,8 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
   .addOption(new Option('--mode <mode>', 'agents in this process, or child processes (crashes are real kills)').choices(['inproc', 'procs']).default('inproc'))
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
-  .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then hold the missing ones', positiveInt, 500);
+  .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
+  .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'));
 
 function progressLine(enabled: boolean): (line: string) => void {
   return enabled && process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
@@ -65,7 +67,8 @@ export function registerSim(program: Command): void {
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
     .addHelpText('after', `
 A missing action (a crashed or frozen agent, or one slower than the timeout) is replaced by the
-agent's previous action: the actuator holds its last command (the safe action at an episode's start).
+role's safe action, as a watchdog stops a robot whose controller fell silent; --missing-action hold
+keeps its last command instead.
 
 Examples:
   $ fleetmind sim --bundle models/zoo/spread-commnet --episodes 10
@@ -77,7 +80,7 @@ Examples:
       const progress = progressLine(true);
       const result = await runCampaign({
         bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode,
-        hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, reportDir: opts.report ?? null,
+        hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
         onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`),
       });
       progress('');
@@ -107,7 +110,7 @@ Examples:
       const progress = progressLine(true);
       const { report, files } = await runSweep({
         bundle: opts.bundle, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
-        broker: opts.broker, mode: opts.mode, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, reportDir: opts.report ?? null,
+        broker: opts.broker, mode: opts.mode, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
         onProgress: progress,
       });
       progress('');
@@ -138,7 +141,7 @@ function printSim(r: CampaignResult): void {
     ['agent return (mean)', ...runs.map(([, x]) => x.agent_return_mean.toFixed(3))],
     ...Object.keys(nominal.outcomes).map((k) => [k, ...runs.map(([, x]) => x.outcomes[k].toFixed(3))]),
     ['tiers full/partial/none/safe', ...runs.map(([, x]) => `${x.tiers.full}/${x.tiers.partial}/${x.tiers.none}/${x.tiers.safe}`)],
-    ['actions missing (held)', ...runs.map(([, x]) => x.missing_actions)],
+    [`actions missing (${r.run.missing_action})`, ...runs.map(([, x]) => x.missing_actions)],
     ['tick p50 / p99 ms', ...runs.map(([, x]) => `${x.tick_ms.p50} / ${x.tick_ms.p99}`)],
     ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],
   ]);

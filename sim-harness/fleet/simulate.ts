@@ -3,9 +3,9 @@
 //
 // Each tick: the world's observation for every agent goes to it (through the sensor faults),
 // the server waits for every running agent's action (lockstep, up to a timeout; or one period
-// with --hz), a missing action is replaced by the agent's previous action — the actuator holds
-// its last command, as a motor controller does (the safe action at an episode's first tick) —
-// and the world steps. Returns are summed exactly as `fleetmind eval` sums them, so that with no
+// with --hz), a missing action is replaced by the role's safe action (a watchdog stops the motors
+// of a robot whose controller fell silent) or, with missingAction 'hold', by the agent's previous
+// action (an actuator that keeps its last command) — and the world steps. Returns are summed exactly as `fleetmind eval` sums them, so that with no
 // faults the per-episode team returns equal `eval --bundle`'s, episode by episode.
 
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
@@ -32,6 +32,8 @@ export interface SimOptions {
   /** real time: one tick per 1/hz s, actions collected until the period ends */
   hz?: number | null;
   agent?: AgentSettingsInput;
+  /** what the actuator of an agent that did not answer does: the safe action (default) or its last command */
+  missingAction?: 'safe' | 'hold';
   /** keep per-tick traces (positions, actions, tiers, who heard whom) for the report */
   trace?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -62,8 +64,9 @@ export interface SimReport {
   episode_outcomes_final: Record<string, number[]>;
   tick_ms: { p50: number; p99: number };
   tiers: Record<Tier, number>;
-  /** actions that did not arrive in time and were held */
+  /** actions that did not arrive in time (replaced as missing_action says) */
   missing_actions: number;
+  missing_action: 'safe' | 'hold';
   messages: { sent: number; delivered: number; dropped: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
@@ -291,7 +294,11 @@ class Simulation {
         this.pending = null;
         const tickTiers = this.ids.map((id, i) => {
           const a = got.get(id);
-          if (!a) { missing++; return null; } // held: actions[i] keeps the previous command
+          if (!a) {
+            missing++;
+            if (o.missingAction !== 'hold') actions[i] = this.safe[i]; // else actions[i] keeps the previous command
+            return null;
+          }
           actions[i] = a.action;
           tiers[a.tier]++;
           return a.tier;
@@ -336,6 +343,7 @@ class Simulation {
       tick_ms: { p50: q(0.5), p99: q(0.99) },
       tiers,
       missing_actions: missing,
+      missing_action: o.missingAction ?? 'safe',
       messages: { sent: this.counts.sent, delivered: this.counts.delivered, dropped, bytes_per_agent_tick: Number((this.counts.bytes / Math.max(1, agentTicks)).toFixed(1)) },
       faults_applied: { ...applied },
       agent_counters: this.mode === 'inproc' ? [...this.members.values()].map((m) => m.counters()!).reduce(addSnapshots) : null,

@@ -4,7 +4,7 @@
 import type { TickTrace } from '../fleet/simulate.js';
 import type { RobustnessReport } from './robustness.js';
 
-const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', held: '#9e9e9e' } as const;
+const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', silent: '#9e9e9e' } as const;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -38,10 +38,10 @@ function tierChart(trace: TickTrace[], title: string): string {
   if (episodes.length === 0) return '';
   const W = 640, H = 220, L = 56, R = 12, T = 28, B = 40;
   const bw = (W - L - R) / episodes.length;
-  const keys = ['full', 'partial', 'none', 'safe', 'held'] as const;
+  const keys = ['full', 'partial', 'none', 'safe', 'silent'] as const;
   const bars = episodes.map((e, k) => {
-    const counts: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0, held: 0 };
-    for (const t of trace) if (t.episode === e) for (const tier of t.tiers) counts[tier ?? 'held']++;
+    const counts: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0, silent: 0 };
+    for (const t of trace) if (t.episode === e) for (const tier of t.tiers) counts[tier ?? 'silent']++;
     const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
     let acc = 0;
     return keys.map((key) => {
@@ -69,7 +69,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
 <div><label>episode <select id="ep"></select></label> <button id="play">play</button>
 <input id="tick" type="range" min="0" value="0" style="width:300px"> <span id="tlabel"></span>
 <div id="events" class="events"></div>
-<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.held}">held (no action)</b>; grey squares: landmarks; thin lines: who heard whom in the last round</p></div></div>
+<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b>; grey squares: landmarks; thin lines: who heard whom in the last round</p></div></div>
 <script type="application/json" id="trace-data">${data}</script>
 <script>
 (() => {
@@ -88,7 +88,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
     g.clearRect(0, 0, 520, 520); g.strokeStyle = '#ddd'; g.strokeRect(0.5, 0.5, 519, 519);
     for (const [x, y] of t.landmarks) { g.fillStyle = '#9e9e9e'; g.fillRect(sx(x) - 5, sy(y) - 5, 10, 10); }
     if (t.heard) t.heard.forEach((peers, i) => peers.forEach((p) => { const j = D.agents.indexOf(p); if (j < 0) return; g.strokeStyle = 'rgba(33,33,33,0.25)'; g.beginPath(); g.moveTo(sx(t.agents[i][0]), sy(t.agents[i][1])); g.lineTo(sx(t.agents[j][0]), sy(t.agents[j][1])); g.stroke(); }));
-    t.agents.forEach(([x, y], i) => { g.fillStyle = D.colors[t.tiers[i] ?? 'held']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
+    t.agents.forEach(([x, y], i) => { g.fillStyle = D.colors[t.tiers[i] ?? 'silent']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
     label.textContent = 'tick ' + t.tick + ' · reward ' + t.reward.toFixed(2);
     events.textContent = t.faults.length ? 'faults now: ' + t.faults.map((f) => f.kind + ' → ' + f.target).join(', ') : '';
   }
@@ -137,7 +137,7 @@ ${lineChart('Team return per episode', series, 'episode', 'team return')}
 ${table(['', 'nominal', 'faulted'], [
     ['observation → action p50 (ms)', r.nominal.tick_ms.p50, f ? f.tick_ms.p50 : '—'],
     ['observation → action p99 (ms)', r.nominal.tick_ms.p99, f ? f.tick_ms.p99 : '—'],
-    ['actions missing (held)', r.nominal.missing_actions, f ? f.missing_actions : '—'],
+    ['actions missing (replaced)', r.nominal.missing_actions, f ? f.missing_actions : '—'],
     ['messages sent', r.nominal.messages.sent, f ? f.messages.sent : '—'],
     ['messages delivered', r.nominal.messages.delivered, f ? f.messages.delivered : '—'],
     ['messages dropped by the network', r.nominal.messages.dropped, f ? f.messages.dropped : '—'],

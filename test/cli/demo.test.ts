@@ -14,7 +14,7 @@ t.test('the demo\'s path at small size: a fleet on the embedded broker, nominal 
   t.match(r.stdout, /3 runtime agents of spread-commnet/);
   t.match(r.stdout, /retained performance\s+100 %\s+\d+\.\d %/);
   t.match(r.stdout, /tiers full\/partial\/none\/safe\s+150\/0\/0\/0/, 'nominal: full communication throughout');
-  t.match(r.stdout, /actions held \(agent down\)\s+0\s+20/, 'the crashed agent was down ten ticks per episode');
+  t.match(r.stdout, /actions missing \(safe action\)\s+0\s+20/, 'the crashed agent was down ten ticks per episode');
   t.ok(existsSync(join(dir, 'report.html')), 'the report was written where it says');
   t.match(r.stdout, new RegExp(`report: ${join(dir, 'report.html').replace(/[/.]/g, '\\$&')}`));
   const after = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('fleetmind')).length;

@@ -3,9 +3,9 @@ export { agentTopic, fleetTopic, parseTopic, isValidId, TopicError } from './wir
 export type { AgentChannel, FleetChannel, ParsedTopic } from './wire/topics.js';
 export {
   encodePeerMessage, decodePeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
-  encodeAction, decodeAction, WireError, MAX_BYTES,
+  encodeAction, decodeAction, encodeControl, decodeControl, WireError, MAX_BYTES,
 } from './wire/codec.js';
-export type { PeerMessage, Heartbeat, Observation, Action, Tier, Quantization, WireRejection } from './wire/codec.js';
+export type { PeerMessage, Heartbeat, Observation, Action, Control, Tier, Quantization, WireRejection } from './wire/codec.js';
 export { createAgent } from './agent/agent.js';
 export type { AgentOptions, FleetAgent, TickRecord } from './agent/agent.js';
 export { AgentConfigError, parseAgentSettings } from './agent/agent-options.js';

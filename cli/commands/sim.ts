@@ -50,7 +50,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
   .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', seed, 0)
   .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
-  .addOption(new Option('--mode <mode>', 'agents in this process, or child processes (crashes are real kills)').choices(['inproc', 'procs']).default('inproc'))
+  .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
   .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'));

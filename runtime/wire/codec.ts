@@ -18,7 +18,7 @@ export class WireError extends Error {
 }
 
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
-export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64 } as const;
+export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024 } as const;
 
 const root = protobuf.parse(readFileSync(new URL('../../wire/fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const types = {
@@ -26,6 +26,7 @@ const types = {
   heartbeat: root.lookupType('fleetmind.v1.Heartbeat'),
   observation: root.lookupType('fleetmind.v1.Observation'),
   action: root.lookupType('fleetmind.v1.Action'),
+  control: root.lookupType('fleetmind.v1.Control'),
 };
 const TIERS = ['full', 'partial', 'none', 'safe'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -132,4 +133,19 @@ export function decodeAction(bytes: Uint8Array): Action {
   const tier = TIERS[o.tier];
   if (!tier) throw new WireError('invalid', `action: unknown tier ${o.tier}`);
   return { tick: o.tick, action: o.action, tier, shielded: o.shielded };
+}
+
+export interface Control {
+  command: string;
+  argument: string;
+}
+
+export function encodeControl(c: Control): Uint8Array {
+  return encode('control', { command: c.command, argument: c.argument });
+}
+
+export function decodeControl(bytes: Uint8Array): Control {
+  const o = decode('control', bytes);
+  if (!/^[a-z][a-z0-9_-]{0,63}$/.test(o.command)) throw new WireError('invalid', `control: bad command ${JSON.stringify(o.command)}`);
+  return { command: o.command, argument: o.argument };
 }

@@ -1,16 +1,17 @@
-// One runtime agent of a simulated fleet, however it runs: in this process, or as a child
-// process running the runtime's own command (then a crash is a real SIGKILL and a freeze a real
-// SIGSTOP). The world server talks to it through its adapter — in-process calls, or JSON lines
+// One runtime agent of a simulated fleet, however it runs: in this process, in a worker thread
+// of its own, or as a child process running the runtime's own command (then a crash is a real
+// SIGKILL and a freeze a real SIGSTOP). The world server talks to it through its adapter — in-process calls, or JSON lines
 // on the child's stdin/stdout — and it talks to its peers over MQTT through its own link proxy.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadedBundle } from '@fleetmind/models';
 import { pino } from 'pino';
 import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
 
-export type FleetMode = 'inproc' | 'procs';
+export type FleetMode = 'inproc' | 'threads' | 'procs';
 
 export interface MemberOptions {
   id: string;
@@ -42,7 +43,8 @@ export interface FleetMember {
 }
 
 export function createMember(mode: FleetMode, o: MemberOptions): FleetMember {
-  return mode === 'inproc' ? new InProcessMember(o) : new ProcessMember(o);
+  if (mode === 'inproc') return new InProcessMember(o);
+  return mode === 'threads' ? new ThreadMember(o) : new ProcessMember(o);
 }
 
 class InProcessMember implements FleetMember {
@@ -125,6 +127,58 @@ function slowedBundle(bundle: LoadedBundle, delayMs: () => number): LoadedBundle
     },
     close: async () => {},
   };
+}
+
+const AGENT_WORKER = new URL('./agent-worker.js', import.meta.url);
+
+class ThreadMember implements FleetMember {
+  private worker: Worker | null = null;
+
+  constructor(private readonly o: MemberOptions) {}
+
+  get id(): string { return this.o.id; }
+  get running(): boolean { return this.worker !== null; }
+
+  async start(): Promise<void> {
+    const worker = new Worker(AGENT_WORKER, { workerData: { bundleDir: this.o.bundle.dir, id: this.o.id, brokerUrl: this.o.brokerUrl, fleet: this.o.fleet, settings: this.o.settings } });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: string; action?: ActionOut }) => {
+        if (m.type === 'started') resolve();
+        else if (m.type === 'action') this.o.onAction(this.o.id, m.action!);
+      });
+      worker.once('error', (err) => reject(new Error(`agent ${this.o.id}: ${err.message}`)));
+      worker.once('exit', (code) => reject(new Error(`agent ${this.o.id}'s thread exited with ${code} while starting`)));
+    });
+  }
+
+  observe(tick: number, values: Float32Array): void {
+    this.worker?.postMessage({ type: 'observe', tick, values });
+  }
+
+  /** the thread is terminated mid-flight: its socket closes without a goodbye */
+  async crash(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
+
+  freeze(): void { this.worker?.postMessage({ type: 'freeze', frozen: true }); }
+  thaw(): void { this.worker?.postMessage({ type: 'freeze', frozen: false }); }
+  slowInference(): void {
+    throw new Error('slow_inference needs --mode inproc');
+  }
+  counters(): AgentSnapshot | null { return null; }
+
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    const stopped = new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => { if (m.type === 'stopped') resolve(); }));
+    worker.postMessage({ type: 'stop' });
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 3_000))]);
+    await worker.terminate();
+  }
 }
 
 const AGENT_BIN = fileURLToPath(import.meta.resolve('@fleetmind/runtime').replace(/index\.js$/, 'cli/bin.js'));

@@ -1,7 +1,7 @@
 import t from 'tap';
 import {
   decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, encodeAction, encodeHeartbeat, encodeObservation,
-  encodePeerMessage, MAX_BYTES, WireError,
+  encodePeerMessage, MAX_BYTES, WireError, encodeControl, decodeControl,
 } from '@fleetmind/runtime';
 
 const peer = {
@@ -42,5 +42,21 @@ t.test('oversized, malformed and invalid messages are refused with a reason to c
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: 1.5 }), 64, 'int8'), 'invalid', /not whole microseconds/, 'fractional time');
   refuse(() => decodePeerMessage(encodePeerMessage(peer), 64, 'f16'), 'invalid', /a f16 message of 64 values has 128/, 'the bundle says f16');
   refuse(() => decodeAction(Uint8Array.from([0x18, 0x09])), 'invalid', /unknown tier 9/, 'unknown tier');
+  t.end();
+});
+
+t.test('control messages round-trip; a bad command is invalid, a huge one oversized', (t) => {
+  const c = { command: 'pause', argument: 'until tick 90' };
+  t.same(decodeControl(encodeControl(c)), c);
+  const reason = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'accepted';
+    } catch (err) {
+      return err instanceof WireError ? err.reason : String(err);
+    }
+  };
+  t.equal(reason(() => decodeControl(encodeControl({ command: 'rm -rf /', argument: '' }))), 'invalid');
+  t.equal(reason(() => decodeControl(new Uint8Array(2000))), 'oversized');
   t.end();
 });

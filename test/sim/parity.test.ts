@@ -22,7 +22,7 @@ async function reference(dir: string, episodes: number, seed: number): Promise<n
   return report.episode_team_returns;
 }
 
-for (const [name, mode, episodes] of [['spread-commnet', 'inproc', 12], ['tag-mlp', 'inproc', 8], ['spread-commnet', 'procs', 3]] as const) {
+for (const [name, mode, episodes] of [['spread-commnet', 'inproc', 12], ['tag-mlp', 'inproc', 8], ['spread-commnet', 'procs', 3], ['spread-commnet', 'threads', 3]] as const) {
   t.test(`${name}, ${mode}: the fleet replays eval --bundle episode by episode`, async (t) => {
     const expected = await reference(zoo(name), episodes, 3);
     const sim = await simulate({ bundle: zoo(name), episodes, seed: 3, mode });

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/sim-harness/worlds';
-import { greedyPolicy, RunFolder, useBackend } from '@fleetmind/trainer';
 import { loadBundle } from '@fleetmind/models';
 import { bundleController } from '@fleetmind/sim-harness/inproc';
 import { CliError } from '../errors.js';
@@ -64,6 +63,7 @@ export function registerEval(program: Command): void {
       let config: Record<string, unknown> = opts.agents === undefined ? {} : { N: opts.agents };
       let policyName: string;
       if (opts.run) {
+        const { greedyPolicy, RunFolder, useBackend } = await import('@fleetmind/trainer'); // TensorFlow.js only for runs
         await useBackend('auto');
         const checkpoint = RunFolder.open(opts.run).loadCheckpoint();
         worldId = checkpoint.config.world;

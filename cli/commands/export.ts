@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { exportRun, ParityError, useBackend } from '@fleetmind/trainer';
 import type { Quantization } from '@fleetmind/models';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { positiveInt } from '../options.js';
@@ -27,6 +26,7 @@ export function registerExport(program: Command): void {
     .option('--train-command <cmd>', 'the command that trained the run, recorded for reproducibility')
     .addHelpText('after', '\nExamples:\n  $ fleetmind export --run runs/commnet --out bundles/spread-commnet --quantize int8\n  $ fleetmind bundle verify bundles/spread-commnet')
     .action(async (opts: ExportCliOptions) => {
+      const { exportRun, ParityError, useBackend } = await import('@fleetmind/trainer');
       await useBackend('auto');
       try {
         const manifest = await exportRun({

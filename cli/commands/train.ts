@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
-import { defaultMappoConfig, RunFolder, trainMappo, useBackend, writeLearningCurves, type BackendChoice, type CurvePoint, type MappoCheckpoint, type MappoConfig } from '@fleetmind/trainer';
+import { defaultMappoConfig, type MappoConfig } from '@fleetmind/trainer/config';
+import type { BackendChoice, CurvePoint, MappoCheckpoint, RunFolder } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt, positiveNumber, probability } from '../options.js';
 
@@ -54,6 +55,8 @@ export function registerTrain(program: Command): void {
     .action(async (opts: TrainOptions) => {
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
+      // TensorFlow.js loads only when there is training to do
+      const { RunFolder, trainMappo, useBackend, writeLearningCurves } = await import('@fleetmind/trainer');
       const backend = await useBackend(opts.backend);
       if (opts.actor === 'mlp' && (opts.msgDropout > 0 || opts.agentDropout > 0 || opts.commRadius !== undefined)) {
         throw new CliError('--msg-dropout, --agent-dropout and --comm-radius shape communication: they need --actor commnet');

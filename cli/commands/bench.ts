@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { benchWorld } from '@fleetmind/sim-harness/worlds';
 import { benchBroker } from '@fleetmind/broker/bench';
-import { benchRuntime } from '@fleetmind/sim-harness/bench';
+import { benchFleetScale, benchRuntime } from '@fleetmind/sim-harness/bench';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,31 @@ export function registerBench(program: Command): void {
         ['agent process RSS', `${report.rss_mib} MiB`, '≤ 110 MiB'],
         ['peer message', `${report.msg_bytes} bytes`, '≤ 96 bytes (int8, hidden 64)'],
       ]);
+    });
+
+  bench
+    .command('fleet')
+    .description('how large a fleet runs in real time on this machine: N runtime agents in this process, the fleetmind broker in a child process, a large simple_spread world with k-nearest observations and neighbour topics, stepped at --hz; reports the share of communication rounds complete inside their deadline')
+    .option('--bundle <dir>', 'one-role CommNet bundle trained on k-nearest observations without agent ids', join(benchBundles, 'spread-nearest3-commnet'))
+    .option('--agents <list>', 'comma-separated fleet sizes', positiveIntList, [100, 250, 500])
+    .option('--hz <f>', 'world rate', positiveNumber, 10)
+    .option('--seconds <s>', 'measured seconds per fleet size', positiveNumber, 10)
+    .option('--round-deadline-ms <ms>', 'the agents\' round deadline', positiveNumber, 50)
+    .option('--json', 'print a JSON array, one object per fleet size')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
+    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; json?: boolean }) => {
+      if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
+      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const reports = [];
+      for (const agents of opts.agents) {
+        reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
+      }
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      if (opts.json) return printJson(reports);
+      printTable(['agents', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms'], reports.map((r) => [
+        r.agents, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
+        `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`, `${r.world_step_ms.p50} / ${r.world_step_ms.p99}`, r.event_loop_lag_ms.p99,
+      ]));
     });
 
   bench

@@ -14,6 +14,8 @@ interface TrainOptions {
   commRadius?: number;
   agentDropout: number;
   agents?: number;
+  neighbours?: number;
+  agentId: boolean;
   steps: number;
   envs: number;
   seed: number;
@@ -45,6 +47,8 @@ export function registerTrain(program: Command): void {
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)
     .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode', probability, defaultMappoConfig.agentDropout)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
+    .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
     .option('--steps <n>', 'env steps to train for', positiveInt, defaultMappoConfig.totalSteps)
     .option('--envs <n>', 'parallel environments', positiveInt, defaultMappoConfig.numEnvs)
     .option('--seed <s>', 'seed', seedArg, defaultMappoConfig.seed)
@@ -63,7 +67,8 @@ export function registerTrain(program: Command): void {
       }
       let config: MappoConfig = {
         ...defaultMappoConfig, world: worldId, algo: opts.algo, totalSteps: opts.steps, numEnvs: opts.envs, seed: opts.seed,
-        worldConfig: opts.agents === undefined ? {} : { N: opts.agents },
+        worldConfig: { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }) },
+        agentId: opts.agentId,
         actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius ?? null, agentDropout: opts.agentDropout,
       };
       makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work

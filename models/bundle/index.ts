@@ -6,3 +6,4 @@ export { expectedGraphIo } from './graph-io.js';
 export type { GraphIo, IoSpec } from './graph-io.js';
 export { loadBundle, checkBundleFiles, EDGE_SESSION_OPTIONS } from './loader.js';
 export type { LoadedBundle, LoadOptions, RolePolicy } from './loader.js';
+export { resizeBundle } from './resize.js';

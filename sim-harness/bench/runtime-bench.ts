@@ -142,3 +142,5 @@ async function agentProcessRss(dir: string): Promise<number> {
   await new Promise((resolve) => child.once('exit', resolve));
   return round(kib / 1024, 1);
 }
+export { benchFleetScale } from './fleet-scale-bench.js';
+export type { FleetScaleOptions, FleetScaleReport } from './fleet-scale-bench.js';

@@ -28,7 +28,11 @@ const WORLDS: readonly WorldEntry[] = [
     id: 'simple_spread_v3',
     aliases: ['simple_spread', 'spread'],
     summary: 'MPE cooperative navigation: N agents cover N landmarks without colliding (exact to PettingZoo 1.25 / MPE2)',
-    configSchema: z.strictObject({ N: count(2, 64).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional() }),
+    configSchema: z.strictObject({
+      N: count(2, 1000).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional(),
+      neighbours: count(1, 999).optional(),
+    }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
+      .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 64, { message: 'more than 64 agents need neighbours (k-nearest observations)', path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
     scripted: (world) => scriptedSpreadController(world.possibleAgents.length),
   },

@@ -16,6 +16,12 @@ export interface SimpleSpreadOptions {
   localRatio?: number;
   /** episode length (default 25) */
   maxCycles?: number;
+  /**
+   * Large fleets: observe only the k nearest landmarks and the k nearest other agents, nearest
+   * first (as MPE2's num_landmark_neighbors / num_agent_neighbors). Default: all of them, in
+   * index order — exactly PettingZoo's observation.
+   */
+  neighbours?: number;
 }
 
 const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
@@ -36,6 +42,9 @@ export class SimpleSpreadCore implements WorldCore {
   readonly physics: ParticleWorld;
   private readonly n: number;
   private readonly localRatio: number;
+  /** k nearest landmarks and agents observed, or null: all in index order */
+  private readonly k: number | null;
+  private readonly nearest: { index: Int32Array; dist: Float64Array };
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -45,7 +54,12 @@ export class SimpleSpreadCore implements WorldCore {
     this.maxCycles = options.maxCycles ?? 25;
     this.possibleAgents = Array.from({ length: n }, (_, i) => `agent_${i}`);
     this.roles = this.possibleAgents.map(() => 'agent');
-    const obsDim = 4 + 2 * n + 2 * (n - 1) + 2 * (n - 1);
+    this.k = options.neighbours ?? null;
+    if (this.k !== null && this.k > n - 1) throw new Error(`neighbours ${this.k} must be at most N - 1 = ${n - 1}`);
+    const landmarksSeen = this.k ?? n;
+    const agentsSeen = this.k ?? n - 1;
+    this.nearest = { index: new Int32Array(n), dist: new Float64Array(n) };
+    const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen;
     this.obsDims = this.possibleAgents.map(() => obsDim);
     this.numActions = this.possibleAgents.map(() => 5);
     this.stateSize = n * obsDim;
@@ -82,6 +96,15 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   observationFields(agent: number): string[] {
+    if (this.k !== null) {
+      const near = Array.from({ length: this.k }, (_, j) => j);
+      return [
+        ...xy('self_vel'), ...xy('self_pos'),
+        ...near.flatMap((j) => xy(`landmark_near_${j}_rel`)),
+        ...near.flatMap((j) => xy(`agent_near_${j}_rel`)),
+        ...near.flatMap((j) => [`agent_near_${j}_comm.0`, `agent_near_${j}_comm.1`]),
+      ];
+    }
     const others = this.possibleAgents.filter((_, a) => a !== agent);
     return [
       ...xy('self_vel'), ...xy('self_pos'),
@@ -104,6 +127,18 @@ export class SimpleSpreadCore implements WorldCore {
     out[k++] = vel[me + 1];
     out[k++] = px;
     out[k++] = py;
+    if (this.k !== null) {
+      for (const first of [n, 0]) { // landmarks, then the other agents
+        const count = this.kNearest(e, agent, first, first + n);
+        for (let j = 0; j < count; j++) {
+          const q = (e * m + this.nearest.index[j]) * 2;
+          out[k++] = pos[q] - px;
+          out[k++] = pos[q + 1] - py;
+        }
+      }
+      for (let c = 0; c < 2 * this.k; c++) out[k++] = 0;
+      return;
+    }
     for (let l = 0; l < n; l++) {
       const j = (e * m + n + l) * 2;
       out[k++] = pos[j] - px;
@@ -139,6 +174,23 @@ export class SimpleSpreadCore implements WorldCore {
 
   setState(e: number, snapshot: WorldSnapshot): void {
     setParticles(this.id, this.physics, e, snapshot);
+  }
+
+  /** The k entities in [from, to) nearest to `agent` (itself excluded) into this.nearest, nearest first. */
+  private kNearest(e: number, agent: number, from: number, to: number): number {
+    const k = this.k!;
+    const { index, dist } = this.nearest;
+    let count = 0;
+    for (let q = from; q < to; q++) {
+      if (q === agent) continue;
+      const d = this.physics.distance(e, agent, q);
+      if (count === k && d >= dist[k - 1]) continue;
+      let j = count < k ? count++ : k - 1;
+      while (j > 0 && dist[j - 1] > d) { dist[j] = dist[j - 1]; index[j] = index[j - 1]; j--; }
+      dist[j] = d;
+      index[j] = q;
+    }
+    return count;
   }
 
   private nearestAgentDistance(e: number, landmark: number): number {

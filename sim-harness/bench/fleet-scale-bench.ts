@@ -1,0 +1,119 @@
+// `fleetmind bench fleet`: how large a fleet one machine runs in real time. N runtime agents in
+// this process (in-process adapters), the fleetmind broker in a child process (the other core),
+// a large simple_spread world where each agent observes its k nearest landmarks and agents and
+// talks to its k nearest agents (peers fixed at the first reset, one topic each), stepped at
+// --hz. Reported: the share of communication rounds complete inside their deadline, decisions
+// missing at the end of their period, the world's step time and the event loop's lag.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { loadBundle, resizeBundle } from '@fleetmind/models';
+import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
+import { startTarget } from '@fleetmind/broker/bench';
+import { makeWorld } from '../worlds/index.js';
+
+export interface FleetScaleOptions {
+  /** a one-role CommNet bundle trained on k-nearest observations without agent ids */
+  bundle: string;
+  agents: number;
+  hz: number;
+  seconds: number;
+  roundDeadlineMs: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface FleetScaleReport {
+  agents: number;
+  neighbours: number;
+  hz: number;
+  ticks: number;
+  rounds: number;
+  rounds_in_deadline_ratio: number;
+  decisions_missing_ratio: number;
+  tiers: Record<string, number>;
+  world_step_ms: { p50: number; p99: number };
+  event_loop_lag_ms: { p50: number; p99: number };
+}
+
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0; };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleReport> {
+  const progress = o.onProgress ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'fm-fleet-'));
+  const resized = resizeBundle(o.bundle, join(dir, 'bundle'), o.agents);
+  const k = resized.communication!.inbox_capacity;
+  const bundle = await loadBundle(join(dir, 'bundle'));
+  const world = makeWorld(resized.world.id, { numEnvs: 1, config: resized.world.config, autoReset: true });
+  const broker = await startTarget('fleetmind', 0, { anonymous: true });
+  const agents: FleetAgent[] = [];
+  try {
+    const ids = world.possibleAgents;
+    let observations = world.reset(0).observations;
+    const start = world.snapshot(0).agentPos;
+    const peersOf = (i: number) => ids.map((id, j) => ({ id, d: Math.hypot(start[j][0] - start[i][0], start[j][1] - start[i][1]) }))
+      .filter((_, j) => j !== i).sort((a, b) => a.d - b.d).slice(0, k).map((p) => p.id);
+    const actions = new Int32Array(ids.length);
+    const answered = new Uint8Array(ids.length);
+    const tiers: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0 };
+    let tick = 0;
+    const adapters = ids.map((_, i) => new InProcessAdapter((a) => {
+      if (a.tick !== tick) return; // too late for its period
+      actions[i] = a.action;
+      answered[i] = 1;
+      tiers[a.tier]++;
+    }));
+    for (const [i, id] of ids.entries()) {
+      agents.push(await createAgent({
+        bundle, agentId: id, broker: broker.url, fleet: 'scale', adapter: adapters[i], logger: pino({ level: 'silent' }),
+        peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: 200, peerTimeoutMs: 1_000,
+      }));
+      if (i % 50 === 49) progress(`started ${i + 1}/${ids.length} agents`);
+    }
+    for (let w = 0; w < 100 && agents.some((a, i) => a.livePeers().length < Math.min(k, peersOf(i).length)); w++) await sleep(100);
+    const missesBefore = agents.reduce((s, a) => s + a.snapshot().deadlineMisses, 0);
+    const roundsBefore = agents.reduce((s, a) => s + a.snapshot().ticks, 0);
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
+    const periodMs = 1000 / o.hz;
+    const total = Math.round(o.seconds * o.hz);
+    const stepMs: number[] = [];
+    let missing = 0;
+    const safe = bundle.roles[0].spec.safe_action;
+    let next = performance.now();
+    for (let t = 0; t < total; t++) {
+      tick++;
+      answered.fill(0);
+      ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
+      next += periodMs;
+      await sleep(Math.max(0, next - performance.now()));
+      for (let i = 0; i < ids.length; i++) if (!answered[i]) { missing++; actions[i] = safe; }
+      const t0 = performance.now();
+      observations = world.step(actions).observations;
+      stepMs.push(performance.now() - t0);
+      if (t % 10 === 9) progress(`tick ${t + 1}/${total}`);
+    }
+    lag.disable();
+    await sleep(o.roundDeadlineMs * 2);
+    const rounds = agents.reduce((s, a) => s + a.snapshot().ticks, 0) - roundsBefore;
+    const misses = agents.reduce((s, a) => s + a.snapshot().deadlineMisses, 0) - missesBefore;
+    const r = (x: number, d = 3) => Number(x.toFixed(d));
+    return {
+      agents: ids.length, neighbours: k, hz: o.hz, ticks: total,
+      rounds: rounds * (resized.communication!.rounds),
+      rounds_in_deadline_ratio: r(1 - misses / Math.max(1, rounds * resized.communication!.rounds), 4),
+      decisions_missing_ratio: r(missing / (total * ids.length), 4),
+      tiers,
+      world_step_ms: { p50: r(quantile(stepMs, 0.5)), p99: r(quantile(stepMs, 0.99)) },
+      event_loop_lag_ms: { p50: r(lag.percentile(50) / 1e6), p99: r(lag.percentile(99) / 1e6) },
+    };
+  } finally {
+    for (const a of agents) await a.kill();
+    await bundle.close();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

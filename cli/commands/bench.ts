@@ -67,14 +67,15 @@ export function registerBench(program: Command): void {
     .option('--hz <f>', 'world rate', positiveNumber, 10)
     .option('--seconds <s>', 'measured seconds per fleet size', positiveNumber, 10)
     .option('--round-deadline-ms <ms>', 'the agents\' round deadline', positiveNumber, 50)
+    .option('--heartbeat-ms <ms>', 'the agents\' heartbeat period (peer timeout: four periods)', positiveNumber, 500)
     .option('--json', 'print a JSON array, one object per fleet size')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
-    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; json?: boolean }) => {
+    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
       const reports = [];
       for (const agents of opts.agents) {
-        reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
+        reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
       }
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (opts.json) return printJson(reports);

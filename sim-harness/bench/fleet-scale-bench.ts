@@ -22,6 +22,8 @@ export interface FleetScaleOptions {
   hz: number;
   seconds: number;
   roundDeadlineMs: number;
+  /** heartbeat period; the peer timeout is four of them (heartbeats are a third of a large fleet's traffic at 200 ms) */
+  heartbeatMs: number;
   onProgress?: (line: string) => void;
 }
 
@@ -29,6 +31,7 @@ export interface FleetScaleReport {
   agents: number;
   neighbours: number;
   hz: number;
+  heartbeat_ms: number;
   ticks: number;
   rounds: number;
   rounds_in_deadline_ratio: number;
@@ -69,7 +72,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     for (const [i, id] of ids.entries()) {
       agents.push(await createAgent({
         bundle, agentId: id, broker: broker.url, fleet: 'scale', adapter: adapters[i], logger: pino({ level: 'silent' }),
-        peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: 200, peerTimeoutMs: 1_000,
+        peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: o.heartbeatMs, peerTimeoutMs: 4 * o.heartbeatMs,
       }));
       if (i % 50 === 49) progress(`started ${i + 1}/${ids.length} agents`);
     }
@@ -102,7 +105,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const misses = agents.reduce((s, a) => s + a.snapshot().deadlineMisses, 0) - missesBefore;
     const r = (x: number, d = 3) => Number(x.toFixed(d));
     return {
-      agents: ids.length, neighbours: k, hz: o.hz, ticks: total,
+      agents: ids.length, neighbours: k, hz: o.hz, heartbeat_ms: o.heartbeatMs, ticks: total,
       rounds: rounds * (resized.communication!.rounds),
       rounds_in_deadline_ratio: r(1 - misses / Math.max(1, rounds * resized.communication!.rounds), 4),
       decisions_missing_ratio: r(missing / (total * ids.length), 4),

@@ -20,3 +20,14 @@ t.test('fleetmind bench runtime refuses a folder that is not a bundle', (t) => {
   t.match(r.stderr, /is not a bundle folder/);
   t.end();
 });
+
+t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, rounds inside their deadline counted', (t) => {
+  const r = runCli(['bench', 'fleet', '--agents', '20', '--seconds', '1', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const [report] = JSON.parse(r.stdout);
+  t.match(report, { agents: 20, neighbours: 3, hz: 10, ticks: 10 });
+  t.ok(report.rounds >= 150, `${report.rounds} rounds`);
+  t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1);
+  t.equal(Object.values(report.tiers as Record<string, number>).reduce((a, b) => a + b, 0) + Math.round(report.decisions_missing_ratio * 200), 200, 'every decision counted once');
+  t.end();
+});

@@ -22,6 +22,7 @@ interface SimCliOptions {
   report?: string;
   hz?: number;
   tickTimeoutMs: number;
+  auth?: boolean;
   missingAction: 'safe' | 'hold';
   json?: boolean;
 }
@@ -50,6 +51,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
   .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', seed, 0)
   .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
+  .option('--auth', 'embedded broker with auth and ACLs on: a user with a random password per agent (and one for the world), made for this run')
   .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
@@ -79,7 +81,7 @@ Examples:
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
       const progress = progressLine(true);
       const result = await runCampaign({
-        bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode,
+        bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
         hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
         onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`),
       });
@@ -110,7 +112,7 @@ Examples:
       const progress = progressLine(true);
       const { report, files } = await runSweep({
         bundle: opts.bundle, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
-        broker: opts.broker, mode: opts.mode, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
+        broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
         onProgress: progress,
       });
       progress('');

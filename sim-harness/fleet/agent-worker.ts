@@ -11,6 +11,7 @@ export interface AgentWorkerData {
   brokerUrl: string;
   fleet: string;
   settings: AgentSettingsInput;
+  credentials?: { username: string; password: string };
 }
 
 export type ToWorker = { type: 'observe'; tick: number; values: Float32Array } | { type: 'freeze'; frozen: boolean } | { type: 'stop' };
@@ -19,7 +20,7 @@ const data = workerData as AgentWorkerData;
 const port = parentPort!;
 const adapter = new InProcessAdapter((action) => port.postMessage({ type: 'action', action }));
 const agent = await createAgent({
-  bundle: data.bundleDir, agentId: data.id, broker: data.brokerUrl, fleet: data.fleet, adapter, logger: pino({ level: 'silent' }), ...data.settings,
+  bundle: data.bundleDir, agentId: data.id, broker: data.brokerUrl, fleet: data.fleet, adapter, logger: pino({ level: 'silent' }), ...data.settings, ...data.credentials,
 });
 let frozen = false;
 port.on('message', async (m: ToWorker) => {

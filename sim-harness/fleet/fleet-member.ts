@@ -20,6 +20,8 @@ export interface MemberOptions {
   /** the member's link proxy */
   brokerUrl: string;
   settings: AgentSettingsInput;
+  /** when the broker has auth on */
+  credentials?: { username: string; password: string };
   onAction: (id: string, action: ActionOut) => void;
   /** in-process agents also report who they heard each round */
   onTick?: (id: string, record: TickRecord) => void;
@@ -64,7 +66,7 @@ class InProcessMember implements FleetMember {
     this.adapter = new InProcessAdapter((a) => this.o.onAction(this.o.id, a));
     this.agent = await createAgent({
       bundle: slowedBundle(this.o.bundle, () => this.slowMs), agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
-      adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings,
+      adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings, ...this.o.credentials,
       onTick: this.o.onTick && ((r) => this.o.onTick!(this.o.id, r)),
     });
   }
@@ -140,7 +142,7 @@ class ThreadMember implements FleetMember {
   get running(): boolean { return this.worker !== null; }
 
   async start(): Promise<void> {
-    const worker = new Worker(AGENT_WORKER, { workerData: { bundleDir: this.o.bundle.dir, id: this.o.id, brokerUrl: this.o.brokerUrl, fleet: this.o.fleet, settings: this.o.settings } });
+    const worker = new Worker(AGENT_WORKER, { workerData: { bundleDir: this.o.bundle.dir, id: this.o.id, brokerUrl: this.o.brokerUrl, fleet: this.o.fleet, settings: this.o.settings, credentials: this.o.credentials } });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { type: string; action?: ActionOut }) => {
@@ -197,7 +199,10 @@ class ProcessMember implements FleetMember {
     if (s.roundDeadlineMs) args.push('--round-deadline-ms', String(s.roundDeadlineMs));
     if (s.heartbeatMs) args.push('--heartbeat-ms', String(s.heartbeatMs));
     if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
-    const child = spawn(AGENT_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (this.o.credentials) args.push('--username', this.o.credentials.username);
+    // the password through the environment, where ps does not show it
+    const env = this.o.credentials ? { ...process.env, FLEETMIND_PASSWORD: this.o.credentials.password } : process.env;
+    const child = spawn(AGENT_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child = child;
     child.stdin!.on('error', () => {}); // a killed child's pipe
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -11,7 +11,11 @@
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { decodeHeartbeat, type ActionOut, type AgentSnapshot, type AgentSettingsInput, type Tier, type TickRecord } from '@fleetmind/runtime';
-import { startBroker, type FleetBroker } from '@fleetmind/broker';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBroker, UsersFile, type FleetBroker } from '@fleetmind/broker';
 import { makeWorld, type BatchedWorld } from '../worlds/index.js';
 import { LinkProxy } from '../network/link-proxy.js';
 import { FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
@@ -25,6 +29,8 @@ export interface SimOptions {
   faults?: FaultPlan | null;
   /** 'embedded': the fleetmind broker on a free loopback port; otherwise a broker URL */
   broker?: 'embedded' | string;
+  /** embedded broker with auth on: a user and a random password per agent (and one for the world), made for this run */
+  auth?: boolean;
   mode?: FleetMode;
   fleet?: string;
   /** lockstep: how long the server waits for actions before holding the missing ones, ms */
@@ -114,6 +120,10 @@ class Simulation {
   private readonly lastHeard = new Map<string, string[]>();
   private readonly downSince = new Map<string, number>();
   private brokerDown = false;
+  /** per-run users (auth on): username → password, and the folder of their users file */
+  private credentials: Map<string, string> | null = null;
+  private usersDir: string | null = null;
+  private users: UsersFile | undefined;
 
   constructor(private readonly o: SimOptions, private readonly bundle: LoadedBundle) {
     const m = bundle.manifest;
@@ -128,12 +138,16 @@ class Simulation {
   }
 
   private async startBroker(port = 0): Promise<void> {
-    this.broker = await startBroker({ port, allowAnonymous: true, drainTimeoutMs: 2_000, connectionBurst: 5_000 });
+    this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: 2_000, connectionBurst: 5_000 });
     this.brokerPort = this.broker.port;
   }
 
   async play(): Promise<SimReport> {
     const o = this.o;
+    if (o.auth) {
+      if (o.broker && o.broker !== 'embedded') throw new SimError('auth: the run makes its users for the embedded broker; an external broker has its own');
+      await this.makeUsers();
+    }
     if (!o.broker || o.broker === 'embedded') {
       await this.startBroker();
       this.brokerUrl = this.broker!.url;
@@ -159,6 +173,7 @@ class Simulation {
     for (const id of this.ids) {
       const member = createMember(this.mode, {
         id, bundle: this.bundle, fleet: this.fleet, brokerUrl: this.proxies.get(id)!.url, settings,
+        credentials: this.credentials ? { username: id, password: this.credentials.get(id)! } : undefined,
         onAction: (agent, action) => this.onAction(agent, action),
         onTick: (agent, r: TickRecord) => this.lastHeard.set(agent, r.heard.at(-1) ?? []),
       });
@@ -170,7 +185,8 @@ class Simulation {
   }
 
   private async watchHeartbeats(): Promise<void> {
-    const client = mqttConnect(this.brokerUrl, { reconnectPeriod: 200, clientId: `${this.fleet}-world` });
+    const world = this.credentials ? { username: 'world', password: this.credentials.get('world')! } : {};
+    const client = mqttConnect(this.brokerUrl, { reconnectPeriod: 200, clientId: this.credentials ? 'world' : `${this.fleet}-world`, ...world });
     this.watcher = client;
     client.on('error', () => {});
     client.on('message', (_topic, payload) => {
@@ -354,11 +370,27 @@ class Simulation {
     };
   }
 
+  /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one. */
+  private async makeUsers(): Promise<void> {
+    this.usersDir = mkdtempSync(join(tmpdir(), 'fm-sim-users-'));
+    this.users = await UsersFile.load(join(this.usersDir, 'users.json'), { createIfMissing: true });
+    this.credentials = new Map();
+    const password = () => randomBytes(18).toString('base64url');
+    // cheap scrypt: throwaway users of one run, never stored beyond it
+    for (const id of this.ids) {
+      this.credentials.set(id, password());
+      await this.users.add({ username: id, role: 'agent', fleet: this.fleet, agent: id }, this.credentials.get(id)!, { scryptCost: 1024 });
+    }
+    this.credentials.set('world', password());
+    await this.users.add({ username: 'world', role: 'world', fleet: this.fleet }, this.credentials.get('world')!, { scryptCost: 1024 });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.members.values()].map((m) => m.stop().catch(() => {})));
     this.watcher?.end(true);
     for (const p of this.proxies.values()) await p.close();
     await this.broker?.close();
+    if (this.usersDir) rmSync(this.usersDir, { recursive: true, force: true });
   }
 }
 

@@ -54,3 +54,13 @@ t.test('fleetmind sim --json and fleetmind eval --bundle --json agree on every e
   t.same(Object.keys(s).filter((k) => ['episodes', 'seed', 'agent_return_mean', 'team_return_mean', 'episode_team_returns', 'outcomes', 'tick_ms', 'tiers', 'messages', 'faults_applied'].includes(k)).length, 10, 'every field the issue names');
   t.end();
 });
+
+t.test('with auth on: a user and password per agent, made for the run; the same episodes', async (t) => {
+  const expected = await reference(zoo('spread-commnet'), 3, 8);
+  for (const mode of ['inproc', 'procs'] as const) {
+    const sim = await simulate({ bundle: zoo('spread-commnet'), episodes: 3, seed: 8, mode, auth: true });
+    t.same(sim.episode_team_returns, expected, `${mode}: identical returns through an authenticating broker`);
+    t.equal(sim.tiers.full, 3 * 25 * 3, `${mode}: every agent heard its teammates (the ACLs let each subscribe in its fleet)`);
+  }
+  await t.rejects(simulate({ bundle: zoo('spread-commnet'), episodes: 1, seed: 0, auth: true, broker: 'mqtt://127.0.0.1:1883' }), /external broker has its own/);
+});

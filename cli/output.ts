@@ -9,3 +9,12 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   for (const row of cells) process.stdout.write(`${row.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()}\n`);
 }
+
+/**
+ * A progress line for long work: rewritten in place on a terminal, silent when stderr is a file
+ * or a pipe (logs stay clean). Call it with '' to clear the line when the work is done.
+ */
+export function progressLine(enabled = true): (line: string) => void {
+  if (!enabled || !process.stderr.isTTY) return () => {};
+  return (line) => process.stderr.write(`\r\x1b[K${line}`);
+}

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { positiveInt, positiveIntList, positiveNumber } from '../options.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, progressLine } from '../output.js';
 import { CliError } from '../errors.js';
 
 export function registerBench(program: Command): void {
@@ -46,9 +46,9 @@ export function registerBench(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
     .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
-      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const progress = progressLine();
       const report = await benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      progress('');
       if (opts.json) return printJson(report);
       printTable(['measure', 'value', 'goal'], [
         ['ONNX Runtime call p50 / p99', `${report.ort_call_us.p50} / ${report.ort_call_us.p99} µs`, 'p50 ≤ 15 µs'],
@@ -72,12 +72,12 @@ export function registerBench(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
     .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
-      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const progress = progressLine();
       const reports = [];
       for (const agents of opts.agents) {
         reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
       }
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      progress('');
       if (opts.json) return printJson(reports);
       printTable(['agents', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms'], reports.map((r) => [
         r.agents, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
@@ -100,13 +100,13 @@ export function registerBench(program: Command): void {
       const targets = opts.targets.split(',').map((t) => t.trim());
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
       if (unknown.length) throw new CliError(`--targets: unknown broker ${unknown.join(', ')} (fleetmind, aedes, mosquitto)`);
-      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const progress = progressLine();
       const report = await benchBroker({
         targets: targets as ('fleetmind' | 'aedes' | 'mosquitto')[],
         fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, rounds: opts.rounds,
         onProgress: progress,
       });
-      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      progress('');
       if (opts.json) return printJson(report);
       printTable(
         ['broker', 'rtt p50 ms', 'rtt p99 ms', 'fan-out msg/s', `fleet ${opts.agents}@${opts.hz}Hz delivered`, 'fleet p50 ms', 'fleet p99 ms'],

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { checkBundleFiles } from '@fleetmind/models';
 import { loadFaultPlan, runCampaign } from '@fleetmind/sim-harness/fleet';
 import { positiveInt } from '../options.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, progressLine } from '../output.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -30,7 +30,7 @@ export function registerDemo(program: Command): void {
       say(`fleetmind demo: ${agents.length} runtime agents of ${manifest.name} ${manifest.version} (CommNet, ${manifest.communication?.rounds} rounds, ${manifest.communication?.quantization} messages; bundle verified, ${signature})`);
       say(`on the embedded broker (loopback, a free port), each agent behind its own link proxy; ${opts.episodes} episodes of ${manifest.world.id}`);
       say(`faults: 30 % of peer messages lost; agent_1 crashes at tick 8 and restarts 10 ticks later\n`);
-      const progress = !opts.json && process.stderr.isTTY ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
+      const progress = progressLine(!opts.json);
       const started = performance.now();
       const { report, files } = await runCampaign({
         bundle, plan, episodes: opts.episodes, seed: 0, broker: 'embedded', mode: 'inproc', reportDir: opts.report,

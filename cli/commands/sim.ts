@@ -8,7 +8,7 @@ import { checkBundleFiles } from '@fleetmind/models';
 import { loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
 import { CliError } from '../errors.js';
 import { positiveInt, positiveNumber } from '../options.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, progressLine } from '../output.js';
 
 interface SimCliOptions {
   bundle: string;
@@ -57,10 +57,6 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
   .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'));
 
-function progressLine(enabled: boolean): (line: string) => void {
-  return enabled && process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line}`) : () => {};
-}
-
 export function registerSim(program: Command): void {
   const sim = addCommonOptions(program.command('sim'))
     .description('Run a fleet of runtime agents from a bundle over a real broker, the world simulated, with an optional fault plan; reports returns, fallback tiers, latency and messages, and with --faults the nominal run and retained performance too.')
@@ -79,7 +75,7 @@ Examples:
     .action(async (opts: SimCliOptions) => {
       checkBundle(opts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
-      const progress = progressLine(true);
+      const progress = progressLine();
       const result = await runCampaign({
         bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
         hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
@@ -109,7 +105,7 @@ Examples:
         if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--values: "${v}" is not a number`);
         return n;
       });
-      const progress = progressLine(true);
+      const progress = progressLine();
       const { report, files } = await runSweep({
         bundle: opts.bundle, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
         broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,

@@ -120,6 +120,8 @@ class Simulation {
   private readonly lastHeard = new Map<string, string[]>();
   private readonly downSince = new Map<string, number>();
   private brokerDown = false;
+  /** ticks since the run began: what agents see (theirs must only increase) */
+  private globalTick = 0;
   /** per-run users (auth on): username → password, and the folder of their users file */
   private credentials: Map<string, string> | null = null;
   private usersDir: string | null = null;
@@ -264,8 +266,6 @@ class Simulation {
       else await this.startBroker(this.brokerPort);
     }
   }
-
-  private globalTick = 0;
 
   private async episodes(): Promise<SimReport> {
     const o = this.o;

@@ -106,3 +106,4 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
   return report;
 }
 export { startTarget } from './targets.js';
+export { percentile } from './measure.js';

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { EDGE_SESSION_OPTIONS, encodeMessage, loadBundle, parseManifest } from '@fleetmind/models';
 import { createAgent, encodePeerMessage, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
-import { startTarget } from '@fleetmind/broker/bench';
+import { percentile, startTarget } from '@fleetmind/broker/bench';
 import { makeWorld } from '../worlds/index.js';
 
 export interface RuntimeBenchOptions {
@@ -37,7 +37,6 @@ export interface RuntimeBenchReport {
   bundle: string;
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBenchReport> {
@@ -68,7 +67,7 @@ async function benchOrtCall(dir: string, calls: number): Promise<RuntimeBenchRep
   }
   await session.release();
   times.sort((a, b) => a - b);
-  return { p50: round(quantile(times, 0.5), 1), p99: round(quantile(times, 0.99), 1), calls };
+  return { p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls };
 }
 
 async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, progress: (line: string) => void) {
@@ -109,7 +108,7 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     const sample = encodeMessage(new Float32Array(H).map((_, k) => Math.sin(k)), manifest.communication.quantization);
     const msgBytes = encodePeerMessage({ fleet: 'bench', agent: ids[ids.length - 1], tick: ticks + 20, round: 1, payload: sample.payload, scale: sample.scale, sentUs: Date.now() * 1000 }).length;
     return {
-      tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(quantile(times, 0.5), 3), p99: round(quantile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)' },
+      tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)' },
       msgBytes,
     };
   } finally {

@@ -17,6 +17,8 @@ export interface FaultEvent {
   target: string;
 }
 
+type AgentFaultKind = 'crash' | 'freeze' | 'slow_inference' | 'hostile';
+
 interface ResolvedFault {
   fault: Fault;
   agents: Set<string>;
@@ -38,6 +40,7 @@ export class FaultEngine {
   private readonly stuck = new Map<string, Float32Array>();
   private readonly held = new Map<string, IPublishPacket>();
   private readonly loggedThisTick = new Set<string>();
+  private readonly underNow = new Map<AgentFaultKind, Map<string, Fault>>();
 
   constructor(plan: FaultPlan, private readonly agentIds: readonly string[], seed: number, private readonly message: { size: number; quantization: Quantization } | null) {
     this.rng = new Rng(seed, 0xfa);
@@ -70,6 +73,7 @@ export class FaultEngine {
     this.episode = episode;
     this.tick = tick;
     this.loggedThisTick.clear();
+    this.underNow.clear();
   }
 
   private active(f: ResolvedFault): boolean {
@@ -86,9 +90,14 @@ export class FaultEngine {
   }
 
   /** Agents an agent-level fault of this kind holds now. */
-  agentsUnder(kind: 'crash' | 'freeze' | 'slow_inference' | 'hostile'): Map<string, Fault> {
-    const out = new Map<string, Fault>();
-    for (const f of this.faults) if (f.fault.kind === kind && this.active(f)) for (const a of f.agents) out.set(a, f.fault);
+  agentsUnder(kind: AgentFaultKind): Map<string, Fault> {
+    // asked for every packet a proxy forwards: worked out once per tick
+    let out = this.underNow.get(kind);
+    if (!out) {
+      out = new Map<string, Fault>();
+      for (const f of this.faults) if (f.fault.kind === kind && this.active(f)) for (const a of f.agents) out.set(a, f.fault);
+      this.underNow.set(kind, out);
+    }
     return out;
   }
 

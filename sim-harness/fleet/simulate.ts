@@ -87,6 +87,13 @@ export class SimError extends Error {
   readonly code = 'FM_ERR_SIM';
 }
 
+/** Refuses, before anything runs, a fault this fleet mode cannot apply. */
+export function checkPlanFitsMode(plan: FaultPlan | null, mode: FleetMode): void {
+  if (mode !== 'inproc' && plan?.faults.some((f) => f.kind === 'slow_inference')) {
+    throw new SimError('slow_inference needs --mode inproc: an agent in another thread or process cannot be slowed from outside without freezing it');
+  }
+}
+
 export async function simulate(o: SimOptions): Promise<SimReport> {
   const ownsBundle = typeof o.bundle === 'string';
   const bundle = typeof o.bundle === 'string' ? await loadBundle(o.bundle) : o.bundle;
@@ -136,6 +143,7 @@ class Simulation {
     this.mode = o.mode ?? 'inproc';
     this.fleet = o.fleet ?? `sim-${process.pid}-${Date.now().toString(36)}`;
     const comm = m.communication;
+    checkPlanFitsMode(o.faults ?? null, this.mode);
     this.engine = o.faults ? new FaultEngine(o.faults, this.ids, o.seed, comm && { size: comm.message_size, quantization: comm.quantization }) : null;
   }
 
@@ -291,6 +299,7 @@ class Simulation {
       for (let t = 0; ; t++) {
         this.globalTick++;
         this.engine?.setClock(episode, t);
+        const firstEvent = this.engine?.events.length ?? 0; // this tick's faults are logged from here on
         await this.applyAgentFaults();
         // crashed and frozen agents cannot answer: their actuators hold (not waited for, counted missing)
         const frozen = this.engine?.agentsUnder('freeze');
@@ -329,7 +338,7 @@ class Simulation {
           trace.push({
             episode, tick: t, agents: snap.agentPos.map((p) => [...p]), landmarks: snap.landmarkPos.map((p) => [...p]),
             actions: Array.from(actions), tiers: tickTiers, heard: this.mode === 'inproc' ? this.ids.map((id) => this.lastHeard.get(id) ?? []) : null,
-            reward, faults: this.engine ? this.engine.events.filter((ev) => ev.episode === episode && ev.tick === t) : [],
+            reward, faults: this.engine ? this.engine.events.slice(firstEvent) : [],
           });
         }
         observations = r.observations;

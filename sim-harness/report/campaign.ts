@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
-import { simulate, type SimOptions, type SimReport } from '../fleet/simulate.js';
+import { checkPlanFitsMode, simulate, type SimOptions, type SimReport } from '../fleet/simulate.js';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import { robustnessReport, type RobustnessReport } from './robustness.js';
 import { renderHtmlReport } from './html-report.js';
@@ -27,6 +27,7 @@ export interface CampaignResult {
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  checkPlanFitsMode(o.plan, o.mode ?? 'inproc');
   const bundle = await loadBundle(o.bundle);
   try {
     const trace = Boolean(o.reportDir);

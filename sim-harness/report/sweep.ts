@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
-import { simulate, type SimOptions } from '../fleet/simulate.js';
+import { checkPlanFitsMode, simulate, type SimOptions } from '../fleet/simulate.js';
 import { FaultPlanError, parseFaultPlan, type FaultPlan } from '../faults/fault-plan.js';
 import { retainedPerformance } from './robustness.js';
 
@@ -58,6 +58,7 @@ export function setPlanParam(plan: FaultPlan, path: string, value: number): Faul
 
 export async function runSweep(o: SweepOptions): Promise<{ report: SweepReport; files: string[] }> {
   const plans = o.values.map((v) => setPlanParam(o.plan, o.param, v)); // every value checked before anything runs
+  for (const plan of plans) checkPlanFitsMode(plan, o.mode ?? 'inproc');
   const bundle = await loadBundle(o.bundle);
   const progress = o.onProgress ?? (() => {});
   try {

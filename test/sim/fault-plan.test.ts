@@ -1,5 +1,6 @@
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAULT_KINDS, parseFaultPlan, setPlanParam, windowOpen } from '@fleetmind/sim-harness/fleet';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -65,6 +66,14 @@ t.test('fleetmind sim refuses a bad plan and bad arguments in one line', (t) => 
   t.match(r2.stderr, /--agents 7: the bundle has 3 agents/);
   const r3 = runCli(['sim', '--bundle', bundle, '--world', 'simple_tag']);
   t.match(r3.stderr, /the bundle was trained on simple_spread_v3/);
+  const dir = mkdtempSync(join(tmpdir(), 'fm-plan-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'slow.yaml'), 'faults: [{kind: slow_inference, ms: 40}]\n');
+  const t0 = performance.now();
+  const slow = runCli(['sim', '--bundle', bundle, '--mode', 'procs', '--episodes', '50', '--faults', join(dir, 'slow.yaml')]);
+  t.equal(slow.code, 2);
+  t.match(slow.stderr, /slow_inference needs --mode inproc/);
+  t.ok(performance.now() - t0 < 5_000, 'refused before the nominal run, not after it');
   const r4 = runCli(['sim', '--bundle', '/nowhere']);
   t.match(r4.stderr, /is not a bundle folder/);
   t.notMatch(r1.stderr + r2.stderr + r3.stderr + r4.stderr, /\n\s+at /, 'no stack traces');

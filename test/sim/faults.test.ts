@@ -118,6 +118,7 @@ t.test('slow inference: decisions past the tick budget become the safe action', 
   t.ok((r.agent_counters!.safeReasons.overrun ?? 0) >= EPISODES * 3, 'overruns counted');
   t.ok(r.tiers.safe >= EPISODES * 3);
   keptActing(t, r);
+  await t.rejects(run('faults: [{kind: slow_inference, ms: 40}]', { mode: 'procs' }), /slow_inference needs --mode inproc/, 'refused before anything runs in other modes');
 });
 
 t.test('sensor noise, stuck sensor, NaN sensor', async (t) => {

@@ -288,8 +288,9 @@ class Agent implements FleetAgent {
     // the tick number comes from the wall clock, so peers with synchronized clocks agree on it
     const tick = Math.floor(Date.now() / periodMs);
     const latest = this.latest;
+    // no observation yet: infinitely old
     const age = latest ? performance.now() - latest.receivedAt : Infinity;
-    this.running = this.runTicks({ tick, values: latest?.observation.values ?? new Float32Array(0), sentUs: latest ? undefined : -1 }, age);
+    this.running = this.runTicks({ tick, values: latest?.observation.values ?? new Float32Array(0) }, age);
   }
 
   private async runTicks(first: ObservationIn, ageMs = 0): Promise<void> {
@@ -308,7 +309,7 @@ class Agent implements FleetAgent {
   }
 
   private observationProblem(o: ObservationIn, ageMs: number): SafeReason | null {
-    if (o.sentUs === -1) return 'observation_missing';
+    if (ageMs === Infinity) return 'observation_missing';
     if (o.values.length !== this.runner.obsSize) return 'observation_size';
     for (let k = 0; k < o.values.length; k++) if (!Number.isFinite(o.values[k])) return 'observation_nonfinite';
     const max = this.settings.maxObservationAgeMs;

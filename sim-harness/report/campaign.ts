@@ -5,10 +5,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
 import { checkPlanFitsMode, simulate, type SimOptions, type SimReport } from '../fleet/simulate.js';
 import type { FaultPlan } from '../faults/fault-plan.js';
-import { robustnessReport, type RobustnessReport } from './robustness.js';
+import { randomTeamReturn, robustnessReport, type RobustnessReport } from './robustness.js';
 import { renderHtmlReport } from './html-report.js';
 
 export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress'> {
@@ -35,9 +34,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const nominal = await simulate({ ...base, faults: null, onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
     const faulted = o.plan ? await simulate({ ...base, faults: o.plan, onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const m = bundle.manifest;
-    const world = makeWorld(m.world.id, { numEnvs: o.episodes, autoReset: false, config: m.world.config });
-    const random = evaluateController(world, randomController(world, o.seed), o.seed).team_return_mean;
-    const landmarks = Number((m.world.config as { N?: number }).N ?? world.possibleAgents.length);
+    const random = randomTeamReturn(m, o.episodes, o.seed);
+    const landmarks = nominal.agents.length; // simple_spread: as many landmarks as agents
     const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted, landmarks });
     const files: string[] = [];
     if (o.reportDir) {

@@ -2,6 +2,8 @@
 // performance against a random baseline, and the seed notebook's success criteria as a checklist
 // with the measured values.
 
+import type { Manifest } from '@fleetmind/models';
+import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import type { SimReport } from '../fleet/simulate.js';
 
@@ -23,6 +25,12 @@ export interface RobustnessReport {
   /** (R_faulted − R_random) / (R_nominal − R_random) */
   retained: number | null;
   checklist: CriterionCheck[];
+}
+
+/** The random policy's mean team return on the same episodes: what "retained" is measured from. */
+export function randomTeamReturn(manifest: Manifest, episodes: number, seed: number): number {
+  const world = makeWorld(manifest.world.id, { numEnvs: episodes, autoReset: false, config: manifest.world.config });
+  return evaluateController(world, randomController(world, seed), seed).team_return_mean;
 }
 
 export function retainedPerformance(faulted: number, nominal: number, random: number): number {

@@ -4,10 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
 import { checkPlanFitsMode, simulate, type SimOptions } from '../fleet/simulate.js';
 import { FaultPlanError, parseFaultPlan, type FaultPlan } from '../faults/fault-plan.js';
-import { retainedPerformance } from './robustness.js';
+import { randomTeamReturn, retainedPerformance } from './robustness.js';
 
 export interface SweepOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress'> {
   bundle: string;
@@ -66,8 +65,7 @@ export async function runSweep(o: SweepOptions): Promise<{ report: SweepReport; 
     progress('nominal run');
     const nominal = await simulate({ ...base, faults: null, onProgress: (d, t) => progress(`nominal run: episode ${d}/${t}`) });
     const m = bundle.manifest;
-    const world = makeWorld(m.world.id, { numEnvs: o.episodes, autoReset: false, config: m.world.config });
-    const random = evaluateController(world, randomController(world, o.seed), o.seed).team_return_mean;
+    const random = randomTeamReturn(m, o.episodes, o.seed);
     const points: SweepPoint[] = [];
     for (const [k, plan] of plans.entries()) {
       const value = o.values[k];

@@ -38,6 +38,9 @@ export interface WorldCore {
   writeState(e: number, out: Float32Array, offset: number): void;
   snapshot(e: number): WorldSnapshot;
   setState(e: number, snapshot: WorldSnapshot): void;
+  /** worlds small enough for tabular methods: env e's state as an index in [0, numDiscreteStates) */
+  discreteState?(e: number): number;
+  readonly numDiscreteStates?: number;
 }
 
 export class BatchedWorld implements World {
@@ -63,6 +66,7 @@ export class BatchedWorld implements World {
   private readonly episodeEnded: Uint8Array;
   private readonly infos: Record<string, Float64Array> = {};
   private readonly stateBuf: Float32Array;
+  private readonly finalStates: Float32Array;
 
   constructor(core: WorldCore, options: Required<WorldOptions>) {
     this.core = core;
@@ -87,6 +91,7 @@ export class BatchedWorld implements World {
     this.episodeEnded = new Uint8Array(e);
     for (const key of core.infoKeys) this.infos[key] = new Float64Array(e);
     this.stateBuf = new Float32Array(e * core.stateSize);
+    this.finalStates = new Float32Array(e * core.stateSize);
   }
 
   observationSpace(agent: string | number): BoxSpace {
@@ -140,6 +145,7 @@ export class BatchedWorld implements World {
             const d = core.obsDims[i];
             this.finalObservations[i].set(this.observations[i].subarray(e * d, e * d + d), e * d);
           }
+          core.writeState(e, this.finalStates, e * this.stateSize);
           this.startEpisode(e);
         }
       }
@@ -151,8 +157,20 @@ export class BatchedWorld implements World {
       truncations: this.truncations,
       episodeEnded: this.episodeEnded,
       finalObservations: this.autoReset ? this.finalObservations : this.observations,
+      finalStates: this.autoReset ? this.finalStates : this.state(),
       infos: this.infos,
     };
+  }
+
+  /** Env e's state as a table index, for tabular methods; null where the world has none. */
+  discreteState(e: number): number | null {
+    this.checkEnv(e);
+    return this.core.discreteState?.(e) ?? null;
+  }
+
+  /** how many values discreteState() takes (null: not a tabular world) */
+  get numDiscreteStates(): number | null {
+    return this.core.numDiscreteStates ?? null;
   }
 
   state(): Float32Array {

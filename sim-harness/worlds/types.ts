@@ -40,6 +40,8 @@ export interface StepResult {
   readonly episodeEnded: Uint8Array;
   /** finalObservations[i]: [E, obsDim_i], the last observation of an ended episode (valid where episodeEnded) */
   readonly finalObservations: Float32Array[];
+  /** [E, S] the global state an ended episode finished in (valid where episodeEnded) */
+  readonly finalStates: Float32Array;
   readonly infos: WorldInfos;
 }
 

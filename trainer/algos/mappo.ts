@@ -21,11 +21,16 @@ import { actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights }
 import { Adam, type AdamState } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { computeGae } from '../rl/gae.js';
+import { clipByGlobalNorm } from '../rl/clip-grads.js';
+import type { TrainingHooks, TrainingMetrics } from './hooks.js';
+import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
+import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { ValueNormalizer, type ValueNormalizerState } from '../rl/value-normalizer.js';
 
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
 
 export { defaultMappoConfig, type MappoConfig };
+export { actorInputSize, writeActorInputs };
 
 /** One group of agents sharing an actor and a critic. */
 interface RoleNets {
@@ -42,16 +47,7 @@ interface RoleNets {
   channel: TeamChannel;
 }
 
-export interface MappoMetrics {
-  'global/env_steps': number;
-  'global/updates': number;
-  'train/episodes': number;
-  /** mean per-agent return of the episodes finished in this rollout */
-  'train/agent_return_mean': number;
-  'train/env_steps_per_s': number;
-  'time/wall_s': number;
-  [key: string]: number;
-}
+export type MappoMetrics = TrainingMetrics;
 
 export interface RoleCheckpoint {
   role: string;
@@ -73,20 +69,7 @@ export interface MappoCheckpoint {
   loop: { rng: number[]; world: WorldCheckpoint; episodeReturn: number[]; episodeInfo: number[] };
 }
 
-export interface MappoHooks {
-  /** after every update */
-  onUpdate?: (metrics: MappoMetrics) => void;
-  /** called between updates when `checkpointEverySeconds` have passed since the last one */
-  onCheckpoint?: (checkpoint: MappoCheckpoint) => void;
-  checkpointEverySeconds?: number;
-  /** checked between updates: return true to stop early (e.g. Ctrl-C) */
-  shouldStop?: () => boolean;
-}
-
-/** The actor's input for agent i of a role: its observation, then its one-hot index in the role. */
-export function actorInputSize(obsDim: number, roleSize: number, agentId: boolean): number {
-  return obsDim + (agentId ? roleSize : 0);
-}
+export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
 export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
   const roles = [...new Set(world.roles)];
@@ -113,19 +96,6 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
   });
 }
 
-/** Writes the actor inputs of a role for every env: [E, roleSize, actorIn]. */
-export function writeActorInputs(nets: { agents: number[]; obsDim: number }, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array): void {
-  const n = nets.agents.length;
-  const inDim = actorInputSize(nets.obsDim, n, agentId);
-  for (let e = 0; e < numEnvs; e++) {
-    for (let k = 0; k < n; k++) {
-      const row = (e * n + k) * inDim;
-      out.set(observations[nets.agents[k]].subarray(e * nets.obsDim, (e + 1) * nets.obsDim), row);
-      if (agentId) for (let j = 0; j < n; j++) out[row + nets.obsDim + j] = j === k ? 1 : 0;
-    }
-  }
-}
-
 function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWorld, observations: readonly Float32Array[], out: Float32Array): void {
   if (config.algo === 'ippo') return writeActorInputs(nets, observations, world.numEnvs, config.agentId, out);
   const n = nets.agents.length;
@@ -141,17 +111,6 @@ function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWo
   }
 }
 
-function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  return tf.tidy(() => {
-    const names = Object.keys(grads);
-    const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
-    const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxNorm), tf.add(norm, 1e-6)));
-    const clipped: tf.NamedTensorMap = {};
-    for (const k of names) clipped[k] = tf.mul(grads[k], scale);
-    return clipped;
-  });
-}
-
 export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, resume?: MappoCheckpoint): Promise<MappoCheckpoint> {
   let rng = new Rng(config.seed, 0x7a17);
   const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
@@ -159,13 +118,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   const e = config.numEnvs;
   const n = world.possibleAgents.length;
   const T = config.rolloutSteps;
-  const infoCount = world.infoKeys.length;
   let envSteps = 0;
   let updates = 0;
   let observations: Float32Array[];
-  // returns and outcome sums of the episodes in progress, [E, N] and [E, infos]
-  let episodeReturn = new Float64Array(e * n);
-  let episodeInfo = new Float64Array(e * infoCount);
+  let stats: EpisodeStats;
   if (resume) {
     resume.roles.forEach((saved, r) => {
       roles[r].actor.setWeights(saved.actor);
@@ -179,10 +135,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     updates = resume.updates;
     rng = Rng.fromState(resume.loop.rng);
     observations = world.restore(resume.loop.world);
-    episodeReturn = Float64Array.from(resume.loop.episodeReturn);
-    episodeInfo = Float64Array.from(resume.loop.episodeInfo);
+    stats = new EpisodeStats(world, resume.loop);
   } else {
     observations = world.reset(config.seed).observations;
+    stats = new EpisodeStats(world);
     for (let env = 0; env < e; env++) roles.forEach((nets) => nets.channel.newEpisode(env, rng));
   }
   const actions = new Int32Array(e * n);
@@ -227,7 +183,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       criticOptimizer: nets.criticOpt.state(),
       alive: Array.from(nets.channel.alive),
     })),
-    loop: { rng: rng.getState(), world: world.checkpoint(), episodeReturn: Array.from(episodeReturn), episodeInfo: Array.from(episodeInfo) },
+    loop: { rng: rng.getState(), world: world.checkpoint(), ...stats.state() },
   });
 
   while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
@@ -235,9 +191,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     const profile = { act: 0, world: 0, critic: 0, update: 0 };
     let tick = performance.now();
     const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
-    const finished: number[] = [];
-    const outcomeSums: Record<string, number> = {};
-    let episodes = 0;
 
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
@@ -269,19 +222,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           s.dones[t * s.b + row] = result.episodeEnded[env];
         }
       });
-      for (let env = 0; env < e; env++) {
-        for (let i = 0; i < n; i++) episodeReturn[env * n + i] += result.rewards[env * n + i];
-        world.infoKeys.forEach((key, q) => { episodeInfo[env * infoCount + q] += result.infos[key][env]; });
-        if (result.episodeEnded[env]) {
-          episodes++;
-          for (let i = 0; i < n; i++) { finished.push(episodeReturn[env * n + i]); episodeReturn[env * n + i] = 0; }
-          world.infoKeys.forEach((key, q) => {
-            outcomeSums[key] = (outcomeSums[key] ?? 0) + episodeInfo[env * infoCount + q];
-            episodeInfo[env * infoCount + q] = 0;
-          });
-          roles.forEach((nets) => nets.channel.newEpisode(env, rng));
-        }
-      }
+      stats.record(result, (env) => roles.forEach((nets) => nets.channel.newEpisode(env, rng)));
       observations = result.observations;
       lap('world');
     }
@@ -327,7 +268,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         target: tf.tensor1d(targets),
         vOld: tf.tensor1d(oldValues),
       };
-      const stats = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
+      const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
       // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
       const blocks = T * e;
       const order = Int32Array.from({ length: blocks }, (_, k) => k);
@@ -373,33 +314,30 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               return tf.mul(0.5, tf.mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
             }, nets.critic.variables);
             nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
-            stats.policy += actor.value.dataSync()[0];
-            stats.value += critic.value.dataSync()[0];
-            stats.entropy += entropyValue;
-            stats.kl += klValue;
-            stats.clipfrac += clipValue;
-            stats.steps++;
+            sums.policy += actor.value.dataSync()[0];
+            sums.value += critic.value.dataSync()[0];
+            sums.entropy += entropyValue;
+            sums.kl += klValue;
+            sums.clipfrac += clipValue;
+            sums.steps++;
           });
         }
       }
       Object.values(all).forEach((tensor) => tensor?.dispose());
       const prefix = roles.length > 1 ? `${nets.role}/` : '';
-      losses[`losses/${prefix}policy_loss`] = stats.policy / stats.steps;
-      losses[`losses/${prefix}value_loss`] = stats.value / stats.steps;
-      losses[`losses/${prefix}entropy`] = stats.entropy / stats.steps;
-      losses[`losses/${prefix}approx_kl`] = stats.kl / stats.steps;
-      losses[`losses/${prefix}clipfrac`] = stats.clipfrac / stats.steps;
+      losses[`losses/${prefix}policy_loss`] = sums.policy / sums.steps;
+      losses[`losses/${prefix}value_loss`] = sums.value / sums.steps;
+      losses[`losses/${prefix}entropy`] = sums.entropy / sums.steps;
+      losses[`losses/${prefix}approx_kl`] = sums.kl / sums.steps;
+      losses[`losses/${prefix}clipfrac`] = sums.clipfrac / sums.steps;
     });
     updates++;
     lap('update');
 
-    const outcomes: Record<string, number> = {};
-    for (const [key, sum] of Object.entries(outcomeSums)) outcomes[`outcomes/${key}`] = episodes ? sum / episodes : 0;
     hooks.onUpdate?.({
       'global/env_steps': envSteps,
       'global/updates': updates,
-      'train/episodes': episodes,
-      'train/agent_return_mean': finished.length ? finished.reduce((a, b) => a + b, 0) / finished.length : NaN,
+      ...summaryMetrics(stats.drain()),
       'train/env_steps_per_s': Math.round((T * e) / ((performance.now() - rolloutStart) / 1000)),
       'time/wall_s': (performance.now() - started) / 1000,
       'train/learning_rate': config.lr * lrScale,
@@ -408,7 +346,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       'time/critic_s': profile.critic / 1000,
       'time/world_s': profile.world / 1000,
       'time/update_s': profile.update / 1000,
-      ...outcomes,
       ...losses,
     });
     if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {

@@ -16,7 +16,8 @@ import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStag
 import { evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
 import { bundleController } from '@fleetmind/sim-harness/inproc';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
-import { writeActorInputs, type MappoCheckpoint } from '../algos/mappo.js';
+import { writeActorInputs } from '../nn/agent-inputs.js';
+import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
 
 export const PARITY_TOLERANCE = 1e-5;
@@ -51,8 +52,14 @@ export class ParityError extends Error {
 export async function exportRun(o: ExportOptions): Promise<Manifest> {
   const progress = o.onProgress ?? (() => {});
   const run = RunFolder.open(o.run);
-  const checkpoint = run.loadCheckpoint();
+  const saved = run.loadCheckpoint();
+  if (isTabular(saved)) {
+    throw new BundleError(`${o.run} is an iql-tabular run: its Q-tables read the world's global state, which a robot does not have, so there is nothing to export (train --algo iql, vdn, qmix or maddpg for a deployable network)`);
+  }
+  const checkpoint: NetworkCheckpoint = saved;
   const { config } = checkpoint;
+  // communication settings exist only where the actor can communicate (MAPPO/IPPO)
+  const comm = config.algo === 'mappo' || config.algo === 'ippo' ? config : null;
   const world = makeWorld(config.world, { config: config.worldConfig });
   if (existsSync(o.out) && readdirSync(o.out).length > 0) throw new BundleError(`${o.out} is not empty: export into a new folder`);
   mkdirSync(o.out, { recursive: true });
@@ -65,6 +72,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   };
 
   const commnet = checkpoint.roles.some((r) => isCommNetWeights(r.actor));
+  const actorKind = commnet ? 'commnet' : 'mlp';
   const roles: RoleSpec[] = checkpoint.roles.map((saved) => {
     const agents = world.roles.flatMap((r, i) => (r === saved.role ? [i] : []));
     const obsSize = world.observationSpace(agents[0]).shape[0];
@@ -82,6 +90,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       write(`${saved.role}/fallback.onnx`, commNetFallbackGraph(saved.actor, io));
       graphs = { kind: 'commnet', stages, final: `${saved.role}/final.onnx`, fallback: `${saved.role}/fallback.onnx` };
     } else {
+      // (for IQL/VDN/QMIX the "logits" are the Q-values: the greedy action is their argmax either way)
       write(`${saved.role}/actor.onnx`, mlpActorGraph(saved.actor, io));
       // an MLP never hears anyone: it is its own fallback
       graphs = { kind: 'mlp', actor: `${saved.role}/actor.onnx`, fallback: `${saved.role}/actor.onnx` };
@@ -102,7 +111,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   const nominalPlaceholder = { episodes: 1, seed: 0, agent_return_mean: 0, team_return_mean: 0 };
   const manifest: Manifest = {
     schema_version: MANIFEST_SCHEMA_VERSION,
-    name: o.name ?? `${world.id.replace(/_v\d+$/, '')}-${config.algo}-${config.actor}`.replace(/_/g, '-'),
+    name: o.name ?? `${world.id.replace(/_v\d+$/, '')}-${config.algo}-${actorKind}`.replace(/_/g, '-'),
     version: o.version ?? '1.0.0',
     world: { id: world.id, config: config.worldConfig },
     roles,
@@ -111,12 +120,12 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       message_size: firstCommNet.spec.hidden,
       quantization: o.quantization,
       inbox_capacity: Math.max(...roles.map((r) => r.agents.length)) - 1,
-      trained: { msg_dropout: config.msgDropout, comm_radius: config.commRadius, agent_dropout: config.agentDropout },
+      trained: { msg_dropout: comm?.msgDropout ?? 0, comm_radius: comm?.commRadius ?? null, agent_dropout: comm?.agentDropout ?? 0 },
     } : null,
     files,
     provenance: {
       algorithm: config.algo,
-      actor: config.actor,
+      actor: actorKind,
       env_steps: checkpoint.envSteps,
       seed: config.seed,
       config_digest: `sha256:${createHash('sha256').update(configBytes).digest('hex')}`,
@@ -164,7 +173,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
  * Logits of the checkpoint's actors (TensorFlow.js) against the bundle's graphs (ONNX Runtime)
  * on observations from the trained policy's own episodes and masks with 30 % of links cut.
  */
-async function checkParity(checkpoint: MappoCheckpoint, bundle: LoadedBundle, world: BatchedWorld, samples: number) {
+async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, world: BatchedWorld, samples: number) {
   const rng = new Rng(checkpoint.config.seed, 0x9a1);
   let maxErr = 0;
   let mismatches = 0;

@@ -1,10 +1,14 @@
-// The trained actors as a Controller: each agent's greedy action from its own observation and,
-// for a CommNet, from the teammates it heard under the given communication conditions.
+// A trained run as a Controller: each agent's greedy action from its own observation (the actor's
+// argmax, or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
+// under the given communication conditions. A tabular run looks its action up by the world's
+// discretized state.
 
 import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
-import { actorInputSize, writeActorInputs, type MappoCheckpoint } from '../algos/mappo.js';
+import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
+import { greedyAction, tablesOf, type TabularIqlCheckpoint } from '../algos/iql-tabular.js';
+import { isTabular, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
 export interface EvalComm {
   /** probability that a message on one link in one round is lost (default 0) */
@@ -15,8 +19,11 @@ export interface EvalComm {
   seed?: number;
 }
 
-export function greedyPolicy(checkpoint: MappoCheckpoint, world: BatchedWorld, comm: EvalComm = {}): Controller {
-  const agentId = checkpoint.config.agentId;
+export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld, comm: EvalComm = {}): Controller {
+  if (isTabular(checkpoint)) return tabularPolicy(checkpoint, world);
+  const { config } = checkpoint;
+  const agentId = config.agentId;
+  const commRadius = config.algo === 'mappo' || config.algo === 'ippo' ? config.commRadius : null;
   const n = world.possibleAgents.length;
   const rng = evaluationRng(comm.seed ?? 0);
   const roles = checkpoint.roles.map((saved) => {
@@ -31,7 +38,7 @@ export function greedyPolicy(checkpoint: MappoCheckpoint, world: BatchedWorld, c
     const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: actor.rounds,
       msgDropout: comm.msgDropout ?? 0,
-      commRadius: checkpoint.config.commRadius ?? null,
+      commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
     return { agents, obsDim, actor, channel };
@@ -46,6 +53,22 @@ export function greedyPolicy(checkpoint: MappoCheckpoint, world: BatchedWorld, c
         const masks = role.actor.rounds > 0 ? role.channel.sample(rng) : null;
         const logits = actorLogits(role.actor, x, masks, k);
         actCategorical(logits, role.actor.numActions, null, actions, (row) => Math.floor(row / k) * n + role.agents[row % k], new Float32Array(e * k));
+      }
+    },
+  };
+}
+
+function tabularPolicy(checkpoint: TabularIqlCheckpoint, world: BatchedWorld): Controller {
+  if (world.numDiscreteStates !== checkpoint.numStates) {
+    throw new Error(`the checkpoint's tables have ${checkpoint.numStates} states, ${world.id} here has ${world.numDiscreteStates ?? 'no discrete state'}`);
+  }
+  const tables = tablesOf(checkpoint);
+  const n = world.possibleAgents.length;
+  return {
+    act(_observations, actions) {
+      for (let e = 0; e < actions.length / n; e++) {
+        const s = world.discreteState(e)!;
+        for (let i = 0; i < n; i++) actions[e * n + i] = greedyAction(tables[i], checkpoint.numActions, s);
       }
     },
   };

@@ -3,69 +3,18 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { MappoCheckpoint, MappoConfig } from '../algos/mappo.js';
+import { checkpointSchema, type TrainingCheckpoint, type TrainingConfig } from './checkpoint-schema.js';
 
 export class RunError extends Error {
   readonly code = 'FM_ERR_RUN';
 }
 
 export interface RunInfo {
-  config: MappoConfig;
+  config: TrainingConfig;
   backend: string;
   created: string;
   node: string;
 }
-
-const mlpSchema = z.object({
-  spec: z.object({ sizes: z.array(z.number().int().positive()).min(2), activation: z.enum(['tanh', 'relu']), outputGain: z.number(), inputLayerNorm: z.boolean().optional() }),
-  layers: z.array(z.object({ w: z.array(z.number()), b: z.array(z.number()) })),
-}).superRefine((m, ctx) => {
-  if (m.layers.length !== m.spec.sizes.length - 1) ctx.addIssue({ code: 'custom', message: `${m.layers.length} layers for sizes [${m.spec.sizes}]` });
-  m.layers.forEach((l, i) => {
-    if (l.w.length !== m.spec.sizes[i] * m.spec.sizes[i + 1] || l.b.length !== m.spec.sizes[i + 1]) {
-      ctx.addIssue({ code: 'custom', path: ['layers', i], message: `layer ${i} has the wrong number of weights for [${m.spec.sizes[i]}, ${m.spec.sizes[i + 1]}]` });
-    }
-  });
-});
-
-const commNetSchema = z.object({
-  spec: z.object({
-    inputSize: z.number().int().positive(), hidden: z.number().int().positive(), rounds: z.number().int().nonnegative(),
-    numActions: z.number().int().positive(), inputLayerNorm: z.boolean().optional(),
-  }),
-  tensors: z.record(z.string(), z.array(z.number())),
-}).superRefine((c, ctx) => {
-  const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
-  const sizes: Record<string, number> = { enc_w: i * h, enc_b: h, out_w: h * a, out_b: a };
-  for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`h_w_${k}`]: h * h, [`c_w_${k}`]: h * h, [`b_${k}`]: h });
-  for (const [name, size] of Object.entries(sizes)) {
-    if (c.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
-  }
-});
-
-const optimizerSchema = z.object({ step: z.number().int().nonnegative(), m: z.array(z.array(z.number())), v: z.array(z.array(z.number())) });
-
-const checkpointSchema = z.object({
-  config: z.record(z.string(), z.unknown()),
-  envSteps: z.number().int().nonnegative(),
-  updates: z.number().int().nonnegative(),
-  roles: z.array(z.object({
-    role: z.string(),
-    actor: z.union([mlpSchema, commNetSchema]),
-    critic: mlpSchema,
-    valueNorm: z.object({ count: z.number(), mean: z.number(), m2: z.number() }),
-    actorOptimizer: optimizerSchema,
-    criticOptimizer: optimizerSchema,
-    alive: z.array(z.number()),
-  })).min(1),
-  loop: z.object({
-    rng: z.array(z.number()),
-    world: z.object({ envs: z.array(z.record(z.string(), z.unknown())), rngs: z.array(z.array(z.number())) }),
-    episodeReturn: z.array(z.number()),
-    episodeInfo: z.array(z.number()),
-  }),
-});
 
 export class RunFolder {
   private constructor(readonly dir: string) {}
@@ -112,13 +61,13 @@ export class RunFolder {
     appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(metrics)}\n`);
   }
 
-  saveCheckpoint(checkpoint: MappoCheckpoint): void {
+  saveCheckpoint(checkpoint: TrainingCheckpoint): void {
     const tmp = join(this.dir, `checkpoint.json.${process.pid}.tmp`);
     writeFileSync(tmp, JSON.stringify(checkpoint));
     renameSync(tmp, join(this.dir, 'checkpoint.json'));
   }
 
-  loadCheckpoint(): MappoCheckpoint {
+  loadCheckpoint(): TrainingCheckpoint {
     const path = join(this.dir, 'checkpoint.json');
     if (!existsSync(path)) throw new RunError(`${this.dir} has no checkpoint.json yet`);
     let data: unknown;
@@ -132,6 +81,6 @@ export class RunFolder {
       const issue = parsed.error.issues[0];
       throw new RunError(`${path} is not a valid checkpoint: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     }
-    return parsed.data as unknown as MappoCheckpoint;
+    return parsed.data as unknown as TrainingCheckpoint;
   }
 }

@@ -1,0 +1,289 @@
+// MADDPG (Lowe et al. 2017, "Multi-Agent Actor-Critic for Mixed Cooperative-Competitive
+// Environments") for discrete actions: each agent's actor sees only its own observation; its
+// critic Q_i(s, a_1, …, a_N) sees the global state and every agent's action, so the other
+// agents' changing policies are part of what it conditions on, not noise it must average over.
+//
+//   critic:  Q_i(s, a) ← r_i + γ · Q̄_i(s′, ā′)           ā′_j = one-hot argmax of the target actor j on o′_j
+//   actor:   maximise Q_i(s, a_1, …, y_i, …, a_N)           y_i = Gumbel-softmax(logits_i(o_i), τ)
+//
+// The relaxed sample y_i (Jang et al. 2017) lets the critic's gradient reach the actor through a
+// discrete choice; a small penalty on the logits keeps them from running off. Targets follow the
+// online networks by Polyak averaging. Agents of a role share actor and critic, told apart by a
+// one-hot agent id; rollouts sample actions from the actor's softmax. The greedy actor (argmax of
+// its logits) is the policy a robot runs.
+
+import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { tf } from '../backend.js';
+import { Mlp, type MlpWeights } from '../nn/mlp.js';
+import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
+import { Adam, type AdamState } from '../rl/adam.js';
+import { actCategorical } from '../rl/categorical.js';
+import { clipByGlobalNorm } from '../rl/clip-grads.js';
+import { gumbelSoftmax } from '../rl/gumbel-softmax.js';
+import type { ReplayBuffer } from '../rl/replay-buffer.js';
+import { hardUpdate, polyakUpdate } from '../rl/target-network.js';
+import { defaultMaddpgConfig, type MaddpgConfig } from './maddpg-config.js';
+import type { TrainingHooks } from './hooks.js';
+import { runOffPolicy, type OffPolicyLearner, type OffPolicyState } from './off-policy-loop.js';
+
+export { defaultMaddpgConfig, type MaddpgConfig };
+
+interface RoleNets {
+  role: string;
+  agents: number[];
+  obsDim: number;
+  numActions: number;
+  actor: Mlp;
+  targetActor: Mlp;
+  critic: Mlp;
+  targetCritic: Mlp;
+  actorOpt: Adam;
+  criticOpt: Adam;
+}
+
+export interface MaddpgRoleCheckpoint {
+  role: string;
+  /** the deterministic policy: argmax of these logits */
+  actor: MlpWeights;
+  targetActor: MlpWeights;
+  critic: MlpWeights;
+  targetCritic: MlpWeights;
+  actorOptimizer: AdamState;
+  criticOptimizer: AdamState;
+}
+
+export interface MaddpgCheckpoint extends OffPolicyState {
+  config: MaddpgConfig;
+  updates: number;
+  roles: MaddpgRoleCheckpoint[];
+}
+
+/** Where each agent's one-hot action sits in the critic's joint-action input. */
+function actionOffsets(world: BatchedWorld): number[] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const agent of world.possibleAgents) { offsets.push(at); at += world.actionSpace(agent).n; }
+  return offsets;
+}
+
+function buildRoles(world: BatchedWorld, config: MaddpgConfig, rng: Rng): RoleNets[] {
+  const jointActions = world.possibleAgents.reduce((sum, a) => sum + world.actionSpace(a).n, 0);
+  return [...new Set(world.roles)].map((role) => {
+    const agents = world.roles.flatMap((r, i) => (r === role ? [i] : []));
+    const obsDim = world.observationSpace(agents[0]).shape[0];
+    const numActions = world.actionSpace(agents[0]).n;
+    const idSize = config.agentId ? agents.length : 0;
+    const actorSpec = { sizes: [actorInputSize(obsDim, agents.length, config.agentId), ...config.hidden, numActions], activation: config.activation, outputGain: 0.01, inputLayerNorm: config.inputLayerNorm };
+    const criticSpec = { sizes: [world.stateSize + jointActions + idSize, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm };
+    const actor = new Mlp(actorSpec, rng);
+    const targetActor = new Mlp(actorSpec, rng);
+    const critic = new Mlp(criticSpec, rng);
+    const targetCritic = new Mlp(criticSpec, rng);
+    hardUpdate(targetActor.variables, actor.variables);
+    hardUpdate(targetCritic.variables, critic.variables);
+    return {
+      role, agents, obsDim, numActions, actor, targetActor, critic, targetCritic,
+      actorOpt: new Adam(actor.variables, config.actorLr, 0.9, 0.999, 1e-5),
+      criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
+    };
+  });
+}
+
+class MaddpgLearner implements OffPolicyLearner {
+  updates = 0;
+  private readonly offsets: number[];
+  private readonly jointActions: number;
+  private sums = { critic: 0, actor: 0, count: 0 };
+
+  constructor(private readonly world: BatchedWorld, private readonly roles: RoleNets[], private readonly config: MaddpgConfig) {
+    this.offsets = actionOffsets(world);
+    this.jointActions = world.possibleAgents.reduce((sum, a) => sum + world.actionSpace(a).n, 0);
+  }
+
+  act(observations: readonly Float32Array[], actions: Int32Array, _envSteps: number, rng: Rng): void {
+    const e = this.config.numEnvs;
+    const n = this.world.possibleAgents.length;
+    for (const nets of this.roles) {
+      const m = nets.agents.length;
+      const x = new Float32Array(e * m * nets.actor.spec.sizes[0]);
+      writeActorInputs(nets, observations, e, this.config.agentId, x);
+      const logits = nets.actor.predict(x, e * m);
+      actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / m) * n + nets.agents[row % m], new Float32Array(e * m));
+    }
+  }
+
+  learn(replay: ReplayBuffer, envSteps: number, rng: Rng): void {
+    const { config } = this;
+    const due = envSteps < config.learningStarts ? 0 : Math.floor((envSteps - config.learningStarts) / config.trainEvery) + 1;
+    while (this.updates < due) {
+      const slots = replay.sampleTransitions(config.batchSize, rng);
+      const nextJoint = this.targetJointActions(replay, slots);
+      for (const nets of this.roles) this.updateRole(nets, replay, slots, nextJoint, rng);
+      for (const nets of this.roles) {
+        polyakUpdate(nets.targetActor.variables, nets.actor.variables, config.tau);
+        polyakUpdate(nets.targetCritic.variables, nets.critic.variables, config.tau);
+      }
+      this.updates++;
+    }
+  }
+
+  drainMetrics(): Record<string, number> {
+    const { critic, actor, count } = this.sums;
+    this.sums = { critic: 0, actor: 0, count: 0 };
+    return { 'global/updates': this.updates, 'losses/critic_loss': count ? critic / count : NaN, 'losses/actor_loss': count ? actor / count : NaN };
+  }
+
+  /** every agent's next action by its target actor (greedy), one-hot: [B, Σ A] */
+  private targetJointActions(replay: ReplayBuffer, slots: Int32Array): Float32Array {
+    const b = slots.length;
+    const out = new Float32Array(b * this.jointActions);
+    for (const nets of this.roles) {
+      const m = nets.agents.length;
+      const logits = nets.targetActor.predict(this.actorInputs(replay, nets, slots, true), b * m);
+      for (let k = 0; k < b; k++) {
+        nets.agents.forEach((agent, q) => {
+          const row = (k * m + q) * nets.numActions;
+          let best = 0;
+          for (let a = 1; a < nets.numActions; a++) if (logits[row + a] > logits[row + best]) best = a;
+          out[k * this.jointActions + this.offsets[agent] + best] = 1;
+        });
+      }
+    }
+    return out;
+  }
+
+  private actorInputs(replay: ReplayBuffer, nets: RoleNets, slots: Int32Array, next: boolean): Float32Array {
+    const m = nets.agents.length;
+    const inDim = nets.actor.spec.sizes[0];
+    const out = new Float32Array(slots.length * m * inDim);
+    nets.agents.forEach((agent, q) => {
+      const obs = replay.observationsOf(agent, slots, next);
+      for (let k = 0; k < slots.length; k++) {
+        out.set(obs.subarray(k * nets.obsDim, (k + 1) * nets.obsDim), (k * m + q) * inDim);
+        if (this.config.agentId) out[(k * m + q) * inDim + nets.obsDim + q] = 1;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Critic inputs for each agent q of the role: [s, joint one-hot actions, id_q], row k·m + q.
+   * With `blankOwn`, agent q's own action is left zero (the actor's relaxed sample goes there).
+   */
+  private criticInputs(nets: RoleNets, states: Float32Array, joint: Float32Array, b: number, blankOwn: boolean): Float32Array {
+    const m = nets.agents.length;
+    const s = this.world.stateSize;
+    const j = this.jointActions;
+    const cDim = nets.critic.spec.sizes[0];
+    const out = new Float32Array(b * m * cDim);
+    for (let k = 0; k < b; k++) {
+      nets.agents.forEach((agent, q) => {
+        const row = (k * m + q) * cDim;
+        out.set(states.subarray(k * s, (k + 1) * s), row);
+        out.set(joint.subarray(k * j, (k + 1) * j), row + s);
+        if (blankOwn) out.fill(0, row + s + this.offsets[agent], row + s + this.offsets[agent] + nets.numActions);
+        if (this.config.agentId) out[row + s + j + q] = 1;
+      });
+    }
+    return out;
+  }
+
+  private updateRole(nets: RoleNets, replay: ReplayBuffer, slots: Int32Array, nextJoint: Float32Array, rng: Rng): void {
+    const { config } = this;
+    const m = nets.agents.length;
+    const b = slots.length;
+    const joint = new Float32Array(b * this.jointActions);
+    const rewards = new Float32Array(b * m);
+    const notDone = new Float32Array(b * m);
+    for (let k = 0; k < b; k++) {
+      this.world.possibleAgents.forEach((_, agent) => { joint[k * this.jointActions + this.offsets[agent] + replay.actionOf(agent, slots[k])] = 1; });
+      nets.agents.forEach((agent, q) => {
+        rewards[k * m + q] = replay.rewardOf(agent, slots[k]);
+        notDone[k * m + q] = replay.isTerminal(slots[k]) ? 0 : 1;
+      });
+    }
+    const states = replay.statesOf(slots, false);
+    const cDim = nets.critic.spec.sizes[0];
+    const uniforms = new Float32Array(b * m * nets.numActions);
+    for (let k = 0; k < uniforms.length; k++) uniforms[k] = rng.next();
+    tf.tidy(() => {
+      // critic: regress on r + γ·(1 − terminal)·Q̄(s′, ā′)
+      const nextIn = tf.tensor2d(this.criticInputs(nets, replay.statesOf(slots, true), nextJoint, b, false), [b * m, cDim]);
+      const target = tf.add(tf.tensor1d(rewards), tf.mul(tf.mul(tf.tensor1d(notDone), config.gamma), tf.reshape(nets.targetCritic.apply(nextIn), [-1])));
+      const cIn = tf.tensor2d(this.criticInputs(nets, states, joint, b, false), [b * m, cDim]);
+      const critic = tf.variableGrads(() => tf.mean(tf.square(tf.sub(tf.reshape(nets.critic.apply(cIn), [-1]), target))) as tf.Scalar, nets.critic.variables);
+      nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
+      // actor: the critic's value with the agent's own action replaced by its relaxed sample
+      const x = tf.tensor2d(this.actorInputs(replay, nets, slots, false), [b * m, nets.actor.spec.sizes[0]]);
+      const others = tf.tensor2d(this.criticInputs(nets, states, joint, b, true), [b * m, cDim]);
+      const actor = tf.variableGrads(() => {
+        const logits = nets.actor.apply(x);
+        const y = gumbelSoftmax(logits, tf.tensor2d(uniforms, [b * m, nets.numActions]), config.gumbelTemperature);
+        // place y_q at agent q's action slot of its own row
+        const placed = this.placeOwnAction(nets, y, b, cDim);
+        const q = nets.critic.apply(tf.add(others, placed) as tf.Tensor2D);
+        return tf.add(tf.neg(tf.mean(q)), tf.mul(config.logitPenalty, tf.mean(tf.square(logits)))) as tf.Scalar;
+      }, nets.actor.variables);
+      nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
+      this.sums.critic += critic.value.dataSync()[0];
+      this.sums.actor += actor.value.dataSync()[0];
+      this.sums.count++;
+    });
+  }
+
+  /** y [B·m, A] → [B·m, cDim] with row (k, q)'s y at agent q's action slot */
+  private placeOwnAction(nets: RoleNets, y: tf.Tensor2D, b: number, cDim: number): tf.Tensor2D {
+    const m = nets.agents.length;
+    const s = this.world.stateSize;
+    // per agent position q: y shifted to q's slot, kept only on the rows of position q
+    const parts = nets.agents.map((agent, q) => {
+      const rowMask = new Float32Array(b * m);
+      for (let k = 0; k < b; k++) rowMask[k * m + q] = 1;
+      const left = s + this.offsets[agent];
+      const shifted = tf.pad(y, [[0, 0], [left, cDim - left - nets.numActions]]);
+      return tf.mul(shifted, tf.tensor2d(rowMask, [b * m, 1]));
+    });
+    return tf.addN(parts) as tf.Tensor2D;
+  }
+}
+
+export async function trainMaddpg(config: MaddpgConfig, hooks: TrainingHooks<MaddpgCheckpoint> = {}, resume?: MaddpgCheckpoint): Promise<MaddpgCheckpoint> {
+  const rng = new Rng(config.seed, 0xdd96);
+  const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  const roles = buildRoles(world, config, rng);
+  const learner = new MaddpgLearner(world, roles, config);
+  if (resume) {
+    resume.roles.forEach((saved, r) => {
+      roles[r].actor.setWeights(saved.actor);
+      roles[r].targetActor.setWeights(saved.targetActor);
+      roles[r].critic.setWeights(saved.critic);
+      roles[r].targetCritic.setWeights(saved.targetCritic);
+      roles[r].actorOpt.setState(saved.actorOptimizer);
+      roles[r].criticOpt.setState(saved.criticOptimizer);
+    });
+    learner.updates = resume.updates;
+  }
+  try {
+    return await runOffPolicy({
+      world, config, learner, rng, hooks, resume,
+      checkpoint: (state) => ({
+        config, ...state, updates: learner.updates,
+        roles: roles.map((nets) => ({
+          role: nets.role,
+          actor: nets.actor.getWeights(),
+          targetActor: nets.targetActor.getWeights(),
+          critic: nets.critic.getWeights(),
+          targetCritic: nets.targetCritic.getWeights(),
+          actorOptimizer: nets.actorOpt.state(),
+          criticOptimizer: nets.criticOpt.state(),
+        })),
+      }),
+    });
+  } finally {
+    for (const nets of roles) {
+      [nets.actor, nets.targetActor, nets.critic, nets.targetCritic].forEach((net) => net.dispose());
+      nets.actorOpt.dispose();
+      nets.criticOpt.dispose();
+    }
+  }
+}

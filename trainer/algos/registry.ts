@@ -1,0 +1,25 @@
+// Every training algorithm behind one call, chosen by config.algo, for the command line.
+
+import type { TrainingCheckpoint, TrainingConfig } from '../runs/checkpoint-schema.js';
+import type { TrainingHooks } from './hooks.js';
+import { trainMappo, type MappoCheckpoint } from './mappo.js';
+import { trainQLearning, type QLearningCheckpoint } from './q-learning.js';
+import { trainMaddpg, type MaddpgCheckpoint } from './maddpg.js';
+import { trainTabularIql, type TabularIqlCheckpoint } from './iql-tabular.js';
+
+export async function train(config: TrainingConfig, hooks: TrainingHooks<TrainingCheckpoint> = {}, resume?: TrainingCheckpoint): Promise<TrainingCheckpoint> {
+  if (resume && resume.config.algo !== config.algo) throw new Error(`the checkpoint is a ${resume.config.algo} run, not ${config.algo}`);
+  switch (config.algo) {
+    case 'mappo':
+    case 'ippo':
+      return trainMappo(config, hooks, resume as MappoCheckpoint | undefined);
+    case 'iql':
+    case 'vdn':
+    case 'qmix':
+      return trainQLearning(config, hooks, resume as QLearningCheckpoint | undefined);
+    case 'maddpg':
+      return trainMaddpg(config, hooks, resume as MaddpgCheckpoint | undefined);
+    case 'iql-tabular':
+      return trainTabularIql(config, hooks, resume as TabularIqlCheckpoint | undefined);
+  }
+}

@@ -121,11 +121,10 @@ export function registerTrain(program: Command): void {
         run = RunFolder.open(out);
         resume = run.loadCheckpoint();
         if (resume.config.algo !== config.algo) throw new CliError(`${out} holds a ${resume.config.algo} run; resume it with --algo ${resume.config.algo}`);
-        config = resume.config.algo === 'iql-tabular'
-          ? { ...resume.config, episodes: opts.episodes ?? resume.config.episodes }
-          : resume.config.algo === 'mappo' || resume.config.algo === 'ippo'
-            ? { ...resume.config, totalSteps: opts.steps ?? resume.config.totalSteps }
-            : { ...resume.config, totalSteps: opts.steps ?? resume.config.totalSteps, maxEpisodes: opts.episodes ?? resume.config.maxEpisodes };
+        const saved = resume.config;
+        if (saved.algo === 'iql-tabular') config = { ...saved, episodes: opts.episodes ?? saved.episodes };
+        else if (saved.algo === 'mappo' || saved.algo === 'ippo') config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps };
+        else config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps, maxEpisodes: opts.episodes ?? saved.maxEpisodes ?? null };
         process.stderr.write(`resuming ${out} at ${resume.envSteps.toLocaleString('en-US')} env steps\n`);
       } else {
         run = RunFolder.create(out, { config, backend, created: new Date().toISOString(), node: process.version });

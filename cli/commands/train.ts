@@ -122,9 +122,11 @@ export function registerTrain(program: Command): void {
         resume = run.loadCheckpoint();
         if (resume.config.algo !== config.algo) throw new CliError(`${out} holds a ${resume.config.algo} run; resume it with --algo ${resume.config.algo}`);
         const saved = resume.config;
-        if (saved.algo === 'iql-tabular') config = { ...saved, episodes: opts.episodes ?? saved.episodes };
-        else if (saved.algo === 'mappo' || saved.algo === 'ippo') config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps };
-        else config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps, maxEpisodes: opts.episodes ?? saved.maxEpisodes ?? null };
+        switch (saved.algo) {
+          case 'iql-tabular': config = { ...saved, episodes: opts.episodes ?? saved.episodes }; break;
+          case 'mappo': case 'ippo': config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps }; break;
+          default: config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps, maxEpisodes: opts.episodes ?? saved.maxEpisodes ?? null };
+        }
         process.stderr.write(`resuming ${out} at ${resume.envSteps.toLocaleString('en-US')} env steps\n`);
       } else {
         run = RunFolder.create(out, { config, backend, created: new Date().toISOString(), node: process.version });

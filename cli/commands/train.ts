@@ -6,6 +6,7 @@ import {
 import type { BackendChoice, CurvePoint, RunFolder, TrainingCheckpoint, TrainingConfig, TrainingMetrics } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt, positiveNumber, probability } from '../options.js';
+import { printTable } from '../output.js';
 
 const ALGOS = ['mappo', 'ippo', 'iql', 'iql-tabular', 'vdn', 'qmix', 'maddpg'] as const;
 type Algo = (typeof ALGOS)[number];
@@ -18,6 +19,7 @@ interface TrainOptions {
   msgDropout?: number;
   commRadius?: number;
   agentDropout?: number;
+  selfPlay?: boolean;
   agents?: number;
   neighbours?: number;
   agentId: boolean;
@@ -45,9 +47,9 @@ function formatEta(seconds: number): string {
 function configFrom(opts: TrainOptions, world: string): TrainingConfig {
   const worldConfig = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }) };
   const ppo = opts.algo === 'mappo' || opts.algo === 'ippo';
-  const commOptions = { '--actor': opts.actor, '--comm-rounds': opts.commRounds, '--msg-dropout': opts.msgDropout, '--comm-radius': opts.commRadius, '--agent-dropout': opts.agentDropout };
+  const commOptions = { '--actor': opts.actor, '--comm-rounds': opts.commRounds, '--msg-dropout': opts.msgDropout, '--comm-radius': opts.commRadius, '--agent-dropout': opts.agentDropout, '--self-play': opts.selfPlay };
   const given = (options: Record<string, unknown>) => Object.entries(options).filter(([, v]) => v !== undefined).map(([k]) => k);
-  if (!ppo && given(commOptions).length > 0) throw new CliError(`${given(commOptions).join(', ')}: communicating actors are trained by --algo mappo or ippo, not ${opts.algo}`);
+  if (!ppo && given(commOptions).length > 0) throw new CliError(`${given(commOptions).join(', ')}: these are --algo mappo/ippo settings (communicating actors, self-play), not ${opts.algo}'s`);
   if (opts.algo === 'iql-tabular') {
     if (given({ '--steps': opts.steps, '--envs': opts.envs }).length > 0) throw new CliError('--algo iql-tabular plays one episode after another: give --episodes, not --steps/--envs');
     if (!opts.agentId) throw new CliError('--no-agent-id: iql-tabular has one table per agent, no agent id');
@@ -64,6 +66,7 @@ function configFrom(opts: TrainOptions, world: string): TrainingConfig {
       totalSteps: opts.steps ?? defaultMappoConfig.totalSteps, numEnvs: opts.envs ?? defaultMappoConfig.numEnvs,
       actor: opts.actor ?? 'mlp', commRounds: opts.commRounds ?? defaultMappoConfig.commRounds,
       msgDropout: opts.msgDropout ?? 0, commRadius: opts.commRadius ?? null, agentDropout: opts.agentDropout ?? 0,
+      selfPlay: opts.selfPlay ?? false,
     };
   }
   if (opts.algo === 'maddpg') {
@@ -93,6 +96,7 @@ export function registerTrain(program: Command): void {
     .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost (default: 0)', probability)
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)
     .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode (default: 0)', probability)
+    .option('--self-play', 'mappo/ippo on a competitive world (simple_tag): both sides learn, each against a pool of the other side\'s past snapshots; reports each side against the latest and the scripted opponent')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
@@ -103,7 +107,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
-    .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
+    .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --world simple_tag --self-play --steps 2000000 --out runs/tag-selfplay\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
     .action(async (opts: TrainOptions) => {
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
@@ -168,6 +172,16 @@ export function registerTrain(program: Command): void {
       if (tty) process.stderr.write('\n');
       const actor = config.algo === 'mappo' || config.algo === 'ippo' ? ` (${config.actor})` : '';
       const curves = await writeLearningCurves(out, run.metrics() as unknown as CurvePoint[], `${config.algo.toUpperCase()}${actor} on ${config.world}`);
+      if (config.algo !== 'iql-tabular' && 'selfPlay' in config && config.selfPlay) printSelfPlay(run.metrics());
       process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });
+}
+
+/** The last self-play measurement: each side against the latest and the scripted opponent. */
+function printSelfPlay(metrics: Record<string, number>[]): void {
+  const last = [...metrics].reverse().find((m) => Object.keys(m).some((k) => k.startsWith('selfplay/')));
+  if (!last) return;
+  const rows = Object.entries(last).filter(([k]) => k.startsWith('selfplay/')).map(([k, v]) => [k.slice('selfplay/'.length).replace(/_/g, ' '), v.toFixed(3)]);
+  process.stdout.write(`self-play at ${last['global/env_steps'].toLocaleString('en-US')} env steps (greedy, 50 episodes):\n`);
+  printTable(['', 'value'], rows);
 }

@@ -2,6 +2,7 @@ export { makeWorld, worldIds, resolveWorldId, scriptedController } from './regis
 export { BatchedWorld } from './batched-world.js';
 export { WorldError, boxSpace, discreteSpace } from './types.js';
 export { randomController } from './controllers/random.js';
+export { roleMixController } from './controllers/role-mix.js';
 export { Rng } from './rng.js';
 export { sampleCommMask, sampleAlive, peerMean, roundMask } from './comm-mask.js';
 export type { CommMaskOptions } from './comm-mask.js';

@@ -51,6 +51,15 @@ export interface MappoConfig {
   maxGradNorm: number;
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: boolean;
+  /**
+   * Competitive worlds (e.g. simple_tag): both sides learn, each env training one role against
+   * the other roles played by a past snapshot drawn from their pool.
+   */
+  selfPlay: boolean;
+  /** how many past snapshots of each role the opponents are drawn from */
+  opponentPool: number;
+  /** every this many updates each role's actor joins its pool (and the run measures itself) */
+  snapshotEvery: number;
 }
 
 export const defaultMappoConfig: MappoConfig = {
@@ -89,4 +98,7 @@ export const defaultMappoConfig: MappoConfig = {
   entropyCoef: 0.01,
   maxGradNorm: 10,
   valueNorm: true,
+  selfPlay: false,
+  opponentPool: 8,
+  snapshotEvery: 10,
 };

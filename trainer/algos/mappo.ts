@@ -11,13 +11,19 @@
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.
 //
+// Self-play (competitive worlds): env e trains role e mod R; the other roles there act with a
+// past snapshot of their actor drawn from a pool that grows every snapshotEvery updates, so each
+// side learns against a spread of opponents instead of chasing the latest one. Every snapshot
+// the run measures each side against the latest other side and against the scripted one.
+//
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
 import { makeWorld, Rng, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
-import { actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
+import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
+import { measureSelfPlay } from '../policy/self-play-report.js';
 import { Adam, type AdamState } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { computeGae } from '../rl/gae.js';
@@ -65,6 +71,8 @@ export interface MappoCheckpoint {
   envSteps: number;
   updates: number;
   roles: RoleCheckpoint[];
+  /** self-play: each role's pool of past actors */
+  opponentPools?: ActorWeights[][];
   /** where the loop stood: its random stream, the worlds mid-episode, the returns so far */
   loop: { rng: number[]; world: WorldCheckpoint; episodeReturn: number[]; episodeInfo: number[] };
 }
@@ -141,6 +149,12 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     stats = new EpisodeStats(world);
     for (let env = 0; env < e; env++) roles.forEach((nets) => nets.channel.newEpisode(env, rng));
   }
+  // self-play: the pools of past actors and one frozen actor per role to play them with
+  if (config.selfPlay && roles.length < 2) throw new Error(`self-play needs a world with two or more roles; ${config.world} has one`);
+  let pools: ActorWeights[][] = config.selfPlay ? (resume?.opponentPools ?? roles.map((nets) => [nets.actor.getWeights()])) : [];
+  const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), rng)) : [];
+  /** the role env `env` trains (self-play); every role elsewhere */
+  const learns = (r: number, env: number) => !config.selfPlay || env % roles.length === r;
   const actions = new Int32Array(e * n);
   const started = performance.now();
   let lastCheckpoint = started;
@@ -184,6 +198,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       alive: Array.from(nets.channel.alive),
     })),
     loop: { rng: rng.getState(), world: world.checkpoint(), ...stats.state() },
+    ...(config.selfPlay ? { opponentPools: pools } : {}),
   });
 
   while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
@@ -192,6 +207,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     let tick = performance.now();
     const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
 
+    if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
       roles.forEach((nets, r) => {
@@ -202,6 +218,12 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
         if (masks) s.masks.set(masks, t * s.maskSize);
         const logits = actorLogits(nets.actor, x, masks, roleSize);
+        if (config.selfPlay) {
+          // envs where this role is the opponent act with its frozen snapshot
+          const frozen = actorLogits(opponents[r], x, masks, roleSize);
+          const width = roleSize * nets.numActions;
+          for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
+        }
         actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / roleSize) * n + nets.agents[row % roleSize],
           s.logp.subarray(t * s.b, (t + 1) * s.b));
         for (let row = 0; row < s.b; row++) s.actions[t * s.b + row] = actions[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
@@ -256,7 +278,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
         oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
       }
-      normalizeInPlace(advantages);
+      normalizeInPlace(advantages, (k) => learns(r, Math.floor((k % s.b) / roleSize)));
 
       const all = {
         x: tf.tensor2d(s.x, [total, s.inDim]),
@@ -270,8 +292,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       };
       const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
       // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
-      const blocks = T * e;
-      const order = Int32Array.from({ length: blocks }, (_, k) => k);
+      // (under self-play only the blocks of envs where this role learns)
+      const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e));
+      const blocks = order.length;
       const mbBlocks = Math.floor(blocks / config.minibatches);
       const rowsOf = new Int32Array(mbBlocks * roleSize);
       for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -333,6 +356,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     });
     updates++;
     lap('update');
+    const selfPlayMetrics: Record<string, number> = {};
+    if (config.selfPlay && updates % config.snapshotEvery === 0) {
+      pools = roles.map((nets, r) => [...pools[r], nets.actor.getWeights()].slice(-config.opponentPool));
+      Object.assign(selfPlayMetrics, measureSelfPlay(checkpoint(), 50, config.seed));
+    }
 
     hooks.onUpdate?.({
       'global/env_steps': envSteps,
@@ -347,6 +375,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       'time/world_s': profile.world / 1000,
       'time/update_s': profile.update / 1000,
       ...losses,
+      ...selfPlayMetrics,
     });
     if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
       hooks.onCheckpoint(checkpoint());
@@ -357,14 +386,14 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   return checkpoint();
 }
 
-/** Advantages to mean 0, standard deviation 1 over the whole batch. */
-function normalizeInPlace(values: Float32Array | Float64Array): void {
-  const total = values.length;
+/** Advantages to mean 0, standard deviation 1 over the rows that train (all by default). */
+function normalizeInPlace(values: Float32Array | Float64Array, include: (k: number) => boolean = () => true): void {
+  let count = 0;
   let mean = 0;
-  for (let k = 0; k < total; k++) mean += values[k];
-  mean /= total;
+  for (let k = 0; k < values.length; k++) if (include(k)) { mean += values[k]; count++; }
+  mean /= Math.max(1, count);
   let variance = 0;
-  for (let k = 0; k < total; k++) variance += (values[k] - mean) ** 2;
-  const std = Math.sqrt(variance / total) + 1e-8;
-  for (let k = 0; k < total; k++) values[k] = (values[k] - mean) / std;
+  for (let k = 0; k < values.length; k++) if (include(k)) variance += (values[k] - mean) ** 2;
+  const std = Math.sqrt(variance / Math.max(1, count)) + 1e-8;
+  for (let k = 0; k < values.length; k++) values[k] = (values[k] - mean) / std;
 }

@@ -74,6 +74,7 @@ const mappoSchema = z.object({
     alive: z.array(z.number()),
   })).min(1),
   loop: z.object({ rng: z.array(z.number()), world: worldSchema, ...statsFields }),
+  opponentPools: z.array(z.array(z.union([mlpSchema, commNetSchema]))).optional(),
 });
 
 const qLearningSchema = z.object({

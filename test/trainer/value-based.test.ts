@@ -1,0 +1,104 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluateController, makeWorld, randomController } from '@fleetmind/sim-harness/worlds';
+import {
+  defaultMaddpgConfig, defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, greedyPolicy, qUpdate,
+  RunFolder, train, trainQLearning, trainTabularIql, useBackend, type QLearningCheckpoint, type TrainingCheckpoint,
+} from '@fleetmind/trainer';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'fm-value-'));
+
+t.before(async () => { await useBackend('auto'); });
+
+/** greedy per-agent return of a checkpoint against the random policy on the same 200 episodes */
+function againstRandom(checkpoint: TrainingCheckpoint, seed = 11) {
+  const world = makeWorld(checkpoint.config.world, { numEnvs: 200, autoReset: false, config: checkpoint.config.worldConfig });
+  return {
+    trained: evaluateController(world, greedyPolicy(checkpoint, world), seed),
+    random: evaluateController(world, randomController(world, seed), seed),
+  };
+}
+
+// the defaults, on a short budget
+const short = { totalSteps: 30_000, learningStarts: 2_000, seed: 2 };
+
+for (const algo of ['iql', 'vdn', 'qmix'] as const) {
+  t.test(`a short seeded ${algo.toUpperCase()} run on simple_spread beats the random policy by a clear margin`, async (t) => {
+    const checkpoint = await train({ ...defaultQLearningConfig, ...short, algo, epsilonSteps: 15_000 });
+    t.equal(checkpoint.envSteps, 30_000);
+    const { trained, random } = againstRandom(checkpoint);
+    t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `${algo}: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
+  });
+}
+
+t.test('a short seeded MADDPG run on simple_spread beats the random policy by a clear margin', async (t) => {
+  const checkpoint = await train({ ...defaultMaddpgConfig, ...short });
+  const { trained, random } = againstRandom(checkpoint);
+  t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `maddpg: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
+});
+
+t.test('tabular IQL: the Q-learning update by hand', async (t) => {
+  // 3 states × 2 actions; Q[2] = [0, 2]
+  const table = new Float64Array([0, 0, 0, 0, 0, 2]);
+  // s = 0, a = 1, r = 1, s′ = 2: target 1 + 0.99·2 = 2.98; Q ← 0 + 0.1·2.98
+  t.equal(qUpdate(table, 2, 0, 1, 1, 2, 0.1, 0.99), 2.98);
+  t.ok(Math.abs(table[1] - 0.298) < 1e-12, `Q[0, 1] = ${table[1]}`);
+  // again from there: target still 2.98, error 2.98 − 0.298 = 2.682, Q ← 0.298 + 0.2682
+  qUpdate(table, 2, 0, 1, 1, 2, 0.1, 0.99);
+  t.ok(Math.abs(table[1] - 0.5662) < 1e-12, `Q[0, 1] = ${table[1]}`);
+  // a capture ends the episode: the target is the reward alone, whatever Q[s′] holds
+  qUpdate(table, 2, 1, 0, 10, null, 0.1, 0.99);
+  t.equal(table[2], 1);
+  t.equal(greedyAction(table, 2, 0), 1);
+  t.equal(greedyAction(new Float64Array([3, 3]), 2, 0), 0, 'ties go to the first action, as numpy.argmax');
+});
+
+t.test("tabular IQL runs the seed's 2,000 episodes on the grid, its predators capture more than random ones, and a resume continues exactly", async (t) => {
+  const config = { ...defaultTabularIqlConfig, seed: 4 };
+  const checkpoint = await trainTabularIql(config);
+  t.equal(checkpoint.updates, 2000);
+  t.ok(Math.abs(checkpoint.epsilon - Math.max(0.01, 0.995 ** 2000)) < 1e-12, 'ε decayed per episode to its floor');
+  const { trained, random } = againstRandom(checkpoint, 3);
+  t.ok(trained.outcomes.captured > random.outcomes.captured + 0.1, `capture rate ${trained.outcomes.captured} vs random ${random.outcomes.captured}`);
+
+  let lines = 0;
+  const half = await trainTabularIql(config, { shouldStop: () => lines >= 50, onUpdate: () => { lines++; } });
+  t.equal(half.updates, 1000);
+  const resumed = await trainTabularIql(config, {}, JSON.parse(JSON.stringify(half)));
+  t.same(resumed.tables, checkpoint.tables, 'the same tables as the uninterrupted run');
+  t.equal(resumed.envSteps, checkpoint.envSteps);
+});
+
+t.test('an interrupted QMIX run resumes exactly: networks, targets, mixer, optimizer, replay and worlds', async (t) => {
+  const config = { ...defaultQLearningConfig, algo: 'qmix' as const, numEnvs: 4, totalSteps: 4 * 1024 * 3, learningStarts: 1_000, trainEvery: 16, targetUpdateEvery: 20, hidden: [16, 16], mixerEmbed: 8, hyperHidden: 8, bufferSize: 5_000 };
+  const straight = await trainQLearning(config);
+  let lines = 0;
+  const half = await trainQLearning(config, { shouldStop: () => lines >= 1, onUpdate: () => { lines++; } });
+  t.equal(half.envSteps, 4 * 1024);
+  const resumed = await trainQLearning(config, {}, JSON.parse(JSON.stringify(half)) as QLearningCheckpoint);
+  t.equal(resumed.updates, straight.updates);
+  t.same(resumed.roles, straight.roles, 'same weights, targets, mixers and Adam moments');
+  t.same(resumed.loop, straight.loop, 'same replay, worlds and random streams');
+});
+
+t.test('value-based runs save, load, evaluate and export; a tabular run is refused by export with the reason', async (t) => {
+  const dir = tmp();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = { ...defaultQLearningConfig, algo: 'vdn' as const, totalSteps: 4_096, learningStarts: 1_000, hidden: [16, 16] };
+  const checkpoint = await train(config);
+  const run = RunFolder.create(join(dir, 'vdn'), { config, backend: 'wasm', created: 'now', node: process.version });
+  run.saveCheckpoint(checkpoint);
+  const loaded = RunFolder.open(join(dir, 'vdn')).loadCheckpoint();
+  t.same(loaded, JSON.parse(JSON.stringify(checkpoint)));
+  const manifest = await exportRun({ run: join(dir, 'vdn'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 20, paritySamples: 1000 });
+  t.equal(manifest.provenance.algorithm, 'vdn');
+  t.equal(manifest.parity.action_mismatches, 0, 'ONNX Runtime picks the same greedy actions as the Q-network');
+  t.ok(manifest.parity.max_abs_error <= 1e-5);
+
+  const tabular = await trainTabularIql({ ...defaultTabularIqlConfig, episodes: 20 });
+  RunFolder.create(join(dir, 'tabular'), { config: tabular.config, backend: 'wasm', created: 'now', node: process.version }).saveCheckpoint(tabular);
+  t.same(RunFolder.open(join(dir, 'tabular')).loadCheckpoint(), JSON.parse(JSON.stringify(tabular)));
+  await t.rejects(exportRun({ run: join(dir, 'tabular'), out: join(dir, 'tabular-bundle'), quantization: 'f32' }), { message: /iql-tabular run: its Q-tables read the world's global state/ });
+});

@@ -112,8 +112,11 @@ export function registerTrain(program: Command): void {
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
       let config = configFrom(opts, worldId);
-      makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
-      if (config.algo === 'iql-tabular' && makeWorld(worldId).numDiscreteStates === null) {
+      const world = makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
+      if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
+        throw new CliError(`--self-play: self-play needs a world with two or more roles; ${worldId} has one`);
+      }
+      if (config.algo === 'iql-tabular' && world.numDiscreteStates === null) {
         throw new CliError(`--algo iql-tabular needs a world with a discrete state (grid_predator_prey); ${worldId} has none`);
       }
       // TensorFlow.js loads only when there is training to do

@@ -20,7 +20,7 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
 
   r = runCli(['train', '--world', 'simple_spread', '--steps', '12800', '--out', out, '--resume']);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stderr, /resuming .* at 6400 env steps/);
+  t.match(r.stderr, /resuming .* at 6,400 env steps/);
   const after = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(after.length, 8, 'metrics appended');
   t.equal(after[7]['global/env_steps'], 12800);
@@ -51,7 +51,13 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
 t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', '--world', 'pong'], /unknown world "pong"/],
-    [['train', '--world', 'spread', '--algo', 'qmix'], /Allowed choices are mappo, ippo/],
+    [['train', '--world', 'spread', '--algo', 'qtran'], /Allowed choices are mappo, ippo, iql, iql-tabular, vdn, qmix, maddpg/],
+    [['train', '--world', 'spread', '--algo', 'qmix', '--actor', 'commnet'], /--actor: these are --algo mappo\/ippo settings .* not qmix's/],
+    [['train', '--world', 'spread', '--algo', 'maddpg', '--self-play'], /--self-play: these are --algo mappo\/ippo settings/],
+    [['train', '--world', 'spread', '--algo', 'iql-tabular'], /needs a world with a discrete state \(grid_predator_prey\); simple_spread_v3 has none/],
+    [['train', '--world', 'grid_predator_prey', '--algo', 'iql-tabular', '--steps', '100'], /give --episodes, not --steps/],
+    [['train', '--world', 'spread', '--episodes', '100'], /--episodes: mappo trains for --steps/],
+    [['train', '--world', 'spread', '--self-play'], /self-play needs a world with two or more roles; simple_spread_v3 has one/],
     [['train', '--world', 'spread', '--steps', '0'], /expected a positive integer/],
     [['train', '--world', 'spread', '--agents', '1'], /N: Too small/],
     [['train', '--world', 'spread', '--backend', 'gpu'], /Allowed choices are auto, node, wasm, cpu/],
@@ -87,5 +93,38 @@ t.test('a CommNet run trains from the CLI, records its profile, and eval measure
   const deaf = JSON.parse(r.stdout);
   t.match(deaf.policy, /100% messages lost/);
   t.notSame(deaf.episode_team_returns, nominal.episode_team_returns, 'losing every message changes what the agents do');
+  t.end();
+});
+
+t.test('every other algorithm trains, evaluates and resumes from the CLI; self-play reports both sides', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-algos-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const algo of ['iql', 'vdn', 'qmix', 'maddpg']) {
+    const out = join(dir, algo);
+    let r = runCli(['train', '--world', 'simple_spread', '--algo', algo, '--steps', '2048', '--out', out]);
+    t.equal(r.code, 0, `${algo}: ${r.stderr}`);
+    t.match(r.stdout, /trained 2,048 env steps/);
+    r = runCli(['train', '--world', 'simple_spread', '--algo', algo, '--steps', '4096', '--out', out, '--resume']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stderr, /resuming .* at 2,048 env steps/);
+    r = runCli(['eval', '--run', out, '--episodes', '10', '--json']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(JSON.parse(r.stdout).policy, new RegExp(`trained \\(${algo}, 4,096 steps\\)`));
+  }
+  const tabular = join(dir, 'tabular');
+  let r = runCli(['train', '--world', 'grid_predator_prey', '--algo', 'iql-tabular', '--episodes', '50', '--out', tabular]);
+  t.equal(r.code, 0, r.stderr);
+  r = runCli(['eval', '--run', tabular, '--episodes', '10', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  t.ok('captured' in JSON.parse(r.stdout).outcomes);
+  r = runCli(['train', '--world', 'grid_predator_prey', '--algo', 'qmix', '--out', tabular, '--resume']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /holds a iql-tabular run; resume it with --algo iql-tabular/);
+
+  const tag = join(dir, 'tag');
+  r = runCli(['train', '--world', 'simple_tag', '--self-play', '--steps', '32000', '--envs', '32', '--out', tag]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /self-play at [\d,]+ env steps/);
+  for (const row of ['adversary vs latest return', 'adversary vs scripted catches', 'agent vs scripted return', 'scripted vs scripted catches']) t.match(r.stdout, row);
   t.end();
 });

@@ -90,3 +90,25 @@ t.test('a CommNet actor trained under message dropout beats the random policy, a
   const hearing = evaluateController(world, greedyPolicy(checkpoint, world), 11);
   t.notSame(deaf.episode_team_returns, hearing.episode_team_returns);
 });
+
+t.test('self-play: each side learns against a bounded pool of the other side\'s snapshots, measures itself, and resumes exactly', async (t) => {
+  const config = {
+    ...defaultMappoConfig, world: 'simple_tag_v3', selfPlay: true, numEnvs: 8, totalSteps: 8 * 25 * 6, seed: 3,
+    snapshotEvery: 2, opponentPool: 2, hidden: [16, 16],
+  };
+  const lines: Record<string, number>[] = [];
+  const straight = await trainMappo(config, { onUpdate: (m) => { lines.push(m); } });
+  t.equal(straight.opponentPools?.length, 2, 'one pool per role');
+  t.same(straight.opponentPools?.map((pool) => pool.length), [2, 2], 'the initial actor and three snapshots, cut to the newest two');
+  t.same(straight.opponentPools?.map((pool) => pool[1]), straight.roles.map((r) => r.actor), 'the newest snapshot is the final actor');
+  const measured = lines.filter((m) => 'selfplay/adversary_vs_scripted_return' in m).map((m) => m['global/updates']);
+  t.same(measured, [2, 4, 6], 'measured at every snapshot');
+  for (const key of ['selfplay/agent_vs_latest_return', 'selfplay/adversary_vs_scripted_catches', 'selfplay/scripted_vs_scripted_catches']) t.ok(Number.isFinite(lines[1][key]), key);
+
+  let updates = 0;
+  const half = await trainMappo(config, { shouldStop: () => updates >= 3, onUpdate: () => { updates++; } });
+  const resumed = await trainMappo(config, {}, JSON.parse(JSON.stringify(half)) as MappoCheckpoint);
+  t.same(resumed.roles, straight.roles, 'same actors and critics as the uninterrupted run');
+  t.same(resumed.opponentPools, straight.opponentPools, 'same pools');
+  await t.rejects(trainMappo({ ...config, world: 'simple_spread_v3' }), { message: /self-play needs a world with two or more roles/ });
+});

@@ -152,7 +152,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   // self-play: the pools of past actors and one frozen actor per role to play them with
   if (config.selfPlay && roles.length < 2) throw new Error(`self-play needs a world with two or more roles; ${config.world} has one`);
   let pools: ActorWeights[][] = config.selfPlay ? (resume?.opponentPools ?? roles.map((nets) => [nets.actor.getWeights()])) : [];
-  const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), rng)) : [];
+  // (their own throwaway Rng: the loop's stream must not move, or a resumed run would differ)
+  const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), new Rng(0))) : [];
   /** the role env `env` trains (self-play); every role elsewhere */
   const learns = (r: number, env: number) => !config.selfPlay || env % roles.length === r;
   const actions = new Int32Array(e * n);

@@ -40,3 +40,4 @@ export type { MaddpgConfig, MaddpgCheckpoint } from './algos/maddpg.js';
 export type { TabularIqlConfig, TabularIqlCheckpoint } from './algos/iql-tabular.js';
 export type { MixerSpec, MixerWeights, MixerKind } from './nn/mixer.js';
 export type { TrainingCheckpoint, TrainingConfig, NetworkCheckpoint } from './runs/checkpoint-schema.js';
+export { tanh } from './nn/tanh.js';

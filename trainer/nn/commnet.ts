@@ -12,6 +12,7 @@ import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/sim-harness/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
+import { tanh } from './tanh.js';
 
 export interface CommNetSpec {
   /** actor input size (observation, + agent id) */
@@ -73,13 +74,13 @@ export class CommNet {
     const { hidden: hd, rounds } = this.spec;
     const envs = x.shape[0] / teamSize;
     const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
-    let h = tf.tanh(tf.add(dense(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
+    let h = tanh(tf.add(dense(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
       const heard = tf.maximum(tf.sum(mask, 2, true), 1); // none heard → divide a zero sum by 1
       const c = tf.reshape(tf.div(tf.matMul(mask, team), heard), [envs * teamSize, hd]) as tf.Tensor2D;
-      h = tf.tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
+      h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
     return tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D;
   }

@@ -5,6 +5,7 @@ import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/sim-harness/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
+import { tanh } from './tanh.js';
 
 export type Activation = 'tanh' | 'relu';
 
@@ -51,7 +52,7 @@ export class Mlp {
     let h = this.spec.inputLayerNorm ? layerNorm(x) : x;
     for (let l = 0; l < this.ws.length; l++) {
       h = tf.add(dense(h, this.ws[l]), this.bs[l]);
-      if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
+      if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tanh(h) : tf.relu(h);
     }
     return h;
   }

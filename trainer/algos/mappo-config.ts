@@ -70,7 +70,7 @@ export const defaultMappoConfig: MappoConfig = {
   rolloutSteps: 25,
   // the 20-minute budget on a 2-core machine (≈ 5,400 env-steps/s): measured −12.4 greedy after
   // 6 M steps (16.7 min) where a 2 M-step schedule plateaued at −15.8
-  totalSteps: 6_000_000,
+  totalSteps: 7_000_000,
   seed: 1,
   hidden: [64, 64],
   activation: 'tanh',

@@ -72,7 +72,7 @@ t.test("tabular IQL runs the seed's 2,000 episodes on the grid, its predators ca
 });
 
 t.test('an interrupted QMIX run resumes exactly: networks, targets, mixer, optimizer, replay and worlds', async (t) => {
-  const config = { ...defaultQLearningConfig, algo: 'qmix' as const, numEnvs: 4, totalSteps: 4 * 1024 * 3, learningStarts: 1_000, trainEvery: 16, targetUpdateEvery: 20, hidden: [16, 16], mixerEmbed: 8, hyperHidden: 8, bufferSize: 5_000 };
+  const config = { ...defaultQLearningConfig, algo: 'qmix' as const, numEnvs: 4, totalSteps: 4 * 1024 * 2, learningStarts: 1_000, trainEvery: 16, targetUpdateEvery: 20, hidden: [16, 16], mixerEmbed: 8, hyperHidden: 8, bufferSize: 5_000 };
   const straight = await trainQLearning(config);
   let lines = 0;
   const half = await trainQLearning(config, { shouldStop: () => lines >= 1, onUpdate: () => { lines++; } });

@@ -15,7 +15,7 @@
 import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
-import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
+import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
 import { Adam, type AdamState } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
@@ -139,7 +139,7 @@ class MaddpgLearner implements OffPolicyLearner {
     const out = new Float32Array(b * this.jointActions);
     for (const nets of this.roles) {
       const m = nets.agents.length;
-      const logits = nets.targetActor.predict(this.actorInputs(replay, nets, slots, true), b * m);
+      const logits = nets.targetActor.predict(replayAgentInputs(replay, nets, slots, this.config.agentId, true), b * m);
       for (let k = 0; k < b; k++) {
         nets.agents.forEach((agent, q) => {
           const row = (k * m + q) * nets.numActions;
@@ -149,20 +149,6 @@ class MaddpgLearner implements OffPolicyLearner {
         });
       }
     }
-    return out;
-  }
-
-  private actorInputs(replay: ReplayBuffer, nets: RoleNets, slots: Int32Array, next: boolean): Float32Array {
-    const m = nets.agents.length;
-    const inDim = nets.actor.spec.sizes[0];
-    const out = new Float32Array(slots.length * m * inDim);
-    nets.agents.forEach((agent, q) => {
-      const obs = replay.observationsOf(agent, slots, next);
-      for (let k = 0; k < slots.length; k++) {
-        out.set(obs.subarray(k * nets.obsDim, (k + 1) * nets.obsDim), (k * m + q) * inDim);
-        if (this.config.agentId) out[(k * m + q) * inDim + nets.obsDim + q] = 1;
-      }
-    });
     return out;
   }
 
@@ -214,7 +200,7 @@ class MaddpgLearner implements OffPolicyLearner {
       const critic = tf.variableGrads(() => tf.mean(tf.square(tf.sub(tf.reshape(nets.critic.apply(cIn), [-1]), target))) as tf.Scalar, nets.critic.variables);
       nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
       // actor: the critic's value with the agent's own action replaced by its relaxed sample
-      const x = tf.tensor2d(this.actorInputs(replay, nets, slots, false), [b * m, nets.actor.spec.sizes[0]]);
+      const x = tf.tensor2d(replayAgentInputs(replay, nets, slots, this.config.agentId, false), [b * m, nets.actor.spec.sizes[0]]);
       const others = tf.tensor2d(this.criticInputs(nets, states, joint, b, true), [b * m, cDim]);
       const actor = tf.variableGrads(() => {
         const logits = nets.actor.apply(x);

@@ -19,7 +19,7 @@ import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { Mixer, type MixerWeights } from '../nn/mixer.js';
-import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
+import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
 import { Adam, type AdamState } from '../rl/adam.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import type { ReplayBuffer } from '../rl/replay-buffer.js';
@@ -84,22 +84,6 @@ function buildRoles(world: BatchedWorld, config: QLearningConfig, rng: Rng): Rol
   });
 }
 
-/** A role's network inputs for the sampled slots: [slots·m, in], row = slot·m + q. */
-function replayInputs(replay: ReplayBuffer, nets: RoleQ, slots: Int32Array, agentId: boolean, next: boolean): Float32Array {
-  const m = nets.agents.length;
-  const inDim = actorInputSize(nets.obsDim, m, agentId);
-  const out = new Float32Array(slots.length * m * inDim);
-  nets.agents.forEach((agent, q) => {
-    const obs = replay.observationsOf(agent, slots, next);
-    for (let b = 0; b < slots.length; b++) {
-      const row = (b * m + q) * inDim;
-      out.set(obs.subarray(b * nets.obsDim, (b + 1) * nets.obsDim), row);
-      if (agentId) out[row + nets.obsDim + q] = 1;
-    }
-  });
-  return out;
-}
-
 /** One gradient step of a role on a batch of replay slots; returns the TD loss. */
 function updateRole(nets: RoleQ, replay: ReplayBuffer, slots: Int32Array, config: QLearningConfig): number {
   const m = nets.agents.length;
@@ -117,8 +101,8 @@ function updateRole(nets: RoleQ, replay: ReplayBuffer, slots: Int32Array, config
     });
   }
   return tf.tidy(() => {
-    const x = tf.tensor2d(replayInputs(replay, nets, slots, config.agentId, false), [b * m, inDim]);
-    const xNext = tf.tensor2d(replayInputs(replay, nets, slots, config.agentId, true), [b * m, inDim]);
+    const x = tf.tensor2d(replayAgentInputs(replay, nets, slots, config.agentId, false), [b * m, inDim]);
+    const xNext = tf.tensor2d(replayAgentInputs(replay, nets, slots, config.agentId, true), [b * m, inDim]);
     const taken = tf.oneHot(tf.tensor1d(actions, 'int32'), nets.numActions);
     // the target: r + γ·(1 − terminal)·Q̄(next, a*) — no gradient flows through it
     const qNextTarget = nets.target.apply(xNext);

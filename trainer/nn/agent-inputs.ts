@@ -1,6 +1,8 @@
 // What an agent's network reads: its own observation, then (optionally) its one-hot index in its
 // role, so agents sharing parameters can still specialise. The same layout the bundle's graphs take.
 
+import type { ReplayBuffer } from '../rl/replay-buffer.js';
+
 /** The actor's input for agent i of a role: its observation, then its one-hot index in the role. */
 export function actorInputSize(obsDim: number, roleSize: number, agentId: boolean): number {
   return obsDim + (agentId ? roleSize : 0);
@@ -17,4 +19,20 @@ export function writeActorInputs(nets: { agents: number[]; obsDim: number }, obs
       if (agentId) for (let j = 0; j < n; j++) out[row + nets.obsDim + j] = j === k ? 1 : 0;
     }
   }
+}
+
+/** A role's network inputs for the sampled slots: [slots·m, in], row = slot·m + q. */
+export function replayAgentInputs(replay: ReplayBuffer, nets: { agents: number[]; obsDim: number }, slots: Int32Array, agentId: boolean, next: boolean): Float32Array {
+  const m = nets.agents.length;
+  const inDim = actorInputSize(nets.obsDim, m, agentId);
+  const out = new Float32Array(slots.length * m * inDim);
+  nets.agents.forEach((agent, q) => {
+    const obs = replay.observationsOf(agent, slots, next);
+    for (let b = 0; b < slots.length; b++) {
+      const row = (b * m + q) * inDim;
+      out.set(obs.subarray(b * nets.obsDim, (b + 1) * nets.obsDim), row);
+      if (agentId) out[row + nets.obsDim + q] = 1;
+    }
+  });
+  return out;
 }

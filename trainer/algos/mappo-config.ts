@@ -68,8 +68,8 @@ export const defaultMappoConfig: MappoConfig = {
   algo: 'mappo',
   numEnvs: 128,
   rolloutSteps: 25,
-  // the 20-minute budget on a 2-core machine (≈ 5,400 env-steps/s): measured −12.4 greedy after
-  // 6 M steps (16.7 min) where a 2 M-step schedule plateaued at −15.8
+  // the 20-minute budget on a 2-core machine (≈ 6,300 env-steps/s): measured −11.26 greedy after
+  // 7 M steps (17.6 min) where a 2 M-step schedule plateaued at −15.8
   totalSteps: 7_000_000,
   seed: 1,
   hidden: [64, 64],

@@ -20,6 +20,7 @@ interface TrainOptions {
   commRadius?: number;
   agentDropout?: number;
   selfPlay?: boolean;
+  scriptedOpponent?: number;
   agents?: number;
   neighbours?: number;
   agentId: boolean;
@@ -47,7 +48,7 @@ function formatEta(seconds: number): string {
 function configFrom(opts: TrainOptions, world: string): TrainingConfig {
   const worldConfig = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }) };
   const ppo = opts.algo === 'mappo' || opts.algo === 'ippo';
-  const commOptions = { '--actor': opts.actor, '--comm-rounds': opts.commRounds, '--msg-dropout': opts.msgDropout, '--comm-radius': opts.commRadius, '--agent-dropout': opts.agentDropout, '--self-play': opts.selfPlay };
+  const commOptions = { '--actor': opts.actor, '--comm-rounds': opts.commRounds, '--msg-dropout': opts.msgDropout, '--comm-radius': opts.commRadius, '--agent-dropout': opts.agentDropout, '--self-play': opts.selfPlay, '--scripted-opponent': opts.scriptedOpponent };
   const given = (options: Record<string, unknown>) => Object.entries(options).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (!ppo && given(commOptions).length > 0) throw new CliError(`${given(commOptions).join(', ')}: these are --algo mappo/ippo settings (communicating actors, self-play), not ${opts.algo}'s`);
   if (opts.algo === 'iql-tabular') {
@@ -67,6 +68,7 @@ function configFrom(opts: TrainOptions, world: string): TrainingConfig {
       actor: opts.actor ?? 'mlp', commRounds: opts.commRounds ?? defaultMappoConfig.commRounds,
       msgDropout: opts.msgDropout ?? 0, commRadius: opts.commRadius ?? null, agentDropout: opts.agentDropout ?? 0,
       selfPlay: opts.selfPlay ?? false,
+      scriptedOpponent: opts.scriptedOpponent ?? defaultMappoConfig.scriptedOpponent,
     };
   }
   if (opts.algo === 'maddpg') {
@@ -97,6 +99,7 @@ export function registerTrain(program: Command): void {
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)
     .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode (default: 0)', probability)
     .option('--self-play', 'mappo/ippo on a competitive world (simple_tag): both sides learn, each against a pool of the other side\'s past snapshots; reports each side against the latest and the scripted opponent')
+    .option('--scripted-opponent <p>', `--self-play: chance per rollout that a side's opponent is the world's scripted controller instead of a past snapshot (default: ${defaultMappoConfig.scriptedOpponent})`, probability)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
@@ -113,6 +116,7 @@ export function registerTrain(program: Command): void {
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
       let config = configFrom(opts, worldId);
       const world = makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
+      if (opts.scriptedOpponent !== undefined && !opts.selfPlay) throw new CliError('--scripted-opponent is a --self-play setting');
       if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
         throw new CliError(`--self-play: self-play needs a world with two or more roles; ${worldId} has one`);
       }

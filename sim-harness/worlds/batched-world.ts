@@ -230,11 +230,6 @@ export class BatchedWorld implements World {
     return this.stepsTaken[env];
   }
 
-  /** The underlying core, for world-specific extras (e.g. a discrete state index). */
-  get worldCore(): WorldCore {
-    return this.core;
-  }
-
   private startEpisode(e: number): void {
     this.core.resetEnv(e, this.rngs[e]);
     this.stepsTaken[e] = 0;

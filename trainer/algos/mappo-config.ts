@@ -52,6 +52,11 @@ export interface MappoConfig {
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: boolean;
   /**
+   * append the fraction of the episode elapsed to the critic's input: with a step limit the
+   * return still to come depends on it, and the critic cannot see it otherwise (the actor is unchanged)
+   */
+  criticTimeFeature?: boolean;
+  /**
    * Competitive worlds (e.g. simple_tag): both sides learn, each env training one role against
    * the other roles played by a past snapshot drawn from their pool.
    */
@@ -60,6 +65,8 @@ export interface MappoConfig {
   opponentPool: number;
   /** every this many updates each role's actor joins its pool (and the run measures itself) */
   snapshotEvery: number;
+  /** self-play: the chance, per rollout and role, that the opponent is the world's scripted controller instead of a snapshot */
+  scriptedOpponent?: number;
 }
 
 export const defaultMappoConfig: MappoConfig = {
@@ -98,7 +105,9 @@ export const defaultMappoConfig: MappoConfig = {
   entropyCoef: 0.01,
   maxGradNorm: 10,
   valueNorm: true,
+  criticTimeFeature: false,
   selfPlay: false,
   opponentPool: 8,
   snapshotEvery: 10,
+  scriptedOpponent: 0,
 };

@@ -13,13 +13,14 @@
 //
 // Self-play (competitive worlds): env e trains role e mod R; the other roles there act with a
 // past snapshot of their actor drawn from a pool that grows every snapshotEvery updates, so each
-// side learns against a spread of opponents instead of chasing the latest one. Every snapshot
+// side learns against a spread of opponents instead of chasing the latest one (with probability
+// scriptedOpponent the opponent is the world's scripted controller instead). Every snapshot
 // the run measures each side against the latest other side and against the scripted one.
 //
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
@@ -86,7 +87,7 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const numActions = world.actionSpace(agents[0]).n;
     const idSize = config.agentId ? agents.length : 0;
-    const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize;
+    const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({
       kind: config.actor, inputSize: obsDim + idSize, numActions, hidden: config.hidden, activation: config.activation,
       inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
@@ -105,16 +106,18 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
 }
 
 function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWorld, observations: readonly Float32Array[], out: Float32Array): void {
-  if (config.algo === 'ippo') return writeActorInputs(nets, observations, world.numEnvs, config.agentId, out);
   const n = nets.agents.length;
-  const s = world.stateSize;
-  const cDim = s + (config.agentId ? n : 0);
-  const state = world.state();
+  const time = config.criticTimeFeature ? 1 : 0;
+  const base = config.algo === 'ippo' ? nets.obsDim : world.stateSize;
+  const cDim = base + (config.agentId ? n : 0) + time;
+  const state = config.algo === 'ippo' ? null : world.state();
   for (let e = 0; e < world.numEnvs; e++) {
     for (let k = 0; k < n; k++) {
       const row = (e * n + k) * cDim;
-      out.set(state.subarray(e * s, (e + 1) * s), row);
-      if (config.agentId) for (let j = 0; j < n; j++) out[row + s + j] = j === k ? 1 : 0;
+      if (state) out.set(state.subarray(e * base, (e + 1) * base), row);
+      else out.set(observations[nets.agents[k]].subarray(e * base, (e + 1) * base), row);
+      if (config.agentId) for (let j = 0; j < n; j++) out[row + base + j] = j === k ? 1 : 0;
+      if (time) out[row + cDim - 1] = world.stepsInEpisode(e) / world.maxCycles;
     }
   }
 }
@@ -154,6 +157,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   let pools: ActorWeights[][] = config.selfPlay ? (resume?.opponentPools ?? roles.map((nets) => [nets.actor.getWeights()])) : [];
   // (their own throwaway Rng: the loop's stream must not move, or a resumed run would differ)
   const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), new Rng(0))) : [];
+  const scripted = scriptedController(world);
   /** the role env `env` trains (self-play); every role elsewhere */
   const learns = (r: number, env: number) => !config.selfPlay || env % roles.length === r;
   const actions = new Int32Array(e * n);
@@ -208,9 +212,13 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     let tick = performance.now();
     const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
 
+    // this rollout's opponent per role: a snapshot from the pool, or (sometimes) the scripted controller
+    const scriptedRoles = roles.map(() => config.selfPlay && rng.next() < (config.scriptedOpponent ?? 0));
     if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
+    const scriptedActions = scriptedRoles.some(Boolean) ? new Int32Array(e * n) : null;
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
+      if (scriptedActions) scripted.act(observations, scriptedActions);
       roles.forEach((nets, r) => {
         const s = store[r];
         const roleSize = nets.agents.length;
@@ -227,6 +235,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         }
         actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / roleSize) * n + nets.agents[row % roleSize],
           s.logp.subarray(t * s.b, (t + 1) * s.b));
+        if (scriptedActions && scriptedRoles[r]) {
+          for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions[env * n + i] = scriptedActions[env * n + i];
+        }
         for (let row = 0; row < s.b; row++) s.actions[t * s.b + row] = actions[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
         lap('act');
         const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);

@@ -21,6 +21,7 @@ interface TrainOptions {
   agentDropout?: number;
   selfPlay?: boolean;
   scriptedOpponent?: number;
+  trainEvery?: number;
   agents?: number;
   neighbours?: number;
   agentId: boolean;
@@ -52,12 +53,13 @@ function configFrom(opts: TrainOptions, world: string): TrainingConfig {
   const given = (options: Record<string, unknown>) => Object.entries(options).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (!ppo && given(commOptions).length > 0) throw new CliError(`${given(commOptions).join(', ')}: these are --algo mappo/ippo settings (communicating actors, self-play), not ${opts.algo}'s`);
   if (opts.algo === 'iql-tabular') {
-    if (given({ '--steps': opts.steps, '--envs': opts.envs }).length > 0) throw new CliError('--algo iql-tabular plays one episode after another: give --episodes, not --steps/--envs');
+    if (given({ '--steps': opts.steps, '--envs': opts.envs, '--train-every': opts.trainEvery }).length > 0) throw new CliError('--algo iql-tabular plays one episode after another and learns every step: give --episodes, not --steps/--envs/--train-every');
     if (!opts.agentId) throw new CliError('--no-agent-id: iql-tabular has one table per agent, no agent id');
     return { ...defaultTabularIqlConfig, world, worldConfig, seed: opts.seed, episodes: opts.episodes ?? defaultTabularIqlConfig.episodes };
   }
   const common = { world, worldConfig, seed: opts.seed, agentId: opts.agentId };
   if (ppo) {
+    if (opts.trainEvery !== undefined) throw new CliError(`--train-every is for the replay-based algorithms (iql, vdn, qmix, maddpg); ${opts.algo} updates after every rollout`);
     if (opts.episodes !== undefined) throw new CliError(`--episodes: ${opts.algo} trains for --steps (episodes are capped for iql-tabular and the replay-based algorithms)`);
     if (opts.actor !== 'commnet' && given({ '--msg-dropout': opts.msgDropout, '--agent-dropout': opts.agentDropout, '--comm-radius': opts.commRadius }).length > 0) {
       throw new CliError('--msg-dropout, --agent-dropout and --comm-radius shape communication: they need --actor commnet');
@@ -72,11 +74,15 @@ function configFrom(opts: TrainOptions, world: string): TrainingConfig {
     };
   }
   if (opts.algo === 'maddpg') {
-    return { ...defaultMaddpgConfig, ...common, totalSteps: opts.steps ?? defaultMaddpgConfig.totalSteps, maxEpisodes: opts.episodes ?? null, numEnvs: opts.envs ?? defaultMaddpgConfig.numEnvs };
+    return {
+      ...defaultMaddpgConfig, ...common, totalSteps: opts.steps ?? defaultMaddpgConfig.totalSteps, maxEpisodes: opts.episodes ?? null,
+      numEnvs: opts.envs ?? defaultMaddpgConfig.numEnvs, trainEvery: opts.trainEvery ?? defaultMaddpgConfig.trainEvery,
+    };
   }
   return {
     ...defaultQLearningConfig, ...common, algo: opts.algo as 'iql' | 'vdn' | 'qmix',
     totalSteps: opts.steps ?? defaultQLearningConfig.totalSteps, maxEpisodes: opts.episodes ?? null, numEnvs: opts.envs ?? defaultQLearningConfig.numEnvs,
+    trainEvery: opts.trainEvery ?? defaultQLearningConfig.trainEvery,
   };
 }
 
@@ -106,6 +112,7 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', `env steps to train for (default: mappo/ippo ${defaultMappoConfig.totalSteps.toLocaleString('en-US')}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.totalSteps.toLocaleString('en-US')})`, positiveInt)
     .option('--episodes <n>', `iql-tabular: episodes to train for (default: ${defaultTabularIqlConfig.episodes}, as the seed); iql/vdn/qmix/maddpg: stop after this many episodes if --steps has not run out first`, positiveInt)
     .option('--envs <n>', `parallel environments (default: mappo/ippo ${defaultMappoConfig.numEnvs}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.numEnvs})`, positiveInt)
+    .option('--train-every <n>', `iql/vdn/qmix/maddpg: one update per this many env steps (default: ${defaultQLearningConfig.trainEvery}; fewer updates can keep a competitive world from an arms race)`, positiveInt)
     .option('--seed <s>', 'seed', seedArg, defaultMappoConfig.seed)
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')

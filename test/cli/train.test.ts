@@ -57,6 +57,8 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
     [['train', '--world', 'spread', '--algo', 'iql-tabular'], /needs a world with a discrete state \(grid_predator_prey\); simple_spread_v3 has none/],
     [['train', '--world', 'grid_predator_prey', '--algo', 'iql-tabular', '--steps', '100'], /give --episodes, not --steps/],
     [['train', '--world', 'spread', '--episodes', '100'], /--episodes: mappo trains for --steps/],
+    [['train', '--world', 'spread', '--train-every', '4'], /--train-every is for the replay-based algorithms/],
+    [['train', '--world', 'simple_tag', '--scripted-opponent', '0.2'], /--scripted-opponent is a --self-play setting/],
     [['train', '--world', 'spread', '--self-play'], /self-play needs a world with two or more roles; simple_spread_v3 has one/],
     [['train', '--world', 'spread', '--steps', '0'], /expected a positive integer/],
     [['train', '--world', 'spread', '--agents', '1'], /N: Too small/],

@@ -51,8 +51,11 @@ t.test('IPPO trains with a critic on the local observation; MAPPO on the global 
   const base = { ...defaultMappoConfig, totalSteps: 1_600, numEnvs: 16 };
   const ippo = await trainMappo({ ...base, algo: 'ippo' });
   const mappo = await trainMappo({ ...base, algo: 'mappo' });
-  t.equal(ippo.roles[0].critic.spec.sizes[0], 18 + 3, 'observation + agent id');
-  t.equal(mappo.roles[0].critic.spec.sizes[0], 54 + 3, 'global state + agent id');
+  t.equal(ippo.roles[0].critic.spec.sizes[0], 18 + 3 + 1, 'observation + agent id + the fraction of the episode elapsed');
+  t.equal(mappo.roles[0].critic.spec.sizes[0], 54 + 3 + 1, 'global state + agent id + the fraction of the episode elapsed');
+  t.equal((mappo.roles[0].actor as MlpWeights).spec.sizes[0], 18 + 3, 'the actor does not see the time: it runs on a robot');
+  const timeless = await trainMappo({ ...base, criticTimeFeature: false });
+  t.equal(timeless.roles[0].critic.spec.sizes[0], 54 + 3);
 });
 
 t.test('worlds with several roles get one actor and critic per role', async (t) => {

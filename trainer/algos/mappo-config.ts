@@ -105,7 +105,7 @@ export const defaultMappoConfig: MappoConfig = {
   entropyCoef: 0.01,
   maxGradNorm: 10,
   valueNorm: true,
-  criticTimeFeature: false,
+  criticTimeFeature: true,
   selfPlay: false,
   opponentPool: 8,
   snapshotEvery: 10,

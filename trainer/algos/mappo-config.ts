@@ -109,5 +109,5 @@ export const defaultMappoConfig: MappoConfig = {
   selfPlay: false,
   opponentPool: 8,
   snapshotEvery: 10,
-  scriptedOpponent: 0,
+  scriptedOpponent: 0.25,
 };

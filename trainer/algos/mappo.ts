@@ -7,6 +7,10 @@
 // epochs × minibatches of clipped-surrogate actor and clipped-value critic steps, each with its
 // own Adam and global gradient-norm clipping; learning rates decay linearly to zero.
 //
+// The critic also reads the fraction of the episode elapsed: with a step limit, the return still
+// to come depends on it and nothing else tells the critic (measured on simple_spread at 900 k
+// steps: greedy −13.73 with it, −17.29 without). The actor does not: it runs on a robot.
+//
 // The actor is an MLP or a CommNet. A CommNet's team hears each other through a mask sampled
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.

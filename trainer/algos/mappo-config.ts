@@ -75,8 +75,8 @@ export const defaultMappoConfig: MappoConfig = {
   algo: 'mappo',
   numEnvs: 128,
   rolloutSteps: 25,
-  // the 20-minute budget on a 2-core machine (≈ 6,300 env-steps/s): measured −11.26 greedy after
-  // 7 M steps (17.6 min) where a 2 M-step schedule plateaued at −15.8
+  // the 20-minute budget on a 2-core machine (≈ 7,000 env-steps/s): measured −8.11 greedy after
+  // 7 M steps (16.7 min); −8.6 was first reached at about 10 minutes
   totalSteps: 7_000_000,
   seed: 1,
   hidden: [64, 64],

@@ -1,9 +1,142 @@
-// The edge runtime: ONNX Runtime call, a 10-agent one-round CommNet fleet's tick over the
-// fleetmind broker, one agent process's memory, one peer message's bytes. Same as
-// `fleetmind bench runtime --json`. Run: npm run bench:runtime
-import { fileURLToPath } from 'node:url';
-import { benchRuntime } from '@fleetmind/sim-harness/bench';
+// `fleetmind bench runtime`: what one robot's runtime costs.
+//   ort_call_us  one ONNX Runtime call of an MLP actor, batch 1, edge session options
+//   tick_ms      observation → action of every agent of a fleet (in this process, in-process
+//                adapters, lockstep) exchanging CommNet messages through the fleetmind broker in
+//                its own process on loopback
+//   rss_mib      resident memory of one `fleetmind-agent` process after it has acted
+//   msg_bytes    one peer message on the wire, as the agents sent it
 
-const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-const report = await benchRuntime({ bundle: root('bench/bundles/spread10-commnet'), mlpBundle: root('models/zoo/spread-mlp') });
-process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { pino } from 'pino';
+import { EDGE_SESSION_OPTIONS, loadBundle, parseManifest } from '@fleetmind/models';
+import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
+import { encodeMessage, encodePeerMessage } from '@fleetmind/wire';
+import { makeWorld, percentile } from '@fleetmind/worlds';
+import { startTarget } from './broker/targets.js';
+
+export interface RuntimeBenchOptions {
+  /** CommNet bundle whose agents form the fleet */
+  bundle: string;
+  /** MLP bundle for the ONNX call */
+  mlpBundle: string;
+  ticks?: number;
+  ortCalls?: number;
+  /** an external broker instead of the fleetmind broker in a child process */
+  brokerUrl?: string;
+  onProgress?: (line: string) => void;
+}
+
+export interface RuntimeBenchReport {
+  ort_call_us: { p50: number; p99: number; calls: number };
+  tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string };
+  rss_mib: number;
+  msg_bytes: number;
+  bundle: string;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBenchReport> {
+  const progress = o.onProgress ?? (() => {});
+  progress('ONNX Runtime call…');
+  const ortCall = await benchOrtCall(o.mlpBundle, o.ortCalls ?? 20_000);
+  progress('fleet ticks…');
+  const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, progress);
+  progress('agent process memory…');
+  const rss = await agentProcessRss(o.bundle);
+  return { ort_call_us: ortCall, tick_ms: ticks.tick, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+}
+
+async function benchOrtCall(dir: string, calls: number): Promise<RuntimeBenchReport['ort_call_us']> {
+  const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const role = manifest.roles[0];
+  if (role.graphs.kind !== 'mlp') throw new Error(`${dir} is not an MLP bundle`);
+  const session = await ort.InferenceSession.create(readFileSync(join(dir, role.graphs.actor)), EDGE_SESSION_OPTIONS);
+  const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', new Float32Array(role.observation.size).fill(0.1), [1, role.observation.size]) };
+  if (role.agent_id_size > 0) feeds.agent_id = new ort.Tensor('float32', new Float32Array(role.agent_id_size).fill(0), [1, role.agent_id_size]);
+  // as the agent calls it: only the action is fetched
+  for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
+  const times = new Array<number>(calls);
+  for (let k = 0; k < calls; k++) {
+    const t0 = process.hrtime.bigint();
+    await session.run(feeds, ['action']);
+    times[k] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  await session.release();
+  return { p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls };
+}
+
+async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, progress: (line: string) => void) {
+  const bundle = await loadBundle(dir);
+  const manifest = bundle.manifest;
+  if (!manifest.communication) throw new Error(`${dir} is not a CommNet bundle`);
+  const world = makeWorld(manifest.world.id, { numEnvs: 1, config: manifest.world.config, autoReset: true });
+  const broker = brokerUrl ? { url: brokerUrl, stop: async () => {} } : await startTarget('fleetmind', 0, { anonymous: true });
+  const agents: FleetAgent[] = [];
+  try {
+    const ids = world.possibleAgents;
+    const actions = new Int32Array(ids.length);
+    const times: number[] = [];
+    let full = 0;
+    let waiting: { tick: number; left: number; resolve: () => void } | null = null;
+    const adapters = ids.map((_, i) => new InProcessAdapter((a) => {
+      actions[i] = a.action;
+      if (waiting && a.tick === waiting.tick && --waiting.left === 0) waiting.resolve();
+    }));
+    for (const [i, id] of ids.entries()) {
+      agents.push(await createAgent({
+        bundle, agentId: id, broker: broker.url, fleet: `bench-${process.pid}`, adapter: adapters[i], logger: pino({ level: 'silent' }),
+        roundDeadlineMs: 50,
+        onTick: (r) => { if (r.tick > 20) { times.push(r.ms); if (r.tier === 'full') full++; } },
+      }));
+    }
+    for (let k = 0; k < 300 && !agents.every((a) => a.livePeers().length === ids.length - 1); k++) await new Promise((r) => setTimeout(r, 10));
+    let observations = world.reset(0).observations;
+    for (let tick = 1; tick <= ticks + 20; tick++) {
+      const done = new Promise<void>((resolve) => { waiting = { tick, left: ids.length, resolve }; });
+      ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
+      await done;
+      observations = world.step(actions).observations;
+      if (tick % 50 === 0) progress(`fleet ticks ${tick}/${ticks + 20}`);
+    }
+      const H = manifest.communication.message_size;
+    const sample = encodeMessage(new Float32Array(H).map((_, k) => Math.sin(k)), manifest.communication.quantization);
+    const msgBytes = encodePeerMessage({ fleet: 'bench', agent: ids[ids.length - 1], tick: ticks + 20, round: 1, payload: sample.payload, scale: sample.scale, sentUs: Date.now() * 1000 }).length;
+    return {
+      tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)' },
+      msgBytes,
+    };
+  } finally {
+    for (const a of agents) await a.stop();
+    await bundle.close();
+    await broker.stop();
+  }
+}
+
+/** One agent as a device runs it (the runtime's own command, stdio adapter), after 200 ticks. */
+async function agentProcessRss(dir: string): Promise<number> {
+  const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const role = manifest.roles[0];
+  const bin = fileURLToPath(import.meta.resolve('@fleetmind/runtime').replace(/index\.js$/, 'cli/bin.js'));
+  // run the bin itself, so that its #! line's V8 flags apply as on a device
+  const child = spawn(bin, ['--bundle', dir, '--agent', role.agents[0], '--broker', 'mqtt://127.0.0.1:1', '--adapter', 'stdio', '--log-level', 'silent'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const obs = JSON.stringify(Array.from({ length: role.observation.size }, (_, k) => Math.cos(k) / 2));
+  // one observation at a time, as a robot's control loop sends them (lockstep skips superseded ones)
+  let tick = 0;
+  const send = () => child.stdin.write(`{"tick":${++tick},"obs":${obs}}\n`);
+  const answered = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+    const lines = d.toString().split('\n').length - 1;
+    for (let k = 0; k < lines; k++) if (tick < 200) send(); else resolve();
+  }));
+  send();
+  await answered;
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  child.stdin.end();
+  await new Promise((resolve) => child.once('exit', resolve));
+  return round(kib / 1024, 1);
+}

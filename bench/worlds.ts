@@ -1,5 +1,57 @@
-// env-steps/s of simple_spread_v3 (N=3) with E=1 and E=256, random actions, resets included.
-// Same as `fleetmind bench worlds --json`. Run: npm run bench:worlds
-import { benchWorld } from '@fleetmind/sim-harness/worlds';
+// Throughput of a world under random actions, resets included: env-steps per second.
 
-process.stdout.write(`${JSON.stringify(benchWorld({ envCounts: [1, 256], runs: 5, seconds: 1 }), null, 2)}\n`);
+import { makeWorld, median, randomController } from '@fleetmind/worlds';
+
+export interface WorldBenchCase {
+  world: string;
+  agents: number;
+  envs: number;
+  /** median over runs */
+  env_steps_per_s: number;
+  runs: number[];
+}
+
+export interface WorldBenchOptions {
+  world?: string;
+  agents?: number;
+  envCounts?: number[];
+  /** seconds per run (default 1) */
+  seconds?: number;
+  /** runs per case; the median is reported (default 5) */
+  runs?: number;
+}
+
+const ACTION_BATCHES = 64;
+
+export function benchWorld(options: WorldBenchOptions = {}): WorldBenchCase[] {
+  const worldId = options.world ?? 'simple_spread_v3';
+  const agents = options.agents ?? 3;
+  const seconds = options.seconds ?? 1;
+  const runs = options.runs ?? 5;
+  return (options.envCounts ?? [1, 256]).map((envs) => {
+    const world = makeWorld(worldId, { numEnvs: envs, config: worldId === 'simple_spread_v3' ? { N: agents } : {} });
+    const n = world.possibleAgents.length;
+    // actions are drawn before timing, as in the PettingZoo peer measurement
+    const policy = randomController(world, 1);
+    const { observations } = world.reset(1);
+    const batches = Array.from({ length: ACTION_BATCHES }, () => {
+      const a = new Int32Array(envs * n);
+      policy.act(observations, a);
+      return a;
+    });
+    const rates: number[] = [];
+    for (let r = 0; r < runs + 1; r++) {
+      let steps = 0;
+      const start = performance.now();
+      const stopAt = start + seconds * 1000;
+      let now = start;
+      while (now < stopAt) {
+        for (let k = 0; k < 16; k++) world.step(batches[(steps + k) % ACTION_BATCHES]);
+        steps += 16;
+        now = performance.now();
+      }
+      if (r > 0) rates.push((steps * envs) / ((now - start) / 1000)); // run 0 warms up the JIT
+    }
+    return { world: world.id, agents: n, envs, env_steps_per_s: Math.round(median(rates)), runs: rates.map(Math.round) };
+  });
+}

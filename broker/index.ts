@@ -11,3 +11,4 @@ export type { Principal, Role, StoredUser } from './auth/users-file.js';
 export type { AclDecision } from './auth/acl.js';
 export type { RefusalReason } from './metrics.js';
 export type { OverloadGuardOptions } from './limits/overload-guard.js';
+export { brokerCommand, BrokerCliError } from './cli/broker-command.js';

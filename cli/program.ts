@@ -6,11 +6,11 @@ import { registerWorlds } from './commands/worlds.js';
 import { registerEnvCheck } from './commands/env-check.js';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
-import { registerBroker } from './commands/broker.js';
 import { registerTrain } from './commands/train.js';
 import { registerExport } from './commands/export.js';
 import { registerBundle } from './commands/bundle.js';
 import { agentCommand } from '@fleetmind/runtime';
+import { brokerCommand } from '@fleetmind/broker';
 import { registerSim } from './commands/sim.js';
 import { registerDemo } from './commands/demo.js';
 
@@ -33,7 +33,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerExport(program);
   registerBundle(program);
-  registerBroker(program);
+  program.addCommand(brokerCommand());
   program.addCommand(agentCommand());
   registerSim(program);
   registerBench(program);

@@ -1,11 +1,5 @@
-// @fleetmind/runtime: the edge agent and its wire format. Installs without TensorFlow.js or aedes.
-export { agentTopic, fleetTopic, parseTopic, isValidId, TopicError } from './wire/topics.js';
-export type { AgentChannel, FleetChannel, ParsedTopic } from './wire/topics.js';
-export {
-  encodePeerMessage, decodePeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
-  encodeAction, decodeAction, encodeControl, decodeControl, WireError, MAX_BYTES,
-} from './wire/codec.js';
-export type { PeerMessage, Heartbeat, Observation, Action, Control, Tier, Quantization, WireRejection } from './wire/codec.js';
+// @fleetmind/runtime: the edge agent. Its wire format is @fleetmind/wire. Installs without
+// TensorFlow.js or aedes.
 export { createAgent } from './agent/agent.js';
 export type { AgentOptions, FleetAgent, TickRecord } from './agent/agent.js';
 export { AgentConfigError, parseAgentSettings } from './agent/agent-options.js';

@@ -1,1 +1,2 @@
-export * from './worlds/index.js';
+// @fleetmind/sim-harness: fleet-in-the-loop simulation. The worlds are @fleetmind/worlds.
+export * from './fleet/index.js';

@@ -41,3 +41,5 @@ export type { TabularIqlConfig, TabularIqlCheckpoint } from './algos/iql-tabular
 export type { MixerSpec, MixerWeights, MixerKind } from './nn/mixer.js';
 export type { TrainingCheckpoint, TrainingConfig, NetworkCheckpoint } from './runs/checkpoint-schema.js';
 export { tanh } from './nn/tanh.js';
+export { bundleController } from './policy/bundle-controller.js';
+export type { BundleEvalOptions } from './policy/bundle-controller.js';

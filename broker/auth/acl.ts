@@ -4,7 +4,7 @@
 //   admin: anything
 // Pure functions, so the whole table can be tested.
 
-import { parseTopic } from '@fleetmind/runtime';
+import { parseTopic } from '@fleetmind/wire';
 import type { Principal } from './users-file.js';
 
 export type AclDecision = { allowed: true } | { allowed: false; reason: string };

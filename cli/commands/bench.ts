@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { benchWorld } from '@fleetmind/sim-harness/worlds';
-import { benchBroker } from '@fleetmind/broker/bench';
-import { benchFleetScale, benchRuntime } from '@fleetmind/sim-harness/bench';
+import { benchBroker, benchBrokerOverload, benchFleetScale, benchRuntime, benchWorld, runBench } from '@fleetmind/bench';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +11,7 @@ import { CliError } from '../errors.js';
 export function registerBench(program: Command): void {
   const bench = program
     .command('bench')
-    .description('measure throughput and latency (prints JSON with --json)')
+    .description('measure throughput and latency; with --json every bench prints {bench, started, machine, results}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json');
   bench
     .command('worlds')
@@ -22,11 +20,12 @@ export function registerBench(program: Command): void {
     .option('--envs <list>', 'comma-separated batch sizes E', positiveIntList, [1, 256])
     .option('--seconds <s>', 'seconds per run', positiveNumber, 1)
     .option('--runs <n>', 'timed runs per case (after one warm-up run)', positiveInt, 5)
-    .option('--json', 'print a JSON array of {world, agents, envs, env_steps_per_s, runs}')
+    .option('--json', 'print {bench, started, machine, results}; results: an array of {world, agents, envs, env_steps_per_s, runs}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3')
-    .action((opts: { agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
-      const cases = benchWorld({ agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs });
-      if (opts.json) return printJson(cases);
+    .action(async (opts: { agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
+      const report = await runBench('worlds', () => benchWorld({ agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs }));
+      if (opts.json) return printJson(report);
+      const cases = report.results;
       printTable(
         ['world', 'agents', 'envs', 'env-steps/s (median)'],
         cases.map((c) => [c.world, c.agents, c.envs, c.env_steps_per_s.toLocaleString('en-US')]),
@@ -42,14 +41,15 @@ export function registerBench(program: Command): void {
     .option('--mlp-bundle <dir>', 'MLP bundle for the ONNX Runtime call', join(zoo, 'spread-mlp'))
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
-    .option('--json', 'print {ort_call_us, tick_ms, rss_mib, msg_bytes}')
+    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, rss_mib, msg_bytes}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
     .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
-      const report = await benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress });
+      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress }));
       progress('');
-      if (opts.json) return printJson(report);
+      if (opts.json) return printJson(bench);
+      const report = bench.results;
       printTable(['measure', 'value', 'goal'], [
         ['ONNX Runtime call p50 / p99', `${report.ort_call_us.p50} / ${report.ort_call_us.p99} µs`, 'p50 ≤ 15 µs'],
         [`tick, ${report.tick_ms.agents} agents, ${report.tick_ms.rounds} round(s), p50 / p99`, `${report.tick_ms.p50} / ${report.tick_ms.p99} ms`, 'p99 ≤ 5 ms'],
@@ -68,17 +68,21 @@ export function registerBench(program: Command): void {
     .option('--seconds <s>', 'measured seconds per fleet size', positiveNumber, 10)
     .option('--round-deadline-ms <ms>', 'the agents\' round deadline', positiveNumber, 50)
     .option('--heartbeat-ms <ms>', 'the agents\' heartbeat period (peer timeout: four periods)', positiveNumber, 500)
-    .option('--json', 'print a JSON array, one object per fleet size')
+    .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
     .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
-      const reports = [];
-      for (const agents of opts.agents) {
-        reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
-      }
+      const bench = await runBench('fleet', async () => {
+        const reports = [];
+        for (const agents of opts.agents) {
+          reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
+        }
+        return reports;
+      });
       progress('');
-      if (opts.json) return printJson(reports);
+      if (opts.json) return printJson(bench);
+      const reports = bench.results;
       printTable(['agents', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms'], reports.map((r) => [
         r.agents, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
         `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`, `${r.world_step_ms.p50} / ${r.world_step_ms.p99}`, r.event_loop_lag_ms.p99,
@@ -94,20 +98,21 @@ export function registerBench(program: Command): void {
     .option('--seconds <s>', 'fleet measurement window', positiveNumber, 5)
     .option('--rtt-samples <n>', 'round trips timed per round', positiveInt, 2000)
     .option('--rounds <n>', 'interleaved rounds of round trip and fan-out (medians reported)', positiveInt, 3)
-    .option('--json', 'print {targets: {fleetmind, aedes, mosquitto}, ratios, skipped}')
+    .option('--json', 'print {bench, started, machine, results}; results: {targets: {fleetmind, aedes, mosquitto}, ratios, skipped}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench broker --json\n  $ fleetmind bench broker --targets fleetmind,aedes --agents 200')
     .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; rounds: number; json?: boolean }) => {
       const targets = opts.targets.split(',').map((t) => t.trim());
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
       if (unknown.length) throw new CliError(`--targets: unknown broker ${unknown.join(', ')} (fleetmind, aedes, mosquitto)`);
       const progress = progressLine();
-      const report = await benchBroker({
+      const bench = await runBench('broker', () => benchBroker({
         targets: targets as ('fleetmind' | 'aedes' | 'mosquitto')[],
         fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, rounds: opts.rounds,
         onProgress: progress,
-      });
+      }));
       progress('');
-      if (opts.json) return printJson(report);
+      if (opts.json) return printJson(bench);
+      const report = bench.results;
       printTable(
         ['broker', 'rtt p50 ms', 'rtt p99 ms', 'fan-out msg/s', `fleet ${opts.agents}@${opts.hz}Hz delivered`, 'fleet p50 ms', 'fleet p99 ms'],
         Object.entries(report.targets).map(([k, v]) => [k, v.rtt_ms.p50, v.rtt_ms.p99, v.fanout_msgs_per_s, `${(v.fleet.delivered_ratio * 100).toFixed(2)} %`, v.fleet.latency_ms.p50, v.fleet.latency_ms.p99]),
@@ -116,5 +121,18 @@ export function registerBench(program: Command): void {
       if (o) process.stdout.write(`auth + ACL overhead over bare aedes (one process, round trip p50): ${o.fleetmind_rtt_p50_us} µs vs ${o.aedes_rtt_p50_us} µs = ×${o.ratio}\n`);
       for (const [name, r] of Object.entries(report.ratios)) process.stdout.write(`${name}: rtt p50 ×${r.rtt_p50}, rtt p99 ×${r.rtt_p99}, fan-out ×${r.fanout_msgs_per_s}, fleet p99 ×${r.fleet_p99}\n`);
       for (const s of report.skipped) process.stdout.write(`skipped ${s}\n`);
+    });
+
+  bench
+    .command('overload')
+    .description('the aedes overload crash and the fleetmind broker surviving it: 500 clients at 10 Hz on one shared topic, then all leave at once; bare aedes and the fleetmind broker each in a child process (about a minute)')
+    .option('--json', 'print {bench, started, machine, results}; results: {clients, hz, seconds, results: [{broker, crashed, exit_code, error, serves_afterwards}]}')
+    .addHelpText('after', '\nExample:\n  $ fleetmind bench overload --json')
+    .action(async (opts: { json?: boolean }) => {
+      const progress = progressLine();
+      const bench = await runBench('overload', () => benchBrokerOverload(progress));
+      progress('');
+      if (opts.json) return printJson(bench);
+      printTable(['broker', 'crashed', 'error', 'serves afterwards'], bench.results.results.map((r) => [r.broker, r.crashed ? 'yes' : 'no', r.error ?? '-', r.serves_afterwards ? 'yes' : 'no']));
     });
 }

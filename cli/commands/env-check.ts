@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseConformanceVectors, replayConformanceVectors, type ConformanceReport } from '@fleetmind/sim-harness/worlds';
+import { parseConformanceVectors, replayConformanceVectors, type ConformanceReport } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/worlds';
 import { loadBundle } from '@fleetmind/models';
-import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { bundleController } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
 import { positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { Quantization } from '@fleetmind/models';
+import type { Quantization } from '@fleetmind/wire';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { positiveInt } from '../options.js';
 

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { makeWorld, resolveWorldId } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, resolveWorldId } from '@fleetmind/worlds';
 import {
   defaultMaddpgConfig, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig,
 } from '@fleetmind/trainer/config';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { makeWorld, worldIds } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, worldIds } from '@fleetmind/worlds';
 import { printJson } from '../output.js';
 
 export function describeWorlds() {

@@ -1,5 +1,7 @@
 export { manifestSchema, parseManifest, BundleError, MANIFEST_SCHEMA_VERSION } from './manifest.js';
-export type { Manifest, RoleSpec, Quantization } from './manifest.js';
+export type { Manifest, RoleSpec } from './manifest.js';
+/** the bundle's message quantization, defined by the wire contract */
+export type { Quantization } from '@fleetmind/wire';
 export { generateSigningKeys, signBundle, checkSignature, SIGNATURE_FILE } from './signing.js';
 export type { KeyPair, SignatureStatus } from './signing.js';
 export { expectedGraphIo } from './graph-io.js';

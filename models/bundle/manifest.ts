@@ -3,13 +3,14 @@
 // sha256 here, so signing the manifest signs the whole bundle.
 
 import { z } from 'zod';
+import { QUANTIZATIONS } from '@fleetmind/wire';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
 const fileName = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a relative path of letters, digits, _ . - and /')
   .refine((p) => !p.split('/').includes('..'), 'no ".." in paths');
 
-const quantization = z.enum(['f32', 'f16', 'int8']);
+const quantization = z.enum(QUANTIZATIONS);
 
 const graphs = z.union([
   z.object({ kind: z.literal('mlp'), actor: fileName, fallback: fileName }),
@@ -91,7 +92,6 @@ export const manifestSchema = z.object({
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type RoleSpec = Manifest['roles'][number];
-export type Quantization = z.infer<typeof quantization>;
 
 export class BundleError extends Error {
   readonly code = 'FM_ERR_BUNDLE';

@@ -1,5 +1,3 @@
-export { encodeMessage, decodeMessage, quantizeRoundTrip } from './quantize.js';
-export type { EncodedMessage } from './quantize.js';
 export { RoleRunner } from './role-runner.js';
 export type { PolicyOutput, StageOutput } from './role-runner.js';
 export { teamStep } from './team-step.js';

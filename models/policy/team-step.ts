@@ -3,8 +3,7 @@
 // of agent i holds its teammates' messages (each quantized once, as it would cross the wire) in
 // teammate order without itself, and the mask says which of them arrived.
 
-import type { Quantization } from '../bundle/manifest.js';
-import { quantizeRoundTrip } from './quantize.js';
+import { quantizeRoundTrip, type Quantization } from '@fleetmind/wire';
 import type { PolicyOutput, RoleRunner } from './role-runner.js';
 
 /**

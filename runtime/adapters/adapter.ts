@@ -1,7 +1,7 @@
 // An adapter connects an agent to its robot: it delivers observations and applies actions.
 // That is its one job; the agent decides, the adapter carries.
 
-import type { Tier } from '../wire/codec.js';
+import type { Tier } from '@fleetmind/wire';
 
 export interface ObservationIn {
   tick: number;

@@ -2,8 +2,8 @@
 // …/act, as protobuf records (wire/fleetmind.proto). What the simulator's world server and a
 // robot's own controller speak.
 
-import { agentTopic } from '../wire/topics.js';
-import { decodeObservation, encodeAction, WireError } from '../wire/codec.js';
+import { agentTopic } from '@fleetmind/wire';
+import { decodeObservation, encodeAction, WireError } from '@fleetmind/wire';
 import type { ActionOut, Adapter, AdapterContext, AdapterLink } from './adapter.js';
 
 export class MqttAdapter implements Adapter {

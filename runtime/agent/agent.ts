@@ -6,11 +6,13 @@
 // action, for a missing/stale/NaN/wrong-size observation, an inference error, or an overrun).
 // Nothing a peer or the network sends can stop it: every refusal is counted and logged.
 
-import { decodeMessage, encodeMessage, loadBundle, RoleRunner, type LoadedBundle, type RoleSpec } from '@fleetmind/models';
+import { loadBundle, RoleRunner, type LoadedBundle, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { decodeHeartbeat, decodePeerMessage, encodeHeartbeat, encodePeerMessage, WireError, type Quantization, type Tier } from '../wire/codec.js';
-import { agentTopic } from '../wire/topics.js';
+import {
+  agentTopic, decodeHeartbeat, decodeMessage, decodePeerMessage, encodeHeartbeat, encodeMessage, encodePeerMessage, WireError,
+  type Quantization, type Tier,
+} from '@fleetmind/wire';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';

@@ -3,7 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Tier } from '../wire/codec.js';
+import type { Tier } from '@fleetmind/wire';
 
 export type DropReason =
   | 'oversized' | 'malformed' | 'invalid' | 'wrong_fleet' | 'misaddressed'

@@ -3,7 +3,7 @@
 // observations reach agents at different moments), so messages for the next few ticks are kept;
 // older ones are stale. Every refusal has a reason the agent counts.
 
-import type { PeerMessage } from '../wire/codec.js';
+import type { PeerMessage } from '@fleetmind/wire';
 
 export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender';
 

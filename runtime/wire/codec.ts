@@ -5,9 +5,9 @@
 
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
-import { isValidId } from './topics.js';
+import { isValidId } from './ids.js';
+import { bytesPerValue, type Quantization } from './quantization.js';
 
-export type Quantization = 'f32' | 'f16' | 'int8';
 export type WireRejection = 'oversized' | 'malformed' | 'invalid';
 
 export class WireError extends Error {
@@ -20,7 +20,7 @@ export class WireError extends Error {
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
 export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024 } as const;
 
-const root = protobuf.parse(readFileSync(new URL('../../wire/fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
+const root = protobuf.parse(readFileSync(new URL('../fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const types = {
   peer: root.lookupType('fleetmind.v1.PeerMessage'),
   heartbeat: root.lookupType('fleetmind.v1.Heartbeat'),
@@ -28,7 +28,7 @@ const types = {
   action: root.lookupType('fleetmind.v1.Action'),
   control: root.lookupType('fleetmind.v1.Control'),
 };
-const TIERS = ['full', 'partial', 'none', 'safe'] as const;
+export const TIERS = ['full', 'partial', 'none', 'safe'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export interface PeerMessage {
@@ -95,7 +95,7 @@ export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, qua
   if (!isValidId(o.fleet) || !isValidId(o.agent)) throw new WireError('invalid', `peer message: bad fleet or agent id ${JSON.stringify([o.fleet, o.agent])}`);
   const bytesIn = o.payload as Uint8Array;
   const payload = new Uint8Array(bytesIn.buffer, bytesIn.byteOffset, bytesIn.byteLength);
-  const bytesPer = quantization === 'f32' ? 4 : quantization === 'f16' ? 2 : 1;
+  const bytesPer = bytesPerValue(quantization);
   if (payload.length !== expectedValues * bytesPer) {
     throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);
   }

@@ -1,8 +1,7 @@
 // The MQTT topic layout — a contract that robots from other vendors and external brokers' ACL
 // files rely on. Change it only with a version bump. Everything lives under fm/<fleet>/.
 
-/** fleet and agent ids: one topic level, no MQTT wildcards or separators */
-const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+import { ID_RULE, isValidId } from './ids.js';
 
 export type AgentChannel = 'msg' | 'hb' | 'obs' | 'act';
 export type FleetChannel = 'tick' | 'ctl';
@@ -11,12 +10,8 @@ export class TopicError extends Error {
   readonly code = 'FM_ERR_TOPIC';
 }
 
-export function isValidId(id: string): boolean {
-  return ID.test(id);
-}
-
 function checkId(kind: string, id: string): void {
-  if (!isValidId(id)) throw new TopicError(`${kind} id ${JSON.stringify(id)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+  if (!isValidId(id)) throw new TopicError(`${kind} id ${JSON.stringify(id)} must be ${ID_RULE}`);
 }
 
 export function agentTopic(fleet: string, agent: string, channel: AgentChannel): string {

@@ -4,8 +4,8 @@
 // report can show what happened and when. Random choices come from the run's seed.
 
 import type { IPublishPacket } from 'mqtt-packet';
-import { decodePeerMessage, encodePeerMessage, parseTopic, type Quantization } from '@fleetmind/runtime';
-import { Rng } from '../worlds/rng.js';
+import { decodePeerMessage, encodePeerMessage, parseTopic, type Quantization } from '@fleetmind/wire';
+import { Rng } from '@fleetmind/worlds';
 import { windowOpen, type AgentSelector, type Fault, type FaultKind, type FaultPlan } from './fault-plan.js';
 import type { PublishFilter } from '../network/link-proxy.js';
 

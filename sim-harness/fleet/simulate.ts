@@ -10,13 +10,14 @@
 
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
-import { decodeHeartbeat, type ActionOut, type AgentSnapshot, type AgentSettingsInput, type Tier, type TickRecord } from '@fleetmind/runtime';
+import { type ActionOut, type AgentSnapshot, type AgentSettingsInput, type TickRecord } from '@fleetmind/runtime';
+import { decodeHeartbeat, type Tier } from '@fleetmind/wire';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, UsersFile, type FleetBroker } from '@fleetmind/broker';
-import { makeWorld, type BatchedWorld } from '../worlds/index.js';
+import { makeWorld, type BatchedWorld } from '@fleetmind/worlds';
 import { LinkProxy } from '../network/link-proxy.js';
 import { FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind, FaultPlan } from '../faults/fault-plan.js';

@@ -3,7 +3,7 @@
 // with the measured values.
 
 import type { Manifest } from '@fleetmind/models';
-import { evaluateController, makeWorld, randomController } from '../worlds/index.js';
+import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import type { SimReport } from '../fleet/simulate.js';
 

@@ -17,7 +17,7 @@ export {
   parseConformanceVectors, replayConformanceVectors, ConformanceFormatError,
   CONFORMANCE_FORMAT, CONFORMANCE_TOLERANCE,
 } from './conformance.js';
-export { benchWorld, median } from './bench.js';
+export { percentile, median } from './stats.js';
 
 export type {
   World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
@@ -26,6 +26,5 @@ export type { MakeWorldOptions } from './registry.js';
 export type { WorldCore } from './batched-world.js';
 export type { Controller } from './controllers/controller.js';
 export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';
-export type { WorldBenchCase, WorldBenchOptions } from './bench.js';
 export { evaluateController, evaluateControllerAsync } from './evaluate.js';
 export type { EvaluationReport, AsyncController } from './evaluate.js';

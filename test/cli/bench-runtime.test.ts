@@ -4,7 +4,9 @@ import { runCli } from '../helpers/cli.js';
 t.test('fleetmind bench runtime --json reports the four figures, measured on a 10-agent fleet', (t) => {
   const r = runCli(['bench', 'runtime', '--ticks', '30', '--json']);
   t.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
+  const envelope = JSON.parse(r.stdout);
+  t.match(envelope, { bench: 'runtime', started: String, machine: { cpus: Number, node: String } }, 'the one benchmark JSON shape');
+  const report = envelope.results;
   t.ok(report.ort_call_us.p50 > 0 && report.ort_call_us.p99 >= report.ort_call_us.p50, 'ONNX Runtime call percentiles');
   t.match(report.tick_ms, { agents: 10, rounds: 1, ticks: 300 });
   t.equal(report.tick_ms.full_ratio, 1, 'with nothing failing, every tick had full communication');
@@ -24,7 +26,9 @@ t.test('fleetmind bench runtime refuses a folder that is not a bundle', (t) => {
 t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, rounds inside their deadline counted', (t) => {
   const r = runCli(['bench', 'fleet', '--agents', '20', '--seconds', '1', '--json']);
   t.equal(r.code, 0, r.stderr);
-  const [report] = JSON.parse(r.stdout);
+  const envelope = JSON.parse(r.stdout);
+  t.equal(envelope.bench, 'fleet');
+  const [report] = envelope.results;
   t.match(report, { agents: 20, neighbours: 3, hz: 10, ticks: 10 });
   t.ok(report.rounds >= 150, `${report.rounds} rounds`);
   t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1);

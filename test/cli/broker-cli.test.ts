@@ -60,6 +60,8 @@ t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t)
     [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem'], /--tls-cert and --tls-key go together/],
     [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem', '--tls-key', 'y.pem'], /cannot read --tls-cert x\.pem: ENOENT/],
     [['broker', '--allow-anonymous', '--port', '0', '--redis', 'redis://127.0.0.1:1'], /cannot reach Redis at 127\.0\.0\.1:1/],
+    [['broker', '--allow-anonymous', '--port', '0', '--max-clients', '0'], /--max-clients.*expected a positive integer, got "0"/],
+    [['broker', '--allow-anonymous', '--port', '0', '--max-packet-size', '64k'], /--max-packet-size.*expected a positive integer, got "64k"/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);
@@ -67,4 +69,23 @@ t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t)
     t.match(r.stderr, message);
   }
   t.end();
+});
+
+t.test('fleetmind broker takes packet sizes and client counts above 65535 (they are not ports)', async (t) => {
+  const proc = spawn(process.execPath, [CLI_MAIN, 'broker', '--allow-anonymous', '--port', '0', '--max-packet-size', '1048576', '--max-clients', '100000'], { cwd: REPO_ROOT });
+  t.teardown(() => proc.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const banner = await new Promise<string>((resolve, reject) => {
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out); });
+    proc.once('exit', (code) => reject(new Error(`broker exited ${code}: ${err}`)));
+  });
+  const [, url] = /listening on (mqtt:\/\/[\d.]+:\d+)/.exec(banner)!;
+  const c = await connect(url, { clientId: 'big' });
+  await c.subscribeAsync('fm/f1/ctl');
+  const got = new Promise<number>((resolve) => c.once('message', (_topic, payload) => resolve(payload.length)));
+  c.publish('fm/f1/ctl', Buffer.alloc(100_000));
+  t.equal(await got, 100_000, 'a 100 kB packet passes a 1 MiB limit (the old parser capped it at 65535)');
+  c.end(true);
 });

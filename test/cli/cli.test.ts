@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent']];
+const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent']];
 
 for (const cmd of COMMANDS) {
   t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
@@ -98,7 +98,9 @@ t.test('bad files and bad arguments give one clear line and exit 2, with no stac
 t.test('fleetmind bench worlds --json reports env-steps/s per batch size', (t) => {
   const r = runCli(['bench', 'worlds', '--json', '--envs', '1,8', '--seconds', '0.05', '--runs', '1']);
   t.equal(r.code, 0, r.stderr);
-  const cases = JSON.parse(r.stdout);
+  const envelope = JSON.parse(r.stdout);
+  t.equal(envelope.bench, 'worlds');
+  const cases = envelope.results;
   t.same(cases.map((c: { envs: number }) => c.envs), [1, 8]);
   for (const c of cases) {
     t.has(c, { world: 'simple_spread_v3', agents: 3 });

@@ -4,7 +4,7 @@
 import { pino } from 'pino';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type FleetAgent } from '@fleetmind/runtime';
-import { makeWorld, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, type BatchedWorld } from '@fleetmind/worlds';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 

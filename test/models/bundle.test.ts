@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { evaluateController, evaluateControllerAsync, makeWorld } from '@fleetmind/sim-harness/worlds';
-import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { evaluateController, evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
+import { bundleController } from '@fleetmind/trainer';
 import { checkBundleFiles, generateSigningKeys, loadBundle, signBundle } from '@fleetmind/models';
 import { mlpActorGraph } from '@fleetmind/models/onnx';
 import { defaultMappoConfig, exportRun, greedyPolicy, RunFolder, trainMappo, useBackend } from '@fleetmind/trainer';

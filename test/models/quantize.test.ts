@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeMessage, encodeMessage, quantizeRoundTrip } from '@fleetmind/models';
+import { decodeMessage, encodeMessage, quantizeRoundTrip } from '@fleetmind/wire';
 
 t.test('f32 is exact; f16 rounds to half precision; int8 keeps each value within half a step of its scale', (t) => {
   const values = Float32Array.from([0.5, -0.25, 0.999, -1, 0.001, 0, 0.3333, 65504]);

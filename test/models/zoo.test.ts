@@ -2,8 +2,8 @@ import t from 'tap';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { evaluateControllerAsync, makeWorld } from '@fleetmind/sim-harness/worlds';
-import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
+import { bundleController } from '@fleetmind/trainer';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const ZOO = join(REPO_ROOT, 'models', 'zoo');

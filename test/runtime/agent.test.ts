@@ -4,9 +4,8 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { startBroker, type FleetBroker } from '@fleetmind/broker';
-import {
-  agentTopic, createAgent, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction, MqttAdapter,
-} from '@fleetmind/runtime';
+import { createAgent, MqttAdapter } from '@fleetmind/runtime';
+import { agentTopic, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction } from '@fleetmind/wire';
 import { LinkProxy } from '@fleetmind/sim-harness/network';
 import { startTestFleet, untilAllLive, COMMNET_BUNDLE } from '../helpers/agents.js';
 import { connect, sleep } from '../helpers/mqtt.js';
@@ -254,7 +253,7 @@ t.test('a runtime process: stdio adapter in and out, garbage survives, SIGTERM a
   const before = heartbeats.length;
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exits 0 on SIGTERM');
-  const { decodeHeartbeat } = await import('@fleetmind/runtime');
+  const { decodeHeartbeat } = await import('@fleetmind/wire');
   const last = decodeHeartbeat(heartbeats[heartbeats.length - 1]);
   t.ok(heartbeats.length > before && last.online === false, 'and announced itself OFFLINE first');
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import {
   decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, encodeAction, encodeHeartbeat, encodeObservation,
   encodePeerMessage, MAX_BYTES, WireError, encodeControl, decodeControl,
-} from '@fleetmind/runtime';
+} from '@fleetmind/wire';
 
 const peer = {
   fleet: 'f1', agent: 'a7', tick: 4_000_000_000, round: 2,

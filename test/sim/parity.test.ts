@@ -5,8 +5,8 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { evaluateControllerAsync, makeWorld } from '@fleetmind/sim-harness/worlds';
-import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
+import { bundleController } from '@fleetmind/trainer';
 import { simulate } from '@fleetmind/sim-harness/fleet';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { peerMean, Rng, sampleAlive, sampleCommMask } from '@fleetmind/sim-harness/worlds';
+import { peerMean, Rng, sampleAlive, sampleCommMask } from '@fleetmind/worlds';
 
 const at = (mask: Float32Array, e: number, n: number, k: number, env: number, i: number, j: number) => mask[((env * 2 + k) * n + i) * n + j];
 

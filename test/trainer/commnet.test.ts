@@ -1,5 +1,5 @@
 import t from 'tap';
-import { peerMean, Rng, roundMask, sampleCommMask } from '@fleetmind/sim-harness/worlds';
+import { peerMean, Rng, roundMask, sampleCommMask } from '@fleetmind/worlds';
 import { CommNet, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
 
 const spec = { inputSize: 6, hidden: 8, rounds: 2, numActions: 5 };

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateController, makeWorld, randomController } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
 import { defaultMappoConfig, greedyPolicy, isCommNetWeights, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-train-'));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Rng } from '@fleetmind/sim-harness/worlds';
+import { Rng } from '@fleetmind/worlds';
 import { gumbelSoftmax, hardUpdate, Mixer, polyakUpdate, ReplayBuffer, tf, useBackend } from '@fleetmind/trainer';
 
 t.before(async () => { await useBackend('auto'); });

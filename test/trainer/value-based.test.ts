@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateController, makeWorld, randomController } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
 import {
   defaultMaddpgConfig, defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, greedyPolicy, qUpdate,
   RunFolder, train, trainQLearning, trainTabularIql, useBackend, type QLearningCheckpoint, type TrainingCheckpoint,

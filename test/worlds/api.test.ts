@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeWorld, parallelApiCheck, worldIds } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, parallelApiCheck, worldIds } from '@fleetmind/worlds';
 
 for (const { id } of worldIds()) {
   for (const numEnvs of [1, 5]) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { GridPredatorPreyCore, makeWorld } from '@fleetmind/sim-harness/worlds';
+import { GridPredatorPreyCore, makeWorld } from '@fleetmind/worlds';
 
 const place = (cells: number[][]) => ({ agentPos: cells, agentVel: cells.map(() => [0, 0]), landmarkPos: [], steps: 0 });
 // moves: 0 up (y+1), 1 down (y−1), 2 left (x−1), 3 right (x+1)

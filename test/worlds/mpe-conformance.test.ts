@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import {
   CONFORMANCE_TOLERANCE, parseConformanceVectors, replayConformanceVectors,
   type ConformanceVectors,
-} from '@fleetmind/sim-harness/worlds';
+} from '@fleetmind/worlds';
 import { FIXTURES } from '../helpers/paths.js';
 
 const load = (name: string): ConformanceVectors =>

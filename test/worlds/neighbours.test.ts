@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeWorld } from '@fleetmind/sim-harness/worlds';
+import { makeWorld } from '@fleetmind/worlds';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
 import { REPO_ROOT } from '../helpers/paths.js';
 

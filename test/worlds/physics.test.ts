@@ -1,5 +1,5 @@
 import t from 'tap';
-import { boundPenalty, logAddExp0, makeWorld, minCostAssignment } from '@fleetmind/sim-harness/worlds';
+import { boundPenalty, logAddExp0, makeWorld, minCostAssignment } from '@fleetmind/worlds';
 
 t.test('logAddExp0 follows numpy branch for branch', (t) => {
   t.equal(logAddExp0(0), Math.LN2);

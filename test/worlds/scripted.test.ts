@@ -1,5 +1,5 @@
 import t from 'tap';
-import { evaluateController, makeWorld, randomController, scriptedController } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, makeWorld, randomController, scriptedController } from '@fleetmind/worlds';
 
 const episodes = (world: string) => makeWorld(world, { numEnvs: 200, autoReset: false });
 

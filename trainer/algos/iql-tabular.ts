@@ -8,7 +8,7 @@
 // episode after another; episode k is seeded from (seed, k), so a resumed run continues exactly.
 // The tables read the global state, so this policy cannot run decentralized on a robot.
 
-import { makeWorld, Rng } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng } from '@fleetmind/worlds';
 import { EpisodeStats, summaryMetrics, type EpisodeStatsState } from '../rl/episode-stats.js';
 import type { TrainingHooks } from './hooks.js';
 import { defaultTabularIqlConfig, type TabularIqlConfig } from './iql-tabular-config.js';

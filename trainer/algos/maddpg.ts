@@ -12,7 +12,7 @@
 // one-hot agent id; rollouts sample actions from the actor's softmax. The greedy actor (argmax of
 // its logits) is the policy a robot runs.
 
-import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';

@@ -24,7 +24,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';

@@ -4,7 +4,7 @@
 // A metrics line about every 4,000 env steps; checkpoints on the hooks' clock. Everything the
 // loop depends on is in its checkpoint, so a resumed run continues exactly.
 
-import { Rng, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/sim-harness/worlds';
+import { Rng, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/worlds';
 import { EpisodeStats, summaryMetrics, type EpisodeStatsState } from '../rl/episode-stats.js';
 import { ReplayBuffer, type ReplayState } from '../rl/replay-buffer.js';
 import type { TrainingHooks } from './hooks.js';

@@ -15,7 +15,7 @@
 // from the replay (whole episodes for VDN/QMIX, transitions for IQL). A step-limit cut is not
 // terminal: the target bootstraps from the final observation.
 
-import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
+import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { Mixer, type MixerWeights } from '../nn/mixer.js';

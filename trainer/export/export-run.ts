@@ -13,8 +13,8 @@ import {
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
-import { evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/sim-harness/worlds';
-import { bundleController } from '@fleetmind/sim-harness/inproc';
+import { evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
+import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';

@@ -3,7 +3,7 @@
 // Rows are always whole teams (env-major, then agent), so both run on the same batches.
 
 import { tf } from '../backend.js';
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights } from './commnet.js';
 

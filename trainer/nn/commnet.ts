@@ -9,7 +9,7 @@
 // state and its inbox: the same arithmetic runs centrally in training and per robot at run time.
 
 import { tf } from '../backend.js';
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';

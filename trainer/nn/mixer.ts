@@ -5,7 +5,7 @@
 // w₂ [embed] are |hypernetwork(s)| (absolute values, so ∂Q_tot/∂Q_i ≥ 0: each agent's greedy
 // action is the team's greedy action), b₁ = hyper(s) and V(s) a small state-value network.
 
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from './mlp.js';
 

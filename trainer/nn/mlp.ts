@@ -2,7 +2,7 @@
 // weights in and out (Float32Array), so checkpoints and the ONNX export read the same numbers.
 
 import { tf } from '../backend.js';
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';

@@ -3,7 +3,7 @@
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
-import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/sim-harness/worlds';
+import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';

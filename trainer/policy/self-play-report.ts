@@ -2,7 +2,7 @@
 // against the world's scripted controller, with the outcomes (e.g. catches) of each match-up
 // and of scripted against scripted, all on the same evaluation episodes.
 
-import { evaluateController, makeWorld, roleMixController, scriptedController } from '@fleetmind/sim-harness/worlds';
+import { evaluateController, makeWorld, roleMixController, scriptedController } from '@fleetmind/worlds';
 import type { MappoCheckpoint } from '../algos/mappo.js';
 import { greedyPolicy } from './greedy-policy.js';
 

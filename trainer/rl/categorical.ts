@@ -1,7 +1,7 @@
 // Acting with a categorical policy from logits, on plain arrays (cheaper than tensors for a
 // batch of a few hundred rows): sample (or take the argmax) and report log π(a).
 
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 
 /**
  * logits: [B, A]. Writes actions[offset + b·stride] and logProbs[b] for each row b.

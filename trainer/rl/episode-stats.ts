@@ -2,7 +2,7 @@
 // world's outcome sums (e.g. collisions), accumulated per env as steps come in and summarised
 // over the episodes that finished since the last summary.
 
-import type { BatchedWorld, StepResult } from '@fleetmind/sim-harness/worlds';
+import type { BatchedWorld, StepResult } from '@fleetmind/worlds';
 
 export interface EpisodeStatsState {
   /** [E, N] returns of the episodes in progress */

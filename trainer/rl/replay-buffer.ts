@@ -4,7 +4,7 @@
 // IQL and MADDPG single transitions. Its whole state is plain arrays, so a resumed run replays
 // exactly what the uninterrupted one would have.
 
-import type { Rng } from '@fleetmind/sim-harness/worlds';
+import type { Rng } from '@fleetmind/worlds';
 
 export interface ReplayLayout {
   numEnvs: number;

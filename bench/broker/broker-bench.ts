@@ -1,6 +1,7 @@
 // `fleetmind bench broker`: the fleetmind broker (auth + ACLs on), bare aedes and Mosquitto,
 // measured one after the other by the same client code, and their ratios.
 
+import { median } from '@fleetmind/worlds';
 import { measureFanOut, measureFleet, measureRoundTrip, type FanOut, type Fleet, type RoundTrip } from './measure.js';
 import { mosquittoAvailable, startTarget, type Target, type TargetKind } from './targets.js';
 import { measureOverhead, type Overhead } from './overhead.js';
@@ -33,12 +34,6 @@ export interface BrokerBenchReport {
   /** fleetmind ÷ other, of the medians: > 1 means fleetmind is slower for times, faster for rates */
   ratios: Record<string, { rtt_p50: number; rtt_p99: number; fanout_msgs_per_s: number; fleet_p99: number }>;
   skipped: string[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
@@ -105,5 +100,3 @@ export async function benchBroker(options: BrokerBenchOptions = {}): Promise<Bro
   }
   return report;
 }
-export { startTarget } from './targets.js';
-export { percentile } from './measure.js';

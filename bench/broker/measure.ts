@@ -4,14 +4,10 @@
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BENCH_FLEET, type Credentials, type Target } from './targets.js';
+import { percentile } from '@fleetmind/worlds';
 import { LeanClient } from './lean-client.js';
 
 const topicOf = (i: number) => `fm/${BENCH_FLEET}/a/a${i}/msg`;
-
-export function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
@@ -40,7 +36,7 @@ export async function measureRoundTrip(target: Target, samples = 2000): Promise<
     await new Promise<void>((resolve) => { resolveOne = resolve; c.publish(topicOf(0), stamp()); });
   }
   await c.endAsync(true);
-  const sorted = times.slice(100).sort((a, b) => a - b); // the first 100 warm up the JIT
+  const sorted = times.slice(100); // the first 100 warm up the JIT
   return { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), samples: sorted.length };
 }
 
@@ -121,7 +117,7 @@ export async function measureFleet(target: Target, agents = 500, hz = 10, second
   timers.forEach((t) => clearInterval(t));
   clients.forEach((c) => c.end());
   const expected = published * neighbours.length;
-  const sorted = latencies.sort((a, b) => a - b);
+  const sorted = latencies;
   return {
     agents, hz, neighbours: neighbours.length, seconds, expected,
     delivered: latencies.length,

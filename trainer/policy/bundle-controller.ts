@@ -3,9 +3,8 @@
 // from its teammates' messages (quantized as the bundle says, as they would cross the wire) and
 // the mask of who was heard (teamStep) — the reference the simulated fleet must reproduce.
 
-import type { LoadedBundle, Quantization } from '@fleetmind/models';
-import { RoleRunner, teamStep } from '@fleetmind/models';
-import { evaluationRng, TeamChannel, type AsyncController, type BatchedWorld } from '../worlds/index.js';
+import { RoleRunner, teamStep, type LoadedBundle, type Quantization } from '@fleetmind/models';
+import { evaluationRng, TeamChannel, type AsyncController, type BatchedWorld } from '@fleetmind/worlds';
 
 export interface BundleEvalOptions {
   /** probability that a message on one link in one round is lost */

@@ -12,8 +12,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
 import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
-import { percentile, startTarget } from '@fleetmind/broker/bench';
-import { makeWorld } from '../worlds/index.js';
+import { makeWorld, percentile } from '@fleetmind/worlds';
+import { startTarget } from './broker/targets.js';
 
 export interface FleetScaleOptions {
   /** a one-role CommNet bundle trained on k-nearest observations without agent ids */
@@ -41,7 +41,6 @@ export interface FleetScaleReport {
   event_loop_lag_ms: { p50: number; p99: number };
 }
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleReport> {
@@ -110,7 +109,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
       rounds_in_deadline_ratio: r(1 - misses / Math.max(1, rounds * resized.communication!.rounds), 4),
       decisions_missing_ratio: r(missing / (total * ids.length), 4),
       tiers,
-      world_step_ms: { p50: r(percentile(sorted(stepMs), 0.5)), p99: r(percentile(sorted(stepMs), 0.99)) },
+      world_step_ms: { p50: r(percentile(stepMs, 0.5)), p99: r(percentile(stepMs, 0.99)) },
       event_loop_lag_ms: { p50: r(lag.percentile(50) / 1e6), p99: r(lag.percentile(99) / 1e6) },
     };
   } finally {

@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startBroker } from '../broker.js';
-import { UsersFile } from '../auth/users-file.js';
-import { percentile } from './measure.js';
+import { startBroker, UsersFile } from '@fleetmind/broker';
+import { median } from '@fleetmind/worlds';
 
 export interface Overhead {
   /** median over rounds of each round's p50 round trip, µs */
@@ -36,7 +35,7 @@ async function roundTripP50(client: MqttClient, samples: number): Promise<number
     times.push(performance.now() - t0);
   }
   client.off('message', onMessage);
-  return percentile(times.sort((a, b) => a - b), 0.5) * 1000;
+  return median(times) * 1000;
 }
 
 export async function measureOverhead(rounds = 5, samples = 5000): Promise<Overhead> {
@@ -64,11 +63,10 @@ export async function measureOverhead(rounds = 5, samples = 5000): Promise<Overh
       bare.push(await roundTripP50(onAedes, samples));
       fm.push(await roundTripP50(onFleetmind, samples));
     }
-    const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
     return {
-      aedes_rtt_p50_us: Number(med(bare).toFixed(1)),
-      fleetmind_rtt_p50_us: Number(med(fm).toFixed(1)),
-      ratio: Number((med(fm) / med(bare)).toFixed(3)),
+      aedes_rtt_p50_us: Number(median(bare).toFixed(1)),
+      fleetmind_rtt_p50_us: Number(median(fm).toFixed(1)),
+      ratio: Number((median(fm) / median(bare)).toFixed(3)),
       rounds,
       samples_per_round: samples,
     };

@@ -1,18 +1,42 @@
-// Reproduces the aedes overload crash and shows the fleetmind broker surviving it:
-// 500 clients publish at 10 Hz to one topic they all subscribe to (250,000 deliveries/s asked
-// of one process), then all disconnect at once. Bare aedes dies with
-// "RangeError: Maximum call stack size exceeded" in mqemitter; fleetmind keeps serving.
-// Run: npm run bench:overload   (prints JSON; about a minute)
+// `fleetmind bench overload`: reproduces the aedes overload crash and shows the fleetmind
+// broker surviving it. 500 clients publish at 10 Hz to one topic they all subscribe to
+// (250,000 deliveries/s asked of one process), then all disconnect at once. Bare aedes dies
+// with "RangeError: Maximum call stack size exceeded" in mqemitter; fleetmind keeps serving.
+// About a minute.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 
-const SERVE = fileURLToPath(new URL('./broker-overload-serve.js', import.meta.url));
+const SERVE = fileURLToPath(new URL('./serve.js', import.meta.url));
 const CLIENTS = 500;
 const HZ = 10;
 const SECONDS = 8;
 
-async function run(kind: 'aedes' | 'fleetmind') {
+export interface OverloadResult {
+  broker: 'aedes' | 'fleetmind';
+  crashed: boolean;
+  exit_code: number | null;
+  error: string | null;
+  serves_afterwards: boolean;
+}
+
+export interface OverloadReport {
+  clients: number;
+  hz: number;
+  seconds: number;
+  results: OverloadResult[];
+}
+
+export async function benchBrokerOverload(onProgress: (line: string) => void = () => {}): Promise<OverloadReport> {
+  const results = [];
+  for (const kind of ['aedes', 'fleetmind'] as const) {
+    onProgress(`${kind}: ${CLIENTS} clients at ${HZ} Hz for ${SECONDS} s`);
+    results.push(await run(kind));
+  }
+  return { clients: CLIENTS, hz: HZ, seconds: SECONDS, results };
+}
+
+async function run(kind: 'aedes' | 'fleetmind'): Promise<OverloadResult> {
   const child = spawn(process.execPath, [SERVE, kind], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -54,7 +78,3 @@ async function run(kind: 'aedes' | 'fleetmind') {
   const crash = /RangeError[^\n]*/.exec(err)?.[0];
   return { broker: kind, crashed: exited !== null, exit_code: exited, error: crash ?? null, serves_afterwards: servesAfterwards };
 }
-
-const results = [];
-for (const kind of ['aedes', 'fleetmind'] as const) results.push(await run(kind));
-process.stdout.write(`${JSON.stringify({ clients: CLIENTS, hz: HZ, seconds: SECONDS, results }, null, 2)}\n`);

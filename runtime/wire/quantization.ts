@@ -3,7 +3,14 @@
 //   f16:  2 bytes per value (IEEE half, round to nearest even)
 //   int8: 1 byte per value plus one float32 scale per message: q = round(x / s), s = max|x| / 127
 
-import type { Quantization } from '../bundle/manifest.js';
+/** How a message's values travel; the bundle's manifest names one. */
+export const QUANTIZATIONS = ['f32', 'f16', 'int8'] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+
+/** Payload bytes per message value (int8 also carries one float32 scale in its own field). */
+export function bytesPerValue(q: Quantization): number {
+  return q === 'f32' ? 4 : q === 'f16' ? 2 : 1;
+}
 
 export interface EncodedMessage {
   payload: Uint8Array;
@@ -28,7 +35,7 @@ export function encodeMessage(values: Float32Array, q: Quantization): EncodedMes
 
 /** Decodes into out (length = message size); throws when the payload has the wrong length. */
 export function decodeMessage(message: EncodedMessage, q: Quantization, out: Float32Array): void {
-  const bytesPer = q === 'f32' ? 4 : q === 'f16' ? 2 : 1;
+  const bytesPer = bytesPerValue(q);
   if (message.payload.length !== out.length * bytesPer) {
     throw new Error(`a ${q} message of ${out.length} values has ${out.length * bytesPer} bytes, got ${message.payload.length}`);
   }

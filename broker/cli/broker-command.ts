@@ -1,13 +1,27 @@
+// `fleetmind broker` — the embedded broker and its users file. The same command is the broker
+// package's own bin (`fleetmind-broker`), so a gateway that installs only @fleetmind/broker
+// runs exactly this, without ONNX Runtime or TensorFlow.js.
+
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
-import { startBroker, UsersFile, ROLES, type Role } from '@fleetmind/broker';
-import { CliError } from '../errors.js';
-import { printJson, printTable } from '../output.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startBroker } from '../broker.js';
+import { UsersFile, ROLES, type Role } from '../auth/users-file.js';
+
+/** A bad argument or input file: the command line reports it and exits 2. */
+export class BrokerCliError extends Error {
+  readonly code = 'FM_ERR_BROKER_ARGS';
+}
 
 function port(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new CliError(`expected a port number 0-65535, got "${value}"`);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
 }
 
@@ -32,7 +46,7 @@ function readPem(what: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new CliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new BrokerCliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -41,7 +55,7 @@ async function readPassword(opts: { password?: string; passwordStdin?: boolean }
   const rl = createInterface({ input: process.stdin, terminal: false });
   if (opts.passwordStdin || !process.stdin.isTTY) {
     for await (const line of rl) { rl.close(); return line; }
-    throw new CliError('no password on standard input');
+    throw new BrokerCliError('no password on standard input');
   }
   // interactive: ask twice without echo
   const ask = (prompt: string) => new Promise<string>((resolve) => {
@@ -67,13 +81,12 @@ async function readPassword(opts: { password?: string; passwordStdin?: boolean }
   const first = await ask('password: ');
   const again = await ask('again: ');
   process.stdin.pause();
-  if (first !== again) throw new CliError('the passwords differ');
+  if (first !== again) throw new BrokerCliError('the passwords differ');
   return first;
 }
 
-export function registerBroker(program: Command): void {
-  const broker = program
-    .command('broker')
+export function brokerCommand(name = 'broker'): Command {
+  const broker = new Command(name)
     .description('run the embedded MQTT 3.1.1 broker (aedes) with per-agent auth and ACLs, limits and metrics; Ctrl-C stops it')
     .enablePositionalOptions()
     .option('--host <addr>', 'listen address (loopback unless told otherwise)', '127.0.0.1')
@@ -86,13 +99,13 @@ export function registerBroker(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--tls-port <n>', 'MQTT over TLS port', port, 8883)
     .option('--redis <url>', 'cluster mode: share routing, retained messages and sessions with other brokers through Redis (redis://host:port)')
-    .addOption(new Option('--max-packet-size <bytes>', 'largest MQTT packet accepted').argParser(port).default(65536))
-    .addOption(new Option('--max-clients <n>', 'most clients at once').argParser(port).default(10000))
+    .addOption(new Option('--max-packet-size <bytes>', 'largest MQTT packet accepted').argParser(positiveInt).default(65536))
+    .addOption(new Option('--max-clients <n>', 'most clients at once').argParser(positiveInt).default(10000))
     .addHelpText('after', '\nExamples:\n  $ fleetmind broker user add --users users.json --username a1 --role agent --fleet f1 --agent a1\n  $ fleetmind broker --users users.json --metrics-port 9464\n  $ fleetmind broker --allow-anonymous --port 0\n  $ fleetmind broker --users users.json --tls-cert cert.pem --tls-key key.pem --ws-port 8080 --redis redis://127.0.0.1:6379')
     .action(async (opts: BrokerCliOptions) => {
-      if (!opts.users && !opts.allowAnonymous) throw new CliError('give --users FILE, or --allow-anonymous on loopback');
-      if (opts.allowAnonymous && !LOOPBACK.test(opts.host)) throw new CliError(`--allow-anonymous is for loopback only; --host ${opts.host} would open the fleet to anyone`);
-      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together');
+      if (!opts.users && !opts.allowAnonymous) throw new BrokerCliError('give --users FILE, or --allow-anonymous on loopback');
+      if (opts.allowAnonymous && !LOOPBACK.test(opts.host)) throw new BrokerCliError(`--allow-anonymous is for loopback only; --host ${opts.host} would open the fleet to anyone`);
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new BrokerCliError('--tls-cert and --tls-key go together');
       const users = opts.users ? await loadUsers(opts.users) : undefined;
       const tls = opts.tlsCert && opts.tlsKey
         ? { cert: readPem('--tls-cert', opts.tlsCert), key: readPem('--tls-key', opts.tlsKey), port: opts.tlsPort }
@@ -165,9 +178,12 @@ export function registerBroker(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ fleetmind broker user list --users users.json')
     .action(async (opts: { users: string; json?: boolean }) => {
       const list = (await loadUsers(opts.users)).list();
-      if (opts.json) return printJson(list);
-      printTable(['username', 'role', 'fleet', 'agent'], list.map((u) => [u.username, u.role, u.fleet ?? '-', u.agent ?? '-']));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      const rows = [['username', 'role', 'fleet', 'agent'], ...list.map((u) => [u.username, u.role, u.fleet ?? '-', u.agent ?? '-'])];
+      const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+      for (const row of rows) process.stdout.write(`${row.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()}\n`);
     });
+  return broker;
 }
 
 async function loadUsers(path: string, createIfMissing = false): Promise<UsersFile> {
@@ -178,6 +194,6 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new BrokerCliError((err as Error).message);
   }
 }

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsersFile } from '../auth/users-file.js';
+import { UsersFile } from '@fleetmind/broker';
 
 export type TargetKind = 'fleetmind' | 'aedes' | 'mosquitto';
 

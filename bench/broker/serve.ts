@@ -2,8 +2,7 @@
 // loopback port and prints "PORT <n>". argv: aedes | fleetmind [<users file>] (none: anonymous)
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
-import { startBroker } from '../broker.js';
-import { UsersFile } from '../auth/users-file.js';
+import { startBroker, UsersFile } from '@fleetmind/broker';
 
 const [kind, usersPath] = process.argv.slice(2);
 if (kind === 'aedes') {

@@ -1,0 +1,15 @@
+// @fleetmind/bench: every benchmark of the project, each a function returning its results;
+// `fleetmind bench <name> --json` wraps them in one shape (report.ts). CI runs tests, not these.
+export { runBench } from './report.js';
+export { benchWorld } from './worlds.js';
+export { benchBroker } from './broker/broker-bench.js';
+export { benchBrokerOverload } from './broker/overload.js';
+export { benchRuntime } from './runtime.js';
+export { benchFleetScale } from './fleet-scale.js';
+
+export type { BenchReport } from './report.js';
+export type { WorldBenchCase, WorldBenchOptions } from './worlds.js';
+export type { BrokerBenchOptions, BrokerBenchReport } from './broker/broker-bench.js';
+export type { OverloadReport, OverloadResult } from './broker/overload.js';
+export type { RuntimeBenchOptions, RuntimeBenchReport } from './runtime.js';
+export type { FleetScaleOptions, FleetScaleReport } from './fleet-scale.js';

@@ -1,0 +1,23 @@
+// The one JSON shape every benchmark prints: which bench, on what machine, when, and its
+// results. Quote medians and ratios measured side by side in one run: the machine is shared.
+
+import { cpus, platform, arch } from 'node:os';
+
+export interface BenchReport<T> {
+  bench: 'worlds' | 'broker' | 'overload' | 'runtime' | 'fleet';
+  /** ISO time the bench started */
+  started: string;
+  machine: { cpus: number; cpu_model: string; platform: string; arch: string; node: string };
+  results: T;
+}
+
+export async function runBench<T>(bench: BenchReport<T>['bench'], measure: () => T | Promise<T>): Promise<BenchReport<T>> {
+  const started = new Date().toISOString();
+  const results = await measure();
+  const cpu = cpus();
+  return {
+    bench, started,
+    machine: { cpus: cpu.length, cpu_model: cpu[0]?.model ?? 'unknown', platform: platform(), arch: arch(), node: process.version },
+    results,
+  };
+}

@@ -1,0 +1,15 @@
+// @fleetmind/wire: the wire contract every part speaks — the MQTT topic layout, the protobuf
+// messages of fleetmind.proto and their codec, message quantization and the id rules. It
+// depends on nothing of ours, so the broker, the runtime, the models and the simulator can all
+// depend on it (ARCHITECTURE.md, "The wire contract").
+export { ID_PATTERN, ID_RULE, isValidId } from './ids.js';
+export { agentTopic, fleetTopic, parseTopic, TopicError } from './topics.js';
+export {
+  encodePeerMessage, decodePeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
+  encodeAction, decodeAction, encodeControl, decodeControl, WireError, MAX_BYTES, TIERS,
+} from './codec.js';
+export { QUANTIZATIONS, bytesPerValue, encodeMessage, decodeMessage, quantizeRoundTrip } from './quantization.js';
+
+export type { AgentChannel, FleetChannel, ParsedTopic } from './topics.js';
+export type { PeerMessage, Heartbeat, Observation, Action, Control, Tier, WireRejection } from './codec.js';
+export type { Quantization, EncodedMessage } from './quantization.js';

@@ -1,2 +1,0 @@
-export { bundleController } from './bundle-controller.js';
-export type { BundleEvalOptions } from './bundle-controller.js';

@@ -18,7 +18,7 @@ export { greedyPolicy } from './policy/greedy-policy.js';
 export { writeLearningCurves, curvesSpec } from './runs/curves.js';
 export { Mlp } from './nn/mlp.js';
 export { CommNet } from './nn/commnet.js';
-export type { MappoConfig, MappoCheckpoint, MappoMetrics, MappoHooks, RoleCheckpoint } from './algos/mappo.js';
+export type { MappoConfig, MappoMetrics, MappoHooks } from './algos/mappo.js';
 export type { RunInfo } from './runs/run-folder.js';
 export type { CurvePoint } from './runs/curves.js';
 export type { MlpSpec, MlpWeights } from './nn/mlp.js';
@@ -35,11 +35,18 @@ export { hardUpdate, polyakUpdate } from './rl/target-network.js';
 export { gumbelSoftmax } from './rl/gumbel-softmax.js';
 export { isTabular } from './runs/checkpoint-schema.js';
 export type { TrainingHooks, TrainingMetrics } from './algos/hooks.js';
-export type { QLearningConfig, QLearningCheckpoint } from './algos/q-learning.js';
-export type { MaddpgConfig, MaddpgCheckpoint } from './algos/maddpg.js';
-export type { TabularIqlConfig, TabularIqlCheckpoint } from './algos/iql-tabular.js';
+export type { QLearningConfig } from './algos/q-learning.js';
+export type { MaddpgConfig } from './algos/maddpg.js';
+export type { TabularIqlConfig } from './algos/iql-tabular.js';
 export type { MixerSpec, MixerWeights, MixerKind } from './nn/mixer.js';
-export type { TrainingCheckpoint, TrainingConfig, NetworkCheckpoint } from './runs/checkpoint-schema.js';
+export type {
+  TrainingCheckpoint, NetworkCheckpoint, MappoCheckpoint, RoleCheckpoint, QLearningCheckpoint, MaddpgCheckpoint, TabularIqlCheckpoint,
+} from './runs/checkpoint-schema.js';
+export { checkpointSchema } from './runs/checkpoint-schema.js';
+export {
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, resolveTrainingConfig, TrainingConfigError, withBudget,
+} from './algos/training-config.js';
+export type { Algo, TrainingConfig } from './algos/training-config.js';
 export { tanh } from './nn/tanh.js';
 export { bundleController } from './policy/bundle-controller.js';
 export type { BundleEvalOptions } from './policy/bundle-controller.js';

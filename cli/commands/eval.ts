@@ -3,7 +3,7 @@ import { evaluateController, evaluateControllerAsync, makeWorld, randomControlle
 import { loadBundle } from '@fleetmind/models';
 import { bundleController } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
-import { positiveInt, probability } from '../options.js';
+import { nonNegativeInt, positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 interface EvalOptions {
@@ -17,11 +17,6 @@ interface EvalOptions {
   msgDropout: number;
   agentDropout: number;
   json?: boolean;
-}
-
-function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return Number(value);
 }
 
 export function registerEval(program: Command): void {

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { checkBundleFiles } from '@fleetmind/models';
 import { loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
 import { CliError } from '../errors.js';
-import { positiveInt, positiveNumber } from '../options.js';
+import { nonNegativeInt, positiveInt, positiveNumber } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
 
 interface SimCliOptions {
@@ -27,11 +27,6 @@ interface SimCliOptions {
   json?: boolean;
 }
 
-const seed = (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return Number(value);
-};
-
 function checkBundle(opts: SimCliOptions): void {
   if (!opts.bundle) throw new CliError('--bundle <dir> is required');
   if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
@@ -49,7 +44,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--world <id>', 'the world (must be the bundle\'s; for checking)')
   .option('--agents <n>', 'fleet size (must be the bundle\'s; for checking)', positiveInt)
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
-  .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', seed, 0)
+  .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', nonNegativeInt, 0)
   .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
   .option('--auth', 'embedded broker with auth and ACLs on: a user with a random password per agent (and one for the world), made for this run')
   .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))

@@ -1,15 +1,23 @@
+// `fleetmind train`: flags → settings; the trainer resolves and validates the configuration
+// (trainer/algos/training-config.ts) and this command runs it with a run folder and progress.
+
 import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/worlds';
 import {
-  defaultMaddpgConfig, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig,
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
+  TrainingConfigError, withBudget, type Algo, type TrainingConfig,
 } from '@fleetmind/trainer/config';
-import type { BackendChoice, CurvePoint, RunFolder, TrainingCheckpoint, TrainingConfig, TrainingMetrics } from '@fleetmind/trainer';
+import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
 import { CliError } from '../errors.js';
-import { positiveInt, positiveNumber, probability } from '../options.js';
-import { printTable } from '../output.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
+import { printTable, progressLine } from '../output.js';
 
-const ALGOS = ['mappo', 'ippo', 'iql', 'iql-tabular', 'vdn', 'qmix', 'maddpg'] as const;
-type Algo = (typeof ALGOS)[number];
+/** Each training flag and the configuration setting it sets: the trainer validates the settings. */
+const FLAG_OF: Record<string, string> = {
+  actor: '--actor', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
+  selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id',
+  totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours',
+};
 
 interface TrainOptions {
   world: string;
@@ -34,56 +42,34 @@ interface TrainOptions {
   backend: BackendChoice;
 }
 
-function seedArg(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return Number(value);
-}
-
-function formatEta(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const m = Math.floor(seconds / 60);
-  return m > 0 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
-}
-
-/** The run's configuration from the command line, refusing options its algorithm does not take. */
-function configFrom(opts: TrainOptions, world: string): TrainingConfig {
+/** The settings the flags give; the trainer merges its defaults and refuses what does not fit. */
+function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
   const worldConfig = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }) };
-  const ppo = opts.algo === 'mappo' || opts.algo === 'ippo';
-  const commOptions = { '--actor': opts.actor, '--comm-rounds': opts.commRounds, '--msg-dropout': opts.msgDropout, '--comm-radius': opts.commRadius, '--agent-dropout': opts.agentDropout, '--self-play': opts.selfPlay, '--scripted-opponent': opts.scriptedOpponent };
-  const given = (options: Record<string, unknown>) => Object.entries(options).filter(([, v]) => v !== undefined).map(([k]) => k);
-  if (!ppo && given(commOptions).length > 0) throw new CliError(`${given(commOptions).join(', ')}: these are --algo mappo/ippo settings (communicating actors, self-play), not ${opts.algo}'s`);
-  if (opts.algo === 'iql-tabular') {
-    if (given({ '--steps': opts.steps, '--envs': opts.envs, '--train-every': opts.trainEvery }).length > 0) throw new CliError('--algo iql-tabular plays one episode after another and learns every step: give --episodes, not --steps/--envs/--train-every');
-    if (!opts.agentId) throw new CliError('--no-agent-id: iql-tabular has one table per agent, no agent id');
-    return { ...defaultTabularIqlConfig, world, worldConfig, seed: opts.seed, episodes: opts.episodes ?? defaultTabularIqlConfig.episodes };
-  }
-  const common = { world, worldConfig, seed: opts.seed, agentId: opts.agentId };
-  if (ppo) {
-    if (opts.trainEvery !== undefined) throw new CliError(`--train-every is for the replay-based algorithms (iql, vdn, qmix, maddpg); ${opts.algo} updates after every rollout`);
-    if (opts.episodes !== undefined) throw new CliError(`--episodes: ${opts.algo} trains for --steps (episodes are capped for iql-tabular and the replay-based algorithms)`);
-    if (opts.actor !== 'commnet' && given({ '--msg-dropout': opts.msgDropout, '--agent-dropout': opts.agentDropout, '--comm-radius': opts.commRadius }).length > 0) {
-      throw new CliError('--msg-dropout, --agent-dropout and --comm-radius shape communication: they need --actor commnet');
-    }
-    return {
-      ...defaultMappoConfig, ...common, algo: opts.algo as 'mappo' | 'ippo',
-      totalSteps: opts.steps ?? defaultMappoConfig.totalSteps, numEnvs: opts.envs ?? defaultMappoConfig.numEnvs,
-      actor: opts.actor ?? 'mlp', commRounds: opts.commRounds ?? defaultMappoConfig.commRounds,
-      msgDropout: opts.msgDropout ?? 0, commRadius: opts.commRadius ?? null, agentDropout: opts.agentDropout ?? 0,
-      selfPlay: opts.selfPlay ?? false,
-      scriptedOpponent: opts.scriptedOpponent ?? defaultMappoConfig.scriptedOpponent,
-    };
-  }
-  if (opts.algo === 'maddpg') {
-    return {
-      ...defaultMaddpgConfig, ...common, totalSteps: opts.steps ?? defaultMaddpgConfig.totalSteps, maxEpisodes: opts.episodes ?? null,
-      numEnvs: opts.envs ?? defaultMaddpgConfig.numEnvs, trainEvery: opts.trainEvery ?? defaultMaddpgConfig.trainEvery,
-    };
-  }
+  const episodic = opts.algo === 'iql-tabular';
   return {
-    ...defaultQLearningConfig, ...common, algo: opts.algo as 'iql' | 'vdn' | 'qmix',
-    totalSteps: opts.steps ?? defaultQLearningConfig.totalSteps, maxEpisodes: opts.episodes ?? null, numEnvs: opts.envs ?? defaultQLearningConfig.numEnvs,
-    trainEvery: opts.trainEvery ?? defaultQLearningConfig.trainEvery,
+    algo: opts.algo, world, worldConfig, seed: opts.seed,
+    actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
+    selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, trainEvery: opts.trainEvery,
+    agentId: opts.agentId ? undefined : false,
+    totalSteps: opts.steps, numEnvs: opts.envs,
+    [episodic ? 'episodes' : 'maxEpisodes']: opts.episodes,
   };
+}
+
+/** A refused setting, said in the flags' words. */
+function flagError(err: TrainingConfigError, algo: Algo): CliError {
+  const flags = err.settings.map((s) => FLAG_OF[s] ?? s);
+  if (err.reason === 'unknown') {
+    const takers = [...new Set(err.settings.flatMap(algosTaking))];
+    const what = flags.length > 1 ? 'settings' : 'a setting';
+    // a budget flag of another kind of run: say which one this algorithm takes
+    const budget = err.settings.some((s) => ['totalSteps', 'maxEpisodes', 'episodes', 'numEnvs', 'trainEvery'].includes(s))
+      ? `; ${algo} trains for ${algo === 'iql-tabular' ? '--episodes, one episode after another' : '--steps'}` : '';
+    return new CliError(`${flags.join(', ')}: ${what} of --algo ${takers.join('/')}, not of ${algo}${budget}`);
+  }
+  if (err.reason === 'needs') return new CliError(`${flags.join(', ')}: needs ${err.needs === 'actor' ? '--actor commnet' : FLAG_OF[err.needs!] ?? err.needs}`);
+  if (err.reason === 'world') return new CliError(`--${err.settings[0] === 'selfPlay' ? 'self-play' : 'algo'}: ${err.message}`);
+  return new CliError(`${flags[0]}: ${err.message}`);
 }
 
 /** How far a run is: env steps, or episodes for the tabular learner. */
@@ -93,12 +79,18 @@ function progressOf(config: TrainingConfig, m: TrainingMetrics): { done: number;
     : { done: m['global/env_steps'], total: config.totalSteps, unit: 'steps' };
 }
 
+function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const m = Math.floor(seconds / 60);
+  return m > 0 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a team and write a run folder (config.json, metrics.jsonl, checkpoint.json, curves): MAPPO (critic on the global state) or IPPO with MLP or CommNet actors; IQL (a DQN per agent), VDN and QMIX (value decomposition); MADDPG (centralized critic per agent); or the seed\'s tabular IQL. Ctrl-C saves a checkpoint; --resume continues')
     .requiredOption('--world <id>', 'world id or alias (see `fleetmind worlds`)')
-    .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices(ALGOS).default('mappo'))
+    .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices([...ALGOS]).default('mappo'))
     .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only) or commnet (also hears its teammates each tick) (default: mlp)').choices(['mlp', 'commnet']))
     .option('--comm-rounds <k>', `CommNet communication rounds per tick (default: ${defaultMappoConfig.commRounds})`, positiveInt)
     .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost (default: 0)', probability)
@@ -113,7 +105,7 @@ export function registerTrain(program: Command): void {
     .option('--episodes <n>', `iql-tabular: episodes to train for (default: ${defaultTabularIqlConfig.episodes}, as the seed); iql/vdn/qmix/maddpg: stop after this many episodes if --steps has not run out first`, positiveInt)
     .option('--envs <n>', `parallel environments (default: mappo/ippo ${defaultMappoConfig.numEnvs}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.numEnvs})`, positiveInt)
     .option('--train-every <n>', `iql/vdn/qmix/maddpg: one update per this many env steps (default: ${defaultQLearningConfig.trainEvery}; fewer updates can keep a competitive world from an arms race)`, positiveInt)
-    .option('--seed <s>', 'seed', seedArg, defaultMappoConfig.seed)
+    .option('--seed <s>', 'seed', nonNegativeInt, defaultMappoConfig.seed)
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
@@ -121,14 +113,12 @@ export function registerTrain(program: Command): void {
     .action(async (opts: TrainOptions) => {
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
-      let config = configFrom(opts, worldId);
-      const world = makeWorld(worldId, { config: config.worldConfig }); // validates the world options before any work
-      if (opts.scriptedOpponent !== undefined && !opts.selfPlay) throw new CliError('--scripted-opponent is a --self-play setting');
-      if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
-        throw new CliError(`--self-play: self-play needs a world with two or more roles; ${worldId} has one`);
-      }
-      if (config.algo === 'iql-tabular' && world.numDiscreteStates === null) {
-        throw new CliError(`--algo iql-tabular needs a world with a discrete state (grid_predator_prey); ${worldId} has none`);
+      let config: TrainingConfig;
+      try {
+        config = resolveTrainingConfig(settingsFrom(opts, worldId));
+        checkConfigFitsWorld(config, makeWorld(worldId, { config: config.worldConfig })); // the world's options too, before any work
+      } catch (err) {
+        throw err instanceof TrainingConfigError ? flagError(err, opts.algo) : err;
       }
       // TensorFlow.js loads only when there is training to do
       const { RunFolder, train, useBackend, writeLearningCurves } = await import('@fleetmind/trainer');
@@ -139,12 +129,7 @@ export function registerTrain(program: Command): void {
         run = RunFolder.open(out);
         resume = run.loadCheckpoint();
         if (resume.config.algo !== config.algo) throw new CliError(`${out} holds a ${resume.config.algo} run; resume it with --algo ${resume.config.algo}`);
-        const saved = resume.config;
-        switch (saved.algo) {
-          case 'iql-tabular': config = { ...saved, episodes: opts.episodes ?? saved.episodes }; break;
-          case 'mappo': case 'ippo': config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps }; break;
-          default: config = { ...saved, totalSteps: opts.steps ?? saved.totalSteps, maxEpisodes: opts.episodes ?? saved.maxEpisodes ?? null };
-        }
+        config = withBudget(resume.config, { steps: opts.steps, episodes: opts.episodes });
         process.stderr.write(`resuming ${out} at ${resume.envSteps.toLocaleString('en-US')} env steps\n`);
       } else {
         run = RunFolder.create(out, { config, backend, created: new Date().toISOString(), node: process.version });
@@ -160,7 +145,8 @@ export function registerTrain(program: Command): void {
       // a resumed run's clock continues where the metrics stopped, so curves against wall time stay monotone
       const wallOffset = resume ? (run.metrics().at(-1)?.['time/wall_s'] ?? 0) : 0;
       const startDone = resume ? (config.algo === 'iql-tabular' ? resume.updates : resume.envSteps) : 0;
-      const tty = process.stderr.isTTY;
+      const progress = progressLine();
+      const logged = !process.stderr.isTTY;
       let lastLine = 0;
       const checkpoint = await train(config, {
         shouldStop: () => stop,
@@ -171,31 +157,29 @@ export function registerTrain(program: Command): void {
           run.appendMetrics(m);
           const { done, total, unit } = progressOf(config, m);
           const rate = (done - startDone) / (m['time/wall_s'] - wallOffset);
-          const line = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit}  return ${m['train/agent_return_mean'].toFixed(2)}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((total - done) / rate)}`;
-          if (tty) {
-            const width = 24;
-            const filled = Math.round((done / total) * width);
-            process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${line}`);
-          } else if (m['time/wall_s'] - lastLine >= 10) {
+          const line = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} (${Math.floor((done / total) * 100)} %)  return ${m['train/agent_return_mean'].toFixed(2)}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((total - done) / rate)}`;
+          progress(line);
+          // a log (not a terminal) gets a line every 10 s instead
+          if (logged && m['time/wall_s'] - lastLine >= 10) {
             lastLine = m['time/wall_s'];
             process.stderr.write(`${line}\n`);
           }
         },
       }, resume);
       run.saveCheckpoint(checkpoint);
-      if (tty) process.stderr.write('\n');
+      progress('');
       const actor = config.algo === 'mappo' || config.algo === 'ippo' ? ` (${config.actor})` : '';
-      const curves = await writeLearningCurves(out, run.metrics() as unknown as CurvePoint[], `${config.algo.toUpperCase()}${actor} on ${config.world}`);
-      if (config.algo !== 'iql-tabular' && 'selfPlay' in config && config.selfPlay) printSelfPlay(run.metrics());
+      const curves = await writeLearningCurves(out, run.metrics(), `${config.algo.toUpperCase()}${actor} on ${config.world}`);
+      if ((config.algo === 'mappo' || config.algo === 'ippo') && config.selfPlay) printSelfPlay(run.metrics(), config.selfPlayEpisodes ?? defaultMappoConfig.selfPlayEpisodes!);
       process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });
 }
 
 /** The last self-play measurement: each side against the latest and the scripted opponent. */
-function printSelfPlay(metrics: Record<string, number>[]): void {
+function printSelfPlay(metrics: TrainingMetrics[], episodes: number): void {
   const last = [...metrics].reverse().find((m) => Object.keys(m).some((k) => k.startsWith('selfplay/')));
   if (!last) return;
   const rows = Object.entries(last).filter(([k]) => k.startsWith('selfplay/')).map(([k, v]) => [k.slice('selfplay/'.length).replace(/_/g, ' '), v.toFixed(3)]);
-  process.stdout.write(`self-play at ${last['global/env_steps'].toLocaleString('en-US')} env steps (greedy, 50 episodes):\n`);
+  process.stdout.write(`self-play at ${last['global/env_steps'].toLocaleString('en-US')} env steps (greedy, ${episodes} episodes):\n`);
   printTable(['', 'value'], rows);
 }

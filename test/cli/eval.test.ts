@@ -24,7 +24,9 @@ t.test('fleetmind eval rejects unknown worlds, policies and bad numbers in one l
     [['eval', '--world', 'pong', '--policy', 'random'], /unknown world "pong"/],
     [['eval', '--world', 'spread', '--policy', 'clever'], /Allowed choices are random, scripted/],
     [['eval', '--world', 'spread', '--policy', 'random', '--episodes', '-3'], /expected a positive integer/],
-    [['eval', '--world', 'spread', '--policy', 'random', '--seed', '1.5'], /--seed: expected a non-negative integer/],
+    [['eval', '--world', 'spread', '--policy', 'random', '--seed', '1.5'], /option '--seed <s>' argument '1.5' is invalid. expected a non-negative integer/],
+    [['sim', '--bundle', 'models/zoo/spread-mlp', '--seed', '-1'], /option '--seed <s>' argument '-1' is invalid. expected a non-negative integer/],
+    [['train', '--world', 'spread', '--seed', 'x'], /option '--seed <s>' argument 'x' is invalid. expected a non-negative integer/],
     [['eval', '--world', 'spread', '--policy', 'random', '--agents', '1'], /N: Too small/],
   ];
   for (const [args, message] of cases) {

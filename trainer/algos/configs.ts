@@ -1,6 +1,11 @@
-// Every algorithm's settings and defaults, without TensorFlow.js: what the command line reads.
+// Every algorithm's settings, defaults and the validation of a run's configuration, without
+// TensorFlow.js: what the command line reads before any training starts.
 
-export { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
-export { defaultQLearningConfig, type QLearningConfig } from './q-learning-config.js';
-export { defaultMaddpgConfig, type MaddpgConfig } from './maddpg-config.js';
-export { defaultTabularIqlConfig, type TabularIqlConfig } from './iql-tabular-config.js';
+export { defaultMappoConfig, mappoConfigSchema, type MappoConfig } from './mappo-config.js';
+export { defaultQLearningConfig, qLearningConfigSchema, type QLearningConfig } from './q-learning-config.js';
+export { defaultMaddpgConfig, maddpgConfigSchema, type MaddpgConfig } from './maddpg-config.js';
+export { defaultTabularIqlConfig, tabularIqlConfigSchema, type TabularIqlConfig } from './iql-tabular-config.js';
+export {
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, resolveTrainingConfig, trainingConfigSchema, TrainingConfigError, withBudget,
+} from './training-config.js';
+export type { Algo, TrainingConfig } from './training-config.js';

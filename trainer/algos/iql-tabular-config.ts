@@ -1,20 +1,24 @@
 // The settings of a tabular IQL run (the seed notebook's) and their defaults: plain data, no
 // TensorFlow.js, so the command line can describe them without loading the trainer.
 
-export interface TabularIqlConfig {
-  world: string;
-  worldConfig: Record<string, unknown>;
-  algo: 'iql-tabular';
-  episodes: number;
-  seed: number;
+import { z } from 'zod';
+
+export const tabularIqlConfigSchema = z.strictObject({
+  world: z.string().min(1),
+  worldConfig: z.record(z.string(), z.unknown()),
+  algo: z.literal('iql-tabular'),
+  episodes: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
   /** learning rate α */
-  alpha: number;
-  gamma: number;
-  epsilonStart: number;
+  alpha: z.number().min(0).max(1),
+  gamma: z.number().min(0).max(1),
+  epsilonStart: z.number().min(0).max(1),
   /** ε ← max(epsilonMin, ε · epsilonDecay) after every episode */
-  epsilonDecay: number;
-  epsilonMin: number;
-}
+  epsilonDecay: z.number().min(0).max(1),
+  epsilonMin: z.number().min(0).max(1),
+});
+
+export type TabularIqlConfig = z.infer<typeof tabularIqlConfigSchema>;
 
 export const defaultTabularIqlConfig: TabularIqlConfig = {
   world: 'grid_predator_prey_v0',

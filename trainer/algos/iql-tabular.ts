@@ -9,24 +9,12 @@
 // The tables read the global state, so this policy cannot run decentralized on a robot.
 
 import { makeWorld, Rng } from '@fleetmind/worlds';
-import { EpisodeStats, summaryMetrics, type EpisodeStatsState } from '../rl/episode-stats.js';
+import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
+import type { TabularIqlCheckpoint } from '../runs/checkpoint-schema.js';
 import type { TrainingHooks } from './hooks.js';
 import { defaultTabularIqlConfig, type TabularIqlConfig } from './iql-tabular-config.js';
 
 export { defaultTabularIqlConfig, type TabularIqlConfig };
-
-export interface TabularIqlCheckpoint {
-  config: TabularIqlConfig;
-  envSteps: number;
-  /** episodes played */
-  updates: number;
-  epsilon: number;
-  numStates: number;
-  numActions: number;
-  /** per agent, the table's non-zero entries: flat index s·A + a, and value */
-  tables: { agent: string; index: number[]; value: number[] }[];
-  loop: EpisodeStatsState & { rng: number[] };
-}
 
 /** One Q-learning update of a table row; returns the TD error. */
 export function qUpdate(table: Float64Array, numActions: number, s: number, a: number, reward: number, next: number | null, alpha: number, gamma: number): number {

@@ -1,36 +1,40 @@
 // The settings of a MADDPG run and their defaults: plain data, no TensorFlow.js, so the command
 // line can describe them without loading the trainer.
 
-export interface MaddpgConfig {
-  world: string;
-  worldConfig: Record<string, unknown>;
-  algo: 'maddpg';
-  numEnvs: number;
-  totalSteps: number;
+import { z } from 'zod';
+
+export const maddpgConfigSchema = z.strictObject({
+  world: z.string().min(1),
+  worldConfig: z.record(z.string(), z.unknown()),
+  algo: z.literal('maddpg'),
+  numEnvs: z.number().int().positive(),
+  totalSteps: z.number().int().positive(),
   /** stop after this many finished episodes, if sooner (null: no limit) */
-  maxEpisodes: number | null;
-  seed: number;
-  hidden: number[];
-  activation: 'tanh' | 'relu';
-  inputLayerNorm: boolean;
-  agentId: boolean;
-  actorLr: number;
-  criticLr: number;
-  gamma: number;
+  maxEpisodes: z.number().int().positive().nullable(),
+  seed: z.number().int().nonnegative(),
+  hidden: z.array(z.number().int().positive()).min(1),
+  activation: z.enum(['tanh', 'relu']),
+  inputLayerNorm: z.boolean(),
+  agentId: z.boolean(),
+  actorLr: z.number().positive(),
+  criticLr: z.number().positive(),
+  gamma: z.number().min(0).max(1),
   /** Polyak step of the target networks per update */
-  tau: number;
+  tau: z.number().min(0).max(1),
   /** replay capacity in joint transitions */
-  bufferSize: number;
-  batchSize: number;
-  learningStarts: number;
+  bufferSize: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  learningStarts: z.number().int().nonnegative(),
   /** one update per this many env steps */
-  trainEvery: number;
+  trainEvery: z.number().int().positive(),
   /** Gumbel-softmax temperature of the actor's relaxed action in the policy gradient */
-  gumbelTemperature: number;
+  gumbelTemperature: z.number().positive(),
   /** weight of the mean squared logits in the actor loss (keeps logits from running off) */
-  logitPenalty: number;
-  maxGradNorm: number;
-}
+  logitPenalty: z.number().nonnegative(),
+  maxGradNorm: z.number().positive(),
+});
+
+export type MaddpgConfig = z.infer<typeof maddpgConfigSchema>;
 
 export const defaultMaddpgConfig: MaddpgConfig = {
   world: 'simple_spread_v3',

@@ -14,9 +14,9 @@
 
 import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
-import { Mlp, type MlpWeights } from '../nn/mlp.js';
+import { Mlp } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
-import { Adam, type AdamState } from '../rl/adam.js';
+import { Adam } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { gumbelSoftmax } from '../rl/gumbel-softmax.js';
@@ -24,7 +24,8 @@ import type { ReplayBuffer } from '../rl/replay-buffer.js';
 import { hardUpdate, polyakUpdate } from '../rl/target-network.js';
 import { defaultMaddpgConfig, type MaddpgConfig } from './maddpg-config.js';
 import type { TrainingHooks } from './hooks.js';
-import { runOffPolicy, type OffPolicyLearner, type OffPolicyState } from './off-policy-loop.js';
+import { runOffPolicy, type OffPolicyLearner } from './off-policy-loop.js';
+import type { MaddpgCheckpoint, MaddpgRoleCheckpoint } from '../runs/checkpoint-schema.js';
 
 export { defaultMaddpgConfig, type MaddpgConfig };
 
@@ -39,23 +40,6 @@ interface RoleNets {
   targetCritic: Mlp;
   actorOpt: Adam;
   criticOpt: Adam;
-}
-
-export interface MaddpgRoleCheckpoint {
-  role: string;
-  /** the deterministic policy: argmax of these logits */
-  actor: MlpWeights;
-  targetActor: MlpWeights;
-  critic: MlpWeights;
-  targetCritic: MlpWeights;
-  actorOptimizer: AdamState;
-  criticOptimizer: AdamState;
-}
-
-export interface MaddpgCheckpoint extends OffPolicyState {
-  config: MaddpgConfig;
-  updates: number;
-  roles: MaddpgRoleCheckpoint[];
 }
 
 /** Where each agent's one-hot action sits in the critic's joint-action input. */

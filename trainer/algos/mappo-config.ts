@@ -1,73 +1,78 @@
 // The settings of a MAPPO/IPPO run and their defaults: plain data, no TensorFlow.js, so the
-// command line can describe them without loading the trainer.
+// command line can describe them without loading the trainer. The schema is the one source of
+// the type; the trainer validates every run's settings with it (training-config.ts).
 
-import type { ActorKind } from '../nn/actor.js';
+import { z } from 'zod';
 
-export interface MappoConfig {
+export const mappoConfigSchema = z.strictObject({
   /** world id or alias */
-  world: string;
+  world: z.string().min(1),
   /** world-specific options, e.g. { N: 3 } */
-  worldConfig: Record<string, unknown>;
+  worldConfig: z.record(z.string(), z.unknown()),
   /** mappo: critic on the global state; ippo: critic on the agent's observation */
-  algo: 'mappo' | 'ippo';
+  algo: z.enum(['mappo', 'ippo']),
   /** parallel environments */
-  numEnvs: number;
+  numEnvs: z.number().int().positive(),
   /** steps per env per rollout */
-  rolloutSteps: number;
+  rolloutSteps: z.number().int().positive(),
   /** total env steps (each env step moves every agent once) */
-  totalSteps: number;
-  seed: number;
+  totalSteps: z.number().int().positive(),
+  seed: z.number().int().nonnegative(),
   /** hidden layer widths */
-  hidden: number[];
+  hidden: z.array(z.number().int().positive()).min(1),
   /** hidden-layer activation */
-  activation: 'tanh' | 'relu';
+  activation: z.enum(['tanh', 'relu']),
   /** LayerNorm on the inputs of actor and critic */
-  inputLayerNorm: boolean;
+  inputLayerNorm: z.boolean(),
   /** append a one-hot agent index to actor and critic inputs */
-  agentId: boolean;
+  agentId: z.boolean(),
   /** mlp: own observation only; commnet: also hears its teammates */
-  actor: ActorKind;
+  actor: z.enum(['mlp', 'commnet']),
   /** CommNet communication rounds K */
-  commRounds: number;
+  commRounds: z.number().int().positive(),
   /** CommNet training: probability that a message on one link in one round is lost */
-  msgDropout: number;
+  msgDropout: z.number().min(0).max(1),
   /** CommNet training: only agents within this distance hear each other (null: all) */
-  commRadius: number | null;
+  commRadius: z.number().positive().nullable(),
   /** CommNet training: probability that an agent is silent for a whole episode */
-  agentDropout: number;
-  lr: number;
-  criticLr: number;
+  agentDropout: z.number().min(0).max(1),
+  lr: z.number().positive(),
+  criticLr: z.number().positive(),
   /** decay both learning rates linearly to 0 over totalSteps */
-  lrDecay: boolean;
-  epochs: number;
-  minibatches: number;
-  gamma: number;
-  lambda: number;
+  lrDecay: z.boolean(),
+  epochs: z.number().int().positive(),
+  minibatches: z.number().int().positive(),
+  gamma: z.number().min(0).max(1),
+  lambda: z.number().min(0).max(1),
   /** PPO ratio clip ε */
-  clip: number;
+  clip: z.number().positive(),
   /** clip of the critic's change per update (in normalised units) */
-  valueClip: number;
-  entropyCoef: number;
-  maxGradNorm: number;
+  valueClip: z.number().positive(),
+  entropyCoef: z.number().nonnegative(),
+  maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
-  valueNorm: boolean;
+  valueNorm: z.boolean(),
   /**
    * append the fraction of the episode elapsed to the critic's input: with a step limit the
    * return still to come depends on it, and the critic cannot see it otherwise (the actor is unchanged)
    */
-  criticTimeFeature?: boolean;
+  criticTimeFeature: z.boolean().optional(),
   /**
    * Competitive worlds (e.g. simple_tag): both sides learn, each env training one role against
    * the other roles played by a past snapshot drawn from their pool.
    */
-  selfPlay: boolean;
+  selfPlay: z.boolean(),
   /** how many past snapshots of each role the opponents are drawn from */
-  opponentPool: number;
+  opponentPool: z.number().int().positive(),
   /** every this many updates each role's actor joins its pool (and the run measures itself) */
-  snapshotEvery: number;
+  snapshotEvery: z.number().int().positive(),
   /** self-play: the chance, per rollout and role, that the opponent is the world's scripted controller instead of a snapshot */
-  scriptedOpponent?: number;
-}
+  scriptedOpponent: z.number().min(0).max(1).optional(),
+  /** self-play: evaluation episodes of each measurement (every snapshotEvery updates) */
+  selfPlayEpisodes: z.number().int().positive().optional(),
+});
+
+export type MappoConfig = z.infer<typeof mappoConfigSchema>;
 
 export const defaultMappoConfig: MappoConfig = {
   world: 'simple_spread_v3',
@@ -110,4 +115,5 @@ export const defaultMappoConfig: MappoConfig = {
   opponentPool: 8,
   snapshotEvery: 10,
   scriptedOpponent: 0.25,
+  selfPlayEpisodes: 50,
 };

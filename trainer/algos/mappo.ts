@@ -24,19 +24,21 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/worlds';
+import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
-import { Mlp, type MlpWeights } from '../nn/mlp.js';
-import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorKind, type ActorWeights } from '../nn/actor.js';
+import { Mlp } from '../nn/mlp.js';
+import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorWeights } from '../nn/actor.js';
 import { measureSelfPlay } from '../policy/self-play-report.js';
-import { Adam, type AdamState } from '../rl/adam.js';
+import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
+import { checkConfigFitsWorld } from './training-config.js';
+import { Adam } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import type { TrainingHooks, TrainingMetrics } from './hooks.js';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
-import { ValueNormalizer, type ValueNormalizerState } from '../rl/value-normalizer.js';
+import { ValueNormalizer } from '../rl/value-normalizer.js';
 
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
 
@@ -59,28 +61,6 @@ interface RoleNets {
 }
 
 export type MappoMetrics = TrainingMetrics;
-
-export interface RoleCheckpoint {
-  role: string;
-  actor: ActorWeights;
-  critic: MlpWeights;
-  valueNorm: ValueNormalizerState;
-  actorOptimizer: AdamState;
-  criticOptimizer: AdamState;
-  /** [E, n] who is alive in each env's current episode */
-  alive: number[];
-}
-
-export interface MappoCheckpoint {
-  config: MappoConfig;
-  envSteps: number;
-  updates: number;
-  roles: RoleCheckpoint[];
-  /** self-play: each role's pool of past actors */
-  opponentPools?: ActorWeights[][];
-  /** where the loop stood: its random stream, the worlds mid-episode, the returns so far */
-  loop: { rng: number[]; world: WorldCheckpoint; episodeReturn: number[]; episodeInfo: number[] };
-}
 
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
@@ -129,6 +109,7 @@ function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWo
 export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, resume?: MappoCheckpoint): Promise<MappoCheckpoint> {
   let rng = new Rng(config.seed, 0x7a17);
   const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  checkConfigFitsWorld(config, world);
   const roles = buildRoles(world, config, rng);
   const e = config.numEnvs;
   const n = world.possibleAgents.length;
@@ -157,7 +138,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     for (let env = 0; env < e; env++) roles.forEach((nets) => nets.channel.newEpisode(env, rng));
   }
   // self-play: the pools of past actors and one frozen actor per role to play them with
-  if (config.selfPlay && roles.length < 2) throw new Error(`self-play needs a world with two or more roles; ${config.world} has one`);
   let pools: ActorWeights[][] = config.selfPlay ? (resume?.opponentPools ?? roles.map((nets) => [nets.actor.getWeights()])) : [];
   // (their own throwaway Rng: the loop's stream must not move, or a resumed run would differ)
   const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), new Rng(0))) : [];
@@ -365,7 +345,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     const selfPlayMetrics: Record<string, number> = {};
     if (config.selfPlay && updates % config.snapshotEvery === 0) {
       pools = roles.map((nets, r) => [...pools[r], nets.actor.getWeights()].slice(-config.opponentPool));
-      Object.assign(selfPlayMetrics, measureSelfPlay(checkpoint(), 50, config.seed));
+      Object.assign(selfPlayMetrics, measureSelfPlay(checkpoint(), config.selfPlayEpisodes ?? 50, config.seed));
     }
 
     hooks.onUpdate?.({

@@ -4,9 +4,10 @@
 // A metrics line about every 4,000 env steps; checkpoints on the hooks' clock. Everything the
 // loop depends on is in its checkpoint, so a resumed run continues exactly.
 
-import { Rng, type BatchedWorld, type WorldCheckpoint } from '@fleetmind/worlds';
-import { EpisodeStats, summaryMetrics, type EpisodeStatsState } from '../rl/episode-stats.js';
-import { ReplayBuffer, type ReplayState } from '../rl/replay-buffer.js';
+import { Rng, type BatchedWorld } from '@fleetmind/worlds';
+import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
+import { ReplayBuffer } from '../rl/replay-buffer.js';
+import type { OffPolicyState } from '../runs/checkpoint-schema.js';
 import type { TrainingHooks } from './hooks.js';
 
 export interface OffPolicyLearner {
@@ -16,11 +17,6 @@ export interface OffPolicyLearner {
   learn(replay: ReplayBuffer, envSteps: number, rng: Rng): void;
   /** Metrics since the last call (losses, ε); starts a new tally. */
   drainMetrics(envSteps: number): Record<string, number>;
-}
-
-export interface OffPolicyState {
-  envSteps: number;
-  loop: EpisodeStatsState & { rng: number[]; world: WorldCheckpoint; replay: ReplayState };
 }
 
 export interface OffPolicyOptions<Checkpoint> {

@@ -1,46 +1,50 @@
 // The settings of an IQL (deep Q-network per agent), VDN or QMIX run and their defaults: plain
 // data, no TensorFlow.js, so the command line can describe them without loading the trainer.
 
-export interface QLearningConfig {
-  world: string;
-  worldConfig: Record<string, unknown>;
+import { z } from 'zod';
+
+export const qLearningConfigSchema = z.strictObject({
+  world: z.string().min(1),
+  worldConfig: z.record(z.string(), z.unknown()),
   /** iql: each agent learns its own Q from its own reward; vdn/qmix: a team Q_tot from the team reward */
-  algo: 'iql' | 'vdn' | 'qmix';
-  numEnvs: number;
+  algo: z.enum(['iql', 'vdn', 'qmix']),
+  numEnvs: z.number().int().positive(),
   /** total env steps (each moves every agent once) */
-  totalSteps: number;
+  totalSteps: z.number().int().positive(),
   /** stop after this many finished episodes, if sooner (null: no limit) */
-  maxEpisodes: number | null;
-  seed: number;
-  hidden: number[];
-  activation: 'tanh' | 'relu';
-  inputLayerNorm: boolean;
-  agentId: boolean;
-  lr: number;
-  gamma: number;
+  maxEpisodes: z.number().int().positive().nullable(),
+  seed: z.number().int().nonnegative(),
+  hidden: z.array(z.number().int().positive()).min(1),
+  activation: z.enum(['tanh', 'relu']),
+  inputLayerNorm: z.boolean(),
+  agentId: z.boolean(),
+  lr: z.number().positive(),
+  gamma: z.number().min(0).max(1),
   /** replay capacity in joint transitions */
-  bufferSize: number;
+  bufferSize: z.number().int().positive(),
   /** iql: transitions per update */
-  batchSize: number;
+  batchSize: z.number().int().positive(),
   /** vdn/qmix: whole episodes per update */
-  batchEpisodes: number;
+  batchEpisodes: z.number().int().positive(),
   /** env steps before the first update */
-  learningStarts: number;
+  learningStarts: z.number().int().nonnegative(),
   /** one gradient update per this many env steps */
-  trainEvery: number;
+  trainEvery: z.number().int().positive(),
   /** copy the online networks into the targets every this many updates */
-  targetUpdateEvery: number;
-  epsilonStart: number;
-  epsilonEnd: number;
+  targetUpdateEvery: z.number().int().positive(),
+  epsilonStart: z.number().min(0).max(1),
+  epsilonEnd: z.number().min(0).max(1),
   /** env steps over which ε falls linearly from start to end */
-  epsilonSteps: number;
+  epsilonSteps: z.number().int().positive(),
   /** double Q-learning: the online network picks a′, the target network values it */
-  doubleQ: boolean;
-  maxGradNorm: number;
+  doubleQ: z.boolean(),
+  maxGradNorm: z.number().positive(),
   /** QMIX mixing width and hypernetwork width */
-  mixerEmbed: number;
-  hyperHidden: number;
-}
+  mixerEmbed: z.number().int().positive(),
+  hyperHidden: z.number().int().positive(),
+});
+
+export type QLearningConfig = z.infer<typeof qLearningConfigSchema>;
 
 export const defaultQLearningConfig: QLearningConfig = {
   world: 'simple_spread_v3',

@@ -17,16 +17,17 @@
 
 import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
-import { Mlp, type MlpWeights } from '../nn/mlp.js';
-import { Mixer, type MixerWeights } from '../nn/mixer.js';
+import { Mlp } from '../nn/mlp.js';
+import { Mixer } from '../nn/mixer.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
-import { Adam, type AdamState } from '../rl/adam.js';
+import { Adam } from '../rl/adam.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import type { ReplayBuffer } from '../rl/replay-buffer.js';
 import { hardUpdate } from '../rl/target-network.js';
 import { defaultQLearningConfig, type QLearningConfig } from './q-learning-config.js';
 import type { TrainingHooks } from './hooks.js';
-import { runOffPolicy, type OffPolicyLearner, type OffPolicyState } from './off-policy-loop.js';
+import { runOffPolicy, type OffPolicyLearner } from './off-policy-loop.js';
+import type { QLearningCheckpoint, QRoleCheckpoint } from '../runs/checkpoint-schema.js';
 
 export { defaultQLearningConfig, type QLearningConfig };
 
@@ -40,22 +41,6 @@ interface RoleQ {
   mixer: Mixer | null;
   targetMixer: Mixer | null;
   opt: Adam;
-}
-
-export interface QRoleCheckpoint {
-  role: string;
-  /** the online agent Q-network: its argmax is the policy */
-  actor: MlpWeights;
-  target: MlpWeights;
-  mixer: MixerWeights | null;
-  targetMixer: MixerWeights | null;
-  optimizer: AdamState;
-}
-
-export interface QLearningCheckpoint extends OffPolicyState {
-  config: QLearningConfig;
-  updates: number;
-  roles: QRoleCheckpoint[];
 }
 
 /** ε at a given number of env steps: linear from epsilonStart to epsilonEnd over epsilonSteps. */

@@ -1,11 +1,12 @@
 // Every training algorithm behind one call, chosen by config.algo, for the command line.
 
-import type { TrainingCheckpoint, TrainingConfig } from '../runs/checkpoint-schema.js';
+import type { MaddpgCheckpoint, MappoCheckpoint, QLearningCheckpoint, TabularIqlCheckpoint, TrainingCheckpoint } from '../runs/checkpoint-schema.js';
+import type { TrainingConfig } from './training-config.js';
 import type { TrainingHooks } from './hooks.js';
-import { trainMappo, type MappoCheckpoint } from './mappo.js';
-import { trainQLearning, type QLearningCheckpoint } from './q-learning.js';
-import { trainMaddpg, type MaddpgCheckpoint } from './maddpg.js';
-import { trainTabularIql, type TabularIqlCheckpoint } from './iql-tabular.js';
+import { trainMappo } from './mappo.js';
+import { trainQLearning } from './q-learning.js';
+import { trainMaddpg } from './maddpg.js';
+import { trainTabularIql } from './iql-tabular.js';
 
 export async function train(config: TrainingConfig, hooks: TrainingHooks<TrainingCheckpoint> = {}, resume?: TrainingCheckpoint): Promise<TrainingCheckpoint> {
   if (resume && resume.config.algo !== config.algo) throw new Error(`the checkpoint is a ${resume.config.algo} run, not ${config.algo}`);
@@ -21,5 +22,7 @@ export async function train(config: TrainingConfig, hooks: TrainingHooks<Trainin
       return trainMaddpg(config, hooks, resume as MaddpgCheckpoint | undefined);
     case 'iql-tabular':
       return trainTabularIql(config, hooks, resume as TabularIqlCheckpoint | undefined);
+    default:
+      throw new Error(`unknown algorithm ${(config as { algo: string }).algo}`);
   }
 }

@@ -13,24 +13,11 @@ import type { Rng } from '@fleetmind/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
+import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 
-export interface CommNetSpec {
-  /** actor input size (observation, + agent id) */
-  inputSize: number;
-  /** hidden state and message size H */
-  hidden: number;
-  /** communication rounds K */
-  rounds: number;
-  numActions: number;
-  /** normalise each input vector to mean 0, variance 1 across its features (as the MLP does) */
-  inputLayerNorm?: boolean;
-}
-
-export interface CommNetWeights {
-  spec: CommNetSpec;
-  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A] */
-  tensors: Record<string, number[]>;
-}
+export type { CommNetWeights };
+/** input size (observation + agent id), hidden width H, rounds K, actions, input LayerNorm */
+export type CommNetSpec = CommNetWeights['spec'];
 
 export class CommNet {
   readonly spec: CommNetSpec;

@@ -8,24 +8,12 @@
 import type { Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from './mlp.js';
+import type { MixerWeights } from '../runs/checkpoint-schema.js';
 
 export type MixerKind = 'vdn' | 'qmix';
 
-export interface MixerSpec {
-  kind: MixerKind;
-  numAgents: number;
-  stateSize: number;
-  /** QMIX: width of the mixing layer */
-  embed: number;
-  /** QMIX: hidden width of the weight hypernetworks */
-  hyperHidden: number;
-}
-
-export interface MixerWeights {
-  spec: MixerSpec;
-  /** QMIX: hyperW1, hyperB1, hyperW2, value; VDN: none */
-  nets: MlpWeights[];
-}
+export type { MixerWeights };
+export type MixerSpec = MixerWeights['spec'];
 
 export class Mixer {
   readonly variables: tf.Variable[];

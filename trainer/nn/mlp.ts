@@ -6,24 +6,12 @@ import type { Rng } from '@fleetmind/worlds';
 import { dense } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
+import type { MlpWeights } from '../runs/checkpoint-schema.js';
 
 export type Activation = 'tanh' | 'relu';
-
-export interface MlpSpec {
-  /** layer widths, input first: e.g. [18, 64, 64, 5] */
-  sizes: number[];
-  activation: Activation;
-  /** scale of the last layer's initial weights (0.01 for a policy head: near-uniform at start) */
-  outputGain: number;
-  /** normalise each input vector to mean 0, variance 1 across its features (MAPPO's feature normalisation) */
-  inputLayerNorm?: boolean;
-}
-
-export interface MlpWeights {
-  spec: MlpSpec;
-  /** per layer: W [in, out] row-major, then b [out] */
-  layers: { w: number[]; b: number[] }[];
-}
+export type { MlpWeights };
+/** layer widths (input first), activation, the last layer's initial scale, input LayerNorm */
+export type MlpSpec = MlpWeights['spec'];
 
 export class Mlp {
   readonly spec: MlpSpec;

@@ -7,8 +7,8 @@ import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } f
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
-import { greedyAction, tablesOf, type TabularIqlCheckpoint } from '../algos/iql-tabular.js';
-import { isTabular, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
+import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
+import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
 export interface EvalComm {
   /** probability that a message on one link in one round is lost (default 0) */

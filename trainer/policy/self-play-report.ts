@@ -3,7 +3,7 @@
 // and of scripted against scripted, all on the same evaluation episodes.
 
 import { evaluateController, makeWorld, roleMixController, scriptedController } from '@fleetmind/worlds';
-import type { MappoCheckpoint } from '../algos/mappo.js';
+import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { greedyPolicy } from './greedy-policy.js';
 
 export function measureSelfPlay(checkpoint: MappoCheckpoint, episodes: number, seed: number): Record<string, number> {

@@ -5,13 +5,9 @@
 //   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − lr · m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)
 
 import { tf } from '../backend.js';
+import type { AdamState } from '../runs/checkpoint-schema.js';
 
-export interface AdamState {
-  step: number;
-  /** first and second moments, one array per variable, in the variables' order */
-  m: number[][];
-  v: number[][];
-}
+export type { AdamState };
 
 export class Adam {
   learningRate: number;

@@ -3,15 +3,9 @@
 // over the episodes that finished since the last summary.
 
 import type { BatchedWorld, StepResult } from '@fleetmind/worlds';
+import type { EpisodeStatsState } from '../runs/checkpoint-schema.js';
 
-export interface EpisodeStatsState {
-  /** [E, N] returns of the episodes in progress */
-  episodeReturn: number[];
-  /** [E, infos] outcome sums of the episodes in progress */
-  episodeInfo: number[];
-  /** episodes finished since training began */
-  finished?: number;
-}
+export type { EpisodeStatsState };
 
 export interface EpisodeSummary {
   episodes: number;

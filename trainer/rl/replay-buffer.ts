@@ -5,6 +5,9 @@
 // exactly what the uninterrupted one would have.
 
 import type { Rng } from '@fleetmind/worlds';
+import type { ReplayState } from '../runs/checkpoint-schema.js';
+
+export type { ReplayState };
 
 export interface ReplayLayout {
   numEnvs: number;
@@ -33,21 +36,7 @@ export interface JointStep {
   episodeEnded: Uint8Array;
 }
 
-interface StoredEpisode {
-  env: number;
-  /** iteration of its first step */
-  first: number;
-  length: number;
-}
-
-export interface ReplayState {
-  iteration: number;
-  /** iteration at which each env's current episode started */
-  episodeStart: number[];
-  episodes: StoredEpisode[];
-  /** the arrays, each as base64 of its bytes */
-  arrays: Record<string, string>;
-}
+type StoredEpisode = ReplayState['episodes'][number];
 
 export class ReplayBuffer {
   readonly capacity: number;

@@ -2,11 +2,9 @@
 // units of their running standard deviation, which keeps its loss scale steady as returns move.
 // Statistics are merged exactly, batch by batch (Chan, Golub & LeVeque's parallel variance).
 
-export interface ValueNormalizerState {
-  count: number;
-  mean: number;
-  m2: number;
-}
+import type { ValueNormalizerState } from '../runs/checkpoint-schema.js';
+
+export type { ValueNormalizerState };
 
 export class ValueNormalizer {
   private count = 0;

@@ -1,23 +1,26 @@
-// The checkpoints of every training algorithm, as schemas: a run folder's checkpoint.json is
-// parsed once here, and a damaged or mismatched one is refused with the field that is wrong.
+// The checkpoints of every training algorithm, as schemas, and their types inferred from them:
+// one source. A run folder's checkpoint.json is parsed once here, and a damaged or mismatched
+// one is refused with the field that is wrong. The algorithms build these values; nothing here
+// imports an algorithm (only their configuration schemas), so no import cycle runs through it.
 
 import { z } from 'zod';
-import type { MappoCheckpoint, MappoConfig } from '../algos/mappo.js';
-import type { QLearningCheckpoint, QLearningConfig } from '../algos/q-learning.js';
-import type { MaddpgCheckpoint, MaddpgConfig } from '../algos/maddpg.js';
-import type { TabularIqlCheckpoint, TabularIqlConfig } from '../algos/iql-tabular.js';
+import { worldCheckpointSchema } from '@fleetmind/worlds';
+import { mappoConfigSchema } from '../algos/mappo-config.js';
+import { qLearningConfigSchema } from '../algos/q-learning-config.js';
+import { maddpgConfigSchema } from '../algos/maddpg-config.js';
+import { tabularIqlConfigSchema } from '../algos/iql-tabular-config.js';
 
-export type TrainingConfig = MappoConfig | QLearningConfig | MaddpgConfig | TabularIqlConfig;
-export type TrainingCheckpoint = MappoCheckpoint | QLearningCheckpoint | MaddpgCheckpoint | TabularIqlCheckpoint;
-/** the checkpoints whose policy is a network (everything but the Q-tables) */
-export type NetworkCheckpoint = Exclude<TrainingCheckpoint, TabularIqlCheckpoint>;
-
-export function isTabular(checkpoint: TrainingCheckpoint): checkpoint is TabularIqlCheckpoint {
-  return checkpoint.config.algo === 'iql-tabular';
-}
-
-const mlpSchema = z.object({
-  spec: z.object({ sizes: z.array(z.number().int().positive()).min(2), activation: z.enum(['tanh', 'relu']), outputGain: z.number(), inputLayerNorm: z.boolean().optional() }),
+export const mlpWeightsSchema = z.object({
+  spec: z.object({
+    /** layer widths, input first: e.g. [18, 64, 64, 5] */
+    sizes: z.array(z.number().int().positive()).min(2),
+    activation: z.enum(['tanh', 'relu']),
+    /** scale of the last layer's initial weights (0.01 for a policy head: near-uniform at start) */
+    outputGain: z.number(),
+    /** normalise each input vector to mean 0, variance 1 across its features (MAPPO's feature normalisation) */
+    inputLayerNorm: z.boolean().optional(),
+  }),
+  /** per layer: W [in, out] row-major, then b [out] */
   layers: z.array(z.object({ w: z.array(z.number()), b: z.array(z.number()) })),
 }).superRefine((m, ctx) => {
   if (m.layers.length !== m.spec.sizes.length - 1) ctx.addIssue({ code: 'custom', message: `${m.layers.length} layers for sizes [${m.spec.sizes}]` });
@@ -28,11 +31,12 @@ const mlpSchema = z.object({
   });
 });
 
-const commNetSchema = z.object({
+export const commNetWeightsSchema = z.object({
   spec: z.object({
     inputSize: z.number().int().positive(), hidden: z.number().int().positive(), rounds: z.number().int().nonnegative(),
     numActions: z.number().int().positive(), inputLayerNorm: z.boolean().optional(),
   }),
+  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A] */
   tensors: z.record(z.string(), z.array(z.number())),
 }).superRefine((c, ctx) => {
   const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
@@ -43,73 +47,134 @@ const commNetSchema = z.object({
   }
 });
 
-const optimizerSchema = z.object({ step: z.number().int().nonnegative(), m: z.array(z.array(z.number())), v: z.array(z.array(z.number())) });
+const actorWeightsSchema = z.union([mlpWeightsSchema, commNetWeightsSchema]);
 
-const worldSchema = z.object({ envs: z.array(z.record(z.string(), z.unknown())), rngs: z.array(z.array(z.number())) });
-const statsFields = { episodeReturn: z.array(z.number()), episodeInfo: z.array(z.number()), finished: z.number().int().nonnegative().optional() };
-const replaySchema = z.object({
+/** running mean and variance of value targets (Welford) */
+export const valueNormalizerStateSchema = z.object({ count: z.number(), mean: z.number(), m2: z.number() });
+
+export const adamStateSchema = z.object({
+  step: z.number().int().nonnegative(),
+  /** first and second moments, one array per variable, in the variables' order */
+  m: z.array(z.array(z.number())),
+  v: z.array(z.array(z.number())),
+});
+
+export const mixerWeightsSchema = z.object({
+  spec: z.object({ kind: z.enum(['vdn', 'qmix']), numAgents: z.number().int().positive(), stateSize: z.number().int().positive(), embed: z.number().int().positive(), hyperHidden: z.number().int().positive() }),
+  /** QMIX: hyperW1, hyperB1, hyperW2, value; VDN: none */
+  nets: z.array(mlpWeightsSchema),
+});
+
+export const episodeStatsSchema = z.object({
+  /** [E, N] returns of the episodes in progress */
+  episodeReturn: z.array(z.number()),
+  /** [E, infos] outcome sums of the episodes in progress */
+  episodeInfo: z.array(z.number()),
+  /** episodes finished since training began */
+  finished: z.number().int().nonnegative().optional(),
+});
+
+export const replayStateSchema = z.object({
   iteration: z.number().int().nonnegative(),
+  /** iteration at which each env's current episode started */
   episodeStart: z.array(z.number().int()),
   episodes: z.array(z.object({ env: z.number().int(), first: z.number().int(), length: z.number().int().positive() })),
+  /** the arrays, each as base64 of its bytes */
   arrays: z.record(z.string(), z.string()),
 });
-const offPolicyLoop = z.object({ rng: z.array(z.number()), world: worldSchema, replay: replaySchema, ...statsFields });
-const mixerSchema = z.object({
-  spec: z.object({ kind: z.enum(['vdn', 'qmix']), numAgents: z.number().int().positive(), stateSize: z.number().int().positive(), embed: z.number().int().positive(), hyperHidden: z.number().int().positive() }),
-  nets: z.array(mlpSchema),
-});
-const configOf = (algos: [string, ...string[]]) => z.object({ algo: z.enum(algos), world: z.string(), worldConfig: z.record(z.string(), z.unknown()) }).loose();
 
-const mappoSchema = z.object({
-  config: configOf(['mappo', 'ippo']),
+const offPolicyLoopSchema = episodeStatsSchema.extend({ rng: z.array(z.number()), world: worldCheckpointSchema, replay: replayStateSchema });
+
+export const mappoCheckpointSchema = z.object({
+  config: mappoConfigSchema,
   envSteps: z.number().int().nonnegative(),
   updates: z.number().int().nonnegative(),
   roles: z.array(z.object({
     role: z.string(),
-    actor: z.union([mlpSchema, commNetSchema]),
-    critic: mlpSchema,
-    valueNorm: z.object({ count: z.number(), mean: z.number(), m2: z.number() }),
-    actorOptimizer: optimizerSchema,
-    criticOptimizer: optimizerSchema,
+    actor: actorWeightsSchema,
+    critic: mlpWeightsSchema,
+    valueNorm: valueNormalizerStateSchema,
+    actorOptimizer: adamStateSchema,
+    criticOptimizer: adamStateSchema,
+    /** [E, n] who is alive in each env's current episode */
     alive: z.array(z.number()),
   })).min(1),
-  loop: z.object({ rng: z.array(z.number()), world: worldSchema, ...statsFields }),
-  opponentPools: z.array(z.array(z.union([mlpSchema, commNetSchema]))).optional(),
+  /** where the loop stood: its random stream, the worlds mid-episode, the returns so far */
+  loop: episodeStatsSchema.extend({ rng: z.array(z.number()), world: worldCheckpointSchema }),
+  /** self-play: each role's pool of past actors */
+  opponentPools: z.array(z.array(actorWeightsSchema)).optional(),
 });
 
-const qLearningSchema = z.object({
-  config: configOf(['iql', 'vdn', 'qmix']),
+export const qLearningCheckpointSchema = z.object({
+  config: qLearningConfigSchema,
   envSteps: z.number().int().nonnegative(),
   updates: z.number().int().nonnegative(),
   roles: z.array(z.object({
-    role: z.string(), actor: mlpSchema, target: mlpSchema, mixer: mixerSchema.nullable(), targetMixer: mixerSchema.nullable(), optimizer: optimizerSchema,
+    role: z.string(),
+    /** the online agent Q-network: its argmax is the policy */
+    actor: mlpWeightsSchema,
+    target: mlpWeightsSchema,
+    mixer: mixerWeightsSchema.nullable(),
+    targetMixer: mixerWeightsSchema.nullable(),
+    optimizer: adamStateSchema,
   })).min(1),
-  loop: offPolicyLoop,
+  loop: offPolicyLoopSchema,
 });
 
-const maddpgSchema = z.object({
-  config: configOf(['maddpg']),
+export const maddpgCheckpointSchema = z.object({
+  config: maddpgConfigSchema,
   envSteps: z.number().int().nonnegative(),
   updates: z.number().int().nonnegative(),
   roles: z.array(z.object({
-    role: z.string(), actor: mlpSchema, targetActor: mlpSchema, critic: mlpSchema, targetCritic: mlpSchema,
-    actorOptimizer: optimizerSchema, criticOptimizer: optimizerSchema,
+    role: z.string(),
+    /** the deterministic policy: argmax of these logits */
+    actor: mlpWeightsSchema,
+    targetActor: mlpWeightsSchema,
+    critic: mlpWeightsSchema,
+    targetCritic: mlpWeightsSchema,
+    actorOptimizer: adamStateSchema,
+    criticOptimizer: adamStateSchema,
   })).min(1),
-  loop: offPolicyLoop,
+  loop: offPolicyLoopSchema,
 });
 
-const tabularSchema = z.object({
-  config: configOf(['iql-tabular']),
+export const tabularIqlCheckpointSchema = z.object({
+  config: tabularIqlConfigSchema,
   envSteps: z.number().int().nonnegative(),
+  /** episodes played */
   updates: z.number().int().nonnegative(),
   epsilon: z.number().min(0).max(1),
   numStates: z.number().int().positive(),
   numActions: z.number().int().positive(),
+  /** per agent, the table's non-zero entries: flat index s·A + a, and value */
   tables: z.array(z.object({ agent: z.string(), index: z.array(z.number().int().nonnegative()), value: z.array(z.number()) })
     .refine((t) => t.index.length === t.value.length, { message: 'index and value must have the same length' })).min(1),
-  loop: z.object({ rng: z.array(z.number()), ...statsFields }),
+  loop: episodeStatsSchema.extend({ rng: z.array(z.number()) }),
 });
 
 /** Any algorithm's checkpoint, told apart by config.algo. */
-export const checkpointSchema = z.custom<unknown>().pipe(z.union([mappoSchema, qLearningSchema, maddpgSchema, tabularSchema]));
+export const checkpointSchema = z.union([mappoCheckpointSchema, qLearningCheckpointSchema, maddpgCheckpointSchema, tabularIqlCheckpointSchema]);
 
+export type MlpWeights = z.infer<typeof mlpWeightsSchema>;
+export type CommNetWeights = z.infer<typeof commNetWeightsSchema>;
+export type MixerWeights = z.infer<typeof mixerWeightsSchema>;
+export type AdamState = z.infer<typeof adamStateSchema>;
+export type ValueNormalizerState = z.infer<typeof valueNormalizerStateSchema>;
+export type EpisodeStatsState = z.infer<typeof episodeStatsSchema>;
+export type ReplayState = z.infer<typeof replayStateSchema>;
+export type MappoCheckpoint = z.infer<typeof mappoCheckpointSchema>;
+export type RoleCheckpoint = MappoCheckpoint['roles'][number];
+export type QLearningCheckpoint = z.infer<typeof qLearningCheckpointSchema>;
+export type QRoleCheckpoint = QLearningCheckpoint['roles'][number];
+export type MaddpgCheckpoint = z.infer<typeof maddpgCheckpointSchema>;
+export type MaddpgRoleCheckpoint = MaddpgCheckpoint['roles'][number];
+export type TabularIqlCheckpoint = z.infer<typeof tabularIqlCheckpointSchema>;
+export type TrainingCheckpoint = z.infer<typeof checkpointSchema>;
+/** the checkpoints whose policy is a network (everything but the Q-tables) */
+export type NetworkCheckpoint = Exclude<TrainingCheckpoint, TabularIqlCheckpoint>;
+/** where an off-policy loop stood: env steps, its random stream, the worlds, the replay */
+export type OffPolicyState = Pick<QLearningCheckpoint, 'envSteps' | 'loop'>;
+
+export function isTabular(checkpoint: TrainingCheckpoint): checkpoint is TabularIqlCheckpoint {
+  return checkpoint.config.algo === 'iql-tabular';
+}

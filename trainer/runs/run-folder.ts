@@ -3,7 +3,9 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointSchema, type TrainingCheckpoint, type TrainingConfig } from './checkpoint-schema.js';
+import { checkpointSchema, type TrainingCheckpoint } from './checkpoint-schema.js';
+import type { TrainingConfig } from '../algos/training-config.js';
+import type { TrainingMetrics } from '../algos/hooks.js';
 
 export class RunError extends Error {
   readonly code = 'FM_ERR_RUN';
@@ -45,19 +47,19 @@ export class RunFolder {
   }
 
   /** every metrics line so far, in order */
-  metrics(): Record<string, number>[] {
+  metrics(): TrainingMetrics[] {
     const path = join(this.dir, 'metrics.jsonl');
     if (!existsSync(path)) return [];
     return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((line) => {
       try {
-        return [JSON.parse(line) as Record<string, number>];
+        return [JSON.parse(line) as TrainingMetrics];
       } catch {
         return []; // a line cut by a crash mid-write
       }
     });
   }
 
-  appendMetrics(metrics: Record<string, number>): void {
+  appendMetrics(metrics: TrainingMetrics): void {
     appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(metrics)}\n`);
   }
 
@@ -81,6 +83,6 @@ export class RunFolder {
       const issue = parsed.error.issues[0];
       throw new RunError(`${path} is not a valid checkpoint: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     }
-    return parsed.data as unknown as TrainingCheckpoint;
+    return parsed.data;
   }
 }

@@ -1,0 +1,103 @@
+// The trainer's front door for settings: a run's configuration is the algorithm's defaults
+// under the settings given, validated once here with the algorithms' own schemas. A setting the
+// algorithm does not take is refused by name (with the algorithms that do take it), and so is a
+// setting that only means something with another one; the world is checked before any work.
+// No TensorFlow.js: the command line calls this before loading the trainer.
+
+import { z } from 'zod';
+import type { BatchedWorld } from '@fleetmind/worlds';
+import { defaultMappoConfig, mappoConfigSchema } from './mappo-config.js';
+import { defaultQLearningConfig, qLearningConfigSchema } from './q-learning-config.js';
+import { defaultMaddpgConfig, maddpgConfigSchema } from './maddpg-config.js';
+import { defaultTabularIqlConfig, tabularIqlConfigSchema } from './iql-tabular-config.js';
+
+export const trainingConfigSchema = z.discriminatedUnion('algo', [mappoConfigSchema, qLearningConfigSchema, maddpgConfigSchema, tabularIqlConfigSchema]);
+export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
+export type Algo = TrainingConfig['algo'];
+export const ALGOS = ['mappo', 'ippo', 'iql', 'iql-tabular', 'vdn', 'qmix', 'maddpg'] as const satisfies readonly Algo[];
+
+const SCHEMAS: Record<Algo, z.ZodObject> = {
+  mappo: mappoConfigSchema, ippo: mappoConfigSchema, iql: qLearningConfigSchema, vdn: qLearningConfigSchema, qmix: qLearningConfigSchema,
+  maddpg: maddpgConfigSchema, 'iql-tabular': tabularIqlConfigSchema,
+};
+
+export function defaultConfigFor(algo: Algo): TrainingConfig {
+  switch (algo) {
+    case 'mappo': case 'ippo': return { ...defaultMappoConfig, algo };
+    case 'iql': case 'vdn': case 'qmix': return { ...defaultQLearningConfig, algo };
+    case 'maddpg': return { ...defaultMaddpgConfig };
+    case 'iql-tabular': return { ...defaultTabularIqlConfig };
+  }
+}
+
+/** The algorithms whose configuration has this setting. */
+export function algosTaking(key: string): Algo[] {
+  return ALGOS.filter((algo) => key in SCHEMAS[algo].shape);
+}
+
+/**
+ * A setting that is refused, with where: `settings` names the keys (several when they are refused
+ * together, e.g. all the settings an algorithm does not take); `needs` the setting they only
+ * make sense with.
+ */
+export class TrainingConfigError extends Error {
+  readonly code = 'FM_ERR_CONFIG';
+  constructor(readonly settings: string[], readonly reason: 'unknown' | 'invalid' | 'needs' | 'world', message: string, readonly needs?: string) {
+    super(message);
+  }
+}
+
+/** settings that mean something only alongside another: [setting, what it needs, the test] */
+const DEPENDENT_SETTINGS: [string, string, (c: Record<string, unknown>) => boolean][] = [
+  ['msgDropout', 'actor', (c) => c.actor === 'commnet'],
+  ['agentDropout', 'actor', (c) => c.actor === 'commnet'],
+  ['commRadius', 'actor', (c) => c.actor === 'commnet'],
+  ['scriptedOpponent', 'selfPlay', (c) => c.selfPlay === true],
+];
+
+/**
+ * The configuration of a run: `settings.algo`'s defaults under the given settings (undefined
+ * ones are left out), validated. Throws TrainingConfigError naming the setting.
+ */
+export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, unknown>): TrainingConfig {
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  const { algo } = settings;
+  if (!(ALGOS as readonly string[]).includes(algo)) throw new TrainingConfigError(['algo'], 'invalid', `unknown algorithm "${algo}" (${ALGOS.join(', ')})`);
+  const unknown = Object.keys(given).filter((key) => !(key in SCHEMAS[algo].shape));
+  if (unknown.length > 0) {
+    const takers = [...new Set(unknown.flatMap(algosTaking))];
+    throw new TrainingConfigError(unknown, 'unknown', `${unknown.join(', ')}: not ${algo} settings${takers.length ? ` (settings of ${takers.join('/')})` : ''}`);
+  }
+  const config = { ...defaultConfigFor(algo), ...given } as Record<string, unknown>;
+  for (const [setting, needs, ok] of DEPENDENT_SETTINGS) {
+    if (setting in given && !ok(config)) {
+      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet"' : `${needs} on`}`, needs);
+    }
+  }
+  const parsed = trainingConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0] ?? 'algo');
+    throw new TrainingConfigError([key], 'invalid', `${issue.path.join('.') || key}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Checks a configuration against its world before any work; throws TrainingConfigError. */
+export function checkConfigFitsWorld(config: TrainingConfig, world: BatchedWorld): void {
+  if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
+    throw new TrainingConfigError(['selfPlay'], 'world', `self-play needs a world with two or more roles; ${world.id} has one`);
+  }
+  if (config.algo === 'iql-tabular' && world.numDiscreteStates === null) {
+    throw new TrainingConfigError(['algo'], 'world', `iql-tabular needs a world with a discrete state (grid_predator_prey); ${world.id} has none`);
+  }
+}
+
+/** A resumed run's configuration with a new budget: total env steps, or episodes for the tabular learner. */
+export function withBudget(config: TrainingConfig, budget: { steps?: number; episodes?: number }): TrainingConfig {
+  switch (config.algo) {
+    case 'iql-tabular': return { ...config, episodes: budget.episodes ?? config.episodes };
+    case 'mappo': case 'ippo': return { ...config, totalSteps: budget.steps ?? config.totalSteps };
+    default: return { ...config, totalSteps: budget.steps ?? config.totalSteps, maxEpisodes: budget.episodes ?? config.maxEpisodes };
+  }
+}

@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { checkPlanFitsMode, simulate, type SimOptions, type SimReport } from '../fleet/simulate.js';
+import { simulate, type SimReport } from '../fleet/simulate.js';
+import { checkPlanFitsMode, type SimOptions } from '../fleet/sim-options.js';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import { randomTeamReturn, robustnessReport, type RobustnessReport } from './robustness.js';
 import { renderHtmlReport } from './html-report.js';

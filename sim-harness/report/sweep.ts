@@ -4,7 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { checkPlanFitsMode, simulate, type SimOptions } from '../fleet/simulate.js';
+import { simulate } from '../fleet/simulate.js';
+import { checkPlanFitsMode, type SimOptions } from '../fleet/sim-options.js';
 import { FaultPlanError, parseFaultPlan, type FaultPlan } from '../faults/fault-plan.js';
 import { randomTeamReturn, retainedPerformance } from './robustness.js';
 

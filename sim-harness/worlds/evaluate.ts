@@ -1,5 +1,7 @@
 // Playing whole episodes with a controller and summarising them the way `fleetmind eval` reports:
 // an agent's return is its summed reward over an episode; the team return sums over agents.
+// The simulated fleet (`fleetmind sim`) keeps its books with the same tally, so that with no
+// faults its per-episode team returns equal eval's exactly.
 
 import type { Controller } from './controllers/controller.js';
 import type { StepResult, World } from './types.js';
@@ -48,8 +50,12 @@ export async function evaluateControllerAsync(world: World, controller: AsyncCon
   return tally.report();
 }
 
-/** Accumulates each env's first episode: returns per agent and outcome sums. */
-class EpisodeTally {
+/**
+ * Accumulates whole episodes: returns per agent and outcome sums. By default episode k is env
+ * k's first episode (a batched evaluation); `episodes` and recordEnv() also let episodes play one
+ * after another in the same env (the simulated fleet).
+ */
+export class EpisodeTally {
   readonly actions: Int32Array;
   private readonly e: number;
   private readonly n: number;
@@ -59,34 +65,43 @@ class EpisodeTally {
   private readonly ended: Uint8Array;
   private remaining: number;
 
-  constructor(private readonly world: World, private readonly seed: number) {
+  constructor(private readonly world: World, private readonly seed: number, private readonly episodes = world.numEnvs) {
     this.e = world.numEnvs;
     this.n = world.possibleAgents.length;
     this.actions = new Int32Array(this.e * this.n);
-    this.agentReturns = new Float64Array(this.e * this.n);
-    for (const key of world.infoKeys) { this.sums[key] = new Float64Array(this.e); this.finals[key] = new Float64Array(this.e); }
-    this.ended = new Uint8Array(this.e);
-    this.remaining = this.e;
+    this.agentReturns = new Float64Array(episodes * this.n);
+    for (const key of world.infoKeys) { this.sums[key] = new Float64Array(episodes); this.finals[key] = new Float64Array(episodes); }
+    this.ended = new Uint8Array(episodes);
+    this.remaining = episodes;
   }
 
   get done(): boolean {
     return this.remaining === 0;
   }
 
-  /** Folds in one step; returns the observations to act on next. */
+  /** Folds in one step of every env, each its own episode; returns the observations to act on next. */
   record(r: StepResult): Float32Array[] {
-    const { e, n } = this;
-    for (let env = 0; env < e; env++) {
-      if (this.ended[env]) continue;
-      for (let i = 0; i < n; i++) this.agentReturns[env * n + i] += r.rewards[env * n + i];
-      for (const key of this.world.infoKeys) { this.sums[key][env] += r.infos[key][env]; this.finals[key][env] = r.infos[key][env]; }
-      if (r.episodeEnded[env]) { this.ended[env] = 1; this.remaining--; }
-    }
+    for (let env = 0; env < this.e; env++) this.recordEnv(r, env, env);
     return r.observations;
   }
 
+  /** Folds in one step of env `env` toward episode `episode`; true when that episode has ended. */
+  recordEnv(r: StepResult, env: number, episode: number): boolean {
+    const { n } = this;
+    if (this.ended[episode]) return true;
+    for (let i = 0; i < n; i++) this.agentReturns[episode * n + i] += r.rewards[env * n + i];
+    for (const key of this.world.infoKeys) { this.sums[key][episode] += r.infos[key][env]; this.finals[key][episode] = r.infos[key][env]; }
+    if (r.episodeEnded[env]) { this.ended[episode] = 1; this.remaining--; }
+    return this.ended[episode] === 1;
+  }
+
+  /** per info key, each episode's value at its last step */
+  episodeFinals(): Record<string, number[]> {
+    return Object.fromEntries(this.world.infoKeys.map((key) => [key, Array.from(this.finals[key])]));
+  }
+
   report(): EvaluationReport {
-    const { world, e, n, agentReturns, sums, finals, seed } = this;
+    const { world, episodes: e, n, agentReturns, sums, finals, seed } = this;
     const mean = (xs: ArrayLike<number>) => {
       let s = 0;
       for (let i = 0; i < xs.length; i++) s += xs[i];

@@ -27,5 +27,5 @@ export type { MakeWorldOptions } from './registry.js';
 export type { WorldCore } from './batched-world.js';
 export type { Controller } from './controllers/controller.js';
 export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';
-export { evaluateController, evaluateControllerAsync } from './evaluate.js';
+export { evaluateController, evaluateControllerAsync, EpisodeTally } from './evaluate.js';
 export type { EvaluationReport, AsyncController } from './evaluate.js';

@@ -1,0 +1,71 @@
+// The world server's view of liveness: it subscribes to the fleet's heartbeats and waits, on
+// events, until every agent has been heard twice after all started — by then each agent has
+// also heard every other, so the first tick starts with a fleet that knows itself.
+
+import { connect as mqttConnect, type MqttClient } from 'mqtt';
+import { decodeHeartbeat } from '@fleetmind/wire';
+import type { Credentials } from './sim-network.js';
+import { SimError } from './sim-options.js';
+
+export class HeartbeatWatch {
+  private readonly seen = new Map<string, number>();
+  private waiter: (() => void) | null = null;
+  /** the watcher's last connection error, said when the fleet does not come online */
+  private lastError: Error | null = null;
+  /** heartbeats that did not decode (another fleet's tool, a corrupting fault): counted, not fatal */
+  malformed = 0;
+
+  private constructor(private readonly client: MqttClient) {
+    client.on('error', (err) => { this.lastError = err; });
+    client.on('message', (_topic, payload) => {
+      try {
+        const hb = decodeHeartbeat(payload);
+        if (hb.online) this.seen.set(hb.agent, (this.seen.get(hb.agent) ?? 0) + 1);
+      } catch {
+        this.malformed++;
+        return;
+      }
+      this.waiter?.();
+    });
+  }
+
+  static async connect(url: string, fleet: string, credentials: Credentials | undefined, timeoutMs: number): Promise<HeartbeatWatch> {
+    const client = mqttConnect(url, { reconnectPeriod: 200, clientId: credentials ? 'world' : `${fleet}-world`, ...credentials });
+    const watch = new HeartbeatWatch(client);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SimError(`cannot reach the broker at ${url} within ${timeoutMs} ms${watch.lastError ? `: ${watch.lastError.message}` : ''}`)), timeoutMs);
+        client.once('connect', () => { clearTimeout(timer); resolve(); });
+      });
+      await client.subscribeAsync(`fm/${fleet}/a/+/hb`);
+    } catch (err) {
+      client.end(true);
+      throw err;
+    }
+    return watch;
+  }
+
+  /** Resolves once every agent's heartbeat has been seen twice from now on; rejects after timeoutMs naming the silent ones. */
+  async untilAllHeard(ids: readonly string[], timeoutMs: number): Promise<void> {
+    this.seen.clear();
+    const silent = () => ids.filter((id) => (this.seen.get(id) ?? 0) < 2);
+    if (silent().length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        const why = this.lastError ? ` (the world's connection: ${this.lastError.message})` : '';
+        reject(new SimError(`agents ${silent().join(', ')} did not come online within ${timeoutMs / 1000} s${why}`));
+      }, timeoutMs);
+      this.waiter = () => {
+        if (silent().length > 0) return;
+        clearTimeout(timer);
+        this.waiter = null;
+        resolve();
+      };
+    });
+  }
+
+  close(): void {
+    this.client.end(true);
+  }
+}

@@ -1,0 +1,74 @@
+// What a simulation run takes, its defaults (each with why), and the checks made before
+// anything starts. The broker choice is normalised here, once.
+
+import type { LoadedBundle } from '@fleetmind/models';
+import type { AgentSettingsInput } from '@fleetmind/runtime';
+import type { FaultPlan } from '../faults/fault-plan.js';
+import type { FleetMode } from './fleet-member.js';
+
+export interface SimOptions {
+  bundle: string | LoadedBundle;
+  episodes: number;
+  seed: number;
+  faults?: FaultPlan | null;
+  /** 'embedded': the fleetmind broker on a free loopback port; otherwise a broker URL */
+  broker?: 'embedded' | string;
+  /** embedded broker with auth on: a user and a random password per agent (and one for the world), made for this run */
+  auth?: boolean;
+  mode?: FleetMode;
+  fleet?: string;
+  /** lockstep: how long the server waits for actions before holding the missing ones, ms */
+  tickTimeoutMs?: number;
+  /** real time: one tick per 1/hz s, actions collected until the period ends */
+  hz?: number | null;
+  /** the agents' settings, over the simulation's defaults (defaultSimAgentSettings) */
+  agent?: AgentSettingsInput;
+  /** what the actuator of an agent that did not answer does: the safe action (default) or its last command */
+  missingAction?: 'safe' | 'hold';
+  /** keep per-tick traces (positions, actions, tiers, who heard whom) for the report */
+  trace?: boolean;
+  /** how long the world server tries to reach the broker, ms */
+  brokerConnectTimeoutMs?: number;
+  /** how long the fleet may take to come online (every agent heard twice), ms */
+  onlineTimeoutMs?: number;
+  /** how long the embedded broker waits for clients to drain when it stops, ms */
+  brokerDrainTimeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const defaultSimOptions = {
+  mode: 'inproc' as FleetMode,
+  broker: 'embedded',
+  missingAction: 'safe' as 'safe' | 'hold',
+  // a lockstep tick of a healthy fleet takes a few ms; 500 ms leaves room for a loaded machine
+  // without letting a dead agent stall the run
+  tickTimeoutMs: 500,
+  brokerConnectTimeoutMs: 5_000,
+  // child-process agents load ONNX Runtime and a bundle first: seconds on a slow machine
+  onlineTimeoutMs: 15_000,
+  brokerDrainTimeoutMs: 2_000,
+};
+
+/**
+ * The agents' settings in a simulation: faster than a robot's defaults, because a simulated
+ * tick is milliseconds: heartbeats every 100 ms, a peer dead after 500 ms, 50 ms per round.
+ */
+export const defaultSimAgentSettings: AgentSettingsInput = { heartbeatMs: 100, peerTimeoutMs: 500, roundDeadlineMs: 50 };
+
+/** Where the fleet's broker is, decided once. */
+export type BrokerChoice = { kind: 'embedded' } | { kind: 'external'; url: string };
+
+export function brokerChoice(broker: SimOptions['broker']): BrokerChoice {
+  return !broker || broker === 'embedded' ? { kind: 'embedded' } : { kind: 'external', url: broker };
+}
+
+export class SimError extends Error {
+  readonly code = 'FM_ERR_SIM';
+}
+
+/** Refuses, before anything runs, a fault this fleet mode cannot apply. */
+export function checkPlanFitsMode(plan: FaultPlan | null, mode: FleetMode): void {
+  if (mode !== 'inproc' && plan?.faults.some((f) => f.kind === 'slow_inference')) {
+    throw new SimError('slow_inference needs --mode inproc: an agent in another thread or process cannot be slowed from outside without freezing it');
+  }
+}

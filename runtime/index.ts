@@ -1,7 +1,7 @@
 // @fleetmind/runtime: the edge agent. Its wire format is @fleetmind/wire. Installs without
 // TensorFlow.js or aedes.
-export { createAgent } from './agent/agent.js';
-export type { AgentOptions, FleetAgent, TickRecord } from './agent/agent.js';
+export { createAgent, onnxPolicy } from './agent/agent.js';
+export type { AgentOptions, FleetAgent, TickRecord, PolicyFactory } from './agent/agent.js';
 export { AgentConfigError, parseAgentSettings } from './agent/agent-options.js';
 export type { AgentSettings, AgentSettingsInput } from './agent/agent-options.js';
 export { AgentMetrics, serveMetrics } from './agent/metrics.js';
@@ -9,6 +9,10 @@ export type { AgentSnapshot, DropReason, SafeReason } from './agent/metrics.js';
 export { mpeShield, ShieldError } from './agent/shield.js';
 export type { Shield, ShieldInput, MpeShieldOptions } from './agent/shield.js';
 export { TransportError } from './agent/transport.js';
+export type { Transport, TransportEvents, TransportFactory, TransportOptions } from './agent/transport.js';
+export { MqttTransport, mqttTransport } from './agent/mqtt-transport.js';
+export { CommunicationRounds } from './agent/communication-rounds.js';
+export type { Decision, RoundsContext } from './agent/communication-rounds.js';
 export { InProcessAdapter } from './adapters/inproc-adapter.js';
 export { MqttAdapter } from './adapters/mqtt-adapter.js';
 export { StdioAdapter } from './adapters/stdio-adapter.js';

@@ -4,22 +4,9 @@
 
 import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
+import type { PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
 
-export interface PolicyOutput {
-  /** [B, A] (empty when only the action was asked for) */
-  logits: Float32Array;
-  /** [B] greedy actions */
-  actions: Int32Array;
-}
-
-export interface StageOutput {
-  /** [B, H] this agent's message for the next round */
-  message: Float32Array;
-  /** [B, H] */
-  state: Float32Array;
-}
-
-export class RoleRunner {
+export class RoleRunner implements PolicySession {
   readonly obsSize: number;
   readonly agentIdSize: number;
   readonly numActions: number;

@@ -4,7 +4,8 @@
 // teammate order without itself, and the mask says which of them arrived.
 
 import { quantizeRoundTrip, type Quantization } from '@fleetmind/wire';
-import type { PolicyOutput, RoleRunner } from './role-runner.js';
+import type { PolicyOutput } from './policy-session.js';
+import type { RoleRunner } from './role-runner.js';
 
 /**
  * obs: [E·k, obsSize] (env-major); agentId: [E·k, idSize];

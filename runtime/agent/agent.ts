@@ -6,19 +6,18 @@
 // action, for a missing/stale/NaN/wrong-size observation, an inference error, or an overrun).
 // Nothing a peer or the network sends can stop it: every refusal is counted and logged.
 
-import { loadBundle, RoleRunner, type LoadedBundle, type RoleSpec } from '@fleetmind/models';
+import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import {
-  agentTopic, decodeHeartbeat, decodeMessage, decodePeerMessage, encodeHeartbeat, encodeMessage, encodePeerMessage, WireError,
-  type Quantization, type Tier,
-} from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodePeerMessage, encodeHeartbeat, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
 import { RoundInbox } from './round-inbox.js';
 import type { Shield } from './shield.js';
-import { MqttTransport } from './transport.js';
+import { CommunicationRounds } from './communication-rounds.js';
+import { mqttTransport } from './mqtt-transport.js';
+import type { Transport, TransportFactory } from './transport.js';
 
 export interface AgentOptions extends AgentSettingsInput {
   /** a bundle folder (verified and loaded here) or a bundle already loaded */
@@ -36,7 +35,17 @@ export interface AgentOptions extends AgentSettingsInput {
   logger?: Logger;
   /** called after every tick with what was decided (the simulator records it) */
   onTick?: (record: TickRecord) => void;
+  /** the link to the peers; default: one MQTT connection (mqttTransport) */
+  transport?: TransportFactory;
+  /** runs the role's graphs; default: ONNX Runtime (onnxPolicy) */
+  policy?: PolicyFactory;
 }
+
+/** Makes the session that runs a role's graphs for this agent. */
+export type PolicyFactory = (role: RolePolicy, messageSize: number) => PolicySession;
+
+/** The default policy of createAgent: the bundle's graphs on ONNX Runtime. */
+export const onnxPolicy: PolicyFactory = (role, messageSize) => new RoleRunner(role, messageSize);
 
 export interface TickRecord extends ActionOut {
   /** observation to action, ms */
@@ -83,19 +92,16 @@ class Agent implements FleetAgent {
   readonly metrics: AgentMetrics;
   private readonly log: Logger;
   private readonly role: RoleSpec;
-  private readonly runner: RoleRunner;
+  private readonly runner: PolicySession;
   private readonly agentIdInput: Float32Array;
   private readonly peers: string[];
   private readonly liveness: PeerLiveness;
   private readonly inbox: RoundInbox;
-  private readonly transport: MqttTransport | null;
+  private readonly transport: Transport | null;
+  private readonly rounds: CommunicationRounds;
   private readonly handlers = new Map<string, (payload: Uint8Array) => void>();
   private readonly quantization: Quantization;
   private readonly messageSize: number;
-  private readonly capacity: number;
-  /** reused inputs of the communication rounds */
-  private readonly inboxInput: Float32Array;
-  private readonly maskInput: Float32Array;
   private readonly tickBudgetMs: number;
   private lastTick = -1;
   private busy = false;
@@ -117,22 +123,20 @@ class Agent implements FleetAgent {
     const comm = bundle.manifest.communication;
     this.messageSize = comm?.message_size ?? 0;
     this.quantization = comm?.quantization ?? 'f32';
-    this.capacity = comm?.inbox_capacity ?? 0;
-    this.runner = new RoleRunner(role, this.messageSize);
+    const capacity = comm?.inbox_capacity ?? 0;
+    this.runner = (options.policy ?? onnxPolicy)(role, this.messageSize);
     this.agentIdInput = this.runner.agentIds([index]);
     this.peers = settings.peers ?? role.spec.agents.filter((a) => a !== options.agentId);
     if (this.peers.includes(options.agentId)) throw new AgentConfigError(`agent ${options.agentId} cannot be its own peer`);
-    if (this.runner.rounds > 0 && this.peers.length > this.capacity) {
-      throw new AgentConfigError(`${this.peers.length} peers do not fit the bundle's inbox of ${this.capacity}`);
+    if (this.runner.rounds > 0 && this.peers.length > capacity) {
+      throw new AgentConfigError(`${this.peers.length} peers do not fit the bundle's inbox of ${capacity}`);
     }
-    this.inboxInput = new Float32Array(this.capacity * this.messageSize);
-    this.maskInput = new Float32Array(this.capacity);
     this.tickBudgetMs = settings.tickBudgetMs ?? (settings.hz ? 1000 / settings.hz : 250);
     this.metrics = new AgentMetrics({ fleet: this.fleet, agent: this.agentId });
     this.log = (options.logger ?? pino({ level: 'info' }, pino.destination(2))).child({ fleet: this.fleet, agent: this.agentId });
     this.liveness = new PeerLiveness(this.peers, settings.peerTimeoutMs);
     this.inbox = new RoundInbox(new Set(this.peers), this.runner.rounds);
-    this.transport = options.broker === null ? null : new MqttTransport({
+    this.transport = options.broker === null ? null : (options.transport ?? mqttTransport)({
       url: options.broker,
       clientId: `${this.agentId}:${this.fleet}:${process.pid}`,
       username: options.username,
@@ -153,6 +157,11 @@ class Agent implements FleetAgent {
         this.metrics.connected.set(0);
         this.log.warn({ reason }, 'disconnected from the broker; acting without peers until it is back');
       },
+    });
+    this.rounds = new CommunicationRounds({
+      fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.runner, agentIdInput: this.agentIdInput,
+      messageSize: this.messageSize, quantization: this.quantization, capacity, inbox: this.inbox, liveness: this.liveness,
+      roundDeadlineMs: settings.roundDeadlineMs, metrics: this.metrics, transport: this.transport,
     });
   }
 
@@ -328,7 +337,7 @@ class Agent implements FleetAgent {
     let safeReason = this.observationProblem(o, ageMs);
     if (!safeReason) {
       try {
-        ({ action, tier, heard } = await this.decide(o));
+        ({ action, tier, heard } = await this.rounds.decide(o));
       } catch (err) {
         safeReason = 'inference_error';
         this.logDrop('inference', (err as Error).message);
@@ -355,58 +364,6 @@ class Agent implements FleetAgent {
     const ms = performance.now() - started;
     this.metrics.tick(tier, ms / 1000);
     this.options.onTick?.({ ...out, ms, heard, safeReason });
-  }
-
-  private async infer<T>(call: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const out = await call();
-    this.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
-    return out;
-  }
-
-  private async decide(o: ObservationIn): Promise<{ action: number; tier: Tier; heard: string[][] }> {
-    const runner = this.runner;
-    if (runner.rounds === 0) {
-      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { actionOnly: true }));
-      return { action: out.actions[0], tier: 'full', heard: [] };
-    }
-    if (!this.transport?.connected) {
-      const out = await this.infer(() => runner.act(o.values, this.agentIdInput, { fallback: true, actionOnly: true }));
-      return { action: out.actions[0], tier: 'none', heard: [] };
-    }
-    let { message, state } = await this.infer(() => runner.stage0(o.values, this.agentIdInput));
-    const heard: string[][] = [];
-    let heardAll = true;
-    let heardAny = false;
-    const H = this.messageSize;
-    for (let round = 1; round <= runner.rounds; round++) {
-      this.inbox.enter(o.tick, round);
-      const encoded = encodeMessage(message, this.quantization);
-      const sent = this.transport.publishNow(agentTopic(this.fleet, this.agentId, 'msg'), encodePeerMessage({
-        fleet: this.fleet, agent: this.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(),
-      }));
-      if (sent) this.metrics.messageSent();
-      else this.metrics.messageUnsent();
-      const timedOut = await this.inbox.waitFor(o.tick, round, () => this.liveness.live(), this.settings.roundDeadlineMs);
-      if (timedOut) this.metrics.deadlineMiss();
-      const messages = this.inbox.messages(o.tick, round);
-      this.inboxInput.fill(0);
-      this.maskInput.fill(0);
-      const roundHeard: string[] = [];
-      this.peers.forEach((peer, slot) => {
-        const m = messages.get(peer);
-        if (!m) return;
-        decodeMessage(m, this.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
-        this.maskInput[slot] = 1;
-        roundHeard.push(peer);
-      });
-      heard.push(roundHeard);
-      heardAll &&= roundHeard.length === this.peers.length;
-      heardAny ||= roundHeard.length > 0;
-      ({ message, state } = await this.infer(() => runner.stage(round, state, this.inboxInput, this.maskInput, this.capacity)));
-    }
-    const out = await this.infer(() => runner.final(state, { actionOnly: true }));
-    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard };
   }
 
   // ---- stopping ----------------------------------------------------------------------------

@@ -1,11 +1,7 @@
-// The agent's one MQTT connection, with the discipline mqtt.js lacks: TCP_NODELAY (Nagle adds a
-// ~40 ms p99 tail on loopback), QoS 0 messages dropped rather than queued while offline (a late
-// hidden state is worthless), reconnection with exponential backoff and full jitter (mqtt.js
-// retries at a fixed period, so a restarted broker meets the whole fleet at once), and a last
-// will that tells peers this agent went offline.
-
-import type { Socket } from 'node:net';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+// The agent's link to its peers, as a small interface: MQTT is the implementation
+// (mqtt-transport.ts), and a simulator or a test can wrap or replace it — the fault-injecting
+// transport of the simulator is a second implementation. Every implementation passes the same
+// contract suite (test/contracts/transport.ts).
 
 export interface TransportOptions {
   url: string;
@@ -34,125 +30,28 @@ export interface TransportEvents {
   onDisconnect(reason: string): void;
 }
 
-export class MqttTransport {
-  private client: MqttClient | null = null;
-  private attempt = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private closing = false;
-  private readonly subscriptions = new Set<string>();
+export interface Transport {
+  /** connected to the broker now */
+  readonly connected: boolean;
   /** completed reconnections (not the first connection) */
-  reconnects = 0;
-  private everConnected = false;
-  private wasConnected = false;
-
-  constructor(private readonly options: TransportOptions, private readonly events: TransportEvents) {}
-
-  get connected(): boolean {
-    return this.client?.connected === true;
-  }
-
+  readonly reconnects: number;
   /**
    * Starts connecting and keeps retrying for as long as the transport is open. Resolves true at
-   * the first CONNACK, false when the first attempt cannot reach the broker (the agent acts on
-   * its fallback meanwhile); rejects when the broker refuses the credentials, which no retry fixes.
+   * the first connection, false when the first attempt cannot reach the broker (the agent acts on
+   * its fallback meanwhile); rejects with TransportError when the broker refuses the credentials.
    */
-  start(): Promise<boolean> {
-    const o = this.options;
-    const clientOptions: IClientOptions = {
-      clientId: o.clientId,
-      username: o.username,
-      password: o.password,
-      ca: o.tlsCa,
-      clean: true,
-      keepalive: o.keepaliveS,
-      reconnectPeriod: 0, // reconnection is ours, with backoff and jitter
-      connectTimeout: 5_000,
-      queueQoSZero: false,
-      resubscribe: false, // subscriptions are renewed on every connect, below
-      will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: false },
-    };
-    return new Promise((resolve, reject) => {
-      const client = mqtt.connect(o.url, clientOptions);
-      this.client = client;
-      let first = true;
-      client.on('connect', () => {
-        (client.stream as unknown as Socket).setNoDelay?.(true);
-        if (this.everConnected) this.reconnects++;
-        this.everConnected = true;
-        this.wasConnected = true;
-        this.attempt = 0;
-        if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 0 });
-        this.events.onConnect();
-        if (first) { first = false; resolve(true); }
-      });
-      client.on('message', (topic, payload) => this.events.onMessage(topic, payload));
-      client.on('error', (err: Error & { code?: unknown }) => {
-        if (!first) return;
-        first = false;
-        if (typeof err.code === 'number') {
-          this.closing = true;
-          client.end(true);
-          reject(new TransportError(`the broker at ${o.url} refused the connection: ${err.message}`));
-        } else resolve(false);
-      });
-      client.on('close', () => {
-        if (first) { first = false; resolve(false); }
-        if (this.wasConnected && !this.closing) this.events.onDisconnect('connection closed');
-        this.wasConnected = false;
-        this.scheduleRetry();
-      });
-    });
-  }
-
-  private scheduleRetry(): void {
-    if (this.closing || this.retryTimer) return;
-    const cap = Math.min(this.options.reconnectMaxMs, this.options.reconnectBaseMs * 2 ** this.attempt);
-    const delay = cap / 2 + (this.options.random ?? Math.random)() * (cap / 2);
-    this.attempt++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (!this.closing && this.client && !this.client.connected) this.client.reconnect();
-    }, delay);
-  }
-
-  subscribe(topics: string[]): void {
-    for (const topic of topics) this.subscriptions.add(topic);
-    if (this.client?.connected) this.client.subscribe(topics, { qos: 0 });
-  }
-
-  /** QoS 0, sent only while connected: returns false (and sends nothing) when offline. */
-  publishNow(topic: string, payload: Uint8Array): boolean {
-    if (!this.client?.connected) return false;
-    this.client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 0 });
-    return true;
-  }
-
-  /** Publishes at QoS 1 and waits for the broker's acknowledgement (the offline announcement). */
-  async publishConfirmed(topic: string, payload: Uint8Array, timeoutMs = 1_000): Promise<boolean> {
-    const client = this.client;
-    if (!client?.connected) return false;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      client.publish(topic, Buffer.from(payload), { qos: 1 }, (err) => { clearTimeout(timer); resolve(!err); });
-    });
-  }
-
-  /** Disconnects cleanly; if the broker does not let go within timeoutMs (an unacknowledged QoS 1 message), drops the link. */
-  async close(timeoutMs = 1_000): Promise<void> {
-    this.closing = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const client = this.client;
-    if (!client) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { client.end(true); resolve(); }, timeoutMs);
-      client.end(false, {}, () => { clearTimeout(timer); resolve(); });
-    });
-  }
-
-  /** Drops the connection without a DISCONNECT, as a crash would (the broker publishes the will). */
-  destroy(): void {
-    this.closing = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.client?.end(true);
-  }
+  start(): Promise<boolean>;
+  /** subscriptions persist across reconnections */
+  subscribe(topics: string[]): void;
+  /** QoS 0, sent only while connected: returns false (and sends nothing) when offline */
+  publishNow(topic: string, payload: Uint8Array): boolean;
+  /** QoS 1, resolves when the broker acknowledged it (false: offline or not within timeoutMs) */
+  publishConfirmed(topic: string, payload: Uint8Array, timeoutMs?: number): Promise<boolean>;
+  /** disconnects cleanly (no last will) */
+  close(timeoutMs?: number): Promise<void>;
+  /** drops the connection without a goodbye, as a crash would (the broker publishes the last will) */
+  destroy(): void;
 }
+
+/** Makes the agent's transport; createAgent's default is mqttTransport. */
+export type TransportFactory = (options: TransportOptions, events: TransportEvents) => Transport;

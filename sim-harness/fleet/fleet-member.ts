@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadedBundle } from '@fleetmind/models';
 import { pino } from 'pino';
-import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
+import { slowedPolicy } from '../faults/slowed-policy.js';
+import { createAgent, InProcessAdapter, onnxPolicy, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
 
 export type FleetMode = 'inproc' | 'threads' | 'procs';
 
@@ -65,7 +66,9 @@ class InProcessMember implements FleetMember {
   async start(): Promise<void> {
     this.adapter = new InProcessAdapter((a) => this.o.onAction(this.o.id, a));
     this.agent = await createAgent({
-      bundle: slowedBundle(this.o.bundle, () => this.slowMs), agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
+      bundle: this.o.bundle, agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
+      // slow_inference acts at the policy seam, around the ONNX Runtime session
+      policy: (role, messageSize) => slowedPolicy(onnxPolicy(role, messageSize), () => this.slowMs),
       adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings, ...this.o.credentials,
       onTick: this.o.onTick && ((r) => this.o.onTick!(this.o.id, r)),
     });
@@ -104,31 +107,6 @@ export function addSnapshots<T>(a: T, b: T): T {
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = k in out ? addSnapshots(out[k], v) : v;
   return out as T;
-}
-
-/** The same graphs, each ONNX Runtime call made to wait `delayMs()` first. */
-function slowedBundle(bundle: LoadedBundle, delayMs: () => number): LoadedBundle {
-  const wrap = <T extends { run: (...args: any[]) => Promise<any> }>(session: T): T => new Proxy(session, {
-    get(target, key, receiver) {
-      if (key !== 'run') return Reflect.get(target, key, receiver);
-      return async (...args: unknown[]) => {
-        const ms = delayMs();
-        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-        return (target.run as (...a: unknown[]) => Promise<unknown>)(...args);
-      };
-    },
-  });
-  const roles = bundle.roles.map((r) => ({
-    ...r, actor: r.actor && wrap(r.actor), stages: r.stages.map(wrap), final: r.final && wrap(r.final), fallback: wrap(r.fallback),
-  }));
-  return {
-    ...bundle, roles,
-    agent(id: string) {
-      const { role, index } = bundle.agent(id);
-      return { role: roles[bundle.roles.indexOf(role)], index };
-    },
-    close: async () => {},
-  };
 }
 
 const AGENT_WORKER = new URL('./agent-worker.js', import.meta.url);

@@ -13,3 +13,5 @@ export type { RobustnessReport, CriterionCheck } from '../report/robustness.js';
 export { renderHtmlReport } from '../report/html-report.js';
 export { runSweep, setPlanParam } from '../report/sweep.js';
 export type { SweepOptions, SweepReport, SweepPoint } from '../report/sweep.js';
+export { slowedPolicy } from '../faults/slowed-policy.js';
+export { faultInjectingTransport } from '../faults/fault-injecting-transport.js';

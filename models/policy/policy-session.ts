@@ -1,0 +1,36 @@
+// One role's policy as the runtime calls it, batch by batch: the no-communication path (an MLP
+// actor, or a CommNet's fallback graph) and a CommNet's stages. RoleRunner runs it on ONNX
+// Runtime; a simulator wraps it to inject faults (slow inference), and a test can stand in for
+// it. Every implementation passes the same contract suite (test/contracts/policy-session.ts).
+
+export interface PolicyOutput {
+  /** [B, A] (empty when only the action was asked for) */
+  logits: Float32Array;
+  /** [B] greedy actions */
+  actions: Int32Array;
+}
+
+export interface StageOutput {
+  /** [B, H] this agent's message for the next round */
+  message: Float32Array;
+  /** [B, H] */
+  state: Float32Array;
+}
+
+export interface PolicySession {
+  readonly obsSize: number;
+  readonly agentIdSize: number;
+  readonly numActions: number;
+  /** communication rounds (0: an MLP actor) */
+  readonly rounds: number;
+  /** One-hot agent indices [B, idSize] for the given indices within the role. */
+  agentIds(indices: ArrayLike<number>): Float32Array;
+  /** MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action; actionOnly skips the logits. */
+  act(obs: Float32Array, agentId: Float32Array, options?: { fallback?: boolean; actionOnly?: boolean }): Promise<PolicyOutput>;
+  /** CommNet stage 0: obs → the first message and state */
+  stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput>;
+  /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
+  stage(k: number, state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Promise<StageOutput>;
+  /** the CommNet's last graph: state → action */
+  final(state: Float32Array, options?: { actionOnly?: boolean }): Promise<PolicyOutput>;
+}

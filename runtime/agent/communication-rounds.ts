@@ -1,0 +1,106 @@
+// One decision of a communicating policy (ARCHITECTURE.md, "Fallback tiers"):
+//   stage 0 → publish the message → collect the round's inbox until every live peer answered or
+//   the round deadline passed → stage k … → final → action,
+// and which tier acted: full (every peer heard in every round), partial, or none (nobody heard,
+// or no broker: the no-communication graph). An MLP policy has no rounds and always acts "full".
+
+import type { PolicySession } from '@fleetmind/models';
+import { agentTopic, decodeMessage, encodeMessage, encodePeerMessage, type Quantization, type Tier } from '@fleetmind/wire';
+import type { ObservationIn } from '../adapters/adapter.js';
+import type { PeerLiveness } from './liveness.js';
+import type { AgentMetrics } from './metrics.js';
+import type { RoundInbox } from './round-inbox.js';
+import type { Transport } from './transport.js';
+
+export interface Decision {
+  action: number;
+  tier: Tier;
+  /** per communication round, the peers heard */
+  heard: string[][];
+}
+
+export interface RoundsContext {
+  fleet: string;
+  agentId: string;
+  /** the peers, in the order of their inbox slots */
+  peers: readonly string[];
+  policy: PolicySession;
+  /** this agent's one-hot index input */
+  agentIdInput: Float32Array;
+  messageSize: number;
+  quantization: Quantization;
+  /** inbox slots of the bundle's graphs */
+  capacity: number;
+  inbox: RoundInbox;
+  liveness: PeerLiveness;
+  roundDeadlineMs: number;
+  metrics: AgentMetrics;
+  /** null: no broker (the no-communication graph acts) */
+  transport: Transport | null;
+}
+
+const nowUs = () => Date.now() * 1000;
+
+export class CommunicationRounds {
+  /** reused inputs of the rounds */
+  private readonly inboxInput: Float32Array;
+  private readonly maskInput: Float32Array;
+
+  constructor(private readonly c: RoundsContext) {
+    this.inboxInput = new Float32Array(c.capacity * c.messageSize);
+    this.maskInput = new Float32Array(c.capacity);
+  }
+
+  async decide(o: ObservationIn): Promise<Decision> {
+    const { policy, agentIdInput, transport, inbox, metrics } = this.c;
+    if (policy.rounds === 0) {
+      const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true }));
+      return { action: out.actions[0], tier: 'full', heard: [] };
+    }
+    if (!transport?.connected) {
+      const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
+      return { action: out.actions[0], tier: 'none', heard: [] };
+    }
+    let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
+    const heard: string[][] = [];
+    let heardAll = true;
+    let heardAny = false;
+    const H = this.c.messageSize;
+    const topic = agentTopic(this.c.fleet, this.c.agentId, 'msg');
+    for (let round = 1; round <= policy.rounds; round++) {
+      inbox.enter(o.tick, round);
+      const encoded = encodeMessage(message, this.c.quantization);
+      const sent = transport.publishNow(topic, encodePeerMessage({
+        fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(),
+      }));
+      if (sent) metrics.messageSent();
+      else metrics.messageUnsent();
+      const timedOut = await inbox.waitFor(o.tick, round, () => this.c.liveness.live(), this.c.roundDeadlineMs);
+      if (timedOut) metrics.deadlineMiss();
+      const messages = inbox.messages(o.tick, round);
+      this.inboxInput.fill(0);
+      this.maskInput.fill(0);
+      const roundHeard: string[] = [];
+      this.c.peers.forEach((peer, slot) => {
+        const m = messages.get(peer);
+        if (!m) return;
+        decodeMessage(m, this.c.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
+        this.maskInput[slot] = 1;
+        roundHeard.push(peer);
+      });
+      heard.push(roundHeard);
+      heardAll &&= roundHeard.length === this.c.peers.length;
+      heardAny ||= roundHeard.length > 0;
+      ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
+    }
+    const out = await this.infer(() => policy.final(state, { actionOnly: true }));
+    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard };
+  }
+
+  private async infer<T>(call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    const out = await call();
+    this.c.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    return out;
+  }
+}

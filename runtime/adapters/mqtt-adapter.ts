@@ -2,8 +2,7 @@
 // …/act, as protobuf records (wire/fleetmind.proto). What the simulator's world server and a
 // robot's own controller speak.
 
-import { agentTopic } from '@fleetmind/wire';
-import { decodeObservation, encodeAction, WireError } from '@fleetmind/wire';
+import { agentTopic, decodeObservation, encodeAction, WireError } from '@fleetmind/wire';
 import type { ActionOut, Adapter, AdapterContext, AdapterLink } from './adapter.js';
 
 export class MqttAdapter implements Adapter {
@@ -16,6 +15,7 @@ export class MqttAdapter implements Adapter {
     this.link = context.link;
     this.actTopic = agentTopic(context.fleet, context.agent, 'act');
     context.link.subscribe(agentTopic(context.fleet, context.agent, 'obs'), (payload) => {
+      if (!this.link) return; // closed: the subscription outlives the adapter in the agent's connection
       try {
         context.observe(decodeObservation(payload));
       } catch (err) {

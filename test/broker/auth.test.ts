@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startBroker } from '@fleetmind/broker';
-import { connect, FLEET_USERS, makeUsers, PASSWORD, refusalCount, sleep } from '../helpers/mqtt.js';
+import { connect, FLEET_USERS, makeUsers, PASSWORD, refusalCount } from '../helpers/mqtt.js';
+import { until } from '../helpers/waiting.js';
 
 t.test('wrong passwords, unknown users, spoofed client ids and anonymous clients are refused; connected clients are unharmed', async (t) => {
   const users = await makeUsers(FLEET_USERS);
@@ -32,7 +33,7 @@ t.test('wrong passwords, unknown users, spoofed client ids and anonymous clients
   const a1 = await connect(broker.url, { clientId: 'a1:second', username: 'a1', password: PASSWORD });
   t.teardown(() => a1.end(true));
   a1.publish('fm/f1/a/a1/msg', 'hello');
-  await sleep(200);
+  await until(() => heard.length > 0, 'a2 hears a1');
   t.same(heard, ['hello']);
   t.ok(a2.connected);
 });
@@ -63,7 +64,7 @@ t.test('$SYS statistics are published for operators', async (t) => {
   c.on('message', (topic, p) => stats.set(topic.split('/').slice(2).join('/'), p.toString()));
   await c.subscribeAsync('$SYS/#');
   c.publish('fm/f1/a/x/msg', 'one');
-  await sleep(350);
+  await until(() => stats.get('messages/received') === '1' && stats.has('refusals') && stats.has('bytes/sent'), 'the $SYS statistics count the message');
   t.equal(stats.get('clients/connected'), '1');
   t.equal(stats.get('messages/received'), '1');
   t.ok(stats.has('refusals') && stats.has('bytes/sent'));

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { startBroker, type Principal } from '@fleetmind/broker';
 import { connect, makeUsers, PASSWORD, refusalCount, sleep } from '../helpers/mqtt.js';
 import { serviceAvailable } from '../helpers/services.js';
+import { until } from '../helpers/waiting.js';
 
 t.test('two brokers sharing Redis deliver across brokers, share retained messages, and both enforce auth and ACLs', async (t) => {
   if (!(await serviceAvailable(t, 'Redis', 6379))) return;
@@ -20,11 +21,16 @@ t.test('two brokers sharing Redis deliver across brokers, share retained message
   const onB = await connect(b.url, { clientId: 'a2', username: 'a2', password: PASSWORD });
   const heard: string[] = [];
   await onB.subscribeAsync(`fm/${fleet}/a/+/msg`);
-  onB.on('message', (topic, p) => heard.push(`${topic} ${p}`));
-  await sleep(200); // the subscription reaches Redis
+  onB.on('message', (topic, p) => { if (topic.endsWith('/msg')) heard.push(`${topic} ${p}`); });
+  // the subscription has reached Redis once a probe subscribed after it crosses from A to B
+  const probed = new Promise<void>((resolve) => onB.on('message', (topic) => { if (topic.endsWith('/hb')) resolve(); }));
+  await onB.subscribeAsync(`fm/${fleet}/a/a1/hb`);
   const onA = await connect(a.url, { clientId: 'a1', username: 'a1', password: PASSWORD });
+  const probing = setInterval(() => onA.publish(`fm/${fleet}/a/a1/hb`, 'probe'), 20);
+  await probed;
+  clearInterval(probing);
   onA.publish(`fm/${fleet}/a/a1/msg`, 'from broker A');
-  await sleep(300);
+  await until(() => heard.length > 0, 'B hears A');
   t.same(heard, [`fm/${fleet}/a/a1/msg from broker A`], 'an agent on B hears an agent on A');
 
   // retained state lives in Redis: the world sets it on A, a late subscriber on B gets it
@@ -44,7 +50,7 @@ t.test('two brokers sharing Redis deliver across brokers, share retained message
     const outsider = await connect(broker.url, { clientId: 'x1', username: 'x1', password: PASSWORD });
     const granted = await outsider.subscribeAsync(`fm/${fleet}/#`).then((g) => g[0].qos, () => 128);
     t.equal(granted, 128, 'another fleet cannot listen in');
-    await sleep(200);
+    await until(async () => (await refusalCount(broker.metrics, 'publish_denied')) >= 1, 'the spoofed publish is refused');
     t.equal(await refusalCount(broker.metrics, 'publish_denied'), 1);
     t.equal(await refusalCount(broker.metrics, 'subscribe_denied'), 1);
     t.equal(await refusalCount(broker.metrics, 'bad_password'), 1);

@@ -2,6 +2,7 @@ import t from 'tap';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { PacketSizeGuard, startBroker } from '@fleetmind/broker';
 import { connect, refusalCount, sleep } from '../helpers/mqtt.js';
+import { until } from '../helpers/waiting.js';
 
 t.test('the packet-size guard follows fixed headers across chunk boundaries', (t) => {
   const guard = new PacketSizeGuard(200);
@@ -28,7 +29,8 @@ t.test('an oversized packet closes only its sender, and is counted', async (t) =
   await closed;
   const small = await connect(broker.url, { clientId: 'small' });
   small.publish('fm/f1/a/y/msg', Buffer.alloc(500));
-  await sleep(200);
+  // the big one was refused before this was sent: had it passed, it would have arrived first
+  await until(() => got.length > 0, 'the small message arrives');
   t.same(got, [500], 'only the small message is delivered');
   t.ok(listener.connected, 'other clients unharmed');
   t.equal(await refusalCount(broker.metrics, 'packet_too_large'), 1);
@@ -72,7 +74,7 @@ t.test('a connection flood from one address is cut off by the rate limit; connec
   t.ok(open >= 9 && open <= 11, `the rest of the burst is let in, got ${open}`);
   t.equal(await refusalCount(broker.metrics, 'connection_rate'), 40 - open);
   steady.publish('fm/f1/a/s/msg', 'still here');
-  await sleep(100);
+  await until(() => got.length > 0, 'the steady client is heard');
   t.same(got, ['still here']);
   steady.end(true);
 });
@@ -101,8 +103,9 @@ t.test('a frozen subscriber is dropped after drainTimeout and the fleet keeps fl
   const id = Buffer.from('frozen');
   frozen.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4]), Buffer.from('MQTT'), Buffer.from([4, 2, 0, 60, 0, id.length]), id]));
   const filter = Buffer.from('fm/f1/#');
+  const subscribed = new Promise<void>((resolve) => broker.aedes.on('subscribe', (_subs, client) => { if (client?.id === 'frozen') resolve(); }));
   frozen.write(Buffer.concat([Buffer.from([0x82, 2 + 2 + filter.length + 1, 0, 1, 0, filter.length]), filter, Buffer.from([0])]));
-  await sleep(200);
+  await subscribed;
   frozen.pause();
 
   const healthy = await connect(broker.url, { clientId: 'healthy' });
@@ -118,13 +121,13 @@ t.test('a frozen subscriber is dropped after drainTimeout and the fleet keeps fl
   while (Date.now() - started < 4000 && !dropped) {
     publisher.publish('fm/f1/a/p/msg', payload);
     sent++;
-    await sleep(5);
+    await sleep(5); // pacing: a steady stream, not a burst the publisher itself would buffer
   }
   const closedAt = await Promise.race([frozenClosed, sleep(2000).then(() => -1)]);
   t.ok(closedAt > 0 && closedAt - started < 4000, `the frozen client was disconnected within seconds (${closedAt - started} ms)`);
   const errors = (await broker.metrics.drops.get()).values[0].value;
   t.equal(errors, 1, 'counted once');
-  await sleep(300);
+  await until(() => received >= sent * 0.9, `the healthy subscriber receives 90 % of ${sent}`);
   t.ok(received >= sent * 0.9, `the healthy subscriber kept receiving (${received}/${sent})`);
   healthy.end(true);
   publisher.end(true);

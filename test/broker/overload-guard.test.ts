@@ -3,6 +3,7 @@
 import t from 'tap';
 import mqemitter from 'mqemitter';
 import { guardEmitter } from '@fleetmind/broker';
+import { until } from '../helpers/waiting.js';
 
 /** Holds the first message, queues `queued` more behind it, removes the listener, then lets go. */
 function drainOrphanedQueue(mq: ReturnType<typeof mqemitter>, queued: number): Promise<string> {
@@ -47,6 +48,6 @@ t.test('past maxQueued, QoS 0 publishes are shed and counted; QoS 1 ones never a
   for (let i = 0; i < 50; i++) mq.emit({ topic: 'fleet/b', qos: 1 });
   t.equal(shed, 900, 'the queue kept 100 QoS 0 messages');
   release();
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => delivered >= 1 + 100 + 50, 'the queue drains');
   t.equal(delivered, 1 + 100 + 50, 'everything queued was delivered, QoS 1 included');
 });

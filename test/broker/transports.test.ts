@@ -2,8 +2,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker } from '@fleetmind/broker';
-import { connect, FLEET_USERS, makeUsers, PASSWORD, sleep } from '../helpers/mqtt.js';
+import { connect, FLEET_USERS, makeUsers, PASSWORD } from '../helpers/mqtt.js';
 import { FIXTURES } from '../helpers/paths.js';
+import { until } from '../helpers/waiting.js';
 
 const tlsDir = join(FIXTURES, 'tls');
 
@@ -26,7 +27,7 @@ t.test('TLS and WebSocket clients connect, authenticate and talk to TCP clients'
   tls.publish('fm/f1/a/a1/msg', 'over tls');
   const ws = await connect(broker.wsUrl!, { clientId: 'root:ws', username: 'root', password: PASSWORD });
   ws.publish('fm/f1/a/zz/msg', 'over websocket');
-  await sleep(200);
+  await until(() => heard.length >= 2, 'both messages arrive');
   t.same(heard.sort(), ['fm/f1/a/a1/msg over tls', 'fm/f1/a/zz/msg over websocket']);
 
   await t.rejects(connect(broker.tlsUrl!, { clientId: 'a1:x', username: 'a1', password: PASSWORD, ca: readFileSync(join(tlsDir, 'server.crt')) }),

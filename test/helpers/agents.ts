@@ -7,6 +7,7 @@ import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput,
 import { makeWorld, type BatchedWorld } from '@fleetmind/worlds';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
+import { until } from './waiting.js';
 
 export const COMMNET_BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
 
@@ -70,9 +71,5 @@ export async function startTestFleet(url: string, fleet: string, settings: Agent
 
 /** waits until every agent hears `peers` live peers */
 export async function untilAllLive(fleet: TestFleet, peers = fleet.agents.filter(Boolean).length - 1): Promise<void> {
-  for (let k = 0; k < 200; k++) {
-    if (fleet.agents.every((a) => !a || a.livePeers().length === peers)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`agents did not each hear ${peers} live peers within 4 s`);
+  await until(() => fleet.agents.every((a) => !a || a.livePeers().length === peers), `every agent hears ${peers} live peers`);
 }

@@ -8,8 +8,9 @@ import { createAgent, MqttAdapter } from '@fleetmind/runtime';
 import { agentTopic, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction } from '@fleetmind/wire';
 import { LinkProxy } from '@fleetmind/sim-harness/network';
 import { startTestFleet, untilAllLive, COMMNET_BUNDLE } from '../helpers/agents.js';
-import { connect, sleep } from '../helpers/mqtt.js';
+import { connect } from '../helpers/mqtt.js';
 import { serviceAvailable } from '../helpers/services.js';
+import { until } from '../helpers/waiting.js';
 
 interface BrokerUnderTest { name: string; url: string; close(): Promise<void> }
 
@@ -82,7 +83,7 @@ for (const kind of BROKERS) {
 
     // agent_1 crashes: the broker publishes its last will, and agent_0 stops waiting at once
     await fleet.agents[1].kill();
-    for (let k = 0; k < 100 && fleet.agents[0].livePeers().length > 0; k++) await sleep(10);
+    await until(() => fleet.agents[0].livePeers().length === 0, 'agent_0 hears no live peer', 1_000);
     t.same(fleet.agents[0].livePeers(), [], 'the last will marks the crashed agent offline well before its heartbeat would time out');
     const alone = await fleet.stepSome(new Set([1]));
     t.equal(alone[0].tier, 'none', 'with nobody left to hear, the agent acts without communication');
@@ -125,7 +126,9 @@ for (const kind of BROKERS) {
     ];
     for (const [topic, payload] of attacks) attacker.publish(topic, payload);
     await new Promise<void>((resolve) => attacker.publish(msgTopic, good({ tick: 1 }), { qos: 1 }, () => resolve()));
-    await sleep(100);
+    // the last attack (a stale message) is refused once everything before it has been
+    const refusals = () => Object.values(fleet.agents[0].snapshot().messages.dropped as Record<string, number>).reduce((a, b) => a + b, 0);
+    await until(() => refusals() >= 12 && mqttAgent.snapshot().observationsDropped >= 2, 'every attack is refused');
     const dropped = fleet.agents[0].snapshot().messages.dropped;
     t.match(dropped, { malformed: 2, oversized: 1, wrong_fleet: 1, misaddressed: 2, stale: 2, duplicate: 1, too_early: 1, bad_round: 1, invalid: 1 }, `every refusal has its reason: ${JSON.stringify(dropped)}`);
     t.equal(mqttAgent.snapshot().observationsDropped, 2, 'undecodable and oversized observations are counted');
@@ -166,13 +169,13 @@ t.test('aedes stops and restarts: agents act on the fallback meanwhile and resum
   await untilAllLive(fleet);
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
   await broker.close();
-  for (let k = 0; k < 100 && fleet.agents.some((a) => a.connected()); k++) await sleep(10);
+  await until(() => !fleet.agents.some((a) => a.connected()), 'every agent notices the broker is gone');
   const t0 = performance.now();
   for (let k = 0; k < 3; k++) t.same((await fleet.step()).map((a) => a.tier), ['none', 'none', 'none'], 'no broker: the no-communication graph acts');
   t.ok(performance.now() - t0 < 100, 'without waiting for round deadlines');
   t.ok(fleet.agents.every((a) => a.snapshot().messages.sent === 2), 'nothing is sent (or queued) while offline');
   broker = await startBroker({ port, allowAnonymous: true });
-  for (let k = 0; k < 300 && !fleet.agents.every((a) => a.connected()); k++) await sleep(10);
+  await until(() => fleet.agents.every((a) => a.connected()), 'every agent reconnects');
   t.ok(fleet.agents.every((a) => a.connected()), 'every agent reconnected by itself');
   await untilAllLive(fleet);
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full'], 'full communication is back');
@@ -192,10 +195,10 @@ t.test('mosquitto unreachable and back (the link cut by a proxy): fallback meanw
   await untilAllLive(fleet);
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
   await proxy.cut();
-  for (let k = 0; k < 100 && fleet.agents.some((a) => a.connected()); k++) await sleep(10);
+  await until(() => !fleet.agents.some((a) => a.connected()), 'every agent notices the broker is gone');
   t.same((await fleet.step()).map((a) => a.tier), ['none', 'none', 'none']);
   await proxy.restore();
-  for (let k = 0; k < 300 && !fleet.agents.every((a) => a.connected()); k++) await sleep(10);
+  await until(() => fleet.agents.every((a) => a.connected()), 'every agent reconnects');
   await untilAllLive(fleet);
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
 });
@@ -204,16 +207,18 @@ t.test('reconnection backs off exponentially with jitter', async (t) => {
   // a "broker" that accepts and hangs up at once records when each attempt came
   const { createServer } = await import('node:net');
   const arrivals: number[] = [];
-  const server = createServer((s) => { arrivals.push(performance.now()); s.destroy(); });
+  let sixth: () => void = () => {};
+  const sixAttempts = new Promise<void>((resolve) => { sixth = resolve; });
+  const server = createServer((s) => { arrivals.push(performance.now()); s.destroy(); if (arrivals.length === 7) sixth(); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
   const { InProcessAdapter } = await import('@fleetmind/runtime');
   const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_0', broker: `mqtt://127.0.0.1:${port}`, adapter: new InProcessAdapter(() => {}), logger: pino({ level: 'silent' }), reconnectBaseMs: 40, reconnectMaxMs: 320 });
   t.teardown(() => agent.kill());
-  await sleep(1500);
-  const gaps = arrivals.slice(1).map((a, k) => a - arrivals[k]);
-  t.ok(gaps.length >= 4, `${gaps.length + 1} attempts in 1.5 s`);
+  await sixAttempts; // the first connection and six retries
+  const gaps = arrivals.slice(1, 7).map((a, k) => a - arrivals[k]);
+  t.equal(gaps.length, 6, `${gaps.length + 1} attempts`);
   const caps = [40, 80, 160, 320, 320, 320];
   gaps.slice(0, 5).forEach((g, k) => {
     t.ok(g >= caps[k] / 2 - 5 && g <= caps[k] + 40, `retry ${k + 1} after ${g.toFixed(0)} ms: within [${caps[k] / 2}, ${caps[k]}] ms`);
@@ -240,12 +245,12 @@ t.test('a runtime process: stdio adapter in and out, garbage survives, SIGTERM a
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  for (let k = 0; k < 300 && heartbeats.length === 0; k++) await sleep(10);
+  await until(() => heartbeats.length > 0, 'a heartbeat arrives');
   t.ok(heartbeats.length > 0, 'the agent heartbeats');
   child.stdin.write('this is not json\n');
   child.stdin.write('{"tick": 1, "obs": [1, 2]}\n');
   child.stdin.write(`{"tick": 2, "obs": ${JSON.stringify(Array.from({ length: 18 }, (_, k) => k / 20))}}\n`);
-  for (let k = 0; k < 300 && stdout.split('\n').length < 3; k++) await sleep(10);
+  await until(() => stdout.split('\n').length >= 3, 'two action lines are written');
   const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.match(lines[0], { tick: 1, tier: 'safe', action: 0 }, 'a short observation gets the safe action');
   t.match(lines[1], { tick: 2, tier: 'none' }, 'alone in its fleet, the agent acts on the no-communication path');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { pino } from 'pino';
 import { createAgent, InProcessAdapter, serveMetrics, type ActionOut } from '@fleetmind/runtime';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
-import { sleep } from '../helpers/mqtt.js';
+import { until } from '../helpers/waiting.js';
 
 const OBS = () => Float32Array.from({ length: 18 }, (_, k) => Math.sin(k) / 3);
 
@@ -13,29 +13,30 @@ t.test('free-running at --hz: acts on the latest observation each period; none y
   const adapter = new InProcessAdapter((a) => actions.push(a));
   const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_0', broker: null, adapter, logger: pino({ level: 'silent' }), hz: 50, maxObservationAgeMs: 150 });
   t.teardown(() => agent.stop());
-  await sleep(100);
-  t.ok(actions.length >= 3, `${actions.length} decisions in 100 ms at 50 Hz`);
+  await until(() => actions.length >= 3, 'three periods pass');
+  t.ok(actions.length >= 3, `${actions.length} decisions at 50 Hz`);
   t.ok(actions.every((a) => a.tier === 'safe'), 'no observation yet: the safe action');
   adapter.observe({ tick: 1, values: OBS() });
   const before = actions.length;
-  await sleep(100);
+  await until(() => actions.length >= before + 3, 'three more periods pass');
   const fresh = actions.slice(before);
   t.ok(fresh.length >= 3 && fresh.every((a) => a.tier === 'none'), 'a fresh observation: the policy acts (alone, without peers)');
   t.ok(new Set(fresh.map((a) => a.tick)).size === fresh.length, 'each period has its own tick number');
-  await sleep(200);
+  await until(() => actions[actions.length - 1].tier === 'safe', 'the observation grows older than 150 ms', 2_000);
   t.equal(actions[actions.length - 1].tier, 'safe', 'the observation grew older than 150 ms: the safe action again');
   t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0 && (agent.snapshot().safeReasons.observation_missing ?? 0) > 0);
 });
 
 t.test('Prometheus metrics at /metrics', async (t) => {
   const adapter = new InProcessAdapter(() => {});
-  const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_1', broker: null, adapter, logger: pino({ level: 'silent' }), fleet: 'm1' });
+  let ticks = 0;
+  const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_1', broker: null, adapter, logger: pino({ level: 'silent' }), fleet: 'm1', onTick: () => { ticks++; } });
   t.teardown(() => agent.stop());
   const { server, port } = await serveMetrics(agent.metrics.registry, 0);
   t.teardown(() => server.close());
   adapter.observe({ tick: 1, values: OBS() });
   adapter.observe({ tick: 2, values: new Float32Array(3) });
-  await sleep(50);
+  await until(() => ticks === 2, 'both observations are acted on');
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   t.match(text, /fleetmind_agent_ticks_total\{tier="none",fleet="m1",agent="agent_1"\} 1/);
   t.match(text, /fleetmind_agent_safe_actions_total\{reason="observation_size",fleet="m1",agent="agent_1"\} 1/);

@@ -3,7 +3,7 @@
 
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { parseFaultPlan, simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
+import { FaultEngine, parseFaultPlan, simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
@@ -32,11 +32,46 @@ t.test('drop: lost messages become partial decisions', async (t) => {
   keptActing(t, r);
 });
 
-t.test('burst_drop: Gilbert–Elliott losses come in runs', async (t) => {
+/** The engine's verdict on `count` peer messages on the link agent_0 → agent_1: true = lost. */
+function lossSequence(yaml: string, count: number): boolean[] {
+  const engine = new FaultEngine(parseFaultPlan(yaml), ['agent_0', 'agent_1'], 4, null);
+  const filter = engine.downFilter('agent_1');
+  const packet = { cmd: 'publish', topic: 'fm/f/a/agent_0/msg', payload: Buffer.alloc(8), qos: 0, dup: false, retain: false } as const;
+  return Array.from({ length: count }, () => {
+    let delivered = false;
+    filter(packet, () => { delivered = true; });
+    return !delivered;
+  });
+}
+
+/** mean length of the runs of consecutive losses */
+function meanLossRun(losses: boolean[]): number {
+  const runs: number[] = [];
+  let current = 0;
+  for (const lost of [...losses, false]) {
+    if (lost) current++;
+    else if (current > 0) { runs.push(current); current = 0; }
+  }
+  return runs.reduce((a, b) => a + b, 0) / runs.length;
+}
+
+t.test('burst_drop: Gilbert–Elliott losses come in runs, longer than independent losses at the same rate', async (t) => {
   const r = await run('faults: [{kind: burst_drop, p_good_to_bad: 0.2, p_bad_to_good: 0.2}]');
   t.ok(r.faults_applied.burst_drop! > 0);
   t.ok(r.tiers.partial + r.tiers.none > 0);
   keptActing(t, r);
+  // on one link, 20,000 messages: the chain spends half its time bad (p_gb = p_bg), where it
+  // loses everything, and stays bad for 1 / p_bg = 5 messages on average
+  const bursty = lossSequence('faults: [{kind: burst_drop, p_good_to_bad: 0.2, p_bad_to_good: 0.2}]', 20_000);
+  const rate = bursty.filter(Boolean).length / bursty.length;
+  t.ok(Math.abs(rate - 0.5) < 0.03, `loss rate ${rate.toFixed(3)} ≈ 0.5`);
+  const independent = lossSequence(`faults: [{kind: drop, p: ${rate}}]`, 20_000);
+  const burstRun = meanLossRun(bursty);
+  const independentRun = meanLossRun(independent);
+  // independent losses at rate q: runs of mean 1 / (1 − q) = 2
+  t.ok(Math.abs(independentRun - 1 / (1 - rate)) < 0.15, `independent losses: mean run ${independentRun.toFixed(2)} ≈ ${(1 / (1 - rate)).toFixed(2)}`);
+  t.ok(Math.abs(burstRun - 5) < 0.5, `bursty losses: mean run ${burstRun.toFixed(2)} ≈ 5`);
+  t.ok(burstRun > 2 * independentRun, 'losses come in runs');
 });
 
 t.test('delay beyond the round deadline: late messages are stale on arrival', async (t) => {

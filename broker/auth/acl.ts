@@ -1,4 +1,4 @@
-// Who may publish and subscribe where, over the topic layout fm/<fleet>/… (DESIGN.md).
+// Who may publish and subscribe where, over the topic layout fm/<fleet>/… (ARCHITECTURE.md, "Topics").
 //   agent: publishes msg, hb and act under its own fm/<fleet>/a/<agent>/; subscribes within its fleet
 //   world: publishes obs of any agent, tick and ctl of its fleet; subscribes within its fleet
 //   admin: anything

@@ -3,7 +3,7 @@
 // its role as separate inputs, so a robot never assembles the network's input itself.
 //
 // MLP actor:  obs, agent_id → logits, action
-// CommNet (DESIGN.md's stages; the message of round k is h^(k−1)):
+// CommNet (ARCHITECTURE.md, "Data flow": one graph per stage; the message of round k is h^(k−1)):
 //   stage0:   obs, agent_id → message = next_state = h⁰
 //   stage k:  state [B,H], inbox [B,C,H], mask [B,C] → message = next_state = h^k, where
 //             c = Σ_j mask_j·inbox_j / max(Σ_j mask_j, 1)   (heard nobody → c = 0)

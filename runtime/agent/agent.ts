@@ -1,7 +1,7 @@
 // The edge agent: one robot's policy, run each tick —
 //   observation → stage 0 → publish message → wait for live peers (or the round deadline) →
 //   stage k … → final → safety shield → actuator
-// with the fallback tiers of DESIGN.md recorded per tick: full (every teammate heard) → partial
+// with the fallback tiers of ARCHITECTURE.md ("Fallback tiers") recorded per tick: full (every teammate heard) → partial
 // → none (nobody heard, or no broker: the no-communication graph) → safe (the manifest's safe
 // action, for a missing/stale/NaN/wrong-size observation, an inference error, or an overrun).
 // Nothing a peer or the network sends can stop it: every refusal is counted and logged.

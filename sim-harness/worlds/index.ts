@@ -18,6 +18,7 @@ export {
   CONFORMANCE_FORMAT, CONFORMANCE_TOLERANCE,
 } from './conformance.js';
 export { percentile, median } from './stats.js';
+export { agentsOfRole, roleGroups } from './roles.js';
 export { worldCheckpointSchema, worldSnapshotSchema } from './checkpoint-schema.js';
 
 export type {

@@ -1,4 +1,4 @@
-// The architecture, enforced (ARCHITECTURE.md, "Dependency direction"): every import of every
+// The architecture, enforced (ARCHITECTURE.md, "The parts"): every import of every
 // source file is checked against the allowed arrows between the parts, and each part's
 // package.json declares exactly the fleetmind parts it imports. Relative imports stay inside
 // their part, and no part has an import cycle.

@@ -11,7 +11,7 @@ const peer = {
 
 t.test('messages round-trip exactly, times in microseconds beyond 2^32 included', (t) => {
   const bytes = encodePeerMessage(peer);
-  // DESIGN.md: ≤ 96 bytes with int8 at hidden 64 (here with two-character fleet and agent ids and a tick past 2^31)
+  // the design target (README, measured goals): ≤ 96 bytes with int8 at hidden 64 (here with two-character fleet and agent ids and a tick past 2^31)
   t.ok(bytes.length <= 96, `an int8 message of 64 values is ${bytes.length} bytes`);
   t.same(decodePeerMessage(bytes, 64, 'int8'), peer);
   const hb = { agent: 'a1', online: false, tick: 9, sentUs: 1_764_000_000_000_001 };

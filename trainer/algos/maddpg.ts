@@ -12,7 +12,7 @@
 // one-hot agent id; rollouts sample actions from the actor's softmax. The greedy actor (argmax of
 // its logits) is the policy a robot runs.
 
-import { makeWorld, Rng, type BatchedWorld } from '@fleetmind/worlds';
+import { makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
@@ -52,8 +52,7 @@ function actionOffsets(world: BatchedWorld): number[] {
 
 function buildRoles(world: BatchedWorld, config: MaddpgConfig, rng: Rng): RoleNets[] {
   const jointActions = world.possibleAgents.reduce((sum, a) => sum + world.actionSpace(a).n, 0);
-  return [...new Set(world.roles)].map((role) => {
-    const agents = world.roles.flatMap((r, i) => (r === role ? [i] : []));
+  return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const numActions = world.actionSpace(agents[0]).n;
     const idSize = config.agentId ? agents.length : 0;

@@ -24,7 +24,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
+import { makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorWeights } from '../nn/actor.js';
@@ -65,9 +65,7 @@ export type MappoMetrics = TrainingMetrics;
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
 export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
-  const roles = [...new Set(world.roles)];
-  return roles.map((role) => {
-    const agents = world.roles.flatMap((r, i) => (r === role ? [i] : []));
+  return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const numActions = world.actionSpace(agents[0]).n;
     const idSize = config.agentId ? agents.length : 0;

@@ -13,7 +13,7 @@ import {
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
-import { evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
@@ -74,7 +74,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   const commnet = checkpoint.roles.some((r) => isCommNetWeights(r.actor));
   const actorKind = commnet ? 'commnet' : 'mlp';
   const roles: RoleSpec[] = checkpoint.roles.map((saved) => {
-    const agents = world.roles.flatMap((r, i) => (r === saved.role ? [i] : []));
+    const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
     const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0 };
     const numActions = world.actionSpace(agents[0]).n;

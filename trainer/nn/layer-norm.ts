@@ -2,9 +2,10 @@
 // network input): each row to mean 0 and variance 1 across its features. The ONNX export
 // spells out the same arithmetic, epsilon included.
 
+import { LAYER_NORM_EPSILON } from '@fleetmind/models/onnx';
 import { tf } from '../backend.js';
 
-export const LAYER_NORM_EPSILON = 1e-5;
+export { LAYER_NORM_EPSILON };
 
 /** [B, F] → [B, F] */
 export function layerNorm(x: tf.Tensor2D): tf.Tensor2D {

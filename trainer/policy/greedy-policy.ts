@@ -3,7 +3,7 @@
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
-import { evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
+import { agentsOfRole, evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
@@ -27,7 +27,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
   const n = world.possibleAgents.length;
   const rng = evaluationRng(comm.seed ?? 0);
   const roles = checkpoint.roles.map((saved) => {
-    const agents = world.roles.flatMap((r, i) => (r === saved.role ? [i] : []));
+    const agents = agentsOfRole(world.roles, saved.role);
     if (agents.length === 0) throw new Error(`the checkpoint's role "${saved.role}" does not exist in ${world.id}`);
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const expected = actorInputSize(obsDim, agents.length, agentId);

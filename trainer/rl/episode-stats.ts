@@ -3,6 +3,7 @@
 // over the episodes that finished since the last summary.
 
 import type { BatchedWorld, StepResult } from '@fleetmind/worlds';
+import { agentsOfRole } from '@fleetmind/worlds';
 import type { EpisodeStatsState } from '../runs/checkpoint-schema.js';
 
 export type { EpisodeStatsState };
@@ -60,7 +61,7 @@ export class EpisodeStats {
     const roleReturnMean: Record<string, number> = {};
     if (roles.length > 1) {
       for (const role of roles) {
-        const members = this.world.roles.flatMap((r, i) => (r === role ? [i] : []));
+        const members = agentsOfRole(this.world.roles, role);
         roleReturnMean[role] = episodes ? members.reduce((s, i) => s + this.finishedSum[i], 0) / (members.length * episodes) : NaN;
       }
     }

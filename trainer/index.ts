@@ -44,7 +44,7 @@ export type {
 } from './runs/checkpoint-schema.js';
 export { checkpointSchema } from './runs/checkpoint-schema.js';
 export {
-  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, resolveTrainingConfig, TrainingConfigError, withBudget,
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, parseTrainingConfig, resolveTrainingConfig, TrainingConfigError, withBudget,
 } from './algos/training-config.js';
 export type { Algo, TrainingConfig } from './algos/training-config.js';
 export { tanh } from './nn/tanh.js';

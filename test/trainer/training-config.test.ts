@@ -56,3 +56,11 @@ t.test('a checkpoint whose config has a key its algorithm does not know is refus
   t.notOk(bad.success);
   t.end();
 });
+
+t.test('train() validates a configuration a program built itself, before any work', async (t) => {
+  const { train } = await import('@fleetmind/trainer');
+  const { parseTrainingConfig } = await import('@fleetmind/trainer/config');
+  await t.rejects(train({ ...defaultMappoConfig, totalSteps: 100, lr: -1 }), { code: 'FM_ERR_CONFIG', message: /lr: Too small/ });
+  await t.rejects(train({ ...defaultMappoConfig, prob: 0.3 } as never), { code: 'FM_ERR_CONFIG', message: /Unrecognized key.*prob/ });
+  t.match(refusal(() => parseTrainingConfig({ ...defaultQLearningConfig, extra: 1 })), { reason: 'unknown', settings: ['extra'] });
+});

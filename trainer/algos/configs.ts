@@ -6,6 +6,6 @@ export { defaultQLearningConfig, qLearningConfigSchema, type QLearningConfig } f
 export { defaultMaddpgConfig, maddpgConfigSchema, type MaddpgConfig } from './maddpg-config.js';
 export { defaultTabularIqlConfig, tabularIqlConfigSchema, type TabularIqlConfig } from './iql-tabular-config.js';
 export {
-  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, resolveTrainingConfig, trainingConfigSchema, TrainingConfigError, withBudget,
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, parseTrainingConfig, resolveTrainingConfig, trainingConfigSchema, TrainingConfigError, withBudget,
 } from './training-config.js';
 export type { Algo, TrainingConfig } from './training-config.js';

@@ -1,14 +1,16 @@
 // Every training algorithm behind one call, chosen by config.algo, for the command line.
 
 import type { MaddpgCheckpoint, MappoCheckpoint, QLearningCheckpoint, TabularIqlCheckpoint, TrainingCheckpoint } from '../runs/checkpoint-schema.js';
-import type { TrainingConfig } from './training-config.js';
+import { parseTrainingConfig, type TrainingConfig } from './training-config.js';
 import type { TrainingHooks } from './hooks.js';
 import { trainMappo } from './mappo.js';
 import { trainQLearning } from './q-learning.js';
 import { trainMaddpg } from './maddpg.js';
 import { trainTabularIql } from './iql-tabular.js';
 
-export async function train(config: TrainingConfig, hooks: TrainingHooks<TrainingCheckpoint> = {}, resume?: TrainingCheckpoint): Promise<TrainingCheckpoint> {
+/** Trains with any algorithm; the configuration is validated first (parseTrainingConfig), whoever built it. */
+export async function train(input: TrainingConfig, hooks: TrainingHooks<TrainingCheckpoint> = {}, resume?: TrainingCheckpoint): Promise<TrainingCheckpoint> {
+  const config = parseTrainingConfig(input);
   if (resume && resume.config.algo !== config.algo) throw new Error(`the checkpoint is a ${resume.config.algo} run, not ${config.algo}`);
   switch (config.algo) {
     case 'mappo':

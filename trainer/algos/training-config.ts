@@ -74,13 +74,16 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
       throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet"' : `${needs} on`}`, needs);
     }
   }
+  return parseTrainingConfig(config);
+}
+
+/** Validates a whole configuration (e.g. one a program built itself): unknown keys and bad values refused. */
+export function parseTrainingConfig(config: unknown): TrainingConfig {
   const parsed = trainingConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = String(issue.path[0] ?? 'algo');
-    throw new TrainingConfigError([key], 'invalid', `${issue.path.join('.') || key}: ${issue.message}`);
-  }
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [String(issue.path[0] ?? 'algo')];
+  throw new TrainingConfigError(keys, issue.code === 'unrecognized_keys' ? 'unknown' : 'invalid', `${issue.path.join('.') || 'config'}: ${issue.message}`);
 }
 
 /** Checks a configuration against its world before any work; throws TrainingConfigError. */

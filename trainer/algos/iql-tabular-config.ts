@@ -2,13 +2,12 @@
 // TensorFlow.js, so the command line can describe them without loading the trainer.
 
 import { z } from 'zod';
+import { worldFields } from './run-fields.js';
 
 export const tabularIqlConfigSchema = z.strictObject({
-  world: z.string().min(1),
-  worldConfig: z.record(z.string(), z.unknown()),
+  ...worldFields,
   algo: z.literal('iql-tabular'),
   episodes: z.number().int().positive(),
-  seed: z.number().int().nonnegative(),
   /** learning rate α */
   alpha: z.number().min(0).max(1),
   gamma: z.number().min(0).max(1),

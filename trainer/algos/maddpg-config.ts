@@ -2,20 +2,13 @@
 // line can describe them without loading the trainer.
 
 import { z } from 'zod';
+import { networkFields, replayBudgetFields, worldFields } from './run-fields.js';
 
 export const maddpgConfigSchema = z.strictObject({
-  world: z.string().min(1),
-  worldConfig: z.record(z.string(), z.unknown()),
+  ...worldFields,
   algo: z.literal('maddpg'),
-  numEnvs: z.number().int().positive(),
-  totalSteps: z.number().int().positive(),
-  /** stop after this many finished episodes, if sooner (null: no limit) */
-  maxEpisodes: z.number().int().positive().nullable(),
-  seed: z.number().int().nonnegative(),
-  hidden: z.array(z.number().int().positive()).min(1),
-  activation: z.enum(['tanh', 'relu']),
-  inputLayerNorm: z.boolean(),
-  agentId: z.boolean(),
+  ...replayBudgetFields,
+  ...networkFields,
   actorLr: z.number().positive(),
   criticLr: z.number().positive(),
   gamma: z.number().min(0).max(1),

@@ -3,12 +3,10 @@
 // the type; the trainer validates every run's settings with it (training-config.ts).
 
 import { z } from 'zod';
+import { networkFields, worldFields } from './run-fields.js';
 
 export const mappoConfigSchema = z.strictObject({
-  /** world id or alias */
-  world: z.string().min(1),
-  /** world-specific options, e.g. { N: 3 } */
-  worldConfig: z.record(z.string(), z.unknown()),
+  ...worldFields,
   /** mappo: critic on the global state; ippo: critic on the agent's observation */
   algo: z.enum(['mappo', 'ippo']),
   /** parallel environments */
@@ -17,15 +15,8 @@ export const mappoConfigSchema = z.strictObject({
   rolloutSteps: z.number().int().positive(),
   /** total env steps (each env step moves every agent once) */
   totalSteps: z.number().int().positive(),
-  seed: z.number().int().nonnegative(),
-  /** hidden layer widths */
-  hidden: z.array(z.number().int().positive()).min(1),
-  /** hidden-layer activation */
-  activation: z.enum(['tanh', 'relu']),
-  /** LayerNorm on the inputs of actor and critic */
-  inputLayerNorm: z.boolean(),
-  /** append a one-hot agent index to actor and critic inputs */
-  agentId: z.boolean(),
+  /** actor and critic alike */
+  ...networkFields,
   /** mlp: own observation only; commnet: also hears its teammates */
   actor: z.enum(['mlp', 'commnet']),
   /** CommNet communication rounds K */

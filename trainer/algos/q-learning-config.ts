@@ -2,22 +2,14 @@
 // data, no TensorFlow.js, so the command line can describe them without loading the trainer.
 
 import { z } from 'zod';
+import { networkFields, replayBudgetFields, worldFields } from './run-fields.js';
 
 export const qLearningConfigSchema = z.strictObject({
-  world: z.string().min(1),
-  worldConfig: z.record(z.string(), z.unknown()),
+  ...worldFields,
   /** iql: each agent learns its own Q from its own reward; vdn/qmix: a team Q_tot from the team reward */
   algo: z.enum(['iql', 'vdn', 'qmix']),
-  numEnvs: z.number().int().positive(),
-  /** total env steps (each moves every agent once) */
-  totalSteps: z.number().int().positive(),
-  /** stop after this many finished episodes, if sooner (null: no limit) */
-  maxEpisodes: z.number().int().positive().nullable(),
-  seed: z.number().int().nonnegative(),
-  hidden: z.array(z.number().int().positive()).min(1),
-  activation: z.enum(['tanh', 'relu']),
-  inputLayerNorm: z.boolean(),
-  agentId: z.boolean(),
+  ...replayBudgetFields,
+  ...networkFields,
   lr: z.number().positive(),
   gamma: z.number().min(0).max(1),
   /** replay capacity in joint transitions */

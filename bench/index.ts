@@ -13,3 +13,9 @@ export type { BrokerBenchOptions, BrokerBenchReport } from './broker/broker-benc
 export type { OverloadReport, OverloadResult } from './broker/overload.js';
 export type { RuntimeBenchOptions, RuntimeBenchReport } from './runtime.js';
 export type { FleetScaleOptions, FleetScaleReport } from './fleet-scale.js';
+export { fuzzBroker } from './fuzz/broker-fuzz.js';
+export { fuzzFleet } from './fuzz/fleet-fuzz.js';
+export type { BrokerFuzzOptions, BrokerFuzzReport } from './fuzz/broker-fuzz.js';
+export type { FleetFuzzOptions, FleetFuzzReport } from './fuzz/fleet-fuzz.js';
+export { benchSoak, SOAK_PHASES } from './soak.js';
+export type { SoakOptions, SoakReport, SoakMinute, SoakPhase } from './soak.js';

@@ -3,6 +3,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
@@ -10,6 +11,7 @@ import mqemitter from 'mqemitter';
 import { guardEmitter } from './limits/overload-guard.js';
 import { authorizePublishTopic, authorizeSubscribeFilter, clientIdMatches } from './auth/acl.js';
 import type { Principal, UsersFile } from './auth/users-file.js';
+import { principalFromSubject } from './auth/device-identity.js';
 import { ConnectionRateLimiter } from './limits/connection-rate.js';
 import { PacketSizeGuard } from './limits/packet-size-guard.js';
 import { BrokerMetrics, type RefusalReason } from './metrics.js';
@@ -42,13 +44,28 @@ export interface BrokerOptions {
   /** also serve MQTT over WebSocket on this port (0 = free port) */
   wsPort?: number;
   /** also serve MQTT over TLS: PEM certificate chain and key, and the port (default 8883; 0 = free) */
-  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
+  tls?: TlsOptions;
   /** cluster mode: share subscriptions, retained messages and sessions with other brokers through Redis */
   redis?: string;
   /** called when a backend (Redis) fails at run time; the broker keeps running and reconnects */
   onError?: (err: Error) => void;
   /** called for every refusal, e.g. to log it */
   onRefusal?: (event: { reason: RefusalReason; clientId?: string; address?: string; detail: string }) => void;
+}
+
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  port?: number;
+  /**
+   * mutual TLS: the CA (PEM) whose certificates identify devices. A TLS client must then show
+   * one; its subject names it (CN, O = fleet, OU = role) and the ACLs apply as to a user
+   */
+  clientCa?: string | Buffer;
+  /** the CA's revocation list (PEM file), reloaded when it changes: revoked devices are refused */
+  crlPath?: string;
+  /** called after the revocation list was (re)loaded */
+  onRevocationsLoaded?: (revoked: number) => void;
 }
 
 export const defaultBrokerOptions = {
@@ -93,9 +110,14 @@ function authError(returnCode: 2 | 4 | 5, message: string): Error & { returnCode
 
 export async function startBroker(options: BrokerOptions = {}): Promise<FleetBroker> {
   const o = { ...defaultBrokerOptions, ...options };
-  if (!o.users && !o.allowAnonymous) throw new BrokerError('no users file and anonymous access is off: give users or allowAnonymous');
+  if (!o.users && !o.allowAnonymous && !o.tls?.clientCa) throw new BrokerError('no users file, no device CA and anonymous access is off: give users, tls.clientCa or allowAnonymous');
+  if (o.tls?.crlPath && !o.tls.clientCa) throw new BrokerError('a revocation list (tls.crlPath) needs the device CA (tls.clientCa)');
   const metrics = new BrokerMetrics();
   const principals = new WeakMap<Client, Principal>();
+  /** clients whose CONNECT had an empty client id (aedes names them aedes_<uuid> before authenticate) */
+  const anonymousIds = new WeakSet<Client>();
+  /** connections that showed a verified device certificate, and whom it names (null: it names nobody valid) */
+  const certified = new WeakMap<object, { principal: Principal | null; subject: string }>();
   /** sockets that sent an oversized packet: closed, and nothing already read from them is let through */
   const condemned = new WeakSet<object>();
   const rate = new ConnectionRateLimiter(o.connectionsPerSecond, o.connectionBurst);
@@ -124,7 +146,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     // our hooks enforce o.maxTopicLevels (and count refusals); aedes's own guard stays at its ceiling
     maxTopicLevels: 100,
     maxClientsIdLength: 128,
-    preConnect(client, _packet, callback) {
+    preConnect(client, packet, callback) {
+      if (packet.clientId === '') anonymousIds.add(client);
       if (aedes.connectedClients >= o.maxClients) {
         refuse('too_many_clients', `${aedes.connectedClients} clients connected (max ${o.maxClients})`, client);
         return callback(null, false);
@@ -132,6 +155,26 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
       callback(null, true);
     },
     authenticate(client, username, password, callback) {
+      const device = certified.get(client.conn);
+      if (device) {
+        // mutual TLS: the certificate is the identity; a password is not needed nor looked at
+        if (!device.principal) {
+          refuse('certificate_identity', `certificate "${device.subject}" names no valid identity (CN=name, O=fleet, OU=role)`, client);
+          return callback(authError(5, 'not authorized'), false);
+        }
+        if (!clientIdMatches(device.principal.username, client.id)) {
+          refuse('client_id_mismatch', `client id "${client.id}" is not certificate "${device.principal.username}"`, client);
+          return callback(authError(2, 'identifier rejected'), false);
+        }
+        principals.set(client, device.principal);
+        return callback(null, true);
+      }
+      // [MQTT-3.1.3-8] an empty client id needs CleanSession=1: a session that cannot be found
+      // again must not be kept; CONNACK 2 and close (aedes 1.2.0 lets it in, aedes#1095)
+      if (anonymousIds.has(client) && !client.clean) {
+        refuse('empty_client_id', 'empty client id with CleanSession=0', client);
+        return callback(authError(2, 'identifier rejected'), false);
+      }
       if (!username) {
         if (o.allowAnonymous) { principals.set(client, ANONYMOUS); return callback(null, true); }
         refuse('anonymous_denied', 'no username and anonymous access is off', client);
@@ -254,9 +297,48 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
     port = await listen(server, o.port, 'MQTT');
     closers.push(closeServer(server));
     if (o.tls) {
-      const tlsServer = createTlsServer({ cert: o.tls.cert, key: o.tls.key }, (socket) => attach(socket, socket.remoteAddress ?? 'unknown', socket));
-      tlsServer.on('tlsClientError', () => metrics.drops.inc());
-      tlsPort = await listen(tlsServer, o.tls.port ?? 8883, 'TLS');
+      const tls = o.tls;
+      const mutual = tls.clientCa !== undefined;
+      // mutual TLS verifies the client's certificate (the CA, the revocation list, the dates) in
+      // the handshake, but lets a failed one finish it, so that the refusal can say why
+      const context = () => ({
+        cert: tls.cert, key: tls.key,
+        ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false, ...(tls.crlPath ? { crl: readFileSync(tls.crlPath) } : {}) } : {}),
+      });
+      const tlsServer = createTlsServer(context(), (socket) => {
+        if (mutual) {
+          const cert = socket.getPeerCertificate();
+          const subject = Object.entries(cert.subject ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+          if (!socket.authorized) {
+            const why = Object.keys(cert).length === 0 ? 'no client certificate' : String(socket.authorizationError);
+            refuse('tls_handshake', `certificate ${subject ? `"${subject}" ` : ''}refused: ${why}`, null, socket.remoteAddress);
+            socket.destroy();
+            return;
+          }
+          certified.set(socket, { principal: principalFromSubject(cert.subject ?? {}), subject });
+        }
+        attach(socket, socket.remoteAddress ?? 'unknown', socket);
+      });
+      // a refused handshake (unknown CA, revoked, expired certificate) is said and counted
+      tlsServer.on('tlsClientError', (err, socket) => refuse('tls_handshake', err.message, null, socket.remoteAddress));
+      if (tls.crlPath) {
+        const crlPath = tls.crlPath;
+        // the X.509 library loads only for a broker that checks revocations
+        const { countRevoked } = await import('./auth/certificates.js');
+        const reload = () => {
+          try {
+            tlsServer.setSecureContext(context());
+            tls.onRevocationsLoaded?.(countRevoked(crlPath));
+          } catch (err) {
+            metrics.backendErrors.inc();
+            o.onError?.(new Error(`cannot reload the revocation list ${crlPath}: ${(err as Error).message}; keeping the previous one`));
+          }
+        };
+        watchFile(crlPath, { interval: 250 }, reload);
+        closers.push(async () => unwatchFile(crlPath, reload));
+        tls.onRevocationsLoaded?.(countRevoked(crlPath));
+      }
+      tlsPort = await listen(tlsServer, tls.port ?? 8883, 'TLS');
       closers.push(closeServer(tlsServer));
     }
     if (o.wsPort !== undefined) {

@@ -5,7 +5,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 
 export type RefusalReason =
   | 'anonymous_denied' | 'unknown_user' | 'bad_password' | 'client_id_mismatch' | 'too_many_clients'
-  | 'connection_rate' | 'packet_too_large' | 'publish_denied' | 'subscribe_denied' | 'topic_too_deep';
+  | 'connection_rate' | 'packet_too_large' | 'publish_denied' | 'subscribe_denied' | 'topic_too_deep'
+  | 'empty_client_id' | 'tls_handshake' | 'certificate_identity';
 
 export class BrokerMetrics {
   readonly registry = new Registry();

@@ -48,5 +48,3 @@ export {
 } from './algos/training-config.js';
 export type { Algo, TrainingConfig } from './algos/training-config.js';
 export { tanh } from './nn/tanh.js';
-export { bundleController } from './policy/bundle-controller.js';
-export type { BundleEvalOptions } from './policy/bundle-controller.js';

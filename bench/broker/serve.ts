@@ -1,18 +1,21 @@
 // Child-process entry of `fleetmind bench broker`: serves one broker under test on a free
-// loopback port and prints "PORT <n>". argv: aedes | fleetmind [<users file>] (none: anonymous)
+// loopback port and prints "PORT <n>". argv: aedes | fleetmind [<users file> | -] [<port>]
+// ("-" or nothing: anonymous; no port: a free one)
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import { startBroker, UsersFile } from '@fleetmind/broker';
 
-const [kind, usersPath] = process.argv.slice(2);
+const [kind, usersArg, portArg] = process.argv.slice(2);
+const usersPath = usersArg && usersArg !== '-' ? usersArg : undefined;
+const port = Number(portArg ?? 0);
 if (kind === 'aedes') {
   // bare aedes with its defaults, TCP_NODELAY on for a fair comparison
   const aedes = await Aedes.createBroker();
   const server = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`));
+  server.listen(port, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`));
 } else if (kind === 'fleetmind') {
   const users = usersPath ? await UsersFile.load(usersPath) : undefined;
-  const broker = await startBroker({ port: 0, users, allowAnonymous: !users, connectionBurst: 5_000 });
+  const broker = await startBroker({ port, users, allowAnonymous: !users, connectionBurst: 5_000 });
   process.stdout.write(`PORT ${broker.port}\n`);
 } else {
   process.stderr.write(`unknown broker kind ${kind}\n`);

@@ -21,6 +21,10 @@ export interface Target {
   url: string;
   /** credentials of bench agent i (fleet "bench", agent "a<i>") */
   agent(i: number): Credentials;
+  /** the broker's process, when the bench started one */
+  pid?: number;
+  /** resolves with the exit code (or the signal's name) if the broker's process ends */
+  exited?: Promise<number | string | null>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,7 @@ export async function mosquittoAvailable(port = 1883): Promise<boolean> {
 }
 
 /** anonymous: the fleetmind broker without users (loopback benches of other parts) */
-export async function startTarget(kind: TargetKind, agents: number, { anonymous: noUsers = false } = {}): Promise<Target> {
+export async function startTarget(kind: TargetKind, agents: number, { anonymous: noUsers = false, port: fixedPort = 0 } = {}): Promise<Target> {
   const anonymous = (i: number): Credentials => ({ clientId: `bench-a${i}` });
   if (kind === 'mosquitto') {
     if (!(await mosquittoAvailable())) throw new Error('Mosquitto is not running on 127.0.0.1:1883');
@@ -52,7 +56,8 @@ export async function startTarget(kind: TargetKind, agents: number, { anonymous:
     for (let i = 0; i < agents; i++) await users.add({ username: `a${i}`, role: 'agent', fleet: BENCH_FLEET, agent: `a${i}` }, PASSWORD, { scryptCost: 1024 });
     await users.save();
     args.push(join(dir, 'users.json'));
-  }
+  } else args.push('-');
+  args.push(String(fixedPort));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -63,12 +68,17 @@ export async function startTarget(kind: TargetKind, agents: number, { anonymous:
     });
     child.once('exit', (code) => reject(new Error(`${kind} broker exited with ${code} before listening`)));
   });
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   return {
     kind,
     url: `mqtt://127.0.0.1:${port}`,
+    pid: child.pid,
+    exited,
     agent: kind === 'fleetmind' && !noUsers ? (i) => ({ clientId: `a${i}`, username: `a${i}`, password: PASSWORD }) : anonymous,
     async stop() {
-      await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); });
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); });
+      }
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,7 +2,8 @@
 // Parsed once with a schema; written atomically (temp file + rename) with mode 0600.
 
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeSecretFile } from './secret-file.js';
 import { z } from 'zod';
 import { isValidId } from '@fleetmind/wire';
 
@@ -98,9 +99,7 @@ export class UsersFile {
   }
 
   async save(): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ version: 1, users: this.users }, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, this.path);
+    writeSecretFile(this.path, `${JSON.stringify({ version: 1, users: this.users }, null, 2)}\n`);
   }
 
   /** The user if the password is right, else null (unknown users cost the same time). */

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { benchBroker, benchBrokerOverload, benchFleetScale, benchRuntime, benchWorld, runBench } from '@fleetmind/bench';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { positiveInt, positiveIntList, positiveNumber } from '../options.js';
+import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
 import { CliError } from '../errors.js';
+
+/** the benchmarks load ONNX Runtime, aedes and MQTT clients: only when one runs */
+const benches = () => import('@fleetmind/bench');
 
 export function registerBench(program: Command): void {
   const bench = program
@@ -23,6 +25,7 @@ export function registerBench(program: Command): void {
     .option('--json', 'print {bench, started, machine, results}; results: an array of {world, agents, envs, env_steps_per_s, runs}')
     .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3')
     .action(async (opts: { agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
+      const { benchWorld, runBench } = await benches();
       const report = await runBench('worlds', () => benchWorld({ agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs }));
       if (opts.json) return printJson(report);
       const cases = report.results;
@@ -46,6 +49,7 @@ export function registerBench(program: Command): void {
     .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
+      const { benchRuntime, runBench } = await benches();
       const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress }));
       progress('');
       if (opts.json) return printJson(bench);
@@ -73,6 +77,7 @@ export function registerBench(program: Command): void {
     .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
+      const { benchFleetScale, runBench } = await benches();
       const bench = await runBench('fleet', async () => {
         const reports = [];
         for (const agents of opts.agents) {
@@ -105,6 +110,7 @@ export function registerBench(program: Command): void {
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
       if (unknown.length) throw new CliError(`--targets: unknown broker ${unknown.join(', ')} (fleetmind, aedes, mosquitto)`);
       const progress = progressLine();
+      const { benchBroker, runBench } = await benches();
       const bench = await runBench('broker', () => benchBroker({
         targets: targets as ('fleetmind' | 'aedes' | 'mosquitto')[],
         fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, rounds: opts.rounds,
@@ -130,9 +136,69 @@ export function registerBench(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ fleetmind bench overload --json')
     .action(async (opts: { json?: boolean }) => {
       const progress = progressLine();
+      const { benchBrokerOverload, runBench } = await benches();
       const bench = await runBench('overload', () => benchBrokerOverload(progress));
       progress('');
       if (opts.json) return printJson(bench);
       printTable(['broker', 'crashed', 'error', 'serves afterwards'], bench.results.results.map((r) => [r.broker, r.crashed ? 'yes' : 'no', r.error ?? '-', r.serves_afterwards ? 'yes' : 'no']));
+    });
+
+  bench
+    .command('fuzz')
+    .description('seeded fuzzing: --target broker sends malformed and mutated MQTT packets to the fleetmind broker (own process) while two healthy clients keep round trips with a deadline; --target fleet sends mutated protobuf payloads on every topic of a live 10-agent fleet at --hz')
+    .addOption(new Option('--target <what>', 'the broker, or a live fleet').choices(['broker', 'fleet']).default('broker'))
+    .option('--packets <n>', 'broker: frames to send (default 1,000,000); fleet: payloads (default 100,000)', positiveInt)
+    .option('--seed <s>', 'seed of the mutations', nonNegativeInt, 1)
+    .option('--bundle <dir>', 'fleet: the CommNet bundle whose agents form the fleet', join(benchBundles, 'spread10-commnet'))
+    .option('--json', 'print {bench, started, machine, results}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fuzz --target broker --packets 1000000 --json\n  $ fleetmind bench fuzz --target fleet --packets 100000')
+    .action(async (opts: { target: 'broker' | 'fleet'; packets?: number; seed: number; bundle: string; json?: boolean }) => {
+      const progress = progressLine();
+      const { fuzzBroker, fuzzFleet, runBench } = await benches();
+      if (opts.target === 'broker') {
+        const bench = await runBench('fuzz-broker', () => fuzzBroker({ packets: opts.packets, seed: opts.seed, onProgress: progress }));
+        progress('');
+        if (opts.json) return printJson(bench);
+        const r = bench.results;
+        printTable(['frames', 'connections', 'closed by the broker', 'crashes', 'broker RSS start/peak/end MiB', `healthy round trips within ${r.healthy.deadline_ms} ms`, 'healthy p50/p99 ms'], [[
+          r.packets, r.connections, r.closed_by_broker, r.crashes, `${r.broker_rss_mib.start} / ${r.broker_rss_mib.peak} / ${r.broker_rss_mib.end}`,
+          `${(r.healthy.within_deadline_ratio * 100).toFixed(2)} % of ${r.healthy.round_trips}`, `${r.healthy.p50_ms} / ${r.healthy.p99_ms}`,
+        ]]);
+        return;
+      }
+      if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
+      const bench = await runBench('fuzz-fleet', () => fuzzFleet({ bundle: opts.bundle, payloads: opts.packets, seed: opts.seed, onProgress: progress }));
+      progress('');
+      if (opts.json) return printJson(bench);
+      const r = bench.results;
+      printTable(['payloads', 'agents', 'decisions made / periods', 'worst agent', 'refusals by reason'], [[
+        r.payloads, r.agents, `${r.decisions.made} / ${r.decisions.expected}`, `${(r.decisions.min_agent_ratio * 100).toFixed(1)} %`,
+        Object.entries(r.refusals).map(([k, v]) => `${k} ${v}`).join(', '),
+      ]]);
+    });
+
+  bench
+    .command('soak')
+    .description('a fleet at --hz for --minutes over the fleetmind broker (own process) while faults cycle phase by phase (nominal, loss, partition, crashes with restarts, a broker restart, hostile garbage): per minute the rounds inside their deadline, missed decisions, reconnections, and the memory of agents and broker; growth over the second half shows a leak')
+    .requiredOption('--minutes <m>', 'how long', positiveNumber)
+    .option('--agents <n>', 'fleet size', positiveInt, 50)
+    .option('--hz <f>', 'decision rate', positiveNumber, 10)
+    .option('--phase-seconds <s>', 'how long each phase of the fault cycle lasts', positiveNumber, 30)
+    .option('--bundle <dir>', 'one-role CommNet bundle without agent ids (resized to the fleet)', join(benchBundles, 'spread-nearest3-commnet'))
+    .option('--json', 'print {bench, started, machine, results}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench soak --minutes 30 --json\n  $ fleetmind bench soak --minutes 1 --agents 20 --phase-seconds 10')
+    .action(async (opts: { minutes: number; agents: number; hz: number; phaseSeconds: number; bundle: string; json?: boolean }) => {
+      if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
+      const progress = progressLine();
+      const { benchSoak, runBench } = await benches();
+      const bench = await runBench('soak', () => benchSoak({ bundle: opts.bundle, minutes: opts.minutes, agents: opts.agents, hz: opts.hz, phaseSeconds: opts.phaseSeconds, onProgress: progress }));
+      progress('');
+      if (opts.json) return printJson(bench);
+      const r = bench.results;
+      printTable(['minute', 'phases', 'rounds in deadline', 'decisions missing', 'reconnects', 'agents RSS / heap MiB', 'broker RSS MiB'], r.per_minute.map((m) => [
+        m.minute, m.phases.join(','), `${(m.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(m.decisions_missing_ratio * 100).toFixed(2)} %`, m.reconnects,
+        `${m.agents_rss_mib} / ${m.agents_heap_mib}`, m.broker_rss_mib,
+      ]));
+      process.stdout.write(`growth over the second half: agents RSS ${r.second_half_growth_pct.agents_rss} %, heap ${r.second_half_growth_pct.agents_heap} %, broker RSS ${r.second_half_growth_pct.broker_rss} %\n`);
     });
 }

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/worlds';
 import { loadBundle } from '@fleetmind/models';
-import { bundleController } from '@fleetmind/trainer';
+import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { nonNegativeInt, positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';

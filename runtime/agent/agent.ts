@@ -28,6 +28,9 @@ export interface AgentOptions extends AgentSettingsInput {
   username?: string;
   password?: string;
   tlsCa?: string | Buffer;
+  /** mutual TLS: this device's certificate and private key (PEM), instead of a password */
+  tlsCert?: string | Buffer;
+  tlsKey?: string | Buffer;
   /** PEM of the only key whose bundle signature is accepted */
   trustedKeyPem?: string;
   adapter: Adapter;
@@ -142,6 +145,8 @@ class Agent implements FleetAgent {
       username: options.username,
       password: options.password,
       tlsCa: options.tlsCa,
+      tlsCert: options.tlsCert,
+      tlsKey: options.tlsKey,
       will: { topic: agentTopic(this.fleet, this.agentId, 'hb'), payload: encodeHeartbeat({ agent: this.agentId, online: false, tick: 0, sentUs: 0 }) },
       reconnectBaseMs: settings.reconnectBaseMs,
       reconnectMaxMs: settings.reconnectMaxMs,

@@ -37,6 +37,8 @@ export class MqttTransport implements Transport {
       username: o.username,
       password: o.password,
       ca: o.tlsCa,
+      cert: o.tlsCert,
+      key: o.tlsKey,
       clean: true,
       keepalive: o.keepaliveS,
       reconnectPeriod: 0, // reconnection is ours, with backoff and jitter

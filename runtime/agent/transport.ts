@@ -10,6 +10,9 @@ export interface TransportOptions {
   password?: string;
   /** PEM of the CA that signed the broker's certificate (mqtts://) */
   tlsCa?: string | Buffer;
+  /** mutual TLS: this device's certificate and private key (PEM); the broker reads the identity from it */
+  tlsCert?: string | Buffer;
+  tlsKey?: string | Buffer;
   /** published by the broker when this client vanishes */
   will: { topic: string; payload: Uint8Array };
   /** first retry delay and the cap, ms */

@@ -20,6 +20,8 @@ interface AgentCliOptions {
   username?: string;
   password?: string;
   tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   trustKey?: string;
   adapter: 'mqtt' | 'stdio';
   hz?: number;
@@ -70,6 +72,8 @@ export function agentCommand(name = 'agent'): Command {
     .option('--username <user>', 'broker username')
     .option('--password <password>', 'broker password (or set FLEETMIND_PASSWORD, which ps does not show)')
     .option('--tls-ca <file>', 'PEM of the CA that signed the broker certificate (mqtts://)')
+    .option('--tls-cert <file>', 'mutual TLS: this robot\'s certificate (PEM; see `fleetmind broker cert issue`), instead of a password')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--trust-key <file>', 'accept the bundle only if signed by this Ed25519 public key')
     .addOption(new Option('--adapter <kind>', 'where observations come from and actions go: mqtt (fm/<fleet>/a/<agent>/obs → …/act) or stdio (JSON lines)').choices(['mqtt', 'stdio']).default('mqtt'))
     .option('--hz <rate>', 'act at this rate on the latest observation (default: lockstep, act when an observation arrives)', positive)
@@ -90,6 +94,7 @@ Examples:
 
 async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
   const logger = pino({ level: opts.logLevel }, pino.destination(2));
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new AgentConfigError('--tls-cert and --tls-key go together');
   const trustedKeyPem = opts.trustKey ? readFile('trusted key', opts.trustKey) : undefined;
   let shield: Shield | undefined;
   if (opts.shieldMaxSpeed !== undefined || opts.shieldMinDistance !== undefined) {
@@ -107,6 +112,8 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     username: opts.username,
     password: opts.password ?? process.env.FLEETMIND_PASSWORD,
     tlsCa: opts.tlsCa ? readFile('CA certificate', opts.tlsCa) : undefined,
+    tlsCert: opts.tlsCert ? readFile('device certificate', opts.tlsCert) : undefined,
+    tlsKey: opts.tlsKey ? readFile('device key', opts.tlsKey) : undefined,
     trustedKeyPem,
     adapter,
     shield,

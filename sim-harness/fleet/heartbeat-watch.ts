@@ -1,6 +1,8 @@
 // The world server's view of liveness: it subscribes to the fleet's heartbeats and waits, on
-// events, until every agent has been heard twice after all started — by then each agent has
-// also heard every other, so the first tick starts with a fleet that knows itself.
+// events, until every agent has been heard three times after all started — two whole heartbeat
+// periods after the last one came online, so each agent has also heard every other (its
+// subscriptions were in place a period before), and the first tick starts with a fleet that
+// knows itself.
 
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { decodeHeartbeat } from '@fleetmind/wire';
@@ -45,10 +47,10 @@ export class HeartbeatWatch {
     return watch;
   }
 
-  /** Resolves once every agent's heartbeat has been seen twice from now on; rejects after timeoutMs naming the silent ones. */
+  /** Resolves once every agent's heartbeat has been seen three times from now on; rejects after timeoutMs naming the silent ones. */
   async untilAllHeard(ids: readonly string[], timeoutMs: number): Promise<void> {
     this.seen.clear();
-    const silent = () => ids.filter((id) => (this.seen.get(id) ?? 0) < 2);
+    const silent = () => ids.filter((id) => (this.seen.get(id) ?? 0) < 3);
     if (silent().length === 0) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { evaluateController, evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
-import { bundleController } from '@fleetmind/trainer';
+import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { checkBundleFiles, generateSigningKeys, loadBundle, signBundle } from '@fleetmind/models';
 import { mlpActorGraph } from '@fleetmind/models/onnx';
 import { defaultMappoConfig, exportRun, greedyPolicy, RunFolder, trainMappo, useBackend } from '@fleetmind/trainer';

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
-import { bundleController } from '@fleetmind/trainer';
+import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const ZOO = join(REPO_ROOT, 'models', 'zoo');

@@ -6,7 +6,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
-import { bundleController } from '@fleetmind/trainer';
+import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { simulate } from '@fleetmind/sim-harness/fleet';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';

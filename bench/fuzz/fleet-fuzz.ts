@@ -63,7 +63,11 @@ function payloadFor(rng: Rng, channel: (typeof CHANNELS)[number], fleet: string,
   switch (rng.int(5)) {
     case 0: for (let k = 0; k < 1 + rng.int(4); k++) bytes[rng.int(bytes.length)] ^= 1 + rng.int(255); return bytes;
     case 1: return bytes.subarray(0, rng.int(bytes.length));
-    case 2: return Buffer.concat([bytes, Buffer.alloc(MAX_BYTES.observation + rng.int(1000), rng.int(256))]);
+    case 2: {
+      // past the record's own limit, so the agent's size check (not the broker's) refuses it
+      const limit = { msg: MAX_BYTES.peer, hb: MAX_BYTES.heartbeat, obs: MAX_BYTES.observation, ctl: MAX_BYTES.control, tick: MAX_BYTES.control }[channel];
+      return Buffer.concat([bytes, Buffer.alloc(limit + 1 + rng.int(1000), rng.int(256))]);
+    }
     case 3: return Buffer.from(Array.from({ length: 1 + rng.int(300) }, () => rng.int(256)));
     default: return bytes; // well-formed, and wrong: a stale tick, a forged OFFLINE, a wrong-size observation
   }
@@ -81,7 +85,8 @@ export async function fuzzFleet(o: FleetFuzzOptions): Promise<FleetFuzzReport> {
   const world = makeWorld(m.world.id, { numEnvs: 1, config: m.world.config });
   const ids = [...world.possibleAgents];
   const fleet = `fuzz-${process.pid}`;
-  const broker = await startBroker({ port: 0, allowAnonymous: true, connectionBurst: 5_000 });
+  // packets up to 256 KiB, so that oversized records reach the agents and are judged there
+  const broker = await startBroker({ port: 0, allowAnonymous: true, connectionBurst: 5_000, maxPacketSize: 256 * 1024 });
   const agents: FleetAgent[] = [];
   const worldClient = await mqtt.connectAsync(broker.url, { clientId: 'fuzz-world', reconnectPeriod: 0 });
   const hostile = await mqtt.connectAsync(broker.url, { clientId: 'fuzz-hostile', reconnectPeriod: 0 });

@@ -26,8 +26,11 @@ function validPacket(rng: Rng): Packet {
 }
 
 /** A CONNECT most of the time valid (so the fuzz gets past it), sometimes not. */
-export function connectPacket(rng: Rng, clientId: string): Buffer {
-  const frame = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId } as Packet);
+export function connectPacket(rng: Rng, credentials: { clientId: string; username?: string; password?: string }): Buffer {
+  const frame = mqttPacket.generate({
+    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: credentials.clientId,
+    username: credentials.username, password: credentials.password === undefined ? undefined : Buffer.from(credentials.password),
+  } as Packet);
   return rng.next() < 0.8 ? frame : mutate(rng, frame, MUTATIONS[1 + rng.int(MUTATIONS.length - 1)]).frame;
 }
 

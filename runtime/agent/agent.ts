@@ -9,7 +9,7 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodePeerMessage, encodeHeartbeat, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodePeerMessage, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
@@ -196,7 +196,13 @@ class Agent implements FleetAgent {
     }
     if (this.settings.hz) {
       const period = 1000 / this.settings.hz;
-      this.clockTimer = setInterval(() => this.onClock(period), period);
+      // the periods start on the wall clock's period boundaries, so that agents with synchronized
+      // clocks decide in phase and their communication rounds meet (not one period apart)
+      this.clockTimer = setTimeout(() => {
+        if (this.stopped || this.stopping) return;
+        this.onClock(period);
+        this.clockTimer = setInterval(() => this.onClock(period), period);
+      }, period - (Date.now() % period));
     }
     this.log.info({ bundle: this.bundle.manifest.name, role: this.role.name, peers: this.peers.length, rounds: this.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
   }
@@ -302,7 +308,7 @@ class Agent implements FleetAgent {
       return;
     }
     // the tick number comes from the wall clock, so peers with synchronized clocks agree on it
-    const tick = Math.floor(Date.now() / periodMs);
+    const tick = wallClockTick(Date.now(), periodMs);
     const latest = this.latest;
     // no observation yet: infinitely old
     const age = latest ? performance.now() - latest.receivedAt : Infinity;
@@ -376,7 +382,7 @@ class Agent implements FleetAgent {
   private halt(): void {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.clockTimer) clearInterval(this.clockTimer);
+    if (this.clockTimer) clearInterval(this.clockTimer); // also clears the first, aligning timeout
   }
 
   async stop(): Promise<void> {

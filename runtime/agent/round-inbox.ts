@@ -3,7 +3,7 @@
 // observations reach agents at different moments), so messages for the next few ticks are kept;
 // older ones are stale. Every refusal has a reason the agent counts.
 
-import type { PeerMessage } from '@fleetmind/wire';
+import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
 export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender';
 
@@ -33,7 +33,8 @@ export class RoundInbox {
     this.round = round;
     for (const key of this.held.keys()) {
       const [t, r] = key.split(':').map(Number);
-      if (t < tick || (t === tick && r < round)) this.held.delete(key);
+      const ago = tickDistance(tick, t);
+      if (ago > 0 || (ago === 0 && r < round)) this.held.delete(key);
     }
   }
 
@@ -41,8 +42,12 @@ export class RoundInbox {
   put(m: PeerMessage): InboxRefusal | null {
     if (!this.peers.has(m.agent)) return 'unknown_sender';
     if (m.round < 1 || m.round > this.rounds) return 'bad_round';
-    if (m.tick < this.tick || (m.tick === this.tick && m.round < this.round)) return 'stale';
-    if (this.tick >= 0 && m.tick > this.tick + TICKS_AHEAD) return 'too_early';
+    if (this.tick >= 0) {
+      // ticks wrap at 2^32 (wall-clock ticks of free-running agents): compare by distance
+      const ahead = tickDistance(m.tick, this.tick);
+      if (ahead < 0 || (ahead === 0 && m.round < this.round)) return 'stale';
+      if (ahead > TICKS_AHEAD) return 'too_early';
+    }
     const key = `${m.tick}:${m.round}`;
     let bySender = this.held.get(key);
     if (!bySender) this.held.set(key, (bySender = new Map()));

@@ -42,3 +42,17 @@ t.test('waiting ends when every expected peer answered, or at the deadline', asy
   inbox.recheck();
   t.equal(await pending, false, 'a peer that went offline is no longer waited for');
 });
+
+t.test('wall-clock ticks wrap at 2^32: the inbox orders them across the wrap', async (t) => {
+  const { tickDistance, wallClockTick } = await import('@fleetmind/wire');
+  t.equal(tickDistance(0, 2 ** 32 - 1), 1, 'the tick after the last comes next');
+  t.equal(tickDistance(2 ** 32 - 1, 0), -1);
+  t.ok(wallClockTick(Date.now(), 50) < 2 ** 32, 'a 20 Hz wall-clock tick fits the wire');
+  const inbox = new RoundInbox(new Set(['b']), 1);
+  inbox.enter(2 ** 32 - 1, 1);
+  const wrapped = (tick: number) => ({ fleet: 'f', agent: 'b', tick, round: 1, payload: new Uint8Array(0), scale: 1, sentUs: 0 });
+  t.equal(inbox.put(wrapped(0)), null, 'a message for the tick after the wrap is kept (one tick ahead)');
+  t.equal(inbox.put(wrapped(2 ** 32 - 2)), 'stale', 'the tick before is stale');
+  inbox.enter(0, 1);
+  t.equal(inbox.messages(0, 1).size, 1, 'and it is there when the agent gets to that tick');
+});

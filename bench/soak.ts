@@ -45,15 +45,25 @@ export interface SoakMinute {
   broker_rss_mib: number;
 }
 
+export interface SoakPhaseWindow {
+  phase: SoakPhase;
+  /** seconds since the soak began */
+  start_s: number;
+  rounds: number;
+  rounds_in_deadline_ratio: number;
+}
+
 export interface SoakReport {
   agents: number;
   hz: number;
   minutes: number;
   phase_seconds: number;
   per_minute: SoakMinute[];
+  /** each phase as it ran, with its own rounds in deadline */
+  per_phase: SoakPhaseWindow[];
   /** least-squares growth over the second half, in per cent of the mean level there */
   second_half_growth_pct: { agents_rss: number; agents_heap: number; broker_rss: number };
-  /** the lowest rounds-in-deadline ratio of the minutes with no fault in them (null: none such) */
+  /** the lowest rounds-in-deadline ratio of the nominal (fault-free) phases, the first excepted (the fleet warming up) */
   fault_free_min_in_deadline: number | null;
   faults: { crashes: number; restarts: number; broker_restarts: number; hostile_messages: number; dropped_messages: number };
 }
@@ -123,11 +133,23 @@ export async function benchSoak(o: SoakOptions): Promise<SoakReport> {
     return { ticks: all.reduce((s, x) => s + x.ticks, 0), misses: all.reduce((s, x) => s + x.deadlineMisses, 0), reconnects: all.reduce((s, x) => s + x.reconnects, 0) };
   };
   const perMinute: SoakMinute[] = [];
+  const perPhase: SoakPhaseWindow[] = [];
+  let phaseStart = { at: 0, totals: { ticks: 0, misses: 0, reconnects: 0 } };
+  /** ends the phase that ran since phaseStart: its rounds in deadline */
+  const closePhase = (now: number) => {
+    const t = totals();
+    const rounds = (t.ticks - phaseStart.totals.ticks) * resized.communication!.rounds;
+    perPhase.push({ phase, start_s: Number(((phaseStart.at - beginAt) / 1000).toFixed(1)), rounds, rounds_in_deadline_ratio: Number((1 - (t.misses - phaseStart.totals.misses) / Math.max(1, rounds)).toFixed(5)) });
+    phaseStart = { at: now, totals: t };
+  };
+  let currentPhaseStarted = false;
+  let beginAt = 0;
   try {
     for (let i = 0; i < n; i++) await launch(i);
     const rounds = resized.communication!.rounds;
     const periodMs = 1000 / hz;
     const begin = performance.now();
+    beginAt = begin;
     const end = begin + o.minutes * 60_000;
     let minuteStart = begin;
     let before = totals();
@@ -142,6 +164,9 @@ export async function benchSoak(o: SoakOptions): Promise<SoakReport> {
       // the phase of the cycle, and what it does as it starts and ends
       const phaseIndex = Math.floor((performance.now() - begin) / phaseMs);
       if (phaseIndex !== currentPhase) {
+        if (currentPhaseStarted) closePhase(performance.now());
+        else phaseStart = { at: performance.now(), totals: totals() };
+        currentPhaseStarted = true;
         if (phase === 'crash') for (const i of crashed) { await launch(i); faults.restarts++; }
         crashed = [];
         currentPhase = phaseIndex;
@@ -191,10 +216,11 @@ export async function benchSoak(o: SoakOptions): Promise<SoakReport> {
         minutePhases = new Set([phase]);
       }
     }
+    closePhase(performance.now());
     const second = perMinute.slice(Math.floor(perMinute.length / 2));
-    const faultFree = perMinute.filter((m) => m.phases.every((p) => p === 'nominal'));
+    const faultFree = perPhase.slice(1).filter((p) => p.phase === 'nominal');
     return {
-      agents: n, hz, minutes: o.minutes, phase_seconds: phaseMs / 1000, per_minute: perMinute,
+      agents: n, hz, minutes: o.minutes, phase_seconds: phaseMs / 1000, per_minute: perMinute, per_phase: perPhase,
       second_half_growth_pct: { agents_rss: growthPct(second.map((m) => m.agents_rss_mib)), agents_heap: growthPct(second.map((m) => m.agents_heap_mib)), broker_rss: growthPct(second.map((m) => m.broker_rss_mib)) },
       fault_free_min_in_deadline: faultFree.length ? Math.min(...faultFree.map((m) => m.rounds_in_deadline_ratio)) : null,
       faults,

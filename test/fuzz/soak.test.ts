@@ -12,6 +12,8 @@ t.test('a 20-agent fleet soaks for a minute through loss, a partition, crashes, 
   t.ok(r.faults.crashes > 0 && r.faults.restarts === r.faults.crashes, `${r.faults.crashes} agents crashed and came back`);
   t.equal(r.faults.broker_restarts, 1);
   t.ok(r.faults.dropped_messages > 0 && r.faults.hostile_messages > 0);
+  t.same(r.per_phase.map((p) => p.phase), [...SOAK_PHASES], 'each phase measured on its own');
+  t.ok(r.per_phase.every((p) => p.rounds > 0), 'rounds ran in every phase');
   const m = r.per_minute[0];
   t.ok(m.rounds > 1000, `${m.rounds} rounds`);
   t.ok(m.reconnects >= 20, `every agent reconnected after the broker restart (${m.reconnects} reconnections)`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { generateSigningKeys, loadBundle, signBundle, checkBundleFiles, type Manifest } from '@fleetmind/models';
+import { writeSecretFile } from '@fleetmind/broker';
 import { CliError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 
@@ -71,7 +72,7 @@ export function registerBundle(program: Command): void {
     .action((opts: { out: string }) => {
       for (const f of [`${opts.out}.key`, `${opts.out}.pub`]) if (existsSync(f)) throw new CliError(`${f} already exists: refusing to overwrite a key`);
       const keys = generateSigningKeys();
-      writeFileSync(`${opts.out}.key`, keys.privateKeyPem, { mode: 0o600 });
+      writeSecretFile(`${opts.out}.key`, keys.privateKeyPem);
       writeFileSync(`${opts.out}.pub`, keys.publicKeyPem);
       process.stdout.write(`wrote ${opts.out}.key (keep it secret) and ${opts.out}.pub (give it to the robots: --trust-key)\n`);
     });

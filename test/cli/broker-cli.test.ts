@@ -89,3 +89,34 @@ t.test('fleetmind broker takes packet sizes and client counts above 65535 (they 
   t.equal(await got, 100_000, 'a 100 kB packet passes a 1 MiB limit (the old parser capped it at 65535)');
   c.end(true);
 });
+
+t.test('fleetmind broker cert: a CA, a device certificate with a private key only its owner reads, a revocation', async (t) => {
+  const { statSync, readFileSync: read } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-cert-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = join(dir, 'ca');
+  let r = runCli(['broker', 'cert', 'ca', '--dir', ca]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /made a device CA in .*ca\.key \(private: keep it off robots and brokers\)/);
+  t.equal(statSync(join(ca, 'ca.key')).mode & 0o777, 0o600);
+  r = runCli(['broker', 'cert', 'ca', '--dir', ca]);
+  t.equal(r.code, 2, 'an existing CA is never replaced');
+  t.match(r.stderr, /already holds a CA/);
+  r = runCli(['broker', 'cert', 'issue', '--dir', ca, '--fleet', 'f1', '--agent', 'a1', '--out', join(dir, 'robot-a1')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /issued agent certificate [0-9a-f]+ for a1 in fleet f1/);
+  t.equal(statSync(join(dir, 'robot-a1.key')).mode & 0o777, 0o600);
+  t.match(read(join(dir, 'robot-a1.crt'), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
+  r = runCli(['broker', 'cert', 'issue', '--dir', ca, '--fleet', 'f1', '--out', join(dir, 'nobody')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--agent: an agent certificate names its agent/);
+  r = runCli(['broker', 'cert', 'issue', '--dir', ca, '--fleet', 'f 1', '--agent', 'a1', '--out', join(dir, 'bad')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /needs a valid fleet id/);
+  r = runCli(['broker', 'cert', 'revoke', '--dir', ca, '--cert', join(dir, 'robot-a1.crt')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /revoked certificate [0-9a-f]+; .*crl\.pem updated/);
+  r = runCli(['broker', '--tls-client-ca', join(ca, 'ca.crt'), '--port', '0']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--tls-client-ca and --tls-crl need TLS on/);
+});

@@ -53,7 +53,7 @@ t.test('fleetmind broker serves MQTT with auth and metrics, and stops cleanly on
 
 t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t) => {
   const cases: [string[], RegExp][] = [
-    [['broker', '--port', '0'], /give --users FILE, or --allow-anonymous/],
+    [['broker', '--port', '0'], /give --users FILE, --tls-client-ca FILE \(device certificates\), or --allow-anonymous/],
     [['broker', '--allow-anonymous', '--host', '0.0.0.0', '--port', '0'], /loopback only/],
     [['broker', '--allow-anonymous', '--port', '70000'], /expected a port number/],
     [['broker', '--users', '/nonexistent/users.json', '--port', '0'], /cannot read users file/],

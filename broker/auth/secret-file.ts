@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 
-export function writeSecretFile(path: string, data: string | Uint8Array): void {
+function writeAtomically(path: string, data: string | Uint8Array, mode: number): void {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    writeFileSync(tmp, data, { mode, flag: 'wx' });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -16,14 +16,11 @@ export function writeSecretFile(path: string, data: string | Uint8Array): void {
   }
 }
 
+export function writeSecretFile(path: string, data: string | Uint8Array): void {
+  writeAtomically(path, data, 0o600);
+}
+
 /** A public file (a certificate, a CRL), also replaced atomically so a reader never sees half of it. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, data, { mode: 0o644, flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeAtomically(path, data, 0o644);
 }

@@ -2,9 +2,13 @@
 
 import { InvalidArgumentError } from 'commander';
 
+/** digits, optionally in scientific notation (1e6, 2.5e5) or with _ between groups (7_000_000) */
+const WHOLE_NUMBER = /^\d+(_\d+)*(\.\d+)?(e\+?\d+)?$/i;
+const wholeNumber = (value: string): number => (WHOLE_NUMBER.test(value.trim()) ? Number(value.trim().replaceAll('_', '')) : NaN);
+
 export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+  const n = wholeNumber(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
     throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   }
   return n;
@@ -12,8 +16,8 @@ export function positiveInt(value: string): number {
 
 /** Seeds and counts that may be 0; InvalidArgumentError names the option in commander's message. */
 export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+  const n = wholeNumber(value);
+  if (!Number.isSafeInteger(n)) {
     throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   }
   return n;

@@ -74,7 +74,8 @@ export function registerBundle(program: Command): void {
       const keys = generateSigningKeys();
       writeSecretFile(`${opts.out}.key`, keys.privateKeyPem);
       writeFileSync(`${opts.out}.pub`, keys.publicKeyPem);
-      process.stdout.write(`wrote ${opts.out}.key (keep it secret) and ${opts.out}.pub (give it to the robots: --trust-key)\n`);
+      process.stdout.write(`wrote ${opts.out}.key (private: it signs; keep it with the operator) and ${opts.out}.pub (public: give it to the robots as --trust-key)\n`);
+      process.stderr.write(`fleetmind: warning: ${opts.out}.key never goes to a robot; a robot that holds it could sign bundles for the whole fleet\n`);
     });
 
   bundle

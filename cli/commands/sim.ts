@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { checkBundleFiles } from '@fleetmind/models';
-import { loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
-import { CliError } from '../errors.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from '../options.js';
+import { LATE_ACTIONS_LIMIT, loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
+import { CliError, EXIT_FAILED } from '../errors.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
 
 interface SimCliOptions {
@@ -25,6 +25,8 @@ interface SimCliOptions {
   auth?: boolean;
   missingAction: 'safe' | 'hold';
   json?: boolean;
+  failUnder?: number;
+  requireCriteria?: boolean;
 }
 
 function checkBundle(opts: SimCliOptions): void {
@@ -58,7 +60,18 @@ export function registerSim(program: Command): void {
     .option('--faults <file>', 'fault plan, YAML or JSON (examples: sim-harness/faults/examples/)')
     .option('--report <dir>', 'write report.json and a self-contained report.html (plots, episode replay)')
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
+    .option('--fail-under <fraction>', 'exit 1 when retained performance is below this (0-1; needs --faults): a gate for CI pipelines', probability)
+    .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
     .addHelpText('after', `
+Lockstep runs (the default) are deterministic: the same bundle, seed and plan give the same report
+in every fleet mode, but for the wall-clock tick_ms. Time is simulated: a lost message is announced
+to its receiver instead of timed out, and a delay counts against the round deadline. --hz runs in
+real time and is as timing-dependent as a real fleet. slow_inference and broker_outage act in
+wall-clock time in either mode.
+
+Ctrl-C finishes the episode in progress, writes the report of what was played (marked partial)
+and stops every agent; a second Ctrl-C quits at once.
+
 A missing action (a crashed or frozen agent, or one slower than the timeout) is replaced by the
 role's safe action, as a watchdog stops a robot whose controller fell silent; --missing-action hold
 keeps its last command instead.
@@ -70,15 +83,23 @@ Examples:
     .action(async (opts: SimCliOptions) => {
       checkBundle(opts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
+      if (opts.failUnder !== undefined && !plan) throw new CliError('--fail-under needs --faults: retained performance compares a faulted run with the nominal one');
       const progress = progressLine();
-      const result = await runCampaign({
-        bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
-        hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
-        onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`),
-      });
-      progress('');
-      if (opts.json) return printJson(simJson(result));
-      printSim(result);
+      const interrupted = whenInterrupted();
+      let result: CampaignResult;
+      try {
+        result = await runCampaign({
+          bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
+          hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
+          onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal,
+        });
+      } finally {
+        interrupted.dispose();
+        progress('');
+      }
+      if (opts.json) printJson(simJson(result));
+      else printSim(result);
+      judge(result, opts);
     });
 
   addCommonOptions(sim.command('sweep'))
@@ -114,14 +135,60 @@ Examples:
     });
 }
 
+/** Ctrl-C: the first asks the run to stop after the episode in progress, the second quits. */
+function whenInterrupted(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    process.stderr.write('\nfleetmind: interrupted: finishing the episode in progress, then reporting what was played (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onInterrupt);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onInterrupt) };
+}
+
+/** The run's verdict: warnings for figures that mean nothing, and the exit status the gates ask for. */
+function judge(r: CampaignResult, opts: SimCliOptions): void {
+  const { report } = r;
+  const runs = [report.nominal, ...(report.faulted ? [report.faulted] : [])];
+  for (const run of runs) {
+    const share = run.late_actions / Math.max(1, run.asked_actions);
+    if (share > LATE_ACTIONS_LIMIT) {
+      process.stderr.write(`fleetmind: warning: ${(share * 100).toFixed(1)} % of the actions asked for in the ${run === report.nominal ? 'nominal' : 'faulted'} run came too late (${run.late_actions} of ${run.asked_actions}): `
+        + `${run.hz ? `--hz ${run.hz} is faster than the agents can answer` : `--tick-timeout-ms ${opts.tickTimeoutMs} is shorter than a decision takes`}, so the returns measure the clock, not the policy\n`);
+    }
+  }
+  if (report.partial) {
+    const asked = opts.episodes;
+    process.stderr.write(`fleetmind: partial run: interrupted after ${report.nominal.episodes}/${asked} nominal${report.plan ? ` and ${report.faulted?.episodes ?? 0}/${asked} faulted` : ''} episodes${r.files.length ? `; the report says so (partial: true)` : ''}\n`);
+    process.exitCode = 130;
+    return;
+  }
+  const failures: string[] = [];
+  // most actions missing for want of time: the figures describe the clock, and the run does not pass
+  const worst = Math.max(...runs.map((run) => run.late_actions / Math.max(1, run.asked_actions)));
+  if (worst > 0.5) failures.push(`${(worst * 100).toFixed(1)} % of the actions came too late: the run measured nothing`);
+  if (opts.failUnder !== undefined && report.retained !== null && report.retained < opts.failUnder) {
+    failures.push(`retained performance ${(report.retained * 100).toFixed(1)} % is under --fail-under ${(opts.failUnder * 100).toFixed(1)} %`);
+  }
+  if (opts.requireCriteria) {
+    for (const c of report.checklist) if (c.passed === false) failures.push(`criterion not met: ${c.criterion}: ${c.measured} (target ${c.target})`);
+  }
+  for (const f of failures) process.stderr.write(`fleetmind: sim: ${f}\n`);
+  if (failures.length) process.exitCode = EXIT_FAILED;
+}
+
 function simJson(r: CampaignResult): Record<string, unknown> {
-  const { trace: _trace, episode_outcomes_final: _finals, ...run } = r.run;
-  const out: Record<string, unknown> = { ...run };
+  const { trace: _trace, episode_outcomes_final: _finals, episode_outcomes_total: _totals, ...run } = r.run;
+  const out: Record<string, unknown> = { ...run, partial: r.report.partial };
   if (r.report.faulted) {
     out.nominal = { team_return_mean: r.report.nominal.team_return_mean, episode_team_returns: r.report.nominal.episode_team_returns };
     out.random_team_return_mean = r.report.random_team_return_mean;
     out.retained = r.report.retained;
+    out.retained_interval = r.report.retained_interval;
   }
+  out.joint_success = r.report.joint_success;
+  out.checklist = r.report.checklist;
   if (r.files.length) out.report = r.files;
   return out;
 }
@@ -135,11 +202,15 @@ function printSim(r: CampaignResult): void {
     ...Object.keys(nominal.outcomes).map((k) => [k, ...runs.map(([, x]) => x.outcomes[k].toFixed(3))]),
     ['tiers full/partial/none/safe', ...runs.map(([, x]) => `${x.tiers.full}/${x.tiers.partial}/${x.tiers.none}/${x.tiers.safe}`)],
     [`actions missing (${r.run.missing_action})`, ...runs.map(([, x]) => x.missing_actions)],
+    ['  of which late (agent running)', ...runs.map(([, x]) => x.late_actions)],
     ['tick p50 / p99 ms', ...runs.map(([, x]) => `${x.tick_ms.p50} / ${x.tick_ms.p99}`)],
     ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],
   ]);
-  if (faulted) {
-    process.stdout.write(`retained performance ${(retained! * 100).toFixed(1)} % (random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);
+  const joint = r.report.joint_success;
+  process.stdout.write(`joint success (${joint.description}): ${(joint.nominal * 100).toFixed(1)} % of episodes${joint.faulted !== null ? ` nominal, ${(joint.faulted * 100).toFixed(1)} % faulted` : ''}\n`);
+  if (faulted && retained !== null) {
+    const [lo, hi] = r.report.retained_interval!;
+    process.stdout.write(`retained performance ${(retained * 100).toFixed(1)} % (95 % CI ${(lo * 100).toFixed(1)} to ${(hi * 100).toFixed(1)} % over ${faulted.episodes} episodes; random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);
     process.stdout.write(`faults applied: ${Object.entries(faulted.faults_applied).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}\n`);
   }
   for (const f of r.files) process.stdout.write(`wrote ${f}\n`);

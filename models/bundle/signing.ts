@@ -32,6 +32,11 @@ export function generateSigningKeys(): KeyPair {
 }
 
 function readKey(pem: string, kind: 'public' | 'private', where: string): KeyObject {
+  // createPublicKey would derive the public half from a private key and carry on: a private key
+  // handed to a verifier is a leak waiting to happen (it would be copied to every robot)
+  if (kind === 'public' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+    throw new BundleError(`${where} is a private key: verifiers and robots take the public key (the .pub file); the private key stays with whoever signs`);
+  }
   try {
     const key = kind === 'public' ? createPublicKey(pem) : createPrivateKey(pem);
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`it is a ${key.asymmetricKeyType} key`);

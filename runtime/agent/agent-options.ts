@@ -19,6 +19,12 @@ export const agentSettingsSchema = z.object({
   /** reconnection backoff: first delay and cap, ms (full jitter between half and all of it) */
   reconnectBaseMs: z.number().positive().default(100),
   reconnectMaxMs: z.number().positive().default(5_000),
+  /**
+   * simulation only: trust the simulator's LostNotices on this agent's link. A round then waits
+   * for every peer's message or notice (bounded by the tick budget), never racing the round
+   * deadline, so a lockstep simulation is deterministic. Never set on a robot.
+   */
+  lostNotices: z.boolean().default(false),
   /** peers whose messages fill the inbox, in slot order (default: the agent's teammates in the bundle) */
   peers: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).nullable().default(null),
 }).refine((s) => s.peerTimeoutMs > s.heartbeatMs, { message: 'peerTimeoutMs must exceed heartbeatMs', path: ['peerTimeoutMs'] })

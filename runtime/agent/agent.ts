@@ -9,7 +9,7 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodePeerMessage, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
@@ -166,7 +166,8 @@ class Agent implements FleetAgent {
     this.rounds = new CommunicationRounds({
       fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.runner, agentIdInput: this.agentIdInput,
       messageSize: this.messageSize, quantization: this.quantization, capacity, inbox: this.inbox, liveness: this.liveness,
-      roundDeadlineMs: settings.roundDeadlineMs, metrics: this.metrics, transport: this.transport,
+      roundDeadlineMs: settings.roundDeadlineMs, logicalRoundLimitMs: settings.lostNotices ? this.tickBudgetMs : null,
+      metrics: this.metrics, transport: this.transport,
     });
   }
 
@@ -176,6 +177,8 @@ class Agent implements FleetAgent {
         this.handlers.set(agentTopic(this.fleet, peer, 'msg'), (payload) => this.onPeerMessage(peer, payload));
         this.handlers.set(agentTopic(this.fleet, peer, 'hb'), (payload) => this.onHeartbeat(peer, payload));
       }
+      // not subscribed: a simulator writes them on this agent's own link, and no broker carries them
+      if (this.settings.lostNotices) for (const peer of this.peers) this.handlers.set(agentTopic(this.fleet, peer, 'lost'), (payload) => this.onLostNotice(peer, payload));
       this.transport.subscribe([...this.handlers.keys()]);
     }
     const link: AdapterLink | null = this.transport && {
@@ -243,6 +246,19 @@ class Agent implements FleetAgent {
     const refusal = this.inbox.put(m);
     if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
     else this.metrics.messageReceived();
+  }
+
+  private onLostNotice(topicAgent: string, payload: Uint8Array): void {
+    let notice;
+    try {
+      notice = decodeLostNotice(payload);
+    } catch (err) {
+      if (err instanceof WireError) return this.drop(err.reason, `lost notice on ${topicAgent}'s topic: ${err.message}`);
+      throw err;
+    }
+    if (notice.agent !== topicAgent) return this.drop('misaddressed', `lost notice for ${notice.agent} on ${topicAgent}'s topic`);
+    const refusal = this.inbox.markLost(notice);
+    if (refusal) this.drop(refusal, `lost notice for ${notice.agent}: tick ${notice.tick} round ${notice.round}`);
   }
 
   private onHeartbeat(topicAgent: string, payload: Uint8Array): void {

@@ -34,6 +34,12 @@ export interface RoundsContext {
   inbox: RoundInbox;
   liveness: PeerLiveness;
   roundDeadlineMs: number;
+  /**
+   * a simulated network sends LostNotices: wait for every peer's message or notice (not only the
+   * live ones, whose liveness is a wall-clock judgement), at most this long — the tick budget, a
+   * safety net; null: wait for live peers until the round deadline
+   */
+  logicalRoundLimitMs: number | null;
   metrics: AgentMetrics;
   /** null: no broker (the no-communication graph acts) */
   transport: Transport | null;
@@ -75,7 +81,10 @@ export class CommunicationRounds {
       }));
       if (sent) metrics.messageSent();
       else metrics.messageUnsent();
-      const timedOut = await inbox.waitFor(o.tick, round, () => this.c.liveness.live(), this.c.roundDeadlineMs);
+      const logical = this.c.logicalRoundLimitMs;
+      const timedOut = logical === null
+        ? await inbox.waitFor(o.tick, round, () => this.c.liveness.live(), this.c.roundDeadlineMs)
+        : await inbox.waitFor(o.tick, round, () => this.c.peers, logical);
       if (timedOut) metrics.deadlineMiss();
       const messages = inbox.messages(o.tick, round);
       this.inboxInput.fill(0);

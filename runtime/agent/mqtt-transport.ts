@@ -57,9 +57,12 @@ export class MqttTransport implements Transport {
         this.everConnected = true;
         this.wasConnected = true;
         this.attempt = 0;
-        if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 0 });
         this.events.onConnect();
-        if (first) { first = false; resolve(true); }
+        // the first start resolves once the broker has confirmed the subscriptions: an agent that
+        // says it started hears its peers' next messages (a restarted agent in lockstep must)
+        const ready = () => { if (first) { first = false; resolve(true); } };
+        if (this.subscriptions.size > 0) client.subscribe([...this.subscriptions], { qos: 0 }, ready);
+        else ready();
       });
       client.on('message', (topic, payload) => this.events.onMessage(topic, payload));
       client.on('error', (err: Error & { code?: unknown }) => {

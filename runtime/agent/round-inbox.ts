@@ -1,5 +1,5 @@
-// Peers' messages for each (tick, round), and waiting for a round to complete: until every live
-// peer's message is in or the deadline passes. Peers may run a tick ahead (the world's
+// Peers' messages for each (tick, round), and waiting for a round to complete: until every
+// expected peer's message is in (or, in a simulation, its LostNotice) or the deadline passes. Peers may run a tick ahead (the world's
 // observations reach agents at different moments), so messages for the next few ticks are kept;
 // older ones are stale. Every refusal has a reason the agent counts.
 
@@ -21,6 +21,8 @@ interface Waiter {
 export class RoundInbox {
   /** key `${tick}:${round}` → sender → message */
   private readonly held = new Map<string, Map<string, PeerMessage>>();
+  /** key `${tick}:${round}` → senders whose message a simulated network said is lost */
+  private readonly lost = new Map<string, Set<string>>();
   private tick = -1;
   private round = 0;
   private waiter: Waiter | null = null;
@@ -31,23 +33,19 @@ export class RoundInbox {
   enter(tick: number, round: number): void {
     this.tick = tick;
     this.round = round;
-    for (const key of this.held.keys()) {
-      const [t, r] = key.split(':').map(Number);
-      const ago = tickDistance(tick, t);
-      if (ago > 0 || (ago === 0 && r < round)) this.held.delete(key);
+    for (const map of [this.held, this.lost]) {
+      for (const key of map.keys()) {
+        const [t, r] = key.split(':').map(Number);
+        const ago = tickDistance(tick, t);
+        if (ago > 0 || (ago === 0 && r < round)) map.delete(key);
+      }
     }
   }
 
   /** Files a message, or says why it was refused. */
   put(m: PeerMessage): InboxRefusal | null {
-    if (!this.peers.has(m.agent)) return 'unknown_sender';
-    if (m.round < 1 || m.round > this.rounds) return 'bad_round';
-    if (this.tick >= 0) {
-      // ticks wrap at 2^32 (wall-clock ticks of free-running agents): compare by distance
-      const ahead = tickDistance(m.tick, this.tick);
-      if (ahead < 0 || (ahead === 0 && m.round < this.round)) return 'stale';
-      if (ahead > TICKS_AHEAD) return 'too_early';
-    }
+    const refusal = this.admissible(m);
+    if (refusal) return refusal;
     const key = `${m.tick}:${m.round}`;
     let bySender = this.held.get(key);
     if (!bySender) this.held.set(key, (bySender = new Map()));
@@ -57,13 +55,38 @@ export class RoundInbox {
     return null;
   }
 
+  /** Files a simulated network's notice that `notice.agent`'s message will not come, or says why it was refused. */
+  markLost(notice: { agent: string; tick: number; round: number }): InboxRefusal | null {
+    const refusal = this.admissible(notice);
+    if (refusal) return refusal;
+    const key = `${notice.tick}:${notice.round}`;
+    let senders = this.lost.get(key);
+    if (!senders) this.lost.set(key, (senders = new Set()));
+    if (senders.has(notice.agent)) return 'duplicate';
+    senders.add(notice.agent);
+    this.check();
+    return null;
+  }
+
+  private admissible(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
+    if (!this.peers.has(m.agent)) return 'unknown_sender';
+    if (m.round < 1 || m.round > this.rounds) return 'bad_round';
+    if (this.tick >= 0) {
+      // ticks wrap at 2^32 (wall-clock ticks of free-running agents): compare by distance
+      const ahead = tickDistance(m.tick, this.tick);
+      if (ahead < 0 || (ahead === 0 && m.round < this.round)) return 'stale';
+      if (ahead > TICKS_AHEAD) return 'too_early';
+    }
+    return null;
+  }
+
   /** Messages heard so far for (tick, round), by sender. */
   messages(tick: number, round: number): ReadonlyMap<string, PeerMessage> {
     return this.held.get(`${tick}:${round}`) ?? new Map();
   }
 
   /**
-   * Resolves when every peer in expected() has a message for (tick, round) — false — or when
+   * Resolves when every peer in expected() has a message (or a notice that it is lost) for (tick, round) — false — or when
    * deadlineMs passes first — true. expected() is asked again whenever something changes.
    */
   waitFor(tick: number, round: number, expected: () => readonly string[], deadlineMs: number): Promise<boolean> {
@@ -82,8 +105,10 @@ export class RoundInbox {
   private check(): void {
     const w = this.waiter;
     if (!w) return;
-    const have = this.held.get(`${w.tick}:${w.round}`);
-    if (w.expected().every((p) => have?.has(p))) this.settle(false);
+    const key = `${w.tick}:${w.round}`;
+    const have = this.held.get(key);
+    const lost = this.lost.get(key);
+    if (w.expected().every((p) => have?.has(p) || lost?.has(p))) this.settle(false);
   }
 
   private settle(timedOut: boolean): void {

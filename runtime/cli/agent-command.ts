@@ -32,6 +32,7 @@ interface AgentCliOptions {
   shieldMaxSpeed?: number;
   shieldMinDistance?: number;
   logLevel: string;
+  lostNotices?: boolean;
 }
 
 const positive = (value: string): number => {
@@ -83,6 +84,8 @@ export function agentCommand(name = 'agent'): Command {
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
     .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
+    // a simulator's switch (fleetmind sim --mode procs), not an operator's: hidden from --help
+    .addOption(new Option('--lost-notices', 'simulation only: trust the simulator\'s lost-message notices (deterministic lockstep rounds)').hideHelp())
     .addOption(new Option('--log-level <level>', 'pino log level (logs go to stderr as JSON)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'))
     .addHelpText('after', `
 Examples:
@@ -122,8 +125,16 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     roundDeadlineMs: opts.roundDeadlineMs,
     heartbeatMs: opts.heartbeatMs,
     peerTimeoutMs: opts.peerTimeoutMs,
+    lostNotices: opts.lostNotices ?? false,
   });
-  const metricsServer = opts.metricsPort !== undefined ? await serveMetrics(agent.metrics.registry, opts.metricsPort) : null;
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
+  try {
+    if (opts.metricsPort !== undefined) metricsServer = await serveMetrics(agent.metrics.registry, opts.metricsPort);
+  } catch (err) {
+    // a half-started agent (no metrics, no signal handlers) would run on unseen: a supervisor must see it fail
+    await agent.stop();
+    throw err;
+  }
   if (metricsServer) logger.info({ port: metricsServer.port }, 'metrics at /metrics');
   await new Promise<void>((resolve) => {
     const stop = (why: string) => {

@@ -19,4 +19,6 @@ try {
     if (process.argv.includes('--verbose') && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = tagged ? 2 : 1;
   }
+  // nothing half-started may keep the process alive after a failure: a supervisor must see the exit
+  if (process.exitCode) process.exit();
 }

@@ -18,7 +18,7 @@ export class WireError extends Error {
 }
 
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
-export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024 } as const;
+export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024, lost: 128 } as const;
 
 const root = protobuf.parse(readFileSync(new URL('../fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const types = {
@@ -27,6 +27,7 @@ const types = {
   observation: root.lookupType('fleetmind.v1.Observation'),
   action: root.lookupType('fleetmind.v1.Action'),
   control: root.lookupType('fleetmind.v1.Control'),
+  lost: root.lookupType('fleetmind.v1.LostNotice'),
 };
 export const TIERS = ['full', 'partial', 'none', 'safe'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -40,6 +41,13 @@ export interface PeerMessage {
   scale: number;
   /** microseconds since the Unix epoch */
   sentUs: number;
+}
+
+/** A simulated network's notice: `agent`'s message for (tick, round) will not arrive. */
+export interface LostNotice {
+  agent: string;
+  tick: number;
+  round: number;
 }
 
 export interface Heartbeat {
@@ -101,6 +109,16 @@ export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, qua
   }
   if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
   return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent) };
+}
+
+export function encodeLostNotice(n: LostNotice): Uint8Array {
+  return encode('lost', { agent: n.agent, tick: n.tick, round: n.round });
+}
+
+export function decodeLostNotice(bytes: Uint8Array): LostNotice {
+  const o = decode('lost', bytes);
+  if (!isValidId(o.agent)) throw new WireError('invalid', `lost notice: bad agent id ${JSON.stringify(o.agent)}`);
+  return { agent: o.agent, tick: o.tick, round: o.round };
 }
 
 export function encodeHeartbeat(h: Heartbeat): Uint8Array {

@@ -1,12 +1,20 @@
 // Applying a fault plan as a simulation runs: the link filters each agent's proxy calls for its
 // MQTT traffic, the observation transforms the world server calls, and which agents are crashed,
 // frozen or slowed now. Every fault that strikes is counted by kind and logged per tick, so a
-// report can show what happened and when. Random choices come from the run's seed.
+// report can show what happened and when.
+//
+// Determinism: every random choice comes from the run's seed through a stream of its own — one
+// per link and fault for the network, one per agent for sensors and lies — so what a message
+// meets does not depend on which proxy happened to forward a packet first. In lockstep
+// (`logical`), time is simulated too: a message the network loses (dropped, partitioned,
+// reordered behind the next, corrupted beyond reading, or delayed past the round deadline) is
+// replaced on the receiver's link by a LostNotice, so the receiver's round completes as soon as
+// everything that will arrive has arrived — never by racing a wall-clock deadline.
 
 import type { IPublishPacket } from 'mqtt-packet';
-import { decodePeerMessage, encodePeerMessage, parseTopic, type Quantization } from '@fleetmind/wire';
+import { agentTopic, decodePeerMessage, encodeLostNotice, encodePeerMessage, parseTopic, type PeerMessage, type Quantization } from '@fleetmind/wire';
 import { Rng } from '@fleetmind/worlds';
-import { windowOpen, type AgentSelector, type Fault, type FaultKind, type FaultPlan } from './fault-plan.js';
+import { FaultPlanError, windowOpen, type AgentSelector, type Fault, type FaultKind, type FaultPlan } from './fault-plan.js';
 import type { PublishFilter } from '../network/link-proxy.js';
 
 export interface FaultEvent {
@@ -28,11 +36,23 @@ interface ResolvedFault {
   group: Map<string, number>;
 }
 
+export interface FaultEngineOptions {
+  /** the bundle's message layout (to read and forge peer messages); null without communication */
+  message: { size: number; quantization: Quantization } | null;
+  /** lockstep: simulated time, LostNotices, and delays compared with this round deadline (ms) */
+  logical?: { roundDeadlineMs: number } | null;
+}
+
 export class FaultEngine {
   readonly applied: Partial<Record<FaultKind, number>> = {};
   readonly events: FaultEvent[] = [];
   private readonly faults: ResolvedFault[];
+  /** agent selection, made once when the plan is resolved */
   private readonly rng: Rng;
+  /** the other random streams, one per key (link and fault, or agent and purpose) */
+  private readonly streams = new Map<string, Rng>();
+  private readonly message: FaultEngineOptions['message'];
+  private readonly logical: FaultEngineOptions['logical'];
   private episode = 0;
   private tick = 0;
   /** Gilbert–Elliott state per fault and link: true = bad */
@@ -42,8 +62,10 @@ export class FaultEngine {
   private readonly loggedThisTick = new Set<string>();
   private readonly underNow = new Map<AgentFaultKind, Map<string, Fault>>();
 
-  constructor(plan: FaultPlan, private readonly agentIds: readonly string[], seed: number, private readonly message: { size: number; quantization: Quantization } | null) {
+  constructor(plan: FaultPlan, private readonly agentIds: readonly string[], private readonly seed: number, options: FaultEngineOptions) {
     this.rng = new Rng(seed, 0xfa);
+    this.message = options.message;
+    this.logical = options.logical ?? null;
     const pick = (s: AgentSelector) => this.select(s);
     this.faults = plan.faults.map((fault) => {
       const r: ResolvedFault = { fault, agents: new Set(), from: new Set(), to: new Set(), group: new Map() };
@@ -53,20 +75,27 @@ export class FaultEngine {
       return r;
     });
     const unknown = plan.faults.flatMap((f) => (f.kind === 'partition' ? f.groups.flat() : [])).filter((a) => !agentIds.includes(a));
-    if (unknown.length) throw new Error(`fault plan names agents not in the fleet: ${unknown.join(', ')}`);
+    if (unknown.length) throw new FaultPlanError(`the fault plan names agents not in the fleet: ${unknown.join(', ')} (the fleet: ${agentIds.join(', ')})`);
   }
 
   private select(s: AgentSelector): Set<string> {
     if (s === '*') return new Set(this.agentIds);
     if (Array.isArray(s)) {
       const unknown = s.filter((a) => !this.agentIds.includes(a));
-      if (unknown.length) throw new Error(`fault plan names agents not in the fleet: ${unknown.join(', ')}`);
+      if (unknown.length) throw new FaultPlanError(`the fault plan names agents not in the fleet: ${unknown.join(', ')} (the fleet: ${this.agentIds.join(', ')})`);
       return new Set(s);
     }
     const count = Math.max(1, Math.round(s.fraction * this.agentIds.length));
     const pool = [...this.agentIds];
     for (let k = pool.length - 1; k > 0; k--) { const j = this.rng.int(k + 1); [pool[k], pool[j]] = [pool[j], pool[k]]; }
     return new Set(pool.slice(0, count));
+  }
+
+  /** The random stream for `key`, made from the run's seed on first use. */
+  private stream(key: string): Rng {
+    let rng = this.streams.get(key);
+    if (!rng) this.streams.set(key, (rng = new Rng(this.seed, 0xfa, fnv1a(key))));
+    return rng;
   }
 
   setClock(episode: number, tick: number): void {
@@ -113,19 +142,20 @@ export class FaultEngine {
   /** The observation an agent's sensors deliver under the sensor faults now active. */
   observe(agent: string, values: Float32Array): Float32Array {
     let out = values;
+    const rng = this.stream(`sensor|${agent}`);
     for (const f of this.faults) {
       if (!f.agents.has(agent) || !this.active(f)) continue;
       const fault = f.fault;
       if (fault.kind === 'sensor_noise') {
-        out = out.map((v) => v + fault.sigma * gaussian(this.rng));
+        out = out.map((v) => v + fault.sigma * gaussian(rng));
         this.strike(fault.kind, agent);
       } else if (fault.kind === 'sensor_stuck') {
         if (!this.stuck.has(agent)) this.stuck.set(agent, out.slice());
         out = this.stuck.get(agent)!.slice();
         this.strike(fault.kind, agent);
-      } else if (fault.kind === 'sensor_nan' && this.rng.next() < fault.p) {
+      } else if (fault.kind === 'sensor_nan' && rng.next() < fault.p) {
         out = out.slice();
-        out[this.rng.int(out.length)] = Number.NaN;
+        out[rng.int(out.length)] = Number.NaN;
         this.strike(fault.kind, agent);
       }
     }
@@ -140,48 +170,60 @@ export class FaultEngine {
       if (!topic || topic.kind !== 'agent' || (topic.channel !== 'msg' && topic.channel !== 'hb')) return send(packet);
       const sender = topic.agent;
       const link = `${sender}->${receiver}`;
+      const message = topic.channel === 'msg' ? this.read(packet.payload as Buffer) : null;
+      /** the message will not arrive: in lockstep the receiver is told so */
+      const lose = (kind: FaultKind) => {
+        this.strike(kind, link);
+        if (this.logical && message) send(lostNotice(topic.fleet, message));
+      };
       let delayMs = 0;
       let copies = 1;
       let out = packet;
-      for (const f of this.faults) {
+      for (const [index, f] of this.faults.entries()) {
         if (!this.active(f)) continue;
         const fault = f.fault;
         if (fault.kind === 'partition') {
           const a = f.group.get(sender);
           const b = f.group.get(receiver);
-          if (a !== undefined && b !== undefined && a !== b) { this.strike('partition', link); return; }
+          if (a !== undefined && b !== undefined && a !== b) return lose('partition');
           continue;
         }
         if (topic.channel !== 'msg' || !('links' in fault) || !f.from.has(sender) || !f.to.has(receiver)) continue;
+        // messages on one link arrive in the order they were sent, so a stream per link and fault is reproducible
+        const rng = this.stream(`${index}|${link}`);
         switch (fault.kind) {
           case 'drop':
-            if (this.rng.next() < fault.p) { this.strike('drop', link); return; }
+            if (rng.next() < fault.p) return lose('drop');
             break;
           case 'burst_drop': {
-            const key = `${this.faults.indexOf(f)}|${link}`;
+            const key = `${index}|${link}`;
             let bad = this.burstState.get(key) ?? false;
-            bad = bad ? this.rng.next() >= fault.p_bad_to_good : this.rng.next() < fault.p_good_to_bad;
+            bad = bad ? rng.next() >= fault.p_bad_to_good : rng.next() < fault.p_good_to_bad;
             this.burstState.set(key, bad);
-            if (this.rng.next() < (bad ? fault.loss_bad : fault.loss_good)) { this.strike('burst_drop', link); return; }
+            if (rng.next() < (bad ? fault.loss_bad : fault.loss_good)) return lose('burst_drop');
             break;
           }
           case 'delay':
-            delayMs += fault.ms + (fault.jitter_ms > 0 ? this.rng.uniform(-fault.jitter_ms, fault.jitter_ms) : 0);
+            delayMs += fault.ms + (fault.jitter_ms > 0 ? rng.uniform(-fault.jitter_ms, fault.jitter_ms) : 0);
             this.strike('delay', link);
             break;
           case 'duplicate':
-            if (this.rng.next() < fault.p) { copies++; this.strike('duplicate', link); }
+            if (rng.next() < fault.p) { copies++; this.strike('duplicate', link); }
             break;
           case 'corrupt':
-            if (this.rng.next() < fault.p) {
+            if (rng.next() < fault.p) {
               const payload = Buffer.from(out.payload as Buffer);
-              for (let k = 0; k < 3; k++) payload[this.rng.int(payload.length)] ^= 1 + this.rng.int(255);
+              for (let k = 0; k < 3; k++) payload[rng.int(payload.length)] ^= 1 + rng.int(255);
               out = { ...out, payload };
               this.strike('corrupt', link);
+              // unreadable, or now claiming another sender, tick or round: lost for its own round
+              const readable = this.read(payload);
+              if (this.logical && message && !(readable && sameSlot(readable, message))) send(lostNotice(topic.fleet, message));
             }
             break;
           case 'reorder':
-            if (this.rng.next() < fault.p) {
+            if (rng.next() < fault.p) {
+              if (this.logical) return lose('reorder'); // overtaken by the next message: too late for its round
               // held back until the next message on this link overtakes it
               const earlier = this.held.get(link);
               this.held.set(link, out);
@@ -193,6 +235,14 @@ export class FaultEngine {
           default:
             break;
         }
+      }
+      if (this.logical && delayMs > 0) {
+        // simulated time: a delay shorter than the round deadline arrives within the round
+        if (delayMs >= this.logical.roundDeadlineMs) {
+          if (message) send(lostNotice(topic.fleet, message)); // counted as a delay above
+          return;
+        }
+        delayMs = 0;
       }
       const deliver = () => {
         for (let k = 0; k < copies; k++) send(out);
@@ -211,21 +261,53 @@ export class FaultEngine {
       const topic = parseTopic(packet.topic);
       const hostile = this.agentsUnder('hostile').get(sender);
       if (!hostile || hostile.kind !== 'hostile' || !topic || topic.channel !== 'msg' || !this.message) return send(packet);
+      const rng = this.stream(`hostile|${sender}`);
       // plausible but wrong: a well-formed message of the right size with random contents …
-      try {
-        const m = decodePeerMessage(packet.payload as Buffer, this.message.size, this.message.quantization);
-        const payload = m.payload.map(() => this.rng.int(256));
-        send({ ...packet, payload: Buffer.from(encodePeerMessage({ ...m, payload, scale: m.scale * (0.5 + this.rng.next() * 4) })) });
-      } catch {
-        send(packet);
-      }
+      const m = this.read(packet.payload as Buffer);
+      if (m) {
+        const payload = m.payload.map(() => rng.int(256));
+        send({ ...packet, payload: Buffer.from(encodePeerMessage({ ...m, payload, scale: m.scale * (0.5 + rng.next() * 4) })) });
+      } else send(packet);
       // … and garbage
       for (let k = 0; k < hostile.garbage_per_tick; k++) {
-        send({ ...packet, payload: Buffer.from(Array.from({ length: 1 + this.rng.int(200) }, () => this.rng.int(256))) });
+        send({ ...packet, payload: Buffer.from(Array.from({ length: 1 + rng.int(200) }, () => rng.int(256))) });
       }
       this.strike('hostile', sender);
     };
   }
+
+  /** a peer message as the bundle lays it out, or null if it is not one */
+  private read(payload: Buffer): PeerMessage | null {
+    if (!this.message) return null;
+    try {
+      return decodePeerMessage(payload, this.message.size, this.message.quantization);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Lockstep: the notices for the messages `sender` will not send at `tick` (it is down or frozen), one per round. */
+export function absenceNotices(fleet: string, sender: string, tick: number, rounds: number): IPublishPacket[] {
+  return Array.from({ length: rounds }, (_, k) => lostNotice(fleet, { agent: sender, tick, round: k + 1 }));
+}
+
+function lostNotice(fleet: string, m: Pick<PeerMessage, 'agent' | 'tick' | 'round'>): IPublishPacket {
+  return {
+    cmd: 'publish', topic: agentTopic(fleet, m.agent, 'lost'), qos: 0, dup: false, retain: false,
+    payload: Buffer.from(encodeLostNotice({ agent: m.agent, tick: m.tick, round: m.round })),
+  };
+}
+
+function sameSlot(a: PeerMessage, b: PeerMessage): boolean {
+  return a.fleet === b.fleet && a.agent === b.agent && a.tick === b.tick && a.round === b.round;
+}
+
+/** FNV-1a: a stream number from a key */
+function fnv1a(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 function gaussian(rng: Rng): number {

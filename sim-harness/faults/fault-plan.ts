@@ -88,13 +88,27 @@ export function parseFaultPlan(text: string, where = 'fault plan'): FaultPlan {
   }
   const parsed = faultPlanSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    // a typo ("prob" for "p") also makes the real key missing: the unknown key is the news
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
     let message = issue.message;
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') message = `unknown fault kind; kinds: ${FAULT_KINDS.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') message = `${unknownKeys(issue.keys)}${knownKeys(data, issue.path)}`;
     throw new FaultPlanError(`${where}: ${path || '(top level)'}: ${message}`);
   }
   return parsed.data;
+}
+
+function unknownKeys(keys: readonly PropertyKey[]): string {
+  return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(String(k))).join(', ')}`;
+}
+
+/** "; a drop fault takes kind, p, links, window", when the path is a fault whose kind is known */
+function knownKeys(data: unknown, path: readonly PropertyKey[]): string {
+  if (path.length !== 2 || path[0] !== 'faults' || typeof path[1] !== 'number') return '';
+  const kind = (data as { faults: { kind?: unknown }[] }).faults[path[1]]?.kind;
+  const option = faultSchema.options.find((o) => o.shape.kind.value === kind);
+  return option ? `; a ${String(kind)} fault takes ${Object.keys(option.shape).join(', ')}` : '';
 }
 
 export function loadFaultPlan(path: string): FaultPlan {

@@ -145,8 +145,9 @@ class ThreadMember implements FleetMember {
 
   freeze(): void { this.worker?.postMessage({ type: 'freeze', frozen: true }); }
   thaw(): void { this.worker?.postMessage({ type: 'freeze', frozen: false }); }
-  slowInference(): void {
-    throw new Error('slow_inference needs --mode inproc');
+  slowInference(ms: number): void {
+    // 0 is "not slowed", asked of every member every tick
+    if (ms > 0) throw new Error('slow_inference needs --mode inproc');
   }
   counters(): AgentSnapshot | null { return null; }
 
@@ -177,10 +178,13 @@ class ProcessMember implements FleetMember {
     if (s.roundDeadlineMs) args.push('--round-deadline-ms', String(s.roundDeadlineMs));
     if (s.heartbeatMs) args.push('--heartbeat-ms', String(s.heartbeatMs));
     if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
+    if (s.lostNotices) args.push('--lost-notices');
     if (this.o.credentials) args.push('--username', this.o.credentials.username);
     // the password through the environment, where ps does not show it
     const env = this.o.credentials ? { ...process.env, FLEETMIND_PASSWORD: this.o.credentials.password } : process.env;
-    const child = spawn(AGENT_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    // its own process group: a Ctrl-C at the terminal reaches the simulator, which stops its
+    // agents itself (a child that took the SIGINT too would race it, or outlive it)
+    const child = spawn(AGENT_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
     this.child = child;
     child.stdin!.on('error', () => {}); // a killed child's pipe
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -216,8 +220,8 @@ class ProcessMember implements FleetMember {
 
   freeze(): void { this.child?.kill('SIGSTOP'); }
   thaw(): void { this.child?.kill('SIGCONT'); }
-  slowInference(): void {
-    throw new Error('slow_inference needs --mode inproc (a child process cannot be slowed from outside without freezing it)');
+  slowInference(ms: number): void {
+    if (ms > 0) throw new Error('slow_inference needs --mode inproc (a child process cannot be slowed from outside without freezing it)');
   }
 
   async stop(): Promise<void> {

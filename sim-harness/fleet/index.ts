@@ -8,7 +8,7 @@ export { FaultEngine } from '../faults/fault-engine.js';
 export type { FaultEvent } from '../faults/fault-engine.js';
 export { runCampaign } from '../report/campaign.js';
 export type { CampaignOptions, CampaignResult } from '../report/campaign.js';
-export { robustnessReport, retainedPerformance } from '../report/robustness.js';
+export { robustnessReport, retainedPerformance, LATE_ACTIONS_LIMIT } from '../report/robustness.js';
 export type { RobustnessReport, CriterionCheck } from '../report/robustness.js';
 export { renderHtmlReport } from '../report/html-report.js';
 export { runSweep, setPlanParam } from '../report/sweep.js';

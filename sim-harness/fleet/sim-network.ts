@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, UsersFile, type FleetBroker } from '@fleetmind/broker';
+import type { IPublishPacket } from 'mqtt-packet';
 import { LinkProxy } from '../network/link-proxy.js';
 import type { FaultEngine } from '../faults/fault-engine.js';
 import type { BrokerChoice } from './sim-options.js';
@@ -81,6 +82,12 @@ export class SimNetwork {
   /** where agent `id` connects: its own link proxy */
   agentUrl(id: string): string {
     return this.proxies.get(id)!.url;
+  }
+
+  /** Writes packets on agent `id`'s link as if the broker sent them (the simulator's LostNotices). */
+  tell(id: string, packets: readonly IPublishPacket[]): void {
+    const proxy = this.proxies.get(id)!;
+    for (const p of packets) proxy.inject(p);
   }
 
   /** agent `id`'s (or 'world''s) credentials for this run, when auth is on */

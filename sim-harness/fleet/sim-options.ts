@@ -1,7 +1,9 @@
 // What a simulation run takes, its defaults (each with why), and the checks made before
 // anything starts. The broker choice is normalised here, once.
 
-import type { LoadedBundle } from '@fleetmind/models';
+import type { LoadedBundle, Manifest } from '@fleetmind/models';
+import { makeWorld } from '@fleetmind/worlds';
+import { FaultEngine } from '../faults/fault-engine.js';
 import type { AgentSettingsInput } from '@fleetmind/runtime';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import type { FleetMode } from './fleet-member.js';
@@ -34,6 +36,8 @@ export interface SimOptions {
   /** how long the embedded broker waits for clients to drain when it stops, ms */
   brokerDrainTimeoutMs?: number;
   onProgress?: (done: number, total: number) => void;
+  /** aborted: finish the episode in progress, play no more, and report what was played (partial) */
+  signal?: AbortSignal;
 }
 
 export const defaultSimOptions = {
@@ -64,6 +68,31 @@ export function brokerChoice(broker: SimOptions['broker']): BrokerChoice {
 
 export class SimError extends Error {
   readonly code = 'FM_ERR_SIM';
+}
+
+/**
+ * Refuses, before anything runs, a fault whose window never opens in this run: a plan that
+ * strikes nothing would otherwise report "no faults" and 100 % retained, a pass that means nothing.
+ */
+export function checkPlanFitsRun(plan: FaultPlan | null, run: { world: string; maxTicks: number; episodes: number }): void {
+  plan?.faults.forEach((f, i) => {
+    const { ticks, episodes } = f.window;
+    const name = `faults[${i}] (${f.kind})`;
+    if (ticks && ticks[0] >= run.maxTicks) {
+      throw new SimError(`${name}: its window ticks [${ticks[0]}, ${ticks[1]}) never opens: an episode of ${run.world} lasts at most ${run.maxTicks} ticks (0-${run.maxTicks - 1})`);
+    }
+    if (episodes && episodes[0] >= run.episodes) {
+      throw new SimError(`${name}: its window episodes [${episodes[0]}, ${episodes[1]}) never opens: the run plays ${run.episodes} episode${run.episodes === 1 ? '' : 's'} (0-${run.episodes - 1}); raise --episodes`);
+    }
+  });
+}
+
+/** Refuses a plan that names agents not in the bundle's fleet, or whose windows never open, before the nominal run. */
+export function checkPlanFitsBundle(plan: FaultPlan | null, manifest: Manifest, episodes: number, seed: number): void {
+  if (!plan) return;
+  const world = makeWorld(manifest.world.id, { config: manifest.world.config });
+  checkPlanFitsRun(plan, { world: world.id, maxTicks: world.maxCycles, episodes });
+  new FaultEngine(plan, world.possibleAgents, seed, { message: null }); // resolves (and checks) every agent the plan names
 }
 
 /** Refuses, before anything runs, a fault this fleet mode cannot apply. */

@@ -16,14 +16,14 @@ import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import type { AgentSnapshot, TickRecord } from '@fleetmind/runtime';
 import type { Tier } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
-import { FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
+import { absenceNotices, FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind } from '../faults/fault-plan.js';
 import { addSnapshots, createMember, type FleetMember, type FleetMode } from './fleet-member.js';
 import { ActionCollector } from './action-collector.js';
 import { AgentFaults } from './agent-faults.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork } from './sim-network.js';
-import { brokerChoice, checkPlanFitsMode, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
+import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
 
 export { SimError } from './sim-options.js';
 export type { SimOptions } from './sim-options.js';
@@ -43,7 +43,10 @@ export interface TickTrace {
 }
 
 export interface SimReport {
+  /** episodes played: fewer than asked when the run was interrupted (then `partial`) */
   episodes: number;
+  /** true: interrupted (Ctrl-C) before every episode asked for was played */
+  partial: boolean;
   seed: number;
   agent_return_mean: number;
   team_return_mean: number;
@@ -51,16 +54,29 @@ export interface SimReport {
   outcomes: Record<string, number>;
   /** per info key, each episode's value at its last step */
   episode_outcomes_final: Record<string, number[]>;
+  /** per info key, each episode's values summed */
+  episode_outcomes_total: Record<string, number[]>;
+  /** agents that crashed at least once */
+  crashed_agents: string[];
   tick_ms: { p50: number; p99: number };
   tiers: Record<Tier, number>;
   /** actions that did not arrive in time (replaced as missing_action says) */
   missing_actions: number;
+  /**
+   * of those, actions from agents that were running and asked (not crashed or frozen): too slow
+   * for the timeout or the period — a run where many are late measured the clock, not the policy
+   */
+  late_actions: number;
+  /** agent-ticks in which a running agent was asked for an action */
+  asked_actions: number;
   missing_action: 'safe' | 'hold';
   messages: { sent: number; delivered: number; dropped: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
   agent_counters: AgentSnapshot | null;
   mode: FleetMode;
+  /** null: lockstep (simulated time: deterministic but for the wall-clock tick_ms); else real time at this rate */
+  hz: number | null;
   broker: string;
   agents: string[];
   trace?: TickTrace[];
@@ -72,10 +88,18 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const ownsBundle = typeof o.bundle === 'string';
   const bundle = typeof o.bundle === 'string' ? await loadBundle(o.bundle) : o.bundle;
   const fleet = o.fleet ?? `sim-${process.pid}-${Date.now().toString(36)}`;
-  const ids = [...makeWorld(bundle.manifest.world.id, { config: bundle.manifest.world.config }).possibleAgents];
+  const probe = makeWorld(bundle.manifest.world.id, { config: bundle.manifest.world.config });
+  const ids = [...probe.possibleAgents];
+  checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });
   for (const id of ids) bundle.agent(id); // every agent of the world must be in the bundle
   const comm = bundle.manifest.communication;
-  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, comm && { size: comm.message_size, quantization: comm.quantization }) : null;
+  // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds)
+  const logical = !o.hz;
+  const settings = { ...defaultSimAgentSettings, ...(logical ? { lostNotices: true } : {}), ...o.agent };
+  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
+    message: comm && { size: comm.message_size, quantization: comm.quantization },
+    logical: logical && settings.lostNotices ? { roundDeadlineMs: settings.roundDeadlineMs ?? defaultSimAgentSettings.roundDeadlineMs! } : null,
+  }) : null;
   const choice = brokerChoice(o.broker);
   if (o.auth && choice.kind === 'external') throw new SimError('auth: the run makes its users for the embedded broker; an external broker has its own');
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
@@ -87,7 +111,6 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
-    const settings = { ...defaultSimAgentSettings, ...o.agent };
     for (const id of ids) {
       members.set(id, createMember(mode, {
         id, bundle, fleet, brokerUrl: network.agentUrl(id), settings, credentials: network.credentialsOf(id),
@@ -98,7 +121,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
     const faults = engine ? new AgentFaults(engine, members, network) : null;
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices) });
     played = true;
     return report;
   } finally {
@@ -123,6 +146,9 @@ interface Fleet {
   network: SimNetwork;
   /** in-process agents: whom each heard in its last round this tick */
   lastHeard: Map<string, string[]>;
+  fleet: string;
+  /** lockstep: the agents take LostNotices, so the absent ones must be announced every tick */
+  lostNotices: boolean;
 }
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
@@ -130,10 +156,13 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const m = f.bundle.manifest;
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: m.world.config });
   const n = ids.length;
+  const rounds = m.communication?.rounds ?? 0;
   const safe = ids.map((id) => f.bundle.agent(id).role.spec.safe_action);
   const tally = new EpisodeTally(world, o.seed, o.episodes);
   const tiers: Record<Tier, number> = { full: 0, partial: 0, none: 0, safe: 0 };
   let missing = 0;
+  let late = 0;
+  let asked = 0;
   let agentTicks = 0;
   /** ticks since the run began: what agents see (theirs must only increase) */
   let globalTick = 0;
@@ -141,7 +170,9 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const actions = tally.actions;
   const realTime = Boolean(o.hz);
   const timeoutMs = o.hz ? 1000 / o.hz : (o.tickTimeoutMs ?? defaultSimOptions.tickTimeoutMs);
+  let played = 0;
   for (let episode = 0; episode < o.episodes; episode++) {
+    if (o.signal?.aborted) break; // between episodes: every episode reported was played whole
     let observations = world.reset(o.seed, episode).observations;
     actions.set(safe);
     for (let t = 0; ; t++) {
@@ -152,6 +183,14 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       // crashed and frozen agents cannot answer: their actuators hold (not waited for, counted missing)
       const frozen = f.faults?.frozen();
       const want = new Set(ids.filter((id) => members.get(id)!.running && !frozen?.has(id)));
+      asked += want.size;
+      if (f.lostNotices && rounds > 0) {
+        // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
+        for (const absent of ids.filter((id) => !want.has(id))) {
+          const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
+          for (const receiver of f.bundle.agent(absent).role.spec.agents) if (receiver !== absent && want.has(receiver)) f.network.tell(receiver, notices);
+        }
+      }
       f.lastHeard.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();
@@ -161,6 +200,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         const a = got.get(id);
         if (!a) {
           missing++;
+          if (want.has(id)) late++;
           if (o.missingAction !== 'hold') actions[i] = safe[i]; // else actions[i] keeps the previous command
           return null;
         }
@@ -184,29 +224,36 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       observations = r.observations;
       if (ended) break;
     }
+    played++;
     o.onProgress?.(episode + 1, o.episodes);
   }
-  const evaluation = tally.report();
+  const evaluation = tally.report(played);
   const latency = (q: number) => (collector.latencies.length ? Number(percentile(collector.latencies, q).toFixed(3)) : 0);
   const applied = engine?.applied ?? {};
   const dropped = (applied.drop ?? 0) + (applied.burst_drop ?? 0) + (applied.partition ?? 0);
   const counts = f.network.counts;
   return {
-    episodes: o.episodes,
+    episodes: played,
+    partial: played < o.episodes,
     seed: o.seed,
     agent_return_mean: evaluation.agent_return_mean,
     team_return_mean: evaluation.team_return_mean,
     episode_team_returns: evaluation.episode_team_returns,
     outcomes: evaluation.outcomes,
-    episode_outcomes_final: tally.episodeFinals(),
+    episode_outcomes_final: tally.episodeFinals(played),
+    episode_outcomes_total: tally.episodeTotals(played),
+    crashed_agents: [...new Set((engine?.events ?? []).filter((e) => e.kind === 'crash' && ids.includes(e.target)).map((e) => e.target))],
     tick_ms: { p50: latency(0.5), p99: latency(0.99) },
     tiers,
     missing_actions: missing,
+    late_actions: late,
+    asked_actions: asked,
     missing_action: o.missingAction ?? defaultSimOptions.missingAction,
     messages: { sent: counts.sent, delivered: counts.delivered, dropped, bytes_per_agent_tick: Number((counts.bytes / Math.max(1, agentTicks)).toFixed(1)) },
     faults_applied: { ...applied },
     agent_counters: f.mode === 'inproc' ? [...members.values()].map((member) => member.counters()!).reduce(addSnapshots) : null,
     mode: f.mode,
+    hz: o.hz ?? null,
     broker: brokerChoice(o.broker).kind === 'embedded' ? 'embedded' : o.broker!,
     agents: ids,
     ...(o.trace ? { trace } : {}),

@@ -21,6 +21,8 @@ export interface LinkFilters {
 export class LinkProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** the client side of each connection, where inject() writes */
+  private readonly clients = new Set<Socket>();
   private listenPort = 0;
   /** connections accepted since creation */
   connections = 0;
@@ -46,6 +48,8 @@ export class LinkProxy {
 
   private accept(client: Socket): void {
     this.connections++;
+    this.clients.add(client);
+    client.on('close', () => this.clients.delete(client));
     const upstream = connect({ host: this.target.host, port: this.target.port, noDelay: true });
     for (const s of [client, upstream]) {
       this.sockets.add(s);
@@ -56,6 +60,17 @@ export class LinkProxy {
     forward(upstream, client, this.filters.down);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+  }
+
+  /**
+   * Writes a PUBLISH to the client as if the broker had sent it (a simulator's notice on this
+   * link only). Whole packets only: the proxy forwards packets, never partial frames, so this
+   * cannot land inside another one.
+   */
+  inject(packet: IPublishPacket): void {
+    if (!this.filters.down) throw new Error('LinkProxy.inject needs a down filter: an unparsed pipe may be in the middle of a packet');
+    const bytes = mqttPacket.generate(packet);
+    for (const c of this.clients) if (!c.destroyed) c.write(bytes);
   }
 
   /** Drops every connection and stops accepting: the broker is unreachable. */

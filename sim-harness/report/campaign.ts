@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { simulate, type SimReport } from '../fleet/simulate.js';
-import { checkPlanFitsMode, type SimOptions } from '../fleet/sim-options.js';
+import { checkPlanFitsBundle, checkPlanFitsMode, type SimOptions } from '../fleet/sim-options.js';
 import type { FaultPlan } from '../faults/fault-plan.js';
-import { randomTeamReturn, robustnessReport, type RobustnessReport } from './robustness.js';
+import { randomTeamReturns, robustnessReport, type RobustnessReport } from './robustness.js';
 import { renderHtmlReport } from './html-report.js';
 
 export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress'> {
@@ -30,14 +30,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   checkPlanFitsMode(o.plan, o.mode ?? 'inproc');
   const bundle = await loadBundle(o.bundle);
   try {
+    checkPlanFitsBundle(o.plan, bundle.manifest, o.episodes, o.seed);
     const trace = Boolean(o.reportDir);
     const base = { ...o, bundle, trace };
     const nominal = await simulate({ ...base, faults: null, onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
-    const faulted = o.plan ? await simulate({ ...base, faults: o.plan, onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
+    // interrupted during the nominal run: the faulted one would have nothing to be compared with
+    const faulted = o.plan && !nominal.partial ? await simulate({ ...base, faults: o.plan, onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const m = bundle.manifest;
-    const random = randomTeamReturn(m, o.episodes, o.seed);
-    const landmarks = nominal.agents.length; // simple_spread: as many landmarks as agents
-    const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted, landmarks });
+    const random = randomTeamReturns(m, o.episodes, o.seed);
+    const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted });
     const files: string[] = [];
     if (o.reportDir) {
       mkdirSync(o.reportDir, { recursive: true });

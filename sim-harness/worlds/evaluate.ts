@@ -96,12 +96,22 @@ export class EpisodeTally {
   }
 
   /** per info key, each episode's value at its last step */
-  episodeFinals(): Record<string, number[]> {
-    return Object.fromEntries(this.world.infoKeys.map((key) => [key, Array.from(this.finals[key])]));
+  episodeFinals(played = this.episodes): Record<string, number[]> {
+    return Object.fromEntries(this.world.infoKeys.map((key) => [key, Array.from(this.finals[key].subarray(0, played))]));
   }
 
-  report(): EvaluationReport {
-    const { world, episodes: e, n, agentReturns, sums, finals, seed } = this;
+  /** per info key, each episode's values summed over its steps */
+  episodeTotals(played = this.episodes): Record<string, number[]> {
+    return Object.fromEntries(this.world.infoKeys.map((key) => [key, Array.from(this.sums[key].subarray(0, played))]));
+  }
+
+  /** The evaluation of the first `played` episodes (all of them unless a run was interrupted). */
+  report(played = this.episodes): EvaluationReport {
+    const { world, n, seed } = this;
+    const e = played;
+    const agentReturns = this.agentReturns.subarray(0, e * n);
+    const sums = Object.fromEntries(Object.entries(this.sums).map(([k, v]) => [k, v.subarray(0, e)]));
+    const finals = Object.fromEntries(Object.entries(this.finals).map(([k, v]) => [k, v.subarray(0, e)]));
     const mean = (xs: ArrayLike<number>) => {
       let s = 0;
       for (let i = 0; i < xs.length; i++) s += xs[i];

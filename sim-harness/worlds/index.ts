@@ -1,4 +1,4 @@
-export { makeWorld, worldIds, resolveWorldId, scriptedController } from './registry.js';
+export { makeWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf } from './registry.js';
 export { BatchedWorld } from './batched-world.js';
 export { WorldError, boxSpace, discreteSpace } from './types.js';
 export { randomController } from './controllers/random.js';
@@ -17,14 +17,14 @@ export {
   parseConformanceVectors, replayConformanceVectors, ConformanceFormatError,
   CONFORMANCE_FORMAT, CONFORMANCE_TOLERANCE,
 } from './conformance.js';
-export { percentile, median } from './stats.js';
+export { percentile, median, bootstrapInterval } from './stats.js';
 export { agentsOfRole, roleGroups } from './roles.js';
 export { worldCheckpointSchema, worldSnapshotSchema } from './checkpoint-schema.js';
 
 export type {
   World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
 } from './types.js';
-export type { MakeWorldOptions } from './registry.js';
+export type { MakeWorldOptions, JointSuccess } from './registry.js';
 export type { WorldCore } from './batched-world.js';
 export type { Controller } from './controllers/controller.js';
 export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';

@@ -21,6 +21,14 @@ interface WorldEntry {
   readonly configSchema: z.ZodType<Record<string, unknown>>;
   makeCore(numEnvs: number, config: Record<string, unknown>): WorldCore;
   scripted(world: World): Controller;
+  readonly jointSuccess: JointSuccess;
+}
+
+/** What "the team succeeded in this episode" means in a world, for reports and criteria. */
+export interface JointSuccess {
+  readonly description: string;
+  /** from one episode's info values: at its last step, and summed over its steps */
+  reached(episode: { final: Record<string, number>; total: Record<string, number> }, agents: number): boolean;
 }
 
 const WORLDS: readonly WorldEntry[] = [
@@ -35,6 +43,7 @@ const WORLDS: readonly WorldEntry[] = [
       .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 64, { message: 'more than 64 agents need neighbours (k-nearest observations)', path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
     scripted: (world) => scriptedSpreadController(world.possibleAgents.length),
+    jointSuccess: { description: 'every landmark covered at the end', reached: (e, agents) => e.final.occupied_landmarks >= agents },
   },
   {
     id: 'simple_tag_v3',
@@ -49,6 +58,7 @@ const WORLDS: readonly WorldEntry[] = [
       world.possibleAgents.map((a) => world.observationSpace(a).shape[0]),
       world.roles.filter((r) => r === 'adversary').length,
     ),
+    jointSuccess: { description: 'the adversaries caught the prey at least once', reached: (e) => e.total.catches >= 1 },
   },
   {
     id: 'grid_predator_prey_v0',
@@ -57,6 +67,7 @@ const WORLDS: readonly WorldEntry[] = [
     configSchema: z.strictObject({ gridSize: count(3, 1000).optional(), numPredators: count(1, 16).optional(), maxCycles: count(1, 100_000).optional() }),
     makeCore: (numEnvs, config) => new GridPredatorPreyCore(numEnvs, config),
     scripted: (world) => scriptedPredatorPreyController(world.roles.filter((r) => r === 'predator').length),
+    jointSuccess: { description: 'the predators captured the prey', reached: (e) => e.final.captured >= 1 },
   },
 ];
 
@@ -66,6 +77,12 @@ export interface MakeWorldOptions extends WorldOptions {
 }
 
 /** The ids (with aliases) of every world. */
+/** The world's joint-success criterion (by id or alias). */
+export function jointSuccessOf(idOrAlias: string): JointSuccess {
+  const id = resolveWorldId(idOrAlias);
+  return WORLDS.find((w) => w.id === id)!.jointSuccess;
+}
+
 export function worldIds(): { id: string; aliases: readonly string[]; summary: string }[] {
   return WORLDS.map(({ id, aliases, summary }) => ({ id, aliases, summary }));
 }

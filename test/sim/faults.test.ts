@@ -34,7 +34,7 @@ t.test('drop: lost messages become partial decisions', async (t) => {
 
 /** The engine's verdict on `count` peer messages on the link agent_0 → agent_1: true = lost. */
 function lossSequence(yaml: string, count: number): boolean[] {
-  const engine = new FaultEngine(parseFaultPlan(yaml), ['agent_0', 'agent_1'], 4, null);
+  const engine = new FaultEngine(parseFaultPlan(yaml), ['agent_0', 'agent_1'], 4, { message: null });
   const filter = engine.downFilter('agent_1');
   const packet = { cmd: 'publish', topic: 'fm/f/a/agent_0/msg', payload: Buffer.alloc(8), qos: 0, dup: false, retain: false } as const;
   return Array.from({ length: count }, () => {

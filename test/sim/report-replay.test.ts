@@ -48,7 +48,7 @@ t.test('the replay draws the faulted episode tick by tick', async (t) => {
   const bundle = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
   const nominal = await simulate({ bundle, episodes: 2, seed: 1, trace: true });
   const faulted = await simulate({ bundle, episodes: 2, seed: 1, faults: plan, trace: true });
-  const html = renderHtmlReport(robustnessReport({ bundle, world: 'simple_spread_v3', plan, random: -80, nominal, faulted, landmarks: 3 }));
+  const html = renderHtmlReport(robustnessReport({ bundle, world: 'simple_spread_v3', plan, random: { mean: -80, episodes: [-80, -80] }, nominal, faulted }));
   const page = fakePage(html);
   t.same(page.options.map((o) => o.value), ['0', '1'], 'an entry per episode');
   t.equal(page.elements.tick.max, '24', 'a slider over the 25 ticks');

@@ -11,10 +11,17 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
 }
 
 /**
- * A progress line for long work: rewritten in place on a terminal, silent when stderr is a file
- * or a pipe (logs stay clean). Call it with '' to clear the line when the work is done.
+ * A progress line for long work: rewritten in place on a terminal; in a file or a pipe (a CI
+ * log), a plain line at most every 5 s, so long work is visibly alive without flooding the log.
+ * Call it with '' to clear the line when the work is done.
  */
 export function progressLine(enabled = true): (line: string) => void {
-  if (!enabled || !process.stderr.isTTY) return () => {};
-  return (line) => process.stderr.write(`\r\x1b[K${line}`);
+  if (!enabled) return () => {};
+  if (process.stderr.isTTY) return (line) => process.stderr.write(`\r\x1b[K${line}`);
+  let last = performance.now();
+  return (line) => {
+    if (line === '' || performance.now() - last < 5_000) return;
+    last = performance.now();
+    process.stderr.write(`${line}\n`);
+  };
 }

@@ -1,10 +1,11 @@
 // `fleetmind sim` and `fleetmind sim sweep`: fleets of real runtime agents over a real broker,
 // a simulated world in place of sensors and motors, and a fault plan.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { checkBundleFiles } from '@fleetmind/models';
+import { BundleError, checkBundleFiles, resizeBundle } from '@fleetmind/models';
 import { LATE_ACTIONS_LIMIT, loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
@@ -29,6 +30,27 @@ interface SimCliOptions {
   requireCriteria?: boolean;
 }
 
+/**
+ * The bundle the fleet runs: the given one, or — with --agents N on a size-agnostic policy
+ * (k-nearest observations, no agent index) — the same graphs with a manifest for N agents, made
+ * in a temporary folder that dispose() removes.
+ */
+function fleetBundle(opts: SimCliOptions): { dir: string; dispose: () => void } {
+  const { manifest } = checkBundleFiles(opts.bundle);
+  const agents = manifest.roles.flatMap((r) => r.agents).length;
+  if (opts.agents === undefined || opts.agents === agents) return { dir: opts.bundle, dispose: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'fleetmind-resized-'));
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    resizeBundle(opts.bundle, dir, opts.agents);
+  } catch (err) {
+    dispose();
+    if (err instanceof BundleError) throw new CliError(`--agents ${opts.agents}: the bundle has ${agents} agents and cannot serve another fleet size: ${err.message}`);
+    throw err;
+  }
+  return { dir, dispose };
+}
+
 function checkBundle(opts: SimCliOptions): void {
   if (!opts.bundle) throw new CliError('--bundle <dir> is required');
   if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
@@ -37,14 +59,13 @@ function checkBundle(opts: SimCliOptions): void {
   if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
     throw new CliError(`--world ${opts.world}: the bundle was trained on ${manifest.world.id}`);
   }
-  if (opts.agents !== undefined && opts.agents !== agents) throw new CliError(`--agents ${opts.agents}: the bundle has ${agents} agents`);
   if (opts.broker !== 'embedded' && !/^mqtts?:\/\//.test(opts.broker)) throw new CliError(`--broker: expected "embedded" or mqtt://host:port, got "${opts.broker}"`);
 }
 
 const addCommonOptions = (cmd: Command): Command => cmd
   .option('--bundle <dir>', 'policy bundle (its world and agents are the fleet); required')
   .option('--world <id>', 'the world (must be the bundle\'s; for checking)')
-  .option('--agents <n>', 'fleet size (must be the bundle\'s; for checking)', positiveInt)
+  .option('--agents <n>', 'fleet size: the bundle\'s, or any size for a size-agnostic policy (k-nearest observations, no agent index)', positiveInt)
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
   .option('--seed <s>', 'seed: episode k plays the same start as `fleetmind eval` episode k', nonNegativeInt, 0)
   .option('--broker <url>', 'embedded (the fleetmind broker on a free loopback port) or mqtt://host:port', 'embedded')
@@ -86,15 +107,17 @@ Examples:
       if (opts.failUnder !== undefined && !plan) throw new CliError('--fail-under needs --faults: retained performance compares a faulted run with the nominal one');
       const progress = progressLine();
       const interrupted = whenInterrupted();
+      const fleet = fleetBundle(opts);
       let result: CampaignResult;
       try {
         result = await runCampaign({
-          bundle: opts.bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
+          bundle: fleet.dir, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
           hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
           onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal,
         });
       } finally {
         interrupted.dispose();
+        fleet.dispose();
         progress('');
       }
       if (opts.json) printJson(simJson(result));
@@ -122,11 +145,12 @@ Examples:
         return n;
       });
       const progress = progressLine();
+      const fleet = fleetBundle(opts);
       const { report, files } = await runSweep({
-        bundle: opts.bundle, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
+        bundle: fleet.dir, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
         broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
         onProgress: progress,
-      });
+      }).finally(() => fleet.dispose());
       progress('');
       if (opts.json) return printJson(report);
       printTable([opts.param, 'team return', 'retained'], report.points.map((p) => [p.value, p.team_return_mean.toFixed(2), `${(p.retained * 100).toFixed(1)} %`]));

@@ -63,6 +63,7 @@ export type SignatureStatus = 'unsigned' | 'signed' | 'trusted';
  */
 export function checkSignature(dir: string, manifestBytes: Buffer, trustedKeyPem?: string, keyWhere = 'the trusted key'): SignatureStatus {
   const path = join(dir, SIGNATURE_FILE);
+  const trusted = trustedKeyPem === undefined ? null : readKey(trustedKeyPem, 'public', keyWhere); // a bad key is the first news
   if (!existsSync(path)) {
     if (trustedKeyPem) throw new BundleError(`${dir} is not signed (no ${SIGNATURE_FILE}) and a trusted key was given: refusing it`);
     return 'unsigned';
@@ -74,8 +75,7 @@ export function checkSignature(dir: string, manifestBytes: Buffer, trustedKeyPem
     throw new BundleError(`${path} is malformed: ${(err as Error).message.split('\n')[0]}`);
   }
   const signature = Buffer.from(parsed.signature, 'base64');
-  if (trustedKeyPem) {
-    const trusted = readKey(trustedKeyPem, 'public', keyWhere);
+  if (trusted) {
     if (!verify(null, manifestBytes, trusted, signature)) {
       throw new BundleError(`${dir}: the signature does not verify with ${keyWhere}: the bundle was signed by another key or its manifest changed after signing`);
     }

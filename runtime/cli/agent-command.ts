@@ -33,6 +33,7 @@ interface AgentCliOptions {
   shieldMinDistance?: number;
   logLevel: string;
   lostNotices?: boolean;
+  peers?: string[];
 }
 
 const positive = (value: string): number => {
@@ -80,6 +81,7 @@ export function agentCommand(name = 'agent'): Command {
     .option('--hz <rate>', 'act at this rate on the latest observation (default: lockstep, act when an observation arrives)', positive)
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', port)
     .option('--round-deadline-ms <ms>', 'how long a communication round waits for live peers', positive, 20)
+    .option('--peers <ids>', 'comma-separated peers whose messages fill the inbox, in slot order (default: the agent\'s teammates in the bundle; a k-nearest policy in a large fleet takes its k nearest)', (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean))
     .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
@@ -126,6 +128,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     heartbeatMs: opts.heartbeatMs,
     peerTimeoutMs: opts.peerTimeoutMs,
     lostNotices: opts.lostNotices ?? false,
+    peers: opts.peers ?? null,
   });
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   try {

@@ -179,6 +179,7 @@ class ProcessMember implements FleetMember {
     if (s.heartbeatMs) args.push('--heartbeat-ms', String(s.heartbeatMs));
     if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
     if (s.lostNotices) args.push('--lost-notices');
+    if (s.peers) args.push('--peers', s.peers.join(','));
     if (this.o.credentials) args.push('--username', this.o.credentials.username);
     // the password through the environment, where ps does not show it
     const env = this.o.credentials ? { ...process.env, FLEETMIND_PASSWORD: this.o.credentials.password } : process.env;

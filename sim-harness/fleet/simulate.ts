@@ -23,6 +23,7 @@ import { ActionCollector } from './action-collector.js';
 import { AgentFaults } from './agent-faults.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork } from './sim-network.js';
+import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
 
 export { SimError } from './sim-options.js';
@@ -102,6 +103,11 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   }) : null;
   const choice = brokerChoice(o.broker);
   if (o.auth && choice.kind === 'external') throw new SimError('auth: the run makes its users for the embedded broker; an external broker has its own');
+  // a size-agnostic policy in a fleet larger than its inbox: each agent hears its k nearest
+  const nearest = comm && bundle.manifest.roles.length === 1
+    ? nearestPeers(makeWorld(bundle.manifest.world.id, { numEnvs: 1, config: bundle.manifest.world.config }), comm.inbox_capacity, o.seed)
+    : null;
+  const peersOf = (id: string) => nearest?.get(id) ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id);
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
   let watch: HeartbeatWatch | null = null;
@@ -113,7 +119,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     const lastHeard = new Map<string, string[]>();
     for (const id of ids) {
       members.set(id, createMember(mode, {
-        id, bundle, fleet, brokerUrl: network.agentUrl(id), settings, credentials: network.credentialsOf(id),
+        id, bundle, fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: peersOf(id) }, credentials: network.credentialsOf(id),
         onAction: (agent, action) => collector.onAction(agent, action),
         onTick: (agent, r: TickRecord) => lastHeard.set(agent, r.heard.at(-1) ?? []),
       }));
@@ -121,7 +127,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
     const faults = engine ? new AgentFaults(engine, members, network) : null;
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices) });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf });
     played = true;
     return report;
   } finally {
@@ -149,6 +155,7 @@ interface Fleet {
   fleet: string;
   /** lockstep: the agents take LostNotices, so the absent ones must be announced every tick */
   lostNotices: boolean;
+  peersOf: (id: string) => string[];
 }
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
@@ -188,7 +195,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
         for (const absent of ids.filter((id) => !want.has(id))) {
           const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
-          for (const receiver of f.bundle.agent(absent).role.spec.agents) if (receiver !== absent && want.has(receiver)) f.network.tell(receiver, notices);
+          for (const receiver of want) if (f.peersOf(receiver).includes(absent)) f.network.tell(receiver, notices);
         }
       }
       f.lastHeard.clear();

@@ -1,0 +1,48 @@
+// Lockstep fault simulation is deterministic: the same bundle, seed and plan give the same
+// report in every run and every fleet mode (but for the wall-clock latency figures). The plan
+// mixes the faults whose outcome used to race real time: random loss on every link (once drawn
+// from one stream shared by all proxies in arrival order), a crash and a restart (peers waited
+// for the crashed agent until their round deadline), delay, duplicates, reordering, corruption,
+// sensor noise and a lying peer.
+
+import t from 'tap';
+import { join } from 'node:path';
+import { parseFaultPlan, runCampaign, type CampaignResult, type FleetMode } from '@fleetmind/sim-harness/fleet';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const bundle = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
+const plan = parseFaultPlan(`
+faults:
+  - { kind: drop, p: 0.3 }
+  - { kind: crash, agents: [agent_1], window: { ticks: [6, 25] }, restart_after_ticks: 5 }
+  - { kind: delay, ms: 30, jitter_ms: 30, links: { from: [agent_0], to: "*" } }
+  - { kind: duplicate, p: 0.1 }
+  - { kind: reorder, p: 0.1 }
+  - { kind: corrupt, p: 0.05 }
+  - { kind: sensor_noise, agents: [agent_2], sigma: 0.05 }
+  - { kind: hostile, agents: [agent_2], garbage_per_tick: 1, window: { episodes: [1, 2] } }
+`);
+
+/** the report without its wall-clock figures */
+function reproducible(r: CampaignResult): unknown {
+  const strip = (run: CampaignResult['run']) => {
+    const { tick_ms: _latency, mode: _mode, agent_counters: _counters, ...rest } = run;
+    return rest;
+  };
+  return { ...r.report, nominal: strip(r.report.nominal), faulted: r.report.faulted && strip(r.report.faulted) };
+}
+
+const run = (mode: FleetMode) => runCampaign({ bundle, plan, episodes: 2, seed: 5, mode, reportDir: null }).then(reproducible);
+
+t.test('a faulted lockstep plan gives the same report twice, in every fleet mode', async (t) => {
+  const first = await run('inproc');
+  const faulted = (first as { faulted: { faults_applied: Record<string, number>; tiers: Record<string, number> } }).faulted;
+  t.ok(['drop', 'crash', 'delay', 'duplicate', 'reorder', 'corrupt', 'sensor_noise', 'hostile'].every((k) => (faulted.faults_applied[k] ?? 0) > 0), `every fault struck: ${JSON.stringify(faulted.faults_applied)}`);
+  t.ok(faulted.tiers.partial > 0 && faulted.tiers.full > 0, 'messages were lost in some rounds, not all');
+  t.same(await run('inproc'), first, 'inproc: the second run equals the first');
+  for (const mode of ['threads', 'procs'] as const) {
+    const a = await run(mode);
+    t.same(a, first, `${mode}: equals the inproc run`);
+    t.same(await run(mode), a, `${mode}: the second run equals the first`);
+  }
+});

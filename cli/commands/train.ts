@@ -1,6 +1,8 @@
 // `fleetmind train`: flags → settings; the trainer resolves and validates the configuration
 // (trainer/algos/training-config.ts) and this command runs it with a run folder and progress.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { makeWorld, resolveWorldId } from '@fleetmind/worlds';
 import {
@@ -20,7 +22,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 interface TrainOptions {
-  world: string;
+  world?: string;
   algo: Algo;
   actor?: 'mlp' | 'commnet';
   commRounds?: number;
@@ -56,6 +58,49 @@ function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Recor
   };
 }
 
+/** The configuration a run folder was made with (config.json), for --resume. */
+function runConfigOf(out: string): TrainingConfig {
+  const path = join(out, 'config.json');
+  if (!existsSync(path)) throw new CliError(`--resume: ${out} is not a run folder (no config.json)`);
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { config: TrainingConfig }).config;
+  } catch (err) {
+    throw new CliError(`--resume: ${path} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** the option (commander's attribute name) → the setting it decides, for flags a resumed run must not change */
+const SETTING_OF_OPTION: Record<string, string> = {
+  world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
+  agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId',
+  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig',
+};
+
+/**
+ * --resume continues the run as it was made: a flag given on the command line that says
+ * something else than config.json is refused (only --steps/--episodes, the new total, may change).
+ */
+function refuseChangedFlags(cmd: Command, opts: TrainOptions, saved: TrainingConfig): void {
+  const given = cmd.options.map((o) => o.attributeName()).filter((name) => cmd.getOptionValueSource(name) === 'cli' && name in SETTING_OF_OPTION);
+  if (given.length === 0) return;
+  const asFlags = settingsFrom(opts, opts.world ? resolveWorldId(opts.world) : saved.world) as Record<string, unknown>;
+  const savedSettings = saved as unknown as Record<string, unknown>;
+  const differs = given.filter((name) => {
+    const key = SETTING_OF_OPTION[name];
+    if (key === 'worldConfig') {
+      const wanted = asFlags.worldConfig as Record<string, unknown>;
+      const had = savedSettings.worldConfig as Record<string, unknown>;
+      return Object.keys(wanted).some((k) => wanted[k] !== had[k]);
+    }
+    if (key === 'agentId') return savedSettings.agentId !== false;
+    return key in asFlags && asFlags[key] !== undefined && JSON.stringify(asFlags[key]) !== JSON.stringify(savedSettings[key]);
+  });
+  if (differs.length === 0) return;
+  const flag = (name: string) => cmd.options.find((o) => o.attributeName() === name)!.long!;
+  throw new CliError(`--resume continues ${opts.out} as it was made (config.json); ${differs.map(flag).join(', ')} would change it: `
+    + `${differs.map((name) => `${flag(name)} was ${JSON.stringify(savedSettings[SETTING_OF_OPTION[name]])}`).join(', ')}. Only --steps or --episodes (the new total) may change; start a new run for the rest`);
+}
+
 /** A refused setting, said in the flags' words. */
 function flagError(err: TrainingConfigError, algo: Algo): CliError {
   const flags = err.settings.map((s) => FLAG_OF[s] ?? s);
@@ -89,7 +134,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a team and write a run folder (config.json, metrics.jsonl, checkpoint.json, curves): MAPPO (critic on the global state) or IPPO with MLP or CommNet actors; IQL (a DQN per agent), VDN and QMIX (value decomposition); MADDPG (centralized critic per agent); or the seed\'s tabular IQL. Ctrl-C saves a checkpoint; --resume continues')
-    .requiredOption('--world <id>', 'world id or alias (see `fleetmind worlds`)')
+    .option('--world <id>', 'world id or alias (see `fleetmind worlds`); required, but with --resume, where the run says it')
     .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices([...ALGOS]).default('mappo'))
     .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only) or commnet (also hears its teammates each tick) (default: mlp)').choices(['mlp', 'commnet']))
     .option('--comm-rounds <k>', `CommNet communication rounds per tick (default: ${defaultMappoConfig.commRounds})`, positiveInt)
@@ -110,12 +155,21 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
     .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --world simple_tag --self-play --steps 2000000 --out runs/tag-selfplay\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
-    .action(async (opts: TrainOptions) => {
+    .action(async (opts: TrainOptions, cmd: Command) => {
+      if (opts.resume) {
+        if (!opts.out) throw new CliError('--resume needs --out <run folder>: the run to continue');
+        const saved = runConfigOf(opts.out);
+        refuseChangedFlags(cmd, opts, saved);
+        opts.world ??= saved.world;
+        opts.algo = saved.algo;
+      }
+      if (!opts.world) throw new CliError('--world <id> is required (see `fleetmind worlds`)');
       const worldId = resolveWorldId(opts.world);
       const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
       let config: TrainingConfig;
       try {
-        config = resolveTrainingConfig(settingsFrom(opts, worldId));
+        // a resumed run is configured by its checkpoint (the flags were checked against it above)
+        config = opts.resume ? runConfigOf(out) : resolveTrainingConfig(settingsFrom(opts, worldId));
         checkConfigFitsWorld(config, makeWorld(worldId, { config: config.worldConfig })); // the world's options too, before any work
       } catch (err) {
         throw err instanceof TrainingConfigError ? flagError(err, opts.algo) : err;

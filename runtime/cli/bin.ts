@@ -4,10 +4,12 @@
 // allocates little per tick, so 1 MiB young-generation semi-spaces (default 16) suffice, and one
 // thread is what a small edge CPU gives it anyway (measured by `fleetmind bench runtime`).
 
+import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { agentCommand } from './agent-command.js';
 
-const command = agentCommand('fleetmind-agent').exitOverride();
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const command = agentCommand('fleetmind-agent').version(version, '-V, --version', 'print the runtime\'s version').exitOverride();
 try {
   await command.parseAsync(process.argv);
 } catch (err) {

@@ -18,8 +18,12 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   t.equal(lines.length, 4);
   t.ok('train/agent_return_mean' in lines[0] && 'losses/approx_kl' in lines[0] && 'train/env_steps_per_s' in lines[0]);
 
-  r = runCli(['train', '--world', 'simple_spread', '--steps', '12800', '--out', out, '--resume']);
-  t.equal(r.code, 0, r.stderr);
+  r = runCli(['train', '--steps', '12800', '--out', out, '--resume', '--envs', '128', '--seed', '1']);
+  t.equal(r.code, 2, 'a flag that would change the run is refused');
+  t.match(r.stderr, /--resume continues .* as it was made \(config\.json\); --envs would change it: --envs was 64\. Only --steps or --episodes/);
+  t.equal(runCli(['train', '--resume', '--world', 'spread']).code, 2, '--resume names its run folder');
+  r = runCli(['train', '--steps', '12800', '--out', out, '--resume', '--envs', '64']);
+  t.equal(r.code, 0, `no --world needed, and a flag that agrees with the run is fine: ${r.stderr}`);
   t.match(r.stderr, /resuming .* at 6,400 env steps/);
   const after = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(after.length, 8, 'metrics appended');
@@ -123,7 +127,7 @@ t.test('every other algorithm trains, evaluates and resumes from the CLI; self-p
   t.ok('captured' in JSON.parse(r.stdout).outcomes);
   r = runCli(['train', '--world', 'grid_predator_prey', '--algo', 'qmix', '--out', tabular, '--resume']);
   t.equal(r.code, 2);
-  t.match(r.stderr, /holds a iql-tabular run; resume it with --algo iql-tabular/);
+  t.match(r.stderr, /--algo would change it: --algo was "iql-tabular"/);
 
   const tag = join(dir, 'tag');
   r = runCli(['train', '--world', 'simple_tag', '--self-play', '--steps', '32000', '--envs', '32', '--out', tag]);

@@ -13,6 +13,7 @@ import { agentCommand } from '@fleetmind/runtime';
 import { brokerCommand } from '@fleetmind/broker';
 import { registerSim } from './commands/sim.js';
 import { registerDemo } from './commands/demo.js';
+import { registerPack } from './commands/pack.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   program.addCommand(brokerCommand());
   program.addCommand(agentCommand());
   registerSim(program);
+  registerPack(program);
   registerBench(program);
   return program;
 }

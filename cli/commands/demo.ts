@@ -39,23 +39,27 @@ export function registerDemo(program: Command): void {
       });
       progress('');
       const { nominal, faulted, retained } = report;
+      const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
       const tiers = (r: typeof nominal) => `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`;
       if (opts.json) {
         return printJson({
           episodes: opts.episodes, nominal_team_return_mean: nominal.team_return_mean, faulted_team_return_mean: faulted!.team_return_mean,
-          random_team_return_mean: report.random_team_return_mean, retained, tiers: { nominal: nominal.tiers, faulted: faulted!.tiers },
+          random_team_return_mean: report.random_team_return_mean, retained, retained_interval: report.retained_interval, joint_success: report.joint_success, tiers: { nominal: nominal.tiers, faulted: faulted!.tiers },
           tick_ms: { nominal: nominal.tick_ms, faulted: faulted!.tick_ms }, faults_applied: faulted!.faults_applied, report: files,
         });
       }
       printTable(['', 'nominal', 'faulted'], [
         ['team return (mean)', nominal.team_return_mean.toFixed(2), faulted!.team_return_mean.toFixed(2)],
         ['retained performance', '100 %', `${(retained! * 100).toFixed(1)} %`],
+        [`joint success (${report.joint_success.description})`, pct(report.joint_success.nominal), pct(report.joint_success.faulted!)],
         ['tiers full/partial/none/safe', tiers(nominal), tiers(faulted!)],
         ['actions missing (safe action)', nominal.missing_actions, faulted!.missing_actions],
         ['tick p99 (ms)', nominal.tick_ms.p99, faulted!.tick_ms.p99],
         ['messages dropped by the network', nominal.messages.dropped, faulted!.messages.dropped],
       ]);
-      say(`\nrandom policy: ${report.random_team_return_mean.toFixed(2)}; retained = (faulted − random) / (nominal − random)`);
+      const [lo, hi] = report.retained_interval!;
+      say(`\nrandom policy: ${report.random_team_return_mean.toFixed(2)}; retained = (faulted − random) / (nominal − random), 95 % CI ${pct(lo)} to ${pct(hi)} over the ${opts.episodes} episodes`);
+      say('lockstep on simulated time: the same command prints the same figures, but for the wall-clock tick p99');
       say(`report: ${files.find((f) => f.endsWith('.html'))}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     });
 }

@@ -153,7 +153,8 @@ Examples:
       }).finally(() => fleet.dispose());
       progress('');
       if (opts.json) return printJson(report);
-      printTable([opts.param, 'team return', 'retained'], report.points.map((p) => [p.value, p.team_return_mean.toFixed(2), `${(p.retained * 100).toFixed(1)} %`]));
+      const pct = (x: number) => (x * 100).toFixed(1);
+      printTable([opts.param, 'team return', 'retained', '95 % CI'], report.points.map((p) => [p.value, p.team_return_mean.toFixed(2), `${pct(p.retained)} %`, `${pct(p.retained_interval[0])} to ${pct(p.retained_interval[1])} %`]));
       process.stdout.write(`nominal ${report.nominal_team_return_mean.toFixed(2)}, random ${report.random_team_return_mean.toFixed(2)} (team return, ${report.episodes} episodes)\n`);
       for (const f of files) process.stdout.write(`wrote ${f}\n`);
     });

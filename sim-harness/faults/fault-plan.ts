@@ -89,7 +89,8 @@ export function parseFaultPlan(text: string, where = 'fault plan'): FaultPlan {
   const parsed = faultPlanSchema.safeParse(data);
   if (!parsed.success) {
     // a typo ("prob" for "p") also makes the real key missing: the unknown key is the news
-    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
+    // (within a fault: a file that is no plan at all is better told that it lacks `faults`)
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys' && i.path[0] === 'faults') ?? parsed.error.issues[0];
     const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
     let message = issue.message;
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') message = `unknown fault kind; kinds: ${FAULT_KINDS.join(', ')}`;

@@ -191,17 +191,20 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       const frozen = f.faults?.frozen();
       const want = new Set(ids.filter((id) => members.get(id)!.running && !frozen?.has(id)));
       asked += want.size;
-      if (f.lostNotices && rounds > 0) {
-        // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
-        for (const absent of ids.filter((id) => !want.has(id))) {
-          const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
-          for (const receiver of want) if (f.peersOf(receiver).includes(absent)) f.network.tell(receiver, notices);
-        }
-      }
+      const announceAbsent = (absent: string) => {
+        const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
+        for (const receiver of want) if (f.peersOf(receiver).includes(absent)) f.network.tell(receiver, notices);
+      };
+      // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
+      if (f.lostNotices && rounds > 0) for (const absent of ids.filter((id) => !want.has(id))) announceAbsent(absent);
       f.lastHeard.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();
-        members.get(id)!.observe(globalTick, engine ? engine.observe(id, values) : values);
+        const seen = engine ? engine.observe(id, values) : values;
+        // an agent takes the safe action on a non-finite observation without a communication
+        // round: in lockstep its peers are told, as for an absent agent, not left to time out
+        if (f.lostNotices && rounds > 0 && !seen.every(Number.isFinite)) announceAbsent(id);
+        members.get(id)!.observe(globalTick, seen);
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);

@@ -64,7 +64,7 @@ t.test('fleetmind sim refuses a bad plan and bad arguments in one line', (t) => 
   t.match(r1.stderr, /package\.json: .*faults/);
   const r2 = runCli(['sim', '--bundle', bundle, '--agents', '7']);
   t.equal(r2.code, 2);
-  t.match(r2.stderr, /--agents 7: the bundle has 3 agents/);
+  t.match(r2.stderr, /--agents 7: the bundle has 3 agents and cannot serve another fleet size: .*k-nearest observations/);
   const r3 = runCli(['sim', '--bundle', bundle, '--world', 'simple_tag']);
   t.match(r3.stderr, /the bundle was trained on simple_spread_v3/);
   const dir = mkdtempSync(join(tmpdir(), 'fm-plan-'));

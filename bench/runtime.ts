@@ -127,7 +127,7 @@ async function agentProcessRss(dir: string): Promise<number> {
   const obs = JSON.stringify(Array.from({ length: role.observation.size }, (_, k) => Math.cos(k) / 2));
   // one observation at a time, as a robot's control loop sends them (lockstep skips superseded ones)
   let tick = 0;
-  const send = () => child.stdin.write(`{"tick":${++tick},"obs":${obs}}\n`);
+  const send = () => child.stdin.write(`{"tick":${++tick},"values":${obs}}\n`);
   const answered = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
     const lines = d.toString().split('\n').length - 1;
     for (let k = 0; k < lines; k++) if (tick < 200) send(); else resolve();

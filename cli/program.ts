@@ -25,7 +25,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ outputError: (message, write) => write(`fleetmind: ${message}`) })
     .enablePositionalOptions()
-    .configureHelp({ showGlobalOptions: true })
+    // a subcommand's help shows its own options: the parent's (and --verbose, --version) are in `fleetmind --help`
+    .configureHelp({ showGlobalOptions: false })
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
   registerDemo(program);
   registerWorlds(program);

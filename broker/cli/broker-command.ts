@@ -162,7 +162,7 @@ export function brokerCommand(name = 'broker'): Command {
     .option('--agent <id>', 'agent id (agent users)')
     .option('--password <pw>', 'password (visible in the process list: prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker user add --users users.json --username a1 --role agent --fleet f1 --agent a1 --password-stdin < pw.txt')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user add --users users.json --username a1 --role agent --fleet f1 --agent a1 --password-stdin < pw.txt')
     .action(async (opts: { users: string; username: string; role: Role; fleet?: string; agent?: string; password?: string; passwordStdin?: boolean }) => {
       const file = await loadUsers(opts.users, true);
       const password = await readPassword(opts);
@@ -176,7 +176,7 @@ export function brokerCommand(name = 'broker'): Command {
     .description('remove a user')
     .requiredOption('--users <file>', 'users file')
     .requiredOption('--username <name>', 'user to remove')
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker user remove --users users.json --username a1')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user remove --users users.json --username a1')
     .action(async (opts: { users: string; username: string }) => {
       const file = await loadUsers(opts.users);
       await wrap(async () => file.remove(opts.username));
@@ -189,7 +189,7 @@ export function brokerCommand(name = 'broker'): Command {
     .description('list the users and their rights (never the hashes)')
     .requiredOption('--users <file>', 'users file')
     .option('--json', 'print a JSON array')
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker user list --users users.json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker user list --users users.json')
     .action(async (opts: { users: string; json?: boolean }) => {
       const list = (await loadUsers(opts.users)).list();
       if (opts.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -224,7 +224,7 @@ function registerCertCommands(broker: Command): void {
     .description('make a certificate authority in a folder: ca.crt, ca.key (mode 600; keep it off robots and brokers), crl.pem')
     .requiredOption('--dir <dir>', 'CA folder (created; an existing CA is never replaced)')
     .option('--days <n>', 'validity', positiveInt, 3650)
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker cert ca --dir ca')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker cert ca --dir ca')
     .action(async (opts: { dir: string; days: number }) => {
       mkdirSync(opts.dir, { recursive: true });
       const { createCertificateAuthority } = await certs();
@@ -258,7 +258,7 @@ function registerCertCommands(broker: Command): void {
     .option('--host <names>', 'comma-separated host names and IP addresses clients connect to', '127.0.0.1,localhost')
     .option('--days <n>', 'validity', positiveInt, 825)
     .requiredOption('--out <prefix>', 'writes <prefix>.crt and <prefix>.key')
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker cert server --dir ca --host broker.local,10.0.0.2 --out ca/broker')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker cert server --dir ca --host broker.local,10.0.0.2 --out ca/broker')
     .action(async (opts: { dir: string; host: string; days: number; out: string }) => {
       const { issueServerCertificate } = await certs();
       const issued = await wrap(() => issueServerCertificate(opts.dir, opts.host.split(',').map((h) => h.trim()).filter(Boolean), { days: opts.days }));
@@ -271,7 +271,7 @@ function registerCertCommands(broker: Command): void {
     .description('revoke a certificate: adds it to the CA\'s crl.pem, which a broker started with --tls-crl reloads at once')
     .requiredOption('--dir <dir>', 'CA folder')
     .requiredOption('--cert <file>', 'the certificate to revoke')
-    .addHelpText('after', '\nExample:\n  $ fleetmind broker cert revoke --dir ca --cert robot-a1.crt')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind broker cert revoke --dir ca --cert robot-a1.crt')
     .action(async (opts: { dir: string; cert: string }) => {
       const { revokeCertificate } = await certs();
       const serial = await wrap(() => revokeCertificate(opts.dir, readPem('--cert', opts.cert).toString('utf8')));

@@ -14,7 +14,7 @@ export function registerBench(program: Command): void {
   const bench = program
     .command('bench')
     .description('measure throughput and latency; with --json every bench prints {bench, started, machine, results}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json');
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench worlds --json');
   bench
     .command('worlds')
     .description('env-steps/s of simple_spread_v3 under random actions, resets included, for each batch size; median of several runs')
@@ -23,7 +23,7 @@ export function registerBench(program: Command): void {
     .option('--seconds <s>', 'seconds per run', positiveNumber, 1)
     .option('--runs <n>', 'timed runs per case (after one warm-up run)', positiveInt, 5)
     .option('--json', 'print {bench, started, machine, results}; results: an array of {world, agents, envs, env_steps_per_s, runs}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3')
     .action(async (opts: { agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
       const { benchWorld, runBench } = await benches();
       const report = await runBench('worlds', () => benchWorld({ agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs }));
@@ -45,7 +45,7 @@ export function registerBench(program: Command): void {
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
     .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, rss_mib, msg_bytes}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
     .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
@@ -73,7 +73,7 @@ export function registerBench(program: Command): void {
     .option('--round-deadline-ms <ms>', 'the agents\' round deadline', positiveNumber, 50)
     .option('--heartbeat-ms <ms>', 'the agents\' heartbeat period (peer timeout: four periods)', positiveNumber, 500)
     .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
     .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
@@ -104,7 +104,7 @@ export function registerBench(program: Command): void {
     .option('--rtt-samples <n>', 'round trips timed per round', positiveInt, 2000)
     .option('--rounds <n>', 'interleaved rounds of round trip and fan-out (medians reported)', positiveInt, 3)
     .option('--json', 'print {bench, started, machine, results}; results: {targets: {fleetmind, aedes, mosquitto}, ratios, skipped}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench broker --json\n  $ fleetmind bench broker --targets fleetmind,aedes --agents 200')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench broker --json\n  $ fleetmind bench broker --targets fleetmind,aedes --agents 200')
     .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; rounds: number; json?: boolean }) => {
       const targets = opts.targets.split(',').map((t) => t.trim());
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
@@ -133,7 +133,7 @@ export function registerBench(program: Command): void {
     .command('overload')
     .description('the aedes overload crash and the fleetmind broker surviving it: 500 clients at 10 Hz on one shared topic, then all leave at once; bare aedes and the fleetmind broker each in a child process (about a minute)')
     .option('--json', 'print {bench, started, machine, results}; results: {clients, hz, seconds, results: [{broker, crashed, exit_code, error, serves_afterwards}]}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bench overload --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench overload --json')
     .action(async (opts: { json?: boolean }) => {
       const progress = progressLine();
       const { benchBrokerOverload, runBench } = await benches();

@@ -43,7 +43,7 @@ export function registerBundle(program: Command): void {
     .command('inspect <dir>')
     .description('print a human summary of a bundle: world, roles and agents, communication, evaluation, parity, provenance')
     .option('--json', 'print the manifest')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bundle inspect models/zoo/spread-commnet')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bundle inspect models/zoo/spread-commnet')
     .action((dir: string, opts: { json?: boolean }) => {
       const { manifest: m, signature } = checkBundleFiles(dir);
       if (opts.json) return printJson(m);
@@ -68,7 +68,7 @@ export function registerBundle(program: Command): void {
     .command('keygen')
     .description('create an Ed25519 key pair for signing bundles: <out>.key (private, mode 600) and <out>.pub')
     .requiredOption('--out <prefix>', 'path prefix of the two key files')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bundle keygen --out operator')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bundle keygen --out operator')
     .action((opts: { out: string }) => {
       for (const f of [`${opts.out}.key`, `${opts.out}.pub`]) if (existsSync(f)) throw new CliError(`${f} already exists: refusing to overwrite a key`);
       const keys = generateSigningKeys();
@@ -82,7 +82,7 @@ export function registerBundle(program: Command): void {
     .command('sign <dir>')
     .description('sign a bundle\'s manifest (which pins every file) with an Ed25519 private key; writes signature.json')
     .requiredOption('--key <pem>', 'private key file (from `fleetmind bundle keygen`)')
-    .addHelpText('after', '\nExample:\n  $ fleetmind bundle sign my-bundle --key operator.key')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bundle sign my-bundle --key operator.key')
     .action((dir: string, opts: { key: string }) => {
       checkBundleFiles(dir); // never sign a damaged bundle
       signBundle(dir, readKeyFile(opts.key, '--key'), opts.key);

@@ -20,7 +20,7 @@ export function registerDemo(program: Command): void {
     .option('--episodes <n>', 'episodes per run', positiveInt, 10)
     .option('--report <dir>', 'where to write report.html', join('runs', 'demo'))
     .option('--json', 'print the comparison as JSON')
-    .addHelpText('after', '\nExample:\n  $ fleetmind demo\n  $ fleetmind demo --episodes 20 --report /tmp/demo')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind demo\n  $ fleetmind demo --episodes 20 --report /tmp/demo')
     .action(async (opts: { episodes: number; report: string; json?: boolean }) => {
       const bundle = join(ROOT, 'models', 'zoo', 'spread-commnet');
       const { manifest, signature } = checkBundleFiles(bundle);

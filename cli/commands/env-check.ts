@@ -36,13 +36,13 @@ export function registerEnvCheck(program: Command): void {
   const env = program
     .command('env')
     .description('check worlds against reference data')
-    .addHelpText('after', '\nExample:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_spread_v3.json');
+    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_spread_v3.json');
   env
     .command('check')
     .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; exit 0 only if all are within tolerance')
     .requiredOption('--vectors <file>', 'reference trajectories JSON (e.g. test/fixtures/mpe/simple_spread_v3.json)')
     .option('--json', 'print one JSON object: {file, world, episodes, steps, max_abs_err, pass, ...}')
-    .addHelpText('after', '\nExample:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json')
     .action((opts: { vectors: string; json?: boolean }) => {
       const vectors = loadVectors(opts.vectors);
       let report: ConformanceReport;

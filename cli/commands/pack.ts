@@ -86,7 +86,8 @@ export function packRuntime(platform: DevicePlatform, out: string): PackedRuntim
 }
 
 export function registerPack(program: Command): void {
-  const pack = program.command('pack').description('Package parts of fleetmind for installation elsewhere.');
+  const pack = program.command('pack').description('Package parts of fleetmind for installation elsewhere.')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind pack runtime --platform linux-arm64 --out dist/device-arm64');
   pack.command('runtime')
     .description('Make a folder to copy to a robot: the edge runtime (fleetmind-agent) with its dependencies and only the target platform\'s ONNX Runtime binaries.')
     .addOption(new Option('--platform <platform>', 'the device\'s OS and CPU').choices(PLATFORMS).makeOptionMandatory())

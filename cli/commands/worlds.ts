@@ -27,7 +27,7 @@ export function registerWorlds(program: Command): void {
     .command('worlds')
     .description('list the worlds with their agents, roles, observation and action spaces (default options)')
     .option('--json', 'print one JSON array')
-    .addHelpText('after', '\nExample:\n  $ fleetmind worlds\n  $ fleetmind worlds --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --json')
     .action((opts: { json?: boolean }) => {
       const worlds = describeWorlds();
       if (opts.json) return printJson(worlds);

@@ -1,5 +1,7 @@
 // The stdio adapter: JSON lines, for a robot process that pipes.
-//   in:  {"tick": 7, "obs": [0.1, -0.3, …]}            (optional "sent_us")
+//   in:  {"tick": 7, "values": [0.1, -0.3, …]}         (optional "sent_us")
+// "values", as in the in-process adapter and the wire's Observation; "obs", its name before
+// version 0.1.0's adapters were unified, is still read.
 //   out: {"tick": 7, "action": 2, "tier": "full", "shielded": false}
 // A line that is not such an object is reported on stderr by the agent's log and counted; the
 // agent keeps reading.
@@ -32,11 +34,12 @@ export class StdioAdapter implements Adapter {
         return problem('not JSON');
       }
       if (!data || typeof data !== 'object') return problem('not an object');
-      const { tick, obs, sent_us: sentUs } = data as Record<string, unknown>;
+      const { tick, values: given, obs, sent_us: sentUs } = data as Record<string, unknown>;
       if (!Number.isInteger(tick) || (tick as number) < 0) return problem('"tick" must be a non-negative integer');
-      if (!Array.isArray(obs)) return problem('"obs" must be an array of numbers');
+      const observation = given ?? obs;
+      if (!Array.isArray(observation)) return problem('"values" must be an array of numbers');
       // non-numbers become NaN: the agent answers such an observation with the safe action
-      const values = Float32Array.from(obs, (v) => (typeof v === 'number' ? v : Number.NaN));
+      const values = Float32Array.from(observation, (v) => (typeof v === 'number' ? v : Number.NaN));
       context.observe({ tick: tick as number, values, sentUs: typeof sentUs === 'number' ? sentUs : undefined });
     });
   }

@@ -92,7 +92,7 @@ export function agentCommand(name = 'agent'): Command {
     .addHelpText('after', `
 Examples:
   $ fleetmind agent --bundle models/zoo/spread-commnet --agent agent_0 --broker mqtt://127.0.0.1:1883
-  $ echo '{"tick":1,"obs":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' | \\
+  $ echo '{"tick":1,"values":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' | \\
       fleetmind agent --bundle models/zoo/spread-mlp --agent agent_0 --broker mqtt://127.0.0.1:1883 --adapter stdio`)
     .action(async (opts: AgentCliOptions) => { await runAgentCommand(opts); });
 }

@@ -205,7 +205,7 @@ class ProcessMember implements FleetMember {
   }
 
   observe(tick: number, values: Float32Array): void {
-    this.child?.stdin!.write(`{"tick":${tick},"obs":${JSON.stringify(Array.from(values))}}\n`);
+    this.child?.stdin!.write(`{"tick":${tick},"values":${JSON.stringify(Array.from(values))}}\n`);
   }
 
   async crash(): Promise<void> {

@@ -6,14 +6,16 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent']];
+const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent'], ['pack'], ['pack', 'runtime']];
 
 for (const cmd of COMMANDS) {
   t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
     const r = runCli([...cmd, '--help']);
     t.equal(r.code, 0);
     t.match(r.stdout, /^Usage: fleetmind/m);
-    t.match(r.stdout, /Examples?:\n  \$ fleetmind /, 'shows an example');
+    t.match(r.stdout, /\nExamples:\n  \$ fleetmind /, 'shows examples');
+    t.equal(r.stdout.split('Examples:').length, 2, 'in one Examples section');
+    t.notMatch(r.stdout, /Global Options/, 'the parent\'s options are the parent\'s help');
     t.end();
   });
 }
@@ -21,7 +23,7 @@ for (const cmd of COMMANDS) {
 t.test('the top-level help lists only implemented commands', (t) => {
   const r = runCli(['--help']);
   const commands = [...r.stdout.split('Commands:')[1].split('Examples:')[0].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
-  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'demo', 'env', 'eval', 'export', 'help', 'sim', 'train', 'worlds']);
+  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'demo', 'env', 'eval', 'export', 'help', 'pack', 'sim', 'train', 'worlds']);
   t.end();
 });
 

@@ -30,7 +30,7 @@ for (const platform of ['linux-x64', 'linux-arm64'] as const) {
       const agent = join(out, 'bin', 'fleetmind-agent');
       t.match(spawnSync(agent, ['--version'], { encoding: 'utf8' }).stdout, /^\d+\.\d+\.\d+/, 'the launcher runs');
       // one observation on stdin, one action on stdout, from the packed copy of ONNX Runtime
-      const obs = `{"tick":1,"obs":${JSON.stringify(Array(18).fill(0.1))}}\n`;
+      const obs = `{"tick":1,"values":${JSON.stringify(Array(18).fill(0.1))}}\n`;
       const run = spawnSync(agent, ['--bundle', join(REPO_ROOT, 'models', 'zoo', 'spread-mlp'), '--agent', 'agent_0', '--broker', 'mqtt://127.0.0.1:1883', '--adapter', 'stdio', '--log-level', 'error'], { input: obs, encoding: 'utf8', timeout: 30_000 });
       t.equal(run.status, 0, run.stderr);
       t.match(JSON.parse(run.stdout.trim().split('\n')[0]), { tick: 1, action: Number, tier: 'full' }, 'the packed agent answers');

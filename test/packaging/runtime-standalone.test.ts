@@ -26,7 +26,7 @@ t.test('the runtime packs and installs alone, without TensorFlow.js, aedes or th
   t.equal(out.trim(), 'function fm/f1/a/a7/msg', 'the installed runtime and wire contract load and work');
   const agentOut = execFileSync(join(pack.app, 'node_modules', '.bin', 'fleetmind-agent'), ['--bundle', join(REPO_ROOT, 'models', 'zoo', 'spread-commnet'),
     '--agent', 'agent_0', '--broker', 'mqtt://127.0.0.1:1', '--adapter', 'stdio', '--log-level', 'silent'],
-  { input: `{"tick":1,"obs":${JSON.stringify(new Array(18).fill(0.1))}}\n`, encoding: 'utf8', timeout: 30_000 });
+  { input: `{"tick":1,"values":${JSON.stringify(new Array(18).fill(0.1))}}\n`, encoding: 'utf8', timeout: 30_000 });
   t.match(JSON.parse(agentOut.trim()), { tick: 1, tier: 'none' }, 'the installed fleetmind-agent command runs a zoo bundle (no broker: the fallback acts)');
   t.end();
 });

@@ -248,8 +248,8 @@ t.test('a runtime process: stdio adapter in and out, garbage survives, SIGTERM a
   await until(() => heartbeats.length > 0, 'a heartbeat arrives');
   t.ok(heartbeats.length > 0, 'the agent heartbeats');
   child.stdin.write('this is not json\n');
-  child.stdin.write('{"tick": 1, "obs": [1, 2]}\n');
-  child.stdin.write(`{"tick": 2, "obs": ${JSON.stringify(Array.from({ length: 18 }, (_, k) => k / 20))}}\n`);
+  child.stdin.write('{"tick": 1, "values": [1, 2]}\n');
+  child.stdin.write(`{"tick": 2, "values": ${JSON.stringify(Array.from({ length: 18 }, (_, k) => k / 20))}}\n`);
   await until(() => stdout.split('\n').length >= 3, 'two action lines are written');
   const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.match(lines[0], { tick: 1, tier: 'safe', action: 0 }, 'a short observation gets the safe action');

@@ -69,7 +69,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
 <div><label>episode <select id="ep"></select></label> <button id="play">play</button>
 <input id="tick" type="range" min="0" value="0" style="width:300px"> <span id="tlabel"></span>
 <div id="events" class="events"></div>
-<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b>; grey squares: landmarks; thin lines: who heard whom in the last round</p></div></div>
+<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b>; grey squares: landmarks; thin lines: who heard whom in the last round; the view fits the episode, with a scale bar in world units</p></div></div>
 <script type="application/json" id="trace-data">${data}</script>
 <script>
 (() => {
@@ -80,17 +80,36 @@ function replay(trace: TickTrace[], agents: string[]): string {
   for (const e of episodes) ep.add(new Option(String(e), String(e)));
   const firstFaulted = D.trace.find((t) => t.faults.length > 0);
   if (firstFaulted) ep.value = String(firstFaulted.episode);
-  let ticks = [], timer = null;
-  const sx = (x) => 260 + x * 130, sy = (y) => 260 - y * 130;
-  function select() { ticks = D.trace.filter((t) => String(t.episode) === ep.value); slider.max = String(ticks.length - 1); slider.value = '0'; draw(); }
+  let ticks = [], timer = null, sx = (x) => x, sy = (y) => y, unit = 1, bar = 1;
+  // the view fits the episode: every position it visits, with a margin, one scale for x and y
+  function fit() {
+    const xs = [], ys = [];
+    for (const t of ticks) for (const [x, y] of [...t.agents, ...t.landmarks]) { xs.push(x); ys.push(y); }
+    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+    const span = Math.max(x1 - x0, y1 - y0, 1e-6) * 1.15, cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    unit = 480 / span;
+    sx = (x) => 260 + (x - cx) * unit; sy = (y) => 260 - (y - cy) * unit;
+    bar = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50].find((b) => b * unit >= 60) ?? 100;
+  }
+  function select() { ticks = D.trace.filter((t) => String(t.episode) === ep.value); fit(); slider.max = String(ticks.length - 1); slider.value = '0'; draw(); }
   function draw() {
     const t = ticks[Number(slider.value)]; if (!t) return;
     g.clearRect(0, 0, 520, 520); g.strokeStyle = '#ddd'; g.strokeRect(0.5, 0.5, 519, 519);
+    g.strokeStyle = '#424242'; g.beginPath(); g.moveTo(16, 504); g.lineTo(16 + bar * unit, 504); g.stroke();
+    g.fillStyle = '#424242'; g.font = '11px sans-serif'; g.fillText(bar + ' world units', 16, 496);
     for (const [x, y] of t.landmarks) { g.fillStyle = '#9e9e9e'; g.fillRect(sx(x) - 5, sy(y) - 5, 10, 10); }
     if (t.heard) t.heard.forEach((peers, i) => peers.forEach((p) => { const j = D.agents.indexOf(p); if (j < 0) return; g.strokeStyle = 'rgba(33,33,33,0.25)'; g.beginPath(); g.moveTo(sx(t.agents[i][0]), sy(t.agents[i][1])); g.lineTo(sx(t.agents[j][0]), sy(t.agents[j][1])); g.stroke(); }));
     t.agents.forEach(([x, y], i) => { g.fillStyle = D.colors[t.tiers[i] ?? 'silent']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
     label.textContent = 'tick ' + t.tick + ' · reward ' + t.reward.toFixed(2);
-    events.textContent = t.faults.length ? 'faults now: ' + t.faults.map((f) => f.kind + ' → ' + f.target).join(', ') : '';
+    // what holds now, not only what struck at this tick: agents still down since their crash
+    const down = new Set();
+    for (const u of ticks.slice(0, Number(slider.value) + 1)) for (const f of u.faults) {
+      if (f.kind !== 'crash') continue;
+      if (f.target.endsWith(' restarted')) down.delete(f.target.replace(' restarted', '')); else down.add(f.target);
+    }
+    const now = t.faults.map((f) => f.kind + ' → ' + f.target);
+    for (const a of down) if (!t.faults.some((f) => f.kind === 'crash' && f.target === a)) now.push(a + ' down (crashed)');
+    events.textContent = now.length ? 'faults now: ' + now.join(', ') : '';
   }
   ep.onchange = select; slider.oninput = draw;
   document.getElementById('play').onclick = () => {

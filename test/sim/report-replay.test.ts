@@ -54,7 +54,10 @@ t.test('the replay draws the faulted episode tick by tick', async (t) => {
   t.equal(page.elements.tick.max, '24', 'a slider over the 25 ticks');
   t.equal(page.drawn.arcs.length, 3, 'three agents drawn');
   t.equal(page.drawn.rects, 3, 'three landmarks drawn');
-  t.same(page.drawn.texts, ['agent_0', 'agent_1', 'agent_2']);
+  t.same(page.drawn.texts.filter((x) => x.startsWith('agent_')), ['agent_0', 'agent_1', 'agent_2']);
+  t.match(page.drawn.texts, [/^(0\.1|0\.2|0\.5|1|2|5) world units$/], 'a scale bar in world units');
+  const xs = page.drawn.arcs.map((a) => a.x);
+  t.ok(xs.every((x) => x >= 0 && x <= 520), 'the agents are inside the view');
   t.match(page.elements.tlabel.textContent, /^tick 0 · reward -?\d/);
   page.elements.play.onclick();
   for (let k = 0; k < 5; k++) page.timers[0]();
@@ -65,6 +68,9 @@ t.test('the replay draws the faulted episode tick by tick', async (t) => {
   page.elements.tick.value = '3';
   page.elements.tick.oninput();
   t.match(page.elements.events.textContent, /faults now: .*crash → agent_2/, 'the crash is shown when it strikes');
+  page.elements.tick.value = '10';
+  page.elements.tick.oninput();
+  t.match(page.elements.events.textContent, /agent_2 down \(crashed\)/, 'and while the agent stays down');
   page.elements.tick.value = '0';
   page.elements.tick.oninput();
   t.ok(page.drawn.lines > 0, 'who heard whom is drawn');

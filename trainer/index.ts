@@ -20,7 +20,7 @@ export { Mlp } from './nn/mlp.js';
 export { CommNet } from './nn/commnet.js';
 export type { MappoConfig, MappoMetrics, MappoHooks } from './algos/mappo.js';
 export type { RunInfo } from './runs/run-folder.js';
-export type { CurvePoint } from './runs/curves.js';
+export type { CurvePoint, CurveReferences } from './runs/curves.js';
 export type { MlpSpec, MlpWeights } from './nn/mlp.js';
 export type { CommNetSpec, CommNetWeights } from './nn/commnet.js';
 export { exportRun, ParityError, PARITY_TOLERANCE } from './export/export-run.js';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { makeWorld, resolveWorldId } from '@fleetmind/worlds';
+import { evaluateController, makeWorld, randomController, resolveWorldId, scriptedController } from '@fleetmind/worlds';
 import {
   ALGOS, algosTaking, checkConfigFitsWorld, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
   TrainingConfigError, withBudget, type Algo, type TrainingConfig,
@@ -223,10 +223,21 @@ export function registerTrain(program: Command): void {
       run.saveCheckpoint(checkpoint);
       progress('');
       const actor = config.algo === 'mappo' || config.algo === 'ippo' ? ` (${config.actor})` : '';
-      const curves = await writeLearningCurves(out, run.metrics(), `${config.algo.toUpperCase()}${actor} on ${config.world}`);
+      const curves = await writeLearningCurves(out, run.metrics(), `${config.algo.toUpperCase()}${actor} on ${config.world}`, referenceReturns(config));
       if ((config.algo === 'mappo' || config.algo === 'ippo') && config.selfPlay) printSelfPlay(run.metrics(), config.selfPlayEpisodes ?? defaultMappoConfig.selfPlayEpisodes!);
       process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });
+}
+
+/** The uniform-random and scripted policies' mean per-agent returns on the run's world (100 episodes, seed 0), for the curves. */
+function referenceReturns(config: TrainingConfig): { random: number; scripted: number } {
+  const world = () => makeWorld(config.world, { numEnvs: 100, autoReset: false, config: config.worldConfig });
+  const random = world();
+  const scripted = world();
+  return {
+    random: evaluateController(random, randomController(random, 0), 0).agent_return_mean,
+    scripted: evaluateController(scripted, scriptedController(scripted), 0).agent_return_mean,
+  };
 }
 
 /** The last self-play measurement: each side against the latest and the scripted opponent. */

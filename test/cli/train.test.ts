@@ -34,6 +34,9 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   t.match(svg, /^<svg/);
   t.match(svg, /mean per-agent return/);
   t.match(svg, /wall clock \(minutes\)/);
+  t.match(svg, /reference \(same world\)/, 'random and scripted reference lines, with their legend');
+  t.match(svg, />scripted</);
+  t.match(svg, />random</);
   const png = readFileSync(join(out, 'curves.png'));
   t.same([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
   t.ok(png.length > 5000, 'with content');

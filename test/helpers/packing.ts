@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 const npm = (args: string[], cwd: string) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error', ONNXRUNTIME_NODE_INSTALL: 'skip' } }); // as the README's device install says
 
 export interface PackedInstall {
   /** the folder whose node_modules holds the install */

@@ -1,5 +1,6 @@
 // Learning curves of a run, drawn by vega-lite (not by hand): mean per-agent return against env
-// steps and against wall-clock time, written as curves.svg and curves.png in the run folder.
+// steps and against wall-clock time, written as curves.svg and curves.png in the run folder, with
+// the uniform-random and scripted policies' returns on the same world as reference lines.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,31 +14,50 @@ export interface CurvePoint {
   'train/agent_return_mean': number;
 }
 
-export function curvesSpec(points: CurvePoint[], title: string): object {
+/** Mean per-agent returns of reference policies on the run's world, drawn as horizontal rules. */
+export interface CurveReferences {
+  random: number;
+  scripted: number;
+}
+
+export function curvesSpec(points: CurvePoint[], title: string, references: CurveReferences | null = null): object {
   const values = points
     .filter((p) => Number.isFinite(p['train/agent_return_mean']))
     .map((p) => ({ steps: p['global/env_steps'], minutes: p['time/wall_s'] / 60, ret: p['train/agent_return_mean'] }));
+  const rules = references ? [{ policy: 'random', ret: references.random }, { policy: 'scripted', ret: references.scripted }] : [];
   const chart = (field: string, axis: string) => ({
     width: 360,
     height: 220,
-    mark: { type: 'line', point: values.length < 40 },
-    encoding: {
-      x: { field, type: 'quantitative', title: axis },
-      y: { field: 'ret', type: 'quantitative', title: 'mean per-agent return', scale: { zero: false } },
-    },
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', point: values.length < 40 },
+        encoding: {
+          x: { field, type: 'quantitative', title: axis },
+          y: { field: 'ret', type: 'quantitative', title: 'mean per-agent return (training episodes)', scale: { zero: false } },
+        },
+      },
+      ...(rules.length ? [{
+        data: { values: rules },
+        mark: { type: 'rule', strokeDash: [5, 4] },
+        encoding: {
+          y: { field: 'ret', type: 'quantitative' },
+          color: { field: 'policy', type: 'nominal', title: 'reference (same world)', scale: { domain: ['random', 'scripted'], range: ['#9e9e9e', '#2e7d32'] } },
+        },
+      }] : []),
+    ],
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    data: { values },
     hconcat: [chart('steps', 'env steps'), chart('minutes', 'wall clock (minutes)')],
     config: { background: 'white' },
   };
 }
 
 /** Renders the curves; returns the paths written. */
-export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string): Promise<string[]> {
-  const spec = compile(curvesSpec(points, title) as Parameters<typeof compile>[0]).spec;
+export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string, references: CurveReferences | null = null): Promise<string[]> {
+  const spec = compile(curvesSpec(points, title, references) as Parameters<typeof compile>[0]).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

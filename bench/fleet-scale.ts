@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
 import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
 import { makeWorld, percentile } from '@fleetmind/worlds';
+import { nearestPeers } from '@fleetmind/sim-harness/fleet';
 import { startTarget } from './broker/targets.js';
 
 export interface FleetScaleOptions {
@@ -54,10 +55,9 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
   const agents: FleetAgent[] = [];
   try {
     const ids = world.possibleAgents;
+    const nearest = nearestPeers(world, k, 0); // each agent's k nearest at the start
     let observations = world.reset(0).observations;
-    const start = world.snapshot(0).agentPos;
-    const peersOf = (i: number) => ids.map((id, j) => ({ id, d: Math.hypot(start[j][0] - start[i][0], start[j][1] - start[i][1]) }))
-      .filter((_, j) => j !== i).sort((a, b) => a.d - b.d).slice(0, k).map((p) => p.id);
+    const peersOf = (i: number) => nearest?.get(ids[i]) ?? ids.filter((_, j) => j !== i);
     const actions = new Int32Array(ids.length);
     const answered = new Uint8Array(ids.length);
     const tiers: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0 };

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
 import { createAgent, InProcessAdapter, mqttTransport, type AgentSnapshot, type FleetAgent } from '@fleetmind/runtime';
-import { faultInjectingTransport } from '@fleetmind/sim-harness/fleet';
+import { faultInjectingTransport, nearestPeers } from '@fleetmind/sim-harness/fleet';
 import { parseTopic } from '@fleetmind/wire';
 import { makeWorld, Rng } from '@fleetmind/worlds';
 import { startTarget, type Target } from './broker/targets.js';
@@ -109,10 +109,9 @@ export async function benchSoak(o: SoakOptions): Promise<SoakReport> {
       send(packet);
     },
   });
+  const nearest = nearestPeers(world, k, 0); // each agent's k nearest at the start
   let observations = world.reset(0).observations;
-  const start = world.snapshot(0).agentPos;
-  const peersOf = (i: number) => ids.map((id, j) => ({ id, d: Math.hypot(start[j][0] - start[i][0], start[j][1] - start[i][1]) }))
-    .filter((_, j) => j !== i).sort((a, b) => a.d - b.d).slice(0, k).map((p) => p.id);
+  const peersOf = (i: number) => nearest?.get(ids[i]) ?? ids.filter((_, j) => j !== i);
   const actions = new Int32Array(n);
   const answered = new Uint8Array(n);
   let tick = 0;

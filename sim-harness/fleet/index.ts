@@ -1,4 +1,5 @@
 export { simulate, SimError } from './simulate.js';
+export { nearestPeers } from './nearest-peers.js';
 export { defaultSimOptions, defaultSimAgentSettings } from './sim-options.js';
 export type { SimOptions, SimReport, TickTrace } from './simulate.js';
 export type { FleetMode } from './fleet-member.js';

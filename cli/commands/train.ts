@@ -185,6 +185,7 @@ export function registerTrain(program: Command): void {
         if (resume.config.algo !== config.algo) throw new CliError(`${out} holds a ${resume.config.algo} run; resume it with --algo ${resume.config.algo}`);
         config = withBudget(resume.config, { steps: opts.steps, episodes: opts.episodes });
         process.stderr.write(`resuming ${out} at ${resume.envSteps.toLocaleString('en-US')} env steps\n`);
+        run.recordResume(resume.envSteps);
       } else {
         run = RunFolder.create(out, { config, backend, created: new Date().toISOString(), node: process.version });
       }
@@ -223,7 +224,7 @@ export function registerTrain(program: Command): void {
       run.saveCheckpoint(checkpoint);
       progress('');
       const actor = config.algo === 'mappo' || config.algo === 'ippo' ? ` (${config.actor})` : '';
-      const curves = await writeLearningCurves(out, run.metrics(), `${config.algo.toUpperCase()}${actor} on ${config.world}`, referenceReturns(config));
+      const curves = await writeLearningCurves(out, run.metrics(), `${config.algo.toUpperCase()}${actor} on ${config.world}`, referenceReturns(config), (run.info().resumes ?? []).map((r) => r.env_steps));
       if ((config.algo === 'mappo' || config.algo === 'ippo') && config.selfPlay) printSelfPlay(run.metrics(), config.selfPlayEpisodes ?? defaultMappoConfig.selfPlayEpisodes!);
       process.stdout.write(`${stop ? 'stopped' : 'trained'} ${checkpoint.envSteps.toLocaleString('en-US')} env steps on ${backend}; run folder ${out} (curves: ${curves.map((c) => c.split('/').pop()).join(', ')})\n`);
     });

@@ -37,6 +37,8 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   t.match(svg, /reference \(same world\)/, 'random and scripted reference lines, with their legend');
   t.match(svg, />scripted</);
   t.match(svg, />random</);
+  t.match(svg, />resumed</, 'the resumed segment is marked');
+  t.match(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).resumes, [{ env_steps: 6400, at: String }], 'config.json records the resume');
   const png = readFileSync(join(out, 'curves.png'));
   t.same([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
   t.ok(png.length > 5000, 'with content');

@@ -1,6 +1,7 @@
 // Learning curves of a run, drawn by vega-lite (not by hand): mean per-agent return against env
 // steps and against wall-clock time, written as curves.svg and curves.png in the run folder, with
-// the uniform-random and scripted policies' returns on the same world as reference lines.
+// the uniform-random and scripted policies' returns on the same world as reference lines and each
+// --resume marked where its segment begins.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +21,15 @@ export interface CurveReferences {
   scripted: number;
 }
 
-export function curvesSpec(points: CurvePoint[], title: string, references: CurveReferences | null = null): object {
+export function curvesSpec(points: CurvePoint[], title: string, references: CurveReferences | null = null, resumedAt: readonly number[] = []): object {
   const values = points
     .filter((p) => Number.isFinite(p['train/agent_return_mean']))
     .map((p) => ({ steps: p['global/env_steps'], minutes: p['time/wall_s'] / 60, ret: p['train/agent_return_mean'] }));
+  // a resumed segment starts at the first update after the env step it continued from
+  const resumes = resumedAt.flatMap((step) => {
+    const first = values.find((v) => v.steps > step);
+    return first ? [{ steps: first.steps, minutes: first.minutes, label: 'resumed' }] : [];
+  });
   const rules = references ? [{ policy: 'random', ret: references.random }, { policy: 'scripted', ret: references.scripted }] : [];
   const chart = (field: string, axis: string) => ({
     width: 360,
@@ -45,6 +51,15 @@ export function curvesSpec(points: CurvePoint[], title: string, references: Curv
           color: { field: 'policy', type: 'nominal', title: 'reference (same world)', scale: { domain: ['random', 'scripted'], range: ['#9e9e9e', '#2e7d32'] } },
         },
       }] : []),
+      ...(resumes.length ? [{
+        data: { values: resumes },
+        mark: { type: 'rule', strokeDash: [2, 2], color: '#6a1b9a' },
+        encoding: { x: { field, type: 'quantitative' } },
+      }, {
+        data: { values: resumes },
+        mark: { type: 'text', align: 'left', dx: 3, dy: -4, color: '#6a1b9a', fontSize: 10 },
+        encoding: { x: { field, type: 'quantitative' }, y: { value: 8 }, text: { field: 'label' } },
+      }] : []),
     ],
   });
   return {
@@ -56,8 +71,8 @@ export function curvesSpec(points: CurvePoint[], title: string, references: Curv
 }
 
 /** Renders the curves; returns the paths written. */
-export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string, references: CurveReferences | null = null): Promise<string[]> {
-  const spec = compile(curvesSpec(points, title, references) as Parameters<typeof compile>[0]).spec;
+export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string, references: CurveReferences | null = null, resumedAt: readonly number[] = []): Promise<string[]> {
+  const spec = compile(curvesSpec(points, title, references, resumedAt) as Parameters<typeof compile>[0]).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

@@ -16,6 +16,8 @@ export interface RunInfo {
   backend: string;
   created: string;
   node: string;
+  /** each --resume: where the run continued from, and when (curves mark the segments) */
+  resumes?: { env_steps: number; at: string }[];
 }
 
 export class RunFolder {
@@ -44,6 +46,15 @@ export class RunFolder {
     } catch (err) {
       throw new RunError(`${this.dir}/config.json is unreadable: ${(err as Error).message}`);
     }
+  }
+
+  /** Notes that the run continues from `envSteps` now (in config.json, written atomically). */
+  recordResume(envSteps: number): void {
+    const info = this.info();
+    info.resumes = [...(info.resumes ?? []), { env_steps: envSteps, at: new Date().toISOString() }];
+    const tmp = join(this.dir, `config.json.${process.pid}.tmp`);
+    writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`);
+    renameSync(tmp, join(this.dir, 'config.json'));
   }
 
   /** every metrics line so far, in order */

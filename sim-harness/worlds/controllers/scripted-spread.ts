@@ -23,6 +23,10 @@ export function scriptedSpreadController(numAgents: number): Controller {
   return {
     act(observations, actions) {
       const numEnvs = actions.length / n;
+      // k-nearest observations (the neighbours option) hold only some landmarks, sorted by distance
+      if (observations[0].length !== numEnvs * obsDim) {
+        throw new Error(`the scripted simple_spread controller reads every landmark and agent (${obsDim} values per agent for N = ${n}); these observations have ${observations[0].length / numEnvs}: evaluate it on the same N without the neighbours option (same starts, same rewards)`);
+      }
       for (let e = 0; e < numEnvs; e++) {
         for (let i = 0; i < n; i++) {
           const obs = observations[i];

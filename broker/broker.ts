@@ -3,7 +3,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
@@ -305,6 +305,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
         cert: tls.cert, key: tls.key,
         ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false, ...(tls.crlPath ? { crl: readFileSync(tls.crlPath) } : {}) } : {}),
       });
+      // the revocation list's identity when it was read: any later write is noticed (taken before
+      // the read, so a write between the two is seen as a change, never missed)
+      const crlVersion = (path: string) => {
+        try {
+          const st = statSync(path);
+          return `${st.ino}:${st.size}:${st.mtimeMs}`;
+        } catch {
+          return 'missing'; // said once, by the reload that fails to read it
+        }
+      };
+      let loadedCrl = tls.crlPath ? crlVersion(tls.crlPath) : '';
       const tlsServer = createTlsServer(context(), (socket) => {
         if (mutual) {
           const cert = socket.getPeerCertificate();
@@ -327,6 +338,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
         const { countRevoked } = await import('./auth/certificates.js');
         const reload = () => {
           try {
+            const version = crlVersion(crlPath);
+            if (version === loadedCrl) return;
+            loadedCrl = version;
             tlsServer.setSecureContext(context());
             tls.onRevocationsLoaded?.(countRevoked(crlPath));
           } catch (err) {
@@ -334,8 +348,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
             o.onError?.(new Error(`cannot reload the revocation list ${crlPath}: ${(err as Error).message}; keeping the previous one`));
           }
         };
-        watchFile(crlPath, { interval: 250 }, reload);
-        closers.push(async () => unwatchFile(crlPath, reload));
+        // polled against the version loaded (fs.watchFile's own first look may come after a write)
+        const poll = setInterval(reload, 250);
+        poll.unref();
+        closers.push(async () => clearInterval(poll));
         tls.onRevocationsLoaded?.(countRevoked(crlPath));
       }
       tlsPort = await listen(tlsServer, tls.port ?? 8883, 'TLS');

@@ -12,6 +12,7 @@
 // by the same EpisodeTally as `fleetmind eval`, so that with no faults the per-episode team
 // returns equal `eval --bundle`'s, episode by episode.
 
+import { randomBytes } from 'node:crypto';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import type { AgentSnapshot, TickRecord } from '@fleetmind/runtime';
 import type { Tier } from '@fleetmind/wire';
@@ -88,7 +89,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   checkPlanFitsMode(o.faults ?? null, mode);
   const ownsBundle = typeof o.bundle === 'string';
   const bundle = typeof o.bundle === 'string' ? await loadBundle(o.bundle) : o.bundle;
-  const fleet = o.fleet ?? `sim-${process.pid}-${Date.now().toString(36)}`;
+  // unique on a shared broker, and always 12 characters: the fleet id travels in every message,
+  // so a length that varied (with the pid, say) would vary the bytes a lockstep run reports
+  const fleet = o.fleet ?? `sim-${randomBytes(4).toString('hex')}`;
   const probe = makeWorld(bundle.manifest.world.id, { config: bundle.manifest.world.config });
   const ids = [...probe.possibleAgents];
   checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });

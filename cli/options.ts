@@ -42,3 +42,10 @@ export function probability(value: string): number {
   }
   return n;
 }
+
+/** A comma-separated list of names (roles, agents), trimmed and without repeats. */
+export function nameList(value: string): string[] {
+  const names = [...new Set(value.split(',').map((name) => name.trim()).filter((name) => name.length > 0))];
+  if (names.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of names, got "${value}"`);
+  return names;
+}

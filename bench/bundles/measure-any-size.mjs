@@ -19,9 +19,9 @@ for (const N of [10, 50, 100]) {
   const out = JSON.parse(execFileSync('node', [fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url)), 'eval', '--bundle', target, '--episodes', String(episodes), '--json'], { encoding: 'utf8', maxBuffer: 1e8 }));
   const rw = makeWorld('simple_spread_v3', { numEnvs: episodes, autoReset: false, config: { N, neighbours: 3 } });
   const random = evaluateController(rw, randomController(rw, 0), 0).agent_return_mean;
-  // the scripted controller reads full observations: the same starts and rewards without neighbours (up to 64 agents)
+  // the scripted controller reads full observations: the same starts and rewards without neighbours (up to 128 agents)
   let scripted = NaN;
-  if (N <= 64) { const sw = makeWorld('simple_spread_v3', { numEnvs: episodes, autoReset: false, config: { N } }); scripted = evaluateController(sw, scriptedController(sw), 0).agent_return_mean; }
+  if (N <= 128) { const sw = makeWorld('simple_spread_v3', { numEnvs: episodes, autoReset: false, config: { N } }); scripted = evaluateController(sw, scriptedController(sw), 0).agent_return_mean; }
   const frac = (out.agent_return_mean - random) / (scripted - random);
   console.log(JSON.stringify({ N, episodes, policy: out.agent_return_mean.toFixed(3), random: random.toFixed(3), scripted: scripted.toFixed(3), of_the_way: (frac * 100).toFixed(1) + ' %' }));
   rmSync(dir, { recursive: true, force: true });

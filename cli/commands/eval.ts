@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type Controller, type EvaluationReport } from '@fleetmind/worlds';
-import { loadBundle } from '@fleetmind/models';
-import { bundleController } from '@fleetmind/trainer/bundle-controller';
+import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type AsyncController, type Controller, type BatchedWorld, type EvaluationReport } from '@fleetmind/worlds';
+import { loadBundle, type LoadedBundle } from '@fleetmind/models';
+import { bundleController, type BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
-import { nonNegativeInt, positiveInt, probability } from '../options.js';
+import { nameList, nonNegativeInt, positiveInt, probability } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 interface EvalOptions {
@@ -16,6 +16,7 @@ interface EvalOptions {
   agents?: number;
   msgDropout: number;
   agentDropout: number;
+  scriptedRoles?: string[];
   json?: boolean;
 }
 
@@ -32,11 +33,13 @@ export function registerEval(program: Command): void {
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--msg-dropout <p>', 'with --run/--bundle: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
     .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
+    .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR, --bundle DIR, or --world W with --policy random|scripted');
+      if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
       if (opts.bundle) {
         if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
         const bundle = await loadBundle(opts.bundle);
@@ -44,8 +47,10 @@ export function registerEval(program: Command): void {
           const { manifest } = bundle;
           const world = makeWorld(manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
           const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
-          const report = await evaluateControllerAsync(world, bundleController(world, bundle, comm), opts.seed);
-          const policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
+          const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
+          const report = await evaluateControllerAsync(world, controller, opts.seed);
+          let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
+          if (opts.scriptedRoles) policy += ` against scripted ${opts.scriptedRoles.join(', ')}`;
           printReport(world.id, policy, report, opts.json);
         } finally {
           await bundle.close();
@@ -78,6 +83,23 @@ export function registerEval(program: Command): void {
       const report = evaluateController(world, controller(world), opts.seed);
       printReport(world.id, policyName, report, opts.json);
     });
+}
+
+/** The world's scripted controller plays `scriptedRoles`; the bundle plays its other roles. */
+function againstScripted(world: BatchedWorld, bundle: LoadedBundle, scriptedRoles: string[], comm: BundleEvalOptions): AsyncController {
+  const bundleRoles = bundle.manifest.roles.map((role) => role.name);
+  const unknown = scriptedRoles.filter((role) => !bundleRoles.includes(role));
+  if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in the bundle (roles: ${bundleRoles.join(', ')})`);
+  const trainedRoles = bundleRoles.filter((role) => !scriptedRoles.includes(role));
+  if (trainedRoles.length === 0) throw new CliError('--scripted-roles: that is every role; use --world W --policy scripted for scripted against scripted');
+  const scripted = scriptedController(world);
+  const trained = bundleController(world, bundle, { ...comm, roles: trainedRoles });
+  return {
+    async act(observations, actions) {
+      scripted.act(observations, actions);
+      await trained.act(observations, actions);
+    },
+  };
 }
 
 function printReport(worldId: string, policy: string, report: EvaluationReport, json?: boolean): void {

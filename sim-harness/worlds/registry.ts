@@ -40,7 +40,7 @@ const WORLDS: readonly WorldEntry[] = [
       N: count(2, 1000).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional(),
       neighbours: count(1, 999).optional(),
     }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
-      .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 64, { message: 'more than 64 agents need neighbours (k-nearest observations)', path: ['N'] }),
+      .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 128, { message: "more than 128 agents need neighbours (k-nearest observations: full ones grow as N², 768 values each at N = 128)", path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
     scripted: (world) => scriptedSpreadController(world.possibleAgents.length),
     jointSuccess: { description: 'every landmark covered at the end', reached: (e, agents) => e.final.occupied_landmarks >= agents },

@@ -36,3 +36,34 @@ t.test('fleetmind eval rejects unknown worlds, policies and bad numbers in one l
   }
   t.end();
 });
+
+t.test('fleetmind eval --scripted-roles: a bundle side against the world\'s scripted other side', (t) => {
+  const evalJson = (args: string[]) => {
+    const r = runCli(['eval', '--episodes', '40', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const bundle = evalJson(['--bundle', 'models/zoo/tag-mlp']);
+  const scripted = evalJson(['--world', 'simple_tag', '--policy', 'scripted']);
+  const adversaries = evalJson(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'agent']);
+  const prey = evalJson(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'adversary']);
+  t.match(adversaries.policy, /against scripted agent$/);
+  // each mix is neither side alone: both controllers really act
+  for (const mix of [adversaries, prey]) {
+    t.not(mix.episode_team_returns.join(), bundle.episode_team_returns.join());
+    t.not(mix.episode_team_returns.join(), scripted.episode_team_returns.join());
+  }
+  t.same(evalJson(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'agent']), adversaries, 'reproducible');
+
+  for (const [args, message] of [
+    [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'prey'], /--scripted-roles: no role prey in the bundle \(roles: adversary, agent\)/],
+    [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'agent,adversary'], /that is every role/],
+    [['--world', 'simple_tag', '--policy', 'random', '--scripted-roles', 'agent'], /--scripted-roles applies to a bundle/],
+    [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', ' , '], /expected a comma-separated list of names/],
+  ] as [string[], RegExp][]) {
+    const r = runCli(['eval', ...args]);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  t.end();
+});

@@ -24,7 +24,7 @@ t.test('simple_spread with neighbours: the k nearest landmarks and agents, neare
     }
   }
   t.throws(() => makeWorld('simple_spread', { config: { N: 3, neighbours: 3 } }), { message: /neighbours must be at most N - 1/ });
-  t.throws(() => makeWorld('simple_spread', { config: { N: 200 } }), { message: /more than 64 agents need neighbours/ });
+  t.throws(() => makeWorld('simple_spread', { config: { N: 200 } }), { message: /more than 128 agents need neighbours/ });
   t.end();
 });
 

@@ -15,6 +15,8 @@ export interface BundleEvalOptions {
   seed?: number;
   /** message quantization; default: the bundle's */
   quantization?: Quantization;
+  /** play only these roles of the bundle (default: all); the caller fills the others' actions */
+  roles?: readonly string[];
 }
 
 export function bundleController(world: BatchedWorld, bundle: LoadedBundle, options: BundleEvalOptions = {}): AsyncController {
@@ -25,7 +27,10 @@ export function bundleController(world: BatchedWorld, bundle: LoadedBundle, opti
   const rng = evaluationRng(options.seed ?? 0);
   const quantization = options.quantization ?? manifest.communication?.quantization ?? 'f32';
   const H = manifest.communication?.message_size ?? 0;
-  const roles = bundle.roles.map((policy) => {
+  const unknown = (options.roles ?? []).filter((role) => !bundle.roles.some((policy) => policy.spec.name === role));
+  if (unknown.length > 0) throw new Error(`the bundle has no role ${unknown.join(', ')} (roles: ${bundle.roles.map((policy) => policy.spec.name).join(', ')})`);
+  const played = bundle.roles.filter((policy) => !options.roles || options.roles.includes(policy.spec.name));
+  const roles = played.map((policy) => {
     const agents = policy.spec.agents.map((id) => {
       const i = world.possibleAgents.indexOf(id);
       if (i < 0) throw new Error(`the bundle's agent "${id}" is not in ${world.id} (agents: ${world.possibleAgents.join(', ')})`);

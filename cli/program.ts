@@ -14,6 +14,7 @@ import { brokerCommand } from '@fleetmind/broker';
 import { registerSim } from './commands/sim.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPack } from './commands/pack.js';
+import { registerReplay } from './commands/replay.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(brokerCommand());
   program.addCommand(agentCommand());
   registerSim(program);
+  registerReplay(program);
   registerPack(program);
   registerBench(program);
   return program;

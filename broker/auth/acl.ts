@@ -1,5 +1,5 @@
 // Who may publish and subscribe where, over the topic layout fm/<fleet>/… (ARCHITECTURE.md, "Topics").
-//   agent: publishes msg, hb and act under its own fm/<fleet>/a/<agent>/; subscribes within its fleet
+//   agent: publishes msg, hb, act and status under its own fm/<fleet>/a/<agent>/; subscribes within its fleet
 //   world: publishes obs of any agent, tick and ctl of its fleet; subscribes within its fleet
 //   admin: anything
 // Pure functions, so the whole table can be tested.
@@ -12,7 +12,7 @@ export type AclDecision = { allowed: true } | { allowed: false; reason: string }
 const ALLOW: AclDecision = { allowed: true };
 const deny = (reason: string): AclDecision => ({ allowed: false, reason });
 
-const AGENT_PUBLISHES = new Set(['msg', 'hb', 'act']);
+const AGENT_PUBLISHES = new Set(['msg', 'hb', 'act', 'status']);
 
 export function authorizePublishTopic(user: Principal, topic: string): AclDecision {
   if (user.role === 'admin') return ALLOW;

@@ -21,6 +21,7 @@ interface SimCliOptions {
   broker: string;
   mode: FleetMode;
   report?: string;
+  record?: string;
   hz?: number;
   tickTimeoutMs: number;
   auth?: boolean;
@@ -83,6 +84,7 @@ export function registerSim(program: Command): void {
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
     .option('--fail-under <fraction>', 'exit 1 when retained performance is below this (0-1; needs --faults): a gate for CI pipelines', probability)
     .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
+    .option('--record <dir>', 'flight recordings of every agent and the world\'s ground truth (positions, rewards, faults as they struck), MCAP, in <dir>/nominal and <dir>/faulted; `fleetmind replay <dir>/faulted` makes every decision again')
     .addHelpText('after', `
 Lockstep runs (the default) are deterministic: the same bundle, seed and plan give the same report
 in every fleet mode, but for the wall-clock tick_ms. Time is simulated: a lost message is announced
@@ -112,7 +114,7 @@ Examples:
       try {
         result = await runCampaign({
           bundle: fleet.dir, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
-          hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
+          hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
           onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal,
         });
       } finally {

@@ -25,6 +25,20 @@ export const agentSettingsSchema = z.object({
    * deadline, so a lockstep simulation is deterministic. Never set on a robot.
    */
   lostNotices: z.boolean().default(false),
+  /** how often the agent publishes its AgentStatus for dashboards, ms (0: never) */
+  statusMs: z.number().int().nonnegative().max(600_000).default(1_000),
+  /** the flight recorder: MCAP files of every tick in `dir` (null: off) */
+  record: z.strictObject({
+    dir: z.string().min(1),
+    /** start a new file past this size / age */
+    maxFileBytes: z.number().int().min(65_536).default(64 * 2 ** 20),
+    maxFileAgeMs: z.number().positive().default(3_600_000),
+    /** the oldest files go while this agent's recordings hold more */
+    budgetBytes: z.number().int().positive().default(2 ** 30),
+    /** uncompressed bytes per chunk: at most this is lost in a crash */
+    chunkBytes: z.number().int().min(1024).max(16 * 2 ** 20).default(64 * 2 ** 10),
+    compression: z.enum(['zstd', 'none']).default('zstd'),
+  }).refine((r) => r.budgetBytes >= r.maxFileBytes, { message: 'budgetBytes must hold at least one file (maxFileBytes)', path: ['budgetBytes'] }).nullable().default(null),
   /** peers whose messages fill the inbox, in slot order (default: the agent's teammates in the bundle) */
   peers: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).nullable().default(null),
 }).refine((s) => s.peerTimeoutMs > s.heartbeatMs, { message: 'peerTimeoutMs must exceed heartbeatMs', path: ['peerTimeoutMs'] })

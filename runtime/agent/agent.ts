@@ -9,13 +9,16 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { FlightRecorder } from '../recorder/flight-recorder.js';
+import { manifestSha256 } from '../recorder/replay.js';
+import { StatusWindow } from './status-window.js';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
 import { RoundInbox } from './round-inbox.js';
 import type { Shield } from './shield.js';
-import { CommunicationRounds } from './communication-rounds.js';
+import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { mqttTransport } from './mqtt-transport.js';
 import type { Transport, TransportFactory } from './transport.js';
 
@@ -117,6 +120,10 @@ class Agent implements FleetAgent {
   private stopping = false;
   private running: Promise<void> | null = null;
   private readonly loggedDrops = new Map<string, number>();
+  private recorder: FlightRecorder | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private readonly statusWindow = new StatusWindow();
+  private lastHeard: string[] = [];
 
   constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, private readonly bundle: LoadedBundle, private readonly ownsBundle: boolean) {
     this.agentId = options.agentId;
@@ -167,11 +174,22 @@ class Agent implements FleetAgent {
       fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.runner, agentIdInput: this.agentIdInput,
       messageSize: this.messageSize, quantization: this.quantization, capacity, inbox: this.inbox, liveness: this.liveness,
       roundDeadlineMs: settings.roundDeadlineMs, logicalRoundLimitMs: settings.lostNotices ? this.tickBudgetMs : null,
-      metrics: this.metrics, transport: this.transport,
+      metrics: this.metrics, transport: this.transport, trace: settings.record !== null,
     });
   }
 
   async start(): Promise<void> {
+    if (this.settings.record) {
+      const comm = this.bundle.manifest.communication;
+      this.recorder = await FlightRecorder.open({ ...this.settings.record, prefix: this.agentId }, {
+        agent: this.agentId, fleet: this.fleet, role: this.role.name, peers: JSON.stringify(this.peers),
+        bundle: this.bundle.manifest.name, bundle_version: this.bundle.manifest.version, bundle_dir: this.bundle.dir,
+        manifest_sha256: manifestSha256(this.bundle.dir),
+        rounds: String(this.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
+        inbox_capacity: String(comm?.inbox_capacity ?? 0), clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep',
+      }, (err) => this.log.error({ err: err.message }, 'flight recorder: a record could not be written; recording goes on where it can'));
+      this.log.info({ file: this.recorder.path }, 'recording');
+    }
     if (this.transport) {
       for (const peer of this.peers) {
         this.handlers.set(agentTopic(this.fleet, peer, 'msg'), (payload) => this.onPeerMessage(peer, payload));
@@ -196,7 +214,9 @@ class Agent implements FleetAgent {
       const reached = await this.transport.start();
       if (!reached) this.log.warn({ broker: this.options.broker }, 'broker unreachable; retrying with backoff, acting without peers meanwhile');
       this.heartbeatTimer = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+      if (this.settings.statusMs > 0) this.statusTimer = setInterval(() => this.publishStatus(), this.settings.statusMs);
     }
+    if (this.recorder) this.statusTimer ??= setInterval(() => this.recordCounters(), this.settings.statusMs || 1000);
     if (this.settings.hz) {
       const period = 1000 / this.settings.hz;
       // the periods start on the wall clock's period boundaries, so that agents with synchronized
@@ -292,6 +312,35 @@ class Agent implements FleetAgent {
     if (Number.isInteger(Math.log10(n))) this.log.warn({ kind, count: n, detail }, 'refused input');
   }
 
+  /** what a dashboard shows of this agent (fm/<fleet>/a/<agent>/status) */
+  private publishStatus(): void {
+    const s = this.snapshot();
+    const window = this.statusWindow.take();
+    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'status'), encodeAgentStatus({
+      agent: this.agentId, bundle: this.bundle.manifest.name, bundleVersion: this.bundle.manifest.version, role: this.role.name,
+      tick: Math.max(0, this.lastTick), tiers: s.tiers, deadlineMisses: s.deadlineMisses,
+      messagesSent: s.messages.sent, messagesReceived: s.messages.received,
+      messagesDropped: Object.values(s.messages.dropped).reduce((sum, n) => sum + (n ?? 0), 0),
+      tickP50Ms: window.tickP50Ms, tickP99Ms: window.tickP99Ms, inferenceP50Ms: window.inferenceP50Ms,
+      heard: this.lastHeard, livePeers: this.liveness.live().length, sentUs: nowUs(),
+    }));
+    this.recordCounters();
+  }
+
+  /** the counters into the recording, about once a second */
+  private recordCounters(): void {
+    if (!this.recorder) return;
+    const s = this.snapshot();
+    const counters: Record<string, number> = {
+      ticks: s.ticks, deadline_misses: s.deadlineMisses, shielded: s.shielded, observations_dropped: s.observationsDropped, reconnects: s.reconnects,
+      messages_sent: s.messages.sent, messages_received: s.messages.received, messages_unsent: s.messages.unsent,
+    };
+    for (const [tier, n] of Object.entries(s.tiers)) counters[`tier_${tier}`] = n;
+    for (const [reason, n] of Object.entries(s.safeReasons)) counters[`safe_${reason}`] = n ?? 0;
+    for (const [reason, n] of Object.entries(s.messages.dropped)) counters[`dropped_${reason}`] = n ?? 0;
+    this.recorder.counters(counters, nowUs());
+  }
+
   private heartbeat(): void {
     this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: true, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
   }
@@ -357,14 +406,17 @@ class Agent implements FleetAgent {
 
   private async tick(o: ObservationIn, ageMs: number): Promise<void> {
     const started = performance.now();
+    const startedUs = nowUs();
     this.lastTick = o.tick;
     let tier: Tier = 'safe';
     let action = this.role.safe_action;
     let heard: string[][] = [];
+    let decision: Decision | null = null;
     let safeReason = this.observationProblem(o, ageMs);
     if (!safeReason) {
       try {
-        ({ action, tier, heard } = await this.rounds.decide(o));
+        decision = await this.rounds.decide(o);
+        ({ action, tier, heard } = decision);
       } catch (err) {
         safeReason = 'inference_error';
         this.logDrop('inference', (err as Error).message);
@@ -390,6 +442,13 @@ class Agent implements FleetAgent {
     this.options.adapter.apply(out);
     const ms = performance.now() - started;
     this.metrics.tick(tier, ms / 1000);
+    this.statusWindow.add(ms, decision?.inferenceMs ?? 0);
+    if (heard.length > 0) this.lastHeard = heard[heard.length - 1];
+    this.recorder?.tick({
+      tick: o.tick, startedUs, observation: o.values, path: decision?.path ?? 'not_asked', rounds: decision?.rounds ?? [],
+      policyAction: decision?.action ?? action, action, tier, shielded, safeReason: safeReason ?? '',
+      inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
+    }, startedUs);
     this.options.onTick?.({ ...out, ms, heard, safeReason });
   }
 
@@ -398,6 +457,7 @@ class Agent implements FleetAgent {
   private halt(): void {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.clockTimer) clearInterval(this.clockTimer); // also clears the first, aligning timeout
   }
 
@@ -412,6 +472,10 @@ class Agent implements FleetAgent {
       await this.transport.close();
     }
     await this.options.adapter.close();
+    if (this.recorder) {
+      this.recordCounters();
+      await this.recorder.close();
+    }
     if (this.ownsBundle) await this.bundle.close();
     this.log.info('agent stopped');
   }
@@ -420,6 +484,7 @@ class Agent implements FleetAgent {
     if (this.stopped) return;
     this.halt();
     this.transport?.destroy();
+    this.recorder?.abandon();
     await this.options.adapter.close();
     if (this.ownsBundle) await this.bundle.close();
   }

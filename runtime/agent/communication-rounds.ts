@@ -5,7 +5,7 @@
 // or no broker: the no-communication graph). An MLP policy has no rounds and always acts "full".
 
 import type { PolicySession } from '@fleetmind/models';
-import { agentTopic, decodeMessage, encodeMessage, encodePeerMessage, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeMessage, encodeMessage, encodePeerMessage, type Quantization, type RoundRecord, type Tier, type TickPath } from '@fleetmind/wire';
 import type { ObservationIn } from '../adapters/adapter.js';
 import type { PeerLiveness } from './liveness.js';
 import type { AgentMetrics } from './metrics.js';
@@ -17,6 +17,13 @@ export interface Decision {
   tier: Tier;
   /** per communication round, the peers heard */
   heard: string[][];
+  /** which graphs decided */
+  path: Exclude<TickPath, 'not_asked'>;
+  /** ms in the policy's graphs, and waiting for peers */
+  inferenceMs: number;
+  waitingMs: number;
+  /** with `trace`: each round's inbox as the graph was given it (a recording replays it) */
+  rounds: RoundRecord[];
 }
 
 export interface RoundsContext {
@@ -43,6 +50,8 @@ export interface RoundsContext {
   metrics: AgentMetrics;
   /** null: no broker (the no-communication graph acts) */
   transport: Transport | null;
+  /** keep each round's inbox in the decision (a flight recorder is on) */
+  trace: boolean;
 }
 
 const nowUs = () => Date.now() * 1000;
@@ -51,6 +60,8 @@ export class CommunicationRounds {
   /** reused inputs of the rounds */
   private readonly inboxInput: Float32Array;
   private readonly maskInput: Float32Array;
+  /** ms in the graphs during the current decision */
+  private inferenceMs = 0;
 
   constructor(private readonly c: RoundsContext) {
     this.inboxInput = new Float32Array(c.capacity * c.messageSize);
@@ -59,16 +70,19 @@ export class CommunicationRounds {
 
   async decide(o: ObservationIn): Promise<Decision> {
     const { policy, agentIdInput, transport, inbox, metrics } = this.c;
+    this.inferenceMs = 0;
     if (policy.rounds === 0) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true }));
-      return { action: out.actions[0], tier: 'full', heard: [] };
+      return { action: out.actions[0], tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
     }
     if (!transport?.connected) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
-      return { action: out.actions[0], tier: 'none', heard: [] };
+      return { action: out.actions[0], tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
     }
     let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
     const heard: string[][] = [];
+    const rounds: RoundRecord[] = [];
+    let waitingMs = 0;
     let heardAll = true;
     let heardAny = false;
     const H = this.c.messageSize;
@@ -82,10 +96,14 @@ export class CommunicationRounds {
       if (sent) metrics.messageSent();
       else metrics.messageUnsent();
       const logical = this.c.logicalRoundLimitMs;
+      const waitStart = performance.now();
       const timedOut = logical === null
         ? await inbox.waitFor(o.tick, round, () => this.c.liveness.live(), this.c.roundDeadlineMs)
         : await inbox.waitFor(o.tick, round, () => this.c.peers, logical);
+      const waitedMs = performance.now() - waitStart;
+      waitingMs += waitedMs;
       if (timedOut) metrics.deadlineMiss();
+      const record: RoundRecord | null = this.c.trace ? { round, inbox: [], timedOut, waitedMs } : null;
       const messages = inbox.messages(o.tick, round);
       this.inboxInput.fill(0);
       this.maskInput.fill(0);
@@ -96,20 +114,24 @@ export class CommunicationRounds {
         decodeMessage(m, this.c.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
         this.maskInput[slot] = 1;
         roundHeard.push(peer);
+        record?.inbox.push({ slot, agent: peer, payload: m.payload, scale: m.scale, sentUs: m.sentUs, receivedUs: inbox.arrivedUs(m) });
       });
+      if (record) rounds.push(record);
       heard.push(roundHeard);
       heardAll &&= roundHeard.length === this.c.peers.length;
       heardAny ||= roundHeard.length > 0;
       ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
     const out = await this.infer(() => policy.final(state, { actionOnly: true }));
-    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard };
+    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
     const out = await call();
-    this.c.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
+    const ms = performance.now() - t0;
+    this.inferenceMs += ms;
+    this.c.metrics.inferenceSeconds.observe(ms / 1000);
     return out;
   }
 }

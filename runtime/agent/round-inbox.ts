@@ -21,6 +21,8 @@ interface Waiter {
 export class RoundInbox {
   /** key `${tick}:${round}` → sender → message */
   private readonly held = new Map<string, Map<string, PeerMessage>>();
+  /** when each held message arrived, µs since the epoch (recordings show it) */
+  private readonly arrivals = new WeakMap<PeerMessage, number>();
   /** key `${tick}:${round}` → senders whose message a simulated network said is lost */
   private readonly lost = new Map<string, Set<string>>();
   private tick = -1;
@@ -51,6 +53,7 @@ export class RoundInbox {
     if (!bySender) this.held.set(key, (bySender = new Map()));
     if (bySender.has(m.agent)) return 'duplicate';
     bySender.set(m.agent, m);
+    this.arrivals.set(m, Date.now() * 1000);
     this.check();
     return null;
   }
@@ -83,6 +86,11 @@ export class RoundInbox {
   /** Messages heard so far for (tick, round), by sender. */
   messages(tick: number, round: number): ReadonlyMap<string, PeerMessage> {
     return this.held.get(`${tick}:${round}`) ?? new Map();
+  }
+
+  /** When a held message arrived, µs since the epoch. */
+  arrivedUs(m: PeerMessage): number {
+    return this.arrivals.get(m) ?? 0;
   }
 
   /**

@@ -34,12 +34,21 @@ interface AgentCliOptions {
   logLevel: string;
   lostNotices?: boolean;
   peers?: string[];
+  record?: string;
+  recordFileMb: number;
+  recordBudgetMb: number;
+  recordFileMinutes: number;
+  statusMs: number;
 }
 
 const positive = (value: string): number => {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
+};
+const nonNegativeInt = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  return Number(value);
 };
 const port = (value: string): number => {
   const n = Number(value);
@@ -86,12 +95,18 @@ export function agentCommand(name = 'agent'): Command {
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
     .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
+    .option('--record <dir>', 'flight recorder: write every tick (observation, inboxes, action, tier, timings) and the counters as MCAP files in <dir>; replay with `fleetmind replay`')
+    .option('--record-file-mb <mb>', 'start a new recording file past this size', positive, 64)
+    .option('--record-file-minutes <min>', 'start a new recording file after this long', positive, 60)
+    .option('--record-budget-mb <mb>', 'delete this agent\'s oldest recordings while they hold more than this', positive, 1024)
+    .option('--status-ms <ms>', 'publish a status for dashboards (fm/<fleet>/a/<agent>/status) this often; 0: never', nonNegativeInt, 1000)
     // a simulator's switch (fleetmind sim --mode procs), not an operator's: hidden from --help
     .addOption(new Option('--lost-notices', 'simulation only: trust the simulator\'s lost-message notices (deterministic lockstep rounds)').hideHelp())
     .addOption(new Option('--log-level <level>', 'pino log level (logs go to stderr as JSON)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'))
     .addHelpText('after', `
 Examples:
   $ fleetmind agent --bundle models/zoo/spread-commnet --agent agent_0 --broker mqtt://127.0.0.1:1883
+  $ fleetmind agent --bundle models/zoo/spread-mlp --agent agent_0 --broker mqtt://127.0.0.1:1883 --record /var/log/fleetmind
   $ echo '{"tick":1,"values":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' | \\
       fleetmind agent --bundle models/zoo/spread-mlp --agent agent_0 --broker mqtt://127.0.0.1:1883 --adapter stdio`)
     .action(async (opts: AgentCliOptions) => { await runAgentCommand(opts); });
@@ -129,6 +144,13 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     peerTimeoutMs: opts.peerTimeoutMs,
     lostNotices: opts.lostNotices ?? false,
     peers: opts.peers ?? null,
+    statusMs: opts.statusMs,
+    record: opts.record ? {
+      dir: opts.record,
+      maxFileBytes: Math.round(opts.recordFileMb * 2 ** 20),
+      maxFileAgeMs: opts.recordFileMinutes * 60_000,
+      budgetBytes: Math.round(opts.recordBudgetMb * 2 ** 20),
+    } : null,
   });
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | null = null;
   try {

@@ -18,7 +18,7 @@ export class WireError extends Error {
 }
 
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
-export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024, lost: 128 } as const;
+export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024, lost: 128, status: 8192 } as const;
 
 const root = protobuf.parse(readFileSync(new URL('../fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const types = {
@@ -28,6 +28,7 @@ const types = {
   action: root.lookupType('fleetmind.v1.Action'),
   control: root.lookupType('fleetmind.v1.Control'),
   lost: root.lookupType('fleetmind.v1.LostNotice'),
+  status: root.lookupType('fleetmind.v1.AgentStatus'),
 };
 export const TIERS = ['full', 'partial', 'none', 'safe'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -166,4 +167,47 @@ export function decodeControl(bytes: Uint8Array): Control {
   const o = decode('control', bytes);
   if (!/^[a-z][a-z0-9_-]{0,63}$/.test(o.command)) throw new WireError('invalid', `control: bad command ${JSON.stringify(o.command)}`);
   return { command: o.command, argument: o.argument };
+}
+
+/** What a dashboard shows of one agent (fleetmind.proto's AgentStatus). */
+export interface AgentStatus {
+  agent: string;
+  bundle: string;
+  bundleVersion: string;
+  role: string;
+  tick: number;
+  tiers: Record<Tier, number>;
+  deadlineMisses: number;
+  messagesSent: number;
+  messagesReceived: number;
+  messagesDropped: number;
+  tickP50Ms: number;
+  tickP99Ms: number;
+  inferenceP50Ms: number;
+  /** the peers heard in the last tick's last round */
+  heard: string[];
+  livePeers: number;
+  sentUs: number;
+}
+
+export function encodeAgentStatus(s: AgentStatus): Uint8Array {
+  return encode('status', {
+    agent: s.agent, bundle: s.bundle, bundle_version: s.bundleVersion, role: s.role, tick: s.tick,
+    ticks_full: s.tiers.full, ticks_partial: s.tiers.partial, ticks_none: s.tiers.none, ticks_safe: s.tiers.safe,
+    deadline_misses: s.deadlineMisses, messages_sent: s.messagesSent, messages_received: s.messagesReceived, messages_dropped: s.messagesDropped,
+    tick_p50_ms: s.tickP50Ms, tick_p99_ms: s.tickP99Ms, inference_p50_ms: s.inferenceP50Ms, heard: s.heard, live_peers: s.livePeers, sent_us: s.sentUs,
+  });
+}
+
+export function decodeAgentStatus(bytes: Uint8Array): AgentStatus {
+  const m = decode('status', bytes);
+  const o = types.status.toObject(m as protobuf.Message, { longs: Number, defaults: true, arrays: true });
+  if (!isValidId(o.agent)) throw new WireError('invalid', `status: bad agent id ${JSON.stringify(o.agent)}`);
+  for (const id of o.heard) if (!isValidId(id)) throw new WireError('invalid', `status from ${o.agent}: bad peer id ${JSON.stringify(id)}`);
+  return {
+    agent: o.agent, bundle: o.bundle, bundleVersion: o.bundle_version, role: o.role, tick: o.tick,
+    tiers: { full: o.ticks_full, partial: o.ticks_partial, none: o.ticks_none, safe: o.ticks_safe },
+    deadlineMisses: o.deadline_misses, messagesSent: o.messages_sent, messagesReceived: o.messages_received, messagesDropped: o.messages_dropped,
+    tickP50Ms: o.tick_p50_ms, tickP99Ms: o.tick_p99_ms, inferenceP50Ms: o.inference_p50_ms, heard: o.heard, livePeers: o.live_peers, sentUs: checkTime(o.sent_us, o.agent),
+  };
 }

@@ -6,11 +6,16 @@ export { ID_PATTERN, ID_RULE, isValidId } from './ids.js';
 export { agentTopic, fleetTopic, parseTopic, TopicError } from './topics.js';
 export {
   encodePeerMessage, decodePeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
-  encodeAction, decodeAction, encodeControl, decodeControl, encodeLostNotice, decodeLostNotice, WireError, MAX_BYTES, TIERS,
+  encodeAction, decodeAction, encodeControl, decodeControl, encodeLostNotice, decodeLostNotice, encodeAgentStatus, decodeAgentStatus, WireError, MAX_BYTES, TIERS,
 } from './codec.js';
 export { TICK_MODULUS, tickDistance, wallClockTick } from './ticks.js';
 export { QUANTIZATIONS, bytesPerValue, encodeMessage, decodeMessage, quantizeRoundTrip } from './quantization.js';
 
 export type { AgentChannel, FleetChannel, ParsedTopic } from './topics.js';
-export type { PeerMessage, LostNotice, Heartbeat, Observation, Action, Control, Tier, WireRejection } from './codec.js';
+export type { PeerMessage, LostNotice, Heartbeat, Observation, Action, Control, AgentStatus, Tier, WireRejection } from './codec.js';
+export {
+  RECORD_SCHEMAS, TICK_PATHS, protoDescriptorSet, encodeTickRecord, decodeTickRecord, encodeCounterRecord, decodeCounterRecord,
+  encodeWorldStepRecord, decodeWorldStepRecord,
+} from './recording.js';
+export type { RecordedTick, RoundRecord, InboxEntry, TickPath, WorldStepRecord } from './recording.js';
 export type { Quantization, EncodedMessage } from './quantization.js';

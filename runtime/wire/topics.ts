@@ -3,8 +3,8 @@
 
 import { ID_RULE, isValidId } from './ids.js';
 
-/** lost: simulation only (fleetmind.proto's LostNotice) */
-export type AgentChannel = 'msg' | 'hb' | 'obs' | 'act' | 'lost';
+/** lost: simulation only (fleetmind.proto's LostNotice); status: for dashboards (AgentStatus) */
+export type AgentChannel = 'msg' | 'hb' | 'obs' | 'act' | 'lost' | 'status';
 export type FleetChannel = 'tick' | 'ctl';
 
 export class TopicError extends Error {
@@ -30,7 +30,7 @@ export type ParsedTopic =
   | { kind: 'agent'; fleet: string; agent: string; channel: AgentChannel }
   | { kind: 'fleet'; fleet: string; channel: FleetChannel };
 
-const AGENT_CHANNELS = new Set<string>(['msg', 'hb', 'obs', 'act', 'lost']);
+const AGENT_CHANNELS = new Set<string>(['msg', 'hb', 'obs', 'act', 'lost', 'status']);
 const FLEET_CHANNELS = new Set<string>(['tick', 'ctl']);
 
 /** Parses a concrete (wildcard-free) topic of the layout, or returns null. */

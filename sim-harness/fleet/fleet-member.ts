@@ -180,6 +180,7 @@ class ProcessMember implements FleetMember {
     if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
     if (s.lostNotices) args.push('--lost-notices');
     if (s.peers) args.push('--peers', s.peers.join(','));
+    if (s.record) args.push('--record', s.record.dir);
     if (this.o.credentials) args.push('--username', this.o.credentials.username);
     // the password through the environment, where ps does not show it
     const env = this.o.credentials ? { ...process.env, FLEETMIND_PASSWORD: this.o.credentials.password } : process.env;

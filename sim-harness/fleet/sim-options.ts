@@ -29,6 +29,8 @@ export interface SimOptions {
   missingAction?: 'safe' | 'hold';
   /** keep per-tick traces (positions, actions, tiers, who heard whom) for the report */
   trace?: boolean;
+  /** a folder: every agent's flight recording and the world's ground truth (world-*.mcap) */
+  record?: string;
   /** how long the world server tries to reach the broker, ms */
   brokerConnectTimeoutMs?: number;
   /** how long the fleet may take to come online (every agent heard twice), ms */

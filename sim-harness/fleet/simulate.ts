@@ -14,7 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
-import type { AgentSnapshot, TickRecord } from '@fleetmind/runtime';
+import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
 import type { Tier } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
 import { absenceNotices, FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
@@ -99,7 +99,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const comm = bundle.manifest.communication;
   // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds)
   const logical = !o.hz;
-  const settings = { ...defaultSimAgentSettings, ...(logical ? { lostNotices: true } : {}), ...o.agent };
+  const settings: AgentSettingsInput = {
+    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true } : {}), ...o.agent,
+    ...(o.record ? { record: { dir: o.record } } : {}),
+  };
   const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
     message: comm && { size: comm.message_size, quantization: comm.quantization },
     logical: logical && settings.lostNotices ? { roundDeadlineMs: settings.roundDeadlineMs ?? defaultSimAgentSettings.roundDeadlineMs! } : null,
@@ -114,6 +117,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
   let watch: HeartbeatWatch | null = null;
+  let groundTruth: FlightRecorder | null = null;
   let played = false;
   try {
     await network.start(ids, o.auth ?? false);
@@ -130,12 +134,18 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
     const faults = engine ? new AgentFaults(engine, members, network) : null;
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf });
+    groundTruth = o.record ? await FlightRecorder.open({ dir: o.record, prefix: 'world' }, {
+      kind: 'world', world: bundle.manifest.world.id, world_config: JSON.stringify(bundle.manifest.world.config), bundle: bundle.manifest.name,
+      bundle_version: bundle.manifest.version, fleet, seed: String(o.seed), episodes: String(o.episodes), faults: JSON.stringify(o.faults ?? null),
+      clock: o.hz ? `${o.hz} Hz` : 'lockstep',
+    }) : null;
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth });
     played = true;
     return report;
   } finally {
     // everything is stopped whatever failed; a failure to stop is said, unless an earlier error is on its way
     const stops = await Promise.allSettled([...members.values()].map((m) => m.stop()));
+    await groundTruth?.close();
     watch?.close();
     await network.close();
     if (ownsBundle) await bundle.close();
@@ -159,6 +169,8 @@ interface Fleet {
   /** lockstep: the agents take LostNotices, so the absent ones must be announced every tick */
   lostNotices: boolean;
   peersOf: (id: string) => string[];
+  /** sim --record: the world's side of the recording */
+  groundTruth: FlightRecorder | null;
 }
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
@@ -222,10 +234,16 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         return a.tier;
       });
       agentTicks += n;
-      const snap = o.trace ? world.snapshot(0) : null;
+      const snap = o.trace || f.groundTruth ? world.snapshot(0) : null;
       const r = world.step(actions);
       const ended = tally.recordEnv(r, 0, episode);
-      if (snap) {
+      if (f.groundTruth && snap) {
+        f.groundTruth.world({
+          episode, tick: globalTick, agents: ids, positions: Float32Array.from([...snap.agentPos, ...snap.landmarkPos].flat()),
+          rewards: Array.from(r.rewards.subarray(0, n)), faults: (engine?.events.slice(firstEvent) ?? []).map((e) => `${e.kind} ${e.target}`),
+        }, Date.now() * 1000);
+      }
+      if (snap && o.trace) {
         let reward = 0;
         for (let i = 0; i < n; i++) reward += r.rewards[i];
         trace.push({

@@ -11,7 +11,9 @@ import type { FaultPlan } from '../faults/fault-plan.js';
 import { randomTeamReturns, robustnessReport, type RobustnessReport } from './robustness.js';
 import { renderHtmlReport } from './html-report.js';
 
-export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress'> {
+export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 'trace' | 'onProgress' | 'record'> {
+  /** record every run: <dir>/nominal and, with a plan, <dir>/faulted */
+  recordDir?: string | null;
   bundle: string;
   plan: FaultPlan | null;
   /** write report.json and report.html here */
@@ -33,9 +35,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     checkPlanFitsBundle(o.plan, bundle.manifest, o.episodes, o.seed);
     const trace = Boolean(o.reportDir);
     const base = { ...o, bundle, trace };
-    const nominal = await simulate({ ...base, faults: null, onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
+    const recordIn = (run: string) => (o.recordDir ? join(o.recordDir, run) : undefined);
+    const nominal = await simulate({ ...base, faults: null, record: recordIn('nominal'), onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
     // interrupted during the nominal run: the faulted one would have nothing to be compared with
-    const faulted = o.plan && !nominal.partial ? await simulate({ ...base, faults: o.plan, onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
+    const faulted = o.plan && !nominal.partial ? await simulate({ ...base, faults: o.plan, record: recordIn('faulted'), onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const m = bundle.manifest;
     const random = randomTeamReturns(m, o.episodes, o.seed);
     const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted });

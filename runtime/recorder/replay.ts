@@ -1,0 +1,125 @@
+// Replaying a flight recording: every recorded tick's inputs — the observation and, round by
+// round, the inbox the graph was given — go through a bundle's graphs again, and each action is
+// compared with the one the policy chose then. With the recorded bundle the actions are the
+// same, tick by tick; with another one this is shadow evaluation on field data ("what would
+// the new policy have done?"), reported as agreement.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBundle, RoleRunner, type LoadedBundle } from '@fleetmind/models';
+import { decodeMessage, QUANTIZATIONS, type Quantization, type RecordedTick } from '@fleetmind/wire';
+import { RecordingError } from './flight-recorder.js';
+import type { Recording } from './recording-reader.js';
+
+export interface ReplayDifference {
+  tick: number;
+  recorded: number;
+  replayed: number;
+  path: RecordedTick['path'];
+}
+
+export interface ReplayReport {
+  recording: string;
+  agent: string;
+  bundle: { dir: string; name: string; version: string; sha256: string; recorded: boolean };
+  ticks: number;
+  compared: number;
+  identical: number;
+  /** identical / compared */
+  agreement: number;
+  differences: ReplayDifference[];
+  /** ticks not compared, by reason (e.g. the policy was not asked: the observation was refused) */
+  skipped: Record<string, number>;
+  truncated: boolean;
+}
+
+export function manifestSha256(bundleDir: string): string {
+  return createHash('sha256').update(readFileSync(join(bundleDir, 'manifest.json'))).digest('hex');
+}
+
+/**
+ * Replays `recording` through `bundleDir` (default: the bundle it was recorded with, which must
+ * still have the recorded manifest's sha256).
+ */
+export async function replayRecording(recording: Recording, bundleDir?: string): Promise<ReplayReport> {
+  const meta = recording.metadata;
+  for (const key of ['agent', 'bundle_dir', 'manifest_sha256', 'message_size', 'quantization']) {
+    if (meta[key] === undefined) throw new RecordingError(`${recording.path}: its metadata lacks ${key}`);
+  }
+  const recordedBundle = bundleDir === undefined;
+  const dir = bundleDir ?? meta.bundle_dir;
+  let sha: string;
+  try {
+    sha = manifestSha256(dir);
+  } catch (err) {
+    throw new RecordingError(`the bundle ${dir} cannot be read (${(err as Error).message}); give the bundle with --bundle DIR`);
+  }
+  if (recordedBundle && sha !== meta.manifest_sha256) {
+    throw new RecordingError(`${dir} is not the recorded bundle: its manifest's sha256 is ${sha}, the recording's ${meta.manifest_sha256}; give the recorded bundle (or another on purpose) with --bundle DIR`);
+  }
+  const bundle = await loadBundle(dir);
+  try {
+    return await replayWith(recording, bundle, { dir, sha, recorded: recordedBundle || sha === meta.manifest_sha256 });
+  } finally {
+    await bundle.close();
+  }
+}
+
+async function replayWith(recording: Recording, bundle: LoadedBundle, about: { dir: string; sha: string; recorded: boolean }): Promise<ReplayReport> {
+  const meta = recording.metadata;
+  let placed;
+  try {
+    placed = bundle.agent(meta.agent);
+  } catch {
+    throw new RecordingError(`the bundle ${bundle.manifest.name} has no agent ${meta.agent}`);
+  }
+  const recordedSize = Number(meta.message_size);
+  const quantization = meta.quantization as Quantization;
+  if (!QUANTIZATIONS.includes(quantization)) throw new RecordingError(`${recording.path}: unknown quantization ${meta.quantization}`);
+  const comm = bundle.manifest.communication;
+  const runner = new RoleRunner(placed.role, comm?.message_size ?? 0);
+  const agentId = runner.agentIds([placed.index]);
+  const capacity = comm?.inbox_capacity ?? 0;
+  // the recorded inboxes mean something to this bundle only if its messages are the same kind
+  const sameMessages = runner.rounds > 0 && comm!.message_size === recordedSize && runner.rounds === Number(meta.rounds ?? 0);
+  const inbox = new Float32Array(capacity * recordedSize);
+  const mask = new Float32Array(capacity);
+
+  const report: ReplayReport = {
+    recording: recording.path, agent: meta.agent,
+    bundle: { dir: about.dir, name: bundle.manifest.name, version: bundle.manifest.version, sha256: about.sha, recorded: about.recorded },
+    ticks: recording.ticks.length, compared: 0, identical: 0, agreement: 0, differences: [], skipped: {}, truncated: recording.truncated,
+  };
+  const skip = (reason: string) => { report.skipped[reason] = (report.skipped[reason] ?? 0) + 1; };
+
+  for (const tick of recording.ticks) {
+    if (tick.path === 'not_asked') { skip(`not asked (${tick.safeReason || 'safe'})`); continue; }
+    if (tick.safeReason === 'inference_error') { skip('inference error'); continue; }
+    if (tick.observation.length !== runner.obsSize) { skip(`observation of ${tick.observation.length} values, the bundle takes ${runner.obsSize}`); continue; }
+    let action: number;
+    if (runner.rounds === 0) {
+      action = (await runner.act(tick.observation, agentId, { actionOnly: true })).actions[0];
+    } else if (tick.path !== 'rounds' || !sameMessages) {
+      action = (await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true })).actions[0];
+    } else {
+      let { state } = await runner.stage0(tick.observation, agentId);
+      for (const round of tick.rounds) {
+        inbox.fill(0);
+        mask.fill(0);
+        for (const m of round.inbox) {
+          if (m.slot >= capacity) throw new RecordingError(`${recording.path}: tick ${tick.tick} round ${round.round}: inbox slot ${m.slot} beyond the bundle's ${capacity}`);
+          decodeMessage({ payload: m.payload, scale: m.scale }, quantization, inbox.subarray(m.slot * recordedSize, (m.slot + 1) * recordedSize));
+          mask[m.slot] = 1;
+        }
+        ({ state } = await runner.stage(round.round, state, inbox, mask, capacity));
+      }
+      action = (await runner.final(state, { actionOnly: true })).actions[0];
+    }
+    report.compared++;
+    if (action === tick.policyAction) report.identical++;
+    else report.differences.push({ tick: tick.tick, recorded: tick.policyAction, replayed: action, path: tick.path });
+  }
+  report.agreement = report.compared === 0 ? 0 : report.identical / report.compared;
+  return report;
+}

@@ -49,3 +49,9 @@ export function nameList(value: string): string[] {
   if (names.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of names, got "${value}"`);
   return names;
 }
+
+/** A TCP port, 0 meaning any free one. */
+export function portNumber(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
+  return Number(value);
+}

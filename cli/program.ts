@@ -15,6 +15,7 @@ import { registerSim } from './commands/sim.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPack } from './commands/pack.js';
 import { registerReplay } from './commands/replay.js';
+import { registerDashboard } from './commands/dashboard.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(agentCommand());
   registerSim(program);
   registerReplay(program);
+  registerDashboard(program);
   registerPack(program);
   registerBench(program);
   return program;

@@ -5,7 +5,8 @@ import { ID_RULE, isValidId } from './ids.js';
 
 /** lost: simulation only (fleetmind.proto's LostNotice); status: for dashboards (AgentStatus) */
 export type AgentChannel = 'msg' | 'hb' | 'obs' | 'act' | 'lost' | 'status';
-export type FleetChannel = 'tick' | 'ctl';
+/** world: a simulator's ground truth each tick (fleetmind.proto's WorldStepRecord), for dashboards */
+export type FleetChannel = 'tick' | 'ctl' | 'world';
 
 export class TopicError extends Error {
   readonly code = 'FM_ERR_TOPIC';
@@ -31,7 +32,7 @@ export type ParsedTopic =
   | { kind: 'fleet'; fleet: string; channel: FleetChannel };
 
 const AGENT_CHANNELS = new Set<string>(['msg', 'hb', 'obs', 'act', 'lost', 'status']);
-const FLEET_CHANNELS = new Set<string>(['tick', 'ctl']);
+const FLEET_CHANNELS = new Set<string>(['tick', 'ctl', 'world']);
 
 /** Parses a concrete (wildcard-free) topic of the layout, or returns null. */
 export function parseTopic(topic: string): ParsedTopic | null {

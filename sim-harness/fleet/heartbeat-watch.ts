@@ -67,6 +67,11 @@ export class HeartbeatWatch {
     });
   }
 
+  /** The world server's other traffic on this connection (its ground truth each tick, for dashboards). */
+  publish(topic: string, payload: Uint8Array): void {
+    if (this.client.connected) this.client.publish(topic, Buffer.from(payload), { qos: 0 });
+  }
+
   close(): void {
     this.client.end(true);
   }

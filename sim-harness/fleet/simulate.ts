@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
-import type { Tier } from '@fleetmind/wire';
+import { encodeWorldStepRecord, fleetTopic, type Tier, type WorldStepRecord } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
 import { absenceNotices, FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind } from '../faults/fault-plan.js';
@@ -139,7 +139,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       bundle_version: bundle.manifest.version, fleet, seed: String(o.seed), episodes: String(o.episodes), faults: JSON.stringify(o.faults ?? null),
       clock: o.hz ? `${o.hz} Hz` : 'lockstep',
     }) : null;
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth });
+    // real time: the world each tick on fm/<fleet>/world, for dashboards (lockstep runs stay quiet)
+    const liveWorld = o.hz ? watch : null;
+    const publishWorld = liveWorld && ((r: WorldStepRecord) => liveWorld.publish(fleetTopic(fleet, 'world'), encodeWorldStepRecord(r)));
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld });
     played = true;
     return report;
   } finally {
@@ -171,6 +174,8 @@ interface Fleet {
   peersOf: (id: string) => string[];
   /** sim --record: the world's side of the recording */
   groundTruth: FlightRecorder | null;
+  /** real time: the world's state each tick for dashboards */
+  publishWorld: ((record: WorldStepRecord) => void) | null;
 }
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
@@ -234,14 +239,16 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         return a.tier;
       });
       agentTicks += n;
-      const snap = o.trace || f.groundTruth ? world.snapshot(0) : null;
+      const snap = o.trace || f.groundTruth || f.publishWorld ? world.snapshot(0) : null;
       const r = world.step(actions);
       const ended = tally.recordEnv(r, 0, episode);
-      if (f.groundTruth && snap) {
-        f.groundTruth.world({
+      if ((f.groundTruth || f.publishWorld) && snap) {
+        const truth: WorldStepRecord = {
           episode, tick: globalTick, agents: ids, positions: Float32Array.from([...snap.agentPos, ...snap.landmarkPos].flat()),
           rewards: Array.from(r.rewards.subarray(0, n)), faults: (engine?.events.slice(firstEvent) ?? []).map((e) => `${e.kind} ${e.target}`),
-        }, Date.now() * 1000);
+        };
+        f.groundTruth?.world(truth, Date.now() * 1000);
+        f.publishWorld?.(truth);
       }
       if (snap && o.trace) {
         let reward = 0;

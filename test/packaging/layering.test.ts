@@ -15,6 +15,7 @@ const PARTS: Record<string, { dir: string; may: string[] }> = {
   models: { dir: 'models', may: ['wire'] },
   runtime: { dir: 'runtime', may: ['models', 'wire'] },
   broker: { dir: 'broker', may: ['wire'] },
+  dashboard: { dir: 'dashboard', may: ['wire'] },
   trainer: { dir: 'trainer', may: ['worlds', 'models'] },
   'sim-harness': { dir: 'sim-harness', may: ['worlds', 'wire', 'models', 'runtime', 'broker'] },
   bench: { dir: 'bench', may: ['worlds', 'wire', 'models', 'runtime', 'broker', 'sim-harness'] },
@@ -27,6 +28,7 @@ const FORBIDDEN_EXTERNAL: Record<string, RegExp> = {
   models: /^(@tensorflow|aedes|mqtt|mqemitter)/,
   runtime: /^(@tensorflow|aedes|mqemitter)/,
   broker: /^(@tensorflow|onnxruntime|onnx-proto)/,
+  dashboard: /^(@tensorflow|onnxruntime|onnx-proto|aedes)/,
   trainer: /^(aedes|mqtt|mqemitter|onnxruntime-node|ioredis)/,
 };
 

@@ -1,0 +1,7 @@
+// @fleetmind/dashboard: a live view of a fleet from what crosses its broker (ARCHITECTURE.md,
+// "The dashboard"). Depends only on the wire contract, so it watches real fleets and simulated
+// ones alike.
+export { startDashboard, defaultDashboardOptions, DashboardError } from './dashboard-server.js';
+export type { Dashboard, DashboardOptions } from './dashboard-server.js';
+export { FleetView } from './fleet-view.js';
+export type { AgentView, FleetSnapshot } from './fleet-view.js';

@@ -134,7 +134,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
     const faults = engine ? new AgentFaults(engine, members, network) : null;
-    groundTruth = o.record ? await FlightRecorder.open({ dir: o.record, prefix: 'world' }, {
+    // uncompressed: the HTML report's replay reads it in the browser, which has no zstd
+    groundTruth = o.record ? await FlightRecorder.open({ dir: o.record, prefix: 'world', compression: 'none' }, {
       kind: 'world', world: bundle.manifest.world.id, world_config: JSON.stringify(bundle.manifest.world.config), bundle: bundle.manifest.name,
       bundle_version: bundle.manifest.version, fleet, seed: String(o.seed), episodes: String(o.episodes), faults: JSON.stringify(o.faults ?? null),
       clock: o.hz ? `${o.hz} Hz` : 'lockstep',

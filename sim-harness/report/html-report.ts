@@ -4,7 +4,8 @@
 import type { TickTrace } from '../fleet/simulate.js';
 import type { RobustnessReport } from './robustness.js';
 
-const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', silent: '#9e9e9e' } as const;
+/** recorded: an agent drawn from a world recording, which knows positions but not tiers */
+const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', silent: '#9e9e9e', recorded: '#1565c0' } as const;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -63,24 +64,29 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 /** The episode replay: the trace as JSON, drawn on a canvas by a small inline script. */
 function replay(trace: TickTrace[], agents: string[]): string {
-  if (trace.length === 0) return '<p>No trace recorded.</p>';
   const data = JSON.stringify({ agents, colors: TIER_COLORS, trace }).replace(/</g, '\\u003c');
   return `<div class="replay"><canvas id="replay" width="520" height="520"></canvas>
 <div><label>episode <select id="ep"></select></label> <button id="play">play</button>
+<label class="legend">or load a recording (<code>fleetmind sim --record</code>: world-*.mcap) <input id="load-recording" type="file" accept=".mcap"></label>
+<div id="source" class="legend">${trace.length ? 'this run’s trace' : 'no trace in this report: load a recording'}</div>
 <input id="tick" type="range" min="0" value="0" style="width:300px"> <span id="tlabel"></span>
 <div id="events" class="events"></div>
-<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b>; grey squares: landmarks; thin lines: who heard whom in the last round; the view fits the episode, with a scale bar in world units</p></div></div>
+<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b> · <b style="color:${TIER_COLORS.recorded}">from a world recording (tiers not in it)</b>; grey squares: landmarks; thin lines: who heard whom in the last round; the view fits the episode, with a scale bar in world units</p></div></div>
 <script type="application/json" id="trace-data">${data}</script>
 <script>
 (() => {
   const D = JSON.parse(document.getElementById('trace-data').textContent);
   const cv = document.getElementById('replay'), g = cv.getContext('2d');
   const ep = document.getElementById('ep'), slider = document.getElementById('tick'), label = document.getElementById('tlabel'), events = document.getElementById('events');
-  const episodes = [...new Set(D.trace.map((t) => t.episode))];
-  for (const e of episodes) ep.add(new Option(String(e), String(e)));
-  const firstFaulted = D.trace.find((t) => t.faults.length > 0);
-  if (firstFaulted) ep.value = String(firstFaulted.episode);
   let ticks = [], timer = null, sx = (x) => x, sy = (y) => y, unit = 1, bar = 1;
+  function load() {
+    ep.replaceChildren();
+    const episodes = [...new Set(D.trace.map((t) => t.episode))];
+    for (const e of episodes) ep.add(new Option(String(e), String(e)));
+    const firstFaulted = D.trace.find((t) => t.faults.length > 0);
+    if (firstFaulted) ep.value = String(firstFaulted.episode);
+    if (D.trace.length) select();
+  }
   // the view fits the episode: every position it visits, with a margin, one scale for x and y
   function fit() {
     const xs = [], ys = [];
@@ -112,11 +118,71 @@ function replay(trace: TickTrace[], agents: string[]): string {
     events.textContent = now.length ? 'faults now: ' + now.join(', ') : '';
   }
   ep.onchange = select; slider.oninput = draw;
+  // a world recording (MCAP, uncompressed chunks) of fleetmind.proto's WorldStepRecord, read here
+  function mcapMessages(buf) {
+    const u8 = new Uint8Array(buf), v = new DataView(buf), text = new TextDecoder();
+    if (![0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a].every((b, i) => u8[i] === b)) throw new Error('not an MCAP file');
+    const topics = new Map(), out = [];
+    const str = (o) => { const n = v.getUint32(o, true); return [text.decode(u8.subarray(o + 4, o + 4 + n)), o + 4 + n]; };
+    function records(o, end) {
+      while (o + 9 <= end) {
+        const op = u8[o], len = Number(v.getBigUint64(o + 1, true)), b = o + 9;
+        if (b + len > end) break; // a file cut short by a crash: what is whole is read
+        if (op === 0x04) topics.set(v.getUint16(b, true), str(b + 4)[0]);
+        else if (op === 0x05) out.push({ topic: topics.get(v.getUint16(b, true)), data: u8.subarray(b + 22, b + len) });
+        else if (op === 0x06) {
+          const [compression, p] = str(b + 28);
+          if (compression !== '') throw new Error('its chunks are ' + compression + '-compressed: only the world recording (uncompressed) loads here');
+          records(p + 8, p + 8 + Number(v.getBigUint64(p, true)));
+        }
+        o = b + len;
+      }
+    }
+    records(8, u8.length);
+    return out;
+  }
+  function worldStep(d) {
+    const r = { episode: 0, tick: 0, agents: [], positions: [], rewards: [], faults: [] }, dv = new DataView(d.buffer, d.byteOffset, d.byteLength), text = new TextDecoder();
+    let o = 0;
+    const varint = () => { let x = 0, s = 0, b; do { b = d[o++]; x += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return x; };
+    while (o < d.length) {
+      const key = varint(), field = Math.floor(key / 8), wire = key & 7;
+      if (wire === 0) { const x = varint(); if (field === 1) r.episode = x; else if (field === 2) r.tick = x; }
+      else if (wire === 2) {
+        const size = varint(), end = o + size;
+        if (field === 3) r.agents.push(text.decode(d.subarray(o, end)));
+        else if (field === 6) r.faults.push(text.decode(d.subarray(o, end)));
+        else if (field === 4) for (let p = o; p < end; p += 4) r.positions.push(dv.getFloat32(p, true));
+        else if (field === 5) for (let p = o; p < end; p += 8) r.rewards.push(dv.getFloat64(p, true));
+        o = end;
+      } else if (wire === 5) o += 4; else if (wire === 1) o += 8; else throw new Error('a WorldStepRecord that does not decode');
+    }
+    return r;
+  }
+  document.getElementById('load-recording').onchange = async (e) => {
+    const file = e.target.files[0];
+    if (!file) return;
+    try {
+      const steps = mcapMessages(await file.arrayBuffer()).filter((m) => m.topic === '/fleetmind/world').map((m) => worldStep(m.data));
+      if (!steps.length) throw new Error('no world steps in it (an agent’s recording? load world-*.mcap)');
+      D.agents = steps[0].agents;
+      D.trace = steps.map((s) => {
+        const k = s.agents.length, xy = [];
+        for (let i = 0; i + 1 < s.positions.length; i += 2) xy.push([s.positions[i], s.positions[i + 1]]);
+        return { episode: s.episode, tick: s.tick, agents: xy.slice(0, k), landmarks: xy.slice(k), tiers: s.agents.map(() => 'recorded'), heard: null,
+          reward: s.rewards.reduce((a, b) => a + b, 0), faults: s.faults.map((f) => { const i = f.indexOf(' '); return { kind: f.slice(0, i), target: f.slice(i + 1) }; }) };
+      });
+      document.getElementById('source').textContent = 'from ' + file.name + ': ' + steps.length + ' ticks (positions, rewards and faults; tiers are in the agents’ recordings)';
+      load();
+    } catch (err) {
+      document.getElementById('source').textContent = file.name + ': ' + err.message;
+    }
+  };
   document.getElementById('play').onclick = () => {
     if (timer) { clearInterval(timer); timer = null; return; }
     timer = setInterval(() => { const v = Number(slider.value) + 1; if (v >= ticks.length) { clearInterval(timer); timer = null; return; } slider.value = String(v); draw(); }, 150);
   };
-  select();
+  load();
 })();
 </script>`;
 }

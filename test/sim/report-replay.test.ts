@@ -3,7 +3,7 @@
 // crashed agent silent, the faults of the tick and the agents still down listed, and play advancing.
 
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,4 +69,49 @@ t.test('the replay draws the faulted episode tick by tick', async (t) => {
   await page.waitForFunction(() => Number((document.getElementById('tick') as HTMLInputElement).value) >= 5);
   t.pass('play advances the ticks');
   t.same(problems, [], 'no script errors, nothing fetched from the network');
+});
+
+t.test('the replay loads a world recording of `sim --record`', async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  const dir = mkdtempSync(join(tmpdir(), 'fm-report-rec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const plan = parseFaultPlan('faults: [{kind: crash, agents: [agent_0], window: {episodes: [1, 2], ticks: [4, 25]}}]');
+  const bundle = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
+  const recorded = await simulate({ bundle, episodes: 2, seed: 2, faults: plan, record: join(dir, 'rec') });
+  // a report without a trace of its own: the recording is all the replay has
+  const file = join(dir, 'report.html');
+  writeFileSync(file, renderHtmlReport(robustnessReport({ bundle, world: 'simple_spread_v3', plan: null, random: { mean: -80, episodes: [-80, -80] }, nominal: recorded, faulted: null })));
+  const [world] = readdirSync(join(dir, 'rec')).filter((f) => f.startsWith('world-'));
+
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  await page.goto(pathToFileURL(file).href);
+  t.match(await page.textContent('#source'), /no trace in this report/);
+  await page.setInputFiles('#load-recording', join(dir, 'rec', world));
+  await page.waitForFunction(() => document.getElementById('source')!.textContent!.startsWith('from world-'));
+  t.match(await page.textContent('#source'), /: 50 ticks/, 'every recorded tick');
+  t.same(await page.$$eval('#ep option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['0', '1'], 'an entry per recorded episode');
+  t.equal(await page.inputValue('#ep'), '1', 'the faulted episode first');
+  await page.$eval('#tick', (el) => { (el as HTMLInputElement).value = '4'; (el as HTMLInputElement).dispatchEvent(new Event('input')); });
+  t.match(await page.textContent('#events'), /crash → agent_0/, 'the crash from the ground truth');
+  // the reward of the recorded tick, as the world gave it
+  const label = await page.textContent('#tlabel');
+  t.match(label, /^tick \d+ · reward -?\d+\.\d\d$/);
+  const blue = await page.evaluate(() => {
+    const cv = document.getElementById('replay') as HTMLCanvasElement;
+    const px = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] === 0x15 && px[i + 1] === 0x65 && px[i + 2] === 0xc0) n++;
+    return n;
+  });
+  t.ok(blue > 3 * 100, `the three recorded agents drawn (${blue} pixels)`);
+
+  // an agent's recording is not a world recording: said, not crashed
+  const [agent] = readdirSync(join(dir, 'rec')).filter((f) => f.startsWith('agent_1-'));
+  await page.setInputFiles('#load-recording', join(dir, 'rec', agent));
+  await page.waitForFunction(() => document.getElementById('source')!.textContent!.startsWith('agent_1-'));
+  t.match(await page.textContent('#source'), /zstd-compressed: only the world recording/);
+  t.same(problems, []);
 });

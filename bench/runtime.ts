@@ -5,9 +5,11 @@
 //                its own process on loopback
 //   rss_mib      resident memory of one `fleetmind-agent` process after it has acted
 //   msg_bytes    one peer message on the wire, as the agents sent it
+//   cpu_ms_per_tick  this process's CPU (the agents; the broker runs elsewhere) per fleet tick
+//   recording    with `record`: every agent's flight recorder on, and its bytes per agent per tick
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -27,12 +29,16 @@ export interface RuntimeBenchOptions {
   ortCalls?: number;
   /** an external broker instead of the fleetmind broker in a child process */
   brokerUrl?: string;
+  /** a folder: the agents' flight recorders write there (the recording's cost is measured) */
+  record?: string;
   onProgress?: (line: string) => void;
 }
 
 export interface RuntimeBenchReport {
   ort_call_us: { p50: number; p99: number; calls: number };
   tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string };
+  cpu_ms_per_tick: number;
+  recording: { dir: string; bytes_per_agent_tick: number; files: number } | null;
   rss_mib: number;
   msg_bytes: number;
   bundle: string;
@@ -45,10 +51,10 @@ export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBench
   progress('ONNX Runtime call…');
   const ortCall = await benchOrtCall(o.mlpBundle, o.ortCalls ?? 20_000);
   progress('fleet ticks…');
-  const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, progress);
+  const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, progress);
   progress('agent process memory…');
   const rss = await agentProcessRss(o.bundle);
-  return { ort_call_us: ortCall, tick_ms: ticks.tick, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+  return { ort_call_us: ortCall, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
 }
 
 async function benchOrtCall(dir: string, calls: number): Promise<RuntimeBenchReport['ort_call_us']> {
@@ -70,7 +76,7 @@ async function benchOrtCall(dir: string, calls: number): Promise<RuntimeBenchRep
   return { p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls };
 }
 
-async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, progress: (line: string) => void) {
+async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, record: string | null, progress: (line: string) => void) {
   const bundle = await loadBundle(dir);
   const manifest = bundle.manifest;
   if (!manifest.communication) throw new Error(`${dir} is not a CommNet bundle`);
@@ -90,25 +96,33 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     for (const [i, id] of ids.entries()) {
       agents.push(await createAgent({
         bundle, agentId: id, broker: broker.url, fleet: `bench-${process.pid}`, adapter: adapters[i], logger: pino({ level: 'silent' }),
-        roundDeadlineMs: 50,
+        roundDeadlineMs: 50, record: record ? { dir: record } : null,
         onTick: (r) => { if (r.tick > 20) { times.push(r.ms); if (r.tier === 'full') full++; } },
       }));
     }
     for (let k = 0; k < 300 && !agents.every((a) => a.livePeers().length === ids.length - 1); k++) await new Promise((r) => setTimeout(r, 10));
     let observations = world.reset(0).observations;
+    let cpuFrom: NodeJS.CpuUsage | null = null;
     for (let tick = 1; tick <= ticks + 20; tick++) {
+      if (tick === 21) cpuFrom = process.cpuUsage();
       const done = new Promise<void>((resolve) => { waiting = { tick, left: ids.length, resolve }; });
       ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
       await done;
       observations = world.step(actions).observations;
       if (tick % 50 === 0) progress(`fleet ticks ${tick}/${ticks + 20}`);
     }
+    const cpu = process.cpuUsage(cpuFrom!);
+    const cpuMsPerTick = round((cpu.user + cpu.system) / 1000 / ticks, 3);
+    for (const a of agents.splice(0)) await a.stop(); // the recordings are finished and on disk
+    const files = record ? readdirSync(record).filter((f) => f.endsWith('.mcap')) : [];
+    const bytes = files.reduce((sum, f) => sum + statSync(join(record!, f)).size, 0);
+    const recording = record ? { dir: record, bytes_per_agent_tick: round(bytes / ids.length / (ticks + 20), 1), files: files.length } : null;
       const H = manifest.communication.message_size;
     const sample = encodeMessage(new Float32Array(H).map((_, k) => Math.sin(k)), manifest.communication.quantization);
     const msgBytes = encodePeerMessage({ fleet: 'bench', agent: ids[ids.length - 1], tick: ticks + 20, round: 1, payload: sample.payload, scale: sample.scale, sentUs: Date.now() * 1000 }).length;
     return {
       tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)' },
-      msgBytes,
+      msgBytes, cpuMsPerTick, recording,
     };
   } finally {
     for (const a of agents) await a.stop();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from '../options.js';
@@ -44,13 +44,15 @@ export function registerBench(program: Command): void {
     .option('--mlp-bundle <dir>', 'MLP bundle for the ONNX Runtime call', join(zoo, 'spread-mlp'))
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
-    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, rss_mib, msg_bytes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000')
-    .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; json?: boolean }) => {
+    .option('--record <dir>', 'turn every agent\'s flight recorder on, writing to <dir> (an empty folder): what recording costs, and its bytes per agent per tick')
+    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000\n  $ fleetmind bench runtime --record /tmp/bench-recording --json')
+    .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; record?: string; json?: boolean }) => {
+      if (opts.record && existsSync(opts.record) && readdirSync(opts.record).length > 0) throw new CliError(`--record: ${opts.record} is not empty (the bench measures the bytes it writes there)`);
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
       const { benchRuntime, runBench } = await benches();
-      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, onProgress: progress }));
+      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, record: opts.record, onProgress: progress }));
       progress('');
       if (opts.json) return printJson(bench);
       const report = bench.results;
@@ -58,6 +60,8 @@ export function registerBench(program: Command): void {
         ['ONNX Runtime call p50 / p99', `${report.ort_call_us.p50} / ${report.ort_call_us.p99} µs`, 'p50 ≤ 15 µs'],
         [`tick, ${report.tick_ms.agents} agents, ${report.tick_ms.rounds} round(s), p50 / p99`, `${report.tick_ms.p50} / ${report.tick_ms.p99} ms`, 'p99 ≤ 5 ms'],
         ['ticks with full communication', `${(report.tick_ms.full_ratio * 100).toFixed(1)} %`, ''],
+        ['CPU per fleet tick (agents, this process)', `${report.cpu_ms_per_tick} ms`, ''],
+        ...(report.recording ? [['recording per agent per tick', `${report.recording.bytes_per_agent_tick} bytes`, '≤ 1 KB']] : []),
         ['agent process RSS', `${report.rss_mib} MiB`, '≤ 110 MiB'],
         ['peer message', `${report.msg_bytes} bytes`, '≤ 96 bytes (int8, hidden 64)'],
       ]);

@@ -5,6 +5,7 @@ import { loadBundle } from '@fleetmind/models';
 import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
 import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { runCli } from '../helpers/cli.js';
 
 const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -32,3 +33,17 @@ for (const name of bundles) {
     await bundle.close();
   });
 }
+
+t.test('each side of tag-mlp beats the scripted side in its place, against the same scripted opponent', (t) => {
+  const catches = (args: string[]) => {
+    const r = runCli(['eval', '--episodes', '1000', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).outcomes.catches as number;
+  };
+  const scripted = catches(['--world', 'simple_tag', '--policy', 'scripted']);
+  const adversaries = catches(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'agent']);
+  const prey = catches(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'adversary']);
+  t.ok(adversaries > scripted, `its adversaries catch the scripted prey ${adversaries} times an episode, the scripted adversaries ${scripted}`);
+  t.ok(prey < scripted, `its prey is caught by the scripted adversaries ${prey} times an episode, the scripted prey ${scripted}`);
+  t.end();
+});

@@ -145,7 +145,7 @@ class Agent implements FleetAgent {
     this.metrics = new AgentMetrics({ fleet: this.fleet, agent: this.agentId });
     this.log = (options.logger ?? pino({ level: 'info' }, pino.destination(2))).child({ fleet: this.fleet, agent: this.agentId });
     this.liveness = new PeerLiveness(this.peers, settings.peerTimeoutMs);
-    this.inbox = new RoundInbox(new Set(this.peers), this.runner.rounds);
+    this.inbox = new RoundInbox(new Set(this.peers), this.runner.rounds, settings.record !== null);
     this.transport = options.broker === null ? null : (options.transport ?? mqttTransport)({
       url: options.broker,
       clientId: `${this.agentId}:${this.fleet}:${process.pid}`,

@@ -114,7 +114,7 @@ export class CommunicationRounds {
         decodeMessage(m, this.c.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
         this.maskInput[slot] = 1;
         roundHeard.push(peer);
-        record?.inbox.push({ slot, agent: peer, payload: m.payload, scale: m.scale, sentUs: m.sentUs, receivedUs: inbox.arrivedUs(m) });
+        record?.inbox.push({ slot, payload: m.payload, scale: m.scale, sentUs: m.sentUs, receivedUs: inbox.arrivedUs(m) });
       });
       if (record) rounds.push(record);
       heard.push(roundHeard);

@@ -21,21 +21,22 @@ interface Waiter {
 export class RoundInbox {
   /** key `${tick}:${round}` → sender → message */
   private readonly held = new Map<string, Map<string, PeerMessage>>();
-  /** when each held message arrived, µs since the epoch (recordings show it) */
-  private readonly arrivals = new WeakMap<PeerMessage, number>();
+  /** key `${tick}:${round}` → sender → when its message arrived, µs since the epoch (recordings show it) */
+  private readonly arrivals = new Map<string, Map<string, number>>();
   /** key `${tick}:${round}` → senders whose message a simulated network said is lost */
   private readonly lost = new Map<string, Set<string>>();
   private tick = -1;
   private round = 0;
   private waiter: Waiter | null = null;
 
-  constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number) {}
+  /** stampArrivals: keep when each message arrived (a flight recorder is on) */
+  constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {}
 
   /** Starts (tick, round): older messages become stale and are forgotten. */
   enter(tick: number, round: number): void {
     this.tick = tick;
     this.round = round;
-    for (const map of [this.held, this.lost]) {
+    for (const map of [this.held, this.lost, this.arrivals]) {
       for (const key of map.keys()) {
         const [t, r] = key.split(':').map(Number);
         const ago = tickDistance(tick, t);
@@ -53,7 +54,11 @@ export class RoundInbox {
     if (!bySender) this.held.set(key, (bySender = new Map()));
     if (bySender.has(m.agent)) return 'duplicate';
     bySender.set(m.agent, m);
-    this.arrivals.set(m, Date.now() * 1000);
+    if (this.stampArrivals) {
+      let times = this.arrivals.get(key);
+      if (!times) this.arrivals.set(key, (times = new Map()));
+      times.set(m.agent, Date.now() * 1000);
+    }
     this.check();
     return null;
   }
@@ -88,9 +93,9 @@ export class RoundInbox {
     return this.held.get(`${tick}:${round}`) ?? new Map();
   }
 
-  /** When a held message arrived, µs since the epoch. */
+  /** When a held message arrived, µs since the epoch (0 unless the inbox stamps arrivals). */
   arrivedUs(m: PeerMessage): number {
-    return this.arrivals.get(m) ?? 0;
+    return this.arrivals.get(`${m.tick}:${m.round}`)?.get(m.agent) ?? 0;
   }
 
   /**

@@ -34,8 +34,8 @@ export const TICK_PATHS = ['mlp', 'fallback', 'rounds', 'not_asked'] as const;
 export type TickPath = (typeof TICK_PATHS)[number];
 
 export interface InboxEntry {
+  /** the peer's inbox slot: the recording's metadata lists the peers in slot order */
   slot: number;
-  agent: string;
   payload: Uint8Array;
   scale: number;
   sentUs: number;
@@ -76,15 +76,17 @@ export interface WorldStepRecord {
 }
 
 export function encodeTickRecord(r: RecordedTick): Uint8Array {
-  return types.tick.encode(types.tick.fromObject({
-    tick: r.tick, started_us: r.startedUs, observation: Array.from(r.observation), path: TICK_PATHS.indexOf(r.path),
+  // the generated encoder takes a plain object of the right field types: no fromObject copy
+  // (the recorder runs every tick on a robot)
+  return types.tick.encode({
+    tick: r.tick, started_us: r.startedUs, observation: r.observation, path: TICK_PATHS.indexOf(r.path),
     rounds: r.rounds.map((round) => ({
       round: round.round, timed_out: round.timedOut, waited_ms: round.waitedMs,
-      inbox: round.inbox.map((m) => ({ slot: m.slot, agent: m.agent, payload: m.payload, scale: m.scale, sent_us: m.sentUs, received_us: m.receivedUs })),
+      inbox: round.inbox.map((m) => ({ slot: m.slot, payload: m.payload, scale: m.scale, sent_us: m.sentUs, received_us: m.receivedUs })),
     })),
     policy_action: r.policyAction, action: r.action, tier: TIERS.indexOf(r.tier), shielded: r.shielded, safe_reason: r.safeReason,
     inference_ms: r.inferenceMs, waiting_ms: r.waitingMs, tick_ms: r.tickMs,
-  })).finish();
+  } as unknown as protobuf.Message).finish();
 }
 
 function decodeAs(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
@@ -105,7 +107,7 @@ export function decodeTickRecord(bytes: Uint8Array): RecordedTick {
     tick: o.tick, startedUs: o.started_us, observation: Float32Array.from(o.observation), path,
     rounds: o.rounds.map((round: any) => ({
       round: round.round, timedOut: round.timed_out, waitedMs: round.waited_ms,
-      inbox: round.inbox.map((m: any) => ({ slot: m.slot, agent: m.agent, payload: Uint8Array.from(m.payload), scale: m.scale, sentUs: m.sent_us, receivedUs: m.received_us })),
+      inbox: round.inbox.map((m: any) => ({ slot: m.slot, payload: Uint8Array.from(m.payload), scale: m.scale, sentUs: m.sent_us, receivedUs: m.received_us })),
     })),
     policyAction: o.policy_action, action: o.action, tier, shielded: o.shielded, safeReason: o.safe_reason,
     inferenceMs: o.inference_ms, waitingMs: o.waiting_ms, tickMs: o.tick_ms,

@@ -14,8 +14,9 @@ export { QUANTIZATIONS, bytesPerValue, encodeMessage, decodeMessage, quantizeRou
 export type { AgentChannel, FleetChannel, ParsedTopic } from './topics.js';
 export type { PeerMessage, LostNotice, Heartbeat, Observation, Action, Control, AgentStatus, Tier, WireRejection } from './codec.js';
 export {
-  RECORD_SCHEMAS, TICK_PATHS, protoDescriptorSet, encodeTickRecord, decodeTickRecord, encodeCounterRecord, decodeCounterRecord,
+  RECORD_SCHEMAS, TICK_PATHS, protoDescriptorSet, decodeTickRecord, encodeCounterRecord, decodeCounterRecord,
   encodeWorldStepRecord, decodeWorldStepRecord,
 } from './recording.js';
+export { encodeTickRecord } from './tick-record-writer.js';
 export type { RecordedTick, RoundRecord, InboxEntry, TickPath, WorldStepRecord } from './recording.js';
 export type { Quantization, EncodedMessage } from './quantization.js';

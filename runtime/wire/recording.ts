@@ -2,6 +2,7 @@
 // holds per tick, its counters and the simulator's ground truth — and the proto itself as a
 // FileDescriptorSet, the schema MCAP readers (Foxglove, the `mcap` CLI) decode them with.
 // Recordings come back from disks in the field, so decoding checks the contents like the wire.
+// A tick record is encoded by tick-record-writer.ts (every tick: by hand, for speed).
 
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
@@ -73,20 +74,6 @@ export interface WorldStepRecord {
   positions: Float32Array;
   rewards: number[];
   faults: string[];
-}
-
-export function encodeTickRecord(r: RecordedTick): Uint8Array {
-  // the generated encoder takes a plain object of the right field types: no fromObject copy
-  // (the recorder runs every tick on a robot)
-  return types.tick.encode({
-    tick: r.tick, started_us: r.startedUs, observation: r.observation, path: TICK_PATHS.indexOf(r.path),
-    rounds: r.rounds.map((round) => ({
-      round: round.round, timed_out: round.timedOut, waited_ms: round.waitedMs,
-      inbox: round.inbox.map((m) => ({ slot: m.slot, payload: m.payload, scale: m.scale, sent_us: m.sentUs, received_us: m.receivedUs })),
-    })),
-    policy_action: r.policyAction, action: r.action, tier: TIERS.indexOf(r.tier), shielded: r.shielded, safe_reason: r.safeReason,
-    inference_ms: r.inferenceMs, waiting_ms: r.waitingMs, tick_ms: r.tickMs,
-  } as unknown as protobuf.Message).finish();
 }
 
 function decodeAs(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {

@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent'], ['pack'], ['pack', 'runtime']];
+const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
 
 for (const cmd of COMMANDS) {
   t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
@@ -23,7 +23,7 @@ for (const cmd of COMMANDS) {
 t.test('the top-level help lists only implemented commands', (t) => {
   const r = runCli(['--help']);
   const commands = [...r.stdout.split('Commands:')[1].split('Examples:')[0].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
-  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'demo', 'env', 'eval', 'export', 'help', 'pack', 'sim', 'train', 'worlds']);
+  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'dashboard', 'demo', 'env', 'eval', 'export', 'help', 'pack', 'replay', 'sim', 'train', 'worlds']);
   t.end();
 });
 
@@ -115,5 +115,21 @@ t.test('npx fleetmind runs the root package bin after npm install', (t) => {
   const r = spawnSync('npx', ['--no-install', 'fleetmind', '--version'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  t.end();
+});
+
+t.test('fleetmind dashboard and replay refuse bad input in one line, exit 2', (t) => {
+  const cases: [string[], RegExp][] = [
+    [['dashboard', '--broker', 'localhost:1883'], /--broker: expected mqtt:\/\/host:port/],
+    [['dashboard', '--broker', 'mqtt://127.0.0.1:1883', '--port', '70000'], /option '--port <port>' argument '70000' is invalid. expected a port number 0-65535/],
+    [['dashboard', '--broker', 'mqtt://127.0.0.1:1883', '--fleet', 'a/b'], /--fleet: expected 1-64 characters/],
+    [['dashboard', '--broker', 'mqtt://127.0.0.1:1', '--port', '0'], /cannot reach the broker at mqtt:\/\/127\.0\.0\.1:1 within 5 s/],
+    [['replay', 'test'], /no \.mcap recordings in test/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
   t.end();
 });

@@ -35,7 +35,8 @@ export function registerWorlds(program: Command): void {
         process.stdout.write(`${w.id}  (alias: ${w.aliases.join(', ')})\n  ${w.summary}\n`);
         const byRole = new Map<string, string[]>();
         for (const a of w.agents) {
-          const key = `${a.role}: obs Box(${a.observation_space.shape[0]},) float32, action Discrete(${a.action_space.n})`;
+          const action = a.action_space.kind === 'discrete' ? `Discrete(${a.action_space.n})` : `Box(${a.action_space.low[0]}, ${a.action_space.high[0]}, (${a.action_space.shape[0]},)) float32`;
+          const key = `${a.role}: obs Box(${a.observation_space.shape[0]},) float32, action ${action}`;
           byRole.set(key, [...(byRole.get(key) ?? []), a.name]);
         }
         for (const [spaces, names] of byRole) process.stdout.write(`  ${names.join(', ')}\n    ${spaces}\n`);

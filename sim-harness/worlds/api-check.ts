@@ -27,7 +27,15 @@ export function parallelApiCheck(makeWorld: () => World, seed = 7): void {
   agents.forEach((a, i) => {
     if (!Number.isInteger(obsDims[i]) || obsDims[i] < 1) fail(world, `observation space of ${a} has size ${obsDims[i]}`);
     if (world.observationSpace(i).shape[0] !== obsDims[i]) fail(world, `observationSpace(${i}) differs from observationSpace("${a}")`);
-    if (!(world.actionSpace(a).n >= 1)) fail(world, `action space of ${a} is empty`);
+    const space = world.actionSpace(a);
+    if (space.kind === 'discrete' && !(space.n >= 1)) fail(world, `action space of ${a} is empty`);
+    if (space.kind === 'continuous') {
+      if (!(space.shape[0] >= 1) || space.low.length !== space.shape[0] || space.high.length !== space.shape[0]) fail(world, `action box of ${a} has shape ${space.shape[0]} with ${space.low.length} lows and ${space.high.length} highs`);
+      if (space.low.some((lo, k) => !(lo <= space.high[k]))) fail(world, `action box of ${a} has a low above its high`);
+    }
+    if (space.kind !== world.actionSpace(0).kind || (space.kind === 'continuous' && space.shape[0] !== (world.actionSpace(0) as typeof space).shape[0])) {
+      fail(world, 'agents mix discrete and continuous actions, or continuous ones of different lengths');
+    }
   });
 
   const checkObservations = (obs: Float32Array[], when: string) => {
@@ -46,7 +54,8 @@ export function parallelApiCheck(makeWorld: () => World, seed = 7): void {
   const twin = makeWorld();
   twin.reset(seed);
   const policy = randomController(world, seed);
-  const actions = new Int32Array(e * n);
+  const space0 = world.actionSpace(0);
+  const actions = space0.kind === 'discrete' ? new Int32Array(e * n) : new Float32Array(e * n * space0.shape[0]);
   let ended = 0;
   for (let t = 0; t < world.maxCycles + 1; t++) {
     policy.act(first.observations, actions);
@@ -76,11 +85,12 @@ export function parallelApiCheck(makeWorld: () => World, seed = 7): void {
     for (let j = 0; j < obsDims[i]; j++) if (o[j] !== before[i][j]) fail(world, `setState(snapshot(0)) does not reproduce ${agents[i]}'s observation`);
   });
 
+  // a discrete action out of range, or a NaN component of a continuous one, is refused
   let rejected = false;
   try {
-    world.step(new Int32Array(e * n).fill(world.actionSpace(0).n));
+    world.step(space0.kind === 'discrete' ? new Int32Array(e * n).fill(space0.n) : new Float32Array(e * n * space0.shape[0]).fill(Number.NaN));
   } catch (err) {
     rejected = err instanceof WorldError;
   }
-  if (!rejected) fail(world, 'an out-of-range action was accepted');
+  if (!rejected) fail(world, space0.kind === 'discrete' ? 'an out-of-range action was accepted' : 'a NaN action was accepted');
 }

@@ -4,8 +4,8 @@
 
 import { Rng } from './rng.js';
 import {
-  boxSpace, discreteSpace, WorldError,
-  type BoxSpace, type DiscreteSpace, type ResetResult, type StepResult, type World,
+  boxSpace, WorldError,
+  type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World,
   type WorldOptions, type WorldSnapshot, type WorldCheckpoint,
 } from './types.js';
 
@@ -18,7 +18,8 @@ export interface WorldCore {
   readonly possibleAgents: readonly string[];
   readonly roles: readonly string[];
   readonly obsDims: readonly number[];
-  readonly numActions: readonly number[];
+  /** per agent; either every agent's is discrete or every agent's is continuous of one length */
+  readonly actionSpaces: readonly ActionSpace[];
   readonly maxCycles: number;
   readonly stateSize: number;
   readonly infoKeys: readonly string[];
@@ -26,8 +27,10 @@ export interface WorldCore {
   observationFields(agent: number): string[];
   /** draw a new initial state for env e */
   resetEnv(e: number, rng: Rng): void;
-  /** advance every env one step; actions [E, N] already validated */
-  stepPhysics(actions: Int32Array): void;
+  /** advance every env one step; actions [E, N] (or [E, N, D]) already validated */
+  stepPhysics(actions: Actions): void;
+  /** worlds of forces: the force agent i's last action applied in env e, before contacts (conformance) */
+  actionForce?(e: number, agent: number): [number, number];
   /** write env e's rewards into out[offset .. offset+N) and return whether the task ended */
   rewards(e: number, out: Float64Array, offset: number): boolean;
   /** write agent i's observation of env e into out[offset ..) */
@@ -103,8 +106,14 @@ export class BatchedWorld implements World {
     return this.core.observationFields(this.agentIndex(agent));
   }
 
-  actionSpace(agent: string | number): DiscreteSpace {
-    return discreteSpace(this.core.numActions[this.agentIndex(agent)]);
+  actionSpace(agent: string | number): ActionSpace {
+    return this.core.actionSpaces[this.agentIndex(agent)];
+  }
+
+  /** The force agent's last action applied in env, before contacts (worlds of forces only; else null). */
+  actionForce(env: number, agent: string | number): [number, number] | null {
+    this.checkEnv(env);
+    return this.core.actionForce?.(env, this.agentIndex(agent)) ?? null;
   }
 
   /**
@@ -123,7 +132,7 @@ export class BatchedWorld implements World {
     return { observations: this.observations, infos: this.infos };
   }
 
-  step(actions: Int32Array): StepResult {
+  step(actions: Actions): StepResult {
     if (this.rngs.length === 0) throw new WorldError(`${this.id}: step() called before reset()`);
     this.validateActions(actions);
     const core = this.core;
@@ -238,20 +247,36 @@ export class BatchedWorld implements World {
     }
   }
 
-  private validateActions(actions: Int32Array): void {
-    if (!(actions instanceof Int32Array)) throw new WorldError(`${this.id}: actions must be an Int32Array`);
+  private validateActions(actions: Actions): void {
     const n = this.numAgents;
+    const space = this.core.actionSpaces[0];
+    if (space.kind === 'continuous') return this.validateContinuous(actions, space.shape[0]);
+    if (!(actions instanceof Int32Array)) throw new WorldError(`${this.id}: discrete actions must be an Int32Array`);
     if (actions.length !== this.numEnvs * n) {
       throw new WorldError(`${this.id}: expected ${this.numEnvs * n} actions ([E=${this.numEnvs}, N=${n}]), got ${actions.length}`);
     }
-    const numActions = this.core.numActions;
+    const spaces = this.core.actionSpaces;
     for (let k = 0; k < actions.length; k++) {
       const a = actions[k];
       const i = k % n;
-      if (a < 0 || a >= numActions[i]) {
-        throw new WorldError(
-          `${this.id}: action ${a} of ${this.possibleAgents[i]} in env ${(k - i) / n} is outside Discrete(${numActions[i]})`,
-        );
+      const size = (spaces[i] as { n: number }).n;
+      if (a < 0 || a >= size) {
+        throw new WorldError(`${this.id}: action ${a} of ${this.possibleAgents[i]} in env ${(k - i) / n} is outside Discrete(${size})`);
+      }
+    }
+  }
+
+  /** [E, N, D] float32; out-of-box values are the core's to clip, as PettingZoo does; NaN is refused */
+  private validateContinuous(actions: Actions, d: number): void {
+    const n = this.numAgents;
+    if (!(actions instanceof Float32Array)) throw new WorldError(`${this.id}: continuous actions must be a Float32Array ([E, N, ${d}])`);
+    if (actions.length !== this.numEnvs * n * d) {
+      throw new WorldError(`${this.id}: expected ${this.numEnvs * n * d} action values ([E=${this.numEnvs}, N=${n}, D=${d}]), got ${actions.length}`);
+    }
+    for (let k = 0; k < actions.length; k++) {
+      if (Number.isNaN(actions[k])) {
+        const row = Math.floor(k / d);
+        throw new WorldError(`${this.id}: action of ${this.possibleAgents[row % n]} in env ${Math.floor(row / n)} has NaN at component ${k % d}`);
       }
     }
   }

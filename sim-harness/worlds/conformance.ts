@@ -2,6 +2,8 @@
 // ("mpe-reference-trajectories/1", see test/fixtures/mpe/README.md) and measures how far our
 // worlds are from them: observations (float32 and float64), positions, velocities and rewards,
 // plus the discrete outcomes (collision counts, speed clamps, truncation) that must match exactly.
+// Files recorded with continuous actions (test/fixtures/mpe-continuous/README.md) also carry each
+// agent's action force, which must match bit for bit.
 
 import { z } from 'zod';
 import { makeWorld, resolveWorldId } from './registry.js';
@@ -9,7 +11,7 @@ import { makeWorld, resolveWorldId } from './registry.js';
 export const CONFORMANCE_FORMAT = 'mpe-reference-trajectories/1';
 
 /** |ours − reference| allowed per quantity (the README's recommendation; obs are bit-exact). */
-export const CONFORMANCE_TOLERANCE = { obs: 0, obs_f64: 1e-9, pos: 1e-9, vel: 1e-9, reward: 1e-9 } as const;
+export const CONFORMANCE_TOLERANCE = { obs: 0, obs_f64: 1e-9, pos: 1e-9, vel: 1e-9, reward: 1e-9, action_u: 0 } as const;
 
 type Quantity = keyof typeof CONFORMANCE_TOLERANCE;
 type Discrete = 'collisions' | 'catches' | 'speed_clamps' | 'truncated' | 'terminated';
@@ -20,7 +22,10 @@ const rows = z.array(z.array(z.number()));
 
 const stepSchema = z.object({
   t: int,
-  actions: z.array(int),
+  /** per agent: a discrete action, or a continuous action's components (float32 values) */
+  actions: z.union([z.array(int), z.array(z.array(z.number()))]),
+  /** continuous files: each agent's action force before contacts */
+  agent_action_u: z.array(vec2).optional(),
   obs: rows,
   obs_f64: rows,
   rewards: z.array(z.number()),
@@ -105,7 +110,7 @@ export function parseConformanceVectors(data: unknown): ConformanceVectors {
 }
 
 const KWARG_NAMES: Record<string, string> = {
-  N: 'N', local_ratio: 'localRatio', max_cycles: 'maxCycles',
+  N: 'N', local_ratio: 'localRatio', max_cycles: 'maxCycles', continuous_actions: 'continuousActions',
   num_good: 'numGood', num_adversaries: 'numAdversaries', num_obstacles: 'numObstacles',
 };
 
@@ -129,7 +134,7 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
   if (worldId !== 'simple_spread_v3' && worldId !== 'simple_tag_v3') {
     throw new ConformanceFormatError(`world "${vectors.env}" has no MPE reference physics to check`);
   }
-  const maxErr: Record<Quantity, number> = { obs: 0, obs_f64: 0, pos: 0, vel: 0, reward: 0 };
+  const maxErr: Record<Quantity, number> = { obs: 0, obs_f64: 0, pos: 0, vel: 0, reward: 0, action_u: 0 };
   const mismatches: Record<Discrete, number> = { collisions: 0, catches: 0, speed_clamps: 0, truncated: 0, terminated: 0 };
   let first: ConformanceFailure | undefined;
   let totalSteps = 0;
@@ -163,7 +168,8 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
     const refConfig = vectors.configs.find((c) => JSON.stringify(c.env_kwargs) === JSON.stringify(kwargs));
     const maxSpeeds = refConfig?.entities.agents.map((a) => a.max_speed) ?? agents.map(() => null);
     const sizes = refConfig?.entities.agents.map((a) => a.size);
-    episodes.forEach((ep, k) => checkShapes(ep, indices[k], agents, world.possibleAgents.map((a) => world.observationSpace(a).shape[0])));
+    const firstSpace = world.actionSpace(0);
+    episodes.forEach((ep, k) => checkShapes(ep, indices[k], agents, world.possibleAgents.map((a) => world.observationSpace(a).shape[0]), firstSpace.kind === 'continuous' ? firstSpace.shape[0] : null));
 
     const { observations } = world.reset(0);
     episodes.forEach((ep, e) => world.setState(e, {
@@ -183,11 +189,17 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
     episodes.forEach((ep, e) => compareObs(e, 0, ep.initial.obs, ep.initial.obs_f64));
 
     const numSteps = Math.max(...episodes.map((ep) => ep.steps.length));
-    const actions = new Int32Array(episodes.length * n);
+    const space = world.actionSpace(0);
+    const d = space.kind === 'continuous' ? space.shape[0] : 1;
+    const actions = space.kind === 'continuous' ? new Float32Array(episodes.length * n * d) : new Int32Array(episodes.length * n);
     for (let t = 0; t < numSteps; t++) {
       episodes.forEach((ep, e) => {
-        const acts = ep.steps[t]?.actions ?? new Array(n).fill(0);
-        for (let i = 0; i < n; i++) actions[e * n + i] = acts[i];
+        const acts = ep.steps[t]?.actions ?? new Array(n).fill(space.kind === 'continuous' ? new Array(d).fill(0) : 0);
+        for (let i = 0; i < n; i++) {
+          const a = acts[i];
+          if (typeof a === 'number') actions[e * n + i] = a;
+          else for (let c = 0; c < d; c++) actions[(e * n + i) * d + c] = a[c];
+        }
       });
       const result = world.step(actions);
       episodes.forEach((ep, e) => {
@@ -203,6 +215,10 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
           for (let c = 0; c < 2; c++) {
             note({ ...at(i, c), quantity: 'pos', expected: ref.agent_pos[i][c], actual: snap.agentPos[i][c] }, CONFORMANCE_TOLERANCE.pos);
             note({ ...at(i, c), quantity: 'vel', expected: ref.agent_vel[i][c], actual: snap.agentVel[i][c] }, CONFORMANCE_TOLERANCE.vel);
+          }
+          if (ref.agent_action_u) {
+            const u = world.actionForce(e, i)!;
+            for (let c = 0; c < 2; c++) note({ ...at(i, c), quantity: 'action_u', expected: ref.agent_action_u[i][c], actual: u[c] }, CONFORMANCE_TOLERANCE.action_u);
           }
           note({ ...at(i, 0), quantity: 'truncated', expected: ref.truncated ? 1 : 0, actual: result.truncations[e * n + i] }, 0);
           note({ ...at(i, 0), quantity: 'terminated', expected: ref.terminated ? 1 : 0, actual: result.terminations[e * n + i] }, 0);
@@ -234,7 +250,7 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
   return report;
 }
 
-function checkShapes(ep: Episode, index: number, agents: readonly string[], obsDims: number[]): void {
+function checkShapes(ep: Episode, index: number, agents: readonly string[], obsDims: number[], actionSize: number | null): void {
   const where = `episodes[${index}] (seed ${ep.seed})`;
   if (ep.agents.join(',') !== agents.join(',')) {
     throw new ConformanceFormatError(`${where}: agents are [${ep.agents.join(', ')}], the world has [${agents.join(', ')}]`);
@@ -249,6 +265,11 @@ function checkShapes(ep: Episode, index: number, agents: readonly string[], obsD
   checkObs('initial.obs_f64', ep.initial.obs_f64);
   ep.steps.forEach((s, t) => {
     if (s.actions.length !== agents.length) throw new ConformanceFormatError(`${where}: steps[${t}].actions has ${s.actions.length} entries for ${agents.length} agents`);
+    for (const [i, a] of s.actions.entries()) {
+      const continuous = typeof a !== 'number';
+      if (continuous !== (actionSize !== null)) throw new ConformanceFormatError(`${where}: steps[${t}].actions[${i}] is ${continuous ? 'a vector' : 'a number'}, the world (env_kwargs ${JSON.stringify(ep.env_kwargs)}) takes ${actionSize === null ? 'discrete' : 'continuous'} actions`);
+      if (continuous && a.length !== actionSize) throw new ConformanceFormatError(`${where}: steps[${t}].actions[${i}] has ${a.length} components, the action box has ${actionSize}`);
+    }
     if (s.rewards.length !== agents.length) throw new ConformanceFormatError(`${where}: steps[${t}].rewards has ${s.rewards.length} entries for ${agents.length} agents`);
     if (s.agent_pos.length !== agents.length || s.agent_vel.length !== agents.length) {
       throw new ConformanceFormatError(`${where}: steps[${t}] positions/velocities do not cover ${agents.length} agents`);

@@ -4,7 +4,7 @@
 // faults its per-episode team returns equal eval's exactly.
 
 import type { Controller } from './controllers/controller.js';
-import type { StepResult, World } from './types.js';
+import type { Actions, StepResult, World } from './types.js';
 
 export interface EvaluationReport {
   episodes: number;
@@ -22,7 +22,7 @@ export interface EvaluationReport {
 
 /** Something that acts asynchronously (e.g. through ONNX Runtime). */
 export interface AsyncController {
-  act(observations: readonly Float32Array[], actions: Int32Array): Promise<void>;
+  act(observations: readonly Float32Array[], actions: Actions): Promise<void>;
 }
 
 /**
@@ -56,7 +56,8 @@ export async function evaluateControllerAsync(world: World, controller: AsyncCon
  * after another in the same env (the simulated fleet).
  */
 export class EpisodeTally {
-  readonly actions: Int32Array;
+  /** [E, N] discrete, or [E, N, D] continuous actions */
+  readonly actions: Actions;
   private readonly e: number;
   private readonly n: number;
   private readonly agentReturns: Float64Array;
@@ -68,7 +69,8 @@ export class EpisodeTally {
   constructor(private readonly world: World, private readonly seed: number, private readonly episodes = world.numEnvs) {
     this.e = world.numEnvs;
     this.n = world.possibleAgents.length;
-    this.actions = new Int32Array(this.e * this.n);
+    const space = world.actionSpace(0);
+    this.actions = space.kind === 'discrete' ? new Int32Array(this.e * this.n) : new Float32Array(this.e * this.n * space.shape[0]);
     this.agentReturns = new Float64Array(episodes * this.n);
     for (const key of world.infoKeys) { this.sums[key] = new Float64Array(episodes); this.finals[key] = new Float64Array(episodes); }
     this.ended = new Uint8Array(episodes);

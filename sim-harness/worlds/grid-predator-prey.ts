@@ -5,7 +5,7 @@
 // prey −10, episode over. Otherwise predators −0.01 and the prey +1 a step. 100 steps.
 
 import type { Rng } from './rng.js';
-import { WorldError, type WorldSnapshot } from './types.js';
+import { discreteSpace, WorldError, type Actions, type DiscreteSpace, type WorldSnapshot } from './types.js';
 import type { NumberArray, WorldCore } from './batched-world.js';
 
 export interface GridPredatorPreyOptions {
@@ -27,7 +27,7 @@ export class GridPredatorPreyCore implements WorldCore {
   readonly possibleAgents: readonly string[];
   readonly roles: readonly string[];
   readonly obsDims: readonly number[];
-  readonly numActions: readonly number[];
+  readonly actionSpaces: readonly DiscreteSpace[];
   readonly maxCycles: number;
   readonly stateSize: number;
   readonly infoKeys = ['captured', 'steps_to_capture'] as const;
@@ -48,7 +48,7 @@ export class GridPredatorPreyCore implements WorldCore {
     this.roles = this.possibleAgents.map((_, i) => (i < p ? 'predator' : 'prey'));
     // predator: prey − self, then every predator − self (itself included, as in the seed); prey: predators − prey
     this.obsDims = this.possibleAgents.map((_, i) => (i < p ? 2 + 2 * p : 2 * p));
-    this.numActions = this.possibleAgents.map(() => 4);
+    this.actionSpaces = this.possibleAgents.map(() => discreteSpace(4));
     this.stateSize = 2 * (p + 1);
     this.cells = new Int32Array(numEnvs * (p + 1) * 2);
     this.steps = new Int32Array(numEnvs);
@@ -62,7 +62,7 @@ export class GridPredatorPreyCore implements WorldCore {
     this.captured[e] = 0;
   }
 
-  stepPhysics(actions: Int32Array): void {
+  stepPhysics(actions: Actions): void {
     const k = this.numPredators + 1;
     const top = this.gridSize - 1;
     const c = this.cells;

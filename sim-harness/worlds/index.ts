@@ -1,6 +1,6 @@
 export { makeWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf } from './registry.js';
 export { BatchedWorld } from './batched-world.js';
-export { WorldError, boxSpace, discreteSpace } from './types.js';
+export { WorldError, boxSpace, discreteSpace, continuousSpace, discreteActions } from './types.js';
 export { randomController } from './controllers/random.js';
 export { roleMixController } from './controllers/role-mix.js';
 export { Rng } from './rng.js';
@@ -22,7 +22,7 @@ export { agentsOfRole, roleGroups } from './roles.js';
 export { worldCheckpointSchema, worldSnapshotSchema } from './checkpoint-schema.js';
 
 export type {
-  World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace,
+  World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace, ContinuousSpace, ActionSpace, Actions,
 } from './types.js';
 export type { MakeWorldOptions, JointSuccess } from './registry.js';
 export type { WorldCore } from './batched-world.js';

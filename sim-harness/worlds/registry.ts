@@ -35,10 +35,10 @@ const WORLDS: readonly WorldEntry[] = [
   {
     id: 'simple_spread_v3',
     aliases: ['simple_spread', 'spread'],
-    summary: 'MPE cooperative navigation: N agents cover N landmarks without colliding (exact to PettingZoo 1.25 / MPE2)',
+    summary: 'MPE cooperative navigation: N agents cover N landmarks without colliding (exact to PettingZoo 1.25 / MPE2; continuousActions: true for Box(0, 1, (5,)) pushes)',
     configSchema: z.strictObject({
       N: count(2, 1000).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional(),
-      neighbours: count(1, 999).optional(),
+      neighbours: count(1, 999).optional(), continuousActions: z.boolean().optional(),
     }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
       .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 128, { message: "more than 128 agents need neighbours (k-nearest observations: full ones grow as N², 768 values each at N = 128)", path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
@@ -48,10 +48,10 @@ const WORLDS: readonly WorldEntry[] = [
   {
     id: 'simple_tag_v3',
     aliases: ['simple_tag', 'tag'],
-    summary: 'MPE predator-prey: slower adversaries chase a faster good agent around obstacles (exact to PettingZoo 1.25 / MPE2)',
+    summary: 'MPE predator-prey: slower adversaries chase a faster good agent around obstacles (exact to PettingZoo 1.25 / MPE2; continuousActions: true for Box(0, 1, (5,)) pushes)',
     configSchema: z.strictObject({
       numGood: count(1, 32).optional(), numAdversaries: count(1, 32).optional(),
-      numObstacles: count(0, 32).optional(), maxCycles: count(1, 100_000).optional(),
+      numObstacles: count(0, 32).optional(), maxCycles: count(1, 100_000).optional(), continuousActions: z.boolean().optional(),
     }),
     makeCore: (numEnvs, config) => new SimpleTagCore(numEnvs, config),
     scripted: (world) => scriptedTagController(
@@ -106,7 +106,28 @@ export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): Ba
 
 /** The world's scripted reference controller (a baseline, and later a fallback policy). */
 export function scriptedController(world: World): Controller {
-  return findEntry(world.id).scripted(world);
+  const scripted = findEntry(world.id).scripted;
+  const space = world.actionSpace(0);
+  if (space.kind === 'discrete') return scripted(world);
+  // the scripted controllers read observations only: built for the world, they choose discrete pushes
+  return oneHotPushes(scripted(world), space.shape[0]);
+}
+
+/**
+ * The MPE worlds' continuous actions push in the order of their discrete ones, so the one-hot
+ * vector e_k acts exactly as discrete action k: a discrete controller drives a continuous world.
+ */
+function oneHotPushes(discrete: Controller, d: number): Controller {
+  let chosen = new Int32Array(0);
+  return {
+    act(observations, actions) {
+      const rows = actions.length / d;
+      if (chosen.length !== rows) chosen = new Int32Array(rows);
+      discrete.act(observations, chosen);
+      actions.fill(0);
+      for (let row = 0; row < rows; row++) actions[row * d + chosen[row]] = 1;
+    },
+  };
 }
 
 function findEntry(idOrAlias: string): WorldEntry {

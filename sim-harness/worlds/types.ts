@@ -18,6 +18,20 @@ export interface DiscreteSpace {
   readonly n: number;
 }
 
+/** A continuous action space (PettingZoo's Box): a float32 vector, component k in [low[k], high[k]]. */
+export interface ContinuousSpace {
+  readonly kind: 'continuous';
+  readonly shape: readonly [number];
+  readonly low: readonly number[];
+  readonly high: readonly number[];
+  readonly dtype: 'float32';
+}
+
+export type ActionSpace = DiscreteSpace | ContinuousSpace;
+
+/** One step's actions: [E, N] for discrete action spaces, [E, N, D] for continuous ones of length D. */
+export type Actions = Int32Array | Float32Array;
+
 /** Per-env outcome metrics of the step just taken (e.g. collisions), each [E]. */
 export type WorldInfos = Readonly<Record<string, Float64Array>>;
 
@@ -85,12 +99,16 @@ export interface World {
   /** names of the per-env metrics found in infos */
   readonly infoKeys: readonly string[];
   observationSpace(agent: string | number): BoxSpace;
-  actionSpace(agent: string | number): DiscreteSpace;
+  actionSpace(agent: string | number): ActionSpace;
   /** Reset every env. The same seed always gives the same episodes; env e is seeded from (seed, e). */
   /** env e draws from random stream (seed, firstStream + e) */
   reset(seed?: number, firstStream?: number): ResetResult;
-  /** actions: [E, N] discrete actions */
-  step(actions: Int32Array): StepResult;
+  /**
+   * actions: [E, N] discrete actions (Int32Array), or [E, N, D] continuous ones (Float32Array):
+   * out-of-box components are clipped into the box (as PettingZoo's ClipOutOfBoundsWrapper), a
+   * NaN is refused
+   */
+  step(actions: Actions): StepResult;
   /** [E, stateSize] global state */
   state(): Float32Array;
   snapshot(env: number): WorldSnapshot;
@@ -103,6 +121,20 @@ export function boxSpace(size: number): BoxSpace {
 
 export function discreteSpace(n: number): DiscreteSpace {
   return { kind: 'discrete', n };
+}
+
+export function continuousSpace(low: readonly number[], high: readonly number[]): ContinuousSpace {
+  return { kind: 'continuous', shape: [low.length], low, high, dtype: 'float32' };
+}
+
+/**
+ * The number of discrete actions of an agent, for the parts that handle only discrete actions
+ * (`who` says which, for the error): a continuous action space is refused with what it is.
+ */
+export function discreteActions(world: Pick<World, 'id' | 'actionSpace'>, agent: string | number, who: string): number {
+  const space = world.actionSpace(agent);
+  if (space.kind === 'discrete') return space.n;
+  throw new WorldError(`${who} needs discrete actions; ${world.id} here has continuous ones (Box of ${space.shape[0]}): use it without continuousActions`);
 }
 
 /** Thrown for calls that break the world contract (bad action, bad agent name, bad snapshot). */

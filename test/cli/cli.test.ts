@@ -45,7 +45,7 @@ for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
     t.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     t.has(report, { file: path, world: file.replace('.json', ''), pass: true });
-    t.same(Object.keys(report.max_abs_err).sort(), ['obs', 'obs_f64', 'pos', 'reward', 'vel']);
+    t.same(Object.keys(report.max_abs_err).sort(), ['action_u', 'obs', 'obs_f64', 'pos', 'reward', 'vel']);
     t.ok(report.episodes > 0 && report.steps === report.episodes * 25);
     const human = runCli(['env', 'check', '--vectors', path]);
     t.equal(human.code, 0);
@@ -53,6 +53,16 @@ for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
     t.end();
   });
 }
+
+t.test('fleetmind env check passes on the continuous-action vectors', (t) => {
+  for (const file of ['simple_spread_v3_continuous.json', 'simple_tag_v3_continuous_out_of_range.json']) {
+    const r = runCli(['env', 'check', '--vectors', join(FIXTURES, 'mpe-continuous', file), '--json']);
+    t.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    t.has(report, { pass: true, max_abs_err: { action_u: 0, obs: 0, pos: 0 } });
+  }
+  t.end();
+});
 
 t.test('env check fails with exit 1 and names the episode, step, agent and quantity of a mismatch', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));

@@ -7,8 +7,8 @@ import {
 } from '@fleetmind/worlds';
 import { FIXTURES } from '../helpers/paths.js';
 
-const load = (name: string): ConformanceVectors =>
-  parseConformanceVectors(JSON.parse(readFileSync(join(FIXTURES, 'mpe', name), 'utf8')));
+const load = (name: string, folder = 'mpe'): ConformanceVectors =>
+  parseConformanceVectors(JSON.parse(readFileSync(join(FIXTURES, folder, name), 'utf8')));
 
 for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
   t.test(`${file} replays exactly: float32 observations identical, the rest within 1e-9, discrete outcomes equal`, (t) => {
@@ -38,7 +38,7 @@ t.test('a perturbed reference position is caught with its episode, step, agent a
 t.test('a changed action shows up as a mismatch in the following steps', (t) => {
   const vectors = load('simple_tag_v3.json');
   const step = vectors.episodes[5].steps[3];
-  step.actions[0] = (step.actions[0] + 1) % 5;
+  step.actions[0] = ((step.actions[0] as number) + 1) % 5;
   const report = replayConformanceVectors(vectors);
   t.equal(report.pass, false);
   t.equal(report.first_failure!.episode, 5);
@@ -71,5 +71,43 @@ t.test('malformed vector files are rejected with the field that is wrong', (t) =
   const short = structuredClone(good);
   short.episodes[0].initial.obs[1] = short.episodes[0].initial.obs[1].slice(0, 5);
   t.throws(() => replayConformanceVectors(parseConformanceVectors(short)), { message: /episodes\[0\].*initial\.obs\[1\] has 5 values/ });
+  t.end();
+});
+
+for (const file of ['simple_spread_v3_continuous.json', 'simple_tag_v3_continuous.json', 'simple_spread_v3_continuous_out_of_range.json', 'simple_tag_v3_continuous_out_of_range.json']) {
+  t.test(`${file} (continuous actions) replays exactly: action forces and float32 observations identical, the rest within 1e-9`, (t) => {
+    const vectors = load(file, 'mpe-continuous');
+    const report = replayConformanceVectors(vectors);
+    t.equal(report.pass, true, JSON.stringify(report.first_failure));
+    t.equal(report.steps, vectors.episodes.reduce((s, e) => s + e.steps.length, 0));
+    t.equal(report.max_abs_err.action_u, 0, 'every action force bit-identical');
+    t.equal(report.max_abs_err.obs, 0, 'float32 observations are bit-identical');
+    t.equal(report.max_abs_err.pos, 0, 'positions are bit-identical');
+    for (const q of ['obs_f64', 'vel', 'reward'] as const) t.ok(report.max_abs_err[q] <= CONFORMANCE_TOLERANCE[q], `${q} within tolerance`);
+    t.same(report.discrete_mismatches, { collisions: 0, catches: 0, speed_clamps: 0, truncated: 0, terminated: 0 });
+    t.end();
+  });
+}
+
+t.test('a continuous push off by one float32 step is caught at its action force', (t) => {
+  const vectors = load('simple_spread_v3_continuous.json', 'mpe-continuous');
+  const a = vectors.episodes[1].steps[6].actions[2] as number[];
+  t.ok(a[2] > 0 && a[2] < 0.99, 'a push inside the box (a clipped one would not change)');
+  a[2] = Math.fround(a[2] + 2 ** -20);
+  const report = replayConformanceVectors(vectors);
+  t.equal(report.pass, false);
+  t.match(report.first_failure, { episode: 1, step: 7, agent: 'agent_2' });
+  t.ok(Math.abs(report.max_abs_err.action_u - 5 * 2 ** -20) < 1e-12, `the force is off by 5 × 2⁻²⁰ (${report.max_abs_err.action_u})`);
+  t.end();
+});
+
+t.test('a continuous file must give each agent a vector of the box\'s length', (t) => {
+  const good = JSON.parse(readFileSync(join(FIXTURES, 'mpe-continuous', 'simple_tag_v3_continuous.json'), 'utf8'));
+  const scalar = structuredClone(good);
+  scalar.episodes[0].steps[3].actions = [2, 2, 2, 2];
+  t.throws(() => replayConformanceVectors(parseConformanceVectors(scalar)), { message: /episodes\[0\].*steps\[3\]\.actions\[0\] is a number, the world .* takes continuous actions/ });
+  const short = structuredClone(good);
+  short.episodes[0].steps[3].actions[1] = [0.1, 0.2];
+  t.throws(() => replayConformanceVectors(parseConformanceVectors(short)), { message: /steps\[3\]\.actions\[1\] has 2 components, the action box has 5/ });
   t.end();
 });

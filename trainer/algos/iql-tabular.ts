@@ -8,7 +8,7 @@
 // episode after another; episode k is seeded from (seed, k), so a resumed run continues exactly.
 // The tables read the global state, so this policy cannot run decentralized on a robot.
 
-import { makeWorld, Rng } from '@fleetmind/worlds';
+import { discreteActions, makeWorld, Rng } from '@fleetmind/worlds';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import type { TabularIqlCheckpoint } from '../runs/checkpoint-schema.js';
 import type { TrainingHooks } from './hooks.js';
@@ -49,8 +49,8 @@ export async function trainTabularIql(config: TabularIqlConfig, hooks: TrainingH
   const numStates = world.numDiscreteStates;
   if (numStates === null) throw new Error(`${world.id} has no discrete state for tabular Q-learning (grid_predator_prey_v0 has)`);
   const n = world.possibleAgents.length;
-  const numActions = world.actionSpace(0).n;
-  if (world.possibleAgents.some((a) => world.actionSpace(a).n !== numActions)) throw new Error('tabular IQL needs every agent to have the same number of actions');
+  const numActions = discreteActions(world, 0, 'tabular IQL');
+  if (world.possibleAgents.some((a) => discreteActions(world, a, 'tabular IQL') !== numActions)) throw new Error('tabular IQL needs every agent to have the same number of actions');
   let tables: Float64Array[] = Array.from({ length: n }, () => new Float64Array(numStates * numActions));
   let rng = new Rng(config.seed, 0x7ab1e);
   let epsilon = config.epsilonStart;

@@ -12,7 +12,7 @@
 // one-hot agent id; rollouts sample actions from the actor's softmax. The greedy actor (argmax of
 // its logits) is the policy a robot runs.
 
-import { makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
+import { discreteActions, makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
@@ -46,15 +46,15 @@ interface RoleNets {
 function actionOffsets(world: BatchedWorld): number[] {
   const offsets: number[] = [];
   let at = 0;
-  for (const agent of world.possibleAgents) { offsets.push(at); at += world.actionSpace(agent).n; }
+  for (const agent of world.possibleAgents) { offsets.push(at); at += discreteActions(world, agent, 'MADDPG'); }
   return offsets;
 }
 
 function buildRoles(world: BatchedWorld, config: MaddpgConfig, rng: Rng): RoleNets[] {
-  const jointActions = world.possibleAgents.reduce((sum, a) => sum + world.actionSpace(a).n, 0);
+  const jointActions = world.possibleAgents.reduce((sum, a) => sum + discreteActions(world, a, 'MADDPG'), 0);
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const numActions = world.actionSpace(agents[0]).n;
+    const numActions = discreteActions(world, agents[0], 'MADDPG');
     const idSize = config.agentId ? agents.length : 0;
     const actorSpec = { sizes: [actorInputSize(obsDim, agents.length, config.agentId), ...config.hidden, numActions], activation: config.activation, outputGain: 0.01, inputLayerNorm: config.inputLayerNorm };
     const criticSpec = { sizes: [world.stateSize + jointActions + idSize, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm };
@@ -80,7 +80,7 @@ class MaddpgLearner implements OffPolicyLearner {
 
   constructor(private readonly world: BatchedWorld, private readonly roles: RoleNets[], private readonly config: MaddpgConfig) {
     this.offsets = actionOffsets(world);
-    this.jointActions = world.possibleAgents.reduce((sum, a) => sum + world.actionSpace(a).n, 0);
+    this.jointActions = world.possibleAgents.reduce((sum, a) => sum + discreteActions(world, a, 'MADDPG'), 0);
   }
 
   act(observations: readonly Float32Array[], actions: Int32Array, _envSteps: number, rng: Rng): void {

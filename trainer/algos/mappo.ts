@@ -24,7 +24,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
+import { discreteActions, makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorWeights } from '../nn/actor.js';
@@ -67,7 +67,7 @@ export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const numActions = world.actionSpace(agents[0]).n;
+    const numActions = discreteActions(world, agents[0], 'MAPPO/IPPO');
     const idSize = config.agentId ? agents.length : 0;
     const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({

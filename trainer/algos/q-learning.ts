@@ -15,7 +15,7 @@
 // from the replay (whole episodes for VDN/QMIX, transitions for IQL). A step-limit cut is not
 // terminal: the target bootstraps from the final observation.
 
-import { makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
+import { discreteActions, makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { Mixer } from '../nn/mixer.js';
@@ -52,7 +52,7 @@ export function epsilonAt(config: Pick<QLearningConfig, 'epsilonStart' | 'epsilo
 function buildRoles(world: BatchedWorld, config: QLearningConfig, rng: Rng): RoleQ[] {
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const numActions = world.actionSpace(agents[0]).n;
+    const numActions = discreteActions(world, agents[0], 'IQL/VDN/QMIX');
     const spec = { sizes: [actorInputSize(obsDim, agents.length, config.agentId), ...config.hidden, numActions], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm };
     const net = new Mlp(spec, rng);
     const target = new Mlp(spec, rng);

@@ -13,7 +13,7 @@ import {
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
-import { agentsOfRole, evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, discreteActions, evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
@@ -77,7 +77,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
     const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0 };
-    const numActions = world.actionSpace(agents[0]).n;
+    const numActions = discreteActions(world, agents[0], 'export');
     let graphs: RoleSpec['graphs'];
     if (isCommNetWeights(saved.actor)) {
       const stages = [`${saved.role}/stage0.onnx`];
@@ -207,7 +207,7 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
         total++;
       }
       // move on with random actions so the samples cover more than starting states
-      for (let q = 0; q < actions.length; q++) actions[q] = rng.int(w.actionSpace(q % w.possibleAgents.length).n);
+      for (let q = 0; q < actions.length; q++) actions[q] = rng.int(discreteActions(w, q % w.possibleAgents.length, 'export'));
       observations = w.step(actions).observations;
     }
     actor.dispose();

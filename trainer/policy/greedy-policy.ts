@@ -45,6 +45,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
   });
   return {
     act(observations, actions) {
+      if (!(actions instanceof Int32Array)) throw new Error(`the run's policy chooses discrete actions; ${world.id} here takes continuous ones`);
       const e = actions.length / n;
       for (const role of roles) {
         const k = role.agents.length;

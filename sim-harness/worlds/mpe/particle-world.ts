@@ -4,6 +4,16 @@
 // action force, soft contact force for every pair of colliding entities (no cut-off), then
 // semi-explicit Euler integration (position with the OLD velocity, damping, force, speed clamp).
 
+import { continuousSpace, discreteSpace, type ActionSpace } from '../types.js';
+
+/**
+ * An MPE agent's action space: Discrete(5) (no-op, −x, +x, −y, +y), or with continuous actions
+ * PettingZoo's Box(0, 1, (5,)) of pushes in the same order.
+ */
+export function mpeActionSpace(continuous: boolean): ActionSpace {
+  return continuous ? continuousSpace([0, 0, 0, 0, 0], [1, 1, 1, 1, 1]) : discreteSpace(5);
+}
+
 export interface EntitySpec {
   size: number;
   mass: number;
@@ -49,6 +59,8 @@ export class ParticleWorld {
   readonly vel: Float64Array;
   /** [E] number of agents whose speed was clamped in the last step */
   readonly speedClamps: Float64Array;
+  /** [E, numAgents, 2] the force of each agent's last action, before contacts */
+  readonly actionU: Float64Array;
 
   private readonly specs: readonly EntitySpec[];
   private readonly constants: PhysicsConstants;
@@ -68,6 +80,7 @@ export class ParticleWorld {
     this.pos = new Float64Array(numEnvs * m * 2);
     this.vel = new Float64Array(numEnvs * m * 2);
     this.speedClamps = new Float64Array(numEnvs);
+    this.actionU = new Float64Array(numEnvs * numAgents * 2);
     this.force = new Float64Array(m * 2);
     this.hasForce = new Uint8Array(m);
     const pairs: number[] = [];
@@ -79,9 +92,11 @@ export class ParticleWorld {
 
   /**
    * Advance every env by one step. actions: [E, numAgents] discrete MPE actions
-   * (0 no-op, 1 −x, 2 +x, 3 −y, 4 +y).
+   * (0 no-op, 1 −x, 2 +x, 3 −y, 4 +y), or with `continuous` [E, numAgents, 5] float32 pushes in
+   * the same order (component 0 ignored), each first clipped to [0, 1] as PettingZoo's
+   * ClipOutOfBoundsWrapper does (test/fixtures/mpe-continuous/README.md §2).
    */
-  step(actions: Int32Array): void {
+  step(actions: Int32Array | Float32Array, continuous: boolean): void {
     const m = this.numEntities;
     const { dt, damping, contactForce, contactMargin: k } = this.constants;
     const keep = 1 - damping;
@@ -93,10 +108,24 @@ export class ParticleWorld {
       for (let i = 0; i < m; i++) {
         const spec = specs[i];
         if (i < this.numAgents && spec.movable) {
-          const a = actions[e * this.numAgents + i];
           const s = spec.sensitivity;
-          force[2 * i] = (a === 1 ? -1.0 : a === 2 ? 1.0 : 0.0) * s + 0.0;
-          force[2 * i + 1] = (a === 3 ? -1.0 : a === 4 ? 1.0 : 0.0) * s + 0.0;
+          let ux: number;
+          let uy: number;
+          if (continuous) {
+            const at = (e * this.numAgents + i) * 5;
+            const push = (k: number) => Math.min(Math.max(actions[at + k], 0), 1);
+            // numpy subtracts the float32 components in float32: round the difference once
+            ux = Math.fround(push(2) - push(1)) * s;
+            uy = Math.fround(push(4) - push(3)) * s;
+          } else {
+            const a = actions[e * this.numAgents + i];
+            ux = (a === 1 ? -1.0 : a === 2 ? 1.0 : 0.0) * s;
+            uy = (a === 3 ? -1.0 : a === 4 ? 1.0 : 0.0) * s;
+          }
+          force[2 * i] = ux + 0.0;
+          force[2 * i + 1] = uy + 0.0;
+          this.actionU[(e * this.numAgents + i) * 2] = force[2 * i];
+          this.actionU[(e * this.numAgents + i) * 2 + 1] = force[2 * i + 1];
           hasForce[i] = 1;
         }
       }
@@ -169,4 +198,10 @@ export class ParticleWorld {
   size(entity: number): number {
     return this.specs[entity].size;
   }
+}
+
+/** What both MPE cores give the world for conformance: agent i's last action force in env e. */
+export function lastActionForce(physics: ParticleWorld, e: number, agent: number): [number, number] {
+  const at = (e * physics.numAgents + agent) * 2;
+  return [physics.actionU[at], physics.actionU[at + 1]];
 }

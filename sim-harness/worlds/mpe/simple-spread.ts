@@ -4,9 +4,9 @@
 // local_i = −#{other agents overlapping i}. Landmarks do not collide.
 
 import type { Rng } from '../rng.js';
-import type { WorldSnapshot } from '../types.js';
+import type { Actions, ActionSpace, WorldSnapshot } from '../types.js';
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
-import { ParticleWorld, type EntitySpec } from './particle-world.js';
+import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
 import { setParticles, snapshotParticles } from './particle-state.js';
 
 export interface SimpleSpreadOptions {
@@ -16,6 +16,8 @@ export interface SimpleSpreadOptions {
   localRatio?: number;
   /** episode length (default 25) */
   maxCycles?: number;
+  /** PettingZoo's continuous_actions: Box(0, 1, (5,)) pushes instead of Discrete(5) */
+  continuousActions?: boolean;
   /**
    * Large fleets: observe only the k nearest landmarks and the k nearest other agents, nearest
    * first (as MPE2's num_landmark_neighbors / num_agent_neighbors). Default: all of them, in
@@ -35,7 +37,8 @@ export class SimpleSpreadCore implements WorldCore {
   readonly possibleAgents: readonly string[];
   readonly roles: readonly string[];
   readonly obsDims: readonly number[];
-  readonly numActions: readonly number[];
+  readonly actionSpaces: readonly ActionSpace[];
+  private readonly continuous: boolean;
   readonly maxCycles: number;
   readonly stateSize: number;
   readonly infoKeys = ['occupied_landmarks', 'collisions'] as const;
@@ -61,7 +64,8 @@ export class SimpleSpreadCore implements WorldCore {
     this.nearest = { index: new Int32Array(n), dist: new Float64Array(n) };
     const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen;
     this.obsDims = this.possibleAgents.map(() => obsDim);
-    this.numActions = this.possibleAgents.map(() => 5);
+    this.continuous = options.continuousActions ?? false;
+    this.actionSpaces = this.possibleAgents.map(() => mpeActionSpace(this.continuous));
     this.stateSize = n * obsDim;
     const specs = [...Array(n).fill(AGENT), ...Array(n).fill(LANDMARK)];
     this.physics = new ParticleWorld(numEnvs, n, specs);
@@ -78,8 +82,12 @@ export class SimpleSpreadCore implements WorldCore {
     }
   }
 
-  stepPhysics(actions: Int32Array): void {
-    this.physics.step(actions);
+  stepPhysics(actions: Actions): void {
+    this.physics.step(actions, this.continuous);
+  }
+
+  actionForce(e: number, agent: number): [number, number] {
+    return lastActionForce(this.physics, e, agent);
   }
 
   rewards(e: number, out: Float64Array, offset: number): boolean {

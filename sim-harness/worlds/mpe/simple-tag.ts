@@ -5,9 +5,9 @@
 // adversary touching it and a soft out-of-bounds penalty per axis. No arena walls.
 
 import type { Rng } from '../rng.js';
-import type { WorldSnapshot } from '../types.js';
+import type { Actions, ActionSpace, WorldSnapshot } from '../types.js';
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
-import { ParticleWorld, type EntitySpec } from './particle-world.js';
+import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
 import { setParticles, snapshotParticles } from './particle-state.js';
 
 export interface SimpleTagOptions {
@@ -19,6 +19,8 @@ export interface SimpleTagOptions {
   numObstacles?: number;
   /** episode length (default 25) */
   maxCycles?: number;
+  /** PettingZoo's continuous_actions: Box(0, 1, (5,)) pushes instead of Discrete(5) */
+  continuousActions?: boolean;
 }
 
 const ADVERSARY: EntitySpec = { size: 0.075, mass: 1.0, movable: true, collide: true, maxSpeed: 1.0, sensitivity: 3.0 };
@@ -38,7 +40,8 @@ export class SimpleTagCore implements WorldCore {
   readonly possibleAgents: readonly string[];
   readonly roles: readonly string[];
   readonly obsDims: readonly number[];
-  readonly numActions: readonly number[];
+  readonly actionSpaces: readonly ActionSpace[];
+  private readonly continuous: boolean;
   readonly maxCycles: number;
   readonly stateSize: number;
   readonly infoKeys = ['catches', 'speed_clamps'] as const;
@@ -64,7 +67,8 @@ export class SimpleTagCore implements WorldCore {
     const base = 4 + 2 * obstacles + 2 * (this.numAgents - 1);
     // adversaries see every prey's velocity; a prey sees the other prey's velocities
     this.obsDims = this.possibleAgents.map((_, i) => base + 2 * (i < adv ? good : good - 1));
-    this.numActions = this.possibleAgents.map(() => 5);
+    this.continuous = options.continuousActions ?? false;
+    this.actionSpaces = this.possibleAgents.map(() => mpeActionSpace(this.continuous));
     this.stateSize = this.obsDims.reduce((s, d) => s + d, 0);
     const specs = [...Array(adv).fill(ADVERSARY), ...Array(good).fill(GOOD), ...Array(obstacles).fill(OBSTACLE)];
     this.physics = new ParticleWorld(numEnvs, this.numAgents, specs);
@@ -82,8 +86,12 @@ export class SimpleTagCore implements WorldCore {
     }
   }
 
-  stepPhysics(actions: Int32Array): void {
-    this.physics.step(actions);
+  stepPhysics(actions: Actions): void {
+    this.physics.step(actions, this.continuous);
+  }
+
+  actionForce(e: number, agent: number): [number, number] {
+    return lastActionForce(this.physics, e, agent);
   }
 
   rewards(e: number, out: Float64Array, offset: number): boolean {

@@ -188,7 +188,9 @@ class Agent implements FleetAgent {
         rounds: String(this.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
         inbox_capacity: String(comm?.inbox_capacity ?? 0), clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep',
       }, (err) => this.log.error({ err: err.message }, 'flight recorder: a record could not be written; recording goes on where it can'));
-      this.log.info({ file: this.recorder.path }, 'recording');
+      const recorder = this.recorder;
+      this.metrics.watchRecorder(() => recorder.stats);
+      this.log.info({ file: recorder.path }, 'recording');
     }
     if (this.transport) {
       for (const peer of this.peers) {

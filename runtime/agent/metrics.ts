@@ -66,6 +66,17 @@ export class AgentMetrics {
     this.connected = new Gauge({ name: 'fleetmind_agent_broker_connected', help: '1 while connected to the broker', registers: r });
   }
 
+  /** The flight recorder's totals, read at each scrape. */
+  watchRecorder(stats: () => { messages: number; failed: number; files: number; deleted: number }): void {
+    const r = [this.registry];
+    const gauge = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number) =>
+      new Gauge({ name, help, registers: r, collect() { this.set(read(stats())); } });
+    gauge('fleetmind_agent_recording_records', 'records the flight recorder has written', (s) => s.messages);
+    gauge('fleetmind_agent_recording_failures', 'records the flight recorder could not write (a full disk, …)', (s) => s.failed);
+    gauge('fleetmind_agent_recording_files', 'recording files started', (s) => s.files);
+    gauge('fleetmind_agent_recording_files_deleted', 'oldest recording files deleted to keep within the disk budget', (s) => s.deleted);
+  }
+
   tick(tier: Tier, seconds: number): void {
     this.snap.ticks++;
     this.snap.tiers[tier]++;

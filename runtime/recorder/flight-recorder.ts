@@ -26,6 +26,8 @@ export interface RecorderSettings {
   chunkBytes?: number;
   /** zstd (default) or none */
   compression?: 'zstd' | 'none';
+  /** ms since the epoch, for file ages (default Date.now; a test turns it by hand) */
+  clock?: () => number;
 }
 
 /** Written once at the start of every file (an MCAP metadata record named "fleetmind"). */
@@ -83,6 +85,7 @@ export class FlightRecorder {
   private readonly maxFileAgeMs: number;
   private readonly budgetBytes: number;
   private readonly chunkBytes: number;
+  private readonly now: () => number;
   /** the last write error reported, so a full disk is said once, not every tick */
   private lastError = '';
 
@@ -91,6 +94,7 @@ export class FlightRecorder {
     this.maxFileAgeMs = settings.maxFileAgeMs ?? 3_600_000;
     this.budgetBytes = settings.budgetBytes ?? 2 ** 30;
     this.chunkBytes = settings.chunkBytes ?? 64 * 2 ** 10;
+    this.now = settings.clock ?? Date.now;
     if (this.budgetBytes < this.maxFileBytes) throw new RecordingError(`recording budget ${this.budgetBytes} bytes is smaller than one file (${this.maxFileBytes} bytes)`);
   }
 
@@ -150,11 +154,12 @@ export class FlightRecorder {
   private add(topic: keyof typeof TOPICS, data: Uint8Array, atUs: number): void {
     if (this.closed) return;
     const time = BigInt(Math.round(atUs)) * 1000n; // MCAP times are ns
+    const madeAt = this.now(); // a file's age is judged by when its records were made, not written
     this.queue = this.queue.then(async () => {
       try {
         const f = this.current;
         if (!f) return; // abandoned
-        if (Number(f.file.position()) >= this.maxFileBytes || Date.now() - f.openedAt >= this.maxFileAgeMs) await this.rotate();
+        if (Number(f.file.position()) >= this.maxFileBytes || madeAt - f.openedAt >= this.maxFileAgeMs) await this.rotate(madeAt);
         const open = this.current!;
         await open.writer.addMessage({ channelId: open.channels[topic], sequence: this.stats.messages, logTime: time, publishTime: time, data });
         this.stats.messages++;
@@ -166,7 +171,7 @@ export class FlightRecorder {
     });
   }
 
-  private async rotate(): Promise<void> {
+  private async rotate(openedAt = this.now()): Promise<void> {
     await this.finish();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     let path = '';
@@ -197,7 +202,7 @@ export class FlightRecorder {
       const schemaId = await writer.registerSchema({ name: RECORD_SCHEMAS[key], encoding: 'protobuf', data: schemaData });
       channels[key] = await writer.registerChannel({ topic: TOPICS[key], schemaId, messageEncoding: 'protobuf', metadata: new Map() });
     }
-    this.current = { path, fd, file, writer, channels, openedAt: Date.now() };
+    this.current = { path, fd, file, writer, channels, openedAt };
     this.stats.files++;
     this.enforceBudget();
   }

@@ -151,9 +151,13 @@ for (const kind of BROKERS) {
       ['short', (v) => v.subarray(0, 10), 'observation_size'],
     ];
     for (const [label, corrupt, reason] of cases) {
+      const sentBefore = fleet.agents[0].snapshot().messages.sent;
       const actions = await fleet.step((i, v) => (i === 0 ? corrupt(v) : v));
       t.match(actions[0], { tier: 'safe', action: safe }, `${label}: agent_0 takes the safe action`);
-      t.same(actions.slice(1).map((a) => a.tier), ['partial', 'partial'], `${label}: its teammates act without its message`);
+      t.equal(fleet.agents[0].snapshot().messages.sent, sentBefore, `${label}: and sends no message`);
+      // without agent_0's message, never full; whether the other teammate is heard in time (partial)
+      // or not (none) depends on the machine's load within the 30 ms deadline, not on the agent
+      t.ok(actions.slice(1).every((a) => a.tier === 'partial' || a.tier === 'none'), `${label}: its teammates act without its message (${actions.slice(1).map((a) => a.tier).join(', ')})`);
       t.equal(fleet.agents[0].snapshot().safeReasons[reason as 'observation_size'] !== undefined, true, `${label}: counted as ${reason}`);
     }
     t.same(fleet.agents[0].snapshot().safeReasons, { observation_nonfinite: 2, observation_size: 1 });

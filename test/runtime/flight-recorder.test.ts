@@ -15,7 +15,8 @@ import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { McapStreamReader } from '@mcap/core';
 import zstd from '@foxglove/wasm-zstd';
 import { parseFaultPlan, runCampaign, type FleetMode } from '@fleetmind/sim-harness/fleet';
-import { FlightRecorder, readRecording, replayRecording } from '@fleetmind/runtime';
+import { createAgent, FlightRecorder, InProcessAdapter, readRecording, replayRecording } from '@fleetmind/runtime';
+import { pino } from 'pino';
 import type { RecordedTick } from '@fleetmind/wire';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';
@@ -135,6 +136,23 @@ t.test('recordings rotate by size and keep within the disk budget, oldest first'
   t.ok(files.every((f) => statSync(f).size < 65_536 + 16_384), 'each file stops near its size limit');
 });
 
+t.test('recordings rotate by age', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-age-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let now = 1_000_000;
+  const recorder = await FlightRecorder.open({ dir, prefix: 'agent_3', maxFileAgeMs: 60_000, clock: () => now }, { agent: 'agent_3' });
+  for (let tick = 0; tick < 30; tick++) {
+    recorder.tick(tickRecord(tick), tick);
+    now += 5_000; // a tick every 5 s of this clock: a new file each minute
+  }
+  await recorder.close();
+  const files = mcapFiles(dir, 'agent_3-');
+  t.equal(files.length, 3, '150 s of ticks in files of at most a minute');
+  const ticks = await Promise.all(files.map(async (f) => (await readRecording(f)).ticks.map((r) => r.tick)));
+  t.same(ticks.map((x) => x.length), [12, 12, 6], 'each file holds a minute of ticks');
+  t.same(ticks.flat(), Array.from({ length: 30 }, (_, i) => i), 'none lost at the seams');
+});
+
 t.test('the schema in the file decodes its messages on its own, as Foxglove does', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-schema-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -199,4 +217,33 @@ t.test('bad recordings, missing bundles and unwritable folders are refused with 
 
   writeFileSync(join(dir, 'file'), '');
   await t.rejects(FlightRecorder.open({ dir: join(dir, 'file', 'sub'), prefix: 'a' }, {}), { code: 'FM_ERR_RECORDING', message: /cannot record in .*file\/sub: ENOTDIR/ });
+});
+
+t.test('an agent with a recorder records its shield\'s overrides and reports the recorder in its metrics', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-agent-rec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const acted: number[] = [];
+  let waiting: (() => void) | null = null;
+  const adapter = new InProcessAdapter((a) => { acted.push(a.tick); waiting?.(); });
+  // a shield that turns every action 1 into 0, so the recording shows policy and applied actions apart
+  const agent = await createAgent({
+    bundle: join(REPO_ROOT, 'models', 'zoo', 'spread-mlp'), agentId: 'agent_0', broker: null, adapter, logger: pino({ level: 'silent' }),
+    record: { dir }, shield: ({ action }) => (action === 1 ? 0 : null),
+  });
+  for (let tick = 1; tick <= 40; tick++) {
+    const done = new Promise<void>((resolve) => { waiting = resolve; });
+    adapter.observe({ tick, values: Float32Array.from({ length: 18 }, (_, k) => Math.sin(tick * 0.7 + k)) });
+    await done;
+  }
+  const metrics = await agent.metrics.registry.metrics();
+  await agent.stop();
+  t.match(metrics, /fleetmind_agent_recording_records\{[^}]*\} \d+/);
+  t.match(metrics, /fleetmind_agent_recording_failures\{[^}]*\} 0/);
+  const [file] = mcapFiles(dir, 'agent_0-');
+  const recording = await readRecording(file);
+  t.equal(recording.ticks.length, 40);
+  const overridden = recording.ticks.filter((r) => r.shielded);
+  t.ok(overridden.length > 0 && overridden.every((r) => r.policyAction === 1 && r.action === 0), `${overridden.length} overrides: the policy's 1, the shield's 0`);
+  t.ok(recording.counters.length >= 1 && recording.counters.at(-1)!.values.ticks === 40, 'the counters, last written at the stop');
+  t.same((await replayRecording(recording)).differences, [], 'the policy\'s own actions replay');
 });

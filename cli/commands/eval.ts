@@ -17,6 +17,7 @@ interface EvalOptions {
   msgDropout: number;
   agentDropout: number;
   scriptedRoles?: string[];
+  continuous?: boolean;
   json?: boolean;
 }
 
@@ -31,15 +32,17 @@ export function registerEval(program: Command): void {
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--continuous', 'with --policy: the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): random samples the box, scripted pushes one-hot')
     .option('--msg-dropout <p>', 'with --run/--bundle: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
     .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
     .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR, --bundle DIR, or --world W with --policy random|scripted');
       if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
+      if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): trained runs and bundles have discrete actions for now');
       if (opts.bundle) {
         if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
         const bundle = await loadBundle(opts.bundle);
@@ -60,7 +63,7 @@ export function registerEval(program: Command): void {
       if (opts.run && (opts.world || opts.agents)) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents');
       let controller: (world: ReturnType<typeof makeWorld>) => Controller;
       let worldId: string;
-      let config: Record<string, unknown> = opts.agents === undefined ? {} : { N: opts.agents };
+      let config: Record<string, unknown> = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) };
       let policyName: string;
       if (opts.run) {
         const { greedyPolicy, RunFolder, useBackend } = await import('@fleetmind/trainer'); // TensorFlow.js only for runs
@@ -76,7 +79,7 @@ export function registerEval(program: Command): void {
         if (!opts.world) throw new CliError('--policy needs --world');
         if (opts.msgDropout > 0 || opts.agentDropout > 0) throw new CliError('--msg-dropout and --agent-dropout apply to a trained run (--run DIR)');
         worldId = opts.world;
-        policyName = opts.policy!;
+        policyName = opts.policy! + (opts.continuous ? ' (continuous actions)' : '');
         controller = (world) => (opts.policy === 'random' ? randomController(world, opts.seed) : scriptedController(world));
       }
       const world = makeWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config });

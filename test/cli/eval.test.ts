@@ -67,3 +67,26 @@ t.test('fleetmind eval --scripted-roles: a bundle side against the world\'s scri
   }
   t.end();
 });
+
+t.test('fleetmind eval --continuous: the baselines of the continuous-action worlds', (t) => {
+  const run = (args: string[]) => {
+    const r = runCli(['eval', '--world', 'simple_spread', '--continuous', '--episodes', '50', '--seed', '2', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const random = run(['--policy', 'random']);
+  const scripted = run(['--policy', 'scripted']);
+  const discreteScripted = JSON.parse(runCli(['eval', '--world', 'simple_spread', '--policy', 'scripted', '--episodes', '50', '--seed', '2', '--json']).stdout);
+  t.equal(random.policy, 'random (continuous actions)');
+  t.same(scripted.episode_team_returns, discreteScripted.episode_team_returns, 'one-hot pushes play the discrete scripted episodes');
+  t.ok(scripted.agent_return_mean > random.agent_return_mean + 10, `scripted ${scripted.agent_return_mean} vs random ${random.agent_return_mean}`);
+  for (const [args, message] of [
+    [['eval', '--world', 'grid_predator_prey', '--continuous', '--policy', 'random'], /Unrecognized key: "continuousActions"/],
+    [['eval', '--bundle', 'models/zoo/spread-mlp', '--continuous'], /--continuous applies to a baseline/],
+  ] as [string[], RegExp][]) {
+    const r = runCli(args);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  t.end();
+});

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FleetView } from './fleet-view.js';
 import { dashboardPage } from './page.js';
+import { startFoxgloveBridge, type FoxgloveBridge } from './foxglove-bridge.js';
 
 export interface DashboardOptions {
   broker: string;
@@ -22,6 +23,8 @@ export interface DashboardOptions {
   peerTimeoutMs: number;
   /** how often the page is updated, ms */
   intervalMs: number;
+  /** also serve a Foxglove WebSocket bridge on this port (0: any free one; null: none) */
+  foxglovePort?: number | null;
 }
 
 export const defaultDashboardOptions = { host: '127.0.0.1', port: 8080, peerTimeoutMs: 1_000, intervalMs: 500, fleet: null };
@@ -29,6 +32,8 @@ export const defaultDashboardOptions = { host: '127.0.0.1', port: 8080, peerTime
 export interface Dashboard {
   /** the page's address */
   readonly url: string;
+  /** the Foxglove bridge's ws:// address, when one was asked for */
+  readonly foxgloveUrl: string | null;
   readonly view: FleetView;
   close(): Promise<void>;
 }
@@ -40,8 +45,16 @@ export class DashboardError extends Error {
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const view = new FleetView(o.peerTimeoutMs);
   const client = await connect(o);
+  let foxglove: FoxgloveBridge | null = null;
+  try {
+    foxglove = o.foxglovePort === undefined || o.foxglovePort === null ? null : await startFoxgloveBridge(o.host, o.foxglovePort);
+  } catch (err) {
+    client.end(true);
+    throw new DashboardError(`cannot serve the Foxglove bridge on ${o.host}:${o.foxglovePort}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const prefix = `fm/${o.fleet ?? '+'}`;
-  client.on('message', (topic, payload) => view.receive(topic, payload));
+  // only what the view could read goes on to Foxglove
+  client.on('message', (topic, payload) => { if (view.receive(topic, payload)) foxglove?.forward(topic, payload); });
   await client.subscribeAsync([`${prefix}/a/+/hb`, `${prefix}/a/+/status`, `${prefix}/a/+/msg`, `${prefix}/world`]);
 
   const streams = new Set<ServerResponse>();
@@ -67,6 +80,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       client.end(true);
+      void foxglove?.close();
       reject(new DashboardError(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is in use: choose another with --port` : `cannot serve on ${o.host}:${o.port}: ${err.message}`));
     });
     server.listen(o.port, o.host, () => resolve());
@@ -79,9 +93,11 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/`,
+    foxgloveUrl: foxglove?.url ?? null,
     view,
     async close() {
       clearInterval(timer);
+      await foxglove?.close();
       for (const res of streams) res.end();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -52,8 +52,8 @@ export class FleetView {
 
   constructor(private readonly peerTimeoutMs: number) {}
 
-  /** One MQTT message from the fleet's topics. */
-  receive(topic: string, payload: Uint8Array, nowMs = Date.now()): void {
+  /** One MQTT message from the fleet's topics; false when it was refused (and counted). */
+  receive(topic: string, payload: Uint8Array, nowMs = Date.now()): boolean {
     const t = parseTopic(topic);
     if (!t) return this.refuse('unknown_topic');
     try {
@@ -62,7 +62,7 @@ export class FleetView {
           const step = decodeWorldStepRecord(payload);
           this.world = { ...step, positions: Array.from(step.positions), fleet: t.fleet, receivedMs: nowMs };
         }
-        return;
+        return true;
       }
       const a = this.agent(t.fleet, t.agent, nowMs);
       if (t.channel === 'hb') {
@@ -86,6 +86,7 @@ export class FleetView {
         a.messageTimes.push(nowMs);
         if (a.messageTimes.length > 4_096) forget(a.messageTimes, nowMs);
       }
+      return true;
     } catch (err) {
       if (err instanceof WireError) return this.refuse(err.reason);
       throw err;
@@ -141,8 +142,9 @@ export class FleetView {
     a.offlineSinceMs = sinceMs;
   }
 
-  private refuse(reason: string): void {
+  private refuse(reason: string): false {
     this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    return false;
   }
 }
 

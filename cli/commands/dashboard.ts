@@ -13,6 +13,7 @@ interface DashboardCliOptions {
   username?: string;
   password?: string;
   peerTimeoutMs: number;
+  foxglovePort?: number;
 }
 
 export function registerDashboard(program: Command): void {
@@ -25,6 +26,7 @@ export function registerDashboard(program: Command): void {
     .option('--port <port>', 'serve the page on this port (0: any free one)', portNumber, defaultDashboardOptions.port)
     .option('--username <user>', 'broker username (an admin, or a world user of the fleet)')
     .option('--password <password>', 'broker password (or set FLEETMIND_PASSWORD, which ps does not show)')
+    .option('--foxglove-port <port>', 'also serve a Foxglove WebSocket bridge here: Foxglove Studio\'s "Open connection" sees every agent\'s status and the world live, with fleetmind.proto\'s schemas (0: any free port)', portNumber)
     .option('--peer-timeout-ms <ms>', 'show an agent offline after this long without a heartbeat or status', positiveInt, defaultDashboardOptions.peerTimeoutMs)
     .addHelpText('after', `
 Agents publish a status every second (fleetmind agent --status-ms); the page updates every
@@ -40,8 +42,10 @@ Examples:
       const dashboard = await startDashboard({
         ...defaultDashboardOptions, broker: opts.broker, fleet: opts.fleet ?? null, host: opts.host, port: opts.port,
         username: opts.username, password: opts.password ?? process.env.FLEETMIND_PASSWORD, peerTimeoutMs: opts.peerTimeoutMs,
+        foxglovePort: opts.foxglovePort ?? null,
       });
       process.stdout.write(`dashboard of ${opts.fleet ? `fleet ${opts.fleet}` : 'every fleet'} on ${opts.broker}: ${dashboard.url}\n`);
+      if (dashboard.foxgloveUrl) process.stdout.write(`Foxglove bridge: ${dashboard.foxgloveUrl}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { generateSigningKeys, loadBundle, signBundle, checkBundleFiles, type Manifest } from '@fleetmind/models';
 import { writeSecretFile } from '@fleetmind/broker';
 import { CliError } from '../errors.js';
+import { positiveInt } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 function readKeyFile(path: string, flag: string): string {
@@ -37,6 +38,45 @@ export function registerBundle(program: Command): void {
         return;
       }
       process.stdout.write(`OK ${dir}: ${manifest.name} ${manifest.version}, schema ${manifest.schema_version}, ${Object.keys(manifest.files).length} files match their sha256, ${new Set(graphs).size} graphs load with the expected inputs and outputs, signature: ${loaded.signature}\n`);
+    });
+
+  const roleFile = (value: string, previous: { role: string | null; file: string }[] = []) => {
+    const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(value);
+    return [...previous, m && !existsSync(value) ? { role: m[1], file: m[2] } : { role: null, file: value }];
+  };
+  bundle
+    .command('import')
+    .description('make a bundle of actors trained elsewhere (PyTorch\'s torch.onnx.export, or any ONNX exporter): an MLP from the observation [batch, obs] to a value per action [batch, actions] (logits or Q-values), one per role of the world; checked against the world\'s spaces, adapted to the bundle\'s graph contract, checked for parity (against --samples, the exporter\'s own outputs, else against the graph as it came) and evaluated')
+    .requiredOption('--actor <[role=]file>', 'an ONNX actor; in a world of several roles, one per role as ROLE=FILE (repeat)', roleFile)
+    .requiredOption('--world <id>', 'the world it acts in (see `fleetmind worlds`)')
+    .requiredOption('--out <dir>', 'the bundle folder to create (new or empty)')
+    .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--samples <[role=]file>', 'JSON {"observations": [[…]…], "outputs": [[…]…]}: the exporter\'s outputs for those observations, to check parity against (repeat per role)', roleFile)
+    .option('--name <name>', 'bundle name (default: <world>-imported)')
+    .option('--bundle-version <x.y.z>', 'bundle version', '1.0.0')
+    .option('--episodes <n>', 'episodes of the import-time evaluation recorded in the manifest', positiveInt, 200)
+    .option('--json', 'print the manifest')
+    .addHelpText('after', `
+The bundle acts without communication (an MLP is its own fallback); it runs with \`eval --bundle\`,
+the runtime and \`fleetmind sim\` like an exported one. Export from PyTorch with a dynamic batch:
+  torch.onnx.export(actor, torch.zeros(1, obs), "actor.onnx", input_names=["obs"], output_names=["logits"],
+                    dynamic_axes={"obs": {0: "batch"}, "logits": {0: "batch"}})
+
+Examples:
+  $ fleetmind bundle import --actor test/fixtures/torch/spread_actor.onnx --world simple_spread --samples test/fixtures/torch/spread_samples.json --out bundles/torch-spread
+  $ fleetmind bundle import --actor adversary=adv.onnx --actor agent=prey.onnx --world simple_tag --out bundles/tag-imported`)
+    .action(async (opts: { actor: { role: string | null; file: string }[]; world: string; out: string; agents?: number; samples?: { role: string | null; file: string }[]; name?: string; bundleVersion: string; episodes: number; json?: boolean }) => {
+      const { importActors } = await import('@fleetmind/trainer/import-actor');
+      const manifest = await importActors({
+        world: opts.world, worldConfig: opts.agents === undefined ? {} : { N: opts.agents }, actors: opts.actor, samples: opts.samples,
+        out: opts.out, name: opts.name, version: opts.bundleVersion, episodes: opts.episodes,
+        command: `fleetmind ${process.argv.slice(2).join(' ')}`,
+      });
+      if (opts.json) return printJson(manifest);
+      const p = manifest.parity;
+      process.stdout.write(`imported ${manifest.name} ${manifest.version} to ${opts.out}: ${manifest.roles.map((r) => `${r.name} (${r.agents.length} agents, obs ${r.observation.size}, ${r.action.n} actions)`).join(', ')}\n`);
+      process.stdout.write(`parity against ${opts.samples ? 'the samples' : 'the graph as it came'}: max |Δ| ${p.max_abs_error.toExponential(2)} over ${p.samples} observations, ${p.action_mismatches} action mismatches\n`);
+      process.stdout.write(`agent return ${manifest.evaluation.nominal.agent_return_mean.toFixed(3)} (${manifest.evaluation.nominal.episodes} episodes)\n`);
     });
 
   bundle

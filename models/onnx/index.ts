@@ -4,3 +4,5 @@ export {
   mlpActorGraph, mlpQGraph, commNetStage0Graph, commNetRoundGraph, commNetFinalGraph, commNetFallbackGraph, LAYER_NORM_EPSILON,
 } from './actor-graphs.js';
 export type { MlpGraphWeights, CommNetGraphWeights, ActorIo } from './actor-graphs.js';
+export { adaptImportedActor, originalActorOutputs, ImportError } from './imported-actor.js';
+export type { ImportExpectations } from './imported-actor.js';

@@ -4,7 +4,6 @@
 // graphs in-process (nominal, with quantized messages, with 30 % message loss), and writes
 // manifest.json pinning every file's sha256.
 
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,8 +18,9 @@ import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js'
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
+import { actionNames, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
-export const PARITY_TOLERANCE = 1e-5;
+export { PARITY_TOLERANCE } from './provenance.js';
 
 export interface ExportOptions {
   run: string;
@@ -36,13 +36,6 @@ export interface ExportOptions {
   /** the command that trained the run, recorded for reproducibility */
   trainCommand?: string | null;
   onProgress?: (line: string) => void;
-}
-
-/** Action names by world family, for the manifest. */
-function actionNames(worldId: string, n: number): string[] {
-  if (worldId.startsWith('simple_') && n === 5) return ['no_op', 'left', 'right', 'down', 'up'];
-  if (worldId.startsWith('grid_predator_prey') && n === 4) return ['up', 'down', 'left', 'right'];
-  return Array.from({ length: n }, (_, a) => `action_${a}`);
 }
 
 export class ParityError extends Error {
@@ -213,12 +206,4 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
     actor.dispose();
   }
   return { samples: total, max_abs_error: maxErr, action_mismatches: mismatches, tolerance: PARITY_TOLERANCE };
-}
-
-function sourceCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    return null;
-  }
 }

@@ -1,0 +1,57 @@
+// `fleetmind bundle import`: an actor exported by PyTorch (test/fixtures/torch/make_actor.py)
+// becomes a bundle that verifies, matches PyTorch's own outputs, evaluates and runs as a fleet;
+// actors that do not fit the world are refused with what does not fit, in the graph's own names.
+
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+const torch = (file: string) => join('test', 'fixtures', 'torch', file);
+
+t.test('a PyTorch actor imported with its samples matches PyTorch, verifies, evaluates and runs as a fleet', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-import-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'bundle');
+  const r = runCli(['bundle', 'import', '--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--samples', torch('spread_samples.json'), '--out', out, '--episodes', '50', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const manifest = JSON.parse(r.stdout);
+  t.match(manifest, { provenance: { algorithm: 'imported' }, communication: null, parity: { samples: 64, action_mismatches: 0 } });
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime matches PyTorch's outputs to ${manifest.parity.max_abs_error}`);
+  t.match(manifest.provenance.train_command, /^fleetmind bundle import --actor /);
+  t.equal(runCli(['bundle', 'verify', out]).code, 0);
+  const evaluated = JSON.parse(runCli(['eval', '--bundle', out, '--episodes', '50', '--json']).stdout);
+  t.equal(evaluated.agent_return_mean, manifest.evaluation.nominal.agent_return_mean, 'eval --bundle reproduces the import-time evaluation');
+  const sim = runCli(['sim', '--bundle', out, '--episodes', '50', '--json']);
+  t.equal(sim.code, 0, sim.stderr);
+  t.same(JSON.parse(sim.stdout).episode_team_returns, evaluated.episode_team_returns, 'the fleet plays the same episodes as eval');
+
+  // without samples: parity against the graph as it came, on observations of random play
+  const plain = runCli(['bundle', 'import', '--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--out', join(dir, 'plain'), '--episodes', '10', '--json']);
+  t.equal(plain.code, 0, plain.stderr);
+  t.match(JSON.parse(plain.stdout).parity, { max_abs_error: 0, action_mismatches: 0 });
+  t.end();
+});
+
+t.test('actors that do not fit are refused with what does not fit', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-import-bad-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cases: [string[], RegExp][] = [
+    [['--actor', torch('two_inputs.onnx'), '--world', 'simple_spread'], /two_inputs\.onnx does not fit: it takes 2 inputs \("observation", "extra_0"\); an actor takes one, the observation/],
+    [['--actor', torch('wrong_outputs.onnx'), '--world', 'simple_spread'], /its output "q" has 7 values per row; expected 5 \(a logit or Q-value per action\)/],
+    [['--actor', torch('fixed_batch.onnx'), '--world', 'simple_spread'], /its input "observation" has a fixed batch of 1; export it with a dynamic first dimension/],
+    [['--actor', 'README.md', '--world', 'simple_spread'], /README\.md is not an ONNX model/],
+    [['--actor', 'adversary=' + torch('spread_actor.onnx'), '--actor', 'agent=' + torch('spread_actor.onnx'), '--world', 'simple_tag'], /its input "observation" has 18 values per row; expected 16 \(the observation\)/],
+    [['--actor', torch('spread_actor.onnx'), '--world', 'simple_tag'], /the world has roles adversary, agent; say which, as ROLE=FILE/],
+    [['--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--samples', torch('make_actor.py')], /--samples .*make_actor\.py: /],
+    [['--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--samples', torch('spread_actor.onnx')], /--samples .*spread_actor\.onnx: /],
+    [['--actor', join(dir, 'missing.onnx'), '--world', 'simple_spread'], /cannot read the agent actor .*missing\.onnx: ENOENT/],
+  ];
+  cases.forEach(([args, message], k) => {
+    const r = runCli(['bundle', 'import', ...args, '--out', join(dir, `b${k}`)]);
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, message);
+  });
+  t.end();
+});

@@ -3,7 +3,7 @@
 // actors that do not fit the world are refused with what does not fit, in the graph's own names.
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -31,6 +31,20 @@ t.test('a PyTorch actor imported with its samples matches PyTorch, verifies, eva
   const plain = runCli(['bundle', 'import', '--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--out', join(dir, 'plain'), '--episodes', '10', '--json']);
   t.equal(plain.code, 0, plain.stderr);
   t.match(JSON.parse(plain.stdout).parity, { max_abs_error: 0, action_mismatches: 0 });
+  t.end();
+});
+
+t.test('samples the graph does not reproduce fail the import, and leave no bundle behind', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-import-parity-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const samples = JSON.parse(readFileSync(torch('spread_samples.json'), 'utf8'));
+  samples.outputs[9][2] += 1e-3; // what another network would have said
+  writeFileSync(join(dir, 'samples.json'), JSON.stringify(samples));
+  const out = join(dir, 'bundle');
+  const r = runCli(['bundle', 'import', '--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--samples', join(dir, 'samples.json'), '--out', out]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /import parity failed: ONNX Runtime's outputs differ from the samples' \(the exporter's own\) by up to 1\.00e-3/);
+  t.notOk(existsSync(out), 'no half-made bundle');
   t.end();
 });
 

@@ -6,7 +6,7 @@
 // graph as it came (so the adaptation changed nothing); the bundle is evaluated like an export.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadBundle, parseManifest, RoleRunner, BundleError, MANIFEST_SCHEMA_VERSION, type LoadedBundle, type Manifest, type RoleSpec } from '@fleetmind/models';
@@ -70,6 +70,21 @@ export async function importActors(o: ImportOptions): Promise<Manifest> {
     return { role, agents, obsSize, n, graph: adaptImportedActor(bytes, { source, obsSize, numActions: n }) };
   });
   mkdirSync(o.out, { recursive: true });
+  try {
+    return await writeBundle(o, world, groups, adapted, originals, samplesByRole, write, files, progress);
+  } catch (err) {
+    // the folder was new or empty: a bundle that failed its checks is not left behind
+    rmSync(o.out, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function writeBundle(
+  o: ImportOptions, world: BatchedWorld, groups: { role: string }[],
+  adapted: { role: string; agents: number[]; obsSize: number; n: number; graph: Uint8Array }[],
+  originals: Map<string, Uint8Array>, samplesByRole: Map<string, string>,
+  write: (file: string, bytes: Uint8Array) => void, files: Manifest['files'], progress: (line: string) => void,
+): Promise<Manifest> {
   const roles: RoleSpec[] = adapted.map(({ role, agents, obsSize, n, graph }) => {
     write(`${role}/actor.onnx`, graph);
     return {

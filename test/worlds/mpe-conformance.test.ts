@@ -10,15 +10,18 @@ import { FIXTURES } from '../helpers/paths.js';
 const load = (name: string, folder = 'mpe'): ConformanceVectors =>
   parseConformanceVectors(JSON.parse(readFileSync(join(FIXTURES, folder, name), 'utf8')));
 
-for (const file of ['simple_spread_v3.json', 'simple_tag_v3.json']) {
-  t.test(`${file} replays exactly: float32 observations identical, the rest within 1e-9, discrete outcomes equal`, (t) => {
-    const vectors = load(file);
+const DISCRETE = ['simple_spread_v3.json', 'simple_tag_v3.json'].map((file) => ({ file, folder: 'mpe' }));
+const CONTINUOUS = ['simple_spread_v3_continuous.json', 'simple_tag_v3_continuous.json', 'simple_spread_v3_continuous_out_of_range.json', 'simple_tag_v3_continuous_out_of_range.json']
+  .map((file) => ({ file, folder: 'mpe-continuous' }));
+
+for (const { file, folder } of [...DISCRETE, ...CONTINUOUS]) {
+  t.test(`${folder}/${file} replays exactly: action forces, float32 observations and positions identical, the rest within 1e-9, discrete outcomes equal`, (t) => {
+    const vectors = load(file, folder);
     const report = replayConformanceVectors(vectors);
     t.equal(report.pass, true, JSON.stringify(report.first_failure));
     t.equal(report.episodes, vectors.episodes.length);
     t.equal(report.steps, vectors.episodes.reduce((s, e) => s + e.steps.length, 0));
-    t.equal(report.max_abs_err.obs, 0, 'float32 observations are bit-identical');
-    t.equal(report.max_abs_err.pos, 0, 'positions are bit-identical');
+    for (const q of ['action_u', 'obs', 'pos'] as const) t.equal(report.max_abs_err[q], 0, `${q} bit-identical`);
     for (const q of ['obs_f64', 'vel', 'reward'] as const) t.ok(report.max_abs_err[q] <= CONFORMANCE_TOLERANCE[q], `${q} within tolerance`);
     t.same(report.discrete_mismatches, { collisions: 0, catches: 0, speed_clamps: 0, truncated: 0, terminated: 0 });
     t.end();
@@ -73,21 +76,6 @@ t.test('malformed vector files are rejected with the field that is wrong', (t) =
   t.throws(() => replayConformanceVectors(parseConformanceVectors(short)), { message: /episodes\[0\].*initial\.obs\[1\] has 5 values/ });
   t.end();
 });
-
-for (const file of ['simple_spread_v3_continuous.json', 'simple_tag_v3_continuous.json', 'simple_spread_v3_continuous_out_of_range.json', 'simple_tag_v3_continuous_out_of_range.json']) {
-  t.test(`${file} (continuous actions) replays exactly: action forces and float32 observations identical, the rest within 1e-9`, (t) => {
-    const vectors = load(file, 'mpe-continuous');
-    const report = replayConformanceVectors(vectors);
-    t.equal(report.pass, true, JSON.stringify(report.first_failure));
-    t.equal(report.steps, vectors.episodes.reduce((s, e) => s + e.steps.length, 0));
-    t.equal(report.max_abs_err.action_u, 0, 'every action force bit-identical');
-    t.equal(report.max_abs_err.obs, 0, 'float32 observations are bit-identical');
-    t.equal(report.max_abs_err.pos, 0, 'positions are bit-identical');
-    for (const q of ['obs_f64', 'vel', 'reward'] as const) t.ok(report.max_abs_err[q] <= CONFORMANCE_TOLERANCE[q], `${q} within tolerance`);
-    t.same(report.discrete_mismatches, { collisions: 0, catches: 0, speed_clamps: 0, truncated: 0, terminated: 0 });
-    t.end();
-  });
-}
 
 t.test('a continuous push off by one float32 step is caught at its action force', (t) => {
   const vectors = load('simple_spread_v3_continuous.json', 'mpe-continuous');

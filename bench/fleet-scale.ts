@@ -3,7 +3,8 @@
 // a large simple_spread world where each agent observes its k nearest landmarks and agents and
 // talks to its k nearest agents (peers fixed at the first reset, one topic each), stepped at
 // --hz. Reported: the share of communication rounds complete inside their deadline, decisions
-// missing at the end of their period, the world's step time and the event loop's lag.
+// missing at the end of their period, the world's step time, the event loop's lag, and the CPU
+// time each agent-decision costs: this process (agents and world) and the broker's, apart and in all.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runti
 import { makeWorld, percentile } from '@fleetmind/worlds';
 import { nearestPeers } from '@fleetmind/sim-harness/fleet';
 import { startTarget } from './broker/targets.js';
+import { processCpuSeconds } from './process-cpu.js';
 
 export interface FleetScaleOptions {
   /** a one-role CommNet bundle trained on k-nearest observations without agent ids */
@@ -40,9 +42,16 @@ export interface FleetScaleReport {
   tiers: Record<string, number>;
   world_step_ms: { p50: number; p99: number };
   event_loop_lag_ms: { p50: number; p99: number };
+  /** CPU µs per agent-decision asked: the agents' and world's process, the broker's (null where /proc is not readable), both */
+  cpu_us_per_decision: { agents_and_world: number; broker: number | null; all: number | null };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function perDecision(agentsUs: number, brokerUs: number | null, decisions: number): FleetScaleReport['cpu_us_per_decision'] {
+  const per = (us: number) => Number((us / decisions).toFixed(1));
+  return { agents_and_world: per(agentsUs), broker: brokerUs === null ? null : per(brokerUs), all: brokerUs === null ? null : per(agentsUs + brokerUs) };
+}
 
 export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleReport> {
   const progress = o.onProgress ?? (() => {});
@@ -80,6 +89,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const roundsBefore = agents.reduce((s, a) => s + a.snapshot().ticks, 0);
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
+    const cpuFrom = process.cpuUsage();
+    const brokerFrom = broker.pid === undefined ? null : processCpuSeconds(broker.pid);
     const periodMs = 1000 / o.hz;
     const total = Math.round(o.seconds * o.hz);
     const stepMs: number[] = [];
@@ -99,6 +110,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
       if (t % 10 === 9) progress(`tick ${t + 1}/${total}`);
     }
     lag.disable();
+    const cpu = process.cpuUsage(cpuFrom);
+    const brokerTo = broker.pid === undefined ? null : processCpuSeconds(broker.pid);
     await sleep(o.roundDeadlineMs * 2);
     const rounds = agents.reduce((s, a) => s + a.snapshot().ticks, 0) - roundsBefore;
     const misses = agents.reduce((s, a) => s + a.snapshot().deadlineMisses, 0) - missesBefore;
@@ -111,6 +124,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
       tiers,
       world_step_ms: { p50: r(percentile(stepMs, 0.5)), p99: r(percentile(stepMs, 0.99)) },
       event_loop_lag_ms: { p50: r(lag.percentile(50) / 1e6), p99: r(lag.percentile(99) / 1e6) },
+      cpu_us_per_decision: perDecision(cpu.user + cpu.system, brokerFrom === null || brokerTo === null ? null : (brokerTo - brokerFrom) * 1e6, total * ids.length),
     };
   } finally {
     for (const a of agents) await a.kill();

@@ -92,9 +92,10 @@ export function registerBench(program: Command): void {
       progress('');
       if (opts.json) return printJson(bench);
       const reports = bench.results;
-      printTable(['agents', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms'], reports.map((r) => [
+      printTable(['agents', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms', 'CPU µs/decision agents+world / broker'], reports.map((r) => [
         r.agents, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
         `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`, `${r.world_step_ms.p50} / ${r.world_step_ms.p99}`, r.event_loop_lag_ms.p99,
+        `${r.cpu_us_per_decision.agents_and_world} / ${r.cpu_us_per_decision.broker ?? '—'}`,
       ]));
     });
 

@@ -33,5 +33,10 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   t.ok(report.rounds >= 150, `${report.rounds} rounds`);
   t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1);
   t.equal(Object.values(report.tiers as Record<string, number>).reduce((a, b) => a + b, 0) + Math.round(report.decisions_missing_ratio * 200), 200, 'every decision counted once');
+  const cpu = report.cpu_us_per_decision;
+  // 200 decisions in a second of two processes: each costs some CPU, and less than the whole second
+  t.ok(cpu.agents_and_world > 0 && cpu.broker > 0 && cpu.agents_and_world < 1e6 / 200 * 2, `CPU µs per decision: ${JSON.stringify(cpu)}`);
+  // each figure is rounded to 0.1 µs on its own
+  t.ok(Math.abs(cpu.all - (cpu.agents_and_world + cpu.broker)) <= 0.1 + 1e-9, 'all = agents and world + broker');
   t.end();
 });

@@ -44,6 +44,8 @@ interface Tracked extends AgentView {
 }
 
 const RATE_WINDOW_MS = 2_000;
+/** agents the view keeps at most: a client inventing agent ids cannot grow it without bound */
+export const MAX_AGENTS = 10_000;
 
 export class FleetView {
   private readonly agents = new Map<string, Tracked>();
@@ -65,6 +67,7 @@ export class FleetView {
         return true;
       }
       const a = this.agent(t.fleet, t.agent, nowMs);
+      if (!a) return this.refuse('too_many_agents');
       if (t.channel === 'hb') {
         const hb = decodeHeartbeat(payload);
         if (hb.agent !== t.agent) return this.refuse('misaddressed');
@@ -118,10 +121,11 @@ export class FleetView {
     return { atMs: nowMs, agents, tiers, messagesPerSecond, deadlineMisses, messagesDropped, edges, world: this.world, refused: { ...this.refused } };
   }
 
-  private agent(fleet: string, agent: string, nowMs: number): Tracked {
+  private agent(fleet: string, agent: string, nowMs: number): Tracked | null {
     const key = `${fleet}/${agent}`;
     let a = this.agents.get(key);
     if (!a) {
+      if (this.agents.size >= MAX_AGENTS) return null;
       a = { fleet, agent, state: 'offline', offlineReason: null, lastSeenMs: nowMs, offlineSinceMs: null, status: null, tier: null, messagesPerSecond: 0, previousTiers: null, messageTimes: [] };
       this.agents.set(key, a);
     }

@@ -3,7 +3,7 @@
 // ones alike.
 export { startDashboard, defaultDashboardOptions, DashboardError } from './dashboard-server.js';
 export type { Dashboard, DashboardOptions } from './dashboard-server.js';
-export { FleetView } from './fleet-view.js';
+export { FleetView, MAX_AGENTS } from './fleet-view.js';
 export { startFoxgloveBridge } from './foxglove-bridge.js';
 export type { FoxgloveBridge } from './foxglove-bridge.js';
 export type { AgentView, FleetSnapshot } from './fleet-view.js';

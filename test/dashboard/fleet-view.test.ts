@@ -3,7 +3,7 @@
 // sliding window, who heard whom, and unreadable input counted, never thrown.
 
 import t from 'tap';
-import { FleetView } from '@fleetmind/dashboard';
+import { FleetView, MAX_AGENTS } from '@fleetmind/dashboard';
 import { encodeAgentStatus, encodeHeartbeat, encodeWorldStepRecord, type AgentStatus } from '@fleetmind/wire';
 
 const status = (agent: string, tiers: AgentStatus['tiers'], heard: string[] = []): Uint8Array => encodeAgentStatus({
@@ -52,5 +52,14 @@ t.test('unreadable input is counted by reason, never thrown', (t) => {
   const s = view.snapshot(10);
   t.same(s.refused, { malformed: 2, misaddressed: 1, oversized: 1, unknown_topic: 1 });
   t.same(s.world && [s.world.tick, s.world.positions, s.world.faults], [4, [0.5, -0.25], ['crash a0']], 'a good world step after a bad one');
+  t.end();
+});
+
+t.test('a client inventing agent ids cannot grow the view without bound', (t) => {
+  const view = new FleetView(1_000);
+  for (let k = 0; k < MAX_AGENTS + 50; k++) view.receive(`fm/f/a/x${k}/msg`, new Uint8Array(1), 0);
+  const s = view.snapshot(1);
+  t.equal(s.agents.length, MAX_AGENTS);
+  t.same(s.refused, { too_many_agents: 50 });
   t.end();
 });

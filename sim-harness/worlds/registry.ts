@@ -21,6 +21,8 @@ interface WorldEntry {
   readonly configSchema: z.ZodType<Record<string, unknown>>;
   makeCore(numEnvs: number, config: Record<string, unknown>): WorldCore;
   scripted(world: World): Controller;
+  /** the scripted controller writes continuous actions itself; otherwise its discrete ones become one-hot pushes */
+  readonly scriptsContinuous?: boolean;
   readonly jointSuccess: JointSuccess;
 }
 
@@ -42,7 +44,9 @@ const WORLDS: readonly WorldEntry[] = [
     }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
       .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 128, { message: "more than 128 agents need neighbours (k-nearest observations: full ones grow as N², 768 values each at N = 128)", path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
-    scripted: (world) => scriptedSpreadController(world.possibleAgents.length),
+    // continuous actions: pushes in proportion, diagonals included (better than any one direction)
+    scripted: (world) => scriptedSpreadController(world.possibleAgents.length, world.actionSpace(0).kind === 'continuous'),
+    scriptsContinuous: true,
     jointSuccess: { description: 'every landmark covered at the end', reached: (e, agents) => e.final.occupied_landmarks >= agents },
   },
   {
@@ -106,9 +110,10 @@ export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): Ba
 
 /** The world's scripted reference controller (a baseline, and later a fallback policy). */
 export function scriptedController(world: World): Controller {
-  const scripted = findEntry(world.id).scripted;
+  const entry = findEntry(world.id);
+  const scripted = entry.scripted;
   const space = world.actionSpace(0);
-  if (space.kind === 'discrete') return scripted(world);
+  if (space.kind === 'discrete' || entry.scriptsContinuous) return scripted(world);
   // the scripted controllers read observations only: built for the world, they choose discrete pushes
   return oneHotPushes(scripted(world), space.shape[0]);
 }

@@ -78,7 +78,7 @@ t.test('fleetmind eval --continuous: the baselines of the continuous-action worl
   const scripted = run(['--policy', 'scripted']);
   const discreteScripted = JSON.parse(runCli(['eval', '--world', 'simple_spread', '--policy', 'scripted', '--episodes', '50', '--seed', '2', '--json']).stdout);
   t.equal(random.policy, 'random (continuous actions)');
-  t.same(scripted.episode_team_returns, discreteScripted.episode_team_returns, 'one-hot pushes play the discrete scripted episodes');
+  t.ok(scripted.agent_return_mean > discreteScripted.agent_return_mean, `pushing in proportion (${scripted.agent_return_mean}) beats one direction at a time (${discreteScripted.agent_return_mean})`);
   t.ok(scripted.agent_return_mean > random.agent_return_mean + 10, `scripted ${scripted.agent_return_mean} vs random ${random.agent_return_mean}`);
   for (const [args, message] of [
     [['eval', '--world', 'grid_predator_prey', '--continuous', '--policy', 'random'], /Unrecognized key: "continuousActions"/],

@@ -1,7 +1,8 @@
 // Continuous actions (PettingZoo's continuous_actions): the MPE worlds take Box(0, 1, (5,))
-// pushes. They keep the world contract, a one-hot push acts exactly as the discrete action of
-// its index (so the scripted controllers drive them, episode for episode the same), pushes are
-// clipped into the box as upstream clips them, and NaN or a wrong shape is refused.
+// pushes. They keep the world contract; a one-hot push acts exactly as the discrete action of
+// its index (so the scripted tag controllers drive them, episode for episode the same), the
+// scripted spread controller pushes in proportion; pushes are clipped into the box as upstream
+// clips them, and NaN or a wrong shape is refused.
 
 import t from 'tap';
 import { discreteActions, evaluateController, makeWorld, parallelApiCheck, randomController, scriptedController, WorldError } from '@fleetmind/worlds';
@@ -13,19 +14,28 @@ for (const id of ['simple_spread_v3', 'simple_tag_v3']) {
     t.same(make().actionSpace(0), { kind: 'continuous', shape: [5], low: [0, 0, 0, 0, 0], high: [1, 1, 1, 1, 1], dtype: 'float32' });
     t.end();
   });
-
-  t.test(`${id}: one-hot pushes play exactly the discrete episodes`, (t) => {
-    const discrete = makeWorld(id, { numEnvs: 20, autoReset: false });
-    const continuous = makeWorld(id, { numEnvs: 20, autoReset: false, config: { continuousActions: true } });
-    const a = evaluateController(discrete, scriptedController(discrete), 3);
-    const b = evaluateController(continuous, scriptedController(continuous), 3);
-    t.same(b.episode_team_returns, a.episode_team_returns, 'the same returns, episode by episode');
-    t.same(b.outcomes, a.outcomes);
-    const random = evaluateController(continuous, randomController(continuous, 3), 3);
-    t.ok(b.team_return_mean > random.team_return_mean || id === 'simple_tag_v3', `scripted ${b.team_return_mean.toFixed(2)} beats random ${random.team_return_mean.toFixed(2)}`);
-    t.end();
-  });
 }
+
+t.test('simple_tag_v3: one-hot pushes play exactly the discrete episodes', (t) => {
+  const discrete = makeWorld('simple_tag', { numEnvs: 20, autoReset: false });
+  const continuous = makeWorld('simple_tag', { numEnvs: 20, autoReset: false, config: { continuousActions: true } });
+  const a = evaluateController(discrete, scriptedController(discrete), 3);
+  const b = evaluateController(continuous, scriptedController(continuous), 3);
+  t.same(b.episode_team_returns, a.episode_team_returns, 'the same returns, episode by episode');
+  t.same(b.outcomes, a.outcomes);
+  t.end();
+});
+
+t.test('simple_spread_v3: the scripted controller pushes in proportion, and does better than any one direction', (t) => {
+  const discrete = makeWorld('simple_spread', { numEnvs: 200, autoReset: false });
+  const continuous = makeWorld('simple_spread', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
+  const oneDirection = evaluateController(discrete, scriptedController(discrete), 3).agent_return_mean;
+  const proportional = evaluateController(continuous, scriptedController(continuous), 3).agent_return_mean;
+  const random = evaluateController(continuous, randomController(continuous, 3), 3).agent_return_mean;
+  t.ok(proportional > oneDirection + 1, `proportional ${proportional.toFixed(3)} vs one direction ${oneDirection.toFixed(3)}`);
+  t.ok(oneDirection > random + 10, `both far above random ${random.toFixed(3)}`);
+  t.end();
+});
 
 t.test('pushes outside the box are clipped into it; NaN and wrong shapes are refused', (t) => {
   const world = makeWorld('simple_spread', { numEnvs: 1, config: { continuousActions: true } });

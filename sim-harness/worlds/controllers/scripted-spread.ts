@@ -4,7 +4,7 @@
 
 import type { Controller } from './controller.js';
 import { minCostAssignment } from './assignment.js';
-import { arriveAction } from './steering.js';
+import { arriveAction, arrivePush, writePush } from './steering.js';
 
 const SENSITIVITY = 5.0;
 /**
@@ -14,7 +14,8 @@ const SENSITIVITY = 5.0;
  */
 const ANTICIPATION = 0.35;
 
-export function scriptedSpreadController(numAgents: number): Controller {
+/** continuous: push in proportion (the Box's 5 components per agent) instead of a discrete direction */
+export function scriptedSpreadController(numAgents: number, continuous = false): Controller {
   const n = numAgents;
   const obsDim = 4 + 2 * n + 4 * (n - 1);
   const cost = new Float64Array(n * n);
@@ -22,7 +23,7 @@ export function scriptedSpreadController(numAgents: number): Controller {
   const ay = new Float64Array(n);
   return {
     act(observations, actions) {
-      const numEnvs = actions.length / n;
+      const numEnvs = actions.length / (n * (continuous ? 5 : 1));
       // k-nearest observations (the neighbours option) hold only some landmarks, sorted by distance
       if (observations[0].length !== numEnvs * obsDim) {
         throw new Error(`the scripted simple_spread controller reads every landmark and agent (${obsDim} values per agent for N = ${n}); these observations have ${observations[0].length / numEnvs}: evaluate it on the same N without the neighbours option (same starts, same rewards)`);
@@ -44,7 +45,13 @@ export function scriptedSpreadController(numAgents: number): Controller {
             }
           }
           const mine = minCostAssignment(cost, n)[i];
-          actions[e * n + i] = arriveAction(obs[o + 4 + 2 * mine], obs[o + 5 + 2 * mine], obs[o], obs[o + 1], SENSITIVITY, ANTICIPATION);
+          const [tx, ty, vx, vy] = [obs[o + 4 + 2 * mine], obs[o + 5 + 2 * mine], obs[o], obs[o + 1]];
+          if (continuous) {
+            const [ux, uy] = arrivePush(tx, ty, vx, vy, SENSITIVITY, ANTICIPATION);
+            writePush(ux, uy, actions, (e * n + i) * 5);
+          } else {
+            actions[e * n + i] = arriveAction(tx, ty, vx, vy, SENSITIVITY, ANTICIPATION);
+          }
         }
       }
     },

@@ -1,5 +1,6 @@
-// Choosing a discrete MPE action (0 no-op, 1 −x, 2 +x, 3 −y, 4 +y) for a point mass with the
-// MPE dynamics: v' = (1 − damping)·v + (force/mass)·dt, position moved with the old velocity.
+// Choosing an MPE action for a point mass with the MPE dynamics: v' = (1 − damping)·v +
+// (force/mass)·dt, position moved with the old velocity. Discrete: one of 0 no-op, 1 −x, 2 +x,
+// 3 −y, 4 +y. Continuous: any push (ux, uy) in [−1, 1]², written as the Box's five components.
 
 const DIRECTIONS = [[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]] as const;
 const KEEP = 0.75; // 1 − damping
@@ -40,4 +41,23 @@ export function velocityAction(dvx: number, dvy: number, vx: number, vy: number,
     if (err < bestErr - 1e-12) { bestErr = err; best = a; }
   }
   return best;
+}
+
+/**
+ * The continuous push (each component in [−1, 1]) that brings the anticipated resting point
+ * (as arriveAction) onto the target, per axis in closed form, clipped to what the agent can push.
+ */
+export function arrivePush(tx: number, ty: number, vx: number, vy: number, sensitivity: number, anticipation = 1): [number, number] {
+  const gain = sensitivity * DT * COAST * anticipation;
+  const axis = (t: number, v: number) => Math.min(1, Math.max(-1, (t - v * DT - KEEP * v * COAST * anticipation) / gain));
+  return [axis(tx, vx), axis(ty, vy)];
+}
+
+/** A push (ux, uy) as the MPE Box's components (no-op, −x, +x, −y, +y), written at `at`. */
+export function writePush(ux: number, uy: number, out: { [k: number]: number }, at: number): void {
+  out[at] = 0;
+  out[at + 1] = Math.fround(Math.max(0, -ux));
+  out[at + 2] = Math.fround(Math.max(0, ux));
+  out[at + 3] = Math.fround(Math.max(0, -uy));
+  out[at + 4] = Math.fround(Math.max(0, uy));
 }

@@ -3,24 +3,17 @@
 // reason a long-running agent counts ('oversized' | 'malformed' | 'invalid') — never anything
 // that could take it down.
 
-import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { isValidId } from './ids.js';
+import { decodeMessageOf, protoRoot as root } from './proto.js';
+import { WireError } from './wire-error.js';
 import { bytesPerValue, type Quantization } from './quantization.js';
 
-export type WireRejection = 'oversized' | 'malformed' | 'invalid';
-
-export class WireError extends Error {
-  readonly code = 'FM_ERR_WIRE';
-  constructor(readonly reason: WireRejection, message: string) {
-    super(message);
-  }
-}
+export { WireError, type WireRejection } from './wire-error.js';
 
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
 export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024, lost: 128, status: 8192 } as const;
 
-const root = protobuf.parse(readFileSync(new URL('../fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
 const types = {
   peer: root.lookupType('fleetmind.v1.PeerMessage'),
   heartbeat: root.lookupType('fleetmind.v1.Heartbeat'),
@@ -75,11 +68,7 @@ export interface Action {
 /** The decoded message itself: absent fields read as their defaults from its prototype. */
 function decode(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
   if (bytes.length > MAX_BYTES[kind]) throw new WireError('oversized', `${kind} message of ${bytes.length} bytes exceeds ${MAX_BYTES[kind]}`);
-  try {
-    return types[kind].decode(bytes) as unknown as Record<string, any>;
-  } catch (err) {
-    throw new WireError('malformed', `${kind} message does not decode: ${(err as Error).message}`);
-  }
+  return decodeMessageOf(types[kind], bytes, `${kind} message`) as unknown as Record<string, any>;
 }
 
 /** A send time must be whole non-negative microseconds. */

@@ -4,12 +4,11 @@
 // Recordings come back from disks in the field, so decoding checks the contents like the wire.
 // A tick record is encoded by tick-record-writer.ts (every tick: by hand, for speed).
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
-import { readFileSync } from 'node:fs';
-import { TIERS, WireError, type Tier } from './codec.js';
-
-const root = protobuf.parse(readFileSync(new URL('../fleetmind.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
+import { TIERS, type Tier } from './codec.js';
+import { decodeMessageOf, protoRoot as root } from './proto.js';
+import { WireError } from './wire-error.js';
 
 /** Full names of the recorded messages, as MCAP schema names. */
 export const RECORD_SCHEMAS = {
@@ -77,11 +76,7 @@ export interface WorldStepRecord {
 }
 
 function decodeAs(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
-  try {
-    return types[kind].toObject(types[kind].decode(bytes), { longs: Number, defaults: true, arrays: true });
-  } catch (err) {
-    throw new WireError('malformed', `${RECORD_SCHEMAS[kind]} does not decode: ${(err as Error).message}`);
-  }
+  return types[kind].toObject(decodeMessageOf(types[kind], bytes, RECORD_SCHEMAS[kind]), { longs: Number, defaults: true, arrays: true });
 }
 
 export function decodeTickRecord(bytes: Uint8Array): RecordedTick {

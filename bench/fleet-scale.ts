@@ -95,7 +95,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const total = Math.round(o.seconds * o.hz);
     const stepMs: number[] = [];
     let missing = 0;
-    const safe = bundle.roles[0].spec.safe_action;
+    const safe = bundle.roles[0].spec.safe_action as number; // the bench plays discrete simple_spread bundles
     let next = performance.now();
     for (let t = 0; t < total; t++) {
       tick++;

@@ -158,7 +158,7 @@ export async function benchSoak(o: SoakOptions): Promise<SoakReport> {
     let next = begin;
     let crashed: number[] = [];
     let currentPhase = -1;
-    const safe = bundle.roles[0].spec.safe_action;
+    const safe = bundle.roles[0].spec.safe_action as number; // the soak plays discrete simple_spread bundles
     while (performance.now() < end) {
       // the phase of the cycle, and what it does as it starts and ends
       const phaseIndex = Math.floor((performance.now() - begin) / phaseMs);

@@ -74,7 +74,7 @@ Examples:
       });
       if (opts.json) return printJson(manifest);
       const p = manifest.parity;
-      process.stdout.write(`imported ${manifest.name} ${manifest.version} to ${opts.out}: ${manifest.roles.map((r) => `${r.name} (${r.agents.length} agents, obs ${r.observation.size}, ${r.action.n} actions)`).join(', ')}\n`);
+      process.stdout.write(`imported ${manifest.name} ${manifest.version} to ${opts.out}: ${manifest.roles.map((r) => `${r.name} (${r.agents.length} agents, obs ${r.observation.size}, ${r.action.kind === 'discrete' ? `${r.action.n} actions` : `continuous actions of ${r.action.size}`})`).join(', ')}\n`);
       process.stdout.write(`parity against ${opts.samples ? 'the samples' : 'the graph as it came'}: max |Δ| ${p.max_abs_error.toExponential(2)} over ${p.samples} observations, ${p.action_mismatches} action mismatches\n`);
       process.stdout.write(`agent return ${manifest.evaluation.nominal.agent_return_mean.toFixed(3)} (${manifest.evaluation.nominal.episodes} episodes)\n`);
     });
@@ -89,7 +89,8 @@ Examples:
       if (opts.json) return printJson(m);
       process.stdout.write(`${m.name} ${m.version} — ${m.world.id}, ${m.provenance.algorithm} with ${m.provenance.actor} actors, ${m.provenance.env_steps.toLocaleString('en-US')} env steps (seed ${m.provenance.seed}); signature: ${signature}\n\n`);
       printTable(['role', 'agents', 'observation', 'actions', 'safe action', 'graphs'], m.roles.map((r) => [
-        r.name, r.agents.join(' '), `${r.observation.size} (${r.observation.fields.slice(0, 3).join(', ')}, …)`, r.action.names.join('/'), r.action.names[r.safe_action],
+        r.name, r.agents.join(' '), `${r.observation.size} (${r.observation.fields.slice(0, 3).join(', ')}, …)`, r.action.kind === 'discrete' ? r.action.names.join('/') : `box of ${r.action.size} (${r.action.names.join(', ')}) in [${r.action.low.join(', ')}]–[${r.action.high.join(', ')}]`,
+        typeof r.safe_action === 'number' ? r.action.names[r.safe_action] : `[${r.safe_action.join(', ')}]`,
         r.graphs.kind === 'mlp' ? r.graphs.actor : `${r.graphs.stages.length} stages + final + fallback`,
       ]));
       if (m.communication) {

@@ -33,6 +33,7 @@ interface TrainOptions {
   scriptedOpponent?: number;
   trainEvery?: number;
   agents?: number;
+  continuous?: boolean;
   neighbours?: number;
   agentId: boolean;
   steps?: number;
@@ -46,7 +47,10 @@ interface TrainOptions {
 
 /** The settings the flags give; the trainer merges its defaults and refuses what does not fit. */
 function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
-  const worldConfig = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }) };
+  const worldConfig = {
+    ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }),
+    ...(opts.continuous ? { continuousActions: true } : {}),
+  };
   const episodic = opts.algo === 'iql-tabular';
   return {
     algo: opts.algo, world, worldConfig, seed: opts.seed,
@@ -73,7 +77,7 @@ function runConfigOf(out: string): TrainingConfig {
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
   agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId',
-  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig',
+  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig',
 };
 
 /**
@@ -143,6 +147,7 @@ export function registerTrain(program: Command): void {
     .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode (default: 0)', probability)
     .option('--self-play', 'mappo/ippo on a competitive world (simple_tag): both sides learn, each against a pool of the other side\'s past snapshots; reports each side against the latest and the scripted opponent')
     .option('--scripted-opponent <p>', `--self-play: chance per rollout that a side's opponent is the world's scripted controller instead of a past snapshot (default: ${defaultMappoConfig.scriptedOpponent})`, probability)
+    .option('--continuous', 'the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): mappo/ippo learn a diagonal Gaussian policy')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')

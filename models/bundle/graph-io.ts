@@ -22,6 +22,8 @@ function actorInputs(role: RoleSpec): IoSpec[] {
 }
 
 function policyOutputs(role: RoleSpec): IoSpec[] {
+  // a continuous policy's greedy action is its output: the vector, no logits
+  if (role.action.kind === 'continuous') return [{ name: 'action', type: 'float32', shape: ['batch', role.action.size] }];
   return [{ name: 'logits', type: 'float32', shape: ['batch', role.action.n] }, { name: 'action', type: 'int64', shape: ['batch'] }];
 }
 

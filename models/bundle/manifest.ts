@@ -25,11 +25,31 @@ const role = z.object({
     .refine((o) => o.fields.length === o.size, { message: 'observation.fields must name every element of the observation' }),
   /** length of the one-hot agent index input (0: none) */
   agent_id_size: z.number().int().nonnegative(),
-  action: z.object({ kind: z.literal('discrete'), n: z.number().int().positive(), names: z.array(z.string()) }),
-  safe_action: z.number().int().nonnegative(),
+  action: z.union([
+    z.object({ kind: z.literal('discrete'), n: z.number().int().positive(), names: z.array(z.string()) }),
+    /** a box: the graphs' `action` output is the vector itself (the Gaussian's mean), component k in [low[k], high[k]] */
+    z.object({
+      kind: z.literal('continuous'), size: z.number().int().positive(), low: z.array(z.number()), high: z.array(z.number()), names: z.array(z.string()),
+    }),
+  ]),
+  /** the action taken when the policy cannot decide: an index (discrete), or a vector in the box (continuous) */
+  safe_action: z.union([z.number().int().nonnegative(), z.array(z.number())]),
   graphs,
 }).superRefine((r, ctx) => {
-  if (r.safe_action >= r.action.n) ctx.addIssue({ code: 'custom', path: ['safe_action'], message: `must be an action in [0, ${r.action.n})` });
+  if (r.action.kind === 'discrete') {
+    if (typeof r.safe_action !== 'number' || r.safe_action >= r.action.n) ctx.addIssue({ code: 'custom', path: ['safe_action'], message: `must be an action in [0, ${r.action.n})` });
+  } else {
+    const { size, low, high, names } = r.action;
+    if (low.length !== size || high.length !== size || names.length !== size) {
+      ctx.addIssue({ code: 'custom', path: ['action'], message: `low, high and names must have ${size} entries each` });
+    } else if (low.some((l, k) => !(l <= high[k]))) {
+      ctx.addIssue({ code: 'custom', path: ['action'], message: 'each low must be at most its high' });
+    }
+    const safe = r.safe_action;
+    if (!Array.isArray(safe) || safe.length !== size || safe.some((v, k) => !(v >= low[k] && v <= high[k]))) {
+      ctx.addIssue({ code: 'custom', path: ['safe_action'], message: `must be a vector of ${size} inside the action box` });
+    }
+  }
   if (r.agent_id_size !== 0 && r.agent_id_size !== r.agents.length) ctx.addIssue({ code: 'custom', path: ['agent_id_size'], message: `must be 0 or the number of agents (${r.agents.length})` });
 });
 

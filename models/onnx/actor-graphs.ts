@@ -10,6 +10,8 @@
 //   final:    state → logits, action
 //   fallback: obs, agent_id → logits, action — the same network with every round's mask empty
 // The batch B and the inbox capacity C are dynamic dimensions.
+// A continuous policy (io.continuous) ends in `action` [B, D] instead: the network's output is the
+// action vector itself (a Gaussian policy's mean, its greedy action), with no logits and no ArgMax.
 
 import { GraphBuilder, type Dim } from './graph-builder.js';
 
@@ -32,6 +34,8 @@ export interface ActorIo {
   obsSize: number;
   /** one-hot agent index length (0: the actor takes no index) */
   agentIdSize: number;
+  /** the output is the action vector (continuous actions), not logits */
+  continuous?: boolean;
 }
 
 const BATCH: Dim = 'batch';
@@ -57,7 +61,11 @@ function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<n
   return b ? g.op('Add', [y, g.constant(`${name}_b`, b, [outSize])]) : y;
 }
 
-function policyOutputs(g: GraphBuilder, logits: string, numActions: number): void {
+function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false): void {
+  if (continuous) {
+    g.output(logits, 'action', [BATCH, numActions]);
+    return;
+  }
   g.output(logits, 'logits', [BATCH, numActions]);
   g.output(g.op('ArgMax', [logits], { axis: 1, keepdims: 0 }), 'action', [BATCH], 'int64');
 }
@@ -75,7 +83,7 @@ function mlpOutput(g: GraphBuilder, weights: MlpGraphWeights, io: ActorIo): stri
 
 export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
   const g = new GraphBuilder('mlp_actor');
-  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1]);
+  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1], io.continuous);
   return g.toBytes('fleetmind MLP actor: obs, agent_id → logits, action');
 }
 
@@ -110,9 +118,9 @@ function round(g: GraphBuilder, weights: CommNetGraphWeights, k: number, h: stri
   return g.op('Tanh', [g.op('Add', [g.op('Add', [own, heard]), g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
 }
 
-function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string): void {
+function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, continuous: boolean): void {
   const { hidden, numActions } = weights.spec;
-  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions);
+  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions, continuous);
 }
 
 export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
@@ -139,9 +147,9 @@ export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint
   return g.toBytes(`fleetmind CommNet stage ${k}: state, inbox, mask → message, next_state`);
 }
 
-export function commNetFinalGraph(weights: CommNetGraphWeights): Uint8Array {
+export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = false } = {}): Uint8Array {
   const g = new GraphBuilder('commnet_final');
-  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]));
+  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]), continuous);
   return g.toBytes('fleetmind CommNet final stage: state → logits, action');
 }
 
@@ -154,6 +162,6 @@ export function commNetFallbackGraph(weights: CommNetGraphWeights, io: ActorIo):
     const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
     h = g.op('Tanh', [g.op('Add', [own, g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
   }
-  head(g, weights, h);
+  head(g, weights, h, Boolean(io.continuous));
   return g.toBytes('fleetmind CommNet fallback: obs, agent_id → logits, action, with no messages');
 }

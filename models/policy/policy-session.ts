@@ -4,10 +4,10 @@
 // it. Every implementation passes the same contract suite (test/contracts/policy-session.ts).
 
 export interface PolicyOutput {
-  /** [B, A] (empty when only the action was asked for) */
+  /** [B, A] (discrete actions; empty when only the action was asked for, and for continuous ones) */
   logits: Float32Array;
-  /** [B] greedy actions */
-  actions: Int32Array;
+  /** [B] greedy action indices (discrete), or [B, D] action vectors (continuous: the mean) */
+  actions: Int32Array | Float32Array;
 }
 
 export interface StageOutput {
@@ -20,7 +20,10 @@ export interface StageOutput {
 export interface PolicySession {
   readonly obsSize: number;
   readonly agentIdSize: number;
+  /** discrete: the number of actions; continuous: the vector's length */
   readonly numActions: number;
+  /** numbers per action in PolicyOutput.actions: 1 (an index) or the vector's length */
+  readonly actionWidth: number;
   /** communication rounds (0: an MLP actor) */
   readonly rounds: number;
   /** One-hot agent indices [B, idSize] for the given indices within the role. */

@@ -1,6 +1,11 @@
 // Running one role's graphs on a batch of agents with ONNX Runtime: the calls a robot makes
 // each tick (with a batch of one) and the in-process evaluator makes for a whole team. Input
 // tensors are reused between calls of the same batch size.
+//
+// rowByRow runs a batch as that many calls of one row: ONNX Runtime's kernels may sum in another
+// order for another batch size, so a batched output can differ from a robot's batch of one in the
+// last bit. An argmax hides that; a continuous action, integrated by the world, does not, so the
+// in-process evaluator runs continuous policies row by row to play exactly the fleet's episodes.
 
 import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
@@ -10,13 +15,16 @@ export class RoleRunner implements PolicySession {
   readonly obsSize: number;
   readonly agentIdSize: number;
   readonly numActions: number;
+  readonly actionWidth: number;
   /** communication rounds (0: an MLP actor) */
   readonly rounds: number;
 
-  constructor(readonly policy: RolePolicy, readonly messageSize: number) {
+  constructor(readonly policy: RolePolicy, readonly messageSize: number, private readonly options: { rowByRow?: boolean } = {}) {
     this.obsSize = policy.spec.observation.size;
     this.agentIdSize = policy.spec.agent_id_size;
-    this.numActions = policy.spec.action.n;
+    const action = policy.spec.action;
+    this.numActions = action.kind === 'discrete' ? action.n : action.size;
+    this.actionWidth = action.kind === 'discrete' ? 1 : action.size;
     this.rounds = Math.max(0, policy.stages.length - 1);
   }
 
@@ -34,17 +42,17 @@ export class RoleRunner implements PolicySession {
   async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false } = {}): Promise<PolicyOutput> {
     const session = fallback || !this.policy.actor ? this.policy.fallback : this.policy.actor;
     const feeds = this.actorFeeds(obs, agentId);
-    return this.policyOut(await (actionOnly ? session.run(feeds, ['action']) : session.run(feeds)));
+    return this.policyOut(await this.run(session, feeds, actionOnly ? ['action'] : undefined));
   }
 
   async stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput> {
-    return this.stageOut(await this.policy.stages[0].run(this.actorFeeds(obs, agentId)));
+    return this.stageOut(await this.run(this.policy.stages[0], this.actorFeeds(obs, agentId)));
   }
 
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
   async stage(k: number, state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Promise<StageOutput> {
     const b = state.length / this.messageSize;
-    return this.stageOut(await this.policy.stages[k].run({
+    return this.stageOut(await this.run(this.policy.stages[k], {
       state: new ort.Tensor('float32', state, [b, this.messageSize]),
       inbox: new ort.Tensor('float32', inbox, [b, capacity, this.messageSize]),
       mask: new ort.Tensor('float32', mask, [b, capacity]),
@@ -54,7 +62,31 @@ export class RoleRunner implements PolicySession {
   async final(state: Float32Array, { actionOnly = false } = {}): Promise<PolicyOutput> {
     const b = state.length / this.messageSize;
     const feeds = { state: new ort.Tensor('float32', state, [b, this.messageSize]) };
-    return this.policyOut(await (actionOnly ? this.policy.final!.run(feeds, ['action']) : this.policy.final!.run(feeds)));
+    return this.policyOut(await this.run(this.policy.final!, feeds, actionOnly ? ['action'] : undefined));
+  }
+
+  /** One call, or (rowByRow) one call per row of the batch with the outputs put back together in order. */
+  private async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
+    const batch = Object.values(feeds)[0].dims[0];
+    if (!this.options.rowByRow || batch <= 1) return fetches ? session.run(feeds, fetches) : session.run(feeds);
+    const parts: ort.InferenceSession.ReturnType[] = [];
+    for (let row = 0; row < batch; row++) {
+      const one: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        const width = t.data.length / batch;
+        one[name] = new ort.Tensor('float32', (t.data as Float32Array).slice(row * width, (row + 1) * width), [1, ...t.dims.slice(1)]);
+      }
+      parts.push(await (fetches ? session.run(one, fetches) : session.run(one)));
+    }
+    const joined: Record<string, ort.Tensor> = {};
+    for (const name of Object.keys(parts[0])) {
+      const first = parts[0][name];
+      const width = first.data.length;
+      const data = first.type === 'int64' ? new BigInt64Array(width * batch) : new Float32Array(width * batch);
+      parts.forEach((p, row) => (data as Float32Array).set(p[name].data as Float32Array, row * width));
+      joined[name] = new ort.Tensor(first.type as 'float32', data as Float32Array, [batch, ...first.dims.slice(1)]);
+    }
+    return joined as ort.InferenceSession.ReturnType;
   }
 
   private actorFeeds(obs: Float32Array, agentId: Float32Array): Record<string, ort.Tensor> {
@@ -66,8 +98,9 @@ export class RoleRunner implements PolicySession {
   }
 
   private policyOut(out: ort.InferenceSession.ReturnType): PolicyOutput {
-    const action = out.action.data as BigInt64Array;
-    return { logits: (out.logits?.data as Float32Array | undefined) ?? new Float32Array(0), actions: Int32Array.from(action, (a) => Number(a)) };
+    const logits = (out.logits?.data as Float32Array | undefined) ?? new Float32Array(0);
+    if (out.action.type === 'float32') return { logits, actions: out.action.data as Float32Array };
+    return { logits, actions: Int32Array.from(out.action.data as BigInt64Array, (a) => Number(a)) };
   }
 
   private stageOut(out: ort.InferenceSession.ReturnType): StageOutput {

@@ -12,7 +12,10 @@ export interface ObservationIn {
 
 export interface ActionOut {
   tick: number;
+  /** the discrete action's index (0 for a role with continuous actions) */
   action: number;
+  /** a role with continuous actions: the action vector, inside the bundle's box; null for a discrete role */
+  vector: Float32Array | null;
   tier: Tier;
   /** the safety shield overrode the policy's action */
   shielded: boolean;

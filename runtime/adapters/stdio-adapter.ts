@@ -3,6 +3,7 @@
 // "values", as in the in-process adapter and the wire's Observation; "obs", its name before
 // version 0.1.0's adapters were unified, is still read.
 //   out: {"tick": 7, "action": 2, "tier": "full", "shielded": false}
+//        with continuous actions: {"tick": 7, "action": 0, "vector": [0.4, 0, 1], "tier": …}
 // A line that is not such an object is reported on stderr by the agent's log and counted; the
 // agent keeps reading.
 
@@ -45,7 +46,7 @@ export class StdioAdapter implements Adapter {
   }
 
   apply(a: ActionOut): void {
-    this.output.write(`${JSON.stringify({ tick: a.tick, action: a.action, tier: a.tier, shielded: a.shielded })}\n`);
+    this.output.write(`${JSON.stringify({ tick: a.tick, action: a.action, ...(a.vector ? { vector: Array.from(a.vector) } : {}), tier: a.tier, shielded: a.shielded })}\n`);
   }
 
   async close(): Promise<void> {

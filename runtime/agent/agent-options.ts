@@ -39,6 +39,8 @@ export const agentSettingsSchema = z.object({
     chunkBytes: z.number().int().min(1024).max(16 * 2 ** 20).default(64 * 2 ** 10),
     compression: z.enum(['zstd', 'none']).default('zstd'),
   }).refine((r) => r.budgetBytes >= r.maxFileBytes, { message: 'budgetBytes must hold at least one file (maxFileBytes)', path: ['budgetBytes'] }).nullable().default(null),
+  /** continuous actions: the most each component may change from one tick's action to the next (null: no limit) */
+  actionRateLimit: z.number().positive().nullable().default(null),
   /** peers whose messages fill the inbox, in slot order (default: the agent's teammates in the bundle) */
   peers: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).nullable().default(null),
 }).refine((s) => s.peerTimeoutMs > s.heartbeatMs, { message: 'peerTimeoutMs must exceed heartbeatMs', path: ['peerTimeoutMs'] })

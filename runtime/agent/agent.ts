@@ -3,7 +3,9 @@
 //   stage k … → final → safety shield → actuator
 // with the fallback tiers of ARCHITECTURE.md ("Fallback tiers") recorded per tick: full (every teammate heard) → partial
 // → none (nobody heard, or no broker: the no-communication graph) → safe (the manifest's safe
-// action, for a missing/stale/NaN/wrong-size observation, an inference error, or an overrun).
+// action, for a missing/stale/NaN/wrong-size observation, an inference error, a NaN/Inf action
+// vector, or an overrun). A continuous role's vector is then kept inside the bundle's box, and its
+// rate of change limited when asked (action-box.ts).
 // Nothing a peer or the network sends can stop it: every refusal is counted and logged.
 
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
@@ -18,6 +20,7 @@ import { PeerLiveness } from './liveness.js';
 import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
 import { RoundInbox } from './round-inbox.js';
 import type { Shield } from './shield.js';
+import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { mqttTransport } from './mqtt-transport.js';
 import type { Transport, TransportFactory } from './transport.js';
@@ -124,12 +127,20 @@ class Agent implements FleetAgent {
   private statusTimer: NodeJS.Timeout | null = null;
   private readonly statusWindow = new StatusWindow();
   private lastHeard: string[] = [];
+  /** the safe action: its index (discrete) or its vector (continuous, else null) */
+  private readonly safeIndex: number;
+  private readonly safeVector: Float32Array | null;
+  private readonly box: ActionBox | null;
 
   constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, private readonly bundle: LoadedBundle, private readonly ownsBundle: boolean) {
     this.agentId = options.agentId;
     this.fleet = settings.fleet;
     const { role, index } = bundle.agent(options.agentId);
     this.role = role.spec;
+    const safe = this.role.safe_action;
+    this.safeIndex = typeof safe === 'number' ? safe : 0;
+    this.safeVector = Array.isArray(safe) ? Float32Array.from(safe) : null;
+    this.box = this.role.action.kind === 'continuous' ? new ActionBox(this.role.action, settings.actionRateLimit) : null;
     const comm = bundle.manifest.communication;
     this.messageSize = comm?.message_size ?? 0;
     this.quantization = comm?.quantization ?? 'f32';
@@ -411,14 +422,16 @@ class Agent implements FleetAgent {
     const startedUs = nowUs();
     this.lastTick = o.tick;
     let tier: Tier = 'safe';
-    let action = this.role.safe_action;
+    let action = this.safeIndex;
+    let vector: Float32Array | null = this.safeVector?.slice() ?? null;
     let heard: string[][] = [];
     let decision: Decision | null = null;
     let safeReason = this.observationProblem(o, ageMs);
     if (!safeReason) {
       try {
         decision = await this.rounds.decide(o);
-        ({ action, tier, heard } = decision);
+        ({ action, vector, tier, heard } = decision);
+        if (vector && !allFinite(vector)) safeReason = 'action_nonfinite';
       } catch (err) {
         safeReason = 'inference_error';
         this.logDrop('inference', (err as Error).message);
@@ -427,20 +440,27 @@ class Agent implements FleetAgent {
     if (!safeReason && performance.now() - started > this.tickBudgetMs) safeReason = 'overrun';
     if (safeReason) {
       tier = 'safe';
-      action = this.role.safe_action;
+      action = this.safeIndex;
+      vector = this.safeVector?.slice() ?? null;
       this.metrics.safeAction(safeReason);
     }
+    const policyVector = decision?.vector ?? null;
     let shielded = false;
     if (this.options.shield && !safeReason) {
-      const override = this.options.shield({ observation: o.values, action, role: this.role });
-      if (override !== null && override !== action) {
+      const override = this.options.shield({ observation: o.values, action, vector, role: this.role });
+      if (typeof override === 'number' && override !== action) {
         action = override;
         shielded = true;
-        this.metrics.shielded();
+      } else if (override instanceof Float32Array && vector && override.some((x, k) => x !== vector![k])) {
+        vector = override.slice();
+        shielded = true;
       }
     }
+    // a continuous action always leaves inside the box (and within the rate limit, when set)
+    if (vector && this.box!.guard(vector, Boolean(safeReason))) shielded = true;
+    if (shielded) this.metrics.shielded();
     if (this.stopped) return;
-    const out: ActionOut = { tick: o.tick, action, tier, shielded };
+    const out: ActionOut = { tick: o.tick, action, vector, tier, shielded };
     this.options.adapter.apply(out);
     const ms = performance.now() - started;
     this.metrics.tick(tier, ms / 1000);
@@ -448,7 +468,7 @@ class Agent implements FleetAgent {
     if (heard.length > 0) this.lastHeard = heard[heard.length - 1];
     this.recorder?.tick({
       tick: o.tick, startedUs, observation: o.values, path: decision?.path ?? 'not_asked', rounds: decision?.rounds ?? [],
-      policyAction: decision?.action ?? action, action, tier, shielded, safeReason: safeReason ?? '',
+      policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '',
       inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
     }, startedUs);
     this.options.onTick?.({ ...out, ms, heard, safeReason });

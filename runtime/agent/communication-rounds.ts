@@ -11,9 +11,13 @@ import type { PeerLiveness } from './liveness.js';
 import type { AgentMetrics } from './metrics.js';
 import type { RoundInbox } from './round-inbox.js';
 import type { Transport } from './transport.js';
+import type { PolicyOutput } from '@fleetmind/models';
 
 export interface Decision {
+  /** the discrete action (0 for continuous actions) */
   action: number;
+  /** continuous actions: the policy's vector (null for discrete ones) */
+  vector: Float32Array | null;
   tier: Tier;
   /** per communication round, the peers heard */
   heard: string[][];
@@ -73,11 +77,11 @@ export class CommunicationRounds {
     this.inferenceMs = 0;
     if (policy.rounds === 0) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true }));
-      return { action: out.actions[0], tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
+      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
     }
     if (!transport?.connected) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
-      return { action: out.actions[0], tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
+      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
     }
     let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
     const heard: string[][] = [];
@@ -123,7 +127,7 @@ export class CommunicationRounds {
       ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
     const out = await this.infer(() => policy.final(state, { actionOnly: true }));
-    return { action: out.actions[0], tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
+    return { ...chosen(out), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {
@@ -134,4 +138,9 @@ export class CommunicationRounds {
     this.c.metrics.inferenceSeconds.observe(ms / 1000);
     return out;
   }
+}
+
+/** A batch of one's action: its index, or its vector for continuous actions. */
+function chosen(out: PolicyOutput): { action: number; vector: Float32Array | null } {
+  return out.actions instanceof Float32Array ? { action: 0, vector: out.actions.slice() } : { action: out.actions[0], vector: null };
 }

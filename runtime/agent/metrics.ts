@@ -9,7 +9,7 @@ export type DropReason =
   | 'oversized' | 'malformed' | 'invalid' | 'wrong_fleet' | 'misaddressed'
   | 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender' | 'unexpected_topic';
 
-export type SafeReason = 'observation_size' | 'observation_nonfinite' | 'observation_stale' | 'observation_missing' | 'inference_error' | 'overrun';
+export type SafeReason = 'observation_size' | 'observation_nonfinite' | 'observation_stale' | 'observation_missing' | 'inference_error' | 'action_nonfinite' | 'overrun';
 
 export interface AgentSnapshot {
   ticks: number;

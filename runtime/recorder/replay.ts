@@ -14,8 +14,9 @@ import type { Recording } from './recording-reader.js';
 
 export interface ReplayDifference {
   tick: number;
-  recorded: number;
-  replayed: number;
+  /** the action index, or the vector of a continuous action */
+  recorded: number | number[];
+  replayed: number | number[];
   path: RecordedTick['path'];
 }
 
@@ -97,11 +98,11 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
     if (tick.path === 'not_asked') { skip(`not asked (${tick.safeReason || 'safe'})`); continue; }
     if (tick.safeReason === 'inference_error') { skip('inference error'); continue; }
     if (tick.observation.length !== runner.obsSize) { skip(`observation of ${tick.observation.length} values, the bundle takes ${runner.obsSize}`); continue; }
-    let action: number;
+    let action: Int32Array | Float32Array;
     if (runner.rounds === 0) {
-      action = (await runner.act(tick.observation, agentId, { actionOnly: true })).actions[0];
+      action = (await runner.act(tick.observation, agentId, { actionOnly: true })).actions;
     } else if (tick.path !== 'rounds' || !sameMessages) {
-      action = (await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true })).actions[0];
+      action = (await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true })).actions;
     } else {
       let { state } = await runner.stage0(tick.observation, agentId);
       for (const round of tick.rounds) {
@@ -114,11 +115,14 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
         }
         ({ state } = await runner.stage(round.round, state, inbox, mask, capacity));
       }
-      action = (await runner.final(state, { actionOnly: true })).actions[0];
+      action = (await runner.final(state, { actionOnly: true })).actions;
     }
     report.compared++;
-    if (action === tick.policyAction) report.identical++;
-    else report.differences.push({ tick: tick.tick, recorded: tick.policyAction, replayed: action, path: tick.path });
+    // a continuous action is the vector, compared exactly (the same graph on the same inputs gives the same floats)
+    const recorded = tick.policyVector ? Array.from(tick.policyVector) : tick.policyAction;
+    const replayed = action instanceof Float32Array ? Array.from(action) : action[0];
+    if (JSON.stringify(recorded) === JSON.stringify(replayed)) report.identical++;
+    else report.differences.push({ tick: tick.tick, recorded, replayed, path: tick.path });
   }
   report.agreement = report.compared === 0 ? 0 : report.identical / report.compared;
   return report;

@@ -12,7 +12,7 @@ import { bytesPerValue, type Quantization } from './quantization.js';
 export { WireError, type WireRejection } from './wire-error.js';
 
 /** The largest encoded message of each kind accepted, in bytes, checked before decoding. */
-export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 64, control: 1024, lost: 128, status: 8192 } as const;
+export const MAX_BYTES = { peer: 4096, heartbeat: 256, observation: 65536, action: 1024, control: 1024, lost: 128, status: 8192 } as const;
 
 const types = {
   peer: root.lookupType('fleetmind.v1.PeerMessage'),
@@ -59,7 +59,10 @@ export interface Observation {
 
 export interface Action {
   tick: number;
+  /** the discrete action's index (0 for a role with continuous actions) */
   action: number;
+  /** continuous actions (wire 1.1): the action vector; null for a discrete role */
+  vector: Float32Array | null;
   tier: Tier;
   shielded: boolean;
 }
@@ -133,14 +136,15 @@ export function decodeObservation(bytes: Uint8Array): Observation {
 }
 
 export function encodeAction(a: Action): Uint8Array {
-  return encode('action', { tick: a.tick, action: a.action, tier: TIERS.indexOf(a.tier), shielded: a.shielded });
+  return encode('action', { tick: a.tick, action: a.action, tier: TIERS.indexOf(a.tier), shielded: a.shielded, ...(a.vector ? { vector: Array.from(a.vector) } : {}) });
 }
 
 export function decodeAction(bytes: Uint8Array): Action {
   const o = decode('action', bytes);
   const tier = TIERS[o.tier];
   if (!tier) throw new WireError('invalid', `action: unknown tier ${o.tier}`);
-  return { tick: o.tick, action: o.action, tier, shielded: o.shielded };
+  const vector = (o.vector as number[]).length > 0 ? Float32Array.from(o.vector as number[]) : null;
+  return { tick: o.tick, action: o.action, vector, tier, shielded: o.shielded };
 }
 
 export interface Control {

@@ -57,6 +57,9 @@ export interface RecordedTick {
   rounds: RoundRecord[];
   policyAction: number;
   action: number;
+  /** continuous actions: the policy's vector and the one applied (null for a discrete role) */
+  policyVector: Float32Array | null;
+  vector: Float32Array | null;
   tier: Tier;
   shielded: boolean;
   /** '' when the policy's action stood */
@@ -91,7 +94,10 @@ export function decodeTickRecord(bytes: Uint8Array): RecordedTick {
       round: round.round, timedOut: round.timed_out, waitedMs: round.waited_ms,
       inbox: round.inbox.map((m: any) => ({ slot: m.slot, payload: Uint8Array.from(m.payload), scale: m.scale, sentUs: m.sent_us, receivedUs: m.received_us })),
     })),
-    policyAction: o.policy_action, action: o.action, tier, shielded: o.shielded, safeReason: o.safe_reason,
+    policyAction: o.policy_action, action: o.action,
+    policyVector: o.policy_vector.length > 0 ? Float32Array.from(o.policy_vector) : null,
+    vector: o.action_vector.length > 0 ? Float32Array.from(o.action_vector) : null,
+    tier, shielded: o.shielded, safeReason: o.safe_reason,
     inferenceMs: o.inference_ms, waitingMs: o.waiting_ms, tickMs: o.tick_ms,
   };
 }

@@ -39,6 +39,12 @@ function double(field: number, v: number): void {
   at += 8;
 }
 
+function packedFloats(field: number, values: Float32Array | null): void {
+  if (!values || values.length === 0) return;
+  buffer[at++] = key(field, 2); varint(values.length * 4);
+  for (let k = 0; k < values.length; k++, at += 4) view.setFloat32(at, values[k], true);
+}
+
 function entrySize(m: RecordedTick['rounds'][number]['inbox'][number]): number {
   return 1 + varintSize(m.slot) + 1 + varintSize(m.payload.length) + m.payload.length + 5 + 9 + 9;
 }
@@ -57,7 +63,7 @@ export function encodeTickRecord(r: RecordedTick): Uint8Array {
   at = 0;
   const reason = r.safeReason ? text.encode(r.safeReason) : null;
   const rounds = r.rounds.map(roundSize);
-  ensure(96 + r.observation.length * 4 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0));
+  ensure(96 + (r.observation.length + (r.policyVector?.length ?? 0) + (r.vector?.length ?? 0)) * 4 + 12 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0));
   buffer[at++] = key(1, 0); varint(r.tick);
   double(2, r.startedUs);
   buffer[at++] = key(3, 2); varint(r.observation.length * 4);
@@ -89,5 +95,7 @@ export function encodeTickRecord(r: RecordedTick): Uint8Array {
   double(11, r.inferenceMs);
   double(12, r.waitingMs);
   double(13, r.tickMs);
+  packedFloats(14, r.policyVector);
+  packedFloats(15, r.vector);
   return buffer.slice(0, at);
 }

@@ -13,6 +13,7 @@ export function slowedPolicy(inner: PolicySession, delayMs: () => number): Polic
     obsSize: inner.obsSize,
     agentIdSize: inner.agentIdSize,
     numActions: inner.numActions,
+    actionWidth: inner.actionWidth,
     rounds: inner.rounds,
     agentIds: (indices) => inner.agentIds(indices),
     act: async (obs, agentId, options) => { await wait(); return inner.act(obs, agentId, options); },

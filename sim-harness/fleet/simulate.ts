@@ -185,8 +185,14 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: m.world.config });
   const n = ids.length;
   const rounds = m.communication?.rounds ?? 0;
-  const safe = ids.map((id) => f.bundle.agent(id).role.spec.safe_action);
   const tally = new EpisodeTally(world, o.seed, o.episodes);
+  // each agent's action in the world's array: one index, or a vector of `width` (continuous)
+  const width = tally.actions.length / n;
+  const safe = ids.map((id) => {
+    const s = f.bundle.agent(id).role.spec.safe_action;
+    return typeof s === 'number' ? [s] : s;
+  });
+  const put = (i: number, action: ArrayLike<number>) => { for (let d = 0; d < width; d++) actions[i * width + d] = action[d]; };
   const tiers: Record<Tier, number> = { full: 0, partial: 0, none: 0, safe: 0 };
   let missing = 0;
   let late = 0;
@@ -202,7 +208,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   for (let episode = 0; episode < o.episodes; episode++) {
     if (o.signal?.aborted) break; // between episodes: every episode reported was played whole
     let observations = world.reset(o.seed, episode).observations;
-    actions.set(safe);
+    safe.forEach((action, i) => put(i, action));
     for (let t = 0; ; t++) {
       globalTick++;
       engine?.setClock(episode, t);
@@ -232,10 +238,10 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         if (!a) {
           missing++;
           if (want.has(id)) late++;
-          if (o.missingAction !== 'hold') actions[i] = safe[i]; // else actions[i] keeps the previous command
+          if (o.missingAction !== 'hold') put(i, safe[i]); // else the agent's action keeps the previous command
           return null;
         }
-        actions[i] = a.action;
+        put(i, a.vector ?? [a.action]);
         tiers[a.tier]++;
         return a.tier;
       });

@@ -21,20 +21,20 @@ function observation(set: Record<string, number>): Float32Array {
 t.test('the MPE shield: a speed limit along the velocity', (t) => {
   const shield = mpeShield(role, { maxSpeed: 0.5 });
   const fast = observation({ 'self_vel.x': 0.6 });
-  t.equal(shield({ observation: fast, action: ACTION.right, role }), role.safe_action, 'accelerating further right at 0.6 > 0.5 is overridden');
-  t.equal(shield({ observation: fast, action: ACTION.left, role }), null, 'braking is allowed');
-  t.equal(shield({ observation: fast, action: ACTION.up, role }), null, 'a perpendicular push is allowed');
-  t.equal(shield({ observation: observation({ 'self_vel.x': 0.4 }), action: ACTION.right, role }), null, 'below the limit anything goes');
+  t.equal(shield({ observation: fast, action: ACTION.right, vector: null, role }), role.safe_action, 'accelerating further right at 0.6 > 0.5 is overridden');
+  t.equal(shield({ observation: fast, action: ACTION.left, vector: null, role }), null, 'braking is allowed');
+  t.equal(shield({ observation: fast, action: ACTION.up, vector: null, role }), null, 'a perpendicular push is allowed');
+  t.equal(shield({ observation: observation({ 'self_vel.x': 0.4 }), action: ACTION.right, vector: null, role }), null, 'below the limit anything goes');
   t.end();
 });
 
 t.test('the MPE shield: no move toward a neighbour closer than the minimum distance', (t) => {
   const shield = mpeShield(role, { minDistance: 0.2 });
   const close = observation({ 'agent_1_rel.x': 0, 'agent_1_rel.y': -0.1 });
-  t.equal(shield({ observation: close, action: ACTION.down, role }), role.safe_action, 'driving into the neighbour below is overridden');
-  t.equal(shield({ observation: close, action: ACTION.up, role }), null, 'moving away is allowed');
+  t.equal(shield({ observation: close, action: ACTION.down, vector: null, role }), role.safe_action, 'driving into the neighbour below is overridden');
+  t.equal(shield({ observation: close, action: ACTION.up, vector: null, role }), null, 'moving away is allowed');
   const landmark = observation({ 'landmark_0_rel.x': 0.05, 'landmark_0_rel.y': 0 });
-  t.equal(shield({ observation: landmark, action: ACTION.right, role }), null, 'landmarks are not neighbours: covering them is the task');
+  t.equal(shield({ observation: landmark, action: ACTION.right, vector: null, role }), null, 'landmarks are not neighbours: covering them is the task');
   t.end();
 });
 

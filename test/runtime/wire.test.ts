@@ -23,8 +23,11 @@ t.test('messages round-trip exactly, times in microseconds beyond 2^32 included'
   t.same(decodeHeartbeat(encodeHeartbeat(hb)), hb);
   const obs = { tick: 3, values: Float32Array.from([0.5, -1.25, 3e-8]), sentUs: 42 };
   t.same(decodeObservation(encodeObservation(obs)), obs);
-  const act = { tick: 3, action: 4, tier: 'partial' as const, shielded: true };
+  const act = { tick: 3, action: 4, vector: null, tier: 'partial' as const, shielded: true };
   t.same(decodeAction(encodeAction(act)), act);
+  // wire 1.1: a continuous action's vector, exact in float32
+  const steer = { tick: 4, action: 0, vector: Float32Array.from([0.25, -1, Math.fround(0.1)]), tier: 'full' as const, shielded: false };
+  t.same(decodeAction(encodeAction(steer)), steer);
   t.end();
 });
 
@@ -81,7 +84,9 @@ t.test('a tick record written by hand decodes with the generated decoder, field 
     }));
     const record: RecordedTick = {
       tick: n === 0 ? 2 ** 32 - 1 : Math.floor(rand() * 2 ** 32), startedUs: 1.8e15 + n, observation: Float32Array.from({ length: Math.floor(rand() * 200) }, () => rand() - 0.5),
-      path: TICK_PATHS[n % 4], rounds, policyAction: Math.floor(rand() * 300), action: Math.floor(rand() * 5), tier: TIERS[n % 4],
+      path: TICK_PATHS[n % 4], rounds, policyAction: Math.floor(rand() * 300), action: Math.floor(rand() * 5),
+      policyVector: n % 2 ? Float32Array.from({ length: 1 + (n % 7) }, () => rand() * 2 - 1) : null,
+      vector: n % 2 ? Float32Array.from({ length: 1 + (n % 7) }, () => rand()) : null, tier: TIERS[n % 4],
       shielded: rand() < 0.5, safeReason: n % 3 === 0 ? 'observation_nonfinite' : '', inferenceMs: rand(), waitingMs: rand() * 10, tickMs: rand() * 20,
     };
     const bytes = encodeTickRecord(record);

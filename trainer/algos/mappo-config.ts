@@ -40,6 +40,11 @@ export const mappoConfigSchema = z.strictObject({
   /** clip of the critic's change per update (in normalised units) */
   valueClip: z.number().positive(),
   entropyCoef: z.number().nonnegative(),
+  /**
+   * continuous actions: each component's initial standard deviation, as a fraction of its box's
+   * half-width (default 0.5); the log-std then learns
+   */
+  actionStd: z.number().positive().optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

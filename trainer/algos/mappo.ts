@@ -11,6 +11,10 @@
 // to come depends on it and nothing else tells the critic (measured on simple_spread at 900 k
 // steps: greedy −13.73 with it, −17.29 without). The actor does not: it runs on a robot.
 //
+// Discrete actions are drawn from a categorical over the actor's logits; continuous ones from a
+// diagonal Gaussian around its output, clipped into the box by the world (rl/action-head.ts says
+// why clipped, not squashed). The Gaussian's mean starts at the box's centre.
+//
 // The actor is an MLP or a CommNet. A CommNet's team hears each other through a mask sampled
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.
@@ -24,15 +28,15 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { discreteActions, makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
+import { makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
-import { actorFromWeights, actorLogits, makeActor, type Actor, type ActorWeights } from '../nn/actor.js';
+import { actorFromWeights, actorLogits, makeActor, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
 import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { actCategorical } from '../rl/categorical.js';
+import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import type { TrainingHooks, TrainingMetrics } from './hooks.js';
@@ -51,7 +55,7 @@ interface RoleNets {
   /** indices of the world's agents in this role */
   agents: number[];
   obsDim: number;
-  numActions: number;
+  head: ActionHead;
   actor: Actor;
   critic: Mlp;
   actorOpt: Adam;
@@ -67,17 +71,19 @@ export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const numActions = discreteActions(world, agents[0], 'MAPPO/IPPO');
+    const space = world.actionSpace(agents[0]);
+    const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5);
     const idSize = config.agentId ? agents.length : 0;
     const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({
-      kind: config.actor, inputSize: obsDim + idSize, numActions, hidden: config.hidden, activation: config.activation,
+      kind: config.actor, inputSize: obsDim + idSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
       inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
     }, rng);
+    if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
     const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng);
     return {
-      role, agents, obsDim, numActions, actor, critic,
-      actorOpt: new Adam(actor.variables, config.lr, 0.9, 0.999, 1e-5),
+      role, agents, obsDim, head, actor, critic,
+      actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5),
       criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
       valueNorm: new ValueNormalizer(),
       channel: new TeamChannel(world, agents, {
@@ -120,6 +126,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     resume.roles.forEach((saved, r) => {
       roles[r].actor.setWeights(saved.actor);
       roles[r].critic.setWeights(saved.critic);
+      const head = roles[r].head;
+      if (head instanceof GaussianHead) {
+        if (!saved.logStd) throw new Error(`the checkpoint's ${saved.role} actor has no log-std: it was trained on discrete actions`);
+        head.setLogStd(saved.logStd);
+      }
       roles[r].valueNorm = ValueNormalizer.fromState(saved.valueNorm);
       roles[r].channel.alive.set(saved.alive);
       roles[r].actorOpt.setState(saved.actorOptimizer);
@@ -142,7 +153,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   const scripted = scriptedController(world);
   /** the role env `env` trains (self-play); every role elsewhere */
   const learns = (r: number, env: number) => !config.selfPlay || env % roles.length === r;
-  const actions = new Int32Array(e * n);
+  // the world's actions: [E, N] indices, or [E, N, D] vectors (every agent's box has one length)
+  const actionWidth = roles[0].head.width;
+  const newActions = () => roles[0].head.kind === 'categorical' ? new Int32Array(e * n) : new Float32Array(e * n * actionWidth);
+  const actions = newActions();
   const started = performance.now();
   let lastCheckpoint = started;
 
@@ -157,7 +171,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       x: new Float32Array(T * b * inDim),
       c: new Float32Array(T * b * cDim),
       masks: new Float32Array(T * maskSize),
-      actions: new Int32Array(T * b),
+      actions: new Float32Array(T * b * nets.head.width),
       logp: new Float32Array(T * b),
       values: new Float32Array(T * b),
       rewards: new Float32Array(T * b),
@@ -179,6 +193,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       role: nets.role,
       actor: nets.actor.getWeights(),
       critic: nets.critic.getWeights(),
+      ...(nets.head instanceof GaussianHead ? { logStd: nets.head.getLogStd() } : {}),
       valueNorm: nets.valueNorm.state(),
       actorOptimizer: nets.actorOpt.state(),
       criticOptimizer: nets.criticOpt.state(),
@@ -197,7 +212,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     // this rollout's opponent per role: a snapshot from the pool, or (sometimes) the scripted controller
     const scriptedRoles = roles.map(() => config.selfPlay && rng.next() < (config.scriptedOpponent ?? 0));
     if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
-    const scriptedActions = scriptedRoles.some(Boolean) ? new Int32Array(e * n) : null;
+    const scriptedActions = scriptedRoles.some(Boolean) ? newActions() : null;
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
       if (scriptedActions) scripted.act(observations, scriptedActions);
@@ -212,15 +227,24 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         if (config.selfPlay) {
           // envs where this role is the opponent act with its frozen snapshot
           const frozen = actorLogits(opponents[r], x, masks, roleSize);
-          const width = roleSize * nets.numActions;
+          const width = roleSize * nets.head.outputs;
           for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
         }
-        actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / roleSize) * n + nets.agents[row % roleSize],
-          s.logp.subarray(t * s.b, (t + 1) * s.b));
-        if (scriptedActions && scriptedRoles[r]) {
-          for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions[env * n + i] = scriptedActions[env * n + i];
+        const w = nets.head.width;
+        const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
+        nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
+        for (let row = 0; row < s.b; row++) {
+          const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
+          for (let k = 0; k < w; k++) actions[slot + k] = chosen[row * w + k];
         }
-        for (let row = 0; row < s.b; row++) s.actions[t * s.b + row] = actions[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+        if (scriptedActions && scriptedRoles[r]) {
+          for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions.set(scriptedActions.subarray((env * n + i) * w, (env * n + i + 1) * w), (env * n + i) * w);
+          // what was done is what trains (those envs' rows never reach a minibatch, but stay honest)
+          for (let row = 0; row < s.b; row++) {
+            const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
+            for (let k = 0; k < w; k++) chosen[row * w + k] = actions[slot + k];
+          }
+        }
         lap('act');
         const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);
         writeCriticInputs(nets, config, world, observations, c);
@@ -292,28 +316,26 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
             const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, chosen), [chosen.length, rounds, roleSize, roleSize]) : null;
             const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
-            const a = tf.tensor1d(gatherRows(all.a, 1, rowsOf), 'int32');
+            const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
             const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));
             const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
             const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
             const vOld = tf.tensor1d(gatherRows(all.vOld, 1, rowsOf));
-            const onehot = tf.oneHot(a, nets.numActions);
             let entropyValue = 0;
             let klValue = 0;
             let clipValue = 0;
             // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
             const actor = tf.variableGrads(() => {
-              const logits = nets.actor.apply(x, masks, roleSize);
-              const logProbs = tf.logSoftmax(logits);
-              const logp = tf.sum(tf.mul(logProbs, onehot), 1);
+              const outputs = nets.actor.apply(x, masks, roleSize);
+              const logp = nets.head.logProb(outputs, a);
               const ratio = tf.exp(tf.sub(logp, logpOld));
               const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
-              const entropy = tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1)));
+              const entropy = nets.head.entropy(outputs);
               entropyValue = entropy.dataSync()[0];
               klValue = tf.mean(tf.sub(logpOld, logp)).dataSync()[0];
               clipValue = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
               return tf.sub(tf.neg(tf.mean(surr)), tf.mul(config.entropyCoef, entropy)) as tf.Scalar;
-            }, nets.actor.variables);
+            }, [...nets.actor.variables, ...nets.head.variables]);
             nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
             // Value loss: max of the plain and the clipped squared error
             const critic = tf.variableGrads(() => {

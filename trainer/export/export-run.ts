@@ -12,13 +12,13 @@ import {
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
-import { agentsOfRole, discreteActions, evaluateControllerAsync, makeWorld, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
-import { actionNames, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
+import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
 export { PARITY_TOLERANCE } from './provenance.js';
 
@@ -69,8 +69,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   const roles: RoleSpec[] = checkpoint.roles.map((saved) => {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
-    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0 };
-    const numActions = discreteActions(world, agents[0], 'export');
+    const { action, safe_action } = actionOf(world, agents[0]);
+    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous' };
     let graphs: RoleSpec['graphs'];
     if (isCommNetWeights(saved.actor)) {
       const stages = [`${saved.role}/stage0.onnx`];
@@ -79,7 +79,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
         stages.push(`${saved.role}/stage${k}.onnx`);
         write(stages[k], commNetRoundGraph(saved.actor, k));
       }
-      write(`${saved.role}/final.onnx`, commNetFinalGraph(saved.actor));
+      write(`${saved.role}/final.onnx`, commNetFinalGraph(saved.actor, io));
       write(`${saved.role}/fallback.onnx`, commNetFallbackGraph(saved.actor, io));
       graphs = { kind: 'commnet', stages, final: `${saved.role}/final.onnx`, fallback: `${saved.role}/fallback.onnx` };
     } else {
@@ -93,8 +93,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       agents: agents.map((i) => world.possibleAgents[i]),
       observation: { size: obsSize, fields: world.observationFields(agents[0]) },
       agent_id_size: io.agentIdSize,
-      action: { kind: 'discrete', n: numActions, names: actionNames(world.id, numActions) },
-      safe_action: 0, // MPE: no_op; grid: the first move (it has no "stay")
+      action,
+      safe_action,
       graphs,
     };
   });
@@ -141,7 +141,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     manifest.parity = await checkParity(checkpoint, bundle, world, o.paritySamples ?? 1024);
     const { max_abs_error: err, action_mismatches: mismatches, samples } = manifest.parity;
     if (err > PARITY_TOLERANCE || mismatches > 0) {
-      throw new ParityError(`export parity failed: ONNX Runtime differs from TensorFlow.js by up to ${err.toExponential(2)} in the logits (tolerance ${PARITY_TOLERANCE}) and in ${mismatches} of ${samples} greedy actions`);
+      throw new ParityError(`export parity failed: ONNX Runtime differs from TensorFlow.js by up to ${err.toExponential(2)} in the ${bundle.roles[0].spec.action.kind === 'continuous' ? 'action vectors' : 'logits'} (tolerance ${PARITY_TOLERANCE}) and in ${mismatches} of ${samples} greedy actions`);
     }
     const episodes = o.episodes ?? 200;
     const evaluate = async (opts: { msgDropout?: number; quantization?: Quantization }) => {
@@ -163,8 +163,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
 }
 
 /**
- * Logits of the checkpoint's actors (TensorFlow.js) against the bundle's graphs (ONNX Runtime)
- * on observations from the trained policy's own episodes and masks with 30 % of links cut.
+ * Logits — or, for continuous actions, action vectors — of the checkpoint's actors
+ * (TensorFlow.js) against the bundle's graphs (ONNX Runtime) on observations from the trained policy's own episodes and masks with 30 % of links cut.
  */
 async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, world: BatchedWorld, samples: number) {
   const rng = new Rng(checkpoint.config.seed, 0x9a1);
@@ -180,7 +180,9 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
     const envs = Math.ceil(samples / k / 4);
     const w = makeWorld(world.id, { numEnvs: envs, config: checkpoint.config.worldConfig });
     let { observations } = w.reset(checkpoint.config.seed + 7);
-    const actions = new Int32Array(envs * w.possibleAgents.length);
+    const wander = randomController(w, checkpoint.config.seed);
+    const continuous = policy.spec.action.kind === 'continuous';
+    const actions = continuous ? new Float32Array(envs * w.possibleAgents.length * runner.actionWidth) : new Int32Array(envs * w.possibleAgents.length);
     for (let step = 0; step < 4; step++) {
       const x = new Float32Array(envs * k * actor.inputSize);
       writeActorInputs({ agents, obsDim: policy.spec.observation.size }, observations, envs, checkpoint.config.agentId, x);
@@ -189,7 +191,11 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
       const obs = new Float32Array(envs * k * runner.obsSize);
       for (let env = 0; env < envs; env++) agents.forEach((a, q) => obs.set(observations[a].subarray(env * runner.obsSize, (env + 1) * runner.obsSize), (env * k + q) * runner.obsSize));
       const got = await teamStep(runner, obs, runner.agentIds(Int32Array.from({ length: envs * k }, (_, row) => row % k)), masks, k, 'f32');
-      for (let row = 0; row < envs * k; row++) {
+      for (let row = 0; row < envs * k && continuous; row++) {
+        for (let d = 0; d < runner.actionWidth; d++) maxErr = Math.max(maxErr, Math.abs(expected[row * runner.actionWidth + d] - got.actions[row * runner.actionWidth + d]));
+        total++;
+      }
+      for (let row = 0; row < envs * k && !continuous; row++) {
         let best = 0;
         for (let a = 0; a < runner.numActions; a++) {
           const q = row * runner.numActions + a;
@@ -200,7 +206,7 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
         total++;
       }
       // move on with random actions so the samples cover more than starting states
-      for (let q = 0; q < actions.length; q++) actions[q] = rng.int(discreteActions(w, q % w.possibleAgents.length, 'export'));
+      wander.act(observations, actions);
       observations = w.step(actions).observations;
     }
     actor.dispose();

@@ -167,7 +167,7 @@ async function parity(bundle: LoadedBundle, world: BatchedWorld, worldConfig: Re
     const role = policy.spec.name;
     const runner = new RoleRunner(policy, 0);
     const d = runner.obsSize;
-    const n = policy.spec.action.n;
+    const n = policy.spec.action.kind === 'discrete' ? policy.spec.action.n : policy.spec.action.size;
     let observations: Float32Array;
     let expected: Float32Array;
     const samplesFile = samplesByRole.get(role);

@@ -3,6 +3,8 @@
 // parity tolerance its graphs are held to. No TensorFlow.js here: `bundle import` runs without it.
 
 import { execFileSync } from 'node:child_process';
+import type { RoleSpec } from '@fleetmind/models';
+import type { World } from '@fleetmind/worlds';
 
 export const PARITY_TOLERANCE = 1e-5;
 
@@ -11,6 +13,22 @@ export function actionNames(worldId: string, n: number): string[] {
   if (worldId.startsWith('simple_') && n === 5) return ['no_op', 'left', 'right', 'down', 'up'];
   if (worldId.startsWith('grid_predator_prey') && n === 4) return ['up', 'down', 'left', 'right'];
   return Array.from({ length: n }, (_, a) => `action_${a}`);
+}
+
+/**
+ * The manifest's action description and safe action for an agent of a world: Discrete with its
+ * names and the first action as the safe one (MPE: no_op; grid: the first move, it has no
+ * "stay"), or the Box with its bounds and, as the safe action, no push: 0 in every component
+ * that allows it (MPE: no force, damping slows the agent), else the component's bound nearest 0.
+ */
+export function actionOf(world: Pick<World, 'id' | 'actionSpace'>, agent: number): { action: RoleSpec['action']; safe_action: RoleSpec['safe_action'] } {
+  const space = world.actionSpace(agent);
+  if (space.kind === 'discrete') return { action: { kind: 'discrete', n: space.n, names: actionNames(world.id, space.n) }, safe_action: 0 };
+  const size = space.shape[0];
+  return {
+    action: { kind: 'continuous', size, low: [...space.low], high: [...space.high], names: actionNames(world.id, size) },
+    safe_action: space.low.map((low, k) => Math.min(Math.max(0, low), space.high[k])),
+  };
 }
 
 /** The commit of the working tree the bundle was made in, where there is one. */

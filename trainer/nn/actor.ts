@@ -101,3 +101,14 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
     return actor.apply(tf.tensor2d(x, [rows, actor.inputSize]), m, teamSize).dataSync() as Float32Array;
   });
 }
+
+/** The same weights with the output layer's bias set to `bias` (a Gaussian policy's mean starts at the box's centre). */
+export function withOutputBias(weights: ActorWeights, bias: readonly number[]): ActorWeights {
+  if (isCommNetWeights(weights)) {
+    if (weights.tensors.out_b.length !== bias.length) throw new Error(`an output bias of ${bias.length} for ${weights.tensors.out_b.length} outputs`);
+    return { ...weights, tensors: { ...weights.tensors, out_b: [...bias] } };
+  }
+  const last = weights.layers.length - 1;
+  if (weights.layers[last].b.length !== bias.length) throw new Error(`an output bias of ${bias.length} for ${weights.layers[last].b.length} outputs`);
+  return { ...weights, layers: weights.layers.map((layer, l) => (l === last ? { ...layer, b: [...bias] } : layer)) };
+}

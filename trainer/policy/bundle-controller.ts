@@ -36,7 +36,8 @@ export function bundleController(world: BatchedWorld, bundle: LoadedBundle, opti
       if (i < 0) throw new Error(`the bundle's agent "${id}" is not in ${world.id} (agents: ${world.possibleAgents.join(', ')})`);
       return i;
     });
-    const runner = new RoleRunner(policy, H);
+    // a continuous action goes row by row, as each robot runs it (role-runner.ts says why)
+    const runner = new RoleRunner(policy, H, { rowByRow: policy.spec.action.kind === 'continuous' });
     const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: runner.rounds,
       msgDropout: options.msgDropout ?? 0,
@@ -59,7 +60,11 @@ export function bundleController(world: BatchedWorld, bundle: LoadedBundle, opti
         }
         const masks = runner.rounds > 0 ? channel.sample(rng) : null;
         const out = await teamStep(runner, obs, agentId, masks, k, quantization);
-        for (let row = 0; row < e * k; row++) actions[Math.floor(row / k) * n + agents[row % k]] = out.actions[row];
+        const w = runner.actionWidth;
+        for (let row = 0; row < e * k; row++) {
+          const slot = (Math.floor(row / k) * n + agents[row % k]) * w;
+          for (let d = 0; d < w; d++) actions[slot + d] = out.actions[row * w + d];
+        }
       }
     },
   };

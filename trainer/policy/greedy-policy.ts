@@ -1,12 +1,12 @@
 // A trained run as a Controller: each agent's greedy action from its own observation (the actor's
-// argmax, or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
+// argmax or, for continuous actions, its output: the Gaussian's mean; or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
 import { agentsOfRole, evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
-import { actCategorical } from '../rl/categorical.js';
+import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
@@ -35,25 +35,35 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
     if (actor.inputSize !== expected) {
       throw new Error(`the checkpoint's ${saved.role} actor takes ${actor.inputSize} inputs, ${world.id} gives ${expected}`);
     }
+    const space = world.actionSpace(agents[0]);
+    const head: ActionHead = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, 1);
+    if (actor.numActions !== head.outputs) {
+      throw new Error(`the checkpoint's ${saved.role} actor has ${actor.numActions} outputs; ${world.id} here takes ${space.kind === 'discrete' ? `${space.n} discrete actions` : `continuous actions of ${space.shape[0]}`}`);
+    }
     const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: actor.rounds,
       msgDropout: comm.msgDropout ?? 0,
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    return { agents, obsDim, actor, channel };
+    return { agents, obsDim, actor, head, channel };
   });
   return {
     act(observations, actions) {
-      if (!(actions instanceof Int32Array)) throw new Error(`the run's policy chooses discrete actions; ${world.id} here takes continuous ones`);
-      const e = actions.length / n;
+      const width = roles[0].head.width;
+      const e = actions.length / (n * width);
       for (const role of roles) {
         const k = role.agents.length;
         const x = new Float32Array(e * k * role.actor.inputSize);
         writeActorInputs(role, observations, e, agentId, x);
         const masks = role.actor.rounds > 0 ? role.channel.sample(rng) : null;
         const logits = actorLogits(role.actor, x, masks, k);
-        actCategorical(logits, role.actor.numActions, null, actions, (row) => Math.floor(row / k) * n + role.agents[row % k], new Float32Array(e * k));
+        const chosen = new Float32Array(e * k * width);
+        role.head.act(logits, null, chosen, new Float32Array(e * k));
+        for (let row = 0; row < e * k; row++) {
+          const slot = (Math.floor(row / k) * n + role.agents[row % k]) * width;
+          for (let d = 0; d < width; d++) actions[slot + d] = chosen[row * width + d];
+        }
       }
     },
   };

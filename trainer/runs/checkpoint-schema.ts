@@ -93,6 +93,8 @@ export const mappoCheckpointSchema = z.object({
     role: z.string(),
     actor: actorWeightsSchema,
     critic: mlpWeightsSchema,
+    /** continuous actions: the Gaussian's log standard deviation per component (its mean is the actor's output) */
+    logStd: z.array(z.number()).optional(),
     valueNorm: valueNormalizerStateSchema,
     actorOptimizer: adamStateSchema,
     criticOptimizer: adamStateSchema,

@@ -1,0 +1,136 @@
+// How an actor's outputs become actions and how likely an action was under them, for the
+// two kinds of action space: a categorical distribution over logits (Discrete), and a diagonal
+// Gaussian around the outputs as its mean with a learned, state-independent log-std (Box).
+//
+// The Gaussian's samples are *clipped* into the box, not squashed: the world clips them (as
+// PettingZoo's ClipOutOfBoundsWrapper does), so the policy's random choice is the unclipped
+// sample and its log-probability is the plain Gaussian density of that sample, exactly; a tanh
+// squash would need its Jacobian in every log-probability and would put the greedy action (the
+// mean) somewhere other than the network's output, which is what the ONNX actor ships.
+//
+// Actions are stored as float rows of `width` numbers (a discrete action is its index).
+
+import type { ContinuousSpace, Rng } from '@fleetmind/worlds';
+import { tf } from '../backend.js';
+
+export interface ActionHead {
+  readonly kind: 'categorical' | 'gaussian';
+  /** actor outputs per row: the logits, or the mean */
+  readonly outputs: number;
+  /** numbers per action: 1 (the index) or the box's length */
+  readonly width: number;
+  /** trainable parameters of the head itself (the Gaussian's log-std) */
+  readonly variables: tf.Variable[];
+  /** outputs [B, outputs] → actions [B, width] and log π(a) [B]; rng null: the greedy action (argmax or mean) */
+  act(outputs: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void;
+  /** log π(actions | outputs), [B] */
+  logProb(outputs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D;
+  /** the mean over rows of the distribution's entropy */
+  entropy(outputs: tf.Tensor2D): tf.Scalar;
+}
+
+export class CategoricalHead implements ActionHead {
+  readonly kind = 'categorical';
+  readonly width = 1;
+  readonly variables: tf.Variable[] = [];
+  constructor(readonly outputs: number) {}
+
+  act(logits: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
+    const a = this.outputs;
+    for (let b = 0; b < logits.length / a; b++) {
+      const o = b * a;
+      let max = -Infinity;
+      for (let k = 0; k < a; k++) max = Math.max(max, logits[o + k]);
+      let sum = 0;
+      for (let k = 0; k < a; k++) sum += Math.exp(logits[o + k] - max);
+      let chosen = 0;
+      if (rng === null) {
+        for (let k = 1; k < a; k++) if (logits[o + k] > logits[o + chosen]) chosen = k;
+      } else {
+        let u = rng.next() * sum;
+        chosen = a - 1;
+        for (let k = 0; k < a; k++) {
+          u -= Math.exp(logits[o + k] - max);
+          if (u < 0) { chosen = k; break; }
+        }
+      }
+      actions[b] = chosen;
+      logProbs[b] = logits[o + chosen] - (Math.log(sum) + max);
+    }
+  }
+
+  logProb(logits: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const onehot = tf.oneHot(tf.cast(tf.reshape(actions, [-1]), 'int32') as tf.Tensor1D, this.outputs);
+    return tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1) as tf.Tensor1D;
+  }
+
+  entropy(logits: tf.Tensor2D): tf.Scalar {
+    const logProbs = tf.logSoftmax(logits);
+    return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1))) as tf.Scalar;
+  }
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+export class GaussianHead implements ActionHead {
+  readonly kind = 'gaussian';
+  readonly logStd: tf.Variable;
+  private std = new Float32Array(0);
+
+  /** initialStd: each component's standard deviation at the start, as a fraction of the box's half-width */
+  constructor(readonly space: ContinuousSpace, initialStd: number) {
+    const d = space.shape[0];
+    const logStd = new Float32Array(d);
+    for (let k = 0; k < d; k++) logStd[k] = Math.log(initialStd * (space.high[k] - space.low[k]) / 2);
+    this.logStd = tf.variable(tf.tensor1d(logStd), true, undefined);
+  }
+
+  get outputs(): number { return this.space.shape[0]; }
+  get width(): number { return this.space.shape[0]; }
+  get variables(): tf.Variable[] { return [this.logStd]; }
+
+  /** the log-std as plain numbers (for checkpoints) */
+  getLogStd(): number[] { return Array.from(this.logStd.dataSync()); }
+  setLogStd(values: readonly number[]): void {
+    if (values.length !== this.width) throw new Error(`a log-std of ${values.length} numbers for actions of ${this.width}`);
+    this.logStd.assign(tf.tensor1d(Float32Array.from(values)));
+  }
+
+  /** the box's centre: the initial mean (the actor's output bias starts there) */
+  centre(): number[] {
+    return this.space.low.map((low, k) => (low + this.space.high[k]) / 2);
+  }
+
+  act(means: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
+    const d = this.width;
+    const logStd = this.logStd.dataSync() as Float32Array;
+    if (this.std.length !== d) this.std = new Float32Array(d);
+    let logNorm = 0;
+    for (let k = 0; k < d; k++) { this.std[k] = Math.exp(logStd[k]); logNorm += logStd[k] + HALF_LOG_2PI; }
+    for (let b = 0; b < means.length / d; b++) {
+      let logp = -logNorm;
+      for (let k = 0; k < d; k++) {
+        const z = rng === null ? 0 : standardNormal(rng);
+        actions[b * d + k] = means[b * d + k] + this.std[k] * z;
+        logp -= 0.5 * z * z;
+      }
+      logProbs[b] = logp;
+    }
+  }
+
+  logProb(means: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const z = tf.div(tf.sub(actions, means), tf.exp(this.logStd));
+    const logNorm = tf.add(tf.sum(this.logStd), this.width * HALF_LOG_2PI);
+    return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), logNorm) as tf.Tensor1D;
+  }
+
+  entropy(): tf.Scalar {
+    return tf.add(tf.sum(this.logStd), this.width * (HALF_LOG_2PI + 0.5)) as tf.Scalar;
+  }
+}
+
+/** A standard normal draw (Box–Muller; one of the pair, so each draw takes two uniforms). */
+function standardNormal(rng: Rng): number {
+  const u = 1 - rng.next(); // (0, 1]: log(0) never happens
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}

@@ -1,6 +1,8 @@
 export { useBackend, BackendError, tf } from './backend.js';
 export { dense } from './nn/dense.js';
 export { computeGae } from './rl/gae.js';
+export { CategoricalHead, GaussianHead } from './rl/action-head.js';
+export type { ActionHead } from './rl/action-head.js';
 export { ValueNormalizer } from './rl/value-normalizer.js';
 export { makeActor, actorFromWeights, actorLogits, isCommNetWeights } from './nn/actor.js';
 export { layerNorm, LAYER_NORM_EPSILON } from './nn/layer-norm.js';

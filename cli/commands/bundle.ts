@@ -51,6 +51,7 @@ export function registerBundle(program: Command): void {
     .requiredOption('--world <id>', 'the world it acts in (see `fleetmind worlds`)')
     .requiredOption('--out <dir>', 'the bundle folder to create (new or empty)')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--continuous', 'the world\'s continuous actions (the MPE worlds\' Box(0, 1, (5,))): the actor maps the observation to the action vector [batch, D] itself')
     .option('--samples <[role=]file>', 'JSON {"observations": [[…]…], "outputs": [[…]…]}: the exporter\'s outputs for those observations, to check parity against (repeat per role)', roleFile)
     .option('--name <name>', 'bundle name (default: <world>-imported)')
     .option('--bundle-version <x.y.z>', 'bundle version', '1.0.0')
@@ -64,11 +65,12 @@ the runtime and \`fleetmind sim\` like an exported one. Export from PyTorch with
 
 Examples:
   $ fleetmind bundle import --actor test/fixtures/torch/spread_actor.onnx --world simple_spread --samples test/fixtures/torch/spread_samples.json --out bundles/torch-spread
+  $ fleetmind bundle import --actor test/fixtures/torch/spread_continuous_actor.onnx --world simple_spread --continuous --out bundles/torch-spread-continuous
   $ fleetmind bundle import --actor adversary=adv.onnx --actor agent=prey.onnx --world simple_tag --out bundles/tag-imported`)
-    .action(async (opts: { actor: { role: string | null; file: string }[]; world: string; out: string; agents?: number; samples?: { role: string | null; file: string }[]; name?: string; bundleVersion: string; episodes: number; json?: boolean }) => {
+    .action(async (opts: { actor: { role: string | null; file: string }[]; world: string; out: string; agents?: number; continuous?: boolean; samples?: { role: string | null; file: string }[]; name?: string; bundleVersion: string; episodes: number; json?: boolean }) => {
       const { importActors } = await import('@fleetmind/trainer/import-actor');
       const manifest = await importActors({
-        world: opts.world, worldConfig: opts.agents === undefined ? {} : { N: opts.agents }, actors: opts.actor, samples: opts.samples,
+        world: opts.world, worldConfig: { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) }, actors: opts.actor, samples: opts.samples,
         out: opts.out, name: opts.name, version: opts.bundleVersion, episodes: opts.episodes,
         command: `fleetmind ${process.argv.slice(2).join(' ')}`,
       });
@@ -101,7 +103,7 @@ Examples:
       process.stdout.write(`\nevaluation (${e.nominal.episodes} episodes, seed ${e.nominal.seed}): agent return ${e.nominal.agent_return_mean.toFixed(3)}, team ${e.nominal.team_return_mean.toFixed(3)}`);
       if (e.quantized) process.stdout.write(`; ${e.quantized.quantization} messages ${e.quantized.agent_return_mean.toFixed(3)}`);
       if (e.msg_dropout_30) process.stdout.write(`; 30% messages lost ${e.msg_dropout_30.agent_return_mean.toFixed(3)}`);
-      process.stdout.write(`\nparity: max |Δlogit| ${m.parity.max_abs_error.toExponential(2)} over ${m.parity.samples} samples, ${m.parity.action_mismatches} action mismatches\n`);
+      process.stdout.write(`\nparity: max |Δ${m.roles[0].action.kind === 'continuous' ? 'action' : 'logit'}| ${m.parity.max_abs_error.toExponential(2)} over ${m.parity.samples} samples, ${m.parity.action_mismatches} action mismatches\n`);
       process.stdout.write(`provenance: ${m.provenance.train_command ?? '(train command not recorded)'}; commit ${m.provenance.source_commit ?? 'unknown'}; exported ${m.provenance.exported_at}\n`);
     });
 

@@ -42,7 +42,7 @@ export function registerEval(program: Command): void {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR, --bundle DIR, or --world W with --policy random|scripted');
       if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
-      if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): trained runs and bundles have discrete actions for now');
+      if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): a run or a bundle plays the actions it was trained with');
       if (opts.bundle) {
         if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
         const bundle = await loadBundle(opts.bundle);

@@ -35,7 +35,7 @@ export function registerExport(program: Command): void {
           onProgress: (line) => process.stderr.write(`${line}…\n`),
         });
         const e = manifest.evaluation;
-        process.stdout.write(`exported ${manifest.name} ${manifest.version} to ${opts.out}: ${Object.keys(manifest.files).length} graphs, parity max |Δlogit| ${manifest.parity.max_abs_error.toExponential(2)} over ${manifest.parity.samples} samples, ${manifest.parity.action_mismatches} action mismatches\n`);
+        process.stdout.write(`exported ${manifest.name} ${manifest.version} to ${opts.out}: ${Object.keys(manifest.files).length} graphs, parity max |Δ${manifest.roles[0].action.kind === 'continuous' ? 'action' : 'logit'}| ${manifest.parity.max_abs_error.toExponential(2)} over ${manifest.parity.samples} samples, ${manifest.parity.action_mismatches} action mismatches\n`);
         process.stdout.write(`agent return ${e.nominal.agent_return_mean.toFixed(3)} (${e.nominal.episodes} episodes)`);
         if (e.quantized) process.stdout.write(`, ${e.quantized.quantization} messages ${e.quantized.agent_return_mean.toFixed(3)}`);
         if (e.msg_dropout_30) process.stdout.write(`, 30% messages lost ${e.msg_dropout_30.agent_return_mean.toFixed(3)}`);

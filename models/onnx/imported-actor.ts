@@ -2,7 +2,9 @@
 // bundle's actor graph: it must map one float observation [batch, obsSize] to one float output
 // [batch, numActions] (logits or Q-values). Its input is renamed "obs", its output "logits", and
 // an ArgMax adds the greedy "action" the runtime reads — the graph-io contract of our own
-// exports. Everything that does not fit is said at once, in the graph's own names.
+// exports. A continuous actor maps the observation to the action vector [batch, D] (a Gaussian
+// policy's mean, or a deterministic actor): its output is renamed "action" and used as it is.
+// Everything that does not fit is said at once, in the graph's own names.
 
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -18,7 +20,10 @@ export interface ImportExpectations {
   /** where it came from, for the messages */
   source: string;
   obsSize: number;
+  /** discrete: the number of actions; continuous: the action vector's length */
   numActions: number;
+  /** the world's actions are a box: the output is the action vector itself */
+  continuous?: boolean;
 }
 
 type ValueInfo = NonNullable<InstanceType<typeof onnx.GraphProto>['input']>[number];
@@ -61,12 +66,13 @@ export function adaptImportedActor(bytes: Uint8Array, want: ImportExpectations):
   };
   if (inputs.length !== 1) problems.push(`it takes ${inputs.length} inputs (${inputs.map((v) => `"${v.name}"`).join(', ') || 'none'}); an actor takes one, the observation`);
   else checkShape('input', inputs[0], want.obsSize, 'the observation');
-  if (outputs.length !== 1) problems.push(`it gives ${outputs.length} outputs (${outputs.map((v) => `"${v.name}"`).join(', ') || 'none'}); an actor gives one, a value per action`);
-  else checkShape('output', outputs[0], want.numActions, 'a logit or Q-value per action');
+  const produces = want.continuous ? 'the action vector' : 'a value per action';
+  if (outputs.length !== 1) problems.push(`it gives ${outputs.length} outputs (${outputs.map((v) => `"${v.name}"`).join(', ') || 'none'}); an actor gives one, ${produces}`);
+  else checkShape('output', outputs[0], want.numActions, want.continuous ? 'the action vector: the world\'s actions are a box' : 'a logit or Q-value per action');
   if (problems.length > 0) throw new ImportError(`${want.source} does not fit: ${problems.join('; ')}`);
 
-  // our names: obs → … → logits, and the greedy action beside it
-  const rename = new Map([[inputs[0].name, 'obs'], [outputs[0].name, 'logits']]);
+  // our names: obs → … → logits, and the greedy action beside it (continuous: obs → … → action)
+  const rename = new Map([[inputs[0].name, 'obs'], [outputs[0].name, want.continuous ? 'action' : 'logits']]);
   for (const used of ['obs', 'logits', 'action']) {
     if (!rename.has(used) && (graph.node ?? []).some((n) => [...(n.input ?? []), ...(n.output ?? [])].includes(used))) {
       throw new ImportError(`${want.source} uses the name "${used}" inside its graph, which the bundle's contract reserves`);
@@ -78,6 +84,7 @@ export function adaptImportedActor(bytes: Uint8Array, want: ImportExpectations):
     node.output = (node.output ?? []).map(renamed);
   }
   for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) v.name = renamed(v.name ?? '');
+  if (want.continuous) return onnx.ModelProto.encode(model).finish();
   const batch = (graph.input ?? []).find((v) => v.name === 'obs')!.type!.tensorType!.shape!.dim![0];
   graph.node!.push(onnx.NodeProto.create({
     opType: 'ArgMax', input: ['logits'], output: ['action'], name: 'fleetmind_greedy_action',

@@ -13,7 +13,7 @@ import { loadBundle, parseManifest, RoleRunner, BundleError, MANIFEST_SCHEMA_VER
 import { adaptImportedActor, ImportError, originalActorOutputs } from '@fleetmind/models/onnx';
 import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
-import { actionNames, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
+import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
 export { ImportError } from '@fleetmind/models/onnx';
 
@@ -43,7 +43,6 @@ const samplesSchema = z.strictObject({
 export async function importActors(o: ImportOptions): Promise<Manifest> {
   const progress = o.onProgress ?? (() => {});
   const world = makeWorld(o.world, { config: o.worldConfig ?? {} });
-  if (world.actionSpace(0).kind !== 'discrete') throw new ImportError(`${world.id} here has continuous actions; bundles carry discrete ones for now`);
   const groups = roleGroups(world.roles);
   const byRole = assign(o.actors, groups.map((g) => g.role), 'actor');
   const samplesByRole = assign(o.samples ?? [], groups.map((g) => g.role), 'samples', false);
@@ -66,8 +65,9 @@ export async function importActors(o: ImportOptions): Promise<Manifest> {
     }
     originals.set(role, bytes);
     const obsSize = world.observationSpace(agents[0]).shape[0];
-    const n = (world.actionSpace(agents[0]) as { n: number }).n;
-    return { role, agents, obsSize, n, graph: adaptImportedActor(bytes, { source, obsSize, numActions: n }) };
+    const space = world.actionSpace(agents[0]);
+    const n = space.kind === 'discrete' ? space.n : space.shape[0];
+    return { role, agents, obsSize, n, graph: adaptImportedActor(bytes, { source, obsSize, numActions: n, continuous: space.kind === 'continuous' }) };
   });
   mkdirSync(o.out, { recursive: true });
   try {
@@ -85,15 +85,14 @@ async function writeBundle(
   originals: Map<string, Uint8Array>, samplesByRole: Map<string, string>,
   write: (file: string, bytes: Uint8Array) => void, files: Manifest['files'], progress: (line: string) => void,
 ): Promise<Manifest> {
-  const roles: RoleSpec[] = adapted.map(({ role, agents, obsSize, n, graph }) => {
+  const roles: RoleSpec[] = adapted.map(({ role, agents, obsSize, graph }) => {
     write(`${role}/actor.onnx`, graph);
     return {
       name: role,
       agents: agents.map((i) => world.possibleAgents[i]),
       observation: { size: obsSize, fields: world.observationFields(agents[0]) },
       agent_id_size: 0,
-      action: { kind: 'discrete', n, names: actionNames(world.id, n) },
-      safe_action: 0,
+      ...actionOf(world, agents[0]),
       // no communication stages: the imported actor acts alone, and is its own fallback
       graphs: { kind: 'mlp', actor: `${role}/actor.onnx`, fallback: `${role}/actor.onnx` },
     };
@@ -181,6 +180,12 @@ async function parity(bundle: LoadedBundle, world: BatchedWorld, worldConfig: Re
     }
     const rows = observations.length / d;
     const got = await runner.act(observations, runner.agentIds(new Int32Array(rows)));
+    if (got.actions instanceof Float32Array) {
+      // continuous: the vector is the output itself
+      for (let q = 0; q < rows * n; q++) maxErr = Math.max(maxErr, Math.abs(got.actions[q] - expected[q]));
+      total += rows;
+      continue;
+    }
     for (let row = 0; row < rows; row++) {
       let best = 0;
       for (let a = 0; a < n; a++) {
@@ -219,7 +224,8 @@ function randomPlayObservations(world: BatchedWorld, config: Record<string, unkn
   const envs = Math.ceil(count / agents.length / 8);
   const w = makeWorld(world.id, { numEnvs: envs, config });
   const random = randomController(w, 11);
-  const actions = new Int32Array(envs * w.possibleAgents.length);
+  const space = w.actionSpace(0);
+  const actions = space.kind === 'discrete' ? new Int32Array(envs * w.possibleAgents.length) : new Float32Array(envs * w.possibleAgents.length * space.shape[0]);
   const out = new Float32Array(envs * 8 * agents.length * d);
   let { observations } = w.reset(11);
   let at = 0;

@@ -37,6 +37,9 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
     }
     const space = world.actionSpace(agents[0]);
     const head: ActionHead = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, 1);
+    // a Gaussian policy's checkpoint carries its log-std: that, not the output count, tells continuous from discrete
+    const trained = 'logStd' in saved && saved.logStd ? 'continuous' : 'discrete';
+    if (trained !== space.kind) throw new Error(`the checkpoint's ${saved.role} actor chooses ${trained} actions; ${world.id} here takes ${space.kind} ones`);
     if (actor.numActions !== head.outputs) {
       throw new Error(`the checkpoint's ${saved.role} actor has ${actor.numActions} outputs; ${world.id} here takes ${space.kind === 'discrete' ? `${space.n} discrete actions` : `continuous actions of ${space.shape[0]}`}`);
     }

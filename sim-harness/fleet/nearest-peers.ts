@@ -10,7 +10,9 @@ export function nearestPeers(world: BatchedWorld, k: number, seed: number): Map<
   const ids = world.possibleAgents;
   if (ids.length - 1 <= k) return null;
   world.reset(seed, 0);
-  const start = world.snapshot(0).agentPos;
+  const where = world.positions(0);
+  if (!where) throw new Error(`${world.id} has no positions: a fleet larger than the inbox picks its peers by distance`);
+  const start = where.agents;
   return new Map(ids.map((id, i) => [id, ids
     .map((other, j) => ({ other, d: Math.hypot(start[j][0] - start[i][0], start[j][1] - start[i][1]) }))
     .filter((_, j) => j !== i).sort((a, b) => a.d - b.d).slice(0, k).map((p) => p.other)]));

@@ -246,12 +246,13 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         return a.tier;
       });
       agentTicks += n;
-      const snap = o.trace || f.groundTruth || f.publishWorld ? world.snapshot(0) : null;
+      // (a world without positions is traced and recorded without them)
+      const snap = o.trace || f.groundTruth || f.publishWorld ? world.positions(0) ?? { agents: [], others: [] } : null;
       const r = world.step(actions);
       const ended = tally.recordEnv(r, 0, episode);
       if ((f.groundTruth || f.publishWorld) && snap) {
         const truth: WorldStepRecord = {
-          episode, tick: globalTick, agents: ids, positions: Float32Array.from([...snap.agentPos, ...snap.landmarkPos].flat()),
+          episode, tick: globalTick, agents: ids, positions: Float32Array.from([...snap.agents, ...snap.others].flat()),
           rewards: Array.from(r.rewards.subarray(0, n)), faults: (engine?.events.slice(firstEvent) ?? []).map((e) => `${e.kind} ${e.target}`),
         };
         f.groundTruth?.world(truth, Date.now() * 1000);
@@ -261,7 +262,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         let reward = 0;
         for (let i = 0; i < n; i++) reward += r.rewards[i];
         trace.push({
-          episode, tick: t, agents: snap.agentPos.map((p) => [...p]), landmarks: snap.landmarkPos.map((p) => [...p]),
+          episode, tick: t, agents: snap.agents.map((p) => [...p]), landmarks: snap.others.map((p) => [...p]),
           actions: Array.from(actions), tiers: tickTiers, heard: f.mode === 'inproc' ? ids.map((id) => f.lastHeard.get(id) ?? []) : null,
           reward, faults: engine ? engine.events.slice(firstEvent) : [],
         });

@@ -6,7 +6,7 @@ import { Rng } from './rng.js';
 import {
   boxSpace, WorldError,
   type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World,
-  type WorldOptions, type WorldSnapshot, type WorldCheckpoint,
+  type WorldOptions, type WorldSnapshot, type WorldCheckpoint, type WorldPositions,
 } from './types.js';
 
 /** A writable numeric vector: observations are written as float32 for agents, float64 for checks. */
@@ -39,8 +39,12 @@ export interface WorldCore {
   writeInfos(e: number, infos: Record<string, Float64Array>): void;
   /** write env e's global state into out[offset ..) */
   writeState(e: number, out: Float32Array, offset: number): void;
-  snapshot(e: number): WorldSnapshot;
+  /** env e's state as a JSON-serialisable object of the world's own fields (BatchedWorld adds `steps`) */
+  snapshot(e: number): Record<string, unknown>;
+  /** put env e into a snapshot's state; a snapshot that does not fit is refused with a WorldError naming the field */
   setState(e: number, snapshot: WorldSnapshot): void;
+  /** worlds with positions: env e's agents and other entities, [x, y] each */
+  positions?(e: number): WorldPositions;
   /** worlds small enough for tabular methods: env e's state as an index in [0, numDiscreteStates) */
   discreteState?(e: number): number;
   readonly numDiscreteStates?: number;
@@ -201,8 +205,14 @@ export class BatchedWorld implements World {
     return { ...this.core.snapshot(env), steps: this.stepsTaken[env] };
   }
 
+  positions(env: number): WorldPositions | null {
+    this.checkEnv(env);
+    return this.core.positions?.(env) ?? null;
+  }
+
   setState(env: number, snapshot: WorldSnapshot): void {
     this.checkEnv(env);
+    if (snapshot === null || typeof snapshot !== 'object') throw new WorldError(`${this.id}: a snapshot is an object, got ${JSON.stringify(snapshot)}`);
     if (this.rngs.length === 0) this.reset(0);
     if (!Number.isInteger(snapshot.steps) || snapshot.steps < 0 || snapshot.steps >= this.maxCycles) {
       throw new WorldError(`${this.id}: snapshot.steps must be an integer in [0, ${this.maxCycles}), got ${snapshot.steps}`);

@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { makeWorld, resolveWorldId } from './registry.js';
+import { parseParticleSnapshot } from './mpe/particle-state.js';
 
 export const CONFORMANCE_FORMAT = 'mpe-reference-trajectories/1';
 
@@ -209,7 +210,7 @@ export function replayConformanceVectors(vectors: ConformanceVectors): Conforman
         const step = t + 1;
         const at = (agent: number, index: number) => ({ episode: indices[e], seed: ep.seed, step, agent: agents[agent] ?? '-', index });
         compareObs(e, step, ref.obs, ref.obs_f64);
-        const snap = world.snapshot(e);
+        const snap = parseParticleSnapshot(world.id, world.snapshot(e));
         for (let i = 0; i < n; i++) {
           note({ ...at(i, 0), quantity: 'reward', expected: ref.rewards[i], actual: result.rewards[e * n + i] }, CONFORMANCE_TOLERANCE.reward);
           for (let c = 0; c < 2; c++) {

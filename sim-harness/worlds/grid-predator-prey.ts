@@ -5,7 +5,7 @@
 // prey −10, episode over. Otherwise predators −0.01 and the prey +1 a step. 100 steps.
 
 import type { Rng } from './rng.js';
-import { discreteSpace, WorldError, type Actions, type DiscreteSpace, type WorldSnapshot } from './types.js';
+import { discreteSpace, WorldError, type Actions, type DiscreteSpace, type WorldPositions, type WorldSnapshot } from './types.js';
 import type { NumberArray, WorldCore } from './batched-world.js';
 
 export interface GridPredatorPreyOptions {
@@ -145,22 +145,27 @@ export class GridPredatorPreyCore implements WorldCore {
     return STATE_BINS ** this.stateSize;
   }
 
-  snapshot(e: number): WorldSnapshot {
+  /** the cells of the predators, then the prey's: [column, row] each */
+  snapshot(e: number): { agentPos: number[][] } {
     const k = this.numPredators + 1;
-    const agentPos = Array.from({ length: k }, (_, i) => [this.cells[(e * k + i) * 2], this.cells[(e * k + i) * 2 + 1]]);
-    return { agentPos, agentVel: agentPos.map(() => [0, 0]), landmarkPos: [], steps: this.steps[e] };
+    return { agentPos: Array.from({ length: k }, (_, i) => [this.cells[(e * k + i) * 2], this.cells[(e * k + i) * 2 + 1]]) };
+  }
+
+  positions(e: number): WorldPositions {
+    return { agents: this.snapshot(e).agentPos, others: [] };
   }
 
   setState(e: number, s: WorldSnapshot): void {
     const k = this.numPredators + 1;
-    if (!Array.isArray(s.agentPos) || s.agentPos.length !== k) {
-      throw new WorldError(`${this.id}: snapshot.agentPos must hold ${k} cells, got ${Array.isArray(s.agentPos) ? s.agentPos.length : typeof s.agentPos}`);
+    const cells = s.agentPos;
+    if (!Array.isArray(cells) || cells.length !== k) {
+      throw new WorldError(`${this.id}: snapshot.agentPos must hold ${k} cells, got ${Array.isArray(cells) ? cells.length : typeof cells}`);
     }
-    s.agentPos.forEach((xy, i) => {
+    cells.forEach((xy, i) => {
       const ok = Array.isArray(xy) && xy.length === 2 && xy.every((v) => Number.isInteger(v) && v >= 0 && v < this.gridSize);
       if (!ok) throw new WorldError(`${this.id}: snapshot.agentPos[${i}] must be two integers in [0, ${this.gridSize}), got ${JSON.stringify(xy)}`);
     });
-    s.agentPos.forEach((xy, i) => {
+    cells.forEach((xy: number[], i) => {
       this.cells[(e * k + i) * 2] = xy[0];
       this.cells[(e * k + i) * 2 + 1] = xy[1];
     });

@@ -10,6 +10,8 @@ export { TeamChannel, evaluationRng } from './team-channel.js';
 export type { CommConditions } from './team-channel.js';
 export { minCostAssignment } from './controllers/assignment.js';
 export { parallelApiCheck } from './api-check.js';
+export { parseParticleSnapshot } from './mpe/particle-state.js';
+export type { ParticleSnapshot } from './mpe/particle-state.js';
 export { GridPredatorPreyCore, STATE_BINS } from './grid-predator-prey.js';
 export { logAddExp0 } from './mpe/particle-world.js';
 export { boundPenalty } from './mpe/simple-tag.js';
@@ -22,7 +24,7 @@ export { agentsOfRole, roleGroups } from './roles.js';
 export { worldCheckpointSchema, worldSnapshotSchema } from './checkpoint-schema.js';
 
 export type {
-  World, WorldOptions, WorldSnapshot, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace, ContinuousSpace, ActionSpace, Actions,
+  World, WorldOptions, WorldSnapshot, WorldPositions, WorldCheckpoint, WorldInfos, StepResult, ResetResult, BoxSpace, DiscreteSpace, ContinuousSpace, ActionSpace, Actions,
 } from './types.js';
 export type { MakeWorldOptions, JointSuccess } from './registry.js';
 export type { WorldCore } from './batched-world.js';

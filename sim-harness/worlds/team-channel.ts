@@ -5,6 +5,7 @@
 
 import type { BatchedWorld } from './batched-world.js';
 import { Rng } from './rng.js';
+import { WorldError } from './types.js';
 import { sampleAlive, sampleCommMask } from './comm-mask.js';
 
 export interface CommConditions {
@@ -73,10 +74,11 @@ export class TeamChannel {
     const n = this.agents.length;
     const out = new Float64Array(this.world.numEnvs * n * 2);
     for (let e = 0; e < this.world.numEnvs; e++) {
-      const { agentPos } = this.world.snapshot(e);
+      const where = this.world.positions(e);
+      if (!where) throw new WorldError(`${this.world.id} has no positions: a communication radius needs a world where agents have them`);
       this.agents.forEach((agent, k) => {
-        out[(e * n + k) * 2] = agentPos[agent][0];
-        out[(e * n + k) * 2 + 1] = agentPos[agent][1];
+        out[(e * n + k) * 2] = where.agents[agent][0];
+        out[(e * n + k) * 2 + 1] = where.agents[agent][1];
       });
     }
     return out;

@@ -59,14 +59,20 @@ export interface StepResult {
   readonly infos: WorldInfos;
 }
 
-/** Everything needed to put one env into an exact state (e.g. from a recorded trajectory). */
+/**
+ * Everything needed to put one env into an exact state (a checkpoint, a recorded trajectory): a
+ * JSON-serialisable object whose fields the world defines and checks when it restores one (the MPE
+ * worlds: agentPos, agentVel, landmarkPos), and the steps already taken in the episode.
+ */
 export interface WorldSnapshot {
-  /** positions of the agents, then of the other entities (landmarks, obstacles), [x, y] each */
-  readonly agentPos: readonly (readonly number[])[];
-  readonly agentVel: readonly (readonly number[])[];
-  readonly landmarkPos: readonly (readonly number[])[];
-  /** steps already taken in the episode */
   readonly steps: number;
+  readonly [field: string]: unknown;
+}
+
+/** Where things are in one env, for worlds with positions: the agents', then the other entities' (landmarks, obstacles), [x, y] each. */
+export interface WorldPositions {
+  readonly agents: readonly (readonly number[])[];
+  readonly others: readonly (readonly number[])[];
 }
 
 /** All envs of a batched world: their states and the random streams their next episodes draw from. */
@@ -113,6 +119,8 @@ export interface World {
   state(): Float32Array;
   snapshot(env: number): WorldSnapshot;
   setState(env: number, snapshot: WorldSnapshot): void;
+  /** env's positions, for worlds that have them (communication radius, reports' replays); else null */
+  positions(env: number): WorldPositions | null;
 }
 
 export function boxSpace(size: number): BoxSpace {

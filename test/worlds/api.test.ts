@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeWorld, parallelApiCheck, worldIds } from '@fleetmind/worlds';
+import { makeWorld, parallelApiCheck, parseParticleSnapshot, worldIds } from '@fleetmind/worlds';
 
 for (const { id } of worldIds()) {
   for (const numEnvs of [1, 5]) {
@@ -37,7 +37,7 @@ t.test('with autoReset an ended env starts over and its last observation is kept
   let r = w.step(actions);
   for (let i = 1; i < 24; i++) r = w.step(actions);
   t.equal(r.episodeEnded[0], 0);
-  const before = w.snapshot(0);
+  const before = parseParticleSnapshot(w.id, w.snapshot(0));
   r = w.step(actions);
   t.equal(r.episodeEnded[0], 1);
   t.equal(r.truncations[0], 1);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeWorld } from '@fleetmind/worlds';
+import { makeWorld, parseParticleSnapshot } from '@fleetmind/worlds';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -12,7 +12,7 @@ t.test('simple_spread with neighbours: the k nearest landmarks and agents, neare
   t.equal(observations[0].length, 4 + 6 + 6 + 6, 'the size depends on k only');
   t.equal(world.observationFields(7).length, 22);
   t.same(world.observationFields(0).slice(4, 8), ['landmark_near_0_rel.x', 'landmark_near_0_rel.y', 'landmark_near_1_rel.x', 'landmark_near_1_rel.y']);
-  const snap = world.snapshot(0);
+  const snap = parseParticleSnapshot(world.id, world.snapshot(0));
   for (const i of [0, 13, 39]) {
     const o = observations[i].subarray(0, 22);
     const [px, py] = snap.agentPos[i];

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { boundPenalty, logAddExp0, makeWorld, minCostAssignment } from '@fleetmind/worlds';
+import { boundPenalty, logAddExp0, makeWorld, minCostAssignment, parseParticleSnapshot } from '@fleetmind/worlds';
 
 t.test('logAddExp0 follows numpy branch for branch', (t) => {
   t.equal(logAddExp0(0), Math.LN2);
@@ -29,11 +29,11 @@ t.test('an action first moves an agent one step later (position uses the old vel
   world.reset(3);
   world.setState(0, { agentPos: [[0, 0], [1, 1], [-1, 1]], agentVel: [[0, 0], [0, 0], [0, 0]], landmarkPos: [[0.5, 0], [0, 0.5], [-0.5, 0]], steps: 0 });
   world.step(Int32Array.from([2, 0, 0]));
-  let s = world.snapshot(0);
+  let s = parseParticleSnapshot(world.id, world.snapshot(0));
   t.same(s.agentPos[0], [0, 0], 'not moved after the first step');
   t.same(s.agentVel[0], [0.5, 0], 'velocity = force/mass·dt = 5·0.1');
   world.step(Int32Array.from([0, 0, 0]));
-  s = world.snapshot(0);
+  s = parseParticleSnapshot(world.id, world.snapshot(0));
   t.same(s.agentPos[0], [0.05, 0], 'moved by v·dt');
   t.same(s.agentVel[0], [0.375, 0], 'damped by 0.75');
   t.end();
@@ -44,7 +44,7 @@ t.test('overlapping spread agents are pushed apart and each loses 0.5 per overla
   world.reset(0);
   world.setState(0, { agentPos: [[0, 0], [0.1, 0], [2, 2]], agentVel: [[0, 0], [0, 0], [0, 0]], landmarkPos: [[0, 0], [0.1, 0], [2, 2]], steps: 0 });
   const r = world.step(Int32Array.from([0, 0, 0]));
-  const s = world.snapshot(0);
+  const s = parseParticleSnapshot(world.id, world.snapshot(0));
   t.ok(s.agentVel[0][0] < 0 && s.agentVel[1][0] > 0, 'contact force pushes them apart');
   t.equal(r.infos.collisions[0], 1);
   t.equal(r.infos.occupied_landmarks[0], 3);

@@ -1,11 +1,20 @@
-// Snapshots of a ParticleWorld env: positions/velocities in, positions/velocities out.
+// Snapshots of a ParticleWorld env, the MPE worlds' own: positions and velocities of the agents
+// and positions of the other entities (landmarks, obstacles), [x, y] each. Parsed with a schema
+// when restored; the counts are checked against the world.
 
-import { WorldError, type WorldSnapshot } from '../types.js';
+import { z } from 'zod';
+import { WorldError, type WorldPositions, type WorldSnapshot } from '../types.js';
 import type { ParticleWorld } from './particle-world.js';
 
-export function snapshotParticles(pw: ParticleWorld, e: number): Omit<WorldSnapshot, 'steps'> {
+const points = z.array(z.tuple([z.number().finite(), z.number().finite()]));
+
+export const particleSnapshotSchema = z.looseObject({ agentPos: points, agentVel: points, landmarkPos: points });
+
+export type ParticleSnapshot = z.infer<typeof particleSnapshotSchema>;
+
+export function snapshotParticles(pw: ParticleWorld, e: number): ParticleSnapshot {
   const m = pw.numEntities;
-  const point = (arr: Float64Array, i: number) => [arr[(e * m + i) * 2], arr[(e * m + i) * 2 + 1]];
+  const point = (arr: Float64Array, i: number): [number, number] => [arr[(e * m + i) * 2], arr[(e * m + i) * 2 + 1]];
   const agents = [...Array(pw.numAgents).keys()];
   const others = [...Array(m - pw.numAgents).keys()].map((j) => j + pw.numAgents);
   return {
@@ -15,17 +24,26 @@ export function snapshotParticles(pw: ParticleWorld, e: number): Omit<WorldSnaps
   };
 }
 
-export function setParticles(worldId: string, pw: ParticleWorld, e: number, s: WorldSnapshot): void {
+export function particlePositions(pw: ParticleWorld, e: number): WorldPositions {
+  const { agentPos, landmarkPos } = snapshotParticles(pw, e);
+  return { agents: agentPos, others: landmarkPos };
+}
+
+/** An MPE snapshot's fields, or a WorldError naming the one that is wrong. */
+export function parseParticleSnapshot(worldId: string, s: WorldSnapshot): ParticleSnapshot {
+  const parsed = particleSnapshotSchema.safeParse(s);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new WorldError(`${worldId}: snapshot.${issue.path.join('.')}: ${issue.message} (an [x, y] pair of finite numbers per entity)`);
+  }
+  return parsed.data;
+}
+
+export function setParticles(worldId: string, pw: ParticleWorld, e: number, snapshot: WorldSnapshot): void {
+  const s = parseParticleSnapshot(worldId, snapshot);
   const m = pw.numEntities;
-  const expect = (what: string, rows: readonly (readonly number[])[] | undefined, count: number) => {
-    if (!Array.isArray(rows) || rows.length !== count) {
-      throw new WorldError(`${worldId}: snapshot.${what} must hold ${count} [x, y] pairs, got ${Array.isArray(rows) ? rows.length : typeof rows}`);
-    }
-    rows.forEach((row, i) => {
-      if (!Array.isArray(row) || row.length !== 2 || !row.every(Number.isFinite)) {
-        throw new WorldError(`${worldId}: snapshot.${what}[${i}] must be two finite numbers, got ${JSON.stringify(row)}`);
-      }
-    });
+  const expect = (what: string, rows: readonly unknown[], count: number) => {
+    if (rows.length !== count) throw new WorldError(`${worldId}: snapshot.${what} must hold ${count} [x, y] pairs, got ${rows.length}`);
   };
   expect('agentPos', s.agentPos, pw.numAgents);
   expect('agentVel', s.agentVel, pw.numAgents);

@@ -4,10 +4,10 @@
 // local_i = −#{other agents overlapping i}. Landmarks do not collide.
 
 import type { Rng } from '../rng.js';
-import type { Actions, ActionSpace, WorldSnapshot } from '../types.js';
+import type { Actions, ActionSpace, WorldPositions, WorldSnapshot } from '../types.js';
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
 import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
-import { setParticles, snapshotParticles } from './particle-state.js';
+import { particlePositions, setParticles, snapshotParticles, type ParticleSnapshot } from './particle-state.js';
 
 export interface SimpleSpreadOptions {
   /** number of agents and of landmarks (default 3) */
@@ -176,8 +176,12 @@ export class SimpleSpreadCore implements WorldCore {
     writeConcatenatedObservations(this, e, out, offset);
   }
 
-  snapshot(e: number): WorldSnapshot {
-    return { ...snapshotParticles(this.physics, e), steps: 0 };
+  snapshot(e: number): ParticleSnapshot {
+    return snapshotParticles(this.physics, e);
+  }
+
+  positions(e: number): WorldPositions {
+    return particlePositions(this.physics, e);
   }
 
   setState(e: number, snapshot: WorldSnapshot): void {

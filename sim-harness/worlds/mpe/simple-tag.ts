@@ -5,10 +5,10 @@
 // adversary touching it and a soft out-of-bounds penalty per axis. No arena walls.
 
 import type { Rng } from '../rng.js';
-import type { Actions, ActionSpace, WorldSnapshot } from '../types.js';
+import type { Actions, ActionSpace, WorldPositions, WorldSnapshot } from '../types.js';
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
 import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
-import { setParticles, snapshotParticles } from './particle-state.js';
+import { particlePositions, setParticles, snapshotParticles, type ParticleSnapshot } from './particle-state.js';
 
 export interface SimpleTagOptions {
   /** number of prey (default 1) */
@@ -165,8 +165,12 @@ export class SimpleTagCore implements WorldCore {
     writeConcatenatedObservations(this, e, out, offset);
   }
 
-  snapshot(e: number): WorldSnapshot {
-    return { ...snapshotParticles(this.physics, e), steps: 0 };
+  snapshot(e: number): ParticleSnapshot {
+    return snapshotParticles(this.physics, e);
+  }
+
+  positions(e: number): WorldPositions {
+    return particlePositions(this.physics, e);
   }
 
   setState(e: number, snapshot: WorldSnapshot): void {

@@ -16,6 +16,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPack } from './commands/pack.js';
 import { registerReplay } from './commands/replay.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { loadWorldPluginsFor } from './world-plugins.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -29,7 +30,9 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     // a subcommand's help shows its own options: the parent's (and --verbose, --version) are in `fleetmind --help`
     .configureHelp({ showGlobalOptions: false })
-    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help');
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind eval --world simple_spread --policy scripted\n  $ fleetmind <command> --help')
+    // world plugins (--world ./my-world.js, or the one a run or bundle was made with) load first
+    .hook('preAction', (_program, command) => loadWorldPluginsFor(command));
   registerDemo(program);
   registerWorlds(program);
   registerEnvCheck(program);

@@ -51,7 +51,8 @@ export function registerDemo(program: Command): void {
       printTable(['', 'nominal', 'faulted'], [
         ['team return (mean)', nominal.team_return_mean.toFixed(2), faulted!.team_return_mean.toFixed(2)],
         ['retained performance', '100 %', `${(retained! * 100).toFixed(1)} %`],
-        [`joint success (${report.joint_success.description})`, pct(report.joint_success.nominal), pct(report.joint_success.faulted!)],
+        // (the demo's world, simple_spread, defines joint success)
+        [`joint success (${report.joint_success!.description})`, pct(report.joint_success!.nominal), pct(report.joint_success!.faulted!)],
         ['tiers full/partial/none/safe', tiers(nominal), tiers(faulted!)],
         ['actions missing (safe action)', nominal.missing_actions, faulted!.missing_actions],
         ['tick p99 (ms)', nominal.tick_ms.p99, faulted!.tick_ms.p99],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseConformanceVectors, replayConformanceVectors, type ConformanceReport } from '@fleetmind/worlds';
+import { makeWorld, parallelApiCheck, parseConformanceVectors, replayConformanceVectors, resolveWorldId, type ConformanceReport } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 
@@ -39,11 +39,20 @@ export function registerEnvCheck(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_spread_v3.json');
   env
     .command('check')
-    .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; exit 0 only if all are within tolerance')
-    .requiredOption('--vectors <file>', 'reference trajectories JSON (e.g. test/fixtures/mpe/simple_spread_v3.json)')
+    .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; or, with --world alone, put a world (a plugin too) through the world contract; exit 0 only if it passes')
+    .option('--vectors <file>', 'reference trajectories JSON (e.g. test/fixtures/mpe/simple_spread_v3.json)')
+    .option('--world <id|module>', 'without --vectors: check this world against the contract (parallelApiCheck), e.g. a plugin ./my-world.js')
     .option('--json', 'print one JSON object: {file, world, episodes, steps, max_abs_err, pass, ...}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json')
-    .action((opts: { vectors: string; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json\n  $ fleetmind env check --world examples/worlds/docking.js')
+    .action((opts: { vectors?: string; world?: string; json?: boolean }) => {
+      if (!opts.vectors) {
+        if (!opts.world) throw new CliError('env check needs --vectors FILE (reference trajectories) or --world W (the contract check)');
+        const id = resolveWorldId(opts.world);
+        parallelApiCheck(() => makeWorld(id, { numEnvs: 2 }));
+        if (opts.json) printJson({ world: id, pass: true });
+        else process.stdout.write(`PASS ${id}: keeps the world contract (spaces, shapes, determinism, episodes, snapshots, refused bad actions)\n`);
+        return;
+      }
       const vectors = loadVectors(opts.vectors);
       let report: ConformanceReport;
       try {

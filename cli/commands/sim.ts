@@ -234,7 +234,7 @@ function printSim(r: CampaignResult): void {
     ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],
   ]);
   const joint = r.report.joint_success;
-  process.stdout.write(`joint success (${joint.description}): ${(joint.nominal * 100).toFixed(1)} % of episodes${joint.faulted !== null ? ` nominal, ${(joint.faulted * 100).toFixed(1)} % faulted` : ''}\n`);
+  if (joint) process.stdout.write(`joint success (${joint.description}): ${(joint.nominal * 100).toFixed(1)} % of episodes${joint.faulted !== null ? ` nominal, ${(joint.faulted * 100).toFixed(1)} % faulted` : ''}\n`);
   if (faulted && retained !== null) {
     const [lo, hi] = r.report.retained_interval!;
     process.stdout.write(`retained performance ${(retained * 100).toFixed(1)} % (95 % CI ${(lo * 100).toFixed(1)} to ${(hi * 100).toFixed(1)} % over ${faulted.episodes} episodes; random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);

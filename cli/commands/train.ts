@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { evaluateController, makeWorld, randomController, resolveWorldId, scriptedController } from '@fleetmind/worlds';
+import { evaluateController, hasScriptedController, makeWorld, randomController, resolveWorldId, scriptedController, worldModuleOf } from '@fleetmind/worlds';
 import {
   ALGOS, algosTaking, checkConfigFitsWorld, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
   TrainingConfigError, withBudget, type Algo, type TrainingConfig,
@@ -53,7 +53,7 @@ function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Recor
   };
   const episodic = opts.algo === 'iql-tabular';
   return {
-    algo: opts.algo, world, worldConfig, seed: opts.seed,
+    algo: opts.algo, world, worldConfig, seed: opts.seed, worldModule: worldModuleOf(world) ?? undefined,
     actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
     selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, trainEvery: opts.trainEvery,
     agentId: opts.agentId ? undefined : false,
@@ -236,13 +236,13 @@ export function registerTrain(program: Command): void {
 }
 
 /** The uniform-random and scripted policies' mean per-agent returns on the run's world (100 episodes, seed 0), for the curves. */
-function referenceReturns(config: TrainingConfig): { random: number; scripted: number } {
+function referenceReturns(config: TrainingConfig): { random: number; scripted: number | null } {
   const world = () => makeWorld(config.world, { numEnvs: 100, autoReset: false, config: config.worldConfig });
   const random = world();
   const scripted = world();
   return {
     random: evaluateController(random, randomController(random, 0), 0).agent_return_mean,
-    scripted: evaluateController(scripted, scriptedController(scripted), 0).agent_return_mean,
+    scripted: hasScriptedController(config.world) ? evaluateController(scripted, scriptedController(scripted), 0).agent_return_mean : null,
   };
 }
 

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
-import { makeWorld, worldIds } from '@fleetmind/worlds';
+import { isWorldModulePath, loadWorldPlugin, makeWorld, worldIds } from '@fleetmind/worlds';
+import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson } from '../output.js';
 
 export function describeWorlds() {
-  return worldIds().map(({ id, aliases, summary }) => {
+  return worldIds().map(({ id, aliases, summary, module }) => {
     const world = makeWorld(id);
     return {
       id,
-      aliases,
+      aliases: module ? aliases.filter((a) => a !== module) : aliases,
       summary,
+      ...(module ? { module } : {}),
       agents: world.possibleAgents.map((name, i) => ({
         name,
         role: world.roles[i],
@@ -23,16 +25,17 @@ export function describeWorlds() {
 }
 
 export function registerWorlds(program: Command): void {
-  program
+  const worlds = program
     .command('worlds')
-    .description('list the worlds with their agents, roles, observation and action spaces (default options)')
+    .description('list the worlds with their agents, roles, observation and action spaces (default options); `worlds check` checks a plugin')
+    .option('--world <module>', 'also list a world plugin: an ES module whose default export defines a world (see examples/worlds/docking.js)')
     .option('--json', 'print one JSON array')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --json')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --world examples/worlds/docking.js --json\n  $ fleetmind worlds check examples/worlds/docking.js')
     .action((opts: { json?: boolean }) => {
       const worlds = describeWorlds();
       if (opts.json) return printJson(worlds);
       for (const w of worlds) {
-        process.stdout.write(`${w.id}  (alias: ${w.aliases.join(', ')})\n  ${w.summary}\n`);
+        process.stdout.write(`${w.id}  (${w.module ? `plugin: ${w.module}` : `alias: ${w.aliases.join(', ')}`})\n  ${w.summary}\n`);
         const byRole = new Map<string, string[]>();
         for (const a of w.agents) {
           const action = a.action_space.kind === 'discrete' ? `Discrete(${a.action_space.n})` : `Box(${a.action_space.low[0]}, ${a.action_space.high[0]}, (${a.action_space.shape[0]},)) float32`;
@@ -41,6 +44,24 @@ export function registerWorlds(program: Command): void {
         }
         for (const [spaces, names] of byRole) process.stdout.write(`  ${names.join(', ')}\n    ${spaces}\n`);
         process.stdout.write(`  state ${w.state_size}, ${w.max_cycles} steps per episode, infos: ${w.infos.join(', ')}\n\n`);
+      }
+    });
+
+  worlds
+    .command('check <module>')
+    .description('check a world plugin: load the module, check its definition member by member, and put the world it makes through the contract (PettingZoo\'s parallel_api_test for batched worlds: spaces, shapes, determinism, episodes that end, snapshots that restore exactly through JSON, refused bad actions); exit 0 when it passes')
+    .option('--json', 'print {module, id, pass, error}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds check examples/worlds/docking.js')
+    .action(async (module: string, opts: { json?: boolean }) => {
+      if (!isWorldModulePath(module)) throw new CliError(`worlds check takes a module path (./my-world.js); "${module}" looks like a world id`);
+      try {
+        const id = await loadWorldPlugin(module);
+        if (opts.json) return printJson({ module, id, pass: true, error: null });
+        process.stdout.write(`OK ${module}: ${id} keeps the world contract\n`);
+      } catch (err) {
+        if (opts.json) printJson({ module, id: null, pass: false, error: (err as Error).message });
+        else process.stderr.write(`FAIL ${(err as Error).message}\n`);
+        process.exitCode = EXIT_FAILED;
       }
     });
 }

@@ -64,7 +64,8 @@ export const manifestSchema = z.object({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . -'),
   version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semantic version x.y.z'),
-  world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()) }),
+  /** module: a plugin world's module, where it was exported (the simulator loads it again) */
+  world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()), module: z.string().optional() }),
   roles: z.array(role).min(1),
   communication: z.object({
     rounds: z.number().int().positive(),

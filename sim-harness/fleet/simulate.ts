@@ -214,9 +214,11 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       engine?.setClock(episode, t);
       const firstEvent = engine?.events.length ?? 0; // this tick's faults are logged from here on
       await f.faults?.apply(globalTick);
-      // crashed and frozen agents cannot answer: their actuators hold (not waited for, counted missing)
+      // crashed and frozen agents cannot answer: their actuators hold (not waited for, counted missing);
+      // agents not in the episode now (not arrived yet, or left) are not asked and not missed
       const frozen = f.faults?.frozen();
-      const want = new Set(ids.filter((id) => members.get(id)!.running && !frozen?.has(id)));
+      const inEpisode = (i: number) => world.active[i] === 1;
+      const want = new Set(ids.filter((id, i) => inEpisode(i) && members.get(id)!.running && !frozen?.has(id)));
       asked += want.size;
       const announceAbsent = (absent: string) => {
         const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
@@ -235,6 +237,10 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);
+        if (!inEpisode(i)) {
+          put(i, safe[i]); // the world ignores it
+          return null;
+        }
         if (!a) {
           missing++;
           if (want.has(id)) late++;
@@ -245,7 +251,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         tiers[a.tier]++;
         return a.tier;
       });
-      agentTicks += n;
+      agentTicks += ids.filter((_, i) => inEpisode(i)).length;
       // (a world without positions is traced and recorded without them)
       const snap = o.trace || f.groundTruth || f.publishWorld ? world.positions(0) ?? { agents: [], others: [] } : null;
       const r = world.step(actions);

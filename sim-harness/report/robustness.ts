@@ -31,7 +31,7 @@ export interface RobustnessReport {
   /** 95 % paired bootstrap interval of `retained` over episodes (2,000 resamples, seeded) */
   retained_interval: [number, number] | null;
   /** the world's joint success and the fraction of episodes that reached it, per run */
-  joint_success: { description: string; nominal: number; faulted: number | null };
+  joint_success: { description: string; nominal: number; faulted: number | null } | null;
   checklist: CriterionCheck[];
 }
 
@@ -49,9 +49,10 @@ export function retainedPerformance(faulted: number, nominal: number, random: nu
   return (faulted - random) / (nominal - random);
 }
 
-/** The fraction of a run's episodes that reached the world's joint success. */
+/** The fraction of a run's episodes that reached the world's joint success (0 where the world defines none). */
 export function jointSuccessRate(r: SimReport, world: string): number {
   const success = jointSuccessOf(world);
+  if (!success) return 0;
   const n = r.episode_team_returns.length;
   let reached = 0;
   for (let e = 0; e < n; e++) {
@@ -87,7 +88,7 @@ export function robustnessReport(o: { bundle: string; world: string; plan: Fault
   const crashedShare = crashed / fleet;
   const run = faulted ?? nominal;
   const success = jointSuccessOf(o.world);
-  const joint = { description: success.description, nominal: jointSuccessRate(nominal, o.world), faulted: faulted ? jointSuccessRate(faulted, o.world) : null };
+  const joint = success ? { description: success.description, nominal: jointSuccessRate(nominal, o.world), faulted: faulted ? jointSuccessRate(faulted, o.world) : null } : null;
   const sentPerAgentTick = run.messages.sent / Math.max(1, run.tiers.full + run.tiers.partial + run.tiers.none + run.tiers.safe);
   const lateShare = (r: SimReport) => r.late_actions / Math.max(1, r.asked_actions);
   const late = [nominal, ...(faulted ? [faulted] : [])].map(lateShare);
@@ -107,10 +108,10 @@ export function robustnessReport(o: { bundle: string; world: string; plan: Fault
       passed: retained !== null ? retained >= 0.8 : null,
     },
     {
-      criterion: `Coordination: joint success (${success.description})`,
+      criterion: `Coordination: joint success (${success?.description ?? 'the world defines none'})`,
       target: '≥ 80 % of episodes, nominal',
-      measured: `${pct(joint.nominal)} nominal${joint.faulted !== null ? `, ${pct(joint.faulted)} faulted` : ''}`,
-      passed: joint.nominal >= 0.8,
+      measured: joint ? `${pct(joint.nominal)} nominal${joint.faulted !== null ? `, ${pct(joint.faulted)} faulted` : ''}` : 'not measured: the world defines no joint success',
+      passed: joint ? joint.nominal >= 0.8 : null,
     },
     {
       criterion: 'Actions in time (running agents asked each tick)',

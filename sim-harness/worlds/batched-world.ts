@@ -27,6 +27,11 @@ export interface WorldCore {
   observationFields(agent: number): string[];
   /** draw a new initial state for env e */
   resetEnv(e: number, rng: Rng): void;
+  /**
+   * worlds whose agents come and go: whether agent i takes part in env e now (default: always).
+   * The core must ignore an inactive agent's action; the world zeroes its reward and observation.
+   */
+  isActive?(e: number, agent: number): boolean;
   /** advance every env one step; actions [E, N] (or [E, N, D]) already validated */
   stepPhysics(actions: Actions): void;
   /** worlds of forces: the force agent i's last action applied in env e, before contacts (conformance) */
@@ -54,13 +59,14 @@ export class BatchedWorld implements World {
   readonly id: string;
   readonly numEnvs: number;
   readonly possibleAgents: readonly string[];
-  readonly agents: readonly string[];
   readonly roles: readonly string[];
   readonly stateSize: number;
   readonly maxCycles: number;
   readonly infoKeys: readonly string[];
 
   private readonly core: WorldCore;
+  /** [E, N] who takes part now */
+  private readonly activeBuf: Uint8Array;
   private readonly autoReset: boolean;
   private readonly numAgents: number;
   private readonly stepsTaken: Int32Array;
@@ -80,7 +86,6 @@ export class BatchedWorld implements World {
     this.id = core.id;
     this.numEnvs = core.numEnvs;
     this.possibleAgents = core.possibleAgents;
-    this.agents = core.possibleAgents;
     this.roles = core.roles;
     this.stateSize = core.stateSize;
     this.maxCycles = core.maxCycles;
@@ -96,9 +101,35 @@ export class BatchedWorld implements World {
     this.terminations = new Uint8Array(e * n);
     this.truncations = new Uint8Array(e * n);
     this.episodeEnded = new Uint8Array(e);
+    this.activeBuf = new Uint8Array(e * n).fill(1);
     for (const key of core.infoKeys) this.infos[key] = new Float64Array(e);
     this.stateBuf = new Float32Array(e * core.stateSize);
     this.finalStates = new Float32Array(e * core.stateSize);
+  }
+
+  /** [E, N] who takes part now (1), as the last reset or step said */
+  get active(): Uint8Array {
+    return this.activeBuf;
+  }
+
+  get agents(): string[] {
+    return this.activeAgents(0);
+  }
+
+  activeAgents(env: number): string[] {
+    this.checkEnv(env);
+    return this.possibleAgents.filter((_, i) => this.activeBuf[env * this.numAgents + i] === 1);
+  }
+
+  /** Reads who takes part in env e now from the core, and blanks the observations of those who do not. */
+  private refreshActive(e: number): void {
+    if (!this.core.isActive) return;
+    const n = this.numAgents;
+    for (let i = 0; i < n; i++) {
+      const active = this.core.isActive(e, i) ? 1 : 0;
+      this.activeBuf[e * n + i] = active;
+      if (!active) this.observations[i].fill(0, e * this.core.obsDims[i], (e + 1) * this.core.obsDims[i]);
+    }
   }
 
   observationSpace(agent: string | number): BoxSpace {
@@ -133,7 +164,7 @@ export class BatchedWorld implements World {
       this.startEpisode(e);
     }
     for (const key of this.infoKeys) this.infos[key].fill(0);
-    return { observations: this.observations, infos: this.infos };
+    return { observations: this.observations, active: this.activeBuf, infos: this.infos };
   }
 
   step(actions: Actions): StepResult {
@@ -145,12 +176,15 @@ export class BatchedWorld implements World {
     this.episodeEnded.fill(0);
     for (let e = 0; e < this.numEnvs; e++) {
       const terminated = core.rewards(e, this.rewardsBuf, e * n);
+      // who was not in this step is rewarded nothing for it
+      for (let i = 0; i < n; i++) if (!this.activeBuf[e * n + i]) this.rewardsBuf[e * n + i] = 0;
       core.writeInfos(e, this.infos);
       this.stepsTaken[e]++;
       const truncated = !terminated && this.stepsTaken[e] >= this.maxCycles;
       this.terminations.fill(terminated ? 1 : 0, e * n, e * n + n);
       this.truncations.fill(truncated ? 1 : 0, e * n, e * n + n);
       for (let i = 0; i < n; i++) core.observe(e, i, this.observations[i], e * core.obsDims[i]);
+      this.refreshActive(e);
       if (terminated || truncated) {
         this.episodeEnded[e] = 1;
         if (this.autoReset) {
@@ -166,6 +200,7 @@ export class BatchedWorld implements World {
     return {
       observations: this.observations,
       rewards: this.rewardsBuf,
+      active: this.activeBuf,
       terminations: this.terminations,
       truncations: this.truncations,
       episodeEnded: this.episodeEnded,
@@ -222,6 +257,7 @@ export class BatchedWorld implements World {
     for (let i = 0; i < this.numAgents; i++) {
       this.core.observe(env, i, this.observations[i], env * this.core.obsDims[i]);
     }
+    this.refreshActive(env);
   }
 
   /** Every env's exact state and random stream, so that stepping can continue later as if never stopped. */
@@ -255,6 +291,7 @@ export class BatchedWorld implements World {
     for (let i = 0; i < this.numAgents; i++) {
       this.core.observe(e, i, this.observations[i], e * this.core.obsDims[i]);
     }
+    this.refreshActive(e);
   }
 
   private validateActions(actions: Actions): void {

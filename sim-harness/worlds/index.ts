@@ -1,4 +1,6 @@
-export { makeWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf } from './registry.js';
+export { makeWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf, worldModuleOf, hasScriptedController } from './registry.js';
+export { loadWorldPlugin, isWorldModulePath } from './plugin.js';
+export type { WorldDefinition, WorldOptionSpec } from './plugin.js';
 export { BatchedWorld } from './batched-world.js';
 export { WorldError, boxSpace, discreteSpace, continuousSpace, discreteActions } from './types.js';
 export { randomController } from './controllers/random.js';

@@ -1,4 +1,5 @@
-// Every world fleetmind knows, by versioned id, with its options validated once here.
+// Every world fleetmind knows, by versioned id, with its options validated once here: the
+// built-in ones, and the plugins loaded this process (plugin.ts checks and registers them).
 
 import { z } from 'zod';
 import { BatchedWorld, type WorldCore } from './batched-world.js';
@@ -13,17 +14,41 @@ import { scriptedPredatorPreyController } from './controllers/scripted-predator-
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 
-interface WorldEntry {
+export interface WorldEntry {
   readonly id: string;
   readonly aliases: readonly string[];
   readonly summary: string;
   /** world-specific options (e.g. the number of agents); unknown keys are rejected */
   readonly configSchema: z.ZodType<Record<string, unknown>>;
   makeCore(numEnvs: number, config: Record<string, unknown>): WorldCore;
-  scripted(world: World): Controller;
+  /** the world's scripted reference controller, where it has one */
+  scripted?(world: World): Controller;
   /** the scripted controller writes continuous actions itself; otherwise its discrete ones become one-hot pushes */
   readonly scriptsContinuous?: boolean;
-  readonly jointSuccess: JointSuccess;
+  readonly jointSuccess: JointSuccess | null;
+  /** a plugin: the absolute path of its module (runs and bundles record it, to load it again) */
+  readonly module?: string;
+}
+
+const plugins: WorldEntry[] = [];
+
+/** Makes a plugin's world known by its id (and its module's path) for the rest of the process. */
+export function registerWorld(entry: WorldEntry): void {
+  const taken = [...WORLDS, ...plugins].find((w) => w.id === entry.id || w.aliases.includes(entry.id));
+  if (taken && taken.module !== entry.module) {
+    throw new WorldError(`world id "${entry.id}" is taken by ${taken.module ? `the plugin ${taken.module}` : 'a built-in world'}: give the plugin another id`);
+  }
+  if (!taken) plugins.push(entry);
+}
+
+/** A plugin world's module path, or null for a built-in world. */
+export function worldModuleOf(idOrAlias: string): string | null {
+  return findEntry(idOrAlias).module ?? null;
+}
+
+/** Whether the world has a scripted reference controller. */
+export function hasScriptedController(idOrAlias: string): boolean {
+  return findEntry(idOrAlias).scripted !== undefined;
 }
 
 /** What "the team succeeded in this episode" means in a world, for reports and criteria. */
@@ -81,14 +106,14 @@ export interface MakeWorldOptions extends WorldOptions {
 }
 
 /** The ids (with aliases) of every world. */
-/** The world's joint-success criterion (by id or alias). */
-export function jointSuccessOf(idOrAlias: string): JointSuccess {
+/** The world's joint-success criterion (by id or alias), or null where it defines none. */
+export function jointSuccessOf(idOrAlias: string): JointSuccess | null {
   const id = resolveWorldId(idOrAlias);
   return WORLDS.find((w) => w.id === id)!.jointSuccess;
 }
 
-export function worldIds(): { id: string; aliases: readonly string[]; summary: string }[] {
-  return WORLDS.map(({ id, aliases, summary }) => ({ id, aliases, summary }));
+export function worldIds(): { id: string; aliases: readonly string[]; summary: string; module: string | null }[] {
+  return [...WORLDS, ...plugins].map(({ id, aliases, summary, module }) => ({ id, aliases, summary, module: module ?? null }));
 }
 
 /** Canonical id for an id or alias; throws a WorldError naming the known worlds otherwise. */
@@ -112,6 +137,7 @@ export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): Ba
 export function scriptedController(world: World): Controller {
   const entry = findEntry(world.id);
   const scripted = entry.scripted;
+  if (!scripted) throw new WorldError(`${world.id} has no scripted controller${entry.module ? ` (its plugin ${entry.module} exports none)` : ''}`);
   const space = world.actionSpace(0);
   if (space.kind === 'discrete' || entry.scriptsContinuous) return scripted(world);
   // the scripted controllers read observations only: built for the world, they choose discrete pushes
@@ -136,9 +162,9 @@ function oneHotPushes(discrete: Controller, d: number): Controller {
 }
 
 function findEntry(idOrAlias: string): WorldEntry {
-  const entry = WORLDS.find((w) => w.id === idOrAlias || w.aliases.includes(idOrAlias));
+  const entry = [...WORLDS, ...plugins].find((w) => w.id === idOrAlias || w.aliases.includes(idOrAlias));
   if (!entry) {
-    throw new WorldError(`unknown world "${idOrAlias}"; known worlds: ${WORLDS.map((w) => w.id).join(', ')}`);
+    throw new WorldError(`unknown world "${idOrAlias}"; known worlds: ${[...WORLDS, ...plugins].map((w) => w.id).join(', ')} (or a plugin: --world ./path/to/my-world.js)`);
   }
   return entry;
 }

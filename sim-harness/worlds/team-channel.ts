@@ -1,6 +1,7 @@
 // The communication conditions one role's team trains (or is evaluated) under: message
 // dropout per link and round, a neighbour radius on the world's positions, and agents that are
-// dead for a whole episode (silent: they neither send nor hear). Each step it samples the mask
+// dead for a whole episode (silent: they neither send nor hear), and agents that are not in the
+// episode now (they have not entered, or have left: silent too). Each step it samples the mask
 // the team's CommNet sees, exactly as the runtime would build it from what arrived.
 
 import type { BatchedWorld } from './batched-world.js';
@@ -58,12 +59,23 @@ export class TeamChannel {
   /** The mask for the current step: [E, K, n, n]. */
   sample(rng: Rng): Float32Array {
     const { rounds, msgDropout, commRadius, agentDropout } = this.conditions;
+    const n = this.agents.length;
+    const active = this.world.active;
+    let alive: Uint8Array | undefined = agentDropout > 0 ? this.alive : undefined;
+    if (!active.every((a) => a === 1)) {
+      alive = new Uint8Array(this.world.numEnvs * n);
+      for (let e = 0; e < this.world.numEnvs; e++) {
+        this.agents.forEach((agent, k) => {
+          alive![e * n + k] = active[e * this.world.possibleAgents.length + agent] && (agentDropout === 0 || this.alive[e * n + k]) ? 1 : 0;
+        });
+      }
+    }
     return sampleCommMask(rng, {
       numEnvs: this.world.numEnvs,
       numAgents: this.agents.length,
       rounds,
       dropout: msgDropout,
-      alive: agentDropout > 0 ? this.alive : undefined,
+      alive,
       radius: commRadius ?? undefined,
       positions: commRadius === null ? undefined : this.positions(),
     });

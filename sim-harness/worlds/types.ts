@@ -36,16 +36,24 @@ export type Actions = Int32Array | Float32Array;
 export type WorldInfos = Readonly<Record<string, Float64Array>>;
 
 export interface ResetResult {
-  /** observations[i]: agent i's observation, [E, obsDim_i] */
+  /** observations[i]: agent i's observation, [E, obsDim_i] (zeros where the agent is not active) */
   readonly observations: Float32Array[];
+  /**
+   * [E, N] 1 where the agent takes part now: it acts at the next step. An agent that has not
+   * entered yet or has left is inactive: its action is ignored and it is rewarded nothing. Worlds
+   * whose agents never come and go have every agent active.
+   */
+  readonly active: Uint8Array;
   readonly infos: WorldInfos;
 }
 
 export interface StepResult {
   /** observations[i]: [E, obsDim_i]. With autoReset, an env that just ended shows its new episode. */
   readonly observations: Float32Array[];
-  /** [E, N] per-agent reward of this step */
+  /** [E, N] per-agent reward of this step (0 for an agent that was not active in it) */
   readonly rewards: Float64Array;
+  /** [E, N] who takes part from now on (with autoReset, in an env that just ended: in its new episode) */
+  readonly active: Uint8Array;
   /** [E, N] 1 where the agent's episode ended by the task (e.g. capture) */
   readonly terminations: Uint8Array;
   /** [E, N] 1 where the agent's episode was cut by the step limit */
@@ -94,8 +102,13 @@ export interface World {
   readonly numEnvs: number;
   /** all agent names, in a fixed order used by every [E, N] array */
   readonly possibleAgents: readonly string[];
-  /** the agents that act; in these worlds no agent leaves mid-episode, so the same as possibleAgents */
+  /**
+   * the agents taking part now, as in PettingZoo: in a batched world that is per env
+   * (activeAgents(e)); this is env 0's. Worlds whose agents never come and go: possibleAgents.
+   */
   readonly agents: readonly string[];
+  /** the agents taking part in env e now */
+  activeAgents(env: number): string[];
   /** role of each agent (parameter sharing is per role), e.g. "adversary" / "agent" */
   readonly roles: readonly string[];
   /** length of one env's global state (for a centralized critic) */

@@ -18,7 +18,7 @@ t.test('the Gaussian head: log π of its own samples matches the density TensorF
   t.not(actions[0], 0.5, 'a sample is not the mean');
   const expected = tf.tidy(() => head.logProb(tf.tensor2d(means, [3, 2]), tf.tensor2d(actions, [3, 2])).dataSync());
   for (let b = 0; b < 3; b++) t.ok(Math.abs(expected[b] - logp[b]) < 1e-4, `row ${b}: sampler ${logp[b]} vs density ${expected[b]}`);
-  const entropy = tf.tidy(() => head.entropy().dataSync()[0]);
+  const entropy = tf.tidy(() => head.entropy(tf.tensor2d(means, [3, 2])).dataSync()[1]);
   t.ok(Math.abs(entropy - (Math.log(0.25) + Math.log(1) + Math.log(2 * Math.PI * Math.E))) < 1e-5, 'entropy of a diagonal Gaussian');
   head.act(means, null, actions, logp);
   t.same([...actions], [...means], 'greedy: the mean itself (the world clips it)');

@@ -15,6 +15,10 @@
 // diagonal Gaussian around its output, clipped into the box by the world (rl/action-head.ts says
 // why clipped, not squashed). The Gaussian's mean starts at the box's centre.
 //
+// Agents that come and go (the world's active mask): a slot that is not in the episode at a step
+// takes no part in any loss, advantage normalisation or CommNet mean, and an agent that leaves
+// ends its own episode there (its return is cut, as at a termination).
+//
 // The actor is an MLP or a CommNet. A CommNet's team hears each other through a mask sampled
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.
@@ -150,7 +154,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   let pools: ActorWeights[][] = config.selfPlay ? (resume?.opponentPools ?? roles.map((nets) => [nets.actor.getWeights()])) : [];
   // (their own throwaway Rng: the loop's stream must not move, or a resumed run would differ)
   const opponents = config.selfPlay ? roles.map((nets) => actorFromWeights(nets.actor.getWeights(), new Rng(0))) : [];
-  const scripted = scriptedController(world);
+  // (only self-play plays against it; a plugin world may have none)
+  const scripted = config.selfPlay && (config.scriptedOpponent ?? 0) > 0 ? scriptedController(world) : null;
   /** the role env `env` trains (self-play); every role elsewhere */
   const learns = (r: number, env: number) => !config.selfPlay || env % roles.length === r;
   // the world's actions: [E, N] indices, or [E, N, D] vectors (every agent's box has one length)
@@ -176,6 +181,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       values: new Float32Array(T * b),
       rewards: new Float32Array(T * b),
       dones: new Uint8Array(T * b),
+      /** 1 where the agent took part in the step (inactive rows train nothing) */
+      active: new Float32Array(T * b),
       lastValues: new Float32Array(b),
     };
   });
@@ -215,7 +222,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     const scriptedActions = scriptedRoles.some(Boolean) ? newActions() : null;
     // ---- rollout ----
     for (let t = 0; t < T; t++) {
-      if (scriptedActions) scripted.act(observations, scriptedActions);
+      if (scriptedActions) scripted!.act(observations, scriptedActions);
       roles.forEach((nets, r) => {
         const s = store[r];
         const roleSize = nets.agents.length;
@@ -231,6 +238,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
         }
         const w = nets.head.width;
+        for (let row = 0; row < s.b; row++) s.active[t * s.b + row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
         const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
         nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
         for (let row = 0; row < s.b; row++) {
@@ -258,8 +266,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const roleSize = nets.agents.length;
         for (let row = 0; row < s.b; row++) {
           const env = Math.floor(row / roleSize);
-          s.rewards[t * s.b + row] = result.rewards[env * n + nets.agents[row % roleSize]];
-          s.dones[t * s.b + row] = result.episodeEnded[env];
+          const slot = env * n + nets.agents[row % roleSize];
+          s.rewards[t * s.b + row] = result.rewards[slot];
+          // the episode ended, or this agent left it
+          s.dones[t * s.b + row] = result.episodeEnded[env] || (s.active[t * s.b + row] && !result.active[slot]) ? 1 : 0;
         }
       });
       stats.record(result, (env) => roles.forEach((nets) => nets.channel.newEpisode(env, rng)));
@@ -296,10 +306,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
         oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
       }
-      normalizeInPlace(advantages, (k) => learns(r, Math.floor((k % s.b) / roleSize)));
+      normalizeInPlace(advantages, (k) => s.active[k] === 1 && learns(r, Math.floor((k % s.b) / roleSize)));
 
       // minibatches are gathered here in JS: tfjs-wasm's gather was a fifth of a run's time
-      const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues };
+      const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues, active: s.active };
       const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
       // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
       // (under self-play only the blocks of envs where this role learns)
@@ -321,6 +331,10 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
             const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
             const vOld = tf.tensor1d(gatherRows(all.vOld, 1, rowsOf));
+            // means over the rows whose agent took part in the step
+            const taking = tf.tensor1d(gatherRows(all.active, 1, rowsOf));
+            const count = Math.max(1, taking.sum().dataSync()[0]);
+            const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, taking)), count) as tf.Scalar;
             let entropyValue = 0;
             let klValue = 0;
             let clipValue = 0;
@@ -330,18 +344,18 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               const logp = nets.head.logProb(outputs, a);
               const ratio = tf.exp(tf.sub(logp, logpOld));
               const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
-              const entropy = nets.head.entropy(outputs);
+              const entropy = mean(nets.head.entropy(outputs));
               entropyValue = entropy.dataSync()[0];
-              klValue = tf.mean(tf.sub(logpOld, logp)).dataSync()[0];
-              clipValue = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-              return tf.sub(tf.neg(tf.mean(surr)), tf.mul(config.entropyCoef, entropy)) as tf.Scalar;
+              klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
+              clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
+              return tf.sub(tf.neg(mean(surr)), tf.mul(config.entropyCoef, entropy)) as tf.Scalar;
             }, [...nets.actor.variables, ...nets.head.variables]);
             nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
             // Value loss: max of the plain and the clipped squared error
             const critic = tf.variableGrads(() => {
               const v = tf.reshape(nets.critic.apply(c), [-1]);
               const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
-              return tf.mul(0.5, tf.mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
+              return tf.mul(0.5, mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
             }, nets.critic.variables);
             nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
             sums.policy += actor.value.dataSync()[0];

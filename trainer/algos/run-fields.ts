@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const worldFields = {
   /** world id or alias */
   world: z.string().min(1),
+  /** a plugin world: the absolute path of its module (to load it again for eval, export, resume) */
+  worldModule: z.string().min(1).optional(),
   /** world-specific options, e.g. { N: 3 } */
   worldConfig: z.record(z.string(), z.unknown()),
   seed: z.number().int().nonnegative(),

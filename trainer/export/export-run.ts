@@ -106,7 +106,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     schema_version: MANIFEST_SCHEMA_VERSION,
     name: o.name ?? `${world.id.replace(/_v\d+$/, '')}-${config.algo}-${actorKind}`.replace(/_/g, '-'),
     version: o.version ?? '1.0.0',
-    world: { id: world.id, config: config.worldConfig },
+    world: { id: world.id, config: config.worldConfig, ...(config.worldModule ? { module: config.worldModule } : {}) },
     roles,
     communication: firstCommNet && isCommNetWeights(firstCommNet) ? {
       rounds: firstCommNet.spec.rounds,

@@ -25,8 +25,8 @@ export interface ActionHead {
   act(outputs: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void;
   /** log π(actions | outputs), [B] */
   logProb(outputs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D;
-  /** the mean over rows of the distribution's entropy */
-  entropy(outputs: tf.Tensor2D): tf.Scalar;
+  /** each row's entropy, [B] */
+  entropy(outputs: tf.Tensor2D): tf.Tensor1D;
 }
 
 export class CategoricalHead implements ActionHead {
@@ -64,9 +64,9 @@ export class CategoricalHead implements ActionHead {
     return tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1) as tf.Tensor1D;
   }
 
-  entropy(logits: tf.Tensor2D): tf.Scalar {
+  entropy(logits: tf.Tensor2D): tf.Tensor1D {
     const logProbs = tf.logSoftmax(logits);
-    return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1))) as tf.Scalar;
+    return tf.neg(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1)) as tf.Tensor1D;
   }
 }
 
@@ -124,8 +124,10 @@ export class GaussianHead implements ActionHead {
     return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), logNorm) as tf.Tensor1D;
   }
 
-  entropy(): tf.Scalar {
-    return tf.add(tf.sum(this.logStd), this.width * (HALF_LOG_2PI + 0.5)) as tf.Scalar;
+  /** the same for every row: the spread does not depend on the state */
+  entropy(means: tf.Tensor2D): tf.Tensor1D {
+    const perRow = tf.add(tf.sum(this.logStd), this.width * (HALF_LOG_2PI + 0.5));
+    return tf.mul(tf.ones([means.shape[0]]), perRow) as tf.Tensor1D;
   }
 }
 

@@ -18,7 +18,8 @@ export interface CurvePoint {
 /** Mean per-agent returns of reference policies on the run's world, drawn as horizontal rules. */
 export interface CurveReferences {
   random: number;
-  scripted: number;
+  /** null: the world has no scripted controller (a plugin may have none) */
+  scripted: number | null;
 }
 
 export function curvesSpec(points: CurvePoint[], title: string, references: CurveReferences | null = null, resumedAt: readonly number[] = []): object {
@@ -30,7 +31,7 @@ export function curvesSpec(points: CurvePoint[], title: string, references: Curv
     const first = values.find((v) => v.steps > step);
     return first ? [{ steps: first.steps, minutes: first.minutes, label: 'resumed' }] : [];
   });
-  const rules = references ? [{ policy: 'random', ret: references.random }, { policy: 'scripted', ret: references.scripted }] : [];
+  const rules = references ? [{ policy: 'random', ret: references.random }, ...(references.scripted === null ? [] : [{ policy: 'scripted', ret: references.scripted }])] : [];
   const chart = (field: string, axis: string) => ({
     width: 360,
     height: 220,

@@ -8,6 +8,9 @@
 // squash would need its Jacobian in every log-probability and would put the greedy action (the
 // mean) somewhere other than the network's output, which is what the ONNX actor ships.
 //
+// The standard deviation is capped at the box's half-width: wider, nearly every sample is clipped
+// to a bound, and the policy turns into random bang-bang pushes that no longer depend on the mean.
+//
 // Actions are stored as float rows of `width` numbers (a discrete action is its index).
 
 import type { ContinuousSpace, Rng } from '@fleetmind/worlds';
@@ -76,12 +79,18 @@ export class GaussianHead implements ActionHead {
   readonly kind = 'gaussian';
   readonly logStd: tf.Variable;
   private std = new Float32Array(0);
+  /** per component: log of the box's half-width, the cap of the standard deviation */
+  private readonly maxLogStd: Float32Array;
 
   /** initialStd: each component's standard deviation at the start, as a fraction of the box's half-width */
   constructor(readonly space: ContinuousSpace, initialStd: number) {
     const d = space.shape[0];
     const logStd = new Float32Array(d);
-    for (let k = 0; k < d; k++) logStd[k] = Math.log(initialStd * (space.high[k] - space.low[k]) / 2);
+    this.maxLogStd = new Float32Array(d);
+    for (let k = 0; k < d; k++) {
+      this.maxLogStd[k] = Math.log((space.high[k] - space.low[k]) / 2);
+      logStd[k] = Math.min(Math.log(initialStd * (space.high[k] - space.low[k]) / 2), this.maxLogStd[k]);
+    }
     this.logStd = tf.variable(tf.tensor1d(logStd), true, undefined);
   }
 
@@ -103,10 +112,14 @@ export class GaussianHead implements ActionHead {
 
   act(means: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
     const d = this.width;
-    const logStd = this.logStd.dataSync() as Float32Array;
+    const raw = this.logStd.dataSync() as Float32Array;
     if (this.std.length !== d) this.std = new Float32Array(d);
     let logNorm = 0;
-    for (let k = 0; k < d; k++) { this.std[k] = Math.exp(logStd[k]); logNorm += logStd[k] + HALF_LOG_2PI; }
+    for (let k = 0; k < d; k++) {
+      const logStd = Math.min(raw[k], this.maxLogStd[k]);
+      this.std[k] = Math.exp(logStd);
+      logNorm += logStd + HALF_LOG_2PI;
+    }
     for (let b = 0; b < means.length / d; b++) {
       let logp = -logNorm;
       for (let k = 0; k < d; k++) {
@@ -118,15 +131,21 @@ export class GaussianHead implements ActionHead {
     }
   }
 
+  /** the log-std in use: the variable, capped */
+  private cappedLogStd(): tf.Tensor1D {
+    return tf.minimum(this.logStd, tf.tensor1d(this.maxLogStd)) as tf.Tensor1D;
+  }
+
   logProb(means: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
-    const z = tf.div(tf.sub(actions, means), tf.exp(this.logStd));
-    const logNorm = tf.add(tf.sum(this.logStd), this.width * HALF_LOG_2PI);
+    const logStd = this.cappedLogStd();
+    const z = tf.div(tf.sub(actions, means), tf.exp(logStd));
+    const logNorm = tf.add(tf.sum(logStd), this.width * HALF_LOG_2PI);
     return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), logNorm) as tf.Tensor1D;
   }
 
   /** the same for every row: the spread does not depend on the state */
   entropy(means: tf.Tensor2D): tf.Tensor1D {
-    const perRow = tf.add(tf.sum(this.logStd), this.width * (HALF_LOG_2PI + 0.5));
+    const perRow = tf.add(tf.sum(this.cappedLogStd()), this.width * (HALF_LOG_2PI + 0.5));
     return tf.mul(tf.ones([means.shape[0]]), perRow) as tf.Tensor1D;
   }
 }

@@ -25,6 +25,8 @@ export interface RuntimeBenchOptions {
   bundle: string;
   /** MLP bundle for the ONNX call */
   mlpBundle: string;
+  /** an MLP bundle with continuous actions (the same hidden sizes): its call is measured beside the discrete one */
+  continuousBundle?: string;
   ticks?: number;
   ortCalls?: number;
   /** an external broker instead of the fleetmind broker in a child process */
@@ -36,6 +38,8 @@ export interface RuntimeBenchOptions {
 
 export interface RuntimeBenchReport {
   ort_call_us: { p50: number; p99: number; calls: number };
+  /** the continuous actor's call, measured in the same blocks as the discrete one, and p50 continuous / discrete */
+  ort_call_us_continuous: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
   tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string };
   cpu_ms_per_tick: number;
   recording: { dir: string; bytes_per_agent_tick: number; files: number } | null;
@@ -49,31 +53,40 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBenchReport> {
   const progress = o.onProgress ?? (() => {});
   progress('ONNX Runtime call…');
-  const ortCall = await benchOrtCall(o.mlpBundle, o.ortCalls ?? 20_000);
+  const [ortCall, continuous] = await benchOrtCalls([o.mlpBundle, ...(o.continuousBundle ? [o.continuousBundle] : [])], o.ortCalls ?? 20_000);
   progress('fleet ticks…');
   const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, progress);
   progress('agent process memory…');
   const rss = await agentProcessRss(o.bundle);
-  return { ort_call_us: ortCall, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+  const ortCallContinuous = continuous ? { ...continuous, p50_ratio: round(continuous.p50 / ortCall.p50, 3), bundle: o.continuousBundle! } : null;
+  return { ort_call_us: ortCall, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
 }
 
-async function benchOrtCall(dir: string, calls: number): Promise<RuntimeBenchReport['ort_call_us']> {
-  const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  const role = manifest.roles[0];
-  if (role.graphs.kind !== 'mlp') throw new Error(`${dir} is not an MLP bundle`);
-  const session = await ort.InferenceSession.create(readFileSync(join(dir, role.graphs.actor)), EDGE_SESSION_OPTIONS);
-  const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', new Float32Array(role.observation.size).fill(0.1), [1, role.observation.size]) };
-  if (role.agent_id_size > 0) feeds.agent_id = new ort.Tensor('float32', new Float32Array(role.agent_id_size).fill(0), [1, role.agent_id_size]);
-  // as the agent calls it: only the action is fetched
-  for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
-  const times = new Array<number>(calls);
-  for (let k = 0; k < calls; k++) {
-    const t0 = process.hrtime.bigint();
-    await session.run(feeds, ['action']);
-    times[k] = Number(process.hrtime.bigint() - t0) / 1000;
+/** Each MLP bundle's actor call, batch 1, as the agent makes it; several bundles alternate in blocks so they meet the same machine load. */
+async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenchReport['ort_call_us'][]> {
+  const actors = await Promise.all(dirs.map(async (dir) => {
+    const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const role = manifest.roles[0];
+    if (role.graphs.kind !== 'mlp') throw new Error(`${dir} is not an MLP bundle`);
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, role.graphs.actor)), EDGE_SESSION_OPTIONS);
+    const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', new Float32Array(role.observation.size).fill(0.1), [1, role.observation.size]) };
+    if (role.agent_id_size > 0) feeds.agent_id = new ort.Tensor('float32', new Float32Array(role.agent_id_size).fill(0), [1, role.agent_id_size]);
+    // as the agent calls it: only the action is fetched
+    for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
+    return { session, feeds, times: [] as number[] };
+  }));
+  const blocks = 20;
+  for (let b = 0; b < blocks; b++) {
+    for (const actor of actors) {
+      for (let k = 0; k < calls / blocks; k++) {
+        const t0 = process.hrtime.bigint();
+        await actor.session.run(actor.feeds, ['action']);
+        actor.times.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    }
   }
-  await session.release();
-  return { p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls };
+  await Promise.all(actors.map((a) => a.session.release()));
+  return actors.map(({ times }) => ({ p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls: times.length }));
 }
 
 async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, record: string | null, progress: (line: string) => void) {

@@ -42,17 +42,18 @@ export function registerBench(program: Command): void {
     .description('the edge runtime: one ONNX Runtime call (MLP actor, batch 1), the observation-to-action tick of a CommNet fleet exchanging messages through the fleetmind broker (own process, loopback), one agent process\'s resident memory, one peer message\'s bytes')
     .option('--bundle <dir>', 'CommNet bundle whose agents form the fleet', join(benchBundles, 'spread10-commnet'))
     .option('--mlp-bundle <dir>', 'MLP bundle for the ONNX Runtime call', join(zoo, 'spread-mlp'))
+    .option('--continuous-bundle <dir>', 'an MLP bundle with continuous actions, its call measured beside the discrete one (same hidden sizes)', join(zoo, 'spread-continuous-mlp'))
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
     .option('--record <dir>', 'turn every agent\'s flight recorder on, writing to <dir> (an empty folder): what recording costs, and its bytes per agent per tick')
     .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000\n  $ fleetmind bench runtime --record /tmp/bench-recording --json')
-    .action(async (opts: { bundle: string; mlpBundle: string; ticks: number; broker?: string; record?: string; json?: boolean }) => {
+    .action(async (opts: { bundle: string; mlpBundle: string; continuousBundle: string; ticks: number; broker?: string; record?: string; json?: boolean }) => {
       if (opts.record && existsSync(opts.record) && readdirSync(opts.record).length > 0) throw new CliError(`--record: ${opts.record} is not empty (the bench measures the bytes it writes there)`);
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
       const { benchRuntime, runBench } = await benches();
-      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, ticks: opts.ticks, brokerUrl: opts.broker, record: opts.record, onProgress: progress }));
+      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, continuousBundle: opts.continuousBundle, ticks: opts.ticks, brokerUrl: opts.broker, record: opts.record, onProgress: progress }));
       progress('');
       if (opts.json) return printJson(bench);
       const report = bench.results;

@@ -35,6 +35,11 @@ export interface AdapterContext {
   observe(observation: ObservationIn): void;
   /** an observation arrived that could not be read at all (counted, logged) */
   reject(detail: string): void;
+  /**
+   * the robot is not in the episode now (it has not arrived, or has left): its peers stop waiting
+   * for its messages. Its next observation brings it back.
+   */
+  standby(): void;
   /** null when the agent runs without a broker */
   link: AdapterLink | null;
 }

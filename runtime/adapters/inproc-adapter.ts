@@ -18,6 +18,12 @@ export class InProcessAdapter implements Adapter {
     this.context.observe(observation);
   }
 
+  /** this robot is not in the episode now: its peers stop waiting for it until its next observation */
+  standby(): void {
+    if (!this.context) throw new Error('the agent has not started this adapter yet');
+    this.context.standby();
+  }
+
   apply(action: ActionOut): void {
     this.onAction(action);
   }

@@ -2,6 +2,7 @@
 //   in:  {"tick": 7, "values": [0.1, -0.3, …]}         (optional "sent_us")
 // "values", as in the in-process adapter and the wire's Observation; "obs", its name before
 // version 0.1.0's adapters were unified, is still read.
+//        {"standby": true}   the robot is not in the episode now (peers stop waiting; its next observation ends it)
 //   out: {"tick": 7, "action": 2, "tier": "full", "shielded": false}
 //        with continuous actions: {"tick": 7, "action": 0, "vector": [0.4, 0, 1], "tier": …}
 // A line that is not such an object is reported on stderr by the agent's log and counted; the
@@ -35,7 +36,8 @@ export class StdioAdapter implements Adapter {
         return problem('not JSON');
       }
       if (!data || typeof data !== 'object') return problem('not an object');
-      const { tick, values: given, obs, sent_us: sentUs } = data as Record<string, unknown>;
+      const { tick, values: given, obs, sent_us: sentUs, standby } = data as Record<string, unknown>;
+      if (standby === true) return context.standby();
       if (!Number.isInteger(tick) || (tick as number) < 0) return problem('"tick" must be a non-negative integer');
       const observation = given ?? obs;
       if (!Array.isArray(observation)) return problem('"values" must be an array of numbers');

@@ -127,6 +127,8 @@ class Agent implements FleetAgent {
   private statusTimer: NodeJS.Timeout | null = null;
   private readonly statusWindow = new StatusWindow();
   private lastHeard: string[] = [];
+  /** not in the episode now (the adapter said so); peers are told by heartbeat */
+  private onStandby = false;
   /** the safe action: its index (discrete) or its vector (continuous, else null) */
   private readonly safeIndex: number;
   private readonly safeVector: Float32Array | null;
@@ -221,6 +223,7 @@ class Agent implements FleetAgent {
       agent: this.agentId,
       link,
       observe: (o) => this.onObservation(o),
+      standby: () => this.enterStandby(),
       reject: (detail) => { this.metrics.observationDropped(); this.logDrop('observation', detail); },
     });
     if (this.transport) {
@@ -304,10 +307,11 @@ class Agent implements FleetAgent {
     }
     // the last will carries the agent id too, so a heartbeat naming someone else is refused
     if (hb.agent !== topicAgent) return this.drop('misaddressed', `heartbeat of ${hb.agent} on ${topicAgent}'s topic`);
-    if (hb.online) this.liveness.heard(hb.agent);
+    if (hb.online && !hb.standby) this.liveness.heard(hb.agent);
     else {
+      // offline, or not in the episode: not waited for (a standby peer's next message or ONLINE heartbeat brings it back)
       this.liveness.wentOffline(hb.agent);
-      this.log.info({ peer: hb.agent }, 'peer went offline');
+      this.log.info({ peer: hb.agent }, hb.standby ? 'peer is on standby (not in the episode)' : 'peer went offline');
       this.inbox.recheck();
     }
     this.metrics.livePeers.set(this.liveness.live().length);
@@ -355,13 +359,24 @@ class Agent implements FleetAgent {
   }
 
   private heartbeat(): void {
-    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: true, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
+    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: true, standby: this.onStandby, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
+  }
+
+  /** Not in the episode now: say so at once, so peers stop waiting; the next observation ends it. */
+  private enterStandby(): void {
+    if (this.onStandby) return;
+    this.onStandby = true;
+    this.heartbeat();
   }
 
   // ---- ticks -------------------------------------------------------------------------------
 
   private onObservation(o: ObservationIn): void {
     if (this.stopped || this.stopping) return;
+    if (this.onStandby) {
+      this.onStandby = false; // back in the episode: peers wait for it again
+      this.heartbeat();
+    }
     if (this.settings.hz) {
       this.latest = { observation: o, receivedAt: performance.now() };
       return;

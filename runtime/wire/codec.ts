@@ -47,6 +47,8 @@ export interface LostNotice {
 export interface Heartbeat {
   agent: string;
   online: boolean;
+  /** online but not in the episode now (wire 1.1): peers do not wait for it */
+  standby?: boolean;
   tick: number;
   sentUs: number;
 }
@@ -115,14 +117,14 @@ export function decodeLostNotice(bytes: Uint8Array): LostNotice {
 }
 
 export function encodeHeartbeat(h: Heartbeat): Uint8Array {
-  return encode('heartbeat', { agent: h.agent, state: h.online ? 0 : 1, tick: h.tick, sent_us: h.sentUs });
+  return encode('heartbeat', { agent: h.agent, state: !h.online ? 1 : h.standby ? 2 : 0, tick: h.tick, sent_us: h.sentUs });
 }
 
 export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
   const o = decode('heartbeat', bytes);
   if (!isValidId(o.agent)) throw new WireError('invalid', `heartbeat: bad agent id ${JSON.stringify(o.agent)}`);
-  if (o.state !== 0 && o.state !== 1) throw new WireError('invalid', `heartbeat from ${o.agent}: unknown state ${o.state}`);
-  return { agent: o.agent, online: o.state === 0, tick: o.tick, sentUs: checkTime(o.sent_us, o.agent) };
+  if (o.state !== 0 && o.state !== 1 && o.state !== 2) throw new WireError('invalid', `heartbeat from ${o.agent}: unknown state ${o.state}`);
+  return { agent: o.agent, online: o.state !== 1, ...(o.state === 2 ? { standby: true } : {}), tick: o.tick, sentUs: checkTime(o.sent_us, o.agent) };
 }
 
 export function encodeObservation(m: Observation): Uint8Array {

@@ -34,6 +34,8 @@ export interface FleetMember {
   start(): Promise<void>;
   /** hands the agent its observation (dropped when it is not running) */
   observe(tick: number, values: Float32Array): void;
+  /** the agent is not in the episode now: it tells its peers not to wait (its next observation ends it) */
+  standby(): void;
   /** abrupt: no goodbye, the broker publishes its last will */
   crash(): Promise<void>;
   freeze(): void;
@@ -76,6 +78,10 @@ class InProcessMember implements FleetMember {
 
   observe(tick: number, values: Float32Array): void {
     if (this.agent && !this.frozen) this.adapter!.observe({ tick, values });
+  }
+
+  standby(): void {
+    if (this.agent && !this.frozen) this.adapter!.standby();
   }
 
   async crash(): Promise<void> {
@@ -134,6 +140,10 @@ class ThreadMember implements FleetMember {
 
   observe(tick: number, values: Float32Array): void {
     this.worker?.postMessage({ type: 'observe', tick, values });
+  }
+
+  standby(): void {
+    this.worker?.postMessage({ type: 'standby' });
   }
 
   /** the thread is terminated mid-flight: its socket closes without a goodbye */
@@ -207,6 +217,10 @@ class ProcessMember implements FleetMember {
 
   observe(tick: number, values: Float32Array): void {
     this.child?.stdin!.write(`{"tick":${tick},"values":${JSON.stringify(Array.from(values))}}\n`);
+  }
+
+  standby(): void {
+    this.child?.stdin!.write('{"standby":true}\n');
   }
 
   async crash(): Promise<void> {

@@ -209,6 +209,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     if (o.signal?.aborted) break; // between episodes: every episode reported was played whole
     let observations = world.reset(o.seed, episode).observations;
     safe.forEach((action, i) => put(i, action));
+    const wasInEpisode = new Uint8Array(n);
     for (let t = 0; ; t++) {
       globalTick++;
       engine?.setClock(episode, t);
@@ -219,6 +220,8 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       const frozen = f.faults?.frozen();
       const inEpisode = (i: number) => world.active[i] === 1;
       const want = new Set(ids.filter((id, i) => inEpisode(i) && members.get(id)!.running && !frozen?.has(id)));
+      // an agent that has just left (or not arrived) says so to its peers, who then stop waiting for it
+      ids.forEach((id, i) => { if (!inEpisode(i) && (t === 0 || wasInEpisode[i])) members.get(id)!.standby(); wasInEpisode[i] = inEpisode(i) ? 1 : 0; });
       asked += want.size;
       const announceAbsent = (absent: string) => {
         const notices = absenceNotices(f.fleet, absent, globalTick, rounds);

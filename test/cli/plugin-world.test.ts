@@ -30,7 +30,7 @@ t.test('train, eval, export and a fleet on the plugin world: the fleet replays e
   const dir = mkdtempSync(join(tmpdir(), 'fm-plugin-run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = join(dir, 'run');
-  const trained = runCli(['train', '--world', docking, '--steps', '100000', '--seed', '2', '--out', run]);
+  const trained = runCli(['train', '--world', docking, '--actor', 'commnet', '--steps', '100000', '--seed', '2', '--out', run]);
   t.equal(trained.code, 0, trained.stderr);
   t.match(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config, { world: 'docking_v0', worldModule: /examples\/worlds\/docking\.js$/ });
 

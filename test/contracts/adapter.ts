@@ -29,6 +29,7 @@ function agentSide(fleet: string, agent: string, link: AdapterContext['link']) {
   const context: AdapterContext = {
     fleet, agent, link,
     observe: (o) => { observed.push(o); waiters.splice(0).forEach((w) => w()); },
+    standby: () => {},
     reject: (detail) => { rejected.push(detail); waiters.splice(0).forEach((w) => w()); },
   };
   const until = async (done: () => boolean) => { while (!done()) await new Promise<void>((resolve) => waiters.push(resolve)); };

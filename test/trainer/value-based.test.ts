@@ -39,6 +39,19 @@ t.test('a short seeded MADDPG run on simple_spread beats the random policy by a 
   t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `maddpg: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
 });
 
+t.test('MADDPG with deterministic continuous actors learns continuous simple_spread, and exports an actor that outputs the vector', async (t) => {
+  const checkpoint = await train({ ...defaultMaddpgConfig, ...short, worldConfig: { continuousActions: true } });
+  const { trained, random } = againstRandom(checkpoint);
+  t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `maddpg (continuous): ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
+  const dir = tmp();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
+  run.saveCheckpoint(checkpoint);
+  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 20 });
+  t.match(manifest.roles[0].action, { kind: 'continuous', size: 5 });
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `the exported actor's vectors match TensorFlow.js to ${manifest.parity.max_abs_error}`);
+});
+
 t.test('tabular IQL: the Q-learning update by hand', async (t) => {
   // 3 states × 2 actions; Q[2] = [0, 2]
   const table = new Float64Array([0, 0, 0, 0, 0, 2]);

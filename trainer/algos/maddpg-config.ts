@@ -25,6 +25,10 @@ export const maddpgConfigSchema = z.strictObject({
   /** weight of the mean squared logits in the actor loss (keeps logits from running off) */
   logitPenalty: z.number().nonnegative(),
   maxGradNorm: z.number().positive(),
+  /** continuous actions: the exploration noise's standard deviation, as a fraction of each component's half-width (default 0.2) */
+  explorationNoise: z.number().nonnegative().optional(),
+  /** continuous actions: weight of the actor's mean squared distance outside the box (keeps it where the critic learned; default 1) */
+  boxPenalty: z.number().nonnegative().optional(),
 });
 
 export type MaddpgConfig = z.infer<typeof maddpgConfigSchema>;

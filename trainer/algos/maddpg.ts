@@ -1,5 +1,5 @@
 // MADDPG (Lowe et al. 2017, "Multi-Agent Actor-Critic for Mixed Cooperative-Competitive
-// Environments") for discrete actions: each agent's actor sees only its own observation; its
+// Environments"): each agent's actor sees only its own observation; its
 // critic Q_i(s, a_1, …, a_N) sees the global state and every agent's action, so the other
 // agents' changing policies are part of what it conditions on, not noise it must average over.
 //
@@ -11,13 +11,20 @@
 // online networks by Polyak averaging. Agents of a role share actor and critic, told apart by a
 // one-hot agent id; rollouts sample actions from the actor's softmax. The greedy actor (argmax of
 // its logits) is the policy a robot runs.
+//
+// Continuous actions (a Box), as in the paper: the actor is deterministic, a = μ_i(o_i), its output
+// the action vector itself (starting at the box's centre), and the policy gradient flows through
+// the critic straight into it:  maximise Q_i(s, a_1, …, μ_i(o_i), …, a_N). Rollouts add Gaussian
+// noise and clip into the box; targets use μ̄′ clipped; a penalty on the actor's distance outside
+// the box keeps it where the critic has seen actions.
 
-import { discreteActions, makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
+import { makeWorld, Rng, roleGroups, type Actions, type ActionSpace, type BatchedWorld, type ContinuousSpace } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
-import { Mlp } from '../nn/mlp.js';
+import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
 import { Adam } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
+import { withOutputBias } from '../nn/actor.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { gumbelSoftmax } from '../rl/gumbel-softmax.js';
 import type { ReplayBuffer } from '../rl/replay-buffer.js';
@@ -33,7 +40,10 @@ interface RoleNets {
   role: string;
   agents: number[];
   obsDim: number;
+  /** discrete: the number of actions (a one-hot of that width in the critic); continuous: the vector's length */
   numActions: number;
+  /** the role's box, for continuous actions (null: discrete) */
+  box: ContinuousSpace | null;
   actor: Mlp;
   targetActor: Mlp;
   critic: Mlp;
@@ -42,30 +52,36 @@ interface RoleNets {
   criticOpt: Adam;
 }
 
-/** Where each agent's one-hot action sits in the critic's joint-action input. */
+/** How wide an agent's action is in the critic's input: a one-hot of n, or the vector of D. */
+const actionWidth = (space: ActionSpace) => (space.kind === 'discrete' ? space.n : space.shape[0]);
+
+/** Where each agent's action sits in the critic's joint-action input. */
 function actionOffsets(world: BatchedWorld): number[] {
   const offsets: number[] = [];
   let at = 0;
-  for (const agent of world.possibleAgents) { offsets.push(at); at += discreteActions(world, agent, 'MADDPG'); }
+  for (const agent of world.possibleAgents) { offsets.push(at); at += actionWidth(world.actionSpace(agent)); }
   return offsets;
 }
 
 function buildRoles(world: BatchedWorld, config: MaddpgConfig, rng: Rng): RoleNets[] {
-  const jointActions = world.possibleAgents.reduce((sum, a) => sum + discreteActions(world, a, 'MADDPG'), 0);
+  const jointActions = world.possibleAgents.reduce((sum, a) => sum + actionWidth(world.actionSpace(a)), 0);
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const numActions = discreteActions(world, agents[0], 'MADDPG');
+    const space = world.actionSpace(agents[0]);
+    const numActions = actionWidth(space);
+    const box = space.kind === 'continuous' ? space : null;
     const idSize = config.agentId ? agents.length : 0;
     const actorSpec = { sizes: [actorInputSize(obsDim, agents.length, config.agentId), ...config.hidden, numActions], activation: config.activation, outputGain: 0.01, inputLayerNorm: config.inputLayerNorm };
     const criticSpec = { sizes: [world.stateSize + jointActions + idSize, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm };
     const actor = new Mlp(actorSpec, rng);
+    if (box) actor.setWeights(withOutputBias(actor.getWeights(), box.low.map((low, k) => (low + box.high[k]) / 2)) as MlpWeights);
     const targetActor = new Mlp(actorSpec, rng);
     const critic = new Mlp(criticSpec, rng);
     const targetCritic = new Mlp(criticSpec, rng);
     hardUpdate(targetActor.variables, actor.variables);
     hardUpdate(targetCritic.variables, critic.variables);
     return {
-      role, agents, obsDim, numActions, actor, targetActor, critic, targetCritic,
+      role, agents, obsDim, numActions, box, actor, targetActor, critic, targetCritic,
       actorOpt: new Adam(actor.variables, config.actorLr, 0.9, 0.999, 1e-5),
       criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
     };
@@ -77,21 +93,38 @@ class MaddpgLearner implements OffPolicyLearner {
   private readonly offsets: number[];
   private readonly jointActions: number;
   private sums = { critic: 0, actor: 0, count: 0 };
+  /** the world's actions are a box */
+  private readonly continuous: boolean;
 
   constructor(private readonly world: BatchedWorld, private readonly roles: RoleNets[], private readonly config: MaddpgConfig) {
     this.offsets = actionOffsets(world);
-    this.jointActions = world.possibleAgents.reduce((sum, a) => sum + discreteActions(world, a, 'MADDPG'), 0);
+    this.continuous = world.actionSpace(0).kind === 'continuous';
+    this.jointActions = world.possibleAgents.reduce((sum, a) => sum + actionWidth(world.actionSpace(a)), 0);
   }
 
-  act(observations: readonly Float32Array[], actions: Int32Array, _envSteps: number, rng: Rng): void {
+  act(observations: readonly Float32Array[], actions: Actions, _envSteps: number, rng: Rng): void {
     const e = this.config.numEnvs;
     const n = this.world.possibleAgents.length;
     for (const nets of this.roles) {
       const m = nets.agents.length;
       const x = new Float32Array(e * m * nets.actor.spec.sizes[0]);
       writeActorInputs(nets, observations, e, this.config.agentId, x);
-      const logits = nets.actor.predict(x, e * m);
-      actCategorical(logits, nets.numActions, rng, actions, (row) => Math.floor(row / m) * n + nets.agents[row % m], new Float32Array(e * m));
+      const out = nets.actor.predict(x, e * m);
+      if (!nets.box) {
+        actCategorical(out, nets.numActions, rng, actions as Int32Array, (row) => Math.floor(row / m) * n + nets.agents[row % m], new Float32Array(e * m));
+        continue;
+      }
+      // μ(o) + Gaussian noise, clipped into the box (what is stored is what the world does)
+      const { low, high } = nets.box;
+      const d = nets.numActions;
+      const noise = this.config.explorationNoise ?? 0.2;
+      for (let row = 0; row < e * m; row++) {
+        const slot = (Math.floor(row / m) * n + nets.agents[row % m]) * d;
+        for (let k = 0; k < d; k++) {
+          const z = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+          actions[slot + k] = Math.min(Math.max(out[row * d + k] + noise * (high[k] - low[k]) / 2 * z, low[k]), high[k]);
+        }
+      }
     }
   }
 
@@ -116,7 +149,7 @@ class MaddpgLearner implements OffPolicyLearner {
     return { 'global/updates': this.updates, 'losses/critic_loss': count ? critic / count : NaN, 'losses/actor_loss': count ? actor / count : NaN };
   }
 
-  /** every agent's next action by its target actor (greedy), one-hot: [B, Σ A] */
+  /** every agent's next action by its target actor (greedy), one-hot or the vector clipped into the box: [B, Σ A] */
   private targetJointActions(replay: ReplayBuffer, slots: Int32Array): Float32Array {
     const b = slots.length;
     const out = new Float32Array(b * this.jointActions);
@@ -126,6 +159,11 @@ class MaddpgLearner implements OffPolicyLearner {
       for (let k = 0; k < b; k++) {
         nets.agents.forEach((agent, q) => {
           const row = (k * m + q) * nets.numActions;
+          if (nets.box) {
+            const { low, high } = nets.box;
+            for (let c = 0; c < nets.numActions; c++) out[k * this.jointActions + this.offsets[agent] + c] = Math.min(Math.max(logits[row + c], low[c]), high[c]);
+            return;
+          }
           let best = 0;
           for (let a = 1; a < nets.numActions; a++) if (logits[row + a] > logits[row + best]) best = a;
           out[k * this.jointActions + this.offsets[agent] + best] = 1;
@@ -165,7 +203,10 @@ class MaddpgLearner implements OffPolicyLearner {
     const rewards = new Float32Array(b * m);
     const notDone = new Float32Array(b * m);
     for (let k = 0; k < b; k++) {
-      this.world.possibleAgents.forEach((_, agent) => { joint[k * this.jointActions + this.offsets[agent] + replay.actionOf(agent, slots[k])] = 1; });
+      this.world.possibleAgents.forEach((_, agent) => {
+        if (this.continuous) joint.set(replay.actionVectorOf(agent, slots[k]), k * this.jointActions + this.offsets[agent]);
+        else joint[k * this.jointActions + this.offsets[agent] + replay.actionOf(agent, slots[k])] = 1;
+      });
       nets.agents.forEach((agent, q) => {
         rewards[k * m + q] = replay.rewardOf(agent, slots[k]);
         notDone[k * m + q] = replay.isTerminal(slots[k]) ? 0 : 1;
@@ -187,11 +228,15 @@ class MaddpgLearner implements OffPolicyLearner {
       const others = tf.tensor2d(this.criticInputs(nets, states, joint, b, true), [b * m, cDim]);
       const actor = tf.variableGrads(() => {
         const logits = nets.actor.apply(x);
-        const y = gumbelSoftmax(logits, tf.tensor2d(uniforms, [b * m, nets.numActions]), config.gumbelTemperature);
+        // discrete: the relaxed sample; continuous: μ(o) itself, the gradient flowing into it
+        const y = nets.box ? logits : gumbelSoftmax(logits, tf.tensor2d(uniforms, [b * m, nets.numActions]), config.gumbelTemperature);
         // place y_q at agent q's action slot of its own row
         const placed = this.placeOwnAction(nets, y, b, cDim);
         const q = nets.critic.apply(tf.add(others, placed) as tf.Tensor2D);
-        return tf.add(tf.neg(tf.mean(q)), tf.mul(config.logitPenalty, tf.mean(tf.square(logits)))) as tf.Scalar;
+        const penalty = nets.box
+          ? tf.mul(config.boxPenalty ?? 1, tf.mean(tf.add(tf.square(tf.relu(tf.sub(logits, tf.tensor1d([...nets.box.high])))), tf.square(tf.relu(tf.sub(tf.tensor1d([...nets.box.low]), logits))))))
+          : tf.mul(config.logitPenalty, tf.mean(tf.square(logits)));
+        return tf.add(tf.neg(tf.mean(q)), penalty) as tf.Scalar;
       }, nets.actor.variables);
       nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
       this.sums.critic += critic.value.dataSync()[0];

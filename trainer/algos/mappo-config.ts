@@ -42,9 +42,10 @@ export const mappoConfigSchema = z.strictObject({
   /** entropy bonus of a categorical policy (discrete actions) */
   entropyCoef: z.number().nonnegative(),
   /**
-   * entropy bonus of a Gaussian policy (continuous actions; default 0, as CleanRL's continuous
-   * PPO): measured on continuous simple_spread, 0.01 grew the log-std without bound (std 4–8 in
-   * the pushes that matter, 292 in the ignored no-op) and reached −8.10 greedy after 7 M steps
+   * entropy bonus of a Gaussian policy (continuous actions; default: entropyCoef). Measured on
+   * continuous simple_spread: 0.01 without a cap on the std grew it without bound (4–8 in the
+   * pushes that matter, 292 in the ignored no-op; −8.10 greedy after 7 M steps); 0 let it collapse
+   * to 0.07 within 2 M steps (−14.2 greedy there). The std is now capped at the box's half-width.
    */
   continuousEntropyCoef: z.number().nonnegative().optional(),
   /**

@@ -348,7 +348,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               entropyValue = entropy.dataSync()[0];
               klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
               clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-              const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? 0 : config.entropyCoef;
+              const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
               return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
             }, [...nets.actor.variables, ...nets.head.variables]);
             nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));

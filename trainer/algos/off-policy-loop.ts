@@ -4,7 +4,7 @@
 // A metrics line about every 4,000 env steps; checkpoints on the hooks' clock. Everything the
 // loop depends on is in its checkpoint, so a resumed run continues exactly.
 
-import { Rng, type BatchedWorld } from '@fleetmind/worlds';
+import { Rng, type Actions, type BatchedWorld } from '@fleetmind/worlds';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { ReplayBuffer } from '../rl/replay-buffer.js';
 import type { OffPolicyState } from '../runs/checkpoint-schema.js';
@@ -12,7 +12,8 @@ import type { TrainingHooks } from './hooks.js';
 
 export interface OffPolicyLearner {
   /** Writes every agent's action [E, N] for the current observations. */
-  act(observations: readonly Float32Array[], actions: Int32Array, envSteps: number, rng: Rng): void;
+  /** writes [E, N] indices, or [E, N, D] vectors where the world's actions are continuous */
+  act(observations: readonly Float32Array[], actions: Actions, envSteps: number, rng: Rng): void;
   /** After each joint step: takes the updates due by envSteps. */
   learn(replay: ReplayBuffer, envSteps: number, rng: Rng): void;
   /** Metrics since the last call (losses, ε); starts a new tally. */
@@ -36,7 +37,8 @@ export async function runOffPolicy<Checkpoint>(o: OffPolicyOptions<Checkpoint>):
   const n = world.possibleAgents.length;
   const s = world.stateSize;
   const obsDims = world.possibleAgents.map((a) => world.observationSpace(a).shape[0]);
-  const replay = new ReplayBuffer({ numEnvs: e, obsDims, stateSize: s }, config.bufferSize);
+  const space0 = world.actionSpace(0);
+  const replay = new ReplayBuffer({ numEnvs: e, obsDims, stateSize: s, ...(space0.kind === 'continuous' ? { actionSize: space0.shape[0] } : {}) }, config.bufferSize);
   let rng = o.rng;
   let envSteps = 0;
   let observations: Float32Array[];
@@ -53,7 +55,8 @@ export async function runOffPolicy<Checkpoint>(o: OffPolicyOptions<Checkpoint>):
   }
   const checkpoint = () => o.checkpoint({ envSteps, loop: { rng: rng.getState(), world: world.checkpoint(), replay: replay.getState(), ...stats.state() } });
 
-  const actions = new Int32Array(e * n);
+  const space = world.actionSpace(0);
+  const actions = space.kind === 'discrete' ? new Int32Array(e * n) : new Float32Array(e * n * space.shape[0]);
   const terminated = new Uint8Array(e);
   const started = performance.now();
   let lastCheckpoint = started;

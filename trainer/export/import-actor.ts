@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadBundle, parseManifest, RoleRunner, BundleError, MANIFEST_SCHEMA_VERSION, type LoadedBundle, type Manifest, type RoleSpec } from '@fleetmind/models';
 import { adaptImportedActor, ImportError, originalActorOutputs } from '@fleetmind/models/onnx';
-import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, roleGroups, worldModuleOf, type BatchedWorld } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
@@ -103,7 +103,7 @@ async function writeBundle(
     schema_version: MANIFEST_SCHEMA_VERSION,
     name: o.name ?? `${world.id.replace(/_v\d+$/, '').replace(/_/g, '-')}-imported`,
     version: o.version ?? '1.0.0',
-    world: { id: world.id, config: o.worldConfig ?? {} },
+    world: { id: world.id, config: o.worldConfig ?? {}, ...(worldModuleOf(world.id) ? { module: worldModuleOf(world.id)! } : {}) },
     roles,
     communication: null,
     files,

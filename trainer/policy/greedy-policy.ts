@@ -3,7 +3,7 @@
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
-import { agentsOfRole, evaluationRng, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
+import { agentsOfRole, evaluationRng, makeWorld, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
@@ -26,6 +26,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
   const commRadius = config.algo === 'mappo' || config.algo === 'ippo' ? config.commRadius : null;
   const n = world.possibleAgents.length;
   const rng = evaluationRng(comm.seed ?? 0);
+  const trainedOn = makeWorld(config.world, { config: config.worldConfig });
   const roles = checkpoint.roles.map((saved) => {
     const agents = agentsOfRole(world.roles, saved.role);
     if (agents.length === 0) throw new Error(`the checkpoint's role "${saved.role}" does not exist in ${world.id}`);
@@ -37,8 +38,8 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
     }
     const space = world.actionSpace(agents[0]);
     const head: ActionHead = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, 1);
-    // a Gaussian policy's checkpoint carries its log-std: that, not the output count, tells continuous from discrete
-    const trained = 'logStd' in saved && saved.logStd ? 'continuous' : 'discrete';
+    // the run's own world says what the actor chooses (the output count cannot: 5 logits or a Box of 5)
+    const trained = trainedOn.actionSpace(agents[0]).kind;
     if (trained !== space.kind) throw new Error(`the checkpoint's ${saved.role} actor chooses ${trained} actions; ${world.id} here takes ${space.kind} ones`);
     if (actor.numActions !== head.outputs) {
       throw new Error(`the checkpoint's ${saved.role} actor has ${actor.numActions} outputs; ${world.id} here takes ${space.kind === 'discrete' ? `${space.n} discrete actions` : `continuous actions of ${space.shape[0]}`}`);

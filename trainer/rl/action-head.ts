@@ -15,6 +15,7 @@
 
 import type { ContinuousSpace, Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
+import { actCategorical } from './categorical.js';
 
 export interface ActionHead {
   readonly kind: 'categorical' | 'gaussian';
@@ -39,27 +40,7 @@ export class CategoricalHead implements ActionHead {
   constructor(readonly outputs: number) {}
 
   act(logits: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
-    const a = this.outputs;
-    for (let b = 0; b < logits.length / a; b++) {
-      const o = b * a;
-      let max = -Infinity;
-      for (let k = 0; k < a; k++) max = Math.max(max, logits[o + k]);
-      let sum = 0;
-      for (let k = 0; k < a; k++) sum += Math.exp(logits[o + k] - max);
-      let chosen = 0;
-      if (rng === null) {
-        for (let k = 1; k < a; k++) if (logits[o + k] > logits[o + chosen]) chosen = k;
-      } else {
-        let u = rng.next() * sum;
-        chosen = a - 1;
-        for (let k = 0; k < a; k++) {
-          u -= Math.exp(logits[o + k] - max);
-          if (u < 0) { chosen = k; break; }
-        }
-      }
-      actions[b] = chosen;
-      logProbs[b] = logits[o + chosen] - (Math.log(sum) + max);
-    }
+    actCategorical(logits, this.outputs, rng, actions, (row) => row, logProbs);
   }
 
   logProb(logits: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {

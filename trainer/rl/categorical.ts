@@ -9,7 +9,7 @@ import type { Rng } from '@fleetmind/worlds';
  */
 export function actCategorical(
   logits: Float32Array, numActions: number, rng: Rng | null,
-  actions: Int32Array, actionIndex: (row: number) => number, logProbs: Float32Array,
+  actions: Int32Array | Float32Array, actionIndex: (row: number) => number, logProbs: Float32Array,
 ): void {
   const rows = logits.length / numActions;
   for (let b = 0; b < rows; b++) {

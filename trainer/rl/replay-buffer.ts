@@ -4,7 +4,7 @@
 // IQL and MADDPG single transitions. Its whole state is plain arrays, so a resumed run replays
 // exactly what the uninterrupted one would have.
 
-import type { Rng } from '@fleetmind/worlds';
+import type { Actions, Rng } from '@fleetmind/worlds';
 import type { ReplayState } from '../runs/checkpoint-schema.js';
 
 export type { ReplayState };
@@ -14,6 +14,8 @@ export interface ReplayLayout {
   /** observation size of each agent */
   obsDims: readonly number[];
   stateSize: number;
+  /** continuous actions: the vector's length (actions are then stored as float32 vectors); absent: discrete indices */
+  actionSize?: number;
 }
 
 /** One joint step of every env: what the loop already has in hand after world.step(). */
@@ -22,8 +24,8 @@ export interface JointStep {
   observations: readonly Float32Array[];
   /** [E, S] */
   state: Float32Array;
-  /** [E, N] */
-  actions: Int32Array;
+  /** [E, N] indices, or [E, N, D] vectors */
+  actions: Actions;
   /** [E, N] */
   rewards: Float64Array;
   /** nextObservations[i]: [E, obsDim_i] after the step (the final observation where an episode ended) */
@@ -50,8 +52,9 @@ export class ReplayBuffer {
   /** [capacity, S] */
   private readonly state: Float32Array;
   private readonly nextState: Float32Array;
-  /** [capacity, N] */
-  private readonly actions: Int32Array;
+  /** [capacity, N] indices, or [capacity, N, D] vectors */
+  private readonly actions: Int32Array | Float32Array;
+  private readonly actionSize: number;
   private readonly rewards: Float32Array;
   /** [capacity] */
   private readonly terminated: Uint8Array;
@@ -72,7 +75,8 @@ export class ReplayBuffer {
     this.nextObs = new Float32Array(this.capacity * width);
     this.state = new Float32Array(this.capacity * layout.stateSize);
     this.nextState = new Float32Array(this.capacity * layout.stateSize);
-    this.actions = new Int32Array(this.capacity * this.numAgents);
+    this.actionSize = layout.actionSize ?? 1;
+    this.actions = layout.actionSize ? new Float32Array(this.capacity * this.numAgents * this.actionSize) : new Int32Array(this.capacity * this.numAgents);
     this.rewards = new Float32Array(this.capacity * this.numAgents);
     this.terminated = new Uint8Array(this.capacity);
     this.episodeStart = new Array<number>(e).fill(0);
@@ -101,7 +105,7 @@ export class ReplayBuffer {
         const at = slot * this.obsWidth + this.obsOffsets[i];
         this.obs.set(step.observations[i].subarray(env * d, (env + 1) * d), at);
         this.nextObs.set(step.nextObservations[i].subarray(env * d, (env + 1) * d), at);
-        this.actions[slot * n + i] = step.actions[env * n + i];
+        for (let d = 0; d < this.actionSize; d++) this.actions[(slot * n + i) * this.actionSize + d] = step.actions[(env * n + i) * this.actionSize + d];
         this.rewards[slot * n + i] = step.rewards[env * n + i];
       }
       this.state.set(step.state.subarray(env * s, (env + 1) * s), slot * s);
@@ -157,8 +161,15 @@ export class ReplayBuffer {
     return out;
   }
 
+  /** a discrete action's index */
   actionOf(agent: number, slot: number): number {
     return this.actions[slot * this.numAgents + agent];
+  }
+
+  /** a continuous action's vector (a view: copy it to keep it) */
+  actionVectorOf(agent: number, slot: number): Float32Array {
+    const at = (slot * this.numAgents + agent) * this.actionSize;
+    return (this.actions as Float32Array).subarray(at, at + this.actionSize);
   }
 
   rewardOf(agent: number, slot: number): number {

@@ -54,7 +54,13 @@ export function adapterContract(t: Test, name: string, makeHarness: () => Promis
     t.teardown(() => h.close());
     const side = agentSide('f1', 'a1', h.link);
     await h.adapter.start(side.context);
-    for (const action of [{ tick: 4, action: 2, tier: 'partial', shielded: false }, { tick: 5, action: 0, tier: 'safe', shielded: true }] as ActionOut[]) {
+    const actions: ActionOut[] = [
+      { tick: 4, action: 2, vector: null, tier: 'partial', shielded: false },
+      { tick: 5, action: 0, vector: null, tier: 'safe', shielded: true },
+      // a continuous action: its vector, exactly (float32)
+      { tick: 6, action: 0, vector: Float32Array.from([0.25, Math.fround(0.1), 1]), tier: 'full', shielded: true },
+    ];
+    for (const action of actions) {
       const next = h.nextAction();
       h.adapter.apply(action);
       t.same(await next, action);

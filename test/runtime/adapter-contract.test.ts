@@ -31,7 +31,11 @@ t.test('StdioAdapter', async (t) => adapterContract(t, 'StdioAdapter', async () 
   const input = new PassThrough();
   const output = new PassThrough();
   const actions = actionQueue();
-  createInterface({ input: output }).on('line', (line) => actions.push(JSON.parse(line) as ActionOut));
+  // a line carries "vector" only for a continuous action
+  createInterface({ input: output }).on('line', (line) => {
+    const a = JSON.parse(line);
+    actions.push({ ...a, vector: a.vector ? Float32Array.from(a.vector) : null } as ActionOut);
+  });
   const adapter = new StdioAdapter(input, output);
   return {
     adapter, link: null,

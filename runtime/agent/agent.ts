@@ -366,6 +366,7 @@ class Agent implements FleetAgent {
   private enterStandby(): void {
     if (this.onStandby) return;
     this.onStandby = true;
+    this.inbox.release(); // its next tick is unknown: its peers' messages for it may come first
     this.heartbeat();
   }
 

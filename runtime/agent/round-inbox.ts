@@ -2,6 +2,10 @@
 // expected peer's message is in (or, in a simulation, its LostNotice) or the deadline passes. Peers may run a tick ahead (the world's
 // observations reach agents at different moments), so messages for the next few ticks are kept;
 // older ones are stale. Every refusal has a reason the agent counts.
+//
+// An agent that leaves the episode (standby) cannot know at which tick it will be back, while its
+// peers' messages for that tick may reach it before its own observation does: released, the
+// inbox takes messages for any tick but keeps only the newest tick's (bounded all the same).
 
 import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
@@ -27,6 +31,9 @@ export class RoundInbox {
   private readonly lost = new Map<string, Set<string>>();
   private tick = -1;
   private round = 0;
+  /** on standby: no current tick; the newest tick heard so far (-1: none) */
+  private released = false;
+  private newest = -1;
   private waiter: Waiter | null = null;
 
   /** stampArrivals: keep when each message arrived (a flight recorder is on) */
@@ -36,6 +43,7 @@ export class RoundInbox {
   enter(tick: number, round: number): void {
     this.tick = tick;
     this.round = round;
+    this.released = false;
     for (const map of [this.held, this.lost, this.arrivals]) {
       for (const key of map.keys()) {
         const [t, r] = key.split(':').map(Number);
@@ -45,9 +53,28 @@ export class RoundInbox {
     }
   }
 
+  /** The agent left the episode: until it enters a tick again, keep the newest tick's messages, whatever it is. */
+  release(): void {
+    this.released = true;
+    this.newest = -1;
+  }
+
+  /** Released: a message or notice for a newer tick makes the older ones useless; an older one is stale. */
+  private follow(tick: number): InboxRefusal | null {
+    if (!this.released) return null;
+    if (this.newest >= 0 && tickDistance(tick, this.newest) < 0) return 'stale';
+    if (this.newest < 0 || tickDistance(tick, this.newest) > 0) {
+      this.newest = tick;
+      for (const map of [this.held, this.lost, this.arrivals]) {
+        for (const key of map.keys()) if (Number(key.split(':')[0]) !== tick) map.delete(key);
+      }
+    }
+    return null;
+  }
+
   /** Files a message, or says why it was refused. */
   put(m: PeerMessage): InboxRefusal | null {
-    const refusal = this.admissible(m);
+    const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
     const key = `${m.tick}:${m.round}`;
     let bySender = this.held.get(key);
@@ -65,7 +92,7 @@ export class RoundInbox {
 
   /** Files a simulated network's notice that `notice.agent`'s message will not come, or says why it was refused. */
   markLost(notice: { agent: string; tick: number; round: number }): InboxRefusal | null {
-    const refusal = this.admissible(notice);
+    const refusal = this.admissible(notice) ?? this.follow(notice.tick);
     if (refusal) return refusal;
     const key = `${notice.tick}:${notice.round}`;
     let senders = this.lost.get(key);
@@ -79,7 +106,7 @@ export class RoundInbox {
   private admissible(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
     if (!this.peers.has(m.agent)) return 'unknown_sender';
     if (m.round < 1 || m.round > this.rounds) return 'bad_round';
-    if (this.tick >= 0) {
+    if (this.tick >= 0 && !this.released) {
       // ticks wrap at 2^32 (wall-clock ticks of free-running agents): compare by distance
       const ahead = tickDistance(m.tick, this.tick);
       if (ahead < 0 || (ahead === 0 && m.round < this.round)) return 'stale';

@@ -30,6 +30,7 @@ interface AgentCliOptions {
   heartbeatMs: number;
   peerTimeoutMs: number;
   shieldMaxSpeed?: number;
+  actionRateLimit?: number;
   shieldMinDistance?: number;
   logLevel: string;
   lostNotices?: boolean;
@@ -93,6 +94,7 @@ export function agentCommand(name = 'agent'): Command {
     .option('--peers <ids>', 'comma-separated peers whose messages fill the inbox, in slot order (default: the agent\'s teammates in the bundle; a k-nearest policy in a large fleet takes its k nearest)', (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean))
     .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
+    .option('--action-rate-limit <d>', 'continuous actions: the most each component may change from one tick to the next (every vector is clamped into the bundle\'s box anyway)', positive)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
     .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
     .option('--record <dir>', 'flight recorder: write every tick (observation, inboxes, action, tier, timings) and the counters as MCAP files in <dir>; replay with `fleetmind replay`')
@@ -145,6 +147,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     lostNotices: opts.lostNotices ?? false,
     peers: opts.peers ?? null,
     statusMs: opts.statusMs,
+    actionRateLimit: opts.actionRateLimit ?? null,
     record: opts.record ? {
       dir: opts.record,
       maxFileBytes: Math.round(opts.recordFileMb * 2 ** 20),

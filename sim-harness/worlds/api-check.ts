@@ -65,6 +65,7 @@ export function parallelApiCheck(makeWorld: () => World, seed = 7): void {
     if (r.rewards.length !== e * n || !allFinite(r.rewards)) fail(world, `step ${t + 1}: rewards are not ${e}×${n} finite values`);
     if (r.terminations.length !== e * n || r.truncations.length !== e * n) fail(world, `step ${t + 1}: terminations/truncations are not ${e}×${n}`);
     if (r.episodeEnded.length !== e) fail(world, `step ${t + 1}: episodeEnded is not [${e}]`);
+    if (!(r.active instanceof Uint8Array) || r.active.length !== e * n || r.active.some((a) => a !== 0 && a !== 1)) fail(world, `step ${t + 1}: active is not a Uint8Array of ${e}×${n} zeros and ones`);
     for (const key of world.infoKeys) {
       if (!(r.infos[key] instanceof Float64Array) || r.infos[key].length !== e) fail(world, `step ${t + 1}: infos.${key} is not a Float64Array of ${e}`);
     }

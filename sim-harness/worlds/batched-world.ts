@@ -169,10 +169,9 @@ export class BatchedWorld implements World {
 
   step(actions: Actions): StepResult {
     if (this.rngs.length === 0) throw new WorldError(`${this.id}: step() called before reset()`);
-    this.validateActions(actions);
     const core = this.core;
     const n = this.numAgents;
-    core.stepPhysics(actions);
+    core.stepPhysics(this.validateActions(actions));
     this.episodeEnded.fill(0);
     for (let e = 0; e < this.numEnvs; e++) {
       const terminated = core.rewards(e, this.rewardsBuf, e * n);
@@ -294,7 +293,10 @@ export class BatchedWorld implements World {
     this.refreshActive(e);
   }
 
-  private validateActions(actions: Actions): void {
+  /** the actions the core gets: discrete ones as given, continuous ones clipped into their box (a copy) */
+  private clipped: Float32Array | null = null;
+
+  private validateActions(actions: Actions): Actions {
     const n = this.numAgents;
     const space = this.core.actionSpaces[0];
     if (space.kind === 'continuous') return this.validateContinuous(actions, space.shape[0]);
@@ -311,10 +313,12 @@ export class BatchedWorld implements World {
         throw new WorldError(`${this.id}: action ${a} of ${this.possibleAgents[i]} in env ${(k - i) / n} is outside Discrete(${size})`);
       }
     }
+    return actions;
   }
 
-  /** [E, N, D] float32; out-of-box values are the core's to clip, as PettingZoo does; NaN is refused */
-  private validateContinuous(actions: Actions, d: number): void {
+  /** [E, N, D] float32 (the MPE cores also clip, exactly as PettingZoo does: clipping twice changes nothing) */
+  /** Refuses a NaN; clips every component into its agent's box (PettingZoo's ClipOutOfBoundsWrapper), into a copy. */
+  private validateContinuous(actions: Actions, d: number): Float32Array {
     const n = this.numAgents;
     if (!(actions instanceof Float32Array)) throw new WorldError(`${this.id}: continuous actions must be a Float32Array ([E, N, ${d}])`);
     if (actions.length !== this.numEnvs * n * d) {
@@ -326,6 +330,12 @@ export class BatchedWorld implements World {
         throw new WorldError(`${this.id}: action of ${this.possibleAgents[row % n]} in env ${Math.floor(row / n)} has NaN at component ${k % d}`);
       }
     }
+    if (this.clipped?.length !== actions.length) this.clipped = new Float32Array(actions.length);
+    for (let k = 0; k < actions.length; k++) {
+      const space = this.core.actionSpaces[Math.floor(k / d) % n] as { low: readonly number[]; high: readonly number[] };
+      this.clipped[k] = Math.min(Math.max(actions[k], space.low[k % d]), space.high[k % d]);
+    }
+    return this.clipped;
   }
 
   private agentIndex(agent: string | number): number {

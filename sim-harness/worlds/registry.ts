@@ -108,8 +108,7 @@ export interface MakeWorldOptions extends WorldOptions {
 /** The ids (with aliases) of every world. */
 /** The world's joint-success criterion (by id or alias), or null where it defines none. */
 export function jointSuccessOf(idOrAlias: string): JointSuccess | null {
-  const id = resolveWorldId(idOrAlias);
-  return WORLDS.find((w) => w.id === id)!.jointSuccess;
+  return findEntry(idOrAlias).jointSuccess;
 }
 
 export function worldIds(): { id: string; aliases: readonly string[]; summary: string; module: string | null }[] {

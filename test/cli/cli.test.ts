@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
+const COMMANDS = [[], ['worlds'], ['worlds', 'check'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
 
 for (const cmd of COMMANDS) {
   t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
@@ -89,7 +89,7 @@ t.test('bad files and bad arguments give one clear line and exit 2, with no stac
     [['env', 'check', '--vectors', join(dir, 'garbage.json')], /is not valid JSON/],
     [['env', 'check', '--vectors', join(dir, 'wrong.json')], /not a mpe-reference-trajectories\/1 file: episodes\[0\]\./],
     [['env', 'check', '--vectors', join(dir, 'unknown.json')], /unknown world "simple_chess_v1"/],
-    [['env', 'check'], /required option '--vectors <file>' not specified/],
+    [['env', 'check'], /env check needs --vectors FILE \(reference trajectories\) or --world W \(the contract check\)/],
     [['bench', 'worlds', '--runs', '0'], /expected a positive integer, got "0"/],
     [['bench', 'worlds', '--envs', '1,x'], /expected a positive integer, got "x"/],
     [['worlds', '--frobnicate'], /unknown option '--frobnicate'/],

@@ -26,7 +26,7 @@ t.test('worlds check passes the example and fails a broken plugin with the reaso
   t.end();
 });
 
-t.test('train, eval, export and a fleet on the plugin world: the fleet replays eval --bundle and never waits for absent robots', (t) => {
+t.test('train a CommNet on the plugin world, eval, export, and a fleet: it replays eval --bundle and never waits for absent robots', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-plugin-run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = join(dir, 'run');
@@ -53,6 +53,8 @@ t.test('train, eval, export and a fleet on the plugin world: the fleet replays e
   t.equal(fleet.missing_actions, 0, 'no robot in the episode was missed');
   const agentTicks = fleet.tiers.full + fleet.tiers.partial + fleet.tiers.none + fleet.tiers.safe;
   t.equal(fleet.asked_actions, agentTicks, 'every robot asked answered');
+  t.equal(fleet.agent_counters.deadlineMisses, 0, 'no round waited for a robot not in the episode');
+  t.same(fleet.agent_counters.messages.dropped, {}, 'a robot back from standby takes its peers\' messages for the tick it rejoins at');
   t.ok(fleet.asked_actions < 8 * 40 * 4, `robots are asked only while in the episode: ${fleet.asked_actions} of ${8 * 40 * 4} robot-steps`);
   t.end();
 });

@@ -56,3 +56,18 @@ t.test('wall-clock ticks wrap at 2^32: the inbox orders them across the wrap', a
   inbox.enter(0, 1);
   t.equal(inbox.messages(0, 1).size, 1, 'and it is there when the agent gets to that tick');
 });
+
+t.test('released (the agent left the episode): any tick ahead is taken, only the newest kept, until the agent enters one', async (t) => {
+  const inbox = new RoundInbox(new Set(['b', 'c']), 1);
+  inbox.enter(10, 1);
+  t.equal(inbox.put(msg('b', 20, 1)), 'too_early', 'anchored at tick 10, tick 20 is too far ahead');
+  inbox.release();
+  t.equal(inbox.put(msg('b', 20, 1)), null, 'released: the tick it will come back at is unknown');
+  t.equal(inbox.put(msg('c', 23, 1)), null);
+  t.equal(inbox.messages(20, 1).size, 0, 'a newer tick makes the older messages useless: bounded memory');
+  t.equal(inbox.put(msg('b', 21, 1)), 'stale', 'older than the newest');
+  t.equal(inbox.markLost({ agent: 'b', tick: 23, round: 1 }), null);
+  inbox.enter(23, 1);
+  t.equal(await inbox.waitFor(23, 1, () => ['b', 'c'], 1_000), false, 'back in at tick 23: what came first is there');
+  t.equal(inbox.put(msg('b', 40, 1)), 'too_early', 'anchored again');
+});

@@ -30,7 +30,7 @@ t.test('train a CommNet on the plugin world, eval, export, and a fleet: it repla
   const dir = mkdtempSync(join(tmpdir(), 'fm-plugin-run-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = join(dir, 'run');
-  const trained = runCli(['train', '--world', docking, '--actor', 'commnet', '--steps', '100000', '--seed', '2', '--out', run]);
+  const trained = runCli(['train', '--world', docking, '--actor', 'commnet', '--steps', '50000', '--seed', '2', '--out', run]);
   t.equal(trained.code, 0, trained.stderr);
   t.match(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config, { world: 'docking_v0', worldModule: /examples\/worlds\/docking\.js$/ });
 

@@ -42,10 +42,11 @@ export const mappoConfigSchema = z.strictObject({
   /** entropy bonus of a categorical policy (discrete actions) */
   entropyCoef: z.number().nonnegative(),
   /**
-   * entropy bonus of a Gaussian policy (continuous actions; default: entropyCoef). Measured on
-   * continuous simple_spread: 0.01 without a cap on the std grew it without bound (4–8 in the
-   * pushes that matter, 292 in the ignored no-op; −8.10 greedy after 7 M steps); 0 let it collapse
-   * to 0.07 within 2 M steps (−14.2 greedy there). The std is now capped at the box's half-width.
+   * entropy bonus of a Gaussian policy (continuous actions; absent: entropyCoef). Measured on
+   * continuous simple_spread, 7 M steps each: 0.01 without a cap on the std grew it without bound
+   * (4–8 in the pushes that matter, 292 in the ignored no-op; −8.10 greedy); 0.01 with the std
+   * capped at the box's half-width held it at the cap (−7.80); 0 let it collapse to 0.07 within
+   * 2 M steps (−14.2 greedy there)
    */
   continuousEntropyCoef: z.number().nonnegative().optional(),
   /**
@@ -112,6 +113,10 @@ export const defaultMappoConfig: MappoConfig = {
   // unclipped it reached ~0.13, with a slightly better policy (−19.6 vs −20.0 at 320k steps)
   valueClip: 10,
   entropyCoef: 0.01,
+  // continuous actions: 0.01 holds the std at its cap (half the box) for all 7 M steps, so the
+  // greedy mean plays a little worse than the noisy policy it trained (−7.80 vs about −7.6);
+  // 0.001 shrank it to 0.1 by 1.5 M steps and played −14.5 there (−11.6 with 0.01); 0 collapsed it
+  continuousEntropyCoef: 0.01,
   maxGradNorm: 10,
   valueNorm: true,
   criticTimeFeature: true,

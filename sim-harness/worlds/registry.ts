@@ -105,12 +105,12 @@ export interface MakeWorldOptions extends WorldOptions {
   config?: Record<string, unknown>;
 }
 
-/** The ids (with aliases) of every world. */
 /** The world's joint-success criterion (by id or alias), or null where it defines none. */
 export function jointSuccessOf(idOrAlias: string): JointSuccess | null {
   return findEntry(idOrAlias).jointSuccess;
 }
 
+/** The ids (with aliases) of every world, built-in and loaded plugins. */
 export function worldIds(): { id: string; aliases: readonly string[]; summary: string; module: string | null }[] {
   return [...WORLDS, ...plugins].map(({ id, aliases, summary, module }) => ({ id, aliases, summary, module: module ?? null }));
 }

@@ -2,13 +2,23 @@
 // becomes a bundle that verifies, matches PyTorch's own outputs, evaluates and runs as a fleet;
 // actors that do not fit the world are refused with what does not fit, in the graph's own names.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 
 const torch = (file: string) => join('test', 'fixtures', 'torch', file);
+
+/** The imported bundle verifies, `eval --bundle` reproduces its import-time evaluation, and the fleet plays eval's episodes to the last bit. */
+function playsLikeItsEvaluation(t: Test, out: string, manifest: { evaluation: { nominal: { agent_return_mean: number } } }, episodes: number): void {
+  t.equal(runCli(['bundle', 'verify', out]).code, 0);
+  const evaluated = JSON.parse(runCli(['eval', '--bundle', out, '--episodes', String(episodes), '--json']).stdout);
+  t.equal(evaluated.agent_return_mean, manifest.evaluation.nominal.agent_return_mean, 'eval --bundle reproduces the import-time evaluation');
+  const sim = runCli(['sim', '--bundle', out, '--episodes', String(episodes), '--json']);
+  t.equal(sim.code, 0, sim.stderr);
+  t.same(JSON.parse(sim.stdout).episode_team_returns, evaluated.episode_team_returns, 'the fleet plays the same episodes as eval');
+}
 
 t.test('a PyTorch actor imported with its samples matches PyTorch, verifies, evaluates and runs as a fleet', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-import-'));
@@ -20,12 +30,7 @@ t.test('a PyTorch actor imported with its samples matches PyTorch, verifies, eva
   t.match(manifest, { provenance: { algorithm: 'imported' }, communication: null, parity: { samples: 64, action_mismatches: 0 } });
   t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime matches PyTorch's outputs to ${manifest.parity.max_abs_error}`);
   t.match(manifest.provenance.train_command, /^fleetmind bundle import --actor /);
-  t.equal(runCli(['bundle', 'verify', out]).code, 0);
-  const evaluated = JSON.parse(runCli(['eval', '--bundle', out, '--episodes', '50', '--json']).stdout);
-  t.equal(evaluated.agent_return_mean, manifest.evaluation.nominal.agent_return_mean, 'eval --bundle reproduces the import-time evaluation');
-  const sim = runCli(['sim', '--bundle', out, '--episodes', '50', '--json']);
-  t.equal(sim.code, 0, sim.stderr);
-  t.same(JSON.parse(sim.stdout).episode_team_returns, evaluated.episode_team_returns, 'the fleet plays the same episodes as eval');
+  playsLikeItsEvaluation(t, out, manifest, 50);
 
   // without samples: parity against the graph as it came, on observations of random play
   const plain = runCli(['bundle', 'import', '--actor', torch('spread_actor.onnx'), '--world', 'simple_spread', '--out', join(dir, 'plain'), '--episodes', '10', '--json']);
@@ -44,12 +49,7 @@ t.test('a continuous PyTorch actor (the action vector itself) imports, matches P
   const manifest = JSON.parse(r.stdout);
   t.match(manifest.roles[0], { action: { kind: 'continuous', size: 5, low: [0, 0, 0, 0, 0], high: [1, 1, 1, 1, 1] }, safe_action: [0, 0, 0, 0, 0] });
   t.ok(manifest.parity.max_abs_error <= 1e-5 && manifest.parity.samples === 64, `ONNX Runtime's action vectors match PyTorch's to ${manifest.parity.max_abs_error}`);
-  t.equal(runCli(['bundle', 'verify', out]).code, 0);
-  const evaluated = JSON.parse(runCli(['eval', '--bundle', out, '--episodes', '20', '--json']).stdout);
-  t.equal(evaluated.agent_return_mean, manifest.evaluation.nominal.agent_return_mean, 'eval --bundle reproduces the import-time evaluation');
-  const sim = runCli(['sim', '--bundle', out, '--episodes', '20', '--json']);
-  t.equal(sim.code, 0, sim.stderr);
-  t.same(JSON.parse(sim.stdout).episode_team_returns, evaluated.episode_team_returns, 'the fleet plays the same episodes as eval, to the last bit');
+  playsLikeItsEvaluation(t, out, manifest, 20);
   // the discrete world wants logits: a sigmoid vector fits in shape, so the kind is what tells
   const discrete = runCli(['bundle', 'import', '--actor', torch('spread_continuous_actor.onnx'), '--world', 'simple_spread', '--samples', torch('spread_continuous_samples.json'), '--out', join(dir, 'd')]);
   t.equal(discrete.code, 0, 'a 5-output graph fits the discrete world too (as logits): the user says which with --continuous');

@@ -107,6 +107,11 @@ export class BatchedWorld implements World {
     this.finalStates = new Float32Array(e * core.stateSize);
   }
 
+  /** whether the world's agents come and go (its core reports who takes part) */
+  get comesAndGoes(): boolean {
+    return this.core.isActive !== undefined;
+  }
+
   /** [E, N] who takes part now (1), as the last reset or step said */
   get active(): Uint8Array {
     return this.activeBuf;

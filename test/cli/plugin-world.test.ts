@@ -23,6 +23,13 @@ t.test('worlds check passes the example and fails a broken plugin with the reaso
   const train = runCli(['train', '--world', join(dir, 'broken.mjs'), '--steps', '1000']);
   t.equal(train.code, 2, 'train refuses it too, before any work');
   t.match(train.stderr, /world plugin .*broken\.mjs: makeCore must be a function/);
+  // learners that would learn from absent agents' zeros, or cannot take a box, are refused up front
+  const maddpg = runCli(['train', '--world', docking, '--algo', 'maddpg', '--steps', '1000']);
+  t.equal(maddpg.code, 2);
+  t.match(maddpg.stderr, /--algo: maddpg does not mask agents that are not in the episode, and docking_v0's agents come and go: use mappo or ippo/);
+  const qmix = runCli(['train', '--world', 'simple_spread', '--continuous', '--algo', 'qmix', '--steps', '1000']);
+  t.equal(qmix.code, 2);
+  t.match(qmix.stderr, /--algo: qmix needs discrete actions; simple_spread_v3 here has continuous ones \(Box of 5\): use mappo, ippo or maddpg/);
   t.end();
 });
 

@@ -94,6 +94,14 @@ export function checkConfigFitsWorld(config: TrainingConfig, world: BatchedWorld
   if (config.algo === 'iql-tabular' && world.numDiscreteStates === null) {
     throw new TrainingConfigError(['algo'], 'world', `iql-tabular needs a world with a discrete state (grid_predator_prey); ${world.id} has none`);
   }
+  const space = world.actionSpace(0);
+  if (space.kind === 'continuous' && ['iql', 'vdn', 'qmix', 'iql-tabular'].includes(config.algo)) {
+    throw new TrainingConfigError(['algo'], 'world', `${config.algo} needs discrete actions; ${world.id} here has continuous ones (Box of ${space.shape[0]}): use mappo, ippo or maddpg`);
+  }
+  // only MAPPO/IPPO leave inactive slots out of their losses; the others would learn from the zeros an absent agent observes
+  if (world.comesAndGoes && !['mappo', 'ippo'].includes(config.algo)) {
+    throw new TrainingConfigError(['algo'], 'world', `${config.algo} does not mask agents that are not in the episode, and ${world.id}'s agents come and go: use mappo or ippo`);
+  }
 }
 
 /** A resumed run's configuration with a new budget: total env steps, or episodes for the tabular learner. */

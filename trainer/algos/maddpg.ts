@@ -24,6 +24,7 @@ import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
 import { Adam } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
+import { standardNormal } from '../rl/action-head.js';
 import { withOutputBias } from '../nn/actor.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { gumbelSoftmax } from '../rl/gumbel-softmax.js';
@@ -121,8 +122,7 @@ class MaddpgLearner implements OffPolicyLearner {
       for (let row = 0; row < e * m; row++) {
         const slot = (Math.floor(row / m) * n + nets.agents[row % m]) * d;
         for (let k = 0; k < d; k++) {
-          const z = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-          actions[slot + k] = Math.min(Math.max(out[row * d + k] + noise * (high[k] - low[k]) / 2 * z, low[k]), high[k]);
+          actions[slot + k] = Math.min(Math.max(out[row * d + k] + noise * (high[k] - low[k]) / 2 * standardNormal(rng), low[k]), high[k]);
         }
       }
     }

@@ -6,7 +6,7 @@
 import { agentsOfRole, evaluationRng, makeWorld, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
-import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
+import { actCategorical } from '../rl/categorical.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
@@ -37,11 +37,13 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
       throw new Error(`the checkpoint's ${saved.role} actor takes ${actor.inputSize} inputs, ${world.id} gives ${expected}`);
     }
     const space = world.actionSpace(agents[0]);
-    const head: ActionHead = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, 1);
+    // numbers per action: 1 (the argmax's index) or the box's length (the output itself: the mean)
+    const width = space.kind === 'discrete' ? 1 : space.shape[0];
+    const outputs = space.kind === 'discrete' ? space.n : space.shape[0];
     // the run's own world says what the actor chooses (the output count cannot: 5 logits or a Box of 5)
     const trained = trainedOn.actionSpace(agents[0]).kind;
     if (trained !== space.kind) throw new Error(`the checkpoint's ${saved.role} actor chooses ${trained} actions; ${world.id} here takes ${space.kind} ones`);
-    if (actor.numActions !== head.outputs) {
+    if (actor.numActions !== outputs) {
       throw new Error(`the checkpoint's ${saved.role} actor has ${actor.numActions} outputs; ${world.id} here takes ${space.kind === 'discrete' ? `${space.n} discrete actions` : `continuous actions of ${space.shape[0]}`}`);
     }
     const channel = TeamChannel.forEvaluation(world, agents, {
@@ -50,11 +52,11 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    return { agents, obsDim, actor, head, channel };
+    return { agents, obsDim, actor, width, channel };
   });
   return {
     act(observations, actions) {
-      const width = roles[0].head.width;
+      const width = roles[0].width;
       const e = actions.length / (n * width);
       for (const role of roles) {
         const k = role.agents.length;
@@ -62,8 +64,8 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
         writeActorInputs(role, observations, e, agentId, x);
         const masks = role.actor.rounds > 0 ? role.channel.sample(rng) : null;
         const logits = actorLogits(role.actor, x, masks, k);
-        const chosen = new Float32Array(e * k * width);
-        role.head.act(logits, null, chosen, new Float32Array(e * k));
+        const chosen = width > 1 ? logits : new Float32Array(e * k);
+        if (width === 1) actCategorical(logits, role.actor.numActions, null, chosen, (row) => row, new Float32Array(e * k));
         for (let row = 0; row < e * k; row++) {
           const slot = (Math.floor(row / k) * n + role.agents[row % k]) * width;
           for (let d = 0; d < width; d++) actions[slot + d] = chosen[row * width + d];

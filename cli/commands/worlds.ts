@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isWorldModulePath, loadWorldPlugin, makeWorld, worldIds } from '@fleetmind/worlds';
+import { isWorldModulePath, loadWorldPlugin, makeWorld, resolveWorldId, serveWorld, worldIds } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -27,7 +27,7 @@ export function describeWorlds() {
 export function registerWorlds(program: Command): void {
   const worlds = program
     .command('worlds')
-    .description('list the worlds with their agents, roles, observation and action spaces (default options); `worlds check` checks a plugin')
+    .description('list the worlds with their agents, roles, observation and action spaces (default options); `worlds check` checks a plugin; `worlds serve` serves one over the remote-world protocol')
     .option('--world <module>', 'also list a world plugin: an ES module whose default export defines a world (see examples/worlds/docking.js)')
     .option('--json', 'print one JSON array')
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --world examples/worlds/docking.js --json\n  $ fleetmind worlds check examples/worlds/docking.js')
@@ -47,6 +47,8 @@ export function registerWorlds(program: Command): void {
       }
     });
 
+  registerWorldsServe(worlds);
+
   worlds
     .command('check <module>')
     .description('check a world plugin: load the module, check its definition member by member, and put the world it makes through the contract (PettingZoo\'s parallel_api_test for batched worlds: spaces, shapes, determinism, episodes that end, snapshots that restore exactly through JSON, refused bad actions); exit 0 when it passes')
@@ -63,5 +65,30 @@ export function registerWorlds(program: Command): void {
         else process.stderr.write(`FAIL ${(err as Error).message}\n`);
         process.exitCode = EXIT_FAILED;
       }
+    });
+}
+
+export function registerWorldsServe(worlds: Command): void {
+  worlds
+    .command('serve <world>')
+    .description('serve a world (built-in, or a plugin module) over the remote-world protocol (docs/remote-world-protocol.md): each connection gets its own batch of as many envs as it asks for. Train or evaluate against it from anywhere with --world remote:tcp://HOST:PORT; run several servers and name them all (remote:tcp://a:7000,tcp://b:7000) to share one batch')
+    .option('--listen <address>', 'tcp://host:port (port 0: any free one) or unix:/path.sock', 'tcp://127.0.0.1:7000')
+    .option('--quiet', 'no line per connection')
+    .addHelpText('after', '\nPrints "serving <world> on <address>" once listening; Ctrl-C stops it.\n\nExamples:\n  $ fleetmind worlds serve simple_spread --listen tcp://0.0.0.0:7000\n  $ fleetmind worlds serve examples/worlds/docking.js --listen unix:/tmp/docking.sock\n  $ fleetmind train --world remote:tcp://127.0.0.1:7000 --envs 64')
+    .action(async (world: string, opts: { listen: string; quiet?: boolean }) => {
+      const id = resolveWorldId(isWorldModulePath(world) ? await loadWorldPlugin(world) : world);
+      const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+      const server = await serveWorld({
+        listen: opts.listen,
+        makeWorld: (numEnvs, autoReset, config) => makeWorld(id, { numEnvs, autoReset, config }),
+        log,
+      });
+      process.stdout.write(`serving ${id} on ${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
     });
 }

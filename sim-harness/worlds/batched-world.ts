@@ -289,6 +289,9 @@ export class BatchedWorld implements World {
     return this.stepsTaken[env];
   }
 
+  /** an in-process world holds nothing to let go of */
+  close(): void {}
+
   private startEpisode(e: number): void {
     this.core.resetEnv(e, this.rngs[e]);
     this.stepsTaken[e] = 0;

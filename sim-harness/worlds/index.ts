@@ -1,7 +1,13 @@
-export { makeWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf, worldModuleOf, hasScriptedController } from './registry.js';
+export { makeWorld, openWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf, worldModuleOf, hasScriptedController } from './registry.js';
 export { loadWorldPlugin, isWorldModulePath } from './plugin.js';
 export type { WorldDefinition, WorldOptionSpec } from './plugin.js';
 export { BatchedWorld } from './batched-world.js';
+export { RemoteWorld, SimulatorLostError } from './remote/remote-world.js';
+export type { RemoteTiming } from './remote/remote-world.js';
+export { serveWorld } from './remote/world-server.js';
+export type { WorldServer, WorldServerOptions } from './remote/world-server.js';
+export { isRemoteWorld, parseRemoteAddress } from './remote/endpoints.js';
+export { ProtocolError } from './remote/protocol.js';
 export { WorldError, boxSpace, discreteSpace, continuousSpace, discreteActions } from './types.js';
 export { randomController } from './controllers/random.js';
 export { roleMixController } from './controllers/role-mix.js';

@@ -11,6 +11,8 @@ import type { Controller } from './controllers/controller.js';
 import { scriptedSpreadController } from './controllers/scripted-spread.js';
 import { scriptedTagController } from './controllers/scripted-tag.js';
 import { scriptedPredatorPreyController } from './controllers/scripted-predator-prey.js';
+import { isRemoteWorld } from './remote/endpoints.js';
+import { RemoteWorld } from './remote/remote-world.js';
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -43,11 +45,13 @@ export function registerWorld(entry: WorldEntry): void {
 
 /** A plugin world's module path, or null for a built-in world. */
 export function worldModuleOf(idOrAlias: string): string | null {
+  if (isRemoteWorld(idOrAlias)) return null;
   return findEntry(idOrAlias).module ?? null;
 }
 
 /** Whether the world has a scripted reference controller. */
 export function hasScriptedController(idOrAlias: string): boolean {
+  if (isRemoteWorld(idOrAlias)) return false;
   return findEntry(idOrAlias).scripted !== undefined;
 }
 
@@ -107,6 +111,7 @@ export interface MakeWorldOptions extends WorldOptions {
 
 /** The world's joint-success criterion (by id or alias), or null where it defines none. */
 export function jointSuccessOf(idOrAlias: string): JointSuccess | null {
+  if (isRemoteWorld(idOrAlias)) return null;
   return findEntry(idOrAlias).jointSuccess;
 }
 
@@ -117,10 +122,22 @@ export function worldIds(): { id: string; aliases: readonly string[]; summary: s
 
 /** Canonical id for an id or alias; throws a WorldError naming the known worlds otherwise. */
 export function resolveWorldId(idOrAlias: string): string {
+  if (isRemoteWorld(idOrAlias)) return idOrAlias; // the address is the id: a run resumes against it
   return findEntry(idOrAlias).id;
 }
 
+/**
+ * Any world by id: an in-process one (built-in or plugin), or one served by simulators elsewhere
+ * (remote:tcp://host:port[,…], see remote/endpoints.ts). What trainers and fleets use.
+ */
+export function openWorld(idOrAlias: string, options: MakeWorldOptions = {}): World {
+  if (isRemoteWorld(idOrAlias)) return new RemoteWorld(idOrAlias, { numEnvs: options.numEnvs, autoReset: options.autoReset, config: options.config });
+  return makeWorld(idOrAlias, options);
+}
+
+/** An in-process world by id (built-in or a loaded plugin), with everything BatchedWorld offers. */
 export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): BatchedWorld {
+  if (isRemoteWorld(idOrAlias)) throw new WorldError(`${idOrAlias}: this needs an in-process world (a remote one is served elsewhere)`);
   const entry = findEntry(idOrAlias);
   const numEnvs = options.numEnvs ?? 1;
   if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new WorldError(`numEnvs must be a positive integer, got ${numEnvs}`);
@@ -134,6 +151,7 @@ export function makeWorld(idOrAlias: string, options: MakeWorldOptions = {}): Ba
 
 /** The world's scripted reference controller (a baseline, and later a fallback policy). */
 export function scriptedController(world: World): Controller {
+  if (world instanceof RemoteWorld) throw new WorldError(`${world.id} at ${world.address} has no scripted controller here: a remote world's simulator serves it`);
   const entry = findEntry(world.id);
   const scripted = entry.scripted;
   if (!scripted) throw new WorldError(`${world.id} has no scripted controller${entry.module ? ` (its plugin ${entry.module} exports none)` : ''}`);

@@ -134,6 +134,24 @@ export interface World {
   setState(env: number, snapshot: WorldSnapshot): void;
   /** env's positions, for worlds that have them (communication radius, reports' replays); else null */
   positions(env: number): WorldPositions | null;
+  /** whether agents come and go (then `active` changes during episodes) */
+  readonly comesAndGoes: boolean;
+  /** [E, N] who takes part now (1), as the last reset or step said */
+  readonly active: Uint8Array;
+  /** names of the elements of an agent's observation, in order */
+  observationFields(agent: string | number): string[];
+  /** steps taken in env e's current episode */
+  stepsInEpisode(env: number): number;
+  /** every env's state and random stream, to continue later (a remote world: only what it can keep, see RemoteWorld) */
+  checkpoint(): WorldCheckpoint;
+  /** puts every env back where checkpoint() found it; returns the observations there */
+  restore(checkpoint: WorldCheckpoint): Float32Array[];
+  /** worlds small enough for tabular methods: env e's state as an index (else null) */
+  discreteState(env: number): number | null;
+  /** how many values discreteState() takes (null: not a tabular world) */
+  readonly numDiscreteStates: number | null;
+  /** lets go of what the world holds (a remote world's connections); a no-op for in-process worlds */
+  close(): void;
 }
 
 export function boxSpace(size: number): BoxSpace {

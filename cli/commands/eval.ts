@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { evaluateController, evaluateControllerAsync, makeWorld, randomController, scriptedController, type AsyncController, type Controller, type BatchedWorld, type EvaluationReport } from '@fleetmind/worlds';
+import { evaluateController, evaluateControllerAsync, openWorld, randomController, scriptedController, type AsyncController, type Controller, type World, type EvaluationReport } from '@fleetmind/worlds';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { bundleController, type BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
@@ -48,7 +48,7 @@ export function registerEval(program: Command): void {
         const bundle = await loadBundle(opts.bundle);
         try {
           const { manifest } = bundle;
-          const world = makeWorld(manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
+          const world = openWorld(manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
           const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
           const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
           const report = await evaluateControllerAsync(world, controller, opts.seed);
@@ -61,7 +61,7 @@ export function registerEval(program: Command): void {
         return;
       }
       if (opts.run && (opts.world || opts.agents)) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents');
-      let controller: (world: ReturnType<typeof makeWorld>) => Controller;
+      let controller: (world: ReturnType<typeof openWorld>) => Controller;
       let worldId: string;
       let config: Record<string, unknown> = { ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) };
       let policyName: string;
@@ -82,14 +82,14 @@ export function registerEval(program: Command): void {
         policyName = opts.policy! + (opts.continuous ? ' (continuous actions)' : '');
         controller = (world) => (opts.policy === 'random' ? randomController(world, opts.seed) : scriptedController(world));
       }
-      const world = makeWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config });
+      const world = openWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config });
       const report = evaluateController(world, controller(world), opts.seed);
       printReport(world.id, policyName, report, opts.json);
     });
 }
 
 /** The world's scripted controller plays `scriptedRoles`; the bundle plays its other roles. */
-function againstScripted(world: BatchedWorld, bundle: LoadedBundle, scriptedRoles: string[], comm: BundleEvalOptions): AsyncController {
+function againstScripted(world: World, bundle: LoadedBundle, scriptedRoles: string[], comm: BundleEvalOptions): AsyncController {
   const bundleRoles = bundle.manifest.roles.map((role) => role.name);
   const unknown = scriptedRoles.filter((role) => !bundleRoles.includes(role));
   if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in the bundle (roles: ${bundleRoles.join(', ')})`);

@@ -4,13 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { evaluateController, hasScriptedController, makeWorld, randomController, resolveWorldId, scriptedController, worldModuleOf } from '@fleetmind/worlds';
+import { evaluateController, hasScriptedController, isRemoteWorld, openWorld, SimulatorLostError, type World, randomController, resolveWorldId, scriptedController, worldModuleOf } from '@fleetmind/worlds';
 import {
   ALGOS, algosTaking, checkConfigFitsWorld, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
   TrainingConfigError, withBudget, type Algo, type TrainingConfig,
 } from '@fleetmind/trainer/config';
 import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
-import { CliError } from '../errors.js';
+import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printTable, progressLine } from '../output.js';
 
@@ -170,12 +170,18 @@ export function registerTrain(program: Command): void {
       }
       if (!opts.world) throw new CliError('--world <id> is required (see `fleetmind worlds`)');
       const worldId = resolveWorldId(opts.world);
-      const out = opts.out ?? `runs/${worldId}-${opts.algo}-s${opts.seed}`;
+      // a remote world's address is its id: the run folder is named after the host and port
+      const out = opts.out ?? `runs/${isRemoteWorld(worldId) ? `remote-${worldId.slice('remote:'.length).split('?')[0].replace(/[^A-Za-z0-9.]+/g, '-')}` : worldId}-${opts.algo}-s${opts.seed}`;
       let config: TrainingConfig;
       try {
         // a resumed run is configured by its checkpoint (the flags were checked against it above)
         config = opts.resume ? runConfigOf(out) : resolveTrainingConfig(settingsFrom(opts, worldId));
-        checkConfigFitsWorld(config, makeWorld(worldId, { config: config.worldConfig })); // the world's options too, before any work
+        const probe = openWorld(worldId, { config: config.worldConfig });
+        try {
+          checkConfigFitsWorld(config, probe); // the world's options too, before any work
+        } finally {
+          probe.close();
+        }
       } catch (err) {
         throw err instanceof TrainingConfigError ? flagError(err, opts.algo) : err;
       }
@@ -225,7 +231,11 @@ export function registerTrain(program: Command): void {
             process.stderr.write(`${line}\n`);
           }
         },
-      }, resume);
+      }, resume).catch((err: unknown) => {
+        if (!(err instanceof SimulatorLostError)) throw err;
+        const saved = err.checkpointSaved ? `the run's checkpoint (${run.loadCheckpoint().envSteps.toLocaleString('en-US')} env steps) is saved in ${out}: start the simulator again and continue with \`fleetmind train --out ${out} --resume\`` : 'no checkpoint was saved';
+        throw new CliError(`${err.message}; ${saved}`, EXIT_FAILED);
+      });
       run.saveCheckpoint(checkpoint);
       progress('');
       const actor = config.algo === 'mappo' || config.algo === 'ippo' ? ` (${config.actor})` : '';
@@ -237,13 +247,20 @@ export function registerTrain(program: Command): void {
 
 /** The uniform-random and scripted policies' mean per-agent returns on the run's world (100 episodes, seed 0), for the curves. */
 function referenceReturns(config: TrainingConfig): { random: number; scripted: number | null } {
-  const world = () => makeWorld(config.world, { numEnvs: 100, autoReset: false, config: config.worldConfig });
+  const world = () => openWorld(config.world, { numEnvs: 100, autoReset: false, config: config.worldConfig });
   const random = world();
-  const scripted = world();
-  return {
-    random: evaluateController(random, randomController(random, 0), 0).agent_return_mean,
-    scripted: hasScriptedController(config.world) ? evaluateController(scripted, scriptedController(scripted), 0).agent_return_mean : null,
-  };
+  try {
+    return {
+      random: evaluateController(random, randomController(random, 0), 0).agent_return_mean,
+      scripted: hasScriptedController(config.world) ? scriptedReturn(world()) : null,
+    };
+  } finally {
+    random.close();
+  }
+}
+
+function scriptedReturn(world: World): number {
+  return evaluateController(world, scriptedController(world), 0).agent_return_mean;
 }
 
 /** The last self-play measurement: each side against the latest and the scripted opponent. */

@@ -65,7 +65,8 @@ export const manifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _ . -'),
   version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semantic version x.y.z'),
   /** module: a plugin world's module, where it was exported (the simulator loads it again) */
-  world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()), module: z.string().optional() }),
+  /** remote: a world served by simulators elsewhere, where it was served at export (remote:tcp://…) */
+  world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()), module: z.string().optional(), remote: z.string().startsWith('remote:').optional() }),
   roles: z.array(role).min(1),
   communication: z.object({
     rounds: z.number().int().positive(),

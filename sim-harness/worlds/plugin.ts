@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { parallelApiCheck } from './api-check.js';
+import { isRemoteWorld } from './remote/endpoints.js';
 import { BatchedWorld, type WorldCore } from './batched-world.js';
 import { registerWorld, type JointSuccess, type WorldEntry } from './registry.js';
 import { WorldError, type World } from './types.js';
@@ -40,6 +41,7 @@ export interface WorldDefinition {
 
 /** Whether a --world value names a module rather than a world id. */
 export function isWorldModulePath(value: string): boolean {
+  if (isRemoteWorld(value)) return false;
   return /[\\/]/.test(value) || /\.(m?js|cjs)$/.test(value);
 }
 

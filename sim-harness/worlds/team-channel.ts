@@ -4,7 +4,7 @@
 // episode now (they have not entered, or have left: silent too). Each step it samples the mask
 // the team's CommNet sees, exactly as the runtime would build it from what arrived.
 
-import type { BatchedWorld } from './batched-world.js';
+import type { World } from './types.js';
 import { Rng } from './rng.js';
 import { WorldError } from './types.js';
 import { sampleAlive, sampleCommMask } from './comm-mask.js';
@@ -34,7 +34,7 @@ export class TeamChannel {
   readonly alive: Uint8Array;
 
   constructor(
-    private readonly world: BatchedWorld,
+    private readonly world: World,
     /** the world's indices of the team's agents */
     private readonly agents: readonly number[],
     private readonly conditions: CommConditions,
@@ -43,7 +43,7 @@ export class TeamChannel {
   }
 
   /** A channel for evaluation: every env's first episode drawn now, from the evaluation stream. */
-  static forEvaluation(world: BatchedWorld, agents: readonly number[], conditions: CommConditions, rng: Rng): TeamChannel {
+  static forEvaluation(world: World, agents: readonly number[], conditions: CommConditions, rng: Rng): TeamChannel {
     const channel = new TeamChannel(world, agents, conditions);
     for (let env = 0; env < world.numEnvs; env++) channel.newEpisode(env, rng);
     return channel;

@@ -1,6 +1,8 @@
 // How a training loop talks to whoever runs it (the CLI, a test): a metrics line after each
 // update or report period, checkpoints on a clock, and a stop flag checked between updates.
 
+import { SimulatorLostError } from '@fleetmind/worlds';
+
 export interface TrainingMetrics {
   'global/env_steps': number;
   'global/updates': number;
@@ -20,4 +22,16 @@ export interface TrainingHooks<Checkpoint> {
   checkpointEverySeconds?: number;
   /** checked between updates: return true to stop early (e.g. Ctrl-C) */
   shouldStop?: () => boolean;
+}
+
+/**
+ * A simulator that is gone ends a run, but not its work: the checkpoint of the last update is
+ * handed to onCheckpoint before the error goes on (a resumed run continues from it).
+ */
+export function checkpointIfSimulatorLost<C>(err: unknown, hooks: TrainingHooks<C>, checkpoint: () => C): never {
+  if (err instanceof SimulatorLostError && hooks.onCheckpoint) {
+    hooks.onCheckpoint(checkpoint());
+    err.checkpointSaved = true;
+  }
+  throw err;
 }

@@ -18,7 +18,7 @@
 // noise and clip into the box; targets use μ̄′ clipped; a penalty on the actor's distance outside
 // the box keeps it where the critic has seen actions.
 
-import { makeWorld, Rng, roleGroups, type Actions, type ActionSpace, type BatchedWorld, type ContinuousSpace } from '@fleetmind/worlds';
+import { openWorld, Rng, roleGroups, type Actions, type ActionSpace, type World, type ContinuousSpace } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
@@ -57,14 +57,14 @@ interface RoleNets {
 const actionWidth = (space: ActionSpace) => (space.kind === 'discrete' ? space.n : space.shape[0]);
 
 /** Where each agent's action sits in the critic's joint-action input. */
-function actionOffsets(world: BatchedWorld): number[] {
+function actionOffsets(world: World): number[] {
   const offsets: number[] = [];
   let at = 0;
   for (const agent of world.possibleAgents) { offsets.push(at); at += actionWidth(world.actionSpace(agent)); }
   return offsets;
 }
 
-function buildRoles(world: BatchedWorld, config: MaddpgConfig, rng: Rng): RoleNets[] {
+function buildRoles(world: World, config: MaddpgConfig, rng: Rng): RoleNets[] {
   const jointActions = world.possibleAgents.reduce((sum, a) => sum + actionWidth(world.actionSpace(a)), 0);
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
@@ -97,7 +97,7 @@ class MaddpgLearner implements OffPolicyLearner {
   /** the world's actions are a box */
   private readonly continuous: boolean;
 
-  constructor(private readonly world: BatchedWorld, private readonly roles: RoleNets[], private readonly config: MaddpgConfig) {
+  constructor(private readonly world: World, private readonly roles: RoleNets[], private readonly config: MaddpgConfig) {
     this.offsets = actionOffsets(world);
     this.continuous = world.actionSpace(0).kind === 'continuous';
     this.jointActions = world.possibleAgents.reduce((sum, a) => sum + actionWidth(world.actionSpace(a)), 0);
@@ -263,7 +263,7 @@ class MaddpgLearner implements OffPolicyLearner {
 
 export async function trainMaddpg(config: MaddpgConfig, hooks: TrainingHooks<MaddpgCheckpoint> = {}, resume?: MaddpgCheckpoint): Promise<MaddpgCheckpoint> {
   const rng = new Rng(config.seed, 0xdd96);
-  const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  const world = openWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
   const roles = buildRoles(world, config, rng);
   const learner = new MaddpgLearner(world, roles, config);
   if (resume) {

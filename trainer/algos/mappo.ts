@@ -32,7 +32,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { makeWorld, Rng, roleGroups, scriptedController, TeamChannel, type BatchedWorld } from '@fleetmind/worlds';
+import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type World } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
@@ -43,7 +43,7 @@ import { Adam } from '../rl/adam.js';
 import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
-import type { TrainingHooks, TrainingMetrics } from './hooks.js';
+import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { ValueNormalizer } from '../rl/value-normalizer.js';
@@ -72,7 +72,7 @@ export type MappoMetrics = TrainingMetrics;
 
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
-export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): RoleNets[] {
+export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const space = world.actionSpace(agents[0]);
@@ -97,7 +97,7 @@ export function buildRoles(world: BatchedWorld, config: MappoConfig, rng: Rng): 
   });
 }
 
-function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWorld, observations: readonly Float32Array[], out: Float32Array): void {
+function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: World, observations: readonly Float32Array[], out: Float32Array): void {
   const n = nets.agents.length;
   const time = config.criticTimeFeature ? 1 : 0;
   const base = config.algo === 'ippo' ? nets.obsDim : world.stateSize;
@@ -116,7 +116,7 @@ function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: BatchedWo
 
 export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, resume?: MappoCheckpoint): Promise<MappoCheckpoint> {
   let rng = new Rng(config.seed, 0x7a17);
-  const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  const world = openWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
   checkConfigFitsWorld(config, world);
   const roles = buildRoles(world, config, rng);
   const e = config.numEnvs;
@@ -210,200 +210,204 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     ...(config.selfPlay ? { opponentPools: pools } : {}),
   });
 
-  while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
-    const rolloutStart = performance.now();
-    const profile = { act: 0, world: 0, critic: 0, update: 0 };
-    let tick = performance.now();
-    const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
+  try {
+    while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
+      const rolloutStart = performance.now();
+      const profile = { act: 0, world: 0, critic: 0, update: 0 };
+      let tick = performance.now();
+      const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
 
-    // this rollout's opponent per role: a snapshot from the pool, or (sometimes) the scripted controller
-    const scriptedRoles = roles.map(() => config.selfPlay && rng.next() < (config.scriptedOpponent ?? 0));
-    if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
-    const scriptedActions = scriptedRoles.some(Boolean) ? newActions() : null;
-    // ---- rollout ----
-    for (let t = 0; t < T; t++) {
-      if (scriptedActions) scripted!.act(observations, scriptedActions);
-      roles.forEach((nets, r) => {
-        const s = store[r];
-        const roleSize = nets.agents.length;
-        const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
-        writeActorInputs(nets, observations, e, config.agentId, x);
-        const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
-        if (masks) s.masks.set(masks, t * s.maskSize);
-        const logits = actorLogits(nets.actor, x, masks, roleSize);
-        if (config.selfPlay) {
-          // envs where this role is the opponent act with its frozen snapshot
-          const frozen = actorLogits(opponents[r], x, masks, roleSize);
-          const width = roleSize * nets.head.outputs;
-          for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
-        }
-        const w = nets.head.width;
-        for (let row = 0; row < s.b; row++) s.active[t * s.b + row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
-        const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
-        nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
-        for (let row = 0; row < s.b; row++) {
-          const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
-          for (let k = 0; k < w; k++) actions[slot + k] = chosen[row * w + k];
-        }
-        if (scriptedActions && scriptedRoles[r]) {
-          for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions.set(scriptedActions.subarray((env * n + i) * w, (env * n + i + 1) * w), (env * n + i) * w);
-          // what was done is what trains (those envs' rows never reach a minibatch, but stay honest)
+      // this rollout's opponent per role: a snapshot from the pool, or (sometimes) the scripted controller
+      const scriptedRoles = roles.map(() => config.selfPlay && rng.next() < (config.scriptedOpponent ?? 0));
+      if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
+      const scriptedActions = scriptedRoles.some(Boolean) ? newActions() : null;
+      // ---- rollout ----
+      for (let t = 0; t < T; t++) {
+        if (scriptedActions) scripted!.act(observations, scriptedActions);
+        roles.forEach((nets, r) => {
+          const s = store[r];
+          const roleSize = nets.agents.length;
+          const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
+          writeActorInputs(nets, observations, e, config.agentId, x);
+          const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
+          if (masks) s.masks.set(masks, t * s.maskSize);
+          const logits = actorLogits(nets.actor, x, masks, roleSize);
+          if (config.selfPlay) {
+            // envs where this role is the opponent act with its frozen snapshot
+            const frozen = actorLogits(opponents[r], x, masks, roleSize);
+            const width = roleSize * nets.head.outputs;
+            for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
+          }
+          const w = nets.head.width;
+          for (let row = 0; row < s.b; row++) s.active[t * s.b + row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+          const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
+          nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
           for (let row = 0; row < s.b; row++) {
             const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
-            for (let k = 0; k < w; k++) chosen[row * w + k] = actions[slot + k];
+            for (let k = 0; k < w; k++) actions[slot + k] = chosen[row * w + k];
           }
-        }
-        lap('act');
-        const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);
+          if (scriptedActions && scriptedRoles[r]) {
+            for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions.set(scriptedActions.subarray((env * n + i) * w, (env * n + i + 1) * w), (env * n + i) * w);
+            // what was done is what trains (those envs' rows never reach a minibatch, but stay honest)
+            for (let row = 0; row < s.b; row++) {
+              const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
+              for (let k = 0; k < w; k++) chosen[row * w + k] = actions[slot + k];
+            }
+          }
+          lap('act');
+          const c = s.c.subarray(t * s.b * s.cDim, (t + 1) * s.b * s.cDim);
+          writeCriticInputs(nets, config, world, observations, c);
+          valuesOf(nets, c, s.b, s.values.subarray(t * s.b, (t + 1) * s.b));
+          lap('critic');
+        });
+        const result = world.step(actions);
+        lap('world');
+        roles.forEach((nets, r) => {
+          const s = store[r];
+          const roleSize = nets.agents.length;
+          for (let row = 0; row < s.b; row++) {
+            const env = Math.floor(row / roleSize);
+            const slot = env * n + nets.agents[row % roleSize];
+            s.rewards[t * s.b + row] = result.rewards[slot];
+            // the episode ended, or this agent left it
+            s.dones[t * s.b + row] = result.episodeEnded[env] || (s.active[t * s.b + row] && !result.active[slot]) ? 1 : 0;
+          }
+        });
+        stats.record(result, (env) => roles.forEach((nets) => nets.channel.newEpisode(env, rng)));
+        observations = result.observations;
+        lap('world');
+      }
+      envSteps += T * e;
+      roles.forEach((nets, r) => {
+        const s = store[r];
+        const c = new Float32Array(s.b * s.cDim);
         writeCriticInputs(nets, config, world, observations, c);
-        valuesOf(nets, c, s.b, s.values.subarray(t * s.b, (t + 1) * s.b));
-        lap('critic');
+        valuesOf(nets, c, s.b, s.lastValues);
       });
-      const result = world.step(actions);
-      lap('world');
+      lap('critic');
+
+      // ---- update ----
+      const progress = Math.min(1, envSteps / config.totalSteps);
+      const lrScale = config.lrDecay ? 1 - progress : 1;
+      const losses: Record<string, number> = {};
       roles.forEach((nets, r) => {
         const s = store[r];
         const roleSize = nets.agents.length;
-        for (let row = 0; row < s.b; row++) {
-          const env = Math.floor(row / roleSize);
-          const slot = env * n + nets.agents[row % roleSize];
-          s.rewards[t * s.b + row] = result.rewards[slot];
-          // the episode ended, or this agent left it
-          s.dones[t * s.b + row] = result.episodeEnded[env] || (s.active[t * s.b + row] && !result.active[slot]) ? 1 : 0;
+        const rounds = nets.actor.rounds;
+        nets.actorOpt.learningRate = config.lr * lrScale;
+        nets.criticOpt.learningRate = config.criticLr * lrScale;
+        const { advantages, returns } = computeGae({
+          rewards: s.rewards, values: s.values, dones: s.dones, lastValues: s.lastValues, gamma: config.gamma, lambda: config.lambda,
+        });
+        if (config.valueNorm) nets.valueNorm.update(returns);
+        const total = T * s.b;
+        const targets = new Float32Array(total);
+        const oldValues = new Float32Array(total);
+        for (let k = 0; k < total; k++) {
+          targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
+          oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
         }
-      });
-      stats.record(result, (env) => roles.forEach((nets) => nets.channel.newEpisode(env, rng)));
-      observations = result.observations;
-      lap('world');
-    }
-    envSteps += T * e;
-    roles.forEach((nets, r) => {
-      const s = store[r];
-      const c = new Float32Array(s.b * s.cDim);
-      writeCriticInputs(nets, config, world, observations, c);
-      valuesOf(nets, c, s.b, s.lastValues);
-    });
-    lap('critic');
+        normalizeInPlace(advantages, (k) => s.active[k] === 1 && learns(r, Math.floor((k % s.b) / roleSize)));
 
-    // ---- update ----
-    const progress = Math.min(1, envSteps / config.totalSteps);
-    const lrScale = config.lrDecay ? 1 - progress : 1;
-    const losses: Record<string, number> = {};
-    roles.forEach((nets, r) => {
-      const s = store[r];
-      const roleSize = nets.agents.length;
-      const rounds = nets.actor.rounds;
-      nets.actorOpt.learningRate = config.lr * lrScale;
-      nets.criticOpt.learningRate = config.criticLr * lrScale;
-      const { advantages, returns } = computeGae({
-        rewards: s.rewards, values: s.values, dones: s.dones, lastValues: s.lastValues, gamma: config.gamma, lambda: config.lambda,
-      });
-      if (config.valueNorm) nets.valueNorm.update(returns);
-      const total = T * s.b;
-      const targets = new Float32Array(total);
-      const oldValues = new Float32Array(total);
-      for (let k = 0; k < total; k++) {
-        targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
-        oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
-      }
-      normalizeInPlace(advantages, (k) => s.active[k] === 1 && learns(r, Math.floor((k % s.b) / roleSize)));
-
-      // minibatches are gathered here in JS: tfjs-wasm's gather was a fifth of a run's time
-      const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues, active: s.active };
-      const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
-      // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
-      // (under self-play only the blocks of envs where this role learns)
-      const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e));
-      const blocks = order.length;
-      const mbBlocks = Math.floor(blocks / config.minibatches);
-      const rowsOf = new Int32Array(mbBlocks * roleSize);
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
-        for (let m = 0; m < config.minibatches; m++) {
-          const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
-          for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[b * roleSize + q] = chosen[b] * roleSize + q;
-          tf.tidy(() => {
-            const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
-            const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, chosen), [chosen.length, rounds, roleSize, roleSize]) : null;
-            const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
-            const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
-            const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));
-            const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
-            const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
-            const vOld = tf.tensor1d(gatherRows(all.vOld, 1, rowsOf));
-            // means over the rows whose agent took part in the step
-            const taking = tf.tensor1d(gatherRows(all.active, 1, rowsOf));
-            const count = Math.max(1, taking.sum().dataSync()[0]);
-            const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, taking)), count) as tf.Scalar;
-            let entropyValue = 0;
-            let klValue = 0;
-            let clipValue = 0;
-            // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
-            const actor = tf.variableGrads(() => {
-              const outputs = nets.actor.apply(x, masks, roleSize);
-              const logp = nets.head.logProb(outputs, a);
-              const ratio = tf.exp(tf.sub(logp, logpOld));
-              const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
-              const entropy = mean(nets.head.entropy(outputs));
-              entropyValue = entropy.dataSync()[0];
-              klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
-              clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-              const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
-              return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
-            }, [...nets.actor.variables, ...nets.head.variables]);
-            nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
-            // Value loss: max of the plain and the clipped squared error
-            const critic = tf.variableGrads(() => {
-              const v = tf.reshape(nets.critic.apply(c), [-1]);
-              const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
-              return tf.mul(0.5, mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
-            }, nets.critic.variables);
-            nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
-            sums.policy += actor.value.dataSync()[0];
-            sums.value += critic.value.dataSync()[0];
-            sums.entropy += entropyValue;
-            sums.kl += klValue;
-            sums.clipfrac += clipValue;
-            sums.steps++;
-          });
+        // minibatches are gathered here in JS: tfjs-wasm's gather was a fifth of a run's time
+        const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues, active: s.active };
+        const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
+        // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
+        // (under self-play only the blocks of envs where this role learns)
+        const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e));
+        const blocks = order.length;
+        const mbBlocks = Math.floor(blocks / config.minibatches);
+        const rowsOf = new Int32Array(mbBlocks * roleSize);
+        for (let epoch = 0; epoch < config.epochs; epoch++) {
+          for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
+          for (let m = 0; m < config.minibatches; m++) {
+            const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
+            for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[b * roleSize + q] = chosen[b] * roleSize + q;
+            tf.tidy(() => {
+              const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
+              const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, chosen), [chosen.length, rounds, roleSize, roleSize]) : null;
+              const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
+              const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
+              const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));
+              const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
+              const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
+              const vOld = tf.tensor1d(gatherRows(all.vOld, 1, rowsOf));
+              // means over the rows whose agent took part in the step
+              const taking = tf.tensor1d(gatherRows(all.active, 1, rowsOf));
+              const count = Math.max(1, taking.sum().dataSync()[0]);
+              const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, taking)), count) as tf.Scalar;
+              let entropyValue = 0;
+              let klValue = 0;
+              let clipValue = 0;
+              // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
+              const actor = tf.variableGrads(() => {
+                const outputs = nets.actor.apply(x, masks, roleSize);
+                const logp = nets.head.logProb(outputs, a);
+                const ratio = tf.exp(tf.sub(logp, logpOld));
+                const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
+                const entropy = mean(nets.head.entropy(outputs));
+                entropyValue = entropy.dataSync()[0];
+                klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
+                clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
+                const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
+                return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
+              }, [...nets.actor.variables, ...nets.head.variables]);
+              nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
+              // Value loss: max of the plain and the clipped squared error
+              const critic = tf.variableGrads(() => {
+                const v = tf.reshape(nets.critic.apply(c), [-1]);
+                const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
+                return tf.mul(0.5, mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
+              }, nets.critic.variables);
+              nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
+              sums.policy += actor.value.dataSync()[0];
+              sums.value += critic.value.dataSync()[0];
+              sums.entropy += entropyValue;
+              sums.kl += klValue;
+              sums.clipfrac += clipValue;
+              sums.steps++;
+            });
+          }
         }
+        const prefix = roles.length > 1 ? `${nets.role}/` : '';
+        losses[`losses/${prefix}policy_loss`] = sums.policy / sums.steps;
+        losses[`losses/${prefix}value_loss`] = sums.value / sums.steps;
+        losses[`losses/${prefix}entropy`] = sums.entropy / sums.steps;
+        losses[`losses/${prefix}approx_kl`] = sums.kl / sums.steps;
+        losses[`losses/${prefix}clipfrac`] = sums.clipfrac / sums.steps;
+      });
+      updates++;
+      lap('update');
+      const selfPlayMetrics: Record<string, number> = {};
+      if (config.selfPlay && updates % config.snapshotEvery === 0) {
+        pools = roles.map((nets, r) => [...pools[r], nets.actor.getWeights()].slice(-config.opponentPool));
+        Object.assign(selfPlayMetrics, measureSelfPlay(checkpoint(), config.selfPlayEpisodes ?? 50, config.seed));
       }
-      const prefix = roles.length > 1 ? `${nets.role}/` : '';
-      losses[`losses/${prefix}policy_loss`] = sums.policy / sums.steps;
-      losses[`losses/${prefix}value_loss`] = sums.value / sums.steps;
-      losses[`losses/${prefix}entropy`] = sums.entropy / sums.steps;
-      losses[`losses/${prefix}approx_kl`] = sums.kl / sums.steps;
-      losses[`losses/${prefix}clipfrac`] = sums.clipfrac / sums.steps;
-    });
-    updates++;
-    lap('update');
-    const selfPlayMetrics: Record<string, number> = {};
-    if (config.selfPlay && updates % config.snapshotEvery === 0) {
-      pools = roles.map((nets, r) => [...pools[r], nets.actor.getWeights()].slice(-config.opponentPool));
-      Object.assign(selfPlayMetrics, measureSelfPlay(checkpoint(), config.selfPlayEpisodes ?? 50, config.seed));
-    }
 
-    hooks.onUpdate?.({
-      'global/env_steps': envSteps,
-      'global/updates': updates,
-      ...summaryMetrics(stats.drain()),
-      'train/env_steps_per_s': Math.round((T * e) / ((performance.now() - rolloutStart) / 1000)),
-      'time/wall_s': (performance.now() - started) / 1000,
-      'train/learning_rate': config.lr * lrScale,
-      // where this update's time went
-      'time/act_s': profile.act / 1000,
-      'time/critic_s': profile.critic / 1000,
-      'time/world_s': profile.world / 1000,
-      'time/update_s': profile.update / 1000,
-      ...losses,
-      ...selfPlayMetrics,
-    });
-    if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
-      hooks.onCheckpoint(checkpoint());
-      lastCheckpoint = performance.now();
-    }
-    await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
+      hooks.onUpdate?.({
+        'global/env_steps': envSteps,
+        'global/updates': updates,
+        ...summaryMetrics(stats.drain()),
+        'train/env_steps_per_s': Math.round((T * e) / ((performance.now() - rolloutStart) / 1000)),
+        'time/wall_s': (performance.now() - started) / 1000,
+        'train/learning_rate': config.lr * lrScale,
+        // where this update's time went
+        'time/act_s': profile.act / 1000,
+        'time/critic_s': profile.critic / 1000,
+        'time/world_s': profile.world / 1000,
+        'time/update_s': profile.update / 1000,
+        ...losses,
+        ...selfPlayMetrics,
+      });
+      if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
+        hooks.onCheckpoint(checkpoint());
+        lastCheckpoint = performance.now();
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
+    }  } catch (err) {
+    checkpointIfSimulatorLost(err, hooks, checkpoint);
   }
+
   return checkpoint();
 }
 

@@ -4,11 +4,11 @@
 // A metrics line about every 4,000 env steps; checkpoints on the hooks' clock. Everything the
 // loop depends on is in its checkpoint, so a resumed run continues exactly.
 
-import { Rng, type Actions, type BatchedWorld } from '@fleetmind/worlds';
+import { Rng, type Actions, type World } from '@fleetmind/worlds';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { ReplayBuffer } from '../rl/replay-buffer.js';
 import type { OffPolicyState } from '../runs/checkpoint-schema.js';
-import type { TrainingHooks } from './hooks.js';
+import { checkpointIfSimulatorLost, type TrainingHooks } from './hooks.js';
 
 export interface OffPolicyLearner {
   /** Writes every agent's action [E, N] for the current observations. */
@@ -21,7 +21,7 @@ export interface OffPolicyLearner {
 }
 
 export interface OffPolicyOptions<Checkpoint> {
-  world: BatchedWorld;
+  world: World;
   config: { numEnvs: number; totalSteps: number; maxEpisodes: number | null; seed: number; bufferSize: number };
   learner: OffPolicyLearner;
   rng: Rng;
@@ -66,53 +66,57 @@ export async function runOffPolicy<Checkpoint>(o: OffPolicyOptions<Checkpoint>):
   const profile = { act: 0, world: 0, update: 0 };
 
   const more = () => envSteps < config.totalSteps && (config.maxEpisodes === null || stats.finished < config.maxEpisodes);
-  while (more() && !hooks.shouldStop?.()) {
-    let tick = performance.now();
-    const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
-    learner.act(observations, actions, envSteps, rng);
-    const before = observations.map((obs) => obs.slice());
-    const state = world.state().slice();
-    lap('act');
-    const result = world.step(actions);
-    const after = result.observations.map((obs) => obs.slice());
-    const nextState = world.state().slice();
-    for (let env = 0; env < e; env++) {
-      terminated[env] = result.terminations[env * n];
-      if (!result.episodeEnded[env]) continue;
-      obsDims.forEach((d, i) => after[i].set(result.finalObservations[i].subarray(env * d, (env + 1) * d), env * d));
-      nextState.set(result.finalStates.subarray(env * s, (env + 1) * s), env * s);
-    }
-    replay.add({ observations: before, state, actions, rewards: result.rewards, nextObservations: after, nextState, terminated, episodeEnded: result.episodeEnded });
-    stats.record(result);
-    observations = result.observations;
-    envSteps += e;
-    reportSteps += e;
-    lap('world');
-    learner.learn(replay, envSteps, rng);
-    lap('update');
-
-    if (envSteps % reportEvery === 0 || !more()) {
-      const now = performance.now();
-      hooks.onUpdate?.({
-        'global/env_steps': envSteps,
-        'global/updates': 0,
-        ...summaryMetrics(stats.drain()),
-        'train/env_steps_per_s': Math.round(reportSteps / ((now - reportStart) / 1000)),
-        'time/wall_s': (now - started) / 1000,
-        'time/act_s': profile.act / 1000,
-        'time/world_s': profile.world / 1000,
-        'time/update_s': profile.update / 1000,
-        ...learner.drainMetrics(envSteps),
-      });
-      reportStart = now;
-      reportSteps = 0;
-      profile.act = profile.world = profile.update = 0;
-      if (hooks.onCheckpoint && now - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
-        hooks.onCheckpoint(checkpoint());
-        lastCheckpoint = performance.now();
+  try {
+    while (more() && !hooks.shouldStop?.()) {
+      let tick = performance.now();
+      const lap = (part: keyof typeof profile) => { const now = performance.now(); profile[part] += now - tick; tick = now; };
+      learner.act(observations, actions, envSteps, rng);
+      const before = observations.map((obs) => obs.slice());
+      const state = world.state().slice();
+      lap('act');
+      const result = world.step(actions);
+      const after = result.observations.map((obs) => obs.slice());
+      const nextState = world.state().slice();
+      for (let env = 0; env < e; env++) {
+        terminated[env] = result.terminations[env * n];
+        if (!result.episodeEnded[env]) continue;
+        obsDims.forEach((d, i) => after[i].set(result.finalObservations[i].subarray(env * d, (env + 1) * d), env * d));
+        nextState.set(result.finalStates.subarray(env * s, (env + 1) * s), env * s);
       }
-      await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
-    }
+      replay.add({ observations: before, state, actions, rewards: result.rewards, nextObservations: after, nextState, terminated, episodeEnded: result.episodeEnded });
+      stats.record(result);
+      observations = result.observations;
+      envSteps += e;
+      reportSteps += e;
+      lap('world');
+      learner.learn(replay, envSteps, rng);
+      lap('update');
+
+      if (envSteps % reportEvery === 0 || !more()) {
+        const now = performance.now();
+        hooks.onUpdate?.({
+          'global/env_steps': envSteps,
+          'global/updates': 0,
+          ...summaryMetrics(stats.drain()),
+          'train/env_steps_per_s': Math.round(reportSteps / ((now - reportStart) / 1000)),
+          'time/wall_s': (now - started) / 1000,
+          'time/act_s': profile.act / 1000,
+          'time/world_s': profile.world / 1000,
+          'time/update_s': profile.update / 1000,
+          ...learner.drainMetrics(envSteps),
+        });
+        reportStart = now;
+        reportSteps = 0;
+        profile.act = profile.world = profile.update = 0;
+        if (hooks.onCheckpoint && now - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {
+          hooks.onCheckpoint(checkpoint());
+          lastCheckpoint = performance.now();
+        }
+        await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
+      }
+    }  } catch (err) {
+    checkpointIfSimulatorLost(err, hooks, checkpoint);
   }
+
   return checkpoint();
 }

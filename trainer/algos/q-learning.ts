@@ -15,7 +15,7 @@
 // from the replay (whole episodes for VDN/QMIX, transitions for IQL). A step-limit cut is not
 // terminal: the target bootstraps from the final observation.
 
-import { discreteActions, makeWorld, Rng, roleGroups, type BatchedWorld } from '@fleetmind/worlds';
+import { discreteActions, openWorld, Rng, roleGroups, type World } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { Mixer } from '../nn/mixer.js';
@@ -49,7 +49,7 @@ export function epsilonAt(config: Pick<QLearningConfig, 'epsilonStart' | 'epsilo
   return config.epsilonStart + (config.epsilonEnd - config.epsilonStart) * progress;
 }
 
-function buildRoles(world: BatchedWorld, config: QLearningConfig, rng: Rng): RoleQ[] {
+function buildRoles(world: World, config: QLearningConfig, rng: Rng): RoleQ[] {
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const numActions = discreteActions(world, agents[0], 'IQL/VDN/QMIX');
@@ -162,7 +162,7 @@ class QLearner implements OffPolicyLearner {
 
 export async function trainQLearning(config: QLearningConfig, hooks: TrainingHooks<QLearningCheckpoint> = {}, resume?: QLearningCheckpoint): Promise<QLearningCheckpoint> {
   const rng = new Rng(config.seed, 0x91ea);
-  const world = makeWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
+  const world = openWorld(config.world, { numEnvs: config.numEnvs, config: config.worldConfig });
   const roles = buildRoles(world, config, rng);
   const learner = new QLearner(roles, config, world.possibleAgents.length);
   if (resume) {

@@ -5,7 +5,7 @@
 // No TensorFlow.js: the command line calls this before loading the trainer.
 
 import { z } from 'zod';
-import type { BatchedWorld } from '@fleetmind/worlds';
+import type { World } from '@fleetmind/worlds';
 import { defaultMappoConfig, mappoConfigSchema } from './mappo-config.js';
 import { defaultQLearningConfig, qLearningConfigSchema } from './q-learning-config.js';
 import { defaultMaddpgConfig, maddpgConfigSchema } from './maddpg-config.js';
@@ -87,7 +87,7 @@ export function parseTrainingConfig(config: unknown): TrainingConfig {
 }
 
 /** Checks a configuration against its world before any work; throws TrainingConfigError. */
-export function checkConfigFitsWorld(config: TrainingConfig, world: BatchedWorld): void {
+export function checkConfigFitsWorld(config: TrainingConfig, world: World): void {
   if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
     throw new TrainingConfigError(['selfPlay'], 'world', `self-play needs a world with two or more roles; ${world.id} has one`);
   }

@@ -12,7 +12,7 @@ import {
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
-import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, Rng, sampleCommMask, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, randomController, Rng, sampleCommMask, type World } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
@@ -53,7 +53,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   const { config } = checkpoint;
   // communication settings exist only where the actor can communicate (MAPPO/IPPO)
   const comm = config.algo === 'mappo' || config.algo === 'ippo' ? config : null;
-  const world = makeWorld(config.world, { config: config.worldConfig });
+  const world = openWorld(config.world, { config: config.worldConfig });
   if (existsSync(o.out) && readdirSync(o.out).length > 0) throw new BundleError(`${o.out} is not empty: export into a new folder`);
   mkdirSync(o.out, { recursive: true });
 
@@ -106,7 +106,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     schema_version: MANIFEST_SCHEMA_VERSION,
     name: o.name ?? `${world.id.replace(/_v\d+$/, '')}-${config.algo}-${actorKind}`.replace(/_/g, '-'),
     version: o.version ?? '1.0.0',
-    world: { id: world.id, config: config.worldConfig, ...(config.worldModule ? { module: config.worldModule } : {}) },
+    world: { id: world.id, config: config.worldConfig, ...(config.worldModule ? { module: config.worldModule } : {}), ...(isRemoteWorld(config.world) ? { remote: config.world } : {}) },
     roles,
     communication: firstCommNet && isCommNetWeights(firstCommNet) ? {
       rounds: firstCommNet.spec.rounds,
@@ -145,7 +145,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     }
     const episodes = o.episodes ?? 200;
     const evaluate = async (opts: { msgDropout?: number; quantization?: Quantization }) => {
-      const w = makeWorld(world.id, { numEnvs: episodes, autoReset: false, config: config.worldConfig });
+      const w = openWorld(config.world, { numEnvs: episodes, autoReset: false, config: config.worldConfig });
       const r = await evaluateControllerAsync(w, bundleController(w, bundle, { ...opts, quantization: opts.quantization ?? 'f32', seed: 0 }), 0);
       return { episodes, seed: 0, agent_return_mean: r.agent_return_mean, team_return_mean: r.team_return_mean };
     };
@@ -166,7 +166,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
  * Logits — or, for continuous actions, action vectors — of the checkpoint's actors
  * (TensorFlow.js) against the bundle's graphs (ONNX Runtime) on observations from the trained policy's own episodes and masks with 30 % of links cut.
  */
-async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, world: BatchedWorld, samples: number) {
+async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, world: World, samples: number) {
   const rng = new Rng(checkpoint.config.seed, 0x9a1);
   let maxErr = 0;
   let mismatches = 0;
@@ -178,7 +178,7 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
     const actor = actorFromWeights(saved.actor, new Rng(0));
     const runner = new RoleRunner(policy, bundle.manifest.communication?.message_size ?? 0);
     const envs = Math.ceil(samples / k / 4);
-    const w = makeWorld(world.id, { numEnvs: envs, config: checkpoint.config.worldConfig });
+    const w = openWorld(checkpoint.config.world, { numEnvs: envs, config: checkpoint.config.worldConfig });
     let { observations } = w.reset(checkpoint.config.seed + 7);
     const wander = randomController(w, checkpoint.config.seed);
     const continuous = policy.spec.action.kind === 'continuous';

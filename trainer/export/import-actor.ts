@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { loadBundle, parseManifest, RoleRunner, BundleError, MANIFEST_SCHEMA_VERSION, type LoadedBundle, type Manifest, type RoleSpec } from '@fleetmind/models';
 import { adaptImportedActor, ImportError, originalActorOutputs } from '@fleetmind/models/onnx';
-import { agentsOfRole, evaluateControllerAsync, makeWorld, randomController, roleGroups, worldModuleOf, type BatchedWorld } from '@fleetmind/worlds';
+import { agentsOfRole, evaluateControllerAsync, openWorld, randomController, roleGroups, worldModuleOf, type World } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
 import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
@@ -42,7 +42,7 @@ const samplesSchema = z.strictObject({
 
 export async function importActors(o: ImportOptions): Promise<Manifest> {
   const progress = o.onProgress ?? (() => {});
-  const world = makeWorld(o.world, { config: o.worldConfig ?? {} });
+  const world = openWorld(o.world, { config: o.worldConfig ?? {} });
   const groups = roleGroups(world.roles);
   const byRole = assign(o.actors, groups.map((g) => g.role), 'actor');
   const samplesByRole = assign(o.samples ?? [], groups.map((g) => g.role), 'samples', false);
@@ -80,7 +80,7 @@ export async function importActors(o: ImportOptions): Promise<Manifest> {
 }
 
 async function writeBundle(
-  o: ImportOptions, world: BatchedWorld, groups: { role: string }[],
+  o: ImportOptions, world: World, groups: { role: string }[],
   adapted: { role: string; agents: number[]; obsSize: number; n: number; graph: Uint8Array }[],
   originals: Map<string, Uint8Array>, samplesByRole: Map<string, string>,
   write: (file: string, bytes: Uint8Array) => void, files: Manifest['files'], progress: (line: string) => void,
@@ -129,7 +129,7 @@ async function writeBundle(
     }
     const episodes = o.episodes ?? 200;
     progress(`evaluating ${episodes} episodes`);
-    const w = makeWorld(world.id, { numEnvs: episodes, autoReset: false, config: o.worldConfig ?? {} });
+    const w = openWorld(o.world, { numEnvs: episodes, autoReset: false, config: o.worldConfig ?? {} });
     const r = await evaluateControllerAsync(w, bundleController(w, bundle, { seed: 0 }), 0);
     manifest.evaluation.nominal = { episodes, seed: 0, agent_return_mean: r.agent_return_mean, team_return_mean: r.team_return_mean };
   } finally {
@@ -158,7 +158,7 @@ function assign(given: { role: string | null; file: string }[], roles: string[],
  * The bundle's graphs against the exporter's samples where given, else against the graph as it
  * came on observations of random play: logits within the tolerance, the same greedy actions.
  */
-async function parity(bundle: LoadedBundle, world: BatchedWorld, worldConfig: Record<string, unknown>, originals: Map<string, Uint8Array>, samplesByRole: Map<string, string>) {
+async function parity(bundle: LoadedBundle, world: World, worldConfig: Record<string, unknown>, originals: Map<string, Uint8Array>, samplesByRole: Map<string, string>) {
   let maxErr = 0;
   let mismatches = 0;
   let total = 0;
@@ -219,10 +219,10 @@ function readSamples(file: string, obsSize: number, numActions: number): z.infer
 }
 
 /** Observations of `agents` from random play, for comparing two graphs on inputs they will meet. */
-function randomPlayObservations(world: BatchedWorld, config: Record<string, unknown>, agents: number[], count: number): Float32Array {
+function randomPlayObservations(world: World, config: Record<string, unknown>, agents: number[], count: number): Float32Array {
   const d = world.observationSpace(agents[0]).shape[0];
   const envs = Math.ceil(count / agents.length / 8);
-  const w = makeWorld(world.id, { numEnvs: envs, config });
+  const w = openWorld(world.id, { numEnvs: envs, config });
   const random = randomController(w, 11);
   const space = w.actionSpace(0);
   const actions = space.kind === 'discrete' ? new Int32Array(envs * w.possibleAgents.length) : new Float32Array(envs * w.possibleAgents.length * space.shape[0]);

@@ -4,7 +4,7 @@
 // the mask of who was heard (teamStep) — the reference the simulated fleet must reproduce.
 
 import { RoleRunner, teamStep, type LoadedBundle, type Quantization } from '@fleetmind/models';
-import { evaluationRng, TeamChannel, type AsyncController, type BatchedWorld } from '@fleetmind/worlds';
+import { evaluationRng, TeamChannel, type AsyncController, type World } from '@fleetmind/worlds';
 
 export interface BundleEvalOptions {
   /** probability that a message on one link in one round is lost */
@@ -19,7 +19,7 @@ export interface BundleEvalOptions {
   roles?: readonly string[];
 }
 
-export function bundleController(world: BatchedWorld, bundle: LoadedBundle, options: BundleEvalOptions = {}): AsyncController {
+export function bundleController(world: World, bundle: LoadedBundle, options: BundleEvalOptions = {}): AsyncController {
   const { manifest } = bundle;
   if (manifest.world.id !== world.id) throw new Error(`the bundle is for ${manifest.world.id}, the world is ${world.id}`);
   const n = world.possibleAgents.length;

@@ -3,7 +3,7 @@
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
-import { agentsOfRole, evaluationRng, makeWorld, Rng, TeamChannel, type BatchedWorld, type Controller } from '@fleetmind/worlds';
+import { agentsOfRole, evaluationRng, openWorld, Rng, TeamChannel, type World, type Controller } from '@fleetmind/worlds';
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
@@ -19,14 +19,14 @@ export interface EvalComm {
   seed?: number;
 }
 
-export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld, comm: EvalComm = {}): Controller {
+export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm: EvalComm = {}): Controller {
   if (isTabular(checkpoint)) return tabularPolicy(checkpoint, world);
   const { config } = checkpoint;
   const agentId = config.agentId;
   const commRadius = config.algo === 'mappo' || config.algo === 'ippo' ? config.commRadius : null;
   const n = world.possibleAgents.length;
   const rng = evaluationRng(comm.seed ?? 0);
-  const trainedOn = makeWorld(config.world, { config: config.worldConfig });
+  const trainedOn = openWorld(config.world, { config: config.worldConfig });
   const roles = checkpoint.roles.map((saved) => {
     const agents = agentsOfRole(world.roles, saved.role);
     if (agents.length === 0) throw new Error(`the checkpoint's role "${saved.role}" does not exist in ${world.id}`);
@@ -75,7 +75,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: BatchedWorld
   };
 }
 
-function tabularPolicy(checkpoint: TabularIqlCheckpoint, world: BatchedWorld): Controller {
+function tabularPolicy(checkpoint: TabularIqlCheckpoint, world: World): Controller {
   if (world.numDiscreteStates !== checkpoint.numStates) {
     throw new Error(`the checkpoint's tables have ${checkpoint.numStates} states, ${world.id} here has ${world.numDiscreteStates ?? 'no discrete state'}`);
   }

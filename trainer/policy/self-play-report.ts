@@ -2,13 +2,13 @@
 // against the world's scripted controller, with the outcomes (e.g. catches) of each match-up
 // and of scripted against scripted, all on the same evaluation episodes.
 
-import { evaluateController, makeWorld, roleMixController, scriptedController } from '@fleetmind/worlds';
+import { evaluateController, openWorld, roleMixController, scriptedController } from '@fleetmind/worlds';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { greedyPolicy } from './greedy-policy.js';
 
 export function measureSelfPlay(checkpoint: MappoCheckpoint, episodes: number, seed: number): Record<string, number> {
   const { config } = checkpoint;
-  const world = makeWorld(config.world, { numEnvs: episodes, autoReset: false, config: config.worldConfig });
+  const world = openWorld(config.world, { numEnvs: episodes, autoReset: false, config: config.worldConfig });
   const trained = greedyPolicy(checkpoint, world);
   const scripted = scriptedController(world);
   const metrics: Record<string, number> = {};

@@ -2,7 +2,7 @@
 // world's outcome sums (e.g. collisions), accumulated per env as steps come in and summarised
 // over the episodes that finished since the last summary.
 
-import type { BatchedWorld, StepResult } from '@fleetmind/worlds';
+import type { World, StepResult } from '@fleetmind/worlds';
 import { agentsOfRole } from '@fleetmind/worlds';
 import type { EpisodeStatsState } from '../runs/checkpoint-schema.js';
 
@@ -29,7 +29,7 @@ export class EpisodeStats {
   private readonly finishedSum: Float64Array;
   private readonly outcomeSums: Float64Array;
 
-  constructor(private readonly world: BatchedWorld, saved?: EpisodeStatsState) {
+  constructor(private readonly world: World, saved?: EpisodeStatsState) {
     this.n = world.possibleAgents.length;
     this.keys = world.infoKeys;
     this.episodeReturn = saved ? Float64Array.from(saved.episodeReturn) : new Float64Array(world.numEnvs * this.n);

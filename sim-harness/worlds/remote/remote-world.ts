@@ -19,6 +19,8 @@ const LINK_WORKER = new URL('./link-worker.js', import.meta.url);
 
 /** The simulator is gone (it closed the connection, or stopped answering): the run cannot go on. */
 export class SimulatorLostError extends WorldError {
+  /** the run that lost it saved its checkpoint first */
+  checkpointSaved = false;
   constructor(message: string, readonly endpoint: string) {
     super(message);
     this.name = 'SimulatorLostError';

@@ -21,11 +21,12 @@ export function isRemoteWorld(id: string): boolean {
   return id.startsWith(REMOTE_PREFIX);
 }
 
-export function parseEndpoint(url: string, where = url): Endpoint {
+/** A simulator's address; `listening`: port 0 (any free port) is allowed. */
+export function parseEndpoint(url: string, where = url, listening = false): Endpoint {
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/?,]+):(\d{1,5})$/.exec(url);
   if (tcp) {
     const port = Number(tcp[2]);
-    if (port < 1 || port > 65_535) throw new WorldError(`${where}: port ${port} is outside 1-65535`);
+    if (port < (listening ? 0 : 1) || port > 65_535) throw new WorldError(`${where}: port ${port} is outside ${listening ? 0 : 1}-65535`);
     return { kind: 'tcp', url, host: tcp[1].replace(/^\[|\]$/g, ''), port };
   }
   const unix = /^unix:(\/.+)$/.exec(url);

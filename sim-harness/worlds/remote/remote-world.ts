@@ -7,7 +7,7 @@
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WorldError, type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World, type WorldCheckpoint, type WorldPositions, type WorldSnapshot, boxSpace } from '../types.js';
-import { parseRemoteAddress, type RemoteAddress } from './endpoints.js';
+import { DEFAULT_TIMEOUT_MS, parseRemoteAddress, type RemoteAddress } from './endpoints.js';
 import type { LinkRequest, LinkResponse } from './link-worker.js';
 import {
   actionsPerEnv, actionSpaceOf, BodyReader, BodyWriter, encodeFrame, errorSchema, FRAME_NAMES, FrameType, jsonBody, parseJson,
@@ -274,9 +274,11 @@ export class RemoteWorld implements World {
     if (this.broken) throw this.broken;
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage({ frames, connect } satisfies LinkRequest);
-    const waited = Atomics.wait(this.flag, 0, 0, this.remote.timeoutMs);
+    // connecting also starts the socket thread, and a simulator may load its scene at HELLO
+    const timeoutMs = connect ? Math.max(this.remote.timeoutMs, DEFAULT_TIMEOUT_MS) : this.remote.timeoutMs;
+    const waited = Atomics.wait(this.flag, 0, 0, timeoutMs);
     if (waited === 'timed-out') {
-      this.broken = new SimulatorLostError(`${this.address}: no answer to ${what} within ${this.remote.timeoutMs} ms (a slower simulator needs a longer ?timeout_ms=)`, this.address);
+      this.broken = new SimulatorLostError(`${this.address}: no answer to ${what} within ${timeoutMs} ms (a slower simulator needs a longer ?timeout_ms=)`, this.address);
       this.close();
       throw this.broken;
     }

@@ -29,7 +29,7 @@ export interface WorldServer {
 }
 
 export async function serveWorld(o: WorldServerOptions): Promise<WorldServer> {
-  const endpoint = parseEndpoint(o.listen, '--listen');
+  const endpoint = parseEndpoint(o.listen, '--listen', true);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);

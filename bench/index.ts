@@ -2,6 +2,7 @@
 // `fleetmind bench <name> --json` wraps them in one shape (report.ts). CI runs tests, not these.
 export { runBench } from './report.js';
 export { benchWorld } from './worlds.js';
+export { benchRemoteWorld } from './remote-world.js';
 export { benchBroker } from './broker/broker-bench.js';
 export { benchBrokerOverload } from './broker/overload.js';
 export { benchRuntime } from './runtime.js';
@@ -9,6 +10,7 @@ export { benchFleetScale } from './fleet-scale.js';
 
 export type { BenchReport } from './report.js';
 export type { WorldBenchCase, WorldBenchOptions } from './worlds.js';
+export type { RemoteBenchCase, RemoteBenchOptions, RemoteBenchReport } from './remote-world.js';
 export type { BrokerBenchOptions, BrokerBenchReport } from './broker/broker-bench.js';
 export type { OverloadReport, OverloadResult } from './broker/overload.js';
 export type { RuntimeBenchOptions, RuntimeBenchReport } from './runtime.js';

@@ -35,6 +35,28 @@ export function registerBench(program: Command): void {
       );
     });
 
+  bench
+    .command('remote')
+    .description('the remote-world bridge (docs/remote-world-protocol.md): env-steps/s of simple_spread in process and served by fleetmind over TCP and a Unix socket, and of rendezvous_v0 in process and served by the Python reference server (one and two processes); each served step split into the simulator\'s time and the bridge\'s')
+    .option('--envs <n>', 'batch size E', positiveInt, 64)
+    .option('--seconds <s>', 'seconds per run', positiveNumber, 2)
+    .option('--runs <n>', 'timed runs per case (after one warm-up run)', positiveInt, 3)
+    .option('--python <path>', 'the Python that runs the reference server', 'python3')
+    .option('--json', 'print {bench, started, machine, results}; results: {cases: [{name, world, transport, servers, envs, env_steps_per_s, round_trip_us, server_us, bridge_us, bridge_capacity_env_steps_per_s}], ratios}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench remote --json\n  $ fleetmind bench remote --envs 256')
+    .action(async (opts: { envs: number; seconds: number; runs: number; python: string; json?: boolean }) => {
+      const { benchRemoteWorld, runBench } = await benches();
+      const progress = progressLine();
+      const report = await runBench('remote', () => benchRemoteWorld({ envs: opts.envs, seconds: opts.seconds, runs: opts.runs, python: opts.python, onProgress: progress }));
+      progress('');
+      if (opts.json) return printJson(report);
+      const us = (v: number | null) => (v === null ? '' : v.toLocaleString('en-US'));
+      printTable(['case', 'env-steps/s', 'step µs', 'simulator µs', 'bridge µs', 'bridge capacity'], report.results.cases.map((c) => [
+        c.name, c.env_steps_per_s.toLocaleString('en-US'), us(c.round_trip_us), us(c.server_us), us(c.bridge_us), us(c.bridge_capacity_env_steps_per_s),
+      ]));
+      for (const [k, v] of Object.entries(report.results.ratios)) process.stdout.write(`${k.replace(/_/g, ' ')}: ×${v.toFixed(2)}\n`);
+    });
+
   const zoo = fileURLToPath(new URL('../../../models/zoo/', import.meta.url));
   const benchBundles = fileURLToPath(new URL('../../../bench/bundles/', import.meta.url));
   bench

@@ -1,11 +1,11 @@
 // @fleetmind/runtime: the edge agent. Its wire format is @fleetmind/wire. Installs without
 // TensorFlow.js or aedes.
-export { createAgent, onnxPolicy } from './agent/agent.js';
+export { createAgent, onnxPolicy, OBSERVATION_QUEUE_LIMIT } from './agent/agent.js';
 export type { AgentOptions, FleetAgent, TickRecord, PolicyFactory } from './agent/agent.js';
 export { AgentConfigError, parseAgentSettings } from './agent/agent-options.js';
 export type { AgentSettings, AgentSettingsInput } from './agent/agent-options.js';
 export { AgentMetrics, serveMetrics } from './agent/metrics.js';
-export type { AgentSnapshot, DropReason, SafeReason } from './agent/metrics.js';
+export type { AgentSnapshot, DropReason, ObservationRefusal, SafeReason } from './agent/metrics.js';
 export { mpeShield, ShieldError } from './agent/shield.js';
 export type { Shield, ShieldInput, MpeShieldOptions } from './agent/shield.js';
 export { TransportError } from './agent/transport.js';

@@ -91,10 +91,16 @@ Examples:
       if (opts.json) return printJson(m);
       process.stdout.write(`${m.name} ${m.version} — ${m.world.id}, ${m.provenance.algorithm} with ${m.provenance.actor} actors, ${m.provenance.env_steps.toLocaleString('en-US')} env steps (seed ${m.provenance.seed}); signature: ${signature}\n\n`);
       printTable(['role', 'agents', 'observation', 'actions', 'safe action', 'graphs'], m.roles.map((r) => [
-        r.name, r.agents.join(' '), `${r.observation.size} (${r.observation.fields.slice(0, 3).join(', ')}, …)`, r.action.kind === 'discrete' ? r.action.names.join('/') : `box of ${r.action.size} (${r.action.names.join(', ')}) in [${r.action.low.join(', ')}]–[${r.action.high.join(', ')}]`,
+        r.name, r.agents.join(' '), `${r.observation.size} values (layout below)`, r.action.kind === 'discrete' ? r.action.names.join('/') : `box of ${r.action.size} (${r.action.names.join(', ')}) in [${r.action.low.join(', ')}]–[${r.action.high.join(', ')}]`,
         typeof r.safe_action === 'number' ? r.action.names[r.safe_action] : `[${r.safe_action.join(', ')}]`,
         r.graphs.kind === 'mlp' ? r.graphs.actor : `${r.graphs.stages.length} stages + final + fallback`,
       ]));
+      // the whole layout: a vendor writes its observations from it
+      for (const r of m.roles) {
+        process.stdout.write(`\nobservation of ${r.name} (${r.observation.size} float32 values, in this order${r.observation.low ? '; outside the bounds → the safe action' : ''}):\n`);
+        printTable(r.observation.low ? ['index', 'field', 'low', 'high'] : ['index', 'field'], r.observation.fields.map((f, k) => (r.observation.low
+          ? [k, f, r.observation.low[k].toPrecision(4), r.observation.high![k].toPrecision(4)] : [k, f])));
+      }
       if (m.communication) {
         const c = m.communication;
         process.stdout.write(`\ncommunication: ${c.rounds} round(s), message ${c.message_size} values as ${c.quantization}, inbox ${c.inbox_capacity}; trained with ${c.trained.msg_dropout * 100}% message dropout, ${c.trained.agent_dropout * 100}% silent agents, radius ${c.trained.comm_radius ?? 'none'}\n`);

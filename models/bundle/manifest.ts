@@ -21,8 +21,14 @@ const role = z.object({
   name: z.string().min(1),
   /** agent ids playing this role, in the order of their one-hot index */
   agents: z.array(z.string().min(1)).min(1),
-  observation: z.object({ size: z.number().int().positive(), fields: z.array(z.string()) })
-    .refine((o) => o.fields.length === o.size, { message: 'observation.fields must name every element of the observation' }),
+  /**
+   * low/high (optional): per-element bounds, from what the observations were in training with a
+   * margin; an observation outside them gets the safe action (observation_out_of_range)
+   */
+  observation: z.object({ size: z.number().int().positive(), fields: z.array(z.string()), low: z.array(z.number()).optional(), high: z.array(z.number()).optional() })
+    .refine((o) => o.fields.length === o.size, { message: 'observation.fields must name every element of the observation' })
+    .refine((o) => (o.low === undefined) === (o.high === undefined), { message: 'observation.low and observation.high come together' })
+    .refine((o) => !o.low || (o.low.length === o.size && o.high!.length === o.size && o.low.every((lo, k) => lo <= o.high![k])), { message: 'observation.low and .high need one bound per element, low ≤ high' }),
   /** length of the one-hot agent index input (0: none) */
   agent_id_size: z.number().int().nonnegative(),
   action: z.union([

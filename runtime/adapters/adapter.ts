@@ -8,6 +8,8 @@ export interface ObservationIn {
   values: Float32Array;
   /** when the observation was taken, µs since the Unix epoch (judges staleness when given) */
   sentUs?: number;
+  /** the episode (wire 1.2): a new one restarts the tick order; 0 or absent: one episode */
+  episode?: number;
 }
 
 export interface ActionOut {

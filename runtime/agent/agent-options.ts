@@ -14,8 +14,18 @@ export const agentSettingsSchema = z.object({
   /** heartbeat period and the silence after which a peer counts as dead, ms */
   heartbeatMs: z.number().positive().max(60_000).default(200),
   peerTimeoutMs: z.number().positive().max(600_000).default(1_000),
-  /** observations older than this (by their sent time, or by arrival when free-running) get the safe action, ms */
+  /**
+   * observations older than this (by their sent time, or by arrival when free-running) get the
+   * safe action, ms; so do those sent further than this in the future (the sender's clock is ahead)
+   */
   maxObservationAgeMs: z.number().positive().default(1_000),
+  /**
+   * lockstep: what happens to observations that arrive while a tick runs. 'latest' (robots): the
+   * newest waits, an older waiting one is replaced (counted as replaced) — act on the freshest
+   * view. 'fifo' (simulators that step faster than the agent): each waits its turn, up to
+   * OBSERVATION_QUEUE_LIMIT (beyond: queue_full).
+   */
+  observationQueue: z.enum(['latest', 'fifo']).default('latest'),
   /** reconnection backoff: first delay and cap, ms (full jitter between half and all of it) */
   reconnectBaseMs: z.number().positive().default(100),
   reconnectMaxMs: z.number().positive().default(5_000),

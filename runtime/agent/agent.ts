@@ -11,13 +11,13 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { FlightRecorder } from '../recorder/flight-recorder.js';
 import { manifestSha256 } from '../recorder/replay.js';
 import { StatusWindow } from './status-window.js';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
 import { PeerLiveness } from './liveness.js';
-import { AgentMetrics, type AgentSnapshot, type DropReason, type SafeReason } from './metrics.js';
+import { AgentMetrics, type AgentSnapshot, type DropReason, type ObservationRefusal, type SafeReason } from './metrics.js';
 import { RoundInbox } from './round-inbox.js';
 import type { Shield } from './shield.js';
 import { ActionBox, allFinite } from './action-box.js';
@@ -81,6 +81,9 @@ export interface FleetAgent {
 
 const nowUs = () => Date.now() * 1000;
 
+/** lockstep, observationQueue 'fifo': at most this many observations wait for their tick */
+export const OBSERVATION_QUEUE_LIMIT = 64;
+
 export async function createAgent(options: AgentOptions): Promise<FleetAgent> {
   const settings = parseAgentSettings(options);
   const ownsBundle = typeof options.bundle === 'string';
@@ -114,7 +117,10 @@ class Agent implements FleetAgent {
   private readonly tickBudgetMs: number;
   private lastTick = -1;
   private busy = false;
-  private pending: ObservationIn | null = null;
+  /** lockstep: observations waiting while a tick runs (one with 'latest', up to the limit with 'fifo') */
+  private pending: ObservationIn[] = [];
+  /** the episode of the ticks (wire 1.2; 0: episodes not used) */
+  private episode = 0;
   private latest: { observation: ObservationIn; receivedAt: number } | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private clockTimer: NodeJS.Timeout | null = null;
@@ -224,7 +230,7 @@ class Agent implements FleetAgent {
       link,
       observe: (o) => this.onObservation(o),
       standby: () => this.enterStandby(),
-      reject: (detail) => { this.metrics.observationDropped(); this.logDrop('observation', detail); },
+      reject: (detail) => this.refuseObservation('undecodable', detail),
     });
     if (this.transport) {
       const reached = await this.transport.start();
@@ -317,6 +323,11 @@ class Agent implements FleetAgent {
     this.metrics.livePeers.set(this.liveness.live().length);
   }
 
+  private refuseObservation(reason: ObservationRefusal, detail: string): void {
+    this.metrics.observationRefused(reason);
+    this.logDrop(`observation ${reason}`, detail);
+  }
+
   private drop(reason: DropReason, detail: string): void {
     this.metrics.messageDropped(reason);
     this.logDrop(reason, detail);
@@ -355,6 +366,7 @@ class Agent implements FleetAgent {
     for (const [tier, n] of Object.entries(s.tiers)) counters[`tier_${tier}`] = n;
     for (const [reason, n] of Object.entries(s.safeReasons)) counters[`safe_${reason}`] = n ?? 0;
     for (const [reason, n] of Object.entries(s.messages.dropped)) counters[`dropped_${reason}`] = n ?? 0;
+    for (const [reason, n] of Object.entries(s.observationsRefused)) counters[`observations_refused_${reason}`] = n ?? 0;
     this.recorder.counters(counters, nowUs());
   }
 
@@ -382,17 +394,32 @@ class Agent implements FleetAgent {
       this.latest = { observation: o, receivedAt: performance.now() };
       return;
     }
-    if (o.tick <= this.lastTick || (this.pending && o.tick <= this.pending.tick)) {
-      this.metrics.observationDropped();
-      this.logDrop('observation', `observation for tick ${o.tick} arrived after tick ${this.lastTick}`);
-      return;
+    const episode = o.episode ?? 0;
+    if (episode !== this.episode) {
+      if (tickDistance(episode, this.episode) < 0) return this.refuseObservation('old_episode', `observation of episode ${episode} arrived in episode ${this.episode}`);
+      this.startEpisode(episode);
     }
+    const last = this.pending.at(-1)?.tick ?? this.lastTick;
+    if (o.tick <= last) return this.refuseObservation('old_tick', `observation for tick ${o.tick} arrived after tick ${last}${episode ? ` of episode ${episode}` : ''} (ticks must rise within an episode: raise Observation.episode to restart them)`);
     if (this.busy) {
-      if (this.pending) this.metrics.observationDropped(); // superseded before it could be acted on
-      this.pending = o;
+      if (this.settings.observationQueue === 'latest') {
+        // act on the freshest view: one that waited is superseded before it could be acted on
+        for (const old of this.pending.splice(0)) this.refuseObservation('replaced', `observation for tick ${old.tick} replaced by tick ${o.tick} while a tick ran`);
+      } else if (this.pending.length >= OBSERVATION_QUEUE_LIMIT) {
+        return this.refuseObservation('queue_full', `observation for tick ${o.tick}: ${OBSERVATION_QUEUE_LIMIT} already wait`);
+      }
+      this.pending.push(o);
       return;
     }
     this.running = this.runTicks(o);
+  }
+
+  /** A new episode (wire 1.2): its ticks start afresh, and nothing of the last one waits. */
+  private startEpisode(episode: number): void {
+    for (const old of this.pending.splice(0)) this.refuseObservation('old_episode', `observation for tick ${old.tick} of episode ${this.episode} was waiting when episode ${episode} began`);
+    this.episode = episode;
+    this.lastTick = -1;
+    this.inbox.newEpisode(episode);
   }
 
   private onClock(periodMs: number): void {
@@ -415,8 +442,7 @@ class Agent implements FleetAgent {
       let next: ObservationIn | null = first;
       while (next && !this.stopped) {
         await this.tick(next, ageMs);
-        next = this.pending;
-        this.pending = null;
+        next = this.pending.shift() ?? null;
         ageMs = 0;
       }
     } finally {
@@ -429,7 +455,12 @@ class Agent implements FleetAgent {
     if (o.values.length !== this.runner.obsSize) return 'observation_size';
     for (let k = 0; k < o.values.length; k++) if (!Number.isFinite(o.values[k])) return 'observation_nonfinite';
     const max = this.settings.maxObservationAgeMs;
-    if (ageMs > max || (o.sentUs !== undefined && o.sentUs > 0 && nowUs() - o.sentUs > max * 1000)) return 'observation_stale';
+    const sentAgoUs = o.sentUs !== undefined && o.sentUs > 0 ? nowUs() - o.sentUs : 0;
+    if (ageMs > max || sentAgoUs > max * 1000) return 'observation_stale';
+    // a sender whose clock is ahead would otherwise pass for fresh however old its data
+    if (-sentAgoUs > max * 1000) return 'observation_from_future';
+    const { low, high } = this.role.observation;
+    if (low && high) for (let k = 0; k < o.values.length; k++) if (o.values[k] < low[k] || o.values[k] > high[k]) return 'observation_out_of_range';
     return null;
   }
 
@@ -502,7 +533,7 @@ class Agent implements FleetAgent {
   async stop(): Promise<void> {
     if (this.stopped || this.stopping) return;
     this.stopping = true;
-    this.pending = null;
+    this.pending = [];
     await this.running; // the decision in progress is finished and delivered
     this.halt();
     if (this.transport) {

@@ -95,7 +95,7 @@ export class CommunicationRounds {
       inbox.enter(o.tick, round);
       const encoded = encodeMessage(message, this.c.quantization);
       const sent = transport.publishNow(topic, encodePeerMessage({
-        fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(),
+        fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(), episode: o.episode ?? 0,
       }));
       if (sent) metrics.messageSent();
       else metrics.messageUnsent();

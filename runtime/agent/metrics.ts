@@ -9,7 +9,16 @@ export type DropReason =
   | 'oversized' | 'malformed' | 'invalid' | 'wrong_fleet' | 'misaddressed'
   | 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender' | 'unexpected_topic';
 
-export type SafeReason = 'observation_size' | 'observation_nonfinite' | 'observation_stale' | 'observation_missing' | 'inference_error' | 'action_nonfinite' | 'overrun';
+export type SafeReason =
+  | 'observation_size' | 'observation_nonfinite' | 'observation_stale' | 'observation_from_future' | 'observation_out_of_range'
+  | 'observation_missing' | 'inference_error' | 'action_nonfinite' | 'overrun';
+
+/**
+ * Why an observation got no tick of its own: it did not decode; its tick was not after the last
+ * one of its episode; it belonged to an older episode; a newer one replaced it while a tick ran
+ * (observationQueue 'latest'); the queue was full (observationQueue 'fifo').
+ */
+export type ObservationRefusal = 'undecodable' | 'old_tick' | 'old_episode' | 'replaced' | 'queue_full';
 
 export interface AgentSnapshot {
   ticks: number;
@@ -18,8 +27,10 @@ export interface AgentSnapshot {
   deadlineMisses: number;
   shielded: number;
   messages: { sent: number; received: number; unsent: number; dropped: Partial<Record<DropReason, number>> };
-  /** observations refused before a tick could start (undecodable) */
+  /** observations that got no tick of their own, in all */
   observationsDropped: number;
+  /** the same, by reason */
+  observationsRefused: Partial<Record<ObservationRefusal, number>>;
   reconnects: number;
 }
 
@@ -30,7 +41,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly snap: AgentSnapshot = {
     ticks: 0, tiers: { full: 0, partial: 0, none: 0, safe: 0 }, safeReasons: {}, deadlineMisses: 0, shielded: 0,
-    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, reconnects: 0,
+    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0,
   };
   private readonly ticks: Counter<'tier'>;
   private readonly safe: Counter<'reason'>;
@@ -40,7 +51,7 @@ export class AgentMetrics {
   private readonly unsent: Counter;
   private readonly received: Counter;
   private readonly dropped: Counter<'reason'>;
-  private readonly observationsDroppedCount: Counter;
+  private readonly observationsRefusedCount: Counter<'reason'>;
   private readonly reconnectCount: Counter;
   readonly inferenceSeconds: Histogram;
   readonly tickSeconds: Histogram;
@@ -58,7 +69,7 @@ export class AgentMetrics {
     this.unsent = new Counter({ name: 'fleetmind_agent_messages_unsent_total', help: 'peer messages not sent because the broker was unreachable (never queued)', registers: r });
     this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
     this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
-    this.observationsDroppedCount = new Counter({ name: 'fleetmind_agent_observations_dropped_total', help: 'observations that did not decode', registers: r });
+    this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full)', labelNames: ['reason'], registers: r });
     this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
     this.inferenceSeconds = new Histogram({ name: 'fleetmind_agent_inference_seconds', help: 'one ONNX Runtime call', buckets: INFERENCE_BUCKETS, registers: r });
     this.tickSeconds = new Histogram({ name: 'fleetmind_agent_tick_seconds', help: 'observation to action', buckets: TICK_BUCKETS, registers: r });
@@ -94,7 +105,11 @@ export class AgentMetrics {
   messageSent(): void { this.snap.messages.sent++; this.sent.inc(); }
   messageUnsent(): void { this.snap.messages.unsent++; this.unsent.inc(); }
   messageReceived(): void { this.snap.messages.received++; this.received.inc(); }
-  observationDropped(): void { this.snap.observationsDropped++; this.observationsDroppedCount.inc(); }
+  observationRefused(reason: ObservationRefusal): void {
+    this.snap.observationsDropped++;
+    this.snap.observationsRefused[reason] = (this.snap.observationsRefused[reason] ?? 0) + 1;
+    this.observationsRefusedCount.inc({ reason });
+  }
   reconnected(): void { this.snap.reconnects++; this.reconnectCount.inc(); }
 
   messageDropped(reason: DropReason): void {

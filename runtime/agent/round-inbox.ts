@@ -6,6 +6,9 @@
 // An agent that leaves the episode (standby) cannot know at which tick it will be back, while its
 // peers' messages for that tick may reach it before its own observation does: released, the
 // inbox takes messages for any tick but keeps only the newest tick's (bounded all the same).
+//
+// Episodes (wire 1.2) restart the ticks. Peers may start the next episode before this agent
+// does: their messages for it are kept aside (bounded) until the agent starts it too.
 
 import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
@@ -35,6 +38,10 @@ export class RoundInbox {
   private released = false;
   private newest = -1;
   private waiter: Waiter | null = null;
+  /** the episode the agent is in; messages of an older one are stale */
+  private episode = 0;
+  /** messages of the next episode, which peers started first */
+  private early: { episode: number; messages: PeerMessage[] } | null = null;
 
   /** stampArrivals: keep when each message arrived (a flight recorder is on) */
   constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {}
@@ -72,8 +79,23 @@ export class RoundInbox {
     return null;
   }
 
+  /** The agent starts another episode: everything of the last one goes; what peers sent for this one early is filed. */
+  newEpisode(episode: number): void {
+    this.episode = episode;
+    this.tick = -1;
+    this.round = 0;
+    this.released = false;
+    this.newest = -1;
+    for (const map of [this.held, this.lost, this.arrivals]) map.clear();
+    const early = this.early;
+    this.early = null;
+    if (early?.episode === episode) for (const m of early.messages) this.put(m);
+  }
+
   /** Files a message, or says why it was refused. */
   put(m: PeerMessage): InboxRefusal | null {
+    const episode = m.episode ?? 0;
+    if (episode !== this.episode) return this.putEarly(m, episode);
     const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
     const key = `${m.tick}:${m.round}`;
@@ -87,6 +109,16 @@ export class RoundInbox {
       times.set(m.agent, Date.now() * 1000);
     }
     this.check();
+    return null;
+  }
+
+  /** A message of another episode: an older one's is stale; a newer one's waits, bounded, for the agent to start it. */
+  private putEarly(m: PeerMessage, episode: number): InboxRefusal | null {
+    if (tickDistance(episode, this.episode) < 0) return 'stale';
+    if (!this.peers.has(m.agent)) return 'unknown_sender';
+    if (this.early?.episode !== episode) this.early = { episode, messages: [] }; // a newer episode replaces the kept one
+    if (this.early.messages.length >= this.peers.size * this.rounds * (TICKS_AHEAD + 1)) return 'too_early';
+    this.early.messages.push(m);
     return null;
   }
 

@@ -32,6 +32,8 @@ interface AgentCliOptions {
   shieldMaxSpeed?: number;
   actionRateLimit?: number;
   shieldMinDistance?: number;
+  maxObservationAgeMs: number;
+  observationQueue: 'latest' | 'fifo';
   logLevel: string;
   lostNotices?: boolean;
   peers?: string[];
@@ -94,6 +96,8 @@ export function agentCommand(name = 'agent'): Command {
     .option('--peers <ids>', 'comma-separated peers whose messages fill the inbox, in slot order (default: the agent\'s teammates in the bundle; a k-nearest policy in a large fleet takes its k nearest)', (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean))
     .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
+    .option('--max-observation-age-ms <ms>', 'an observation whose sent_us is older than this, or further than this in the future (a clock ahead), gets the safe action: clocks must agree within it (NTP/PTP)', positive, 1000)
+    .addOption(new Option('--observation-queue <mode>', 'lockstep: observations arriving while a tick runs — latest (robots: the newest replaces a waiting one, counted as replaced) or fifo (simulators faster than the agent: each waits its turn, up to 64)').choices(['latest', 'fifo']).default('latest'))
     .option('--action-rate-limit <d>', 'continuous actions: the most each component may change from one tick to the next (every vector is clamped into the bundle\'s box anyway)', positive)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
     .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
@@ -148,6 +152,8 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     peers: opts.peers ?? null,
     statusMs: opts.statusMs,
     actionRateLimit: opts.actionRateLimit ?? null,
+    maxObservationAgeMs: opts.maxObservationAgeMs,
+    observationQueue: opts.observationQueue,
     record: opts.record ? {
       dir: opts.record,
       maxFileBytes: Math.round(opts.recordFileMb * 2 ** 20),

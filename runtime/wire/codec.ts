@@ -35,6 +35,8 @@ export interface PeerMessage {
   scale: number;
   /** microseconds since the Unix epoch */
   sentUs: number;
+  /** wire 1.2: the sender's episode (0: episodes not used) */
+  episode?: number;
 }
 
 /** A simulated network's notice: `agent`'s message for (tick, round) will not arrive. */
@@ -57,6 +59,8 @@ export interface Observation {
   tick: number;
   values: Float32Array;
   sentUs: number;
+  /** wire 1.2: the episode the tick belongs to (0: episodes not used) */
+  episode?: number;
 }
 
 export interface Action {
@@ -77,9 +81,11 @@ function decode(kind: keyof typeof types, bytes: Uint8Array): Record<string, any
 }
 
 /** A send time must be whole non-negative microseconds. */
+/** A sent time: µs since the epoch, ≥ 0; a fractional part (time.time() * 1e6) is rounded away. */
 function checkTime(us: number, from: string): number {
-  if (!Number.isSafeInteger(us) || us < 0) throw new WireError('invalid', `message from ${from}: sent time ${us} is not whole microseconds`);
-  return us;
+  const whole = Math.round(us);
+  if (!Number.isSafeInteger(whole) || whole < 0) throw new WireError('invalid', `message from ${from}: sent time ${us} is not microseconds since the Unix epoch`);
+  return whole;
 }
 
 function encode(kind: keyof typeof types, fields: Record<string, unknown>): Uint8Array {
@@ -88,7 +94,7 @@ function encode(kind: keyof typeof types, fields: Record<string, unknown>): Uint
 
 export function encodePeerMessage(m: PeerMessage): Uint8Array {
   return encode('peer', {
-    fleet: m.fleet, agent: m.agent, tick: m.tick, round: m.round, payload: m.payload, scale: m.scale, sent_us: m.sentUs,
+    fleet: m.fleet, agent: m.agent, tick: m.tick, round: m.round, payload: m.payload, scale: m.scale, sent_us: m.sentUs, ...(m.episode ? { episode: m.episode } : {}),
   });
 }
 
@@ -103,7 +109,7 @@ export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, qua
     throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);
   }
   if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
-  return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent) };
+  return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent), ...(o.episode ? { episode: o.episode } : {}) };
 }
 
 export function encodeLostNotice(n: LostNotice): Uint8Array {
@@ -128,13 +134,13 @@ export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
 }
 
 export function encodeObservation(m: Observation): Uint8Array {
-  return encode('observation', { tick: m.tick, values: Array.from(m.values), sent_us: m.sentUs });
+  return encode('observation', { tick: m.tick, values: Array.from(m.values), sent_us: m.sentUs, ...(m.episode ? { episode: m.episode } : {}) });
 }
 
 /** Decodes an observation; its size and finiteness are the agent's to judge (it falls back to the safe action). */
 export function decodeObservation(bytes: Uint8Array): Observation {
   const o = decode('observation', bytes);
-  return { tick: o.tick, values: Float32Array.from(o.values as number[]), sentUs: checkTime(o.sent_us, 'the world') };
+  return { tick: o.tick, values: Float32Array.from(o.values as number[]), sentUs: checkTime(o.sent_us, 'the world'), ...(o.episode ? { episode: o.episode } : {}) };
 }
 
 export function encodeAction(a: Action): Uint8Array {

@@ -23,6 +23,10 @@ t.test('messages round-trip exactly, times in microseconds beyond 2^32 included'
   t.same(decodeHeartbeat(encodeHeartbeat(hb)), hb);
   const obs = { tick: 3, values: Float32Array.from([0.5, -1.25, 3e-8]), sentUs: 42 };
   t.same(decodeObservation(encodeObservation(obs)), obs);
+  // wire 1.2: the episode, on observations and peer messages (absent when 0, as a 1.1 sender leaves it)
+  t.same(decodeObservation(encodeObservation({ ...obs, episode: 7 })), { ...obs, episode: 7 });
+  t.same(decodePeerMessage(encodePeerMessage({ ...peer, episode: 3 }), 64, 'int8'), { ...peer, episode: 3 });
+  t.equal(encodePeerMessage({ ...peer, episode: 0 }).length, bytes.length, 'episode 0 costs no byte');
   const act = { tick: 3, action: 4, vector: null, tier: 'partial' as const, shielded: true };
   t.same(decodeAction(encodeAction(act)), act);
   // wire 1.1: a continuous action's vector, exact in float32
@@ -47,7 +51,10 @@ t.test('oversized, malformed and invalid messages are refused with a reason to c
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, agent: 'a/b' }), 64, 'int8'), 'invalid', /bad fleet or agent id/, 'topic characters in an id');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, scale: 0 }), 64, 'int8'), 'invalid', /bad scale 0/, 'int8 without a scale');
   refuse(() => decodeHeartbeat(new Uint8Array(300)), 'oversized', /exceeds 256/, 'oversized heartbeat');
-  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: 1.5 }), 64, 'int8'), 'invalid', /not whole microseconds/, 'fractional time');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: -3 }), 64, 'int8'), 'invalid', /sent time -3 is not microseconds since the Unix epoch/, 'a negative time');
+  // a vendor's time.time() * 1e6 has a fractional part: rounded, never a silent drop
+  t.equal(decodePeerMessage(encodePeerMessage({ ...peer, sentUs: 1_764_000_000_123_456.6 }), 64, 'int8').sentUs, 1_764_000_000_123_457, 'fractional time: rounded');
+  t.equal(decodeObservation(encodeObservation({ tick: 1, values: new Float32Array(2), sentUs: 1_764_000_000_000_000.25 })).sentUs, 1_764_000_000_000_000);
   refuse(() => decodePeerMessage(encodePeerMessage(peer), 64, 'f16'), 'invalid', /a f16 message of 64 values has 128/, 'the bundle says f16');
   refuse(() => decodeAction(Uint8Array.from([0x18, 0x09])), 'invalid', /unknown tier 9/, 'unknown tier');
   t.end();

@@ -18,6 +18,7 @@ import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js'
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
+import { observationBounds } from './observation-bounds.js';
 import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
 export { PARITY_TOLERANCE } from './provenance.js';
@@ -98,6 +99,9 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       graphs,
     };
   });
+  // what observations look like in this world, so that a robot refuses what no world produces
+  const bounds = observationBounds(config.world, config.worldConfig, checkpoint.roles.map((saved) => agentsOfRole(world.roles, saved.role)), config.seed);
+  roles.forEach((role, r) => { role.observation = { ...role.observation, ...bounds[r] }; });
   const firstCommNet = checkpoint.roles.find((r) => isCommNetWeights(r.actor))?.actor;
   const configBytes = JSON.stringify(config);
   const placeholder = { samples: 1, max_abs_error: 0, action_mismatches: 0, tolerance: PARITY_TOLERANCE };

@@ -12,6 +12,7 @@ import { registerBundle } from './commands/bundle.js';
 import { agentCommand } from '@fleetmind/runtime';
 import { brokerCommand } from '@fleetmind/broker';
 import { registerSim } from './commands/sim.js';
+import { registerFleet } from './commands/fleet.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPack } from './commands/pack.js';
 import { registerReplay } from './commands/replay.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   program.addCommand(brokerCommand());
   program.addCommand(agentCommand());
   registerSim(program);
+  registerFleet(program);
   registerReplay(program);
   registerDashboard(program);
   registerPack(program);

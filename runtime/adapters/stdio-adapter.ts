@@ -1,5 +1,5 @@
 // The stdio adapter: JSON lines, for a robot process that pipes.
-//   in:  {"tick": 7, "values": [0.1, -0.3, …]}         (optional "sent_us")
+//   in:  {"tick": 7, "values": [0.1, -0.3, …]}         (optional "sent_us", "episode")
 // "values", as in the in-process adapter and the wire's Observation; "obs", its name before
 // version 0.1.0's adapters were unified, is still read.
 //        {"standby": true}   the robot is not in the episode now (peers stop waiting; its next observation ends it)
@@ -36,14 +36,15 @@ export class StdioAdapter implements Adapter {
         return problem('not JSON');
       }
       if (!data || typeof data !== 'object') return problem('not an object');
-      const { tick, values: given, obs, sent_us: sentUs, standby } = data as Record<string, unknown>;
+      const { tick, values: given, obs, sent_us: sentUs, episode, standby } = data as Record<string, unknown>;
       if (standby === true) return context.standby();
       if (!Number.isInteger(tick) || (tick as number) < 0) return problem('"tick" must be a non-negative integer');
       const observation = given ?? obs;
       if (!Array.isArray(observation)) return problem('"values" must be an array of numbers');
       // non-numbers become NaN: the agent answers such an observation with the safe action
       const values = Float32Array.from(observation, (v) => (typeof v === 'number' ? v : Number.NaN));
-      context.observe({ tick: tick as number, values, sentUs: typeof sentUs === 'number' ? sentUs : undefined });
+      if (episode !== undefined && !(Number.isInteger(episode) && (episode as number) >= 0)) return problem('"episode" must be a non-negative integer');
+      context.observe({ tick: tick as number, values, sentUs: typeof sentUs === 'number' ? sentUs : undefined, ...(episode ? { episode: episode as number } : {}) });
     });
   }
 

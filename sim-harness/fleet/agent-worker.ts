@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { createAgent, InProcessAdapter, type AgentSettingsInput } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, type AgentSettingsInput, type ObservationIn } from '@fleetmind/runtime';
 
 export interface AgentWorkerData {
   bundleDir: string;
@@ -14,7 +14,7 @@ export interface AgentWorkerData {
   credentials?: { username: string; password: string };
 }
 
-export type ToWorker = { type: 'observe'; tick: number; values: Float32Array } | { type: 'standby' } | { type: 'freeze'; frozen: boolean } | { type: 'stop' };
+export type ToWorker = { type: 'observe'; observation: ObservationIn } | { type: 'standby' } | { type: 'freeze'; frozen: boolean } | { type: 'stop' };
 
 const data = workerData as AgentWorkerData;
 const port = parentPort!;
@@ -24,7 +24,7 @@ const agent = await createAgent({
 });
 let frozen = false;
 port.on('message', async (m: ToWorker) => {
-  if (m.type === 'observe' && !frozen) adapter.observe({ tick: m.tick, values: m.values });
+  if (m.type === 'observe' && !frozen) adapter.observe(m.observation);
   else if (m.type === 'standby' && !frozen) adapter.standby();
   else if (m.type === 'freeze') frozen = m.frozen;
   else if (m.type === 'stop') {

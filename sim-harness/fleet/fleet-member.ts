@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadedBundle } from '@fleetmind/models';
 import { pino } from 'pino';
 import { slowedPolicy } from '../faults/slowed-policy.js';
-import { createAgent, InProcessAdapter, onnxPolicy, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type TickRecord } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, onnxPolicy, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type ObservationIn, type TickRecord } from '@fleetmind/runtime';
 
 export type FleetMode = 'inproc' | 'threads' | 'procs';
 
@@ -33,7 +33,7 @@ export interface FleetMember {
   readonly running: boolean;
   start(): Promise<void>;
   /** hands the agent its observation (dropped when it is not running) */
-  observe(tick: number, values: Float32Array): void;
+  observe(observation: ObservationIn): void;
   /** the agent is not in the episode now: it tells its peers not to wait (its next observation ends it) */
   standby(): void;
   /** abrupt: no goodbye, the broker publishes its last will */
@@ -76,8 +76,8 @@ class InProcessMember implements FleetMember {
     });
   }
 
-  observe(tick: number, values: Float32Array): void {
-    if (this.agent && !this.frozen) this.adapter!.observe({ tick, values });
+  observe(observation: ObservationIn): void {
+    if (this.agent && !this.frozen) this.adapter!.observe(observation);
   }
 
   standby(): void {
@@ -138,8 +138,8 @@ class ThreadMember implements FleetMember {
     });
   }
 
-  observe(tick: number, values: Float32Array): void {
-    this.worker?.postMessage({ type: 'observe', tick, values });
+  observe(observation: ObservationIn): void {
+    this.worker?.postMessage({ type: 'observe', observation });
   }
 
   standby(): void {
@@ -215,8 +215,9 @@ class ProcessMember implements FleetMember {
     await started;
   }
 
-  observe(tick: number, values: Float32Array): void {
-    this.child?.stdin!.write(`{"tick":${tick},"values":${JSON.stringify(Array.from(values))}}\n`);
+  observe(o: ObservationIn): void {
+    const extra = `${o.sentUs !== undefined ? `,"sent_us":${o.sentUs}` : ''}${o.episode ? `,"episode":${o.episode}` : ''}`;
+    this.child?.stdin!.write(`{"tick":${o.tick},"values":${JSON.stringify(Array.from(o.values))}${extra}}\n`);
   }
 
   standby(): void {

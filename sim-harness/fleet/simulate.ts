@@ -236,7 +236,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         // an agent takes the safe action on a non-finite observation without a communication
         // round: in lockstep its peers are told, as for an absent agent, not left to time out
         if (f.lostNotices && rounds > 0 && !seen.every(Number.isFinite)) announceAbsent(id);
-        members.get(id)!.observe(globalTick, seen);
+        members.get(id)!.observe({ tick: globalTick, values: seen });
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);

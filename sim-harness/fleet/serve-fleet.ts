@@ -1,0 +1,205 @@
+// A fleet without a world: `fleetmind fleet` starts a bundle's runtime agents, each behind its
+// own link proxy with the fault plan acting exactly as in `fleetmind sim`, and leaves the world
+// to the user's simulator, which speaks the wire contract (docs/wire-contract.md):
+//
+//   simulator → fm/<fleet>/a/<agent>/obs   Observation (tick, values, sent_us, episode)
+//   fleet     → fm/<fleet>/a/<agent>/act   Action
+//   simulator → fm/<fleet>/world           WorldStepRecord (optional: rewards, for returns)
+//   anyone    → fm/<fleet>/ctl             Control {command: "stop"} ends the run
+//
+// The fleet's bridge reads the observations off the broker, moves the fault engine's clock to
+// the simulator's (episode, tick) — fault windows are in its episodes and ticks — applies the
+// sensor faults, hands each agent its observation, and publishes the action the agent decides.
+// It counts what a vendor needs to trust the fleet: every observation answered exactly once, the
+// tiers, observation-to-action latency, messages and the faults that struck.
+
+import { connect as mqttConnect, type MqttClient } from 'mqtt';
+import type { Socket } from 'node:net';
+import { loadBundle } from '@fleetmind/models';
+import type { ActionOut, AgentSettingsInput, AgentSnapshot } from '@fleetmind/runtime';
+import { agentTopic, decodeControl, decodeObservation, decodeWorldStepRecord, encodeAction, fleetTopic, type Tier } from '@fleetmind/wire';
+import { percentile } from '@fleetmind/worlds';
+import { FaultEngine } from '../faults/fault-engine.js';
+import type { FaultKind, FaultPlan } from '../faults/fault-plan.js';
+import { AgentFaults } from './agent-faults.js';
+import { addSnapshots, createMember, type FleetMember, type FleetMode } from './fleet-member.js';
+import { HeartbeatWatch } from './heartbeat-watch.js';
+import { SimNetwork } from './sim-network.js';
+import { brokerChoice, checkPlanFitsMode, defaultSimAgentSettings, defaultSimOptions, SimError } from './sim-options.js';
+
+export interface FleetRunOptions {
+  bundle: string;
+  /** 'embedded': the fleetmind broker on a free loopback port (its URL is in onReady); else the broker the simulator uses */
+  broker: 'embedded' | string;
+  fleet: string;
+  faults?: FaultPlan | null;
+  mode?: FleetMode;
+  /** the fault engine's random streams */
+  seed?: number;
+  /** the agents' settings over the fleet's defaults (a robot's, but 50 ms rounds) */
+  agent?: AgentSettingsInput;
+  /** stop after this many of the simulator's ticks (null: until stopped) */
+  ticks?: number | null;
+  /** aborted: stop (Ctrl-C) */
+  signal?: AbortSignal;
+  onReady?: (info: { broker: string; fleet: string; agents: string[] }) => void;
+}
+
+export interface FleetRunReport {
+  fleet: string;
+  broker: string;
+  mode: FleetMode;
+  agents: string[];
+  /** the simulator's ticks seen (distinct (episode, tick)) and episodes */
+  ticks: number;
+  episodes: number;
+  observations: number;
+  /** observations handed to a running agent, and those answered; unanswered ones at the end are counted, never hidden */
+  asked: number;
+  answered: number;
+  unanswered: number;
+  /** asked, but their agent crashed or froze (by the plan) before it answered */
+  lost_with_agent: number;
+  /** observations no agent was asked about: crashed or frozen (by the plan), or not for an agent of the bundle */
+  not_asked: { agent_down: number; unknown_agent: number; undecodable: number };
+  tiers: Record<Tier, number>;
+  /** observation (as the bridge read it) to action (as the bridge published it), ms */
+  tick_ms: { p50: number; p99: number };
+  messages: { sent: number; delivered: number; bytes: number };
+  faults_applied: Partial<Record<FaultKind, number>>;
+  /** the agents' own counters summed over the fleet (in-process agents only) */
+  agent_counters: AgentSnapshot | null;
+  /** from the simulator's WorldStepRecords, when it publishes them: each episode's team return, in order */
+  episode_team_returns: number[];
+}
+
+export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
+  const mode = o.mode ?? 'inproc';
+  checkPlanFitsMode(o.faults ?? null, mode);
+  const bundle = await loadBundle(o.bundle);
+  const ids = bundle.manifest.roles.flatMap((r) => r.agents);
+  const comm = bundle.manifest.communication;
+  // real time: rounds end at their deadline, never on a simulator's notices
+  const settings: AgentSettingsInput = { ...defaultSimAgentSettings, ...o.agent, lostNotices: false };
+  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed ?? 0, { message: comm && { size: comm.message_size, quantization: comm.quantization }, logical: null }) : null;
+  const network = new SimNetwork(brokerChoice(o.broker), o.fleet, engine, defaultSimOptions.brokerDrainTimeoutMs);
+  const members = new Map<string, FleetMember>();
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const tiers: Record<Tier, number> = { full: 0, partial: 0, none: 0, safe: 0 };
+  const notAsked = { agent_down: 0, unknown_agent: 0, undecodable: 0 };
+  const returns = new Map<number, number>();
+  let observations = 0;
+  let asked = 0;
+  let answered = 0;
+  let ticks = 0;
+  let lostWithAgent = 0;
+  const episodes = new Set<number>();
+  let bridge: MqttClient | null = null;
+  let watch: HeartbeatWatch | null = null;
+  try {
+    await network.start(ids, false);
+    watch = await HeartbeatWatch.connect(network.url, o.fleet, undefined, defaultSimOptions.brokerConnectTimeoutMs);
+    bridge = mqttConnect(network.url, { clientId: `${o.fleet}-fleet-bridge`, reconnectPeriod: 200 });
+    await new Promise<void>((resolve, reject) => {
+      bridge!.once('connect', () => { (bridge!.stream as unknown as Socket).setNoDelay?.(true); resolve(); });
+      bridge!.once('error', (err) => reject(new SimError(`the fleet's bridge cannot reach the broker at ${network.url}: ${err.message}`)));
+    });
+    const client = bridge;
+    const onAction = (id: string, a: ActionOut) => {
+      const key = `${id}:${a.tick}`;
+      const sent = sentAt.get(key);
+      if (sent === undefined) return; // not an observation of this run's (a late one of an earlier life)
+      sentAt.delete(key);
+      latencies.push(performance.now() - sent);
+      answered++;
+      tiers[a.tier]++;
+      client.publish(agentTopic(o.fleet, id, 'act'), Buffer.from(encodeAction(a)), { qos: 0 });
+    };
+    for (const id of ids) {
+      members.set(id, createMember(mode, {
+        id, bundle, fleet: o.fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: bundle.agent(id).role.spec.agents.filter((a) => a !== id) },
+        onAction,
+      }));
+    }
+    await Promise.all([...members.values()].map((m) => m.start()));
+    await watch.untilAllHeard(ids, defaultSimOptions.onlineTimeoutMs);
+    const faults = engine ? new AgentFaults(engine, members, network) : null;
+
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => { stop = resolve; });
+    o.signal?.addEventListener('abort', () => stop(), { once: true });
+    let clock: string | null = null;
+    // observations are handled one at a time, in arrival order: a new tick's faults strike first
+    let chain = Promise.resolve();
+    const onObservation = async (id: string, payload: Uint8Array) => {
+      observations++;
+      const member = members.get(id);
+      if (!member) { notAsked.unknown_agent++; return; }
+      let obs;
+      try {
+        obs = decodeObservation(payload);
+      } catch {
+        notAsked.undecodable++;
+        return;
+      }
+      const episode = obs.episode ?? 0;
+      const key = `${episode}:${obs.tick}`;
+      if (key !== clock) {
+        clock = key;
+        ticks++;
+        episodes.add(episode);
+        engine?.setClock(episode, obs.tick);
+        await faults?.apply(ticks);
+        // what a crashed or frozen agent was asked will not be answered: counted as such
+        const frozen = faults?.frozen();
+        for (const pending of [...sentAt.keys()]) {
+          const agent = pending.slice(0, pending.lastIndexOf(':'));
+          if (!members.get(agent)!.running || frozen?.has(agent)) { sentAt.delete(pending); lostWithAgent++; }
+        }
+        if (o.ticks && ticks > o.ticks) { stop(); return; }
+      }
+      if (!member.running || faults?.frozen().has(id)) { notAsked.agent_down++; return; }
+      const values = engine ? engine.observe(id, obs.values) : obs.values;
+      sentAt.set(`${id}:${obs.tick}`, performance.now());
+      asked++;
+      member.observe({ tick: obs.tick, values, sentUs: obs.sentUs, ...(obs.episode ? { episode: obs.episode } : {}) });
+    };
+    const obsTopic = new RegExp(`^fm/${o.fleet.replace(/[.]/g, '\\.')}/a/([^/]+)/obs$`);
+    client.on('message', (topic, payload) => {
+      const m = obsTopic.exec(topic);
+      if (m) { chain = chain.then(() => onObservation(m[1], payload)); return; }
+      if (topic === fleetTopic(o.fleet, 'ctl')) {
+        try {
+          if (decodeControl(payload).command === 'stop') stop();
+        } catch { /* someone else's control message: not ours to judge */ }
+        return;
+      }
+      try {
+        const step = decodeWorldStepRecord(payload);
+        returns.set(step.episode, (returns.get(step.episode) ?? 0) + step.rewards.reduce((a, b) => a + b, 0));
+      } catch { /* a malformed world record carries no return */ }
+    });
+    await client.subscribeAsync([`fm/${o.fleet}/a/+/obs`, fleetTopic(o.fleet, 'ctl'), fleetTopic(o.fleet, 'world')]);
+    o.onReady?.({ broker: network.url, fleet: o.fleet, agents: ids });
+    await stopped;
+    await chain;
+    const unanswered = sentAt.size;
+    const latency = (q: number) => (latencies.length ? Number(percentile(latencies, q).toFixed(3)) : 0);
+    return {
+      fleet: o.fleet, broker: o.broker === 'embedded' ? 'embedded' : o.broker, mode, agents: ids,
+      ticks, episodes: episodes.size, observations, asked, answered, unanswered, lost_with_agent: lostWithAgent, not_asked: notAsked, tiers,
+      tick_ms: { p50: latency(0.5), p99: latency(0.99) },
+      messages: { ...network.counts },
+      faults_applied: { ...(engine?.applied ?? {}) },
+      agent_counters: mode === 'inproc' ? [...members.values()].map((m) => m.counters()!).reduce(addSnapshots) : null,
+      episode_team_returns: [...returns.entries()].sort(([a], [b]) => a - b).map(([, r]) => r),
+    };
+  } finally {
+    await Promise.allSettled([...members.values()].map((m) => m.stop()));
+    bridge?.end(true);
+    watch?.close();
+    await network.close();
+    await bundle.close();
+  }
+}

@@ -48,7 +48,8 @@ export function registerEval(program: Command): void {
         const bundle = await loadBundle(opts.bundle);
         try {
           const { manifest } = bundle;
-          const world = openWorld(manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
+          // a bundle trained against a remote world is evaluated against it, where it was served
+          const world = openWorld(manifest.world.remote ?? manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: manifest.world.config });
           const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
           const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
           const report = await evaluateControllerAsync(world, controller, opts.seed);

@@ -57,6 +57,9 @@ function checkBundle(opts: SimCliOptions): void {
   if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
   const { manifest } = checkBundleFiles(opts.bundle);
   const agents = manifest.roles.flatMap((r) => r.agents).length;
+  if (manifest.world.remote) {
+    throw new CliError(`${opts.bundle} was trained against a remote world (${manifest.world.remote}): fleetmind sim plays in-process worlds; run its agents for your simulator with \`fleetmind fleet --bundle ${opts.bundle}\``);
+  }
   if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
     throw new CliError(`--world ${opts.world}: the bundle was trained on ${manifest.world.id}`);
   }

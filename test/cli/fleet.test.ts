@@ -41,6 +41,9 @@ t.test('the Python client drives `fleetmind fleet` with faults: every observatio
     t.equal(train.code, 0, train.stderr);
     const exported = runCli(['export', '--run', run, '--out', bundle, '--episodes', '20']);
     t.equal(exported.code, 0, exported.stderr);
+    const evaluated = runCli(['eval', '--bundle', bundle, '--episodes', '20', '--json']);
+    t.equal(evaluated.code, 0, evaluated.stderr);
+    t.equal(JSON.parse(evaluated.stdout).world, 'rendezvous_v0', 'eval --bundle plays the bundle against its simulator, where it was served');
   } finally {
     await server.kill();
   }
@@ -49,6 +52,8 @@ t.test('the Python client drives `fleetmind fleet` with faults: every observatio
   t.match(manifest.world.remote, /^remote:tcp:\/\/127\.0\.0\.1:\d+$/, 'the bundle says where its world was served');
   const { low, high } = manifest.roles[0].observation;
   t.ok(low.length === 6 && low.every((lo: number, k: number) => lo < high[k]), 'and carries observation bounds from that world');
+
+  t.match(runCli(['sim', '--bundle', bundle]).stderr, /was trained against a remote world \(remote:tcp:\/\/127\.0\.0\.1:\d+\): fleetmind sim plays in-process worlds; run its agents for your simulator with `fleetmind fleet --bundle/, 'sim says what to use instead');
 
   const plan = join(dir, 'plan.yaml');
   writeFileSync(plan, 'faults:\n  - kind: crash\n    agents: [robot_1]\n    window: { episodes: [0, 1], ticks: [5, 15] }\n  - kind: drop\n    p: 0.3\n');

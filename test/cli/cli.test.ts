@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['worlds', 'check'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
+const COMMANDS = [[], ['worlds'], ['worlds', 'check'], ['worlds', 'serve'], ['fleet'], ['bench', 'remote'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
 
 for (const cmd of COMMANDS) {
   t.test(`fleetmind ${cmd.join(' ')} --help explains itself`, (t) => {
@@ -23,7 +23,7 @@ for (const cmd of COMMANDS) {
 t.test('the top-level help lists only implemented commands', (t) => {
   const r = runCli(['--help']);
   const commands = [...r.stdout.split('Commands:')[1].split('Examples:')[0].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
-  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'dashboard', 'demo', 'env', 'eval', 'export', 'help', 'pack', 'replay', 'sim', 'train', 'worlds']);
+  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'dashboard', 'demo', 'env', 'eval', 'export', 'fleet', 'help', 'pack', 'replay', 'sim', 'train', 'worlds']);
   t.end();
 });
 

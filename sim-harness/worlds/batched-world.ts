@@ -4,7 +4,7 @@
 
 import { Rng } from './rng.js';
 import {
-  boxSpace, WorldError,
+  agentIndexIn, boxSpace, checkEnvIndex, WorldError,
   type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World,
   type WorldOptions, type WorldSnapshot, type WorldCheckpoint, type WorldPositions,
 } from './types.js';
@@ -347,17 +347,11 @@ export class BatchedWorld implements World {
   }
 
   private agentIndex(agent: string | number): number {
-    const i = typeof agent === 'number' ? agent : this.possibleAgents.indexOf(agent);
-    if (!Number.isInteger(i) || i < 0 || i >= this.numAgents) {
-      throw new WorldError(`${this.id}: unknown agent ${JSON.stringify(agent)}; agents are ${this.possibleAgents.join(', ')}`);
-    }
-    return i;
+    return agentIndexIn(this, agent);
   }
 
   private checkEnv(env: number): void {
-    if (!Number.isInteger(env) || env < 0 || env >= this.numEnvs) {
-      throw new WorldError(`${this.id}: env index ${env} is outside [0, ${this.numEnvs})`);
-    }
+    checkEnvIndex(this, env);
   }
 }
 

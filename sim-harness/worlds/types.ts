@@ -176,6 +176,20 @@ export function discreteActions(world: Pick<World, 'id' | 'actionSpace'>, agent:
   throw new WorldError(`${who} needs discrete actions; ${world.id} here has continuous ones (Box of ${space.shape[0]}): use it without continuousActions`);
 }
 
+/** An agent's index in a world's fixed order, by name or index; anything else is a WorldError naming the agents. */
+export function agentIndexIn(world: Pick<World, 'id' | 'possibleAgents'>, agent: string | number): number {
+  const i = typeof agent === 'number' ? agent : world.possibleAgents.indexOf(agent);
+  if (!Number.isInteger(i) || i < 0 || i >= world.possibleAgents.length) {
+    throw new WorldError(`${world.id}: unknown agent ${JSON.stringify(agent)}; agents are ${world.possibleAgents.join(', ')}`);
+  }
+  return i;
+}
+
+/** Refuses an env index outside [0, numEnvs). */
+export function checkEnvIndex(world: Pick<World, 'id' | 'numEnvs'>, env: number): void {
+  if (!Number.isInteger(env) || env < 0 || env >= world.numEnvs) throw new WorldError(`${world.id}: env index ${env} is outside [0, ${world.numEnvs})`);
+}
+
 /** Thrown for calls that break the world contract (bad action, bad agent name, bad snapshot). */
 export class WorldError extends Error {
   readonly code = 'FM_ERR_WORLD';

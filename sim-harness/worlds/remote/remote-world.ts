@@ -6,7 +6,7 @@
 // same episodes however it is split.
 
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { WorldError, type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World, type WorldCheckpoint, type WorldPositions, type WorldSnapshot, boxSpace } from '../types.js';
+import { agentIndexIn, checkEnvIndex, WorldError, type Actions, type ActionSpace, type BoxSpace, type ResetResult, type StepResult, type World, type WorldCheckpoint, type WorldPositions, type WorldSnapshot, boxSpace } from '../types.js';
 import { DEFAULT_TIMEOUT_MS, parseRemoteAddress, type RemoteAddress } from './endpoints.js';
 import type { LinkRequest, LinkResponse } from './link-worker.js';
 import {
@@ -315,15 +315,11 @@ export class RemoteWorld implements World {
   }
 
   private agentIndex(agent: string | number): number {
-    const i = typeof agent === 'number' ? agent : this.possibleAgents.indexOf(agent);
-    if (!Number.isInteger(i) || i < 0 || i >= this.possibleAgents.length) {
-      throw new WorldError(`${this.id}: unknown agent ${JSON.stringify(agent)}; agents are ${this.possibleAgents.join(', ')}`);
-    }
-    return i;
+    return agentIndexIn(this, agent);
   }
 
   private checkEnv(env: number): void {
-    if (!Number.isInteger(env) || env < 0 || env >= this.numEnvs) throw new WorldError(`${this.id}: env index ${env} is outside [0, ${this.numEnvs})`);
+    checkEnvIndex(this, env);
   }
 }
 

@@ -52,11 +52,16 @@ function startServer(command: string, args: string[]): Promise<{ url: string; ch
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening`)));
-    child.stdout!.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /serving \S+ on (\S+)/.exec(out);
-      if (m) { child.removeAllListeners('exit'); resolve({ url: m[1], child }); }
-    });
+      const m = /serving \S+ on (\S+)\n/.exec(out); // the whole line: a chunk may end inside the address
+      if (!m) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      child.removeAllListeners('exit');
+      resolve({ url: m[1], child });
+    };
+    child.stdout!.on('data', onData);
   });
 }
 

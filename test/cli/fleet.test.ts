@@ -65,7 +65,7 @@ t.test('the Python client drives `fleetmind fleet` with faults: every observatio
   const broker = await new Promise<string>((resolve, reject) => {
     fleet.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
-      const m = /fleet vendor-lab ready: 3 agents on (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      const m = /fleet vendor-lab ready: 3 agents on (mqtt:\/\/127\.0\.0\.1:\d+)\n/.exec(stderr); // the whole line
       if (m) resolve(m[1]);
     });
     fleet.once('exit', (code) => reject(new Error(`fleetmind fleet exited (${code}): ${stderr}`)));

@@ -22,10 +22,12 @@ export function startSimulator(command: string, args: string[]): Promise<Simulat
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${err}`)));
-    child.stdout!.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /serving \S+ on (\S+)/.exec(out);
+      const m = /serving \S+ on (\S+)\n/.exec(out); // the whole line: a chunk may end inside the address
       if (!m) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume(); // whatever it prints later is not waited for
       child.removeAllListeners('exit');
       resolve({
         url: m[1], child, stderr: () => err,
@@ -35,7 +37,8 @@ export function startSimulator(command: string, args: string[]): Promise<Simulat
           child.kill('SIGKILL');
         }),
       });
-    });
+    };
+    child.stdout!.on('data', onData);
   });
 }
 

@@ -50,12 +50,6 @@ export const mappoConfigSchema = z.strictObject({
    */
   continuousEntropyCoef: z.number().nonnegative().optional(),
   /**
-   * decay the entropy bonus linearly to 0 over totalSteps, as the learning rates: a Gaussian
-   * policy explores wide early and its spread may narrow late, so that the mean it ships learns
-   * to act without the noise it was trained under
-   */
-  entropyDecay: z.boolean().optional(),
-  /**
    * continuous actions: each component's initial standard deviation, as a fraction of its box's
    * half-width (default 0.5); the log-std then learns
    */

@@ -289,7 +289,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       // ---- update ----
       const progress = Math.min(1, envSteps / config.totalSteps);
       const lrScale = config.lrDecay ? 1 - progress : 1;
-      const entropyScale = config.entropyDecay ? 1 - progress : 1;
       const losses: Record<string, number> = {};
       roles.forEach((nets, r) => {
         const s = store[r];
@@ -350,7 +349,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
                 entropyValue = entropy.dataSync()[0];
                 klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
                 clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-                const entropyCoef = entropyScale * (nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef);
+                const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
                 return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
               }, [...nets.actor.variables, ...nets.head.variables]);
               nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { makeWorld, parallelApiCheck, parseConformanceVectors, replayConformanceVectors, resolveWorldId, type ConformanceReport } from '@fleetmind/worlds';
+import { openWorld, parallelApiCheck, parseConformanceVectors, replayConformanceVectors, resolveWorldId, type ConformanceReport, type World } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 
@@ -41,14 +41,20 @@ export function registerEnvCheck(program: Command): void {
     .command('check')
     .description('replay every episode of a reference-trajectory file (mpe-reference-trajectories/1) and report the largest error per quantity; or, with --world alone, put a world (a plugin too) through the world contract; exit 0 only if it passes')
     .option('--vectors <file>', 'reference trajectories JSON (e.g. test/fixtures/mpe/simple_spread_v3.json)')
-    .option('--world <id|module>', 'without --vectors: check this world against the contract (parallelApiCheck), e.g. a plugin ./my-world.js')
+    .option('--world <id|module|address>', 'without --vectors: check this world against the contract (parallelApiCheck), e.g. a plugin ./my-world.js, or a simulator over the wire: remote:tcp://host:port')
     .option('--json', 'print one JSON object: {file, world, episodes, steps, max_abs_err, pass, ...}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json\n  $ fleetmind env check --world examples/worlds/docking.js')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind env check --vectors test/fixtures/mpe/simple_tag_v3.json --json\n  $ fleetmind env check --world examples/worlds/docking.js\n  $ fleetmind env check --world remote:tcp://127.0.0.1:7000')
     .action((opts: { vectors?: string; world?: string; json?: boolean }) => {
       if (!opts.vectors) {
         if (!opts.world) throw new CliError('env check needs --vectors FILE (reference trajectories) or --world W (the contract check)');
         const id = resolveWorldId(opts.world);
-        parallelApiCheck(() => makeWorld(id, { numEnvs: 2 }));
+        // a remote world is checked over the wire: its simulator keeps the contract, or says where not
+        const opened: World[] = [];
+        try {
+          parallelApiCheck(() => { const w = openWorld(id, { numEnvs: 2 }); opened.push(w); return w; });
+        } finally {
+          for (const w of opened) w.close();
+        }
         if (opts.json) printJson({ world: id, pass: true });
         else process.stdout.write(`PASS ${id}: keeps the world contract (spaces, shapes, determinism, episodes, snapshots, refused bad actions)\n`);
         return;

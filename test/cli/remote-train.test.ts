@@ -26,6 +26,9 @@ t.test('MAPPO trains over the socket on the Python server and beats random play 
   const server = await servePythonRendezvous();
   t.teardown(() => server.kill());
   const world = `remote:${server.url}`;
+  const check = runCli(['env', 'check', '--world', world]);
+  t.equal(check.code, 0, check.stderr);
+  t.match(check.stdout, `PASS ${world}: keeps the world contract`, 'a vendor checks its server against the contract from the CLI');
   const out = join(dir, 'run');
   const train = runCli(['train', '--world', world, '--envs', '64', '--steps', '100000', '--seed', '1', '--out', out]);
   t.equal(train.code, 0, train.stderr);

@@ -1,41 +1,51 @@
 import type { Command } from 'commander';
-import { isWorldModulePath, loadWorldPlugin, makeWorld, resolveWorldId, serveWorld, worldIds } from '@fleetmind/worlds';
+import { isRemoteWorld, isWorldModulePath, loadWorldPlugin, makeWorld, openWorld, resolveWorldId, serveWorld, worldIds, type World } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson } from '../output.js';
 
 export function describeWorlds() {
-  return worldIds().map(({ id, aliases, summary, module }) => {
-    const world = makeWorld(id);
-    return {
-      id,
-      aliases: module ? aliases.filter((a) => a !== module) : aliases,
-      summary,
-      ...(module ? { module } : {}),
-      agents: world.possibleAgents.map((name, i) => ({
-        name,
-        role: world.roles[i],
-        observation_space: world.observationSpace(i),
-        action_space: world.actionSpace(i),
-      })),
-      state_size: world.stateSize,
-      max_cycles: world.maxCycles,
-      infos: world.infoKeys,
-    };
-  });
+  return worldIds().map(({ id, aliases, summary, module }) => describe(makeWorld(id), {
+    id, aliases: module ? aliases.filter((a) => a !== module) : aliases, summary, ...(module ? { module } : {}),
+  }));
+}
+
+/** A remote world as its simulator describes it at connect. */
+function describeRemote(address: string) {
+  const world = openWorld(address);
+  try {
+    return describe(world, { id: world.id, aliases: [], summary: `served by the simulator at ${address.slice('remote:'.length)}`, remote: address });
+  } finally {
+    world.close();
+  }
+}
+
+function describe(world: World, head: { id: string; aliases: readonly string[]; summary: string; module?: string; remote?: string }) {
+  return {
+    ...head,
+    agents: world.possibleAgents.map((name, i) => ({
+      name,
+      role: world.roles[i],
+      observation_space: world.observationSpace(i),
+      action_space: world.actionSpace(i),
+    })),
+    state_size: world.stateSize,
+    max_cycles: world.maxCycles,
+    infos: world.infoKeys,
+  };
 }
 
 export function registerWorlds(program: Command): void {
   const worlds = program
     .command('worlds')
     .description('list the worlds with their agents, roles, observation and action spaces (default options); `worlds check` checks a plugin; `worlds serve` serves one over the remote-world protocol')
-    .option('--world <module>', 'also list a world plugin: an ES module whose default export defines a world (see examples/worlds/docking.js)')
+    .option('--world <module|address>', 'also list a world plugin (an ES module whose default export defines a world, see examples/worlds/docking.js), or describe only the world a simulator serves (remote:tcp://host:port)')
     .option('--json', 'print one JSON array')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --world examples/worlds/docking.js --json\n  $ fleetmind worlds check examples/worlds/docking.js')
-    .action((opts: { json?: boolean }) => {
-      const worlds = describeWorlds();
+    .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --world examples/worlds/docking.js --json\n  $ fleetmind worlds --world remote:tcp://127.0.0.1:7000\n  $ fleetmind worlds check examples/worlds/docking.js')
+    .action((opts: { world?: string; json?: boolean }) => {
+      const worlds = opts.world && isRemoteWorld(opts.world) ? [describeRemote(opts.world)] : describeWorlds();
       if (opts.json) return printJson(worlds);
       for (const w of worlds) {
-        process.stdout.write(`${w.id}  (${w.module ? `plugin: ${w.module}` : `alias: ${w.aliases.join(', ')}`})\n  ${w.summary}\n`);
+        process.stdout.write(`${w.id}  (${w.remote ? `remote: ${w.remote}` : w.module ? `plugin: ${w.module}` : `alias: ${w.aliases.join(', ')}`})\n  ${w.summary}\n`);
         const byRole = new Map<string, string[]>();
         for (const a of w.agents) {
           const action = a.action_space.kind === 'discrete' ? `Discrete(${a.action_space.n})` : `Box(${a.action_space.low[0]}, ${a.action_space.high[0]}, (${a.action_space.shape[0]},)) float32`;

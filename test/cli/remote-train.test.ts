@@ -29,6 +29,10 @@ t.test('MAPPO trains over the socket on the Python server and beats random play 
   const check = runCli(['env', 'check', '--world', world]);
   t.equal(check.code, 0, check.stderr);
   t.match(check.stdout, `PASS ${world}: keeps the world contract`, 'a vendor checks its server against the contract from the CLI');
+  const listed = runCli(['worlds', '--world', world, '--json']);
+  t.equal(listed.code, 0, listed.stderr);
+  const [described] = JSON.parse(listed.stdout);
+  t.same([described.id, described.remote, described.agents.length, described.agents[0].action_space], ['rendezvous_v0', world, 3, { kind: 'discrete', n: 5 }], 'fleetmind worlds describes what the simulator serves');
   const out = join(dir, 'run');
   const train = runCli(['train', '--world', world, '--envs', '64', '--steps', '100000', '--seed', '1', '--out', out]);
   t.equal(train.code, 0, train.stderr);

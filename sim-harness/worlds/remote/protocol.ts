@@ -34,19 +34,6 @@ export interface Frame {
   body: Uint8Array;
 }
 
-/** One frame's bytes: length, type, body. */
-export function encodeFrame(type: FrameTypeCode, body: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const out = new Uint8Array(5 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length + 1, true);
-  out[4] = type;
-  out.set(body, 5);
-  return out;
-}
-
-export function jsonBody(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
-}
-
 /** Splits a byte stream into frames as its chunks arrive. */
 export class FrameReader {
   private chunks: Uint8Array[] = [];
@@ -171,10 +158,13 @@ export class BodyWriter {
   f64(v: number): this { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v, true); return this.add(b); }
   /** typed arrays as their bytes (this machine and the protocol are both little-endian) */
   array(a: Float32Array | Float64Array | Int32Array | Uint8Array): this { return this.add(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)); }
-  json(v: unknown): this { return this.add(jsonBody(v)); }
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let at = 0;
+  json(v: unknown): this { return this.add(new TextEncoder().encode(JSON.stringify(v))); }
+  /** The frame of this body — length, type, body — in one allocation (the arrays are copied once). */
+  frame(type: FrameTypeCode): Uint8Array {
+    const out = new Uint8Array(5 + this.size);
+    new DataView(out.buffer).setUint32(0, this.size + 1, true);
+    out[4] = type;
+    let at = 5;
     for (const p of this.parts) { out.set(p, at); at += p.length; }
     return out;
   }

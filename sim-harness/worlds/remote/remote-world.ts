@@ -10,7 +10,7 @@ import { agentIndexIn, checkEnvIndex, WorldError, type Actions, type ActionSpace
 import { DEFAULT_TIMEOUT_MS, parseRemoteAddress, type RemoteAddress } from './endpoints.js';
 import type { LinkRequest, LinkResponse } from './link-worker.js';
 import {
-  actionsPerEnv, actionSpaceOf, BodyReader, BodyWriter, encodeFrame, errorSchema, FRAME_NAMES, FrameType, jsonBody, parseJson,
+  actionsPerEnv, actionSpaceOf, BodyReader, BodyWriter, errorSchema, FRAME_NAMES, FrameType, parseJson,
   PROTOCOL_VERSION, ProtocolError, readObservations, readStepResult, snapshotOf, specSchema,
   type Frame, type FrameTypeCode, type StepBody, type WorldSpec,
 } from './protocol.js';
@@ -88,7 +88,7 @@ export class RemoteWorld implements World {
     this.port = channel.port1;
     this.worker = new Worker(LINK_WORKER, { workerData: { endpoints: this.remote.endpoints, signal: this.flag.buffer, port: channel.port2 }, transferList: [channel.port2] });
     this.worker.unref(); // a run that forgets close() still exits
-    const hellos = this.shares.map((share) => encodeFrame(FrameType.HELLO, jsonBody({ protocol: PROTOCOL_VERSION, num_envs: share.envs, auto_reset: this.autoReset, options: options.config ?? {} })));
+    const hellos = this.shares.map((share) => new BodyWriter().json({ protocol: PROTOCOL_VERSION, num_envs: share.envs, auto_reset: this.autoReset, options: options.config ?? {} }).frame(FrameType.HELLO));
     let specs: WorldSpec[];
     try {
       specs = this.exchange(hellos, FrameType.SPEC, 'HELLO', true).map((frame, s) => {
@@ -159,7 +159,7 @@ export class RemoteWorld implements World {
   reset(seed = 0, firstStream = 0): ResetResult {
     if (!Number.isSafeInteger(seed)) throw new WorldError(`reset seed must be an integer, got ${seed}`);
     if (!Number.isSafeInteger(firstStream) || firstStream < 0 || firstStream + this.numEnvs > 2 ** 32) throw new WorldError(`reset firstStream must be a non-negative integer, got ${firstStream}`);
-    const frames = this.shares.map((share) => encodeFrame(FrameType.RESET, new BodyWriter().i64(seed).u32(firstStream + share.offset).bytes()));
+    const frames = this.shares.map((share) => new BodyWriter().i64(seed).u32(firstStream + share.offset).frame(FrameType.RESET));
     this.readObservationsFrom(this.exchange(frames, FrameType.OBSERVATIONS, 'RESET'));
     this.steps.fill(0);
     this.resets++;
@@ -176,7 +176,7 @@ export class RemoteWorld implements World {
       throw new WorldError(`${this.id}: ${discrete ? 'discrete actions must be an Int32Array' : 'continuous actions must be a Float32Array'}`);
     }
     if (actions.length !== this.numEnvs * perEnv) throw new WorldError(`${this.id}: expected ${this.numEnvs * perEnv} action values (${this.numEnvs} envs × ${perEnv}), got ${actions.length}`);
-    const frames = this.shares.map((share) => encodeFrame(FrameType.STEP, new BodyWriter().array(actions.subarray(share.offset * perEnv, (share.offset + share.envs) * perEnv)).bytes()));
+    const frames = this.shares.map((share) => new BodyWriter().array(actions.subarray(share.offset * perEnv, (share.offset + share.envs) * perEnv)).frame(FrameType.STEP));
     const sent = performance.now();
     const answers = this.exchange(frames, FrameType.STEP_RESULT, 'STEP');
     let serverUs = 0;
@@ -205,7 +205,7 @@ export class RemoteWorld implements World {
   snapshot(env: number): WorldSnapshot {
     this.checkEnv(env);
     const s = this.shareOf(env);
-    const frames = this.shares.map((_, k) => (k === s ? encodeFrame(FrameType.SNAPSHOT, new BodyWriter().u32(env - this.shares[s].offset).bytes()) : null));
+    const frames = this.shares.map((_, k) => (k === s ? new BodyWriter().u32(env - this.shares[s].offset).frame(FrameType.SNAPSHOT) : null));
     const frame = this.exchange(frames, FrameType.SNAPSHOT_RESULT, 'SNAPSHOT')[s];
     const what = `SNAPSHOT_RESULT from ${this.remote.endpoints[s].url}`;
     return snapshotOf(new BodyReader(frame.body, what).json('snapshot'), what);
@@ -215,7 +215,7 @@ export class RemoteWorld implements World {
     this.checkEnv(env);
     if (!this.started) this.reset(0);
     const s = this.shareOf(env);
-    const frames = this.shares.map((_, k) => (k === s ? encodeFrame(FrameType.SET_STATE, new BodyWriter().u32(env - this.shares[s].offset).json(snapshot).bytes()) : null));
+    const frames = this.shares.map((_, k) => (k === s ? new BodyWriter().u32(env - this.shares[s].offset).json(snapshot).frame(FrameType.SET_STATE) : null));
     const frame = this.exchange(frames, FrameType.OBSERVATIONS, 'SET_STATE')[s];
     const share = this.shares[s];
     const r = new BodyReader(frame.body, `OBSERVATIONS from ${this.remote.endpoints[s].url}`);
@@ -273,7 +273,8 @@ export class RemoteWorld implements World {
   private exchange(frames: (Uint8Array | null)[], expect: FrameTypeCode, what: string, connect = false): Frame[] {
     if (this.broken) throw this.broken;
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage({ frames, connect } satisfies LinkRequest);
+    // the frames are this call's own: handed over, not copied
+    this.port.postMessage({ frames, connect } satisfies LinkRequest, frames.filter((f): f is Uint8Array => f !== null).map((f) => f.buffer as ArrayBuffer));
     // connecting also starts the socket thread, and a simulator may load its scene at HELLO
     const timeoutMs = connect ? Math.max(this.remote.timeoutMs, DEFAULT_TIMEOUT_MS) : this.remote.timeoutMs;
     const waited = Atomics.wait(this.flag, 0, 0, timeoutMs);

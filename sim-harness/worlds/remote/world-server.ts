@@ -8,7 +8,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { WorldError, type Actions, type World } from '../types.js';
 import { parseEndpoint } from './endpoints.js';
 import {
-  actionsPerEnv, BodyReader, BodyWriter, encodeFrame, FrameReader, FrameType, helloSchema, parseJson, PROTOCOL_VERSION,
+  actionsPerEnv, BodyReader, BodyWriter, FrameReader, FrameType, helloSchema, parseJson, PROTOCOL_VERSION,
   ProtocolError, snapshotOf, specActionSpace, writeObservations, writeStepResult, type Frame, type FrameTypeCode, type Hello, type WorldSpec,
 } from './protocol.js';
 
@@ -89,14 +89,14 @@ class Connection {
     this.socket.on('close', () => this.world?.close());
   }
 
-  private send(type: FrameTypeCode, body: Uint8Array): void {
-    this.socket.write(encodeFrame(type, body));
+  private send(type: FrameTypeCode, body: BodyWriter): void {
+    this.socket.write(body.frame(type));
   }
 
   private refuse(err: Error, fatal: boolean): void {
     const code = err instanceof ProtocolError ? 'protocol' : err instanceof WorldError ? 'refused' : 'internal';
     this.o.log?.(`refused: ${err.message}`);
-    this.send(FrameType.ERROR, new BodyWriter().json({ code, message: err.message, ...(err instanceof ProtocolError && err.field ? { field: err.field } : {}) }).bytes());
+    this.send(FrameType.ERROR, new BodyWriter().json({ code, message: err.message, ...(err instanceof ProtocolError && err.field ? { field: err.field } : {}) }));
     if (fatal) this.socket.end();
   }
 
@@ -115,7 +115,7 @@ class Connection {
         r.end('first_stream');
         const result = world.reset(seed, firstStream);
         this.current = { observations: result.observations, infos: result.infos };
-        return this.send(FrameType.OBSERVATIONS, this.observations().bytes());
+        return this.send(FrameType.OBSERVATIONS, this.observations());
       }
       case FrameType.STEP: {
         const started = performance.now();
@@ -133,13 +133,13 @@ class Connection {
           rewards: s.rewards, terminations: s.terminations, truncations: s.truncations, episodeEnded: s.episodeEnded,
           finalObservations: s.finalObservations, finalStates: s.finalStates,
         }, spec, this.hello!.auto_reset);
-        return this.send(FrameType.STEP_RESULT, body.bytes());
+        return this.send(FrameType.STEP_RESULT, body);
       }
       case FrameType.SNAPSHOT: {
         const r = new BodyReader(frame.body, 'SNAPSHOT');
         const env = r.u32('env');
         r.end('env');
-        return this.send(FrameType.SNAPSHOT_RESULT, new BodyWriter().json(world.snapshot(env)).bytes());
+        return this.send(FrameType.SNAPSHOT_RESULT, new BodyWriter().json(world.snapshot(env)));
       }
       case FrameType.SET_STATE: {
         const r = new BodyReader(frame.body, 'SET_STATE');
@@ -148,7 +148,7 @@ class Connection {
         r.end('snapshot');
         if (!this.current) this.current = world.reset(0);
         world.setState(env, snapshot); // (a world's observation arrays are its own, updated in place)
-        return this.send(FrameType.OBSERVATIONS, this.observations().bytes());
+        return this.send(FrameType.OBSERVATIONS, this.observations());
       }
       default:
         throw new ProtocolError(`unknown frame type ${frame.type}`, 'type');
@@ -171,7 +171,7 @@ class Connection {
       state_size: world.stateSize, max_cycles: world.maxCycles, info_keys: [...world.infoKeys], comes_and_goes: world.comesAndGoes,
     };
     this.o.log?.(`serving ${world.id} × ${hello.num_envs} envs to ${this.socket.remoteAddress ?? 'a local client'}`);
-    this.send(FrameType.SPEC, new BodyWriter().json(this.spec).bytes());
+    this.send(FrameType.SPEC, new BodyWriter().json(this.spec));
   }
 
   private observations(): BodyWriter {

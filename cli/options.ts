@@ -55,3 +55,28 @@ export function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
   return Number(value);
 }
+
+/**
+ * One world option, KEY=VALUE (repeatable: collect with worldOptionList): the value is read as JSON
+ * where it is JSON (3, 0.05, true, "x"), as a string otherwise (difficulty=hard).
+ */
+export function worldOption(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const at = value.indexOf('=');
+  const key = value.slice(0, at).trim();
+  if (at <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InvalidArgumentError(`expected KEY=VALUE (e.g. difficulty=hard), got "${value}"`);
+  const raw = value.slice(at + 1).trim();
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a bare word: a string
+  }
+  if (key in previous) throw new InvalidArgumentError(`${key} is given twice`);
+  return { ...previous, [key]: parsed };
+}
+
+/** A baseline policy: random, scripted, or always:K (every agent always takes discrete action K). */
+export function baselinePolicy(value: string): string {
+  if (value === 'random' || value === 'scripted' || /^always:\d+$/.test(value)) return value;
+  throw new InvalidArgumentError(`expected random, scripted or always:K (e.g. always:0), got "${value}"`);
+}

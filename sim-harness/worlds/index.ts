@@ -10,6 +10,7 @@ export { isRemoteWorld, parseRemoteAddress } from './remote/endpoints.js';
 export { ProtocolError } from './remote/protocol.js';
 export { WorldError, boxSpace, discreteSpace, continuousSpace, discreteActions } from './types.js';
 export { randomController } from './controllers/random.js';
+export { constantController } from './controllers/constant.js';
 export { roleMixController } from './controllers/role-mix.js';
 export { Rng } from './rng.js';
 export { sampleCommMask, sampleAlive, peerMean, roundMask } from './comm-mask.js';
@@ -27,6 +28,14 @@ export {
   parseConformanceVectors, replayConformanceVectors, ConformanceFormatError,
   CONFORMANCE_FORMAT, CONFORMANCE_TOLERANCE,
 } from './conformance.js';
+export {
+  parseJunctionVectors, replayJunctionVectors, JunctionVectorsError, JUNCTION_VECTORS_FORMAT,
+} from './traffic-junction/junction-conformance.js';
+export type { JunctionConformanceReport, JunctionMismatch, JunctionVectors } from './traffic-junction/junction-conformance.js';
+export { TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
+export { buildJunctionMap, GAS, BRAKE } from './traffic-junction/junction-map.js';
+export type { Difficulty, JunctionMap } from './traffic-junction/junction-map.js';
+export { advanceCurriculum, initialCurriculum, pythonFloorDiv } from './traffic-junction/curriculum.js';
 export { percentile, median, bootstrapInterval } from './stats.js';
 export { agentsOfRole, roleGroups } from './roles.js';
 export { worldCheckpointSchema, worldSnapshotSchema } from './checkpoint-schema.js';

@@ -6,15 +6,18 @@ import { BatchedWorld, type WorldCore } from './batched-world.js';
 import { SimpleSpreadCore } from './mpe/simple-spread.js';
 import { SimpleTagCore } from './mpe/simple-tag.js';
 import { GridPredatorPreyCore } from './grid-predator-prey.js';
+import { TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
 import { WorldError, type World, type WorldOptions } from './types.js';
 import type { Controller } from './controllers/controller.js';
 import { scriptedSpreadController } from './controllers/scripted-spread.js';
 import { scriptedTagController } from './controllers/scripted-tag.js';
 import { scriptedPredatorPreyController } from './controllers/scripted-predator-prey.js';
+import { fifoJunctionController } from './controllers/fifo-junction.js';
 import { isRemoteWorld } from './remote/endpoints.js';
 import { RemoteWorld } from './remote/remote-world.js';
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const rate = z.number().min(0).max(1);
 
 export interface WorldEntry {
   readonly id: string;
@@ -101,6 +104,19 @@ const WORLDS: readonly WorldEntry[] = [
     makeCore: (numEnvs, config) => new GridPredatorPreyCore(numEnvs, config),
     scripted: (world) => scriptedPredatorPreyController(world.roles.filter((r) => r === 'predator').length),
     jointSuccess: { description: 'the predators captured the prey', reached: (e) => e.final.captured >= 1 },
+  },
+  {
+    id: 'traffic_junction_v0',
+    aliases: ['traffic_junction', 'junction'],
+    summary: "IC3Net's traffic junction, exact: cars come and go on one-way lanes and must cross without sharing a cell (difficulty: easy | medium | hard; shield: 'emergency-brake')",
+    configSchema: z.strictObject({
+      difficulty: z.enum(['easy', 'medium', 'hard']).optional(), N: count(1, 200).optional(), vision: count(0, 8).optional(),
+      maxCycles: count(1, 100_000).optional(), addRateMin: rate.optional(), addRateMax: rate.optional(),
+      currStart: count(0, 1e9).optional(), currEnd: count(0, 1e9).optional(), shield: z.enum(['none', 'emergency-brake']).optional(),
+    }),
+    makeCore: (numEnvs, config) => new TrafficJunctionCore(numEnvs, config),
+    scripted: (world) => fifoJunctionController(world),
+    jointSuccess: { description: 'no car crashed in the episode', reached: (e) => e.final.success >= 1 },
   },
 ];
 

@@ -31,7 +31,7 @@ t.test('fleetmind worlds --json lists every world with its spaces', (t) => {
   const r = runCli(['worlds', '--json']);
   t.equal(r.code, 0);
   const worlds = JSON.parse(r.stdout);
-  t.same(worlds.map((w: { id: string }) => w.id), ['simple_spread_v3', 'simple_tag_v3', 'grid_predator_prey_v0']);
+  t.same(worlds.map((w: { id: string }) => w.id), ['simple_spread_v3', 'simple_tag_v3', 'grid_predator_prey_v0', 'traffic_junction_v0']);
   const tag = worlds[1];
   t.same(tag.agents.map((a: { observation_space: { shape: number[] } }) => a.observation_space.shape[0]), [16, 16, 16, 14]);
   t.same(tag.agents[0].action_space, { kind: 'discrete', n: 5 });
@@ -75,6 +75,46 @@ t.test('env check fails with exit 1 and names the episode, step, agent and quant
   t.equal(r.code, 1);
   t.equal(JSON.parse(r.stdout).pass, false);
   t.match(r.stderr, /episode 7 \(seed \d+\), step 12, agent agent_2, reward/);
+  t.end();
+});
+
+t.test("fleetmind env check replays IC3Net's traffic-junction trajectories exactly, and names a mismatch's episode, step, quantity and car", (t) => {
+  const human = runCli(['env', 'check', '--vectors', join(FIXTURES, 'traffic_junction', 'hard.json')]);
+  t.equal(human.code, 0, human.stderr);
+  t.match(human.stdout, /traffic_junction_v0 \(hard\), 12 episodes, 960 steps/);
+  t.match(human.stdout, /reward +0 +exact/);
+  t.match(human.stdout, /PASS/);
+  const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const data = JSON.parse(readFileSync(join(FIXTURES, 'traffic_junction', 'easy.json'), 'utf8'));
+  data.episodes[5].steps[9].collision[1] = 1 - data.episodes[5].steps[9].collision[1];
+  writeFileSync(join(dir, 'tampered.json'), JSON.stringify(data));
+  const r = runCli(['env', 'check', '--vectors', join(dir, 'tampered.json'), '--json']);
+  t.equal(r.code, 1);
+  t.has(JSON.parse(r.stdout), { pass: false, mismatches: { collision: 1, reward: 0 } });
+  t.match(r.stderr, /episode 5 \(env seed \d+\), step 9, collision \[1\]/);
+  t.end();
+});
+
+t.test('fleetmind eval plays the traffic-junction baselines: always-GAS, FIFO, and either under the emergency brake', (t) => {
+  const run = (...args: string[]) => {
+    const r = runCli(['eval', '--world', 'traffic_junction', '--world-option', 'difficulty=medium', '--episodes', '100', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { policy: string; outcomes: Record<string, number> };
+  };
+  const gas = run('--policy', 'always:0');
+  const braked = run('--policy', 'always:0', '--shield', 'emergency-brake');
+  t.ok(gas.outcomes.collisions > 0, 'always-GAS crashes');
+  t.equal(braked.outcomes.collisions, 0, 'the brake stops every crash of always-GAS on medium');
+  t.ok(braked.outcomes.shield_overrides > 0);
+  t.match(braked.policy, /always:0, emergency-brake shield/);
+  t.equal(run('--policy', 'scripted').outcomes.collisions, 0, 'FIFO crosses without a crash');
+  const bad = runCli(['eval', '--world', 'simple_spread', '--policy', 'always:0', '--shield', 'emergency-brake']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /simple_spread_v3 options are invalid/);
+  const option = runCli(['eval', '--world', 'traffic_junction', '--policy', 'random', '--world-option', 'difficulty']);
+  t.equal(option.code, 2);
+  t.match(option.stderr, /expected KEY=VALUE/);
   t.end();
 });
 

@@ -33,8 +33,10 @@ export async function loadWorldPluginsFor(command: Command): Promise<void> {
     command.setOptionValue('world', await loadWorldPlugin(opts.world));
     return; // the module given wins over what a run or bundle recorded
   }
-  const runDir = typeof opts.run === 'string' ? opts.run : typeof opts.out === 'string' && opts.resume ? opts.out : null;
-  if (runDir) {
+  // eval takes --run once per seed
+  const runDirs = typeof opts.run === 'string' ? [opts.run] : Array.isArray(opts.run) ? opts.run.filter((d): d is string => typeof d === 'string')
+    : typeof opts.out === 'string' && opts.resume ? [opts.out] : [];
+  for (const runDir of runDirs) {
     const module = recordedModule(join(runDir, 'config.json'), (d) => d?.config?.worldModule);
     if (module) await load(module, runDir);
   }

@@ -1,5 +1,9 @@
 import { Option, type Command } from 'commander';
-import { constantController, evaluateController, evaluateControllerAsync, openWorld, randomController, scriptedController, type AsyncController, type Controller, type World, type EvaluationReport } from '@fleetmind/worlds';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, mergeMarlEval, openWorld, randomController, scriptedController, summarizeRuns,
+  type AsyncController, type Controller, type EvaluationReport, type MarlEvalData, type RunEvaluation, type World,
+} from '@fleetmind/worlds';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { bundleController, type BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
@@ -11,7 +15,10 @@ interface EvalOptions {
   policy?: string;
   worldOption?: Record<string, unknown>;
   shield?: 'emergency-brake';
-  run?: string;
+  run?: string[];
+  runs?: number;
+  marlEval?: string;
+  algorithm?: string;
   bundle?: string;
   episodes: number;
   seed: number;
@@ -27,7 +34,10 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('play whole episodes with a trained run (greedy actions) or a baseline policy and report returns and outcomes (episode k is seeded from (seed, k), so runs with the same seed are comparable)')
-    .option('--run <dir>', 'a training run folder: its checkpoint\'s greedy policy on its world')
+    .option('--run <dir>', 'a training run folder: its checkpoint\'s greedy policy on its world; repeat it for runs of other seeds: each metric is then summarised over runs (interquartile mean, 95 % bootstrap interval)', (dir: string, previous: string[] = []) => [...previous, dir])
+    .option('--runs <k>', 'with --policy: play the baseline k times (a random policy with seeds seed … seed+k−1) on the same episodes, summarised as runs are', positiveInt)
+    .option('--marl-eval <file>', 'also write every run\'s per-episode metrics in marl-eval\'s JSON layout (added to the file if it exists: one algorithm per call)')
+    .option('--algorithm <name>', 'the algorithm\'s name in --marl-eval data (default: e.g. mappo-commnet, random, always-0)')
     .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce)')
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
@@ -41,61 +51,147 @@ export function registerEval(program: Command): void {
     .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
     .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --run runs/tj-s1 --run runs/tj-s2 --run runs/tj-s3 --run runs/tj-s4 --run runs/tj-s5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --world traffic_junction --world-option difficulty=easy --policy random --runs 5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
-      if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR, --bundle DIR, or --world W with --policy random|scripted|always:K');
+      if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR (repeatable), --bundle DIR, or --world W with --policy random|scripted|always:K');
       if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
       if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): a run or a bundle plays the actions it was trained with');
-      if (opts.bundle) {
-        if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
-        if (opts.worldOption) throw new CliError('--bundle evaluates on the world it was exported for: drop --world-option (--shield adds a shield to it)');
-        const bundle = await loadBundle(opts.bundle);
-        try {
-          const { manifest } = bundle;
-          // a bundle trained against a remote world is evaluated against it, where it was served
-          const world = openWorld(manifest.world.remote ?? manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config: withShield(manifest.world.config, opts.shield) });
-          const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
-          const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
-          const report = await evaluateControllerAsync(world, controller, opts.seed);
-          let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
-          if (opts.scriptedRoles) policy += ` against scripted ${opts.scriptedRoles.join(', ')}`;
-          if (opts.shield) policy += `, ${opts.shield} shield`;
-          printReport(world.id, policy, report, opts.json);
-        } finally {
-          await bundle.close();
-        }
-        return;
+      if (opts.runs !== undefined && !opts.policy) throw new CliError('--runs repeats a baseline (--policy) with other random seeds; trained runs are given as --run DIR, once per seed');
+      const perEpisode = Boolean(opts.marlEval) || (opts.run?.length ?? 0) > 1 || (opts.runs ?? 1) > 1;
+      const jobs = opts.bundle ? [() => evaluateBundle(opts, opts.bundle!, perEpisode)]
+        : opts.run ? opts.run.map((dir) => () => evaluateRun(opts, dir, perEpisode))
+          : Array.from({ length: opts.runs ?? 1 }, (_, k) => () => Promise.resolve(evaluateBaseline(opts, k, perEpisode)));
+      const evaluated: Evaluated[] = [];
+      for (const [k, job] of jobs.entries()) {
+        if (jobs.length > 1 && !opts.json) process.stderr.write(`run ${k + 1}/${jobs.length}…\n`);
+        evaluated.push(await job());
       }
-      if (opts.run && (opts.world || opts.agents || opts.worldOption)) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents/--world-option (--shield adds a shield to it)');
-      let controller: (world: ReturnType<typeof openWorld>) => Controller;
-      let worldId: string;
-      let config: Record<string, unknown> = { ...opts.worldOption, ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) };
-      let policyName: string;
-      if (opts.run) {
-        const { greedyPolicy, RunFolder, useBackend } = await import('@fleetmind/trainer'); // TensorFlow.js only for runs
-        await useBackend('auto');
-        const checkpoint = RunFolder.open(opts.run).loadCheckpoint();
-        worldId = checkpoint.config.world;
-        config = checkpoint.config.worldConfig;
-        policyName = `trained (${checkpoint.config.algo}, ${checkpoint.envSteps.toLocaleString('en-US')} steps)`;
-        const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
-        if (comm.msgDropout > 0 || comm.agentDropout > 0) policyName += `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent`;
-        controller = (world) => greedyPolicy(checkpoint, world, comm);
-      } else {
-        if (!opts.world) throw new CliError('--policy needs --world');
-        if (opts.msgDropout > 0 || opts.agentDropout > 0) throw new CliError('--msg-dropout and --agent-dropout apply to a trained run (--run DIR)');
-        worldId = opts.world;
-        policyName = opts.policy! + (opts.continuous ? ' (continuous actions)' : '');
-        const policy = opts.policy!;
-        controller = (world) => (policy === 'random' ? randomController(world, opts.seed)
-          : policy === 'scripted' ? scriptedController(world) : constantController(world, Number(policy.slice('always:'.length))));
-      }
-      if (opts.shield) policyName += `, ${opts.shield} shield`;
-      const world = openWorld(worldId, { numEnvs: opts.episodes, autoReset: false, config: withShield(config, opts.shield) });
-      const report = evaluateController(world, controller(world), opts.seed);
-      printReport(world.id, policyName, report, opts.json);
+      if (!perEpisode) return printReport(evaluated[0].worldId, evaluated[0].policy, evaluated[0].report, opts.json);
+      printSummary(evaluated, opts);
     });
+}
+
+interface Evaluated {
+  worldId: string;
+  /** the world's options, which name the task (difficulty=medium, …) */
+  config: Record<string, unknown>;
+  policy: string;
+  /** marl-eval's algorithm name */
+  algorithm: string;
+  stepCount: number;
+  /** the world's number of agents (joint success may count them) */
+  agents: number;
+  report: EvaluationReport;
+}
+
+async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolean): Promise<Evaluated> {
+  if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
+  if (opts.worldOption) throw new CliError('--bundle evaluates on the world it was exported for: drop --world-option (--shield adds a shield to it)');
+  const bundle = await loadBundle(dir);
+  try {
+    const { manifest } = bundle;
+    const config = withShield(manifest.world.config, opts.shield) ?? {};
+    // a bundle trained against a remote world is evaluated against it, where it was served
+    const world = openWorld(manifest.world.remote ?? manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config });
+    const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
+    const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
+    const report = await evaluateControllerAsync(world, controller, opts.seed, { perEpisode });
+    let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
+    if (opts.scriptedRoles) policy += ` against scripted ${opts.scriptedRoles.join(', ')}`;
+    if (opts.shield) policy += `, ${opts.shield} shield`;
+    return { worldId: world.id, config, policy, algorithm: opts.algorithm ?? manifest.name, stepCount: 0, agents: world.possibleAgents.length, report };
+  } finally {
+    await bundle.close();
+  }
+}
+
+async function evaluateRun(opts: EvalOptions, dir: string, perEpisode: boolean): Promise<Evaluated> {
+  if (opts.world || opts.agents || opts.worldOption) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents/--world-option (--shield adds a shield to it)');
+  const { greedyPolicy, RunFolder, useBackend } = await import('@fleetmind/trainer'); // TensorFlow.js only for runs
+  await useBackend('auto');
+  const checkpoint = RunFolder.open(dir).loadCheckpoint();
+  const { config: trained } = checkpoint;
+  let policy = `trained (${trained.algo}, ${checkpoint.envSteps.toLocaleString('en-US')} steps)`;
+  const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
+  if (comm.msgDropout > 0 || comm.agentDropout > 0) policy += `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent`;
+  if (opts.shield) policy += `, ${opts.shield} shield`;
+  const config = withShield(trained.worldConfig, opts.shield) ?? {};
+  const world = openWorld(trained.world, { numEnvs: opts.episodes, autoReset: false, config });
+  const report = evaluateController(world, greedyPolicy(checkpoint, world, comm), opts.seed, { perEpisode });
+  const actor = 'actor' in trained ? `-${String(trained.actor)}` : '';
+  return { worldId: world.id, config, policy, algorithm: opts.algorithm ?? `${trained.algo}${actor}`, stepCount: checkpoint.envSteps, agents: world.possibleAgents.length, report };
+}
+
+/** Baseline run k: the same evaluation episodes as every other run; a random policy draws from its own seed k. */
+function evaluateBaseline(opts: EvalOptions, k: number, perEpisode: boolean): Evaluated {
+  if (!opts.world) throw new CliError('--policy needs --world');
+  if (opts.msgDropout > 0 || opts.agentDropout > 0) throw new CliError('--msg-dropout and --agent-dropout apply to a trained run (--run DIR)');
+  const policy = opts.policy!;
+  const config = withShield({ ...opts.worldOption, ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) }, opts.shield) ?? {};
+  const world = openWorld(opts.world, { numEnvs: opts.episodes, autoReset: false, config });
+  const controller: Controller = policy === 'random' ? randomController(world, opts.seed + k)
+    : policy === 'scripted' ? scriptedController(world) : constantController(world, Number(policy.slice('always:'.length)));
+  const report = evaluateController(world, controller, opts.seed, { perEpisode });
+  const name = policy + (opts.continuous ? ' (continuous actions)' : '') + (opts.shield ? `, ${opts.shield} shield` : '');
+  return { worldId: world.id, config, policy: name, algorithm: opts.algorithm ?? policy.replace(':', '-'), stepCount: 0, agents: world.possibleAgents.length, report };
+}
+
+/** Every run's per-episode metrics: the team return, the world's joint success where it has one, and each outcome's episode total. */
+function runMetrics(e: Evaluated): RunEvaluation {
+  const outcomes = e.report.episode_outcomes!;
+  const metrics: Record<string, number[]> = { return: e.report.episode_team_returns };
+  const joint = jointSuccessOf(e.worldId);
+  if (joint) {
+    metrics.success = e.report.episode_team_returns.map((_, k) => {
+      const final = Object.fromEntries(Object.keys(outcomes).filter((key) => !key.endsWith('_final')).map((key) => [key, outcomes[`${key}_final`][k]]));
+      const total = Object.fromEntries(Object.keys(outcomes).filter((key) => !key.endsWith('_final')).map((key) => [key, outcomes[key][k]]));
+      return joint.reached({ final, total }, e.agents) ? 1 : 0;
+    });
+  }
+  // an outcome named like the joint success (traffic_junction's per-step success flag) keeps its sum apart
+  for (const [key, values] of Object.entries(outcomes)) if (!key.endsWith('_final')) metrics[key in metrics ? `${key}_sum` : key] = values;
+  return { stepCount: e.stepCount, metrics };
+}
+
+/** Several runs (seeds): each metric's IQM over runs with its 95 % bootstrap interval; the raw data in marl-eval's layout. */
+function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
+  const [first] = evaluated;
+  const task = taskName(first);
+  for (const e of evaluated) {
+    if (e.worldId !== first.worldId || taskName(e) !== task) throw new CliError(`--run: every run must be on one world and task to be summarised together; ${first.worldId} ${task} and ${e.worldId} ${taskName(e)} differ`);
+  }
+  const runs = evaluated.map(runMetrics);
+  const summaries = Object.keys(runs[0].metrics).map((metric) => summarizeRuns(runs, metric, opts.seed));
+  if (opts.marlEval) {
+    const data = marlEvalLayout(first.worldId, task, first.algorithm, runs);
+    let merged: MarlEvalData = data;
+    if (existsSync(opts.marlEval)) {
+      try {
+        merged = mergeMarlEval(JSON.parse(readFileSync(opts.marlEval, 'utf8')) as MarlEvalData, data);
+      } catch (err) {
+        throw new CliError(`--marl-eval ${opts.marlEval}: ${(err as Error).message}`);
+      }
+    }
+    writeFileSync(opts.marlEval, `${JSON.stringify(merged)}\n`);
+  }
+  if (opts.json) {
+    printJson({ world: first.worldId, task, algorithm: first.algorithm, policy: first.policy, runs: runs.length, episodes: opts.episodes, seed: opts.seed, summaries });
+    return;
+  }
+  process.stdout.write(`${first.worldId} ${task}, ${first.policy}: ${runs.length} runs × ${opts.episodes} episodes from seed ${opts.seed}; interquartile mean over runs, 95 % bootstrap interval\n`);
+  printTable(['metric', 'IQM', '95 % CI', 'run means'], summaries.map((s) => [
+    s.metric, fmt(s.iqm), `${fmt(s.ci95[0])} to ${fmt(s.ci95[1])}`, s.run_means.map(fmt).join(' '),
+  ]));
+  if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${first.worldId} / ${task} / ${first.algorithm})\n`);
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
+
+/** marl-eval's task: the world's options but the shield, which is part of the algorithm's name instead. */
+function taskName(e: Evaluated): string {
+  const options = Object.entries(e.config).filter(([key]) => key !== 'shield').map(([key, value]) => `${key}=${String(value)}`);
+  return options.length > 0 ? options.join(',') : 'default';
 }
 
 /** The world's options with a shield added (the world refuses it if it has none). */

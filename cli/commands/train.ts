@@ -11,14 +11,14 @@ import {
 } from '@fleetmind/trainer/config';
 import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
 import { CliError, EXIT_FAILED } from '../errors.js';
-import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
+import { nonNegativeInt, positiveInt, positiveNumber, probability, worldOption } from '../options.js';
 import { printTable, progressLine } from '../output.js';
 
 /** Each training flag and the configuration setting it sets: the trainer validates the settings. */
 const FLAG_OF: Record<string, string> = {
   actor: '--actor', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
   selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id',
-  totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours',
+  totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours/--continuous/--world-option',
 };
 
 interface TrainOptions {
@@ -35,6 +35,7 @@ interface TrainOptions {
   agents?: number;
   continuous?: boolean;
   neighbours?: number;
+  worldOption?: Record<string, unknown>;
   agentId: boolean;
   steps?: number;
   episodes?: number;
@@ -48,6 +49,7 @@ interface TrainOptions {
 /** The settings the flags give; the trainer merges its defaults and refuses what does not fit. */
 function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
   const worldConfig = {
+    ...opts.worldOption,
     ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }),
     ...(opts.continuous ? { continuousActions: true } : {}),
   };
@@ -77,7 +79,7 @@ function runConfigOf(out: string): TrainingConfig {
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
   agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId',
-  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig',
+  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig',
 };
 
 /**
@@ -149,6 +151,7 @@ export function registerTrain(program: Command): void {
     .option('--scripted-opponent <p>', `--self-play: chance per rollout that a side's opponent is the world's scripted controller instead of a past snapshot (default: ${defaultMappoConfig.scriptedOpponent})`, probability)
     .option('--continuous', 'the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): mappo/ippo learn a diagonal Gaussian policy')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
+    .option('--world-option <key=value>', 'a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=medium for traffic_junction', worldOption)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
     .option('--steps <n>', `env steps to train for (default: mappo/ippo ${defaultMappoConfig.totalSteps.toLocaleString('en-US')}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.totalSteps.toLocaleString('en-US')})`, positiveInt)

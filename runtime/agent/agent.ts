@@ -316,7 +316,8 @@ class Agent implements FleetAgent {
     if (hb.online && !hb.standby) this.liveness.heard(hb.agent);
     else {
       // offline, or not in the episode: not waited for (a standby peer's next message or ONLINE heartbeat brings it back)
-      this.liveness.wentOffline(hb.agent);
+      if (hb.standby) this.liveness.wentOnStandby(hb.agent);
+      else this.liveness.wentOffline(hb.agent);
       this.log.info({ peer: hb.agent }, hb.standby ? 'peer is on standby (not in the episode)' : 'peer went offline');
       this.inbox.recheck();
     }

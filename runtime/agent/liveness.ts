@@ -1,18 +1,34 @@
 // Which peers are alive, decided by application heartbeats (MQTT keepalive takes seconds to
 // notice a lost link). Any message from a peer also proves it alive; an OFFLINE heartbeat (a
-// graceful stop, or the broker publishing the last will) ends it at once.
+// graceful stop, or the broker publishing the last will) ends it at once. A peer on standby (not
+// in the episode now: a car that has not entered or has left) is not expected at all: missing its
+// messages is no loss, until it speaks again.
 
 export class PeerLiveness {
   private readonly lastSeen = new Map<string, number>();
+  private readonly onStandby = new Set<string>();
 
   constructor(readonly peers: readonly string[], private readonly timeoutMs: number, private readonly now: () => number = () => performance.now()) {}
 
   heard(peer: string): void {
     this.lastSeen.set(peer, this.now());
+    this.onStandby.delete(peer);
   }
 
   wentOffline(peer: string): void {
     this.lastSeen.delete(peer);
+    this.onStandby.delete(peer);
+  }
+
+  /** the peer said it is not in the episode now */
+  wentOnStandby(peer: string): void {
+    this.lastSeen.delete(peer);
+    this.onStandby.add(peer);
+  }
+
+  /** whether the peer is out of the episode (then a round that misses it has lost nothing) */
+  isOnStandby(peer: string): boolean {
+    return this.onStandby.has(peer);
   }
 
   isLive(peer: string): boolean {

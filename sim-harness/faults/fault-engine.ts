@@ -12,7 +12,7 @@
 // everything that will arrive has arrived — never by racing a wall-clock deadline.
 
 import type { IPublishPacket } from 'mqtt-packet';
-import { agentTopic, decodePeerMessage, encodeLostNotice, encodePeerMessage, parseTopic, type PeerMessage, type Quantization } from '@fleetmind/wire';
+import { agentTopic, decodePeerMessage, encodeHeartbeat, encodeLostNotice, encodePeerMessage, parseTopic, type PeerMessage, type Quantization } from '@fleetmind/wire';
 import { Rng } from '@fleetmind/worlds';
 import { FaultPlanError, windowOpen, type AgentSelector, type Fault, type FaultKind, type FaultPlan } from './fault-plan.js';
 import type { PublishFilter } from '../network/link-proxy.js';
@@ -290,6 +290,17 @@ export class FaultEngine {
 /** Lockstep: the notices for the messages `sender` will not send at `tick` (it is down or frozen), one per round. */
 export function absenceNotices(fleet: string, sender: string, tick: number, rounds: number): IPublishPacket[] {
   return Array.from({ length: rounds }, (_, k) => lostNotice(fleet, { agent: sender, tick, round: k + 1 }));
+}
+
+/**
+ * The heartbeat of an agent that has left the episode (standby), as it publishes it itself: handed
+ * to its peers before the tick's observations, so that a round is not judged short of it.
+ */
+export function standbyNotice(fleet: string, agent: string, tick: number): IPublishPacket {
+  return {
+    cmd: 'publish', topic: agentTopic(fleet, agent, 'hb'), qos: 0, dup: false, retain: false,
+    payload: Buffer.from(encodeHeartbeat({ agent, online: true, standby: true, tick, sentUs: Date.now() * 1000 })),
+  };
 }
 
 function lostNotice(fleet: string, m: Pick<PeerMessage, 'agent' | 'tick' | 'round'>): IPublishPacket {

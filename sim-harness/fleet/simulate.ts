@@ -17,7 +17,7 @@ import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
 import { encodeWorldStepRecord, fleetTopic, type Tier, type WorldStepRecord } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
-import { absenceNotices, FaultEngine, type FaultEvent } from '../faults/fault-engine.js';
+import { absenceNotices, FaultEngine, standbyNotice, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind } from '../faults/fault-plan.js';
 import { addSnapshots, createMember, type FleetMember, type FleetMode } from './fleet-member.js';
 import { ActionCollector } from './action-collector.js';
@@ -221,7 +221,14 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       const inEpisode = (i: number) => world.active[i] === 1;
       const want = new Set(ids.filter((id, i) => inEpisode(i) && members.get(id)!.running && !frozen?.has(id)));
       // an agent that has just left (or not arrived) says so to its peers, who then stop waiting for it
-      ids.forEach((id, i) => { if (!inEpisode(i) && (t === 0 || wasInEpisode[i])) members.get(id)!.standby(); wasInEpisode[i] = inEpisode(i) ? 1 : 0; });
+      // (in lockstep its peers are handed its standby heartbeat before this tick's observations: no race with the broker)
+      ids.forEach((id, i) => {
+        if (!inEpisode(i) && (t === 0 || wasInEpisode[i])) {
+          members.get(id)!.standby();
+          if (f.lostNotices && rounds > 0) for (const receiver of ids) if (receiver !== id && f.peersOf(receiver).includes(id)) f.network.tell(receiver, [standbyNotice(f.fleet, id, globalTick)]);
+        }
+        wasInEpisode[i] = inEpisode(i) ? 1 : 0;
+      });
       asked += want.size;
       const announceAbsent = (absent: string) => {
         const notices = absenceNotices(f.fleet, absent, globalTick, rounds);

@@ -18,6 +18,13 @@ export interface EvaluationReport {
   role_return_mean: Record<string, number>;
   /** per info key: mean over episodes of its per-episode sum, and `<key>_final`: its mean on the last step */
   outcomes: Record<string, number>;
+  /** with { perEpisode: true }: per info key its sum in each episode, and `<key>_final` its value at each episode's last step */
+  episode_outcomes?: Record<string, number[]>;
+}
+
+export interface EvaluateOptions {
+  /** also report every episode's outcomes (multi-seed summaries need them), not only their means */
+  perEpisode?: boolean;
 }
 
 /** Something that acts asynchronously (e.g. through ONNX Runtime). */
@@ -29,25 +36,25 @@ export interface AsyncController {
  * Plays one episode in each env of `world` (built with autoReset: false and numEnvs = episodes),
  * so episode k is env k seeded from (seed, k) whatever else runs.
  */
-export function evaluateController(world: World, controller: Controller, seed: number): EvaluationReport {
+export function evaluateController(world: World, controller: Controller, seed: number, options: EvaluateOptions = {}): EvaluationReport {
   const tally = new EpisodeTally(world, seed);
   let { observations } = world.reset(seed);
   while (!tally.done) {
     controller.act(observations, tally.actions);
     observations = tally.record(world.step(tally.actions));
   }
-  return tally.report();
+  return tally.report(undefined, options);
 }
 
 /** evaluateController for a controller whose act() is asynchronous. */
-export async function evaluateControllerAsync(world: World, controller: AsyncController, seed: number): Promise<EvaluationReport> {
+export async function evaluateControllerAsync(world: World, controller: AsyncController, seed: number, options: EvaluateOptions = {}): Promise<EvaluationReport> {
   const tally = new EpisodeTally(world, seed);
   let { observations } = world.reset(seed);
   while (!tally.done) {
     await controller.act(observations, tally.actions);
     observations = tally.record(world.step(tally.actions));
   }
-  return tally.report();
+  return tally.report(undefined, options);
 }
 
 /**
@@ -108,7 +115,7 @@ export class EpisodeTally {
   }
 
   /** The evaluation of the first `played` episodes (all of them unless a run was interrupted). */
-  report(played = this.episodes): EvaluationReport {
+  report(played = this.episodes, options: EvaluateOptions = {}): EvaluationReport {
     const { world, n, seed } = this;
     const e = played;
     const agentReturns = this.agentReturns.subarray(0, e * n);
@@ -146,6 +153,13 @@ export class EpisodeTally {
       episode_team_returns: teamReturns,
       role_return_mean: roleReturnMean,
       outcomes,
+      ...(options.perEpisode ? { episode_outcomes: this.episodeOutcomes(played) } : {}),
     };
+  }
+
+  private episodeOutcomes(played: number): Record<string, number[]> {
+    const totals = this.episodeTotals(played);
+    const finals = this.episodeFinals(played);
+    return Object.fromEntries(this.world.infoKeys.flatMap((key) => [[key, totals[key]], [`${key}_final`, finals[key]]]));
   }
 }

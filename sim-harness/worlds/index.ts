@@ -48,4 +48,6 @@ export type { WorldCore } from './batched-world.js';
 export type { Controller } from './controllers/controller.js';
 export type { ConformanceReport, ConformanceFailure, ConformanceVectors } from './conformance.js';
 export { evaluateController, evaluateControllerAsync, EpisodeTally } from './evaluate.js';
-export type { EvaluationReport, AsyncController } from './evaluate.js';
+export type { EvaluationReport, AsyncController, EvaluateOptions } from './evaluate.js';
+export { interquartileMean, summarizeRuns, marlEvalLayout, mergeMarlEval } from './seed-summary.js';
+export type { RunEvaluation, MetricSummary, MarlEvalData } from './seed-summary.js';

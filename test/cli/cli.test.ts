@@ -118,6 +118,34 @@ t.test('fleetmind eval plays the traffic-junction baselines: always-GAS, FIFO, a
   t.end();
 });
 
+t.test('fleetmind eval over runs: each metric as an IQM with its 95 % interval, the raw data in marl-eval\'s layout', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-marl-eval-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'results.json');
+  const base = ['eval', '--world', 'traffic_junction', '--world-option', 'difficulty=easy', '--episodes', '50', '--marl-eval', file];
+  const random = runCli([...base, '--policy', 'random', '--runs', '5', '--json']);
+  t.equal(random.code, 0, random.stderr);
+  const summary = JSON.parse(random.stdout) as { task: string; algorithm: string; runs: number; summaries: { metric: string; iqm: number; ci95: number[]; run_means: number[] }[] };
+  t.has(summary, { task: 'difficulty=easy', algorithm: 'random', runs: 5 });
+  const success = summary.summaries.find((s) => s.metric === 'success')!;
+  t.equal(success.run_means.length, 5);
+  t.ok(new Set(success.run_means).size > 1, 'random runs differ by their seeds');
+  t.ok(success.ci95[0] <= success.iqm && success.iqm <= success.ci95[1]);
+  const human = runCli([...base, '--policy', 'scripted', '--runs', '5']);
+  t.equal(human.code, 0, human.stderr);
+  t.match(human.stdout, /5 runs × 50 episodes from seed 0; interquartile mean over runs, 95 % bootstrap interval/);
+  t.match(human.stdout, /\nsuccess +[01]\.\d{3} /, 'the joint success per episode, as a rate');
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  const task = data.traffic_junction_v0['difficulty=easy'];
+  t.same(Object.keys(task), ['random', 'scripted'], 'one file, both baselines');
+  t.same(Object.keys(task.random), ['run_1', 'run_2', 'run_3', 'run_4', 'run_5']);
+  t.equal(task.random.run_3.absolute_metrics.success.length, 50, 'every evaluation episode');
+  const again = runCli([...base, '--policy', 'random', '--runs', '5']);
+  t.equal(again.code, 2);
+  t.match(again.stderr, /random is already in the file/);
+  t.end();
+});
+
 t.test('bad files and bad arguments give one clear line and exit 2, with no stack trace', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,6 +7,8 @@ import { SimpleSpreadCore } from './mpe/simple-spread.js';
 import { SimpleTagCore } from './mpe/simple-tag.js';
 import { GridPredatorPreyCore } from './grid-predator-prey.js';
 import { TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
+import { PongCore } from './pong.js';
+import { scriptedPongController } from './controllers/scripted-pong.js';
 import { WorldError, type World, type WorldOptions } from './types.js';
 import type { Controller } from './controllers/controller.js';
 import { scriptedSpreadController } from './controllers/scripted-spread.js';
@@ -117,6 +119,15 @@ const WORLDS: readonly WorldEntry[] = [
     makeCore: (numEnvs, config) => new TrafficJunctionCore(numEnvs, config),
     scripted: (world) => fifoJunctionController(world),
     jointSuccess: { description: 'no car crashed in the episode', reached: (e) => e.final.success >= 1 },
+  },
+  {
+    id: 'pong_v0',
+    aliases: ['pong'],
+    summary: 'Multi-agent Pong: left against right, one or two paddles a side (paddlesPerSide), first to pointsToWin; zero-sum between sides, observations from each side',
+    configSchema: z.strictObject({ paddlesPerSide: count(1, 2).optional(), pointsToWin: count(1, 100).optional(), maxCycles: count(1, 1_000_000).optional() }),
+    makeCore: (numEnvs, config) => new PongCore(numEnvs, config),
+    scripted: (world) => scriptedPongController(world.possibleAgents.length, world.observationSpace(0).shape[0], world.possibleAgents.length / 2),
+    jointSuccess: { description: 'the left side won the game', reached: (e) => e.final.left_wins >= 1 },
   },
 ];
 

@@ -31,7 +31,7 @@ t.test('fleetmind worlds --json lists every world with its spaces', (t) => {
   const r = runCli(['worlds', '--json']);
   t.equal(r.code, 0);
   const worlds = JSON.parse(r.stdout);
-  t.same(worlds.map((w: { id: string }) => w.id), ['simple_spread_v3', 'simple_tag_v3', 'grid_predator_prey_v0', 'traffic_junction_v0']);
+  t.same(worlds.map((w: { id: string }) => w.id), ['simple_spread_v3', 'simple_tag_v3', 'grid_predator_prey_v0', 'traffic_junction_v0', 'pong_v0']);
   const tag = worlds[1];
   t.same(tag.agents.map((a: { observation_space: { shape: number[] } }) => a.observation_space.shape[0]), [16, 16, 16, 14]);
   t.same(tag.agents[0].action_space, { kind: 'discrete', n: 5 });

@@ -23,6 +23,8 @@ export const junctionSnapshotSchema = z.looseObject({
   exactRate: z.number().finite(),
   epochLastUpdate: int.nonnegative(),
   episodes: int.nonnegative(),
+  /** the arrival stream's state (four unsigned 32-bit integers) */
+  arrivalRng: z.tuple([int, int, int, int]).refine((v) => v.every((x) => x >= 0 && x <= 0xffffffff), 'four unsigned 32-bit integers'),
 });
 
 export type JunctionSnapshot = z.infer<typeof junctionSnapshotSchema>;

@@ -14,7 +14,7 @@
 // shield (emergency-brake.ts) turns unsafe GAS into BRAKE before (1), as a car's own automatic
 // braking would.
 
-import type { Rng } from '../rng.js';
+import { Rng } from '../rng.js';
 import { discreteSpace, type Actions, type DiscreteSpace, type WorldPositions, type WorldSnapshot } from '../types.js';
 import type { NumberArray, WorldCore } from '../batched-world.js';
 import { BRAKE, buildJunctionMap, DIFFICULTY_DEFAULTS, type Difficulty, type JunctionMap } from './junction-map.js';
@@ -98,6 +98,8 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
   private readonly overridesNow: Int32Array;
   /** [E, size²] cars per cell, every slot counted (dead ones at (0, 0)), after the last step */
   private readonly cars: Int32Array;
+  /** each env's arrival stream: its state travels in snapshots, so a restored env draws on as it would have */
+  private readonly arrivalRngs: Rng[] = [];
   private readonly draws: ArrivalDraws[] = [];
 
   constructor(numEnvs: number, options: TrafficJunctionOptions = {}) {
@@ -167,7 +169,8 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
   resetEnv(e: number, rng: Rng): void {
     this.curricula[e] = advanceCurriculum(this.curriculum, this.curricula[e], this.episodes[e]);
     this.episodes[e]++;
-    this.draws[e] = rngDraws(rng);
+    this.arrivalRngs[e] = new Rng(rng.nextUint32(), rng.nextUint32());
+    this.draws[e] = rngDraws(this.arrivalRngs[e]);
     const n = this.n;
     for (let i = e * n; i < e * n + n; i++) {
       this.alive[i] = 0;
@@ -385,6 +388,7 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
       exactRate: c.exactRate,
       epochLastUpdate: c.epochLastUpdate,
       episodes: this.episodes[e],
+      arrivalRng: this.arrivalRngs[e].getState(),
     };
   }
 
@@ -408,6 +412,8 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
     this.hasFailed[e] = s.hasFailed;
     this.curricula[e] = { addRate: s.addRate, exactRate: s.exactRate, epochLastUpdate: s.epochLastUpdate };
     this.episodes[e] = s.episodes;
+    this.arrivalRngs[e] = Rng.fromState(s.arrivalRng);
+    this.draws[e] = rngDraws(this.arrivalRngs[e]);
     this.countCars(e);
   }
 }

@@ -26,6 +26,7 @@ interface SimCliOptions {
   tickTimeoutMs: number;
   auth?: boolean;
   missingAction: 'safe' | 'hold';
+  shield?: 'emergency-brake';
   json?: boolean;
   failUnder?: number;
   requireCriteria?: boolean;
@@ -77,7 +78,8 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
-  .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'));
+  .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'))
+  .addOption(new Option('--shield <kind>', 'a safety layer in the world over every agent\'s action, its overrides counted in the outcomes: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']));
 
 export function registerSim(program: Command): void {
   const sim = addCommonOptions(program.command('sim'))
@@ -117,7 +119,7 @@ Examples:
       try {
         result = await runCampaign({
           bundle: fleet.dir, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
-          hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
+          hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
           onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal,
         });
       } finally {
@@ -153,7 +155,7 @@ Examples:
       const fleet = fleetBundle(opts);
       const { report, files } = await runSweep({
         bundle: fleet.dir, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
-        broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, reportDir: opts.report ?? null,
+        broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null,
         onProgress: progress,
       }).finally(() => fleet.dispose());
       progress('');

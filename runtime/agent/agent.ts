@@ -108,6 +108,8 @@ class Agent implements FleetAgent {
   private readonly agentIdInput: Float32Array;
   private readonly peers: string[];
   private readonly liveness: PeerLiveness;
+  /** per peer: the send time of its newest heartbeat, so that an older one overtaken on another path changes nothing */
+  private readonly newestHeartbeatUs = new Map<string, number>();
   private readonly inbox: RoundInbox;
   private readonly transport: Transport | null;
   private readonly rounds: CommunicationRounds;
@@ -313,6 +315,12 @@ class Agent implements FleetAgent {
     }
     // the last will carries the agent id too, so a heartbeat naming someone else is refused
     if (hb.agent !== topicAgent) return this.drop('misaddressed', `heartbeat of ${hb.agent} on ${topicAgent}'s topic`);
+    // an ONLINE or STANDBY heartbeat sent before the newest one heard says what no longer holds (an
+    // ONLINE overtaken by a STANDBY on another path); an OFFLINE (the last will, sent_us 0) always counts
+    if (hb.online) {
+      if (hb.sentUs < (this.newestHeartbeatUs.get(hb.agent) ?? -Infinity)) return;
+      this.newestHeartbeatUs.set(hb.agent, hb.sentUs);
+    }
     if (hb.online && !hb.standby) this.liveness.heard(hb.agent);
     else {
       // offline, or not in the episode: not waited for (a standby peer's next message or ONLINE heartbeat brings it back)

@@ -27,6 +27,8 @@ export interface SimOptions {
   agent?: AgentSettingsInput;
   /** what the actuator of an agent that did not answer does: the safe action (default) or its last command */
   missingAction?: 'safe' | 'hold';
+  /** a safety layer in the world over every agent's action (traffic_junction: 'emergency-brake'), counted in its outcomes */
+  shield?: 'emergency-brake';
   /** keep per-tick traces (positions, actions, tiers, who heard whom) for the report */
   trace?: boolean;
   /** a folder: every agent's flight recording and the world's ground truth (world-*.mcap) */

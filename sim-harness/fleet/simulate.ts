@@ -182,7 +182,7 @@ interface Fleet {
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const { ids, members, engine, collector } = f;
   const m = f.bundle.manifest;
-  const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: m.world.config });
+  const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: o.shield ? { ...m.world.config, shield: o.shield } : m.world.config });
   const n = ids.length;
   const rounds = m.communication?.rounds ?? 0;
   const tally = new EpisodeTally(world, o.seed, o.episodes);

@@ -364,11 +364,22 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
     }
   }
 
-  /** cars' cells as [x = column, y = row]; a car off the road at (0, 0), as IC3Net keeps it */
+  /**
+   * For replays: cars' cells as [x = column, y = rows from the bottom] (a car off the road waits at
+   * IC3Net's (0, 0), the top-left corner), and every road cell as the other entities: the junction.
+   */
   positions(e: number): WorldPositions {
-    const { size } = this.map;
-    const agents = Array.from({ length: this.n }, (_, i) => [this.loc[e * this.n + i] % size, Math.floor(this.loc[e * this.n + i] / size)]);
-    return { agents, others: [] };
+    const { size, classes, outsideClass } = this.map;
+    const at = (cell: number) => [cell % size, size - 1 - Math.floor(cell / size)];
+    const agents = Array.from({ length: this.n }, (_, i) => at(this.loc[e * this.n + i]));
+    const others: number[][] = [];
+    for (let cell = 0; cell < size * size; cell++) if (classes[cell] !== outsideClass || this.onSomeRoute(cell)) others.push(at(cell));
+    return { agents, others };
+  }
+
+  /** easy's (5, 3) has OUTSIDE_CLASS for its id (an IC3Net quirk) but is road */
+  private onSomeRoute(cell: number): boolean {
+    return this.map.paths.some((path) => path.includes(cell));
   }
 
   snapshot(e: number): JunctionSnapshot {

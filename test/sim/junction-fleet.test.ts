@@ -1,0 +1,40 @@
+// Traffic-junction fleets: cars are runtime agents that join the fleet's rounds when their car
+// enters and leave when it exits. With no faults the fleet replays `fleetmind eval --bundle`
+// episode by episode, with the emergency brake too, and a car on the road never waits for a slot
+// that has no car.
+
+import t from 'tap';
+import { join } from 'node:path';
+import { loadBundle } from '@fleetmind/models';
+import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
+import { bundleController } from '@fleetmind/trainer/bundle-controller';
+import { simulate } from '@fleetmind/sim-harness/fleet';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'junction-easy-commnet');
+
+async function reference(episodes: number, seed: number, shield?: 'emergency-brake') {
+  const bundle = await loadBundle(BUNDLE);
+  const config = { ...bundle.manifest.world.config, ...(shield ? { shield } : {}) };
+  const world = makeWorld(bundle.manifest.world.id, { numEnvs: episodes, autoReset: false, config });
+  const report = await evaluateControllerAsync(world, bundleController(world, bundle, { seed }), seed);
+  await bundle.close();
+  return report;
+}
+
+for (const shield of [undefined, 'emergency-brake'] as const) {
+  t.test(`cars come and go as agents; the fleet replays eval --bundle${shield ? ' under the emergency brake' : ''}`, async (t) => {
+    const episodes = 12;
+    const expected = await reference(episodes, 4, shield);
+    const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000 } });
+    t.same(sim.episode_team_returns, expected.episode_team_returns, 'identical per-episode team returns');
+    t.same(sim.outcomes, expected.outcomes, 'the same successes, collisions, arrivals, completions and brake overrides');
+    t.ok(sim.outcomes.arrivals > 5 && sim.outcomes.completions > 3, `cars entered and left (${sim.outcomes.arrivals} arrivals, ${sim.outcomes.completions} completions per episode)`);
+    t.equal(sim.missing_actions, 0, 'every car on the road answered every tick');
+    t.equal(sim.tiers.partial + sim.tiers.none + sim.tiers.safe, 0, 'no round was charged for a slot without a car: every decision heard every car on the road');
+    t.equal(sim.asked_actions, sim.tiers.full, 'only cars on the road were asked');
+    const ticks = episodes * 20 * 5;
+    t.ok(sim.asked_actions > 0 && sim.asked_actions < ticks * 0.7, `a slot without a car is not asked (${sim.asked_actions} of ${ticks} slot-ticks)`);
+    if (shield) t.ok(typeof sim.outcomes.shield_overrides === 'number');
+  });
+}

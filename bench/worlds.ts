@@ -13,6 +13,8 @@ export interface WorldBenchCase {
 
 export interface WorldBenchOptions {
   world?: string;
+  /** the world's options (simple_spread: N is --agents unless given here) */
+  config?: Record<string, unknown>;
   agents?: number;
   envCounts?: number[];
   /** seconds per run (default 1) */
@@ -29,13 +31,15 @@ export function benchWorld(options: WorldBenchOptions = {}): WorldBenchCase[] {
   const seconds = options.seconds ?? 1;
   const runs = options.runs ?? 5;
   return (options.envCounts ?? [1, 256]).map((envs) => {
-    const world = makeWorld(worldId, { numEnvs: envs, config: worldId === 'simple_spread_v3' ? { N: agents } : {} });
+    const world = makeWorld(worldId, { numEnvs: envs, config: { ...(worldId === 'simple_spread_v3' ? { N: agents } : {}), ...options.config } });
+    const space = world.actionSpace(0);
+    const width = space.kind === 'discrete' ? 1 : space.shape[0];
     const n = world.possibleAgents.length;
     // actions are drawn before timing, as in the PettingZoo peer measurement
     const policy = randomController(world, 1);
     const { observations } = world.reset(1);
     const batches = Array.from({ length: ACTION_BATCHES }, () => {
-      const a = new Int32Array(envs * n);
+      const a = space.kind === 'discrete' ? new Int32Array(envs * n) : new Float32Array(envs * n * width);
       policy.act(observations, a);
       return a;
     });

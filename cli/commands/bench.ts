@@ -3,7 +3,8 @@ import { Option } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber } from '../options.js';
+import { nonNegativeInt, positiveInt, positiveIntList, positiveNumber, worldOption } from '../options.js';
+import { resolveWorldId } from '@fleetmind/worlds';
 import { printJson, printTable, progressLine } from '../output.js';
 import { CliError } from '../errors.js';
 
@@ -17,16 +18,19 @@ export function registerBench(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench worlds --json');
   bench
     .command('worlds')
-    .description('env-steps/s of simple_spread_v3 under random actions, resets included, for each batch size; median of several runs')
-    .option('--agents <n>', 'agents (and landmarks)', positiveInt, 3)
+    .description('env-steps/s of a world (simple_spread_v3 unless --world) under random actions, resets included, for each batch size; median of several runs')
+    .option('--world <id>', 'the world (see `fleetmind worlds`)', 'simple_spread_v3')
+    .option('--world-option <key=value>', 'a world option, repeatable, e.g. difficulty=hard', worldOption)
+    .option('--agents <n>', 'simple_spread: agents (and landmarks)', positiveInt, 3)
     .option('--envs <list>', 'comma-separated batch sizes E', positiveIntList, [1, 256])
     .option('--seconds <s>', 'seconds per run', positiveNumber, 1)
     .option('--runs <n>', 'timed runs per case (after one warm-up run)', positiveInt, 5)
     .option('--json', 'print {bench, started, machine, results}; results: an array of {world, agents, envs, env_steps_per_s, runs}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3')
-    .action(async (opts: { agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench worlds --json\n  $ fleetmind bench worlds --envs 1,64,256,1024 --runs 3\n  $ fleetmind bench worlds --world traffic_junction --world-option difficulty=hard --envs 256')
+    .action(async (opts: { world: string; worldOption?: Record<string, unknown>; agents: number; envs: number[]; seconds: number; runs: number; json?: boolean }) => {
       const { benchWorld, runBench } = await benches();
-      const report = await runBench('worlds', () => benchWorld({ agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs }));
+      const world = resolveWorldId(opts.world);
+      const report = await runBench('worlds', () => benchWorld({ world, config: opts.worldOption, agents: opts.agents, envCounts: opts.envs, seconds: opts.seconds, runs: opts.runs }));
       if (opts.json) return printJson(report);
       const cases = report.results;
       printTable(

@@ -314,11 +314,14 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
         // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
         // (under self-play only the blocks of envs where this role learns)
-        const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e));
+        // (and, where agents come and go, only blocks with someone in them: an empty one adds nothing to any loss)
+        const someoneIn = (block: number) => s.active.subarray(block * roleSize, (block + 1) * roleSize).includes(1);
+        const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e) && someoneIn(block));
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(mbBlocks * roleSize);
-        for (let epoch = 0; epoch < config.epochs; epoch++) {
+        // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
+        for (let epoch = 0; epoch < (mbBlocks > 0 ? config.epochs : 0); epoch++) {
           for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
           for (let m = 0; m < config.minibatches; m++) {
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
@@ -370,11 +373,12 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           }
         }
         const prefix = roles.length > 1 ? `${nets.role}/` : '';
-        losses[`losses/${prefix}policy_loss`] = sums.policy / sums.steps;
-        losses[`losses/${prefix}value_loss`] = sums.value / sums.steps;
-        losses[`losses/${prefix}entropy`] = sums.entropy / sums.steps;
-        losses[`losses/${prefix}approx_kl`] = sums.kl / sums.steps;
-        losses[`losses/${prefix}clipfrac`] = sums.clipfrac / sums.steps;
+        const updatesMade = Math.max(1, sums.steps);
+        losses[`losses/${prefix}policy_loss`] = sums.policy / updatesMade;
+        losses[`losses/${prefix}value_loss`] = sums.value / updatesMade;
+        losses[`losses/${prefix}entropy`] = sums.entropy / updatesMade;
+        losses[`losses/${prefix}approx_kl`] = sums.kl / updatesMade;
+        losses[`losses/${prefix}clipfrac`] = sums.clipfrac / updatesMade;
       });
       updates++;
       lap('update');

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { WorldError, type WorldSnapshot } from './types.js';
+import { parseWorldSnapshot } from './checkpoint-schema.js';
 
 const finite = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -18,12 +19,7 @@ export const pongSnapshotSchema = z.looseObject({
 export type PongSnapshot = z.infer<typeof pongSnapshotSchema>;
 
 export function parsePongSnapshot(worldId: string, snapshot: WorldSnapshot, paddles: number, pointsToWin: number): PongSnapshot {
-  const parsed = pongSnapshotSchema.safeParse(snapshot);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WorldError(`${worldId}: snapshot.${issue.path.join('.')}: ${issue.message}`);
-  }
-  const s = parsed.data;
+  const s = parseWorldSnapshot(worldId, pongSnapshotSchema, snapshot);
   if (s.paddles.length !== paddles) throw new WorldError(`${worldId}: snapshot.paddles must hold ${paddles} heights, got ${s.paddles.length}`);
   if (s.score.some((points) => points >= pointsToWin)) throw new WorldError(`${worldId}: snapshot.score ${JSON.stringify(s.score)} is a finished game (first to ${pointsToWin})`);
   return s;

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { WorldError, type WorldPositions, type WorldSnapshot } from '../types.js';
+import { parseWorldSnapshot } from '../checkpoint-schema.js';
 import type { ParticleWorld } from './particle-world.js';
 
 const points = z.array(z.tuple([z.number().finite(), z.number().finite()]));
@@ -31,12 +32,7 @@ export function particlePositions(pw: ParticleWorld, e: number): WorldPositions 
 
 /** An MPE snapshot's fields, or a WorldError naming the one that is wrong. */
 export function parseParticleSnapshot(worldId: string, s: WorldSnapshot): ParticleSnapshot {
-  const parsed = particleSnapshotSchema.safeParse(s);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WorldError(`${worldId}: snapshot.${issue.path.join('.')}: ${issue.message} (an [x, y] pair of finite numbers per entity)`);
-  }
-  return parsed.data;
+  return parseWorldSnapshot(worldId, particleSnapshotSchema, s, ' (an [x, y] pair of finite numbers per entity)');
 }
 
 export function setParticles(worldId: string, pw: ParticleWorld, e: number, snapshot: WorldSnapshot): void {

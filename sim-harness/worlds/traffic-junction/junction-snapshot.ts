@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { WorldError, type WorldSnapshot } from '../types.js';
+import { parseWorldSnapshot } from '../checkpoint-schema.js';
 import type { JunctionMap } from './junction-map.js';
 
 const int = z.number().int();
@@ -30,12 +31,7 @@ export const junctionSnapshotSchema = z.looseObject({
 export type JunctionSnapshot = z.infer<typeof junctionSnapshotSchema>;
 
 export function parseJunctionSnapshot(worldId: string, snapshot: WorldSnapshot, n: number, map: JunctionMap): JunctionSnapshot {
-  const parsed = junctionSnapshotSchema.safeParse(snapshot);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new WorldError(`${worldId}: snapshot.${issue.path.join('.')}: ${issue.message}`);
-  }
-  const s = parsed.data;
+  const s = parseWorldSnapshot(worldId, junctionSnapshotSchema, snapshot);
   if (s.difficulty !== map.difficulty) throw new WorldError(`${worldId}: snapshot.difficulty: ${s.difficulty}, but this world is ${map.difficulty}`);
   for (const key of ['alive', 'loc', 'routeId', 'routeLoc', 'lastAct', 'wait'] as const) {
     if (s[key].length !== n) throw new WorldError(`${worldId}: snapshot.${key} must hold ${n} entries (one per car slot), got ${s[key].length}`);

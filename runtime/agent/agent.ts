@@ -286,7 +286,9 @@ class Agent implements FleetAgent {
     }
     if (m.fleet !== this.fleet) return this.drop('wrong_fleet', `from ${topicAgent}: fleet ${m.fleet}`);
     if (m.agent !== topicAgent) return this.drop('misaddressed', `${m.agent} on ${topicAgent}'s topic`);
-    this.liveness.heard(m.agent);
+    // a message sent before the peer said it is on standby (a late one of its last tick) does not bring it back
+    const stale = this.liveness.isOnStandby(m.agent) && m.sentUs < (this.newestHeartbeatUs.get(m.agent) ?? -Infinity);
+    if (!stale) this.liveness.heard(m.agent);
     const refusal = this.inbox.put(m);
     if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
     else this.metrics.messageReceived();

@@ -26,12 +26,13 @@ for (const shield of [undefined, 'emergency-brake'] as const) {
   t.test(`cars come and go as agents; the fleet replays eval --bundle${shield ? ' under the emergency brake' : ''}`, async (t) => {
     const episodes = 12;
     const expected = await reference(episodes, 4, shield);
-    const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000 } });
+    // generous deadlines: on a loaded machine a round must not be judged short of a car that is only slow
+    const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000 } });
     t.same(sim.episode_team_returns, expected.episode_team_returns, 'identical per-episode team returns');
     t.same(sim.outcomes, expected.outcomes, 'the same successes, collisions, arrivals, completions and brake overrides');
     t.ok(sim.outcomes.arrivals > 5 && sim.outcomes.completions > 3, `cars entered and left (${sim.outcomes.arrivals} arrivals, ${sim.outcomes.completions} completions per episode)`);
     t.equal(sim.missing_actions, 0, 'every car on the road answered every tick');
-    t.equal(sim.tiers.partial + sim.tiers.none + sim.tiers.safe, 0, 'no round was charged for a slot without a car: every decision heard every car on the road');
+    t.equal(sim.tiers.partial + sim.tiers.none + sim.tiers.safe, 0, `no round was charged for a slot without a car: every decision heard every car on the road (${JSON.stringify(sim.tiers)}, ${JSON.stringify(sim.agent_counters?.safeReasons)})`);
     t.equal(sim.asked_actions, sim.tiers.full, 'only cars on the road were asked');
     const ticks = episodes * 20 * 5;
     t.ok(sim.asked_actions > 0 && sim.asked_actions < ticks * 0.7, `a slot without a car is not asked (${sim.asked_actions} of ${ticks} slot-ticks)`);

@@ -26,6 +26,7 @@ interface EvalOptions {
   msgDropout: number;
   agentDropout: number;
   scriptedRoles?: string[];
+  opponent?: string;
   continuous?: boolean;
   json?: boolean;
 }
@@ -49,6 +50,7 @@ export function registerEval(program: Command): void {
     .option('--continuous', 'with --policy: the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): random samples the box, scripted pushes one-hot')
     .option('--msg-dropout <p>', 'with --run/--bundle: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
     .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
+    .option('--opponent <dir>', 'with --bundle and --scripted-roles: another bundle (e.g. an earlier snapshot) plays those roles instead of the scripted controller')
     .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --run runs/tj-s1 --run runs/tj-s2 --run runs/tj-s3 --run runs/tj-s4 --run runs/tj-s5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --world traffic_junction --world-option difficulty=easy --policy random --runs 5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
@@ -56,6 +58,7 @@ export function registerEval(program: Command): void {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR (repeatable), --bundle DIR, or --world W with --policy random|scripted|always:K');
       if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
+      if (opts.opponent && !opts.scriptedRoles) throw new CliError('--opponent plays the roles named by --scripted-roles (e.g. --scripted-roles right)');
       if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): a run or a bundle plays the actions it was trained with');
       if (opts.runs !== undefined && !opts.policy) throw new CliError('--runs repeats a baseline (--policy) with other random seeds; trained runs are given as --run DIR, once per seed');
       const perEpisode = Boolean(opts.marlEval) || (opts.run?.length ?? 0) > 1 || (opts.runs ?? 1) > 1;
@@ -95,11 +98,14 @@ async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolea
     // a bundle trained against a remote world is evaluated against it, where it was served
     const world = openWorld(manifest.world.remote ?? manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config });
     const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
-    const controller = opts.scriptedRoles ? againstScripted(world, bundle, opts.scriptedRoles, comm) : bundleController(world, bundle, comm);
+    const opponent = opts.opponent ? await loadBundle(opts.opponent) : null;
+    if (opponent && opponent.manifest.world.id !== manifest.world.id) throw new CliError(`--opponent ${opts.opponent} plays ${opponent.manifest.world.id}, the bundle ${manifest.world.id}`);
+    const controller = opts.scriptedRoles ? against(world, bundle, opts.scriptedRoles, comm, opponent) : bundleController(world, bundle, comm);
     const report = await evaluateControllerAsync(world, controller, opts.seed, { perEpisode });
     let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
-    if (opts.scriptedRoles) policy += ` against scripted ${opts.scriptedRoles.join(', ')}`;
+    if (opts.scriptedRoles) policy += ` against ${opponent ? `${opponent.manifest.name} ${opponent.manifest.version} (${opts.opponent})` : 'scripted'} ${opts.scriptedRoles.join(', ')}`;
     if (opts.shield) policy += `, ${opts.shield} shield`;
+    await opponent?.close();
     return { worldId: world.id, config, policy, algorithm: opts.algorithm ?? manifest.name, stepCount: 0, agents: world.possibleAgents.length, report };
   } finally {
     await bundle.close();
@@ -199,21 +205,25 @@ function withShield(config: Record<string, unknown> | undefined, shield: string 
   return shield ? { ...config, shield } : config;
 }
 
-/** The world's scripted controller plays `scriptedRoles`; the bundle plays its other roles. */
-function againstScripted(world: World, bundle: LoadedBundle, scriptedRoles: string[], comm: BundleEvalOptions): AsyncController {
+/** The world's scripted controller (or another bundle: an earlier snapshot) plays `otherRoles`; the bundle plays its other roles. */
+function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm: BundleEvalOptions, opponent: LoadedBundle | null): AsyncController {
   const bundleRoles = bundle.manifest.roles.map((role) => role.name);
-  const unknown = scriptedRoles.filter((role) => !bundleRoles.includes(role));
+  const unknown = otherRoles.filter((role) => !bundleRoles.includes(role));
   if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in the bundle (roles: ${bundleRoles.join(', ')})`);
-  const trainedRoles = bundleRoles.filter((role) => !scriptedRoles.includes(role));
+  const trainedRoles = bundleRoles.filter((role) => !otherRoles.includes(role));
   if (trainedRoles.length === 0) throw new CliError('--scripted-roles: that is every role; use --world W --policy scripted for scripted against scripted');
-  const scripted = scriptedController(world);
+  const other: AsyncController = opponent ? bundleController(world, opponent, { ...comm, roles: otherRoles }) : asAsync(scriptedController(world));
   const trained = bundleController(world, bundle, { ...comm, roles: trainedRoles });
   return {
     async act(observations, actions) {
-      scripted.act(observations, actions);
+      await other.act(observations, actions);
       await trained.act(observations, actions);
     },
   };
+}
+
+function asAsync(controller: Controller): AsyncController {
+  return { act: async (observations, actions) => controller.act(observations, actions) };
 }
 
 function printReport(worldId: string, policy: string, report: EvaluationReport, json?: boolean): void {

@@ -11,7 +11,7 @@ const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
-  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'spread-commnet', 'spread-continuous-mlp', 'spread-mlp', 'tag-mlp']);
+  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-mlp', 'tag-mlp']);
   t.end();
 });
 
@@ -45,5 +45,21 @@ t.test('each side of tag-mlp beats the scripted side in its place, against the s
   const prey = catches(['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'adversary']);
   t.ok(adversaries > scripted, `its adversaries catch the scripted prey ${adversaries} times an episode, the scripted adversaries ${scripted}`);
   t.ok(prey < scripted, `its prey is caught by the scripted adversaries ${prey} times an episode, the scripted prey ${scripted}`);
+  t.end();
+});
+
+t.test('pong-mlp plays either side against the scripted paddle and wins far more than it loses; --opponent sets it against another bundle', (t) => {
+  const games = (args: string[]) => {
+    const r = runCli(['eval', '--bundle', join(ZOO, 'pong-mlp'), '--episodes', '200', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { policy: string; outcomes: Record<string, number> };
+  };
+  const asLeft = games(['--scripted-roles', 'right']);
+  t.ok(asLeft.outcomes.left_wins_final > 3 * asLeft.outcomes.right_wins_final, `as left: wins ${asLeft.outcomes.left_wins_final}, losses ${asLeft.outcomes.right_wins_final}`);
+  const asRight = games(['--scripted-roles', 'left']);
+  t.ok(asRight.outcomes.right_wins_final > 3 * asRight.outcomes.left_wins_final, `as right: wins ${asRight.outcomes.right_wins_final}, losses ${asRight.outcomes.left_wins_final}`);
+  const mirror = games(['--scripted-roles', 'right', '--opponent', join(ZOO, 'pong-mlp')]);
+  t.match(mirror.policy, /against pong-mlp 1\.0\.0 .* right/);
+  t.notSame(mirror.outcomes, asLeft.outcomes, 'the other bundle, not the scripted paddle, played the right side');
   t.end();
 });

@@ -321,7 +321,8 @@ class Agent implements FleetAgent {
     // ONLINE overtaken by a STANDBY on another path); an OFFLINE (the last will, sent_us 0) always counts
     if (hb.online) {
       if (hb.sentUs < (this.newestHeartbeatUs.get(hb.agent) ?? -Infinity)) return;
-      this.newestHeartbeatUs.set(hb.agent, hb.sentUs);
+      // never later than now: a heartbeat stamped in the future must not make every later one look old
+      this.newestHeartbeatUs.set(hb.agent, Math.min(hb.sentUs, nowUs()));
     }
     if (hb.online && !hb.standby) this.liveness.heard(hb.agent);
     else {

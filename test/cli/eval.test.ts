@@ -21,8 +21,8 @@ t.test('fleetmind eval reports baselines with the documented JSON, reproducibly'
 
 t.test('fleetmind eval rejects unknown worlds, policies and bad numbers in one line', (t) => {
   const cases: [string[], RegExp][] = [
-    [['eval', '--world', 'pong', '--policy', 'random'], /unknown world "pong"/],
-    [['eval', '--world', 'spread', '--policy', 'clever'], /Allowed choices are random, scripted/],
+    [['eval', '--world', 'chess', '--policy', 'random'], /unknown world "chess"/],
+    [['eval', '--world', 'spread', '--policy', 'clever'], /argument 'clever' is invalid. expected random, scripted or always:K/],
     [['eval', '--world', 'spread', '--policy', 'random', '--episodes', '-3'], /expected a positive integer/],
     [['eval', '--world', 'spread', '--policy', 'random', '--seed', '1.5'], /option '--seed <s>' argument '1.5' is invalid. expected a non-negative integer/],
     [['sim', '--bundle', 'models/zoo/spread-mlp', '--seed', '-1'], /option '--seed <s>' argument '-1' is invalid. expected a non-negative integer/],

@@ -59,7 +59,7 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
 
 t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
-    [['train', '--world', 'pong'], /unknown world "pong"/],
+    [['train', '--world', 'chess'], /unknown world "chess"/],
     [['train', '--world', 'spread', '--algo', 'qtran'], /Allowed choices are mappo, ippo, iql, iql-tabular, vdn, qmix, maddpg/],
     [['train', '--world', 'spread', '--algo', 'qmix', '--actor', 'commnet'], /--actor: a setting of --algo mappo\/ippo, not of qmix/],
     [['train', '--world', 'spread', '--algo', 'maddpg', '--self-play'], /--self-play: a setting of --algo mappo\/ippo, not of maddpg/],

@@ -26,8 +26,8 @@ for (const shield of [undefined, 'emergency-brake'] as const) {
   t.test(`cars come and go as agents; the fleet replays eval --bundle${shield ? ' under the emergency brake' : ''}`, async (t) => {
     const episodes = 12;
     const expected = await reference(episodes, 4, shield);
-    // generous deadlines: on a loaded machine a round must not be judged short of a car that is only slow
-    const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000 } });
+    // generous deadlines and budget: this is about what the fleet decides, not how fast a loaded machine lets it
+    const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000, tickBudgetMs: 5_000 } });
     t.same(sim.episode_team_returns, expected.episode_team_returns, 'identical per-episode team returns');
     t.same(sim.outcomes, expected.outcomes, 'the same successes, collisions, arrivals, completions and brake overrides');
     t.ok(sim.outcomes.arrivals > 5 && sim.outcomes.completions > 3, `cars entered and left (${sim.outcomes.arrivals} arrivals, ${sim.outcomes.completions} completions per episode)`);

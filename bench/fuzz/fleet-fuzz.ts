@@ -42,6 +42,8 @@ export interface FleetFuzzReport {
   /** the agents' refusals, summed over the fleet, by reason */
   refusals: Record<string, number>;
   observations_refused: number;
+  /** the safe actions the agents took, summed over the fleet, by reason */
+  safe_reasons: Record<string, number>;
   deadline_misses: number;
   tiers: Record<string, number>;
   seconds: number;
@@ -141,19 +143,21 @@ export async function fuzzFleet(o: FleetFuzzOptions): Promise<FleetFuzzReport> {
     const periods = Math.floor(((performance.now() - t0) / 1000) * hz);
     const refusals: Record<string, number> = {};
     const tiers: Record<string, number> = {};
+    const safeReasons: Record<string, number> = {};
     let observationsRefused = 0;
     let deadlineMisses = 0;
     for (const a of agents) {
       const s = a.snapshot();
       for (const [reason, n] of Object.entries(s.messages.dropped)) refusals[reason] = (refusals[reason] ?? 0) + n;
       for (const [tier, n] of Object.entries(s.tiers)) tiers[tier] = (tiers[tier] ?? 0) + n;
+      for (const [reason, n] of Object.entries(s.safeReasons)) safeReasons[reason] = (safeReasons[reason] ?? 0) + (n ?? 0);
       observationsRefused += s.observationsDropped;
       deadlineMisses += s.deadlineMisses;
     }
     return {
       payloads: sent, by_topic: byTopic, agents: ids.length, ticks: tick,
       decisions: { made: decided.reduce((a, b) => a + b, 0), expected: periods * ids.length, min_agent_ratio: Number((Math.min(...decided) / Math.max(1, periods)).toFixed(4)) },
-      refusals, observations_refused: observationsRefused, deadline_misses: deadlineMisses, tiers,
+      refusals, observations_refused: observationsRefused, safe_reasons: safeReasons, deadline_misses: deadlineMisses, tiers,
       seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     };
   } finally {

@@ -11,7 +11,7 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, msToNextTick, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { FlightRecorder } from '../recorder/flight-recorder.js';
 import { manifestSha256 } from '../recorder/replay.js';
 import { StatusWindow } from './status-window.js';
@@ -126,6 +126,8 @@ class Agent implements FleetAgent {
   private latest: { observation: ObservationIn; receivedAt: number } | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private clockTimer: NodeJS.Timeout | null = null;
+  /** free-running: the wall-clock tick the clock last started */
+  private lastClockTick: number | null = null;
   private stopped = false;
   /** a graceful stop: no new ticks, the one in progress finishes */
   private stopping = false;
@@ -241,16 +243,7 @@ class Agent implements FleetAgent {
       if (this.settings.statusMs > 0) this.statusTimer = setInterval(() => this.publishStatus(), this.settings.statusMs);
     }
     if (this.recorder) this.statusTimer ??= setInterval(() => this.recordCounters(), this.settings.statusMs || 1000);
-    if (this.settings.hz) {
-      const period = 1000 / this.settings.hz;
-      // the periods start on the wall clock's period boundaries, so that agents with synchronized
-      // clocks decide in phase and their communication rounds meet (not one period apart)
-      this.clockTimer = setTimeout(() => {
-        if (this.stopped || this.stopping) return;
-        this.onClock(period);
-        this.clockTimer = setInterval(() => this.onClock(period), period);
-      }, period - (Date.now() % period));
-    }
+    if (this.settings.hz) this.scheduleClock(1000 / this.settings.hz);
     this.log.info({ bundle: this.bundle.manifest.name, role: this.role.name, peers: this.peers.length, rounds: this.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
   }
 
@@ -403,6 +396,10 @@ class Agent implements FleetAgent {
       this.heartbeat();
     }
     if (this.settings.hz) {
+      // the clock acts on the latest usable view: a corrupt or forged frame does not displace a
+      // good one (which still grows stale on its own), nor cost the fleet a period in safe actions
+      const problem = this.valuesProblem(o.values);
+      if (problem) return this.refuseObservation('unusable', `observation for tick ${o.tick}: ${problem}; the last usable one stays`);
       this.latest = { observation: o, receivedAt: performance.now() };
       return;
     }
@@ -434,6 +431,20 @@ class Agent implements FleetAgent {
     this.inbox.newEpisode(episode);
   }
 
+  /**
+   * The clock fires on the wall clock's period boundaries, so that agents with synchronized clocks
+   * decide in phase and their communication rounds meet. Each period is timed afresh from the
+   * wall clock: an interval timer drifts later every period by its own lateness, differently in
+   * each agent, until their periods straddle a boundary and they name different ticks.
+   */
+  private scheduleClock(periodMs: number): void {
+    this.clockTimer = setTimeout(() => {
+      if (this.stopped || this.stopping) return;
+      this.onClock(periodMs);
+      this.scheduleClock(periodMs);
+    }, msToNextTick(Date.now(), periodMs));
+  }
+
   private onClock(periodMs: number): void {
     if (this.stopped || this.stopping) return;
     if (this.busy) {
@@ -442,6 +453,9 @@ class Agent implements FleetAgent {
     }
     // the tick number comes from the wall clock, so peers with synchronized clocks agree on it
     const tick = wallClockTick(Date.now(), periodMs);
+    // a clock stepped back names a tick already played: wait for the next one
+    if (this.lastClockTick !== null && tickDistance(tick, this.lastClockTick) <= 0) return;
+    this.lastClockTick = tick;
     const latest = this.latest;
     // no observation yet: infinitely old
     const age = latest ? performance.now() - latest.receivedAt : Infinity;
@@ -464,15 +478,22 @@ class Agent implements FleetAgent {
 
   private observationProblem(o: ObservationIn, ageMs: number): SafeReason | null {
     if (ageMs === Infinity) return 'observation_missing';
-    if (o.values.length !== this.runner.obsSize) return 'observation_size';
-    for (let k = 0; k < o.values.length; k++) if (!Number.isFinite(o.values[k])) return 'observation_nonfinite';
+    const values = this.valuesProblem(o.values);
+    if (values) return values;
     const max = this.settings.maxObservationAgeMs;
     const sentAgoUs = o.sentUs !== undefined && o.sentUs > 0 ? nowUs() - o.sentUs : 0;
     if (ageMs > max || sentAgoUs > max * 1000) return 'observation_stale';
     // a sender whose clock is ahead would otherwise pass for fresh however old its data
     if (-sentAgoUs > max * 1000) return 'observation_from_future';
+    return null;
+  }
+
+  /** What makes these values unfit for the policy, whatever their age. */
+  private valuesProblem(values: Float32Array): 'observation_size' | 'observation_nonfinite' | 'observation_out_of_range' | null {
+    if (values.length !== this.runner.obsSize) return 'observation_size';
+    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) return 'observation_nonfinite';
     const { low, high } = this.role.observation;
-    if (low && high) for (let k = 0; k < o.values.length; k++) if (o.values[k] < low[k] || o.values[k] > high[k]) return 'observation_out_of_range';
+    if (low && high) for (let k = 0; k < values.length; k++) if (values[k] < low[k] || values[k] > high[k]) return 'observation_out_of_range';
     return null;
   }
 
@@ -539,7 +560,7 @@ class Agent implements FleetAgent {
     this.stopped = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
-    if (this.clockTimer) clearInterval(this.clockTimer); // also clears the first, aligning timeout
+    if (this.clockTimer) clearTimeout(this.clockTimer);
   }
 
   async stop(): Promise<void> {

@@ -16,9 +16,10 @@ export type SafeReason =
 /**
  * Why an observation got no tick of its own: it did not decode; its tick was not after the last
  * one of its episode; it belonged to an older episode; a newer one replaced it while a tick ran
- * (observationQueue 'latest'); the queue was full (observationQueue 'fifo').
+ * (observationQueue 'latest'); the queue was full (observationQueue 'fifo'); free-running, its values
+ * could not be acted on (wrong size, not finite, outside the bounds), so the last usable one stayed.
  */
-export type ObservationRefusal = 'undecodable' | 'old_tick' | 'old_episode' | 'replaced' | 'queue_full';
+export type ObservationRefusal = 'undecodable' | 'old_tick' | 'old_episode' | 'replaced' | 'queue_full' | 'unusable';
 
 export interface AgentSnapshot {
   ticks: number;
@@ -69,7 +70,7 @@ export class AgentMetrics {
     this.unsent = new Counter({ name: 'fleetmind_agent_messages_unsent_total', help: 'peer messages not sent because the broker was unreachable (never queued)', registers: r });
     this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
     this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
-    this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full)', labelNames: ['reason'], registers: r });
+    this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', labelNames: ['reason'], registers: r });
     this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
     this.inferenceSeconds = new Histogram({ name: 'fleetmind_agent_inference_seconds', help: 'one ONNX Runtime call', buckets: INFERENCE_BUCKETS, registers: r });
     this.tickSeconds = new Histogram({ name: 'fleetmind_agent_tick_seconds', help: 'observation to action', buckets: TICK_BUCKETS, registers: r });

@@ -8,7 +8,7 @@ export {
   encodePeerMessage, decodePeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
   encodeAction, decodeAction, encodeControl, decodeControl, encodeLostNotice, decodeLostNotice, encodeAgentStatus, decodeAgentStatus, WireError, MAX_BYTES, TIERS,
 } from './codec.js';
-export { TICK_MODULUS, tickDistance, wallClockTick } from './ticks.js';
+export { msToNextTick, TICK_MODULUS, tickDistance, wallClockTick } from './ticks.js';
 export { QUANTIZATIONS, bytesPerValue, encodeMessage, decodeMessage, quantizeRoundTrip } from './quantization.js';
 
 export type { AgentChannel, FleetChannel, ParsedTopic } from './topics.js';

@@ -27,6 +27,26 @@ t.test('free-running at --hz: acts on the latest observation each period; none y
   t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0 && (agent.snapshot().safeReasons.observation_missing ?? 0) > 0);
 });
 
+t.test('free-running: a frame it cannot act on (wrong size, NaN, out of bounds) is refused and counted, and the last usable one stays until it is stale', async (t) => {
+  const actions: ActionOut[] = [];
+  const adapter = new InProcessAdapter((a) => actions.push(a));
+  const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_0', broker: null, adapter, logger: pino({ level: 'silent' }), hz: 50, maxObservationAgeMs: 300 });
+  t.teardown(() => agent.stop());
+  adapter.observe({ tick: 1, values: OBS() });
+  await until(() => actions.some((a) => a.tier === 'none'), 'the policy acts on the first frame');
+  const nan = OBS();
+  nan[2] = Number.NaN;
+  adapter.observe({ tick: 2, values: new Float32Array(5) });
+  adapter.observe({ tick: 3, values: nan });
+  const before = actions.length;
+  await until(() => actions.length >= before + 3, 'three more periods pass');
+  t.ok(actions.slice(before, before + 3).every((a) => a.tier === 'none'), 'the policy still acts, on the last usable frame');
+  t.same(agent.snapshot().observationsRefused, { unusable: 2 }, 'both bad frames refused as unusable');
+  t.same(agent.snapshot().safeReasons.observation_size ?? 0, 0);
+  await until(() => actions[actions.length - 1].tier === 'safe', 'the last usable frame grows older than 300 ms', 2_000);
+  t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0, 'then the safe action, as stale');
+});
+
 t.test('Prometheus metrics at /metrics', async (t) => {
   const adapter = new InProcessAdapter(() => {});
   let ticks = 0;

@@ -57,6 +57,31 @@ t.test('wall-clock ticks wrap at 2^32: the inbox orders them across the wrap', a
   t.equal(inbox.messages(0, 1).size, 1, 'and it is there when the agent gets to that tick');
 });
 
+t.test('a free-running clock names the boundary nearest it and times each period afresh, so agents whose timers run late by different amounts stay on the same ticks', async (t) => {
+  const { msToNextTick, wallClockTick } = await import('@fleetmind/wire');
+  t.equal(wallClockTick(999.5, 50), 20, 'a clock that fires just before a boundary names it');
+  t.equal(wallClockTick(1000.4, 50), 20, 'and so does one just after');
+  t.equal(msToNextTick(999.5, 50), 50.5, 'the next period is the boundary after the one it meant');
+  t.equal(msToNextTick(1003, 50), 47);
+  // two agents' timers, each late by its own 0–4 ms every period, for 2,000 periods
+  const rng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const fires = (late: () => number) => {
+    const ticks: number[] = [];
+    let now = 1000 + late();
+    for (let k = 0; k < 2000; k++) {
+      ticks.push(wallClockTick(now, 50));
+      now += msToNextTick(now, 50) + late();
+    }
+    return ticks;
+  };
+  const lateA = rng(1);
+  const lateB = rng(2);
+  const a = fires(() => 4 * lateA());
+  const b = fires(() => 4 * lateB());
+  t.same(a, b, 'both named the same tick in every period');
+  t.ok(a.every((tick, k) => tick === 20 + k), 'one tick a period, none skipped');
+});
+
 t.test('released (the agent left the episode): any tick ahead is taken, only the newest kept, until the agent enters one', async (t) => {
   const inbox = new RoundInbox(new Set(['b', 'c']), 1);
   inbox.enter(10, 1);

@@ -2,24 +2,15 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
 import {
-  defaultMaddpgConfig, defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, greedyPolicy, qUpdate,
-  RunFolder, train, trainQLearning, trainTabularIql, useBackend, type QLearningCheckpoint, type TrainingCheckpoint,
+  defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, qUpdate,
+  RunFolder, train, trainQLearning, trainTabularIql, useBackend, type QLearningCheckpoint,
 } from '@fleetmind/trainer';
+import { againstRandom } from '../helpers/against-random.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-value-'));
 
 t.before(async () => { await useBackend('auto'); });
-
-/** greedy per-agent return of a checkpoint against the random policy on the same 200 episodes */
-function againstRandom(checkpoint: TrainingCheckpoint, seed = 11) {
-  const world = makeWorld(checkpoint.config.world, { numEnvs: 200, autoReset: false, config: checkpoint.config.worldConfig });
-  return {
-    trained: evaluateController(world, greedyPolicy(checkpoint, world), seed),
-    random: evaluateController(world, randomController(world, seed), seed),
-  };
-}
 
 // the defaults, on a short budget
 const short = { totalSteps: 30_000, learningStarts: 2_000, seed: 2 };
@@ -32,25 +23,6 @@ for (const algo of ['iql', 'vdn', 'qmix'] as const) {
     t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `${algo}: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
   });
 }
-
-t.test('a short seeded MADDPG run on simple_spread beats the random policy by a clear margin', async (t) => {
-  const checkpoint = await train({ ...defaultMaddpgConfig, ...short });
-  const { trained, random } = againstRandom(checkpoint);
-  t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `maddpg: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
-});
-
-t.test('MADDPG with deterministic continuous actors learns continuous simple_spread, and exports an actor that outputs the vector', async (t) => {
-  const checkpoint = await train({ ...defaultMaddpgConfig, ...short, worldConfig: { continuousActions: true } });
-  const { trained, random } = againstRandom(checkpoint);
-  t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `maddpg (continuous): ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
-  const dir = tmp();
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
-  run.saveCheckpoint(checkpoint);
-  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 20 });
-  t.match(manifest.roles[0].action, { kind: 'continuous', size: 5 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `the exported actor's vectors match TensorFlow.js to ${manifest.parity.max_abs_error}`);
-});
 
 t.test('tabular IQL: the Q-learning update by hand', async (t) => {
   // 3 states × 2 actions; Q[2] = [0, 2]

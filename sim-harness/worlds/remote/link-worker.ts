@@ -53,7 +53,9 @@ class Link {
             socket.destroy();
           }
         });
-        socket.on('error', (err) => this.fail(new Error(`connection failed: ${err.message}`)));
+        // a killed simulator's socket ends with a FIN, a reset (a request still unread), or a
+        // write after its end (EPIPE): all three say the same thing
+        socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new Error(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'the simulator closed the connection' : `connection failed: ${err.message}`)));
         socket.on('close', () => this.fail(new Error('the simulator closed the connection')));
         resolve();
       });

@@ -11,7 +11,7 @@
 import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
-import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, msToNextTick, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
+import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, encodePeerMessage, isAbstention, msToNextTick, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
 import { FlightRecorder } from '../recorder/flight-recorder.js';
 import { manifestSha256 } from '../recorder/replay.js';
 import { StatusWindow } from './status-window.js';
@@ -282,7 +282,8 @@ class Agent implements FleetAgent {
     // a message sent before the peer said it is on standby (a late one of its last tick) does not bring it back
     const stale = this.liveness.isOnStandby(m.agent) && m.sentUs < (this.newestHeartbeatUs.get(m.agent) ?? -Infinity);
     if (!stale) this.liveness.heard(m.agent);
-    const refusal = this.inbox.put(m);
+    // an abstention (wire 1.3): nothing to hear from it this round, and nothing to wait for
+    const refusal = isAbstention(m) ? this.inbox.markLost(m) : this.inbox.put(m);
     if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
     else this.metrics.messageReceived();
   }
@@ -447,15 +448,16 @@ class Agent implements FleetAgent {
 
   private onClock(periodMs: number): void {
     if (this.stopped || this.stopping) return;
-    if (this.busy) {
-      this.metrics.safeAction('overrun');
-      return;
-    }
     // the tick number comes from the wall clock, so peers with synchronized clocks agree on it
     const tick = wallClockTick(Date.now(), periodMs);
     // a clock stepped back names a tick already played: wait for the next one
     if (this.lastClockTick !== null && tickDistance(tick, this.lastClockTick) <= 0) return;
     this.lastClockTick = tick;
+    if (this.busy) {
+      this.metrics.safeAction('overrun');
+      this.abstain(tick, 0); // its peers need not wait for it this period
+      return;
+    }
     const latest = this.latest;
     // no observation yet: infinitely old
     const age = latest ? performance.now() - latest.receivedAt : Infinity;
@@ -497,6 +499,19 @@ class Agent implements FleetAgent {
     return null;
   }
 
+  /**
+   * No message from this agent for any round of the tick (wire 1.3): it takes the safe action or
+   * skips the period. Its peers stop waiting for it at once instead of at the round deadline, so
+   * one bad sensor or one slow agent does not cost the whole team its deadline.
+   */
+  private abstain(tick: number, episode: number): void {
+    if (this.runner.rounds === 0 || !this.transport?.connected) return;
+    const topic = agentTopic(this.fleet, this.agentId, 'msg');
+    for (let round = 1; round <= this.runner.rounds; round++) {
+      this.transport.publishNow(topic, encodePeerMessage({ fleet: this.fleet, agent: this.agentId, tick, round, payload: new Uint8Array(0), scale: 0, sentUs: nowUs(), episode }));
+    }
+  }
+
   private async tick(o: ObservationIn, ageMs: number): Promise<void> {
     const started = performance.now();
     const startedUs = nowUs();
@@ -507,7 +522,8 @@ class Agent implements FleetAgent {
     let heard: string[][] = [];
     let decision: Decision | null = null;
     let safeReason = this.observationProblem(o, ageMs);
-    if (!safeReason) {
+    if (safeReason) this.abstain(o.tick, o.episode ?? 0);
+    else {
       try {
         decision = await this.rounds.decide(o);
         ({ action, vector, tier, heard } = decision);

@@ -122,7 +122,7 @@ export class RoundInbox {
     return null;
   }
 
-  /** Files a simulated network's notice that `notice.agent`'s message will not come, or says why it was refused. */
+  /** Files a notice that `notice.agent`'s message will not come (a simulated network's, or the peer's own abstention), or says why it was refused. */
   markLost(notice: { agent: string; tick: number; round: number }): InboxRefusal | null {
     const refusal = this.admissible(notice) ?? this.follow(notice.tick);
     if (refusal) return refusal;

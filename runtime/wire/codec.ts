@@ -31,12 +31,22 @@ export interface PeerMessage {
   agent: string;
   tick: number;
   round: number;
+  /** the message in the bundle's quantization; empty (wire 1.3): the sender abstains this round */
   payload: Uint8Array;
   scale: number;
   /** microseconds since the Unix epoch */
   sentUs: number;
   /** wire 1.2: the sender's episode (0: episodes not used) */
   episode?: number;
+}
+
+/**
+ * Wire 1.3: an empty payload says the sender has no message for this round (it took the safe
+ * action, or skipped the period), so its peers stop waiting for it instead of running out the
+ * round deadline. A 1.2 reader refuses it as invalid and waits, as it did before.
+ */
+export function isAbstention(m: PeerMessage): boolean {
+  return m.payload.length === 0;
 }
 
 /** A simulated network's notice: `agent`'s message for (tick, round) will not arrive. */
@@ -98,17 +108,17 @@ export function encodePeerMessage(m: PeerMessage): Uint8Array {
   });
 }
 
-/** The bundle says the message size and quantization; the payload must hold exactly that. */
+/** The bundle says the message size and quantization; the payload must hold exactly that (or nothing: an abstention). */
 export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, quantization: Quantization): PeerMessage {
   const o = decode('peer', bytes);
   if (!isValidId(o.fleet) || !isValidId(o.agent)) throw new WireError('invalid', `peer message: bad fleet or agent id ${JSON.stringify([o.fleet, o.agent])}`);
   const bytesIn = o.payload as Uint8Array;
   const payload = new Uint8Array(bytesIn.buffer, bytesIn.byteOffset, bytesIn.byteLength);
   const bytesPer = bytesPerValue(quantization);
-  if (payload.length !== expectedValues * bytesPer) {
+  if (payload.length !== expectedValues * bytesPer && payload.length !== 0) {
     throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);
   }
-  if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
+  if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0 && payload.length > 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
   return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent), ...(o.episode ? { episode: o.episode } : {}) };
 }
 

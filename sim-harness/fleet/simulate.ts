@@ -239,10 +239,8 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       f.lastHeard.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();
+        // (an agent that takes the safe action on a non-finite observation abstains itself: wire 1.3)
         const seen = engine ? engine.observe(id, values) : values;
-        // an agent takes the safe action on a non-finite observation without a communication
-        // round: in lockstep its peers are told, as for an absent agent, not left to time out
-        if (f.lostNotices && rounds > 0 && !seen.every(Number.isFinite)) announceAbsent(id);
         members.get(id)!.observe({ tick: globalTick, values: seen });
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {

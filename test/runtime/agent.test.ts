@@ -137,11 +137,12 @@ for (const kind of BROKERS) {
     t.same(after.map((a) => a.tier), ['full', 'full', 'full'], 'and the fleet goes on with full communication');
   });
 
-  t.test(`${kind.name}: NaN, infinite and wrong-size observations get the safe action; the peers act partially`, async (t) => {
+  t.test(`${kind.name}: NaN, infinite and wrong-size observations get the safe action; the agent abstains and its peers act partially without waiting for it`, async (t) => {
     const broker = await kind.start(t);
     if (!broker) return;
     t.teardown(() => broker.close());
-    const fleet = await startTestFleet(broker.url, fleetName(kind.name, 'nan'), { roundDeadlineMs: 30 });
+    // a deadline no round could reach within the tick budget: a peer that waited for agent_0 would overrun
+    const fleet = await startTestFleet(broker.url, fleetName(kind.name, 'nan'), { roundDeadlineMs: 10_000 });
     t.teardown(() => fleet.close());
     await untilAllLive(fleet);
     const safe = fleet.bundle.manifest.roles[0].safe_action;
@@ -154,13 +155,12 @@ for (const kind of BROKERS) {
       const sentBefore = fleet.agents[0].snapshot().messages.sent;
       const actions = await fleet.step((i, v) => (i === 0 ? corrupt(v) : v));
       t.match(actions[0], { tier: 'safe', action: safe }, `${label}: agent_0 takes the safe action`);
-      t.equal(fleet.agents[0].snapshot().messages.sent, sentBefore, `${label}: and sends no message`);
-      // without agent_0's message, never full; whether the other teammate is heard in time (partial)
-      // or not (none) depends on the machine's load within the 30 ms deadline, not on the agent
-      t.ok(actions.slice(1).every((a) => a.tier === 'partial' || a.tier === 'none'), `${label}: its teammates act without its message (${actions.slice(1).map((a) => a.tier).join(', ')})`);
+      t.equal(fleet.agents[0].snapshot().messages.sent, sentBefore, `${label}: and sends no message, only its abstention`);
+      t.same(actions.slice(1).map((a) => a.tier), ['partial', 'partial'], `${label}: its teammates hear each other and act without it`);
       t.equal(fleet.agents[0].snapshot().safeReasons[reason as 'observation_size'] !== undefined, true, `${label}: counted as ${reason}`);
     }
     t.same(fleet.agents[0].snapshot().safeReasons, { observation_nonfinite: 2, observation_size: 1 });
+    t.same(fleet.agents.slice(1).map((a) => a.snapshot().deadlineMisses), [0, 0], 'no teammate ran out a round deadline');
   });
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { REPO_ROOT } from '../helpers/paths.js';
 import {
-  decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, encodeAction, encodeHeartbeat, encodeObservation,
+  decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, isAbstention, encodeAction, encodeHeartbeat, encodeObservation,
   encodePeerMessage, MAX_BYTES, WireError, encodeControl, decodeControl, encodeTickRecord, decodeTickRecord, TICK_PATHS, TIERS,
   type RecordedTick,
 } from '@fleetmind/wire';
@@ -27,6 +27,10 @@ t.test('messages round-trip exactly, times in microseconds beyond 2^32 included'
   t.same(decodeObservation(encodeObservation({ ...obs, episode: 7 })), { ...obs, episode: 7 });
   t.same(decodePeerMessage(encodePeerMessage({ ...peer, episode: 3 }), 64, 'int8'), { ...peer, episode: 3 });
   t.equal(encodePeerMessage({ ...peer, episode: 0 }).length, bytes.length, 'episode 0 costs no byte');
+  // wire 1.3: an empty payload is an abstention (no message this round), in any quantization, without a scale
+  const abstention = { ...peer, payload: new Uint8Array(0), scale: 0 };
+  for (const q of ['int8', 'f16', 'f32'] as const) t.ok(isAbstention(decodePeerMessage(encodePeerMessage(abstention), 64, q)), `an abstention decodes as one (${q})`);
+  t.notOk(isAbstention(decodePeerMessage(bytes, 64, 'int8')), 'a message is not one');
   const act = { tick: 3, action: 4, vector: null, tier: 'partial' as const, shielded: true };
   t.same(decodeAction(encodeAction(act)), act);
   // wire 1.1: a continuous action's vector, exact in float32

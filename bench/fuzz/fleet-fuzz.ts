@@ -28,10 +28,14 @@ export interface FleetFuzzOptions {
   seed?: number;
   /** the agents' and the world's rate */
   hz?: number;
+  /** false: the control run — as many periods, the hostile client silent (default true) */
+  hostile?: boolean;
   onProgress?: (line: string) => void;
 }
 
 export interface FleetFuzzReport {
+  /** the control run: the payloads were drawn but not sent */
+  control: boolean;
   payloads: number;
   by_topic: Record<string, number>;
   agents: number;
@@ -123,13 +127,15 @@ export async function fuzzFleet(o: FleetFuzzOptions): Promise<FleetFuzzReport> {
     let tick = 0;
     counting = true;
     const t0 = performance.now();
+    const wallStart = Date.now();
     while (sent < total) {
       tick++;
       for (let k = 0; k < perTick && sent < total; k++) {
         const channel = CHANNELS[rng.int(CHANNELS.length)];
         const victim = ids[rng.int(ids.length)];
         const topic = channel === 'ctl' || channel === 'tick' ? fleetTopic(fleet, channel) : agentTopic(fleet, victim, channel);
-        hostile.publish(topic, payloadFor(rng, channel, fleet, victim, tick, m.communication.message_size));
+        const payload = payloadFor(rng, channel, fleet, victim, tick, m.communication.message_size);
+        if (o.hostile ?? true) hostile.publish(topic, payload);
         byTopic[channel] = (byTopic[channel] ?? 0) + 1;
         sent++;
       }
@@ -140,7 +146,9 @@ export async function fuzzFleet(o: FleetFuzzOptions): Promise<FleetFuzzReport> {
       if (tick % 100 === 0) progress(`${sent.toLocaleString('en-US')}/${total.toLocaleString('en-US')} payloads, tick ${tick}`);
     }
     counting = false;
-    const periods = Math.floor(((performance.now() - t0) / 1000) * hz);
+    // the agents' clocks fire on the wall clock's period boundaries: count those the run spanned
+    const periodMs = 1000 / hz;
+    const periods = Math.floor(Date.now() / periodMs) - Math.floor(wallStart / periodMs);
     const refusals: Record<string, number> = {};
     const tiers: Record<string, number> = {};
     const safeReasons: Record<string, number> = {};
@@ -155,7 +163,7 @@ export async function fuzzFleet(o: FleetFuzzOptions): Promise<FleetFuzzReport> {
       deadlineMisses += s.deadlineMisses;
     }
     return {
-      payloads: sent, by_topic: byTopic, agents: ids.length, ticks: tick,
+      control: !(o.hostile ?? true), payloads: sent, by_topic: byTopic, agents: ids.length, ticks: tick,
       decisions: { made: decided.reduce((a, b) => a + b, 0), expected: periods * ids.length, min_agent_ratio: Number((Math.min(...decided) / Math.max(1, periods)).toFixed(4)) },
       refusals, observations_refused: observationsRefused, safe_reasons: safeReasons, deadline_misses: deadlineMisses, tiers,
       seconds: Number(((performance.now() - started) / 1000).toFixed(1)),

@@ -182,12 +182,14 @@ export function registerBench(program: Command): void {
     .option('--packets <n>', 'broker: frames to send (default 1,000,000); fleet: payloads (default 100,000)', positiveInt)
     .option('--seed <s>', 'seed of the mutations', nonNegativeInt, 1)
     .option('--bundle <dir>', 'fleet: the CommNet bundle whose agents form the fleet', join(benchBundles, 'spread10-commnet'))
+    .option('--control', 'fleet: the same run with the hostile client silent (as many periods, nothing sent): the baseline the attack is judged against')
     .option('--json', 'print {bench, started, machine, results}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fuzz --target broker --packets 1000000 --json\n  $ fleetmind bench fuzz --target fleet --packets 100000')
-    .action(async (opts: { target: 'broker' | 'fleet'; packets?: number; seed: number; bundle: string; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fuzz --target broker --packets 1000000 --json\n  $ fleetmind bench fuzz --target fleet --packets 100000\n  $ fleetmind bench fuzz --target fleet --packets 5000 --control --json')
+    .action(async (opts: { target: 'broker' | 'fleet'; packets?: number; seed: number; bundle: string; control?: boolean; json?: boolean }) => {
       const progress = progressLine();
       const { fuzzBroker, fuzzFleet, runBench } = await benches();
       if (opts.target === 'broker') {
+        if (opts.control) throw new CliError('--control is for --target fleet (the broker fuzz times healthy clients beside the attack already)');
         const bench = await runBench('fuzz-broker', () => fuzzBroker({ packets: opts.packets, seed: opts.seed, onProgress: progress }));
         progress('');
         if (opts.json) return printJson(bench);
@@ -199,12 +201,12 @@ export function registerBench(program: Command): void {
         return;
       }
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
-      const bench = await runBench('fuzz-fleet', () => fuzzFleet({ bundle: opts.bundle, payloads: opts.packets, seed: opts.seed, onProgress: progress }));
+      const bench = await runBench('fuzz-fleet', () => fuzzFleet({ bundle: opts.bundle, payloads: opts.packets, seed: opts.seed, hostile: !opts.control, onProgress: progress }));
       progress('');
       if (opts.json) return printJson(bench);
       const r = bench.results;
-      printTable(['payloads', 'agents', 'decisions made / periods', 'worst agent', 'refusals by reason'], [[
-        r.payloads, r.agents, `${r.decisions.made} / ${r.decisions.expected}`, `${(r.decisions.min_agent_ratio * 100).toFixed(1)} %`,
+      printTable([opts.control ? 'payloads (not sent)' : 'payloads', 'agents', 'decisions made / periods', 'worst agent', 'round deadlines missed', 'refusals by reason'], [[
+        r.payloads, r.agents, `${r.decisions.made} / ${r.decisions.expected}`, `${(r.decisions.min_agent_ratio * 100).toFixed(1)} %`, r.deadline_misses,
         Object.entries(r.refusals).map(([k, v]) => `${k} ${v}`).join(', '),
       ]]);
     });

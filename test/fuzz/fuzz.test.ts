@@ -32,3 +32,12 @@ t.test('a live 10-agent fleet keeps deciding through 5,000 mutated payloads on m
   t.ok(r.observations_refused > 0, `${r.observations_refused} observations refused`);
   t.ok(r.tiers.full > 0, 'and the fleet still communicated');
 });
+
+t.test('the control run draws the same payloads and sends none: nothing to refuse', async (t) => {
+  const r = await fuzzFleet({ bundle: join(REPO_ROOT, 'bench', 'bundles', 'spread10-commnet'), payloads: 1_000, seed: 7, hz: 10, hostile: false });
+  t.equal(r.control, true);
+  t.equal(Object.values(r.by_topic).reduce((a, b) => a + b, 0), 1_000, 'the payloads were drawn');
+  t.same(r.refusals, {}, 'no refusal of any kind');
+  t.equal(r.observations_refused, 0);
+  t.ok(r.decisions.made > 0);
+});

@@ -9,25 +9,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { FleetView } from './fleet-view.js';
 import { dashboardPage } from './page.js';
 import { startFoxgloveBridge, type FoxgloveBridge } from './foxglove-bridge.js';
+import type { DashboardOptions } from './dashboard-options.js';
 
-export interface DashboardOptions {
-  broker: string;
-  /** one fleet, or every fleet on the broker (null) */
-  fleet: string | null;
-  host: string;
-  /** 0: any free port */
-  port: number;
-  username?: string;
-  password?: string;
-  /** an agent silent this long is shown offline, ms */
-  peerTimeoutMs: number;
-  /** how often the page is updated, ms */
-  intervalMs: number;
-  /** also serve a Foxglove WebSocket bridge on this port (0: any free one; null: none) */
-  foxglovePort?: number | null;
-}
-
-export const defaultDashboardOptions = { host: '127.0.0.1', port: 8080, peerTimeoutMs: 1_000, intervalMs: 500, fleet: null };
 
 export interface Dashboard {
   /** the page's address */

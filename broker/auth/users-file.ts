@@ -5,7 +5,7 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } 
 import { readFile } from 'node:fs/promises';
 import { writeSecretFile } from './secret-file.js';
 import { z } from 'zod';
-import { isValidId } from '@fleetmind/wire';
+import { isValidId } from '@fleetmind/wire/ids'; // not the codec: `fleetmind broker --help` stays quick
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));

@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startBroker } from '../broker.js';
 import { UsersFile, ROLES, type Role } from '../auth/users-file.js';
 import { writeSecretFile } from '../auth/secret-file.js';
 
@@ -122,6 +121,7 @@ export function brokerCommand(name = 'broker'): Command {
           onRevocationsLoaded: (revoked: number) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'revocations_loaded', file: opts.tlsCrl, revoked })}\n`),
         }
         : undefined;
+      const { startBroker } = await import('../broker.js'); // aedes and its parts load only when the broker runs
       const b = await startBroker({
         host: opts.host, port: opts.port, users, allowAnonymous: opts.allowAnonymous ?? false,
         metricsPort: opts.metricsPort, maxPacketSize: opts.maxPacketSize, maxClients: opts.maxClients,

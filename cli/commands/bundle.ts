@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { generateSigningKeys, loadBundle, signBundle, checkBundleFiles, type Manifest } from '@fleetmind/models';
-import { writeSecretFile } from '@fleetmind/broker';
+import type { Manifest } from '@fleetmind/models';
 import { CliError } from '../errors.js';
 import { positiveInt } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -29,6 +28,7 @@ export function registerBundle(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ fleetmind bundle verify models/zoo/spread-mlp\n  $ fleetmind bundle verify my-bundle --trust-key operator.pub --json')
     .action(async (dir: string, opts: { trustKey?: string; json?: boolean }) => {
       const trustedKeyPem = opts.trustKey ? readKeyFile(opts.trustKey, '--trust-key') : undefined;
+      const { loadBundle } = await import('@fleetmind/models');
       const loaded = await loadBundle(dir, { trustedKeyPem, trustedKeyWhere: opts.trustKey });
       await loaded.close();
       const { manifest } = loaded;
@@ -86,7 +86,8 @@ Examples:
     .description('print a human summary of a bundle: world, roles and agents, communication, evaluation, parity, provenance')
     .option('--json', 'print the manifest')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bundle inspect models/zoo/spread-commnet')
-    .action((dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      const { checkBundleFiles } = await import('@fleetmind/models');
       const { manifest: m, signature } = checkBundleFiles(dir);
       if (opts.json) return printJson(m);
       process.stdout.write(`${m.name} ${m.version} — ${m.world.id}, ${m.provenance.algorithm} with ${m.provenance.actor} actors, ${m.provenance.env_steps.toLocaleString('en-US')} env steps (seed ${m.provenance.seed}); signature: ${signature}\n\n`);
@@ -118,7 +119,8 @@ Examples:
     .description('create an Ed25519 key pair for signing bundles: <out>.key (private, mode 600) and <out>.pub')
     .requiredOption('--out <prefix>', 'path prefix of the two key files')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bundle keygen --out operator')
-    .action((opts: { out: string }) => {
+    .action(async (opts: { out: string }) => {
+      const [{ generateSigningKeys }, { writeSecretFile }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/broker')]);
       for (const f of [`${opts.out}.key`, `${opts.out}.pub`]) if (existsSync(f)) throw new CliError(`${f} already exists: refusing to overwrite a key`);
       const keys = generateSigningKeys();
       writeSecretFile(`${opts.out}.key`, keys.privateKeyPem);
@@ -132,7 +134,8 @@ Examples:
     .description('sign a bundle\'s manifest (which pins every file) with an Ed25519 private key; writes signature.json')
     .requiredOption('--key <pem>', 'private key file (from `fleetmind bundle keygen`)')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bundle sign my-bundle --key operator.key')
-    .action((dir: string, opts: { key: string }) => {
+    .action(async (dir: string, opts: { key: string }) => {
+      const { checkBundleFiles, signBundle } = await import('@fleetmind/models');
       checkBundleFiles(dir); // never sign a damaged bundle
       signBundle(dir, readKeyFile(opts.key, '--key'), opts.key);
       process.stdout.write(`signed ${dir}\n`);

@@ -1,7 +1,7 @@
 // `fleetmind dashboard`: serve the live fleet page (@fleetmind/dashboard) until Ctrl-C.
 
 import type { Command } from 'commander';
-import { defaultDashboardOptions, startDashboard } from '@fleetmind/dashboard';
+import { defaultDashboardOptions } from '@fleetmind/dashboard/options';
 import { CliError } from '../errors.js';
 import { portNumber, positiveInt } from '../options.js';
 
@@ -39,6 +39,7 @@ Examples:
     .action(async (opts: DashboardCliOptions) => {
       if (opts.fleet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.fleet)) throw new CliError(`--fleet: expected 1-64 characters of A-Z a-z 0-9 _ . -, got "${opts.fleet}"`);
       if (!/^(mqtts?|wss?):\/\//.test(opts.broker)) throw new CliError(`--broker: expected mqtt://host:port (or mqtts, ws, wss), got "${opts.broker}"`);
+      const { startDashboard } = await import('@fleetmind/dashboard');
       const dashboard = await startDashboard({
         ...defaultDashboardOptions, broker: opts.broker, fleet: opts.fleet ?? null, host: opts.host, port: opts.port,
         username: opts.username, password: opts.password ?? process.env.FLEETMIND_PASSWORD, peerTimeoutMs: opts.peerTimeoutMs,

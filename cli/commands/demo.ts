@@ -6,8 +6,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { checkBundleFiles } from '@fleetmind/models';
-import { loadFaultPlan, runCampaign } from '@fleetmind/sim-harness/fleet';
 import { positiveInt } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
 
@@ -22,6 +20,7 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', '\nExamples:\n  $ fleetmind demo\n  $ fleetmind demo --episodes 20 --report /tmp/demo')
     .action(async (opts: { episodes: number; report: string; json?: boolean }) => {
+      const [{ checkBundleFiles }, { loadFaultPlan, runCampaign }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
       const bundle = join(ROOT, 'models', 'zoo', 'spread-commnet');
       const { manifest, signature } = checkBundleFiles(bundle);
       const plan = loadFaultPlan(join(ROOT, 'sim-harness', 'faults', 'examples', 'demo.yaml'));

@@ -4,8 +4,8 @@ import {
   constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, mergeMarlEval, openWorld, randomController, scriptedController, summarizeRuns,
   type AsyncController, type Controller, type EvaluationReport, type MarlEvalData, type RunEvaluation, type World,
 } from '@fleetmind/worlds';
-import { loadBundle, type LoadedBundle } from '@fleetmind/models';
-import { bundleController, type BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
+import type { LoadedBundle } from '@fleetmind/models';
+import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { baselinePolicy, nameList, nonNegativeInt, positiveInt, probability, worldOption } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -91,6 +91,8 @@ interface Evaluated {
 async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolean): Promise<Evaluated> {
   if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
   if (opts.worldOption) throw new CliError('--bundle evaluates on the world it was exported for: drop --world-option (--shield adds a shield to it)');
+  // ONNX Runtime loads only for a bundle: `--help`, baselines and refused arguments stay quick
+  const [{ loadBundle }, { bundleController }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/trainer/bundle-controller')]);
   const bundle = await loadBundle(dir);
   try {
     const { manifest } = bundle;
@@ -100,7 +102,7 @@ async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolea
     const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
     const opponent = opts.opponent ? await loadBundle(opts.opponent) : null;
     if (opponent && opponent.manifest.world.id !== manifest.world.id) throw new CliError(`--opponent ${opts.opponent} plays ${opponent.manifest.world.id}, the bundle ${manifest.world.id}`);
-    const controller = opts.scriptedRoles ? against(world, bundle, opts.scriptedRoles, comm, opponent) : bundleController(world, bundle, comm);
+    const controller = opts.scriptedRoles ? against(world, bundle, opts.scriptedRoles, comm, opponent, bundleController) : bundleController(world, bundle, comm);
     const report = await evaluateControllerAsync(world, controller, opts.seed, { perEpisode });
     let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
     if (opts.scriptedRoles) policy += ` against ${opponent ? `${opponent.manifest.name} ${opponent.manifest.version} (${opts.opponent})` : 'scripted'} ${opts.scriptedRoles.join(', ')}`;
@@ -206,7 +208,7 @@ function withShield(config: Record<string, unknown> | undefined, shield: string 
 }
 
 /** The world's scripted controller (or another bundle: an earlier snapshot) plays `otherRoles`; the bundle plays its other roles. */
-function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm: BundleEvalOptions, opponent: LoadedBundle | null): AsyncController {
+function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm: BundleEvalOptions, opponent: LoadedBundle | null, bundleController: BundleControllerFactory): AsyncController {
   const bundleRoles = bundle.manifest.roles.map((role) => role.name);
   const unknown = otherRoles.filter((role) => !bundleRoles.includes(role));
   if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in the bundle (roles: ${bundleRoles.join(', ')})`);
@@ -221,6 +223,8 @@ function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm:
     },
   };
 }
+
+type BundleControllerFactory = typeof import('@fleetmind/trainer/bundle-controller').bundleController;
 
 function asAsync(controller: Controller): AsyncController {
   return { act: async (observations, actions) => controller.act(observations, actions) };

@@ -5,8 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { checkBundleFiles } from '@fleetmind/models';
-import { loadFaultPlan, runFleet, type FleetMode, type FleetRunReport } from '@fleetmind/sim-harness/fleet';
+import type { FleetMode, FleetRunReport } from '@fleetmind/sim-harness/fleet';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../options.js';
 import { printJson, printTable } from '../output.js';
@@ -44,6 +43,7 @@ export function registerFleet(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
     .action(async (opts: FleetCliOptions) => {
+      const [{ checkBundleFiles }, { loadFaultPlan, runFleet }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
       if (!opts.bundle) throw new CliError('--bundle <dir> is required');
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       checkBundleFiles(opts.bundle);

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readRecording, replayRecording, type ReplayReport } from '@fleetmind/runtime';
+import type { ReplayReport } from '@fleetmind/runtime';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 
@@ -24,6 +24,7 @@ export function registerReplay(program: Command): void {
     .option('--json', 'print one report per recording: {recording, agent, bundle, ticks, compared, identical, agreement, differences, skipped, truncated}')
     .addHelpText('after', '\nExit status: 0 when the recorded bundle gives the same actions (or another bundle was given), 1 when it does not, 2 for bad input.\n\nExamples:\n  $ fleetmind replay /var/log/fleetmind/agent_0-2026-11-29T10-00-00-000Z-0000.mcap\n  $ fleetmind replay runs/sim-record --bundle models/zoo/spread-commnet')
     .action(async (paths: string[], opts: ReplayOptions) => {
+      const { readRecording, replayRecording } = await import('@fleetmind/runtime');
       const files = paths.flatMap(recordingFiles);
       if (files.length === 0) throw new CliError(`no .mcap recordings in ${paths.join(', ')}`);
       const reports: ReplayReport[] = [];

@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { BundleError, checkBundleFiles, resizeBundle } from '@fleetmind/models';
-import { LATE_ACTIONS_LIMIT, loadFaultPlan, runCampaign, runSweep, type CampaignResult, type FaultPlan, type FleetMode } from '@fleetmind/sim-harness/fleet';
+import type { CampaignResult, FaultPlan, FleetMode } from '@fleetmind/sim-harness/fleet';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
@@ -37,7 +36,7 @@ interface SimCliOptions {
  * (k-nearest observations, no agent index) — the same graphs with a manifest for N agents, made
  * in a temporary folder that dispose() removes.
  */
-function fleetBundle(opts: SimCliOptions): { dir: string; dispose: () => void } {
+function fleetBundle(opts: SimCliOptions, { checkBundleFiles, resizeBundle, BundleError }: SimParts): { dir: string; dispose: () => void } {
   const { manifest } = checkBundleFiles(opts.bundle);
   const agents = manifest.roles.flatMap((r) => r.agents).length;
   if (opts.agents === undefined || opts.agents === agents) return { dir: opts.bundle, dispose: () => {} };
@@ -53,7 +52,14 @@ function fleetBundle(opts: SimCliOptions): { dir: string; dispose: () => void } 
   return { dir, dispose };
 }
 
-function checkBundle(opts: SimCliOptions): void {
+/** What a run needs, imported when it runs: `--help` and refused arguments stay quick. */
+async function simParts() {
+  const [models, harness] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
+  return { ...harness, checkBundleFiles: models.checkBundleFiles, resizeBundle: models.resizeBundle, BundleError: models.BundleError };
+}
+type SimParts = Awaited<ReturnType<typeof simParts>>;
+
+function checkBundle(opts: SimCliOptions, { checkBundleFiles }: SimParts): void {
   if (!opts.bundle) throw new CliError('--bundle <dir> is required');
   if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
   const { manifest } = checkBundleFiles(opts.bundle);
@@ -109,12 +115,14 @@ Examples:
   $ fleetmind sim --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/crash
   $ fleetmind sim --bundle models/zoo/spread-commnet --mode procs --broker mqtt://127.0.0.1:1883 --json`)
     .action(async (opts: SimCliOptions) => {
-      checkBundle(opts);
+      const parts = await simParts();
+      const { loadFaultPlan, runCampaign } = parts;
+      checkBundle(opts, parts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
       if (opts.failUnder !== undefined && !plan) throw new CliError('--fail-under needs --faults: retained performance compares a faulted run with the nominal one');
       const progress = progressLine();
       const interrupted = whenInterrupted();
-      const fleet = fleetBundle(opts);
+      const fleet = fleetBundle(opts, parts);
       let result: CampaignResult;
       try {
         result = await runCampaign({
@@ -129,7 +137,7 @@ Examples:
       }
       if (opts.json) printJson(simJson(result));
       else printSim(result);
-      judge(result, opts);
+      judge(result, opts, parts.LATE_ACTIONS_LIMIT);
     });
 
   addCommonOptions(sim.command('sweep'))
@@ -145,14 +153,16 @@ Examples:
       --param 'faults[0].p' --values 0,0.1,0.3,0.5,0.7,0.9 --episodes 20 --report out/sweep`)
     .action(async (_opts: unknown, cmd: Command) => {
       const opts = cmd.opts<SimCliOptions & { param: string; values: string; faults: string }>();
-      checkBundle(opts);
+      const parts = await simParts();
+      const { loadFaultPlan, runSweep } = parts;
+      checkBundle(opts, parts);
       const values = opts.values.split(',').map((v) => {
         const n = Number(v);
         if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--values: "${v}" is not a number`);
         return n;
       });
       const progress = progressLine();
-      const fleet = fleetBundle(opts);
+      const fleet = fleetBundle(opts, parts);
       const { report, files } = await runSweep({
         bundle: fleet.dir, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
         broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null,
@@ -180,12 +190,12 @@ function whenInterrupted(): { signal: AbortSignal; dispose: () => void } {
 }
 
 /** The run's verdict: warnings for figures that mean nothing, and the exit status the gates ask for. */
-function judge(r: CampaignResult, opts: SimCliOptions): void {
+function judge(r: CampaignResult, opts: SimCliOptions, lateActionsLimit: number): void {
   const { report } = r;
   const runs = [report.nominal, ...(report.faulted ? [report.faulted] : [])];
   for (const run of runs) {
     const share = run.late_actions / Math.max(1, run.asked_actions);
-    if (share > LATE_ACTIONS_LIMIT) {
+    if (share > lateActionsLimit) {
       process.stderr.write(`fleetmind: warning: ${(share * 100).toFixed(1)} % of the actions asked for in the ${run === report.nominal ? 'nominal' : 'faulted'} run came too late (${run.late_actions} of ${run.asked_actions}): `
         + `${run.hz ? `--hz ${run.hz} is faster than the agents can answer` : `--tick-timeout-ms ${opts.tickTimeoutMs} is shorter than a decision takes`}, so the returns measure the clock, not the policy\n`);
     }

@@ -3,14 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
-import { checkBundleFiles } from '@fleetmind/models';
-import { createAgent, type FleetAgent } from '../agent/agent.js';
+import type { FleetAgent } from '../agent/agent.js';
 import { AgentConfigError } from '../agent/agent-options.js';
-import { serveMetrics } from '../agent/metrics.js';
-import { mpeShield, type Shield } from '../agent/shield.js';
-import { MqttAdapter } from '../adapters/mqtt-adapter.js';
-import { StdioAdapter } from '../adapters/stdio-adapter.js';
+import type { Shield } from '../agent/shield.js';
 
 interface AgentCliOptions {
   bundle: string;
@@ -119,6 +114,11 @@ Examples:
 }
 
 async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
+  // the agent's parts load only when it runs: `--help` and refused arguments stay quick
+  const [{ pino }, { checkBundleFiles }, { createAgent }, { serveMetrics }, { mpeShield }, { MqttAdapter }, { StdioAdapter }] = await Promise.all([
+    import('pino'), import('@fleetmind/models'), import('../agent/agent.js'), import('../agent/metrics.js'), import('../agent/shield.js'),
+    import('../adapters/mqtt-adapter.js'), import('../adapters/stdio-adapter.js'),
+  ]);
   const logger = pino({ level: opts.logLevel }, pino.destination(2));
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new AgentConfigError('--tls-cert and --tls-key go together');
   const trustedKeyPem = opts.trustKey ? readFile('trusted key', opts.trustKey) : undefined;

@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { BundleError, parseManifest, type Manifest, type RoleSpec } from './manifest.js';
 import { checkSignature, SIGNATURE_FILE, type SignatureStatus } from './signing.js';
 import { expectedGraphIo, type GraphIo } from './graph-io.js';
+import { fuseLastRoundWithFinal } from '../onnx/graph-fusion.js';
 
 export interface LoadOptions {
   /** PEM of the only public key whose signature is accepted; without it signatures are checked but optional */
@@ -26,6 +27,8 @@ export interface RolePolicy {
   /** CommNet bundles: stage 0 … K */
   stages: ort.InferenceSession[];
   final: ort.InferenceSession | null;
+  /** CommNet bundles: the last round and the final graph as one (models/onnx/graph-fusion.ts) */
+  lastRoundAndFinal: ort.InferenceSession | null;
   /** acts with no messages */
   fallback: ort.InferenceSession;
 }
@@ -87,6 +90,18 @@ export async function loadBundle(dir: string, options: LoadOptions = {}): Promis
     checkIo(join(dir, file), session, io);
     return session;
   };
+  // one call fewer per tick where the graphs allow it; a graph that does not fuse runs as two calls
+  const openFused = async (stages: string[], final: string): Promise<ort.InferenceSession | null> => {
+    if (stages.length < 2) return null;
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(fuseLastRoundWithFinal(readFileSync(join(dir, stages[stages.length - 1])), readFileSync(join(dir, final))), EDGE_SESSION_OPTIONS);
+    } catch {
+      return null;
+    }
+    opened.push(session);
+    return session;
+  };
   try {
     const roles: RolePolicy[] = [];
     for (const spec of manifest.roles) {
@@ -95,11 +110,13 @@ export async function loadBundle(dir: string, options: LoadOptions = {}): Promis
       if (g.kind === 'mlp') {
         const actor = await open(g.actor, io.get(g.actor)!);
         const fallback = g.fallback === g.actor ? actor : await open(g.fallback, io.get(g.fallback)!);
-        roles.push({ spec, actor, stages: [], final: null, fallback });
+        roles.push({ spec, actor, stages: [], final: null, lastRoundAndFinal: null, fallback });
       } else {
         const stages: ort.InferenceSession[] = [];
         for (const file of g.stages) stages.push(await open(file, io.get(file)!));
-        roles.push({ spec, actor: null, stages, final: await open(g.final, io.get(g.final)!), fallback: await open(g.fallback, io.get(g.fallback)!) });
+        const final = await open(g.final, io.get(g.final)!);
+        const fused = await openFused(g.stages, g.final);
+        roles.push({ spec, actor: null, stages, final, lastRoundAndFinal: fused, fallback: await open(g.fallback, io.get(g.fallback)!) });
       }
     }
     const byAgent = new Map<string, { role: RolePolicy; index: number }>();

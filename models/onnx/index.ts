@@ -5,4 +5,5 @@ export {
 } from './actor-graphs.js';
 export type { MlpGraphWeights, CommNetGraphWeights, ActorIo } from './actor-graphs.js';
 export { adaptImportedActor, originalActorOutputs, ImportError } from './imported-actor.js';
+export { fuseLastRoundWithFinal } from './graph-fusion.js';
 export type { ImportExpectations } from './imported-actor.js';

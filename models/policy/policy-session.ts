@@ -36,4 +36,6 @@ export interface PolicySession {
   stage(k: number, state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Promise<StageOutput>;
   /** the CommNet's last graph: state → action */
   final(state: Float32Array, options?: { actionOnly?: boolean }): Promise<PolicyOutput>;
+  /** the last round k = rounds and the final graph together: exactly final(stage(k, …).state), in one call where it can */
+  lastRoundAndFinal(state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number, options?: { actionOnly?: boolean }): Promise<PolicyOutput>;
 }

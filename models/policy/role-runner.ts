@@ -65,6 +65,17 @@ export class RoleRunner implements PolicySession {
     return this.policyOut(await this.run(this.policy.final!, feeds, actionOnly ? ['action'] : undefined));
   }
 
+  async lastRoundAndFinal(state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number, { actionOnly = false } = {}): Promise<PolicyOutput> {
+    const fused = this.policy.lastRoundAndFinal;
+    if (!fused) return this.final((await this.stage(this.rounds, state, inbox, mask, capacity)).state, { actionOnly });
+    const b = state.length / this.messageSize;
+    return this.policyOut(await this.run(fused, {
+      state: new ort.Tensor('float32', state, [b, this.messageSize]),
+      inbox: new ort.Tensor('float32', inbox, [b, capacity, this.messageSize]),
+      mask: new ort.Tensor('float32', mask, [b, capacity]),
+    }, actionOnly ? ['action'] : undefined));
+  }
+
   /** One call, or (rowByRow) one call per row of the batch with the outputs put back together in order. */
   private async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
     const batch = Object.values(feeds)[0].dims[0];

@@ -89,6 +89,7 @@ export class CommunicationRounds {
     let waitingMs = 0;
     let heardAll = true;
     let heardAny = false;
+    let out: PolicyOutput | null = null;
     const H = this.c.messageSize;
     const topic = agentTopic(this.c.fleet, this.c.agentId, 'msg');
     for (let round = 1; round <= policy.rounds; round++) {
@@ -125,10 +126,11 @@ export class CommunicationRounds {
       // a peer on standby (not in the episode) was not expected: a round without it is still full
       heardAll &&= this.c.peers.every((peer) => messages.has(peer) || this.c.liveness.isOnStandby(peer));
       heardAny ||= roundHeard.length > 0;
-      ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
+      // the last round and the final graph in one call (the same numbers, one call fewer)
+      if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
+      else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    const out = await this.infer(() => policy.final(state, { actionOnly: true }));
-    return { ...chosen(out), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

@@ -20,5 +20,6 @@ export function slowedPolicy(inner: PolicySession, delayMs: () => number): Polic
     stage0: async (obs, agentId) => { await wait(); return inner.stage0(obs, agentId); },
     stage: async (k, state, inbox, mask, capacity) => { await wait(); return inner.stage(k, state, inbox, mask, capacity); },
     final: async (state, options) => { await wait(); return inner.final(state, options); },
+    lastRoundAndFinal: async (state, inbox, mask, capacity, options) => { await wait(); return inner.lastRoundAndFinal(state, inbox, mask, capacity, options); },
   };
 }

@@ -45,6 +45,20 @@ export function policySessionContract(t: Test, name: string, make: MakeSession, 
     const out = await s.final(state);
     t.equal(out.actions.length, 1);
     t.ok(out.actions[0] >= 0 && out.actions[0] < s.numActions);
+    // the last round and the final graph in one call: bit for bit the two calls, batch of one or more
+    for (const batch of [1, 3]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const st = Float32Array.from({ length: batch * H }, (_, k) => Math.sin(k * 1.3 + trial) * 2);
+        const ib = Float32Array.from({ length: batch * C * H }, (_, k) => Math.cos(k * 0.37 + trial));
+        const mk = Float32Array.from({ length: batch * C }, (_, k) => ((k + trial) % 3 === 0 ? 0 : 1));
+        const apart = await s.final((await s.stage(s.rounds, st, ib, mk, C)).state);
+        const together = await s.lastRoundAndFinal(st, ib, mk, C);
+        if (trial === 0) t.equal(together.actions.length, batch, `batch ${batch}: one action a row`);
+        t.same([...together.logits], [...apart.logits], `batch ${batch}, trial ${trial}: the same logits, bit for bit`);
+        t.same([...together.actions], [...apart.actions]);
+      }
+    }
+    t.equal((await s.lastRoundAndFinal(state, inbox, mask, C, { actionOnly: true })).logits.length, 0, 'actionOnly: no logits fetched');
     const fallback = await s.act(obs, ids, { fallback: true, actionOnly: true });
     t.equal(fallback.actions.length, 1);
     t.ok(fallback.actions[0] >= 0 && fallback.actions[0] < s.numActions);

@@ -16,6 +16,11 @@ const bundles = {
   commnet: { role: commnet.roles[0], messageSize: comm.message_size, capacity: comm.inbox_capacity },
 };
 
+t.test('a CommNet bundle loads its last round and final graph fused into one session', async (t) => {
+  t.ok(commnet.roles[0].lastRoundAndFinal, 'the zoo CommNet: fused');
+  t.equal(mlp.roles[0].lastRoundAndFinal, null, 'an MLP has nothing to fuse');
+});
+
 t.test('RoleRunner', async (t) => policySessionContract(t, 'RoleRunner', (role, h) => new RoleRunner(role, h), bundles));
 t.test('slowedPolicy', async (t) => policySessionContract(t, 'slowedPolicy', (role, h) => slowedPolicy(new RoleRunner(role, h), () => 2), bundles));
 

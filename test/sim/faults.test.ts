@@ -154,7 +154,8 @@ t.test('broker outage and restart in the middle of an episode: fallback meanwhil
 });
 
 t.test('slow inference: decisions past the tick budget become the safe action', async (t) => {
-  const r = await run('faults: [{kind: slow_inference, ms: 40, agents: [agent_0], window: {ticks: [0, 3]}}]', { agent: { tickBudgetMs: 100 } });
+  // two calls a decision (stage 0; the last round with the final graph): 2 × 60 ms > the 100 ms budget
+  const r = await run('faults: [{kind: slow_inference, ms: 60, agents: [agent_0], window: {ticks: [0, 3]}}]', { agent: { tickBudgetMs: 100 } });
   t.ok(r.faults_applied.slow_inference! > 0);
   t.ok((r.agent_counters!.safeReasons.overrun ?? 0) >= EPISODES * 3, 'overruns counted');
   t.ok(r.tiers.safe >= EPISODES * 3);

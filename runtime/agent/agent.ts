@@ -284,6 +284,7 @@ class Agent implements FleetAgent {
     if (!stale) this.liveness.heard(m.agent);
     // an abstention (wire 1.3): nothing to hear from it this round, and nothing to wait for
     const refusal = isAbstention(m) ? this.inbox.markLost(m) : this.inbox.put(m);
+    if (refusal === 'sat_out') return; // of a tick it was not in: nothing wrong, nothing to keep
     if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
     else this.metrics.messageReceived();
   }
@@ -298,6 +299,7 @@ class Agent implements FleetAgent {
     }
     if (notice.agent !== topicAgent) return this.drop('misaddressed', `lost notice for ${notice.agent} on ${topicAgent}'s topic`);
     const refusal = this.inbox.markLost(notice);
+    if (refusal === 'sat_out') return;
     if (refusal) this.drop(refusal, `lost notice for ${notice.agent}: tick ${notice.tick} round ${notice.round}`);
   }
 

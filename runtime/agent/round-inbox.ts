@@ -12,7 +12,8 @@
 
 import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
-export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender';
+/** sat_out: for a tick before the one this agent came back from standby at — not its round, not a fault */
+export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender' | 'sat_out';
 
 /** messages further ahead than this many ticks are refused (bounded memory against a hostile peer) */
 const TICKS_AHEAD = 4;
@@ -37,6 +38,8 @@ export class RoundInbox {
   /** on standby: no current tick; the newest tick heard so far (-1: none) */
   private released = false;
   private newest = -1;
+  /** the tick the agent came back from standby at (-1: it has not been on standby this episode) */
+  private rejoinedAt = -1;
   private waiter: Waiter | null = null;
   /** the episode the agent is in; messages of an older one are stale */
   private episode = 0;
@@ -48,6 +51,7 @@ export class RoundInbox {
 
   /** Starts (tick, round): older messages become stale and are forgotten. */
   enter(tick: number, round: number): void {
+    if (this.released) this.rejoinedAt = tick;
     this.tick = tick;
     this.round = round;
     this.released = false;
@@ -66,10 +70,10 @@ export class RoundInbox {
     this.newest = -1;
   }
 
-  /** Released: a message or notice for a newer tick makes the older ones useless; an older one is stale. */
+  /** Released: a message or notice for a newer tick makes the older ones useless; an older one is of a tick it sits out. */
   private follow(tick: number): InboxRefusal | null {
     if (!this.released) return null;
-    if (this.newest >= 0 && tickDistance(tick, this.newest) < 0) return 'stale';
+    if (this.newest >= 0 && tickDistance(tick, this.newest) < 0) return 'sat_out';
     if (this.newest < 0 || tickDistance(tick, this.newest) > 0) {
       this.newest = tick;
       for (const map of [this.held, this.lost, this.arrivals]) {
@@ -86,6 +90,7 @@ export class RoundInbox {
     this.round = 0;
     this.released = false;
     this.newest = -1;
+    this.rejoinedAt = -1;
     for (const map of [this.held, this.lost, this.arrivals]) map.clear();
     const early = this.early;
     this.early = null;
@@ -138,6 +143,9 @@ export class RoundInbox {
   private admissible(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
     if (!this.peers.has(m.agent)) return 'unknown_sender';
     if (m.round < 1 || m.round > this.rounds) return 'bad_round';
+    // a peer's message of a tick this agent sat out can reach it after it came back (the world
+    // hands it the next observation while the broker still carries the last tick's messages)
+    if (this.rejoinedAt >= 0 && tickDistance(m.tick, this.rejoinedAt) < 0) return 'sat_out';
     if (this.tick >= 0 && !this.released) {
       // ticks wrap at 2^32 (wall-clock ticks of free-running agents): compare by distance
       const ahead = tickDistance(m.tick, this.tick);

@@ -90,9 +90,16 @@ t.test('released (the agent left the episode): any tick ahead is taken, only the
   t.equal(inbox.put(msg('b', 20, 1)), null, 'released: the tick it will come back at is unknown');
   t.equal(inbox.put(msg('c', 23, 1)), null);
   t.equal(inbox.messages(20, 1).size, 0, 'a newer tick makes the older messages useless: bounded memory');
-  t.equal(inbox.put(msg('b', 21, 1)), 'stale', 'older than the newest');
+  t.equal(inbox.put(msg('b', 21, 1)), 'sat_out', 'older than the newest: a tick it sits out');
   t.equal(inbox.markLost({ agent: 'b', tick: 23, round: 1 }), null);
   inbox.enter(23, 1);
   t.equal(await inbox.waitFor(23, 1, () => ['b', 'c'], 1_000), false, 'back in at tick 23: what came first is there');
   t.equal(inbox.put(msg('b', 40, 1)), 'too_early', 'anchored again');
+  // the world hands it tick 23's observation while the broker still carries tick 22's messages
+  t.equal(inbox.put(msg('c', 22, 1)), 'sat_out', 'a tick before the one it came back at: sat out, not stale');
+  inbox.enter(24, 1);
+  t.equal(inbox.put(msg('c', 23, 1)), 'stale', 'a tick it took part in, now past: stale');
+  inbox.newEpisode(1);
+  inbox.enter(5, 1);
+  t.equal(inbox.put({ ...msg('c', 4, 1), episode: 1 }), 'stale', 'a new episode forgets where it came back');
 });

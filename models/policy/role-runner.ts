@@ -51,12 +51,7 @@ export class RoleRunner implements PolicySession {
 
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
   async stage(k: number, state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Promise<StageOutput> {
-    const b = state.length / this.messageSize;
-    return this.stageOut(await this.run(this.policy.stages[k], {
-      state: new ort.Tensor('float32', state, [b, this.messageSize]),
-      inbox: new ort.Tensor('float32', inbox, [b, capacity, this.messageSize]),
-      mask: new ort.Tensor('float32', mask, [b, capacity]),
-    }));
+    return this.stageOut(await this.run(this.policy.stages[k], this.roundFeeds(state, inbox, mask, capacity)));
   }
 
   async final(state: Float32Array, { actionOnly = false } = {}): Promise<PolicyOutput> {
@@ -68,12 +63,17 @@ export class RoleRunner implements PolicySession {
   async lastRoundAndFinal(state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number, { actionOnly = false } = {}): Promise<PolicyOutput> {
     const fused = this.policy.lastRoundAndFinal;
     if (!fused) return this.final((await this.stage(this.rounds, state, inbox, mask, capacity)).state, { actionOnly });
+    return this.policyOut(await this.run(fused, this.roundFeeds(state, inbox, mask, capacity), actionOnly ? ['action'] : undefined));
+  }
+
+  /** a round's inputs: state [B, H], inbox [B, C, H], mask [B, C] */
+  private roundFeeds(state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Record<string, ort.Tensor> {
     const b = state.length / this.messageSize;
-    return this.policyOut(await this.run(fused, {
+    return {
       state: new ort.Tensor('float32', state, [b, this.messageSize]),
       inbox: new ort.Tensor('float32', inbox, [b, capacity, this.messageSize]),
       mask: new ort.Tensor('float32', mask, [b, capacity]),
-    }, actionOnly ? ['action'] : undefined));
+    };
   }
 
   /** One call, or (rowByRow) one call per row of the batch with the outputs put back together in order. */

@@ -482,7 +482,8 @@ class Agent implements FleetAgent {
 
   private observationProblem(o: ObservationIn, ageMs: number): SafeReason | null {
     if (ageMs === Infinity) return 'observation_missing';
-    const values = this.valuesProblem(o.values);
+    // free-running, the values were judged once when the observation arrived (onObservation)
+    const values = this.settings.hz ? null : this.valuesProblem(o.values);
     if (values) return values;
     const max = this.settings.maxObservationAgeMs;
     const sentAgoUs = o.sentUs !== undefined && o.sentUs > 0 ? nowUs() - o.sentUs : 0;

@@ -52,11 +52,13 @@ faults:
 `);
   const run = simulate({ bundle: join(REPO_ROOT, 'models', 'zoo', 'spread-commnet'), episodes: 4, seed: 0, faults: plan, broker: broker.url, fleet, hz: 10, agent: { statusMs: 250 } });
 
-  page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+  const opened = await browser.newPage({ viewport: { width: 1400, height: 800 } });
   const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  await page.goto(dashboard.url);
+  opened.on('pageerror', (err) => problems.push(err.message));
+  opened.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await opened.goto(dashboard.url);
+  // read from the world's messages only once loaded: an evaluate during the navigation is destroyed with it
+  page = opened;
 
   await page.waitForFunction(() => document.querySelectorAll('#agents tbody tr[data-state="online"]').length === 3, null, { timeout: 20_000 });
   t.same(await page.$$eval('#agents tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.agent)), ['agent_0', 'agent_1', 'agent_2'], 'a row per agent');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CampaignResult, FaultPlan, FleetMode } from '@fleetmind/sim-harness/fleet';
+import { LOCKSTEP_TICK_TIMEOUT_MS } from '@fleetmind/sim-harness/lockstep-timing';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
@@ -83,7 +84,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--auth', 'embedded broker with auth and ACLs on: a user with a random password per agent (and one for the world), made for this run')
   .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
-  .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones', positiveInt, 500)
+  .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones (a guard against a hang: crashed and frozen agents are not waited for)', positiveInt, LOCKSTEP_TICK_TIMEOUT_MS)
   .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'))
   .addOption(new Option('--shield <kind>', 'a safety layer in the world over every agent\'s action, its overrides counted in the outcomes: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']));
 

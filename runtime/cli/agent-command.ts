@@ -22,6 +22,7 @@ interface AgentCliOptions {
   hz?: number;
   metricsPort?: number;
   roundDeadlineMs: number;
+  tickBudgetMs?: number;
   heartbeatMs: number;
   peerTimeoutMs: number;
   shieldMaxSpeed?: number;
@@ -88,6 +89,7 @@ export function agentCommand(name = 'agent'): Command {
     .option('--hz <rate>', 'act at this rate on the latest observation (default: lockstep, act when an observation arrives)', positive)
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', port)
     .option('--round-deadline-ms <ms>', 'how long a communication round waits for live peers', positive, 20)
+    .option('--tick-budget-ms <ms>', 'a decision (its communication rounds included) that takes longer than this gets the safe action instead (default: the period with --hz, else 250)', positive)
     .option('--peers <ids>', 'comma-separated peers whose messages fill the inbox, in slot order (default: the agent\'s teammates in the bundle; a k-nearest policy in a large fleet takes its k nearest)', (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean))
     .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
@@ -146,6 +148,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     logger,
     hz: opts.hz ?? null,
     roundDeadlineMs: opts.roundDeadlineMs,
+    tickBudgetMs: opts.tickBudgetMs ?? null,
     heartbeatMs: opts.heartbeatMs,
     peerTimeoutMs: opts.peerTimeoutMs,
     lostNotices: opts.lostNotices ?? false,

@@ -7,6 +7,7 @@ import { FaultEngine } from '../faults/fault-engine.js';
 import type { AgentSettingsInput } from '@fleetmind/runtime';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import type { FleetMode } from './fleet-member.js';
+import { LOCKSTEP_TICK_TIMEOUT_MS } from './lockstep-timing.js';
 
 export interface SimOptions {
   bundle: string | LoadedBundle;
@@ -48,9 +49,9 @@ export const defaultSimOptions = {
   mode: 'inproc' as FleetMode,
   broker: 'embedded',
   missingAction: 'safe' as 'safe' | 'hold',
-  // a lockstep tick of a healthy fleet takes a few ms; 500 ms leaves room for a loaded machine
-  // without letting a dead agent stall the run
-  tickTimeoutMs: 500,
+  // a lockstep tick of a healthy fleet takes a few ms; crashed and frozen agents are not waited
+  // for, so this only guards against a hang (lockstep-timing.ts)
+  tickTimeoutMs: LOCKSTEP_TICK_TIMEOUT_MS,
   brokerConnectTimeoutMs: 5_000,
   // child-process agents load ONNX Runtime and a bundle first: seconds on a slow machine
   onlineTimeoutMs: 15_000,

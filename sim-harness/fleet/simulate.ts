@@ -26,6 +26,7 @@ import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
+import { LOCKSTEP_TICK_BUDGET_MS } from './lockstep-timing.js';
 
 export { SimError } from './sim-options.js';
 export type { SimOptions } from './sim-options.js';
@@ -97,10 +98,11 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });
   for (const id of ids) bundle.agent(id); // every agent of the world must be in the bundle
   const comm = bundle.manifest.communication;
-  // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds)
+  // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds),
+  // and the wall clock only guards against a hang (lockstep-timing.ts)
   const logical = !o.hz;
   const settings: AgentSettingsInput = {
-    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true } : {}), ...o.agent,
+    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...o.agent,
     ...(o.record ? { record: { dir: o.record } } : {}),
   };
   const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {

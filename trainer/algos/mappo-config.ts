@@ -54,6 +54,11 @@ export const mappoConfigSchema = z.strictObject({
    * half-width (default 0.5); the log-std then learns
    */
   actionStd: z.number().positive().optional(),
+  /**
+   * continuous actions: the cap on the standard deviation narrows linearly over the run from the
+   * box's half-width to this fraction of it (absent: it stays at the half-width)
+   */
+  actionStdFinal: z.number().positive().max(1).optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

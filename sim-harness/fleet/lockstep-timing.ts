@@ -1,0 +1,13 @@
+// How long a lockstep run waits, on the wall clock, for what it waits for. Lockstep runs on
+// simulated time: the network tells each receiver what it lost, so a round ends when every
+// peer's message has arrived or been announced lost, and the world's tick ends when every
+// running agent has answered. The wall-clock limits below only guard against a hang; they must
+// be far beyond any stall a loaded machine causes, or its load would change the episodes (a
+// 250 ms budget once made a parity run on a busy 2-core CI machine act on partial messages).
+// No imports: the command line reads these for its help without loading the simulator.
+
+/** the world waits this long for a tick's actions before replacing the missing ones, ms */
+export const LOCKSTEP_TICK_TIMEOUT_MS = 4_000;
+
+/** an agent's decision (its rounds included) may take this long before it takes the safe action instead, ms */
+export const LOCKSTEP_TICK_BUDGET_MS = 2_000;

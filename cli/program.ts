@@ -17,6 +17,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPack } from './commands/pack.js';
 import { registerReplay } from './commands/replay.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerRollout } from './commands/rollout.js';
 import { loadWorldPluginsFor } from './world-plugins.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(agentCommand());
   registerSim(program);
   registerFleet(program);
+  registerRollout(program);
   registerReplay(program);
   registerDashboard(program);
   registerPack(program);

@@ -66,6 +66,7 @@ export class FleetView {
         }
         return true;
       }
+      if (t.kind === 'bundle_chunk') return true; // a rollout's bytes: nothing to show
       const a = this.agent(t.fleet, t.agent, nowMs);
       if (!a) return this.refuse('too_many_agents');
       if (t.channel === 'hb') {

@@ -8,7 +8,7 @@
 // rate of change limited when asked (action-box.ts).
 // Nothing a peer or the network sends can stop it: every refusal is counted and logged.
 
-import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy, type RoleSpec } from '@fleetmind/models';
+import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type RolePolicy } from '@fleetmind/models';
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
 import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, encodePeerMessage, isAbstention, msToNextTick, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
@@ -23,6 +23,10 @@ import type { Shield } from './shield.js';
 import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { mqttTransport } from './mqtt-transport.js';
+import { installPolicy, switchProblem, type InstalledPolicy } from './installed-policy.js';
+import { BundleStore, RolloutRefused } from '../rollout/bundle-store.js';
+import { BundleUpdater, type PolicySlot } from '../rollout/bundle-updater.js';
+import { bundleId, bundleLayout } from '../rollout/bundle-offer.js';
 import type { Transport, TransportFactory } from './transport.js';
 
 export interface AgentOptions extends AgentSettingsInput {
@@ -48,6 +52,11 @@ export interface AgentOptions extends AgentSettingsInput {
   transport?: TransportFactory;
   /** runs the role's graphs; default: ONNX Runtime (onnxPolicy) */
   policy?: PolicyFactory;
+  /**
+   * over-the-air rollouts: keep bundles in this folder and follow the fleet's rollout plan
+   * (runtime/rollout). The agent then starts on the bundle a rollout last switched it to.
+   */
+  bundleStore?: string;
 }
 
 /** Makes the session that runs a role's graphs for this agent. */
@@ -86,10 +95,19 @@ export const OBSERVATION_QUEUE_LIMIT = 64;
 
 export async function createAgent(options: AgentOptions): Promise<FleetAgent> {
   const settings = parseAgentSettings(options);
-  const ownsBundle = typeof options.bundle === 'string';
-  const bundle = typeof options.bundle === 'string' ? await loadBundle(options.bundle, { trustedKeyPem: options.trustedKeyPem }) : options.bundle;
+  const store = options.bundleStore ? new BundleStore(options.bundleStore) : null;
+  // where a rollout switched this agent before it stopped, it comes back on that bundle
+  const fromStore = store?.current && store.has(store.current) ? store.dir(store.current) : null;
+  const source = fromStore ?? options.bundle;
+  const ownsBundle = typeof source === 'string';
+  const bundle = typeof source === 'string' ? await loadBundle(source, { trustedKeyPem: options.trustedKeyPem }) : source;
   try {
-    const agent = new Agent(options, settings, bundle, ownsBundle);
+    if (store && !fromStore) {
+      const id = bundleId(bundle.dir);
+      store.adoptFolder(id, bundle.dir);
+      store.setRunning(id, store.lastRollout);
+    }
+    const agent = new Agent(options, settings, bundle, ownsBundle, store);
     await agent.start();
     return agent;
   } catch (err) {
@@ -98,14 +116,15 @@ export async function createAgent(options: AgentOptions): Promise<FleetAgent> {
   }
 }
 
-class Agent implements FleetAgent {
+class Agent implements FleetAgent, PolicySlot {
   readonly agentId: string;
   readonly fleet: string;
   readonly metrics: AgentMetrics;
   private readonly log: Logger;
-  private readonly role: RoleSpec;
-  private readonly runner: PolicySession;
-  private readonly agentIdInput: Float32Array;
+  /** the policy running now; a rollout replaces it between ticks (installed-policy.ts) */
+  private p: InstalledPolicy;
+  /** a rollout's next policy, loaded and checked, waiting for its tick */
+  private staged: { policy: InstalledPolicy; id: string; atTick: number | null; onSwitch: (tick: number) => void } | null = null;
   private readonly peers: string[];
   private readonly liveness: PeerLiveness;
   /** per peer: the send time of its newest heartbeat, so that an older one overtaken on another path changes nothing */
@@ -139,36 +158,33 @@ class Agent implements FleetAgent {
   private lastHeard: string[] = [];
   /** not in the episode now (the adapter said so); peers are told by heartbeat */
   private onStandby = false;
-  /** the safe action: its index (discrete) or its vector (continuous, else null) */
-  private readonly safeIndex: number;
-  private readonly safeVector: Float32Array | null;
+  /** continuous roles: the box (the same across a rollout: its rate limit carries over the switch) */
   private readonly box: ActionBox | null;
+  private updater: BundleUpdater | null = null;
+  /** the running bundle's id (the sha256 of its manifest.json) */
+  private runningId: string;
 
-  constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, private readonly bundle: LoadedBundle, private readonly ownsBundle: boolean) {
+  constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, bundle: LoadedBundle, ownsBundle: boolean, private readonly store: BundleStore | null) {
     this.agentId = options.agentId;
     this.fleet = settings.fleet;
-    const { role, index } = bundle.agent(options.agentId);
-    this.role = role.spec;
-    const safe = this.role.safe_action;
-    this.safeIndex = typeof safe === 'number' ? safe : 0;
-    this.safeVector = Array.isArray(safe) ? Float32Array.from(safe) : null;
-    this.box = this.role.action.kind === 'continuous' ? new ActionBox(this.role.action, settings.actionRateLimit) : null;
+    this.p = installPolicy(bundle, ownsBundle, options.agentId, options.policy ?? onnxPolicy);
+    this.runningId = bundleId(bundle.dir);
+    const role = this.p.role;
+    this.box = role.action.kind === 'continuous' ? new ActionBox(role.action, settings.actionRateLimit) : null;
     const comm = bundle.manifest.communication;
     this.messageSize = comm?.message_size ?? 0;
     this.quantization = comm?.quantization ?? 'f32';
     const capacity = comm?.inbox_capacity ?? 0;
-    this.runner = (options.policy ?? onnxPolicy)(role, this.messageSize);
-    this.agentIdInput = this.runner.agentIds([index]);
-    this.peers = settings.peers ?? role.spec.agents.filter((a) => a !== options.agentId);
+    this.peers = settings.peers ?? role.agents.filter((a) => a !== options.agentId);
     if (this.peers.includes(options.agentId)) throw new AgentConfigError(`agent ${options.agentId} cannot be its own peer`);
-    if (this.runner.rounds > 0 && this.peers.length > capacity) {
+    if (this.p.runner.rounds > 0 && this.peers.length > capacity) {
       throw new AgentConfigError(`${this.peers.length} peers do not fit the bundle's inbox of ${capacity}`);
     }
     this.tickBudgetMs = settings.tickBudgetMs ?? (settings.hz ? 1000 / settings.hz : 250);
     this.metrics = new AgentMetrics({ fleet: this.fleet, agent: this.agentId });
     this.log = (options.logger ?? pino({ level: 'info' }, pino.destination(2))).child({ fleet: this.fleet, agent: this.agentId });
     this.liveness = new PeerLiveness(this.peers, settings.peerTimeoutMs);
-    this.inbox = new RoundInbox(new Set(this.peers), this.runner.rounds, settings.record !== null);
+    this.inbox = new RoundInbox(new Set(this.peers), this.p.runner.rounds, settings.record !== null);
     this.transport = options.broker === null ? null : (options.transport ?? mqttTransport)({
       url: options.broker,
       clientId: `${this.agentId}:${this.fleet}:${process.pid}`,
@@ -194,7 +210,7 @@ class Agent implements FleetAgent {
       },
     });
     this.rounds = new CommunicationRounds({
-      fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.runner, agentIdInput: this.agentIdInput,
+      fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.p.runner, agentIdInput: this.p.agentIdInput,
       messageSize: this.messageSize, quantization: this.quantization, capacity, inbox: this.inbox, liveness: this.liveness,
       roundDeadlineMs: settings.roundDeadlineMs, logicalRoundLimitMs: settings.lostNotices ? this.tickBudgetMs : null,
       metrics: this.metrics, transport: this.transport, trace: settings.record !== null,
@@ -203,12 +219,12 @@ class Agent implements FleetAgent {
 
   async start(): Promise<void> {
     if (this.settings.record) {
-      const comm = this.bundle.manifest.communication;
+      const comm = this.p.bundle.manifest.communication;
       this.recorder = await FlightRecorder.open({ ...this.settings.record, prefix: this.agentId }, {
-        agent: this.agentId, fleet: this.fleet, role: this.role.name, peers: JSON.stringify(this.peers),
-        bundle: this.bundle.manifest.name, bundle_version: this.bundle.manifest.version, bundle_dir: this.bundle.dir,
-        manifest_sha256: manifestSha256(this.bundle.dir),
-        rounds: String(this.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
+        agent: this.agentId, fleet: this.fleet, role: this.p.role.name, peers: JSON.stringify(this.peers),
+        bundle: this.p.bundle.manifest.name, bundle_version: this.p.bundle.manifest.version, bundle_dir: this.p.bundle.dir,
+        manifest_sha256: manifestSha256(this.p.bundle.dir),
+        rounds: String(this.p.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
         inbox_capacity: String(comm?.inbox_capacity ?? 0), clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep',
       }, (err) => this.log.error({ err: err.message }, 'flight recorder: a record could not be written; recording goes on where it can'));
       const recorder = this.recorder;
@@ -242,9 +258,17 @@ class Agent implements FleetAgent {
       this.heartbeatTimer = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
       if (this.settings.statusMs > 0) this.statusTimer = setInterval(() => this.publishStatus(), this.settings.statusMs);
     }
+    if (this.store && this.options.broker) {
+      this.updater = new BundleUpdater({
+        brokerUrl: this.options.broker, fleet: this.fleet, agentId: this.agentId,
+        username: this.options.username, password: this.options.password, tlsCa: this.options.tlsCa, tlsCert: this.options.tlsCert, tlsKey: this.options.tlsKey,
+        store: this.store, trustedKeyPem: this.options.trustedKeyPem, slot: this, logger: this.log,
+      });
+      this.updater.start();
+    }
     if (this.recorder) this.statusTimer ??= setInterval(() => this.recordCounters(), this.settings.statusMs || 1000);
     if (this.settings.hz) this.scheduleClock(1000 / this.settings.hz);
-    this.log.info({ bundle: this.bundle.manifest.name, role: this.role.name, peers: this.peers.length, rounds: this.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
+    this.log.info({ bundle: this.p.bundle.manifest.name, role: this.p.role.name, peers: this.peers.length, rounds: this.p.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
   }
 
   snapshot(): AgentSnapshot {
@@ -353,7 +377,7 @@ class Agent implements FleetAgent {
     const s = this.snapshot();
     const window = this.statusWindow.take();
     this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'status'), encodeAgentStatus({
-      agent: this.agentId, bundle: this.bundle.manifest.name, bundleVersion: this.bundle.manifest.version, role: this.role.name,
+      agent: this.agentId, bundle: this.p.bundle.manifest.name, bundleVersion: this.p.bundle.manifest.version, role: this.p.role.name,
       tick: Math.max(0, this.lastTick), tiers: s.tiers, deadlineMisses: s.deadlineMisses,
       messagesSent: s.messages.sent, messagesReceived: s.messages.received,
       messagesDropped: Object.values(s.messages.dropped).reduce((sum, n) => sum + (n ?? 0), 0),
@@ -388,6 +412,56 @@ class Agent implements FleetAgent {
     this.onStandby = true;
     this.inbox.release(); // its next tick is unknown: its peers' messages for it may come first
     this.heartbeat();
+  }
+
+  // ---- rollouts (runtime/rollout) ----------------------------------------------------------
+
+  runningBundle(): { id: string; name: string; version: string; layout: string } {
+    const m = this.p.bundle.manifest;
+    return { id: this.runningId, name: m.name, version: m.version, layout: bundleLayout(m) };
+  }
+
+  /** Loads a rollout's bundle beside the running one; it takes over at the first tick at or after atTick. */
+  async stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void): Promise<void> {
+    const bundle = await loadBundle(dir, { trustedKeyPem: this.options.trustedKeyPem });
+    let next: InstalledPolicy;
+    try {
+      next = installPolicy(bundle, true, this.agentId, this.options.policy ?? onnxPolicy);
+    } catch (err) {
+      await bundle.close();
+      throw new RolloutRefused('wrong_role', `bundle ${bundle.manifest.name} ${bundle.manifest.version}: ${(err as Error).message}`);
+    }
+    const problem = switchProblem(this.p, next);
+    if (problem || this.stopped || this.stopping) {
+      await bundle.close();
+      if (problem) throw new RolloutRefused('incompatible', `bundle ${bundle.manifest.name} ${bundle.manifest.version}: ${problem}`);
+      return;
+    }
+    const replaced = this.staged;
+    this.staged = { policy: next, id, atTick, onSwitch };
+    if (replaced?.policy.owned) await replaced.policy.bundle.close();
+  }
+
+  /** Between two ticks: the staged policy takes over when its tick has come. */
+  private switchIfDue(tick: number): void {
+    const staged = this.staged;
+    if (!staged || (staged.atTick !== null && tick < staged.atTick)) return;
+    const old = this.p;
+    this.p = staged.policy;
+    this.runningId = staged.id;
+    this.staged = null;
+    this.rounds.usePolicy(this.p.runner, this.p.agentIdInput);
+    this.log.info({ bundle: this.p.bundle.manifest.name, version: this.p.bundle.manifest.version, tick }, 'switched bundles');
+    // its sessions are released after this tick's decision, off its path
+    if (old.owned) setImmediate(() => void old.bundle.close());
+    staged.onSwitch(tick);
+  }
+
+  private async closePolicies(): Promise<void> {
+    await this.updater?.close();
+    if (this.staged?.policy.owned) await this.staged.policy.bundle.close();
+    this.staged = null;
+    if (this.p.owned) await this.p.bundle.close();
   }
 
   // ---- ticks -------------------------------------------------------------------------------
@@ -495,9 +569,9 @@ class Agent implements FleetAgent {
 
   /** What makes these values unfit for the policy, whatever their age. */
   private valuesProblem(values: Float32Array): 'observation_size' | 'observation_nonfinite' | 'observation_out_of_range' | null {
-    if (values.length !== this.runner.obsSize) return 'observation_size';
+    if (values.length !== this.p.runner.obsSize) return 'observation_size';
     for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) return 'observation_nonfinite';
-    const { low, high } = this.role.observation;
+    const { low, high } = this.p.role.observation;
     if (low && high) for (let k = 0; k < values.length; k++) if (values[k] < low[k] || values[k] > high[k]) return 'observation_out_of_range';
     return null;
   }
@@ -508,20 +582,21 @@ class Agent implements FleetAgent {
    * one bad sensor or one slow agent does not cost the whole team its deadline.
    */
   private abstain(tick: number, episode: number): void {
-    if (this.runner.rounds === 0 || !this.transport?.connected) return;
+    if (this.p.runner.rounds === 0 || !this.transport?.connected) return;
     const topic = agentTopic(this.fleet, this.agentId, 'msg');
-    for (let round = 1; round <= this.runner.rounds; round++) {
+    for (let round = 1; round <= this.p.runner.rounds; round++) {
       this.transport.publishNow(topic, encodePeerMessage({ fleet: this.fleet, agent: this.agentId, tick, round, payload: new Uint8Array(0), scale: 0, sentUs: nowUs(), episode }));
     }
   }
 
   private async tick(o: ObservationIn, ageMs: number): Promise<void> {
+    this.switchIfDue(o.tick);
     const started = performance.now();
     const startedUs = nowUs();
     this.lastTick = o.tick;
     let tier: Tier = 'safe';
-    let action = this.safeIndex;
-    let vector: Float32Array | null = this.safeVector?.slice() ?? null;
+    let action = this.p.safeIndex;
+    let vector: Float32Array | null = this.p.safeVector?.slice() ?? null;
     let heard: string[][] = [];
     let decision: Decision | null = null;
     let safeReason = this.observationProblem(o, ageMs);
@@ -539,14 +614,14 @@ class Agent implements FleetAgent {
     if (!safeReason && performance.now() - started > this.tickBudgetMs) safeReason = 'overrun';
     if (safeReason) {
       tier = 'safe';
-      action = this.safeIndex;
-      vector = this.safeVector?.slice() ?? null;
+      action = this.p.safeIndex;
+      vector = this.p.safeVector?.slice() ?? null;
       this.metrics.safeAction(safeReason);
     }
     const policyVector = decision?.vector ?? null;
     let shielded = false;
     if (this.options.shield && !safeReason) {
-      const override = this.options.shield({ observation: o.values, action, vector, role: this.role });
+      const override = this.options.shield({ observation: o.values, action, vector, role: this.p.role });
       if (typeof override === 'number' && override !== action) {
         action = override;
         shielded = true;
@@ -597,7 +672,7 @@ class Agent implements FleetAgent {
       this.recordCounters();
       await this.recorder.close();
     }
-    if (this.ownsBundle) await this.bundle.close();
+    await this.closePolicies();
     this.log.info('agent stopped');
   }
 
@@ -607,6 +682,6 @@ class Agent implements FleetAgent {
     this.transport?.destroy();
     this.recorder?.abandon();
     await this.options.adapter.close();
-    if (this.ownsBundle) await this.bundle.close();
+    await this.closePolicies();
   }
 }

@@ -72,6 +72,12 @@ export class CommunicationRounds {
     this.maskInput = new Float32Array(c.capacity);
   }
 
+  /** A rollout's policy from this decision on (the same message layout: installed-policy.ts). */
+  usePolicy(policy: PolicySession, agentIdInput: Float32Array): void {
+    this.c.policy = policy;
+    this.c.agentIdInput = agentIdInput;
+  }
+
   async decide(o: ObservationIn): Promise<Decision> {
     const { policy, agentIdInput, transport, inbox, metrics } = this.c;
     this.inferenceMs = 0;

@@ -18,6 +18,7 @@ interface AgentCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   trustKey?: string;
+  bundleStore?: string;
   adapter: 'mqtt' | 'stdio';
   hz?: number;
   metricsPort?: number;
@@ -84,7 +85,8 @@ export function agentCommand(name = 'agent'): Command {
     .option('--tls-ca <file>', 'PEM of the CA that signed the broker certificate (mqtts://)')
     .option('--tls-cert <file>', 'mutual TLS: this robot\'s certificate (PEM; see `fleetmind broker cert issue`), instead of a password')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
-    .option('--trust-key <file>', 'accept the bundle only if signed by this Ed25519 public key')
+    .option('--trust-key <file>', 'accept the bundle only if signed by this Ed25519 public key (rollouts too)')
+    .option('--bundle-store <dir>', 'over-the-air rollouts: keep bundles here and follow the fleet\'s rollout plan (`fleetmind rollout`); the agent restarts on the bundle it last switched to')
     .addOption(new Option('--adapter <kind>', 'where observations come from and actions go: mqtt (fm/<fleet>/a/<agent>/obs → …/act) or stdio (JSON lines)').choices(['mqtt', 'stdio']).default('mqtt'))
     .option('--hz <rate>', 'act at this rate on the latest observation (default: lockstep, act when an observation arrives)', positive)
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics', port)
@@ -143,6 +145,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     tlsCert: opts.tlsCert ? readFile('device certificate', opts.tlsCert) : undefined,
     tlsKey: opts.tlsKey ? readFile('device key', opts.tlsKey) : undefined,
     trustedKeyPem,
+    bundleStore: opts.bundleStore,
     adapter,
     shield,
     logger,

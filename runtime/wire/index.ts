@@ -3,7 +3,7 @@
 // depends on nothing of ours, so the broker, the runtime, the models and the simulator can all
 // depend on it (ARCHITECTURE.md, "The wire contract").
 export { ID_PATTERN, ID_RULE, isValidId } from './ids.js';
-export { agentTopic, fleetTopic, parseTopic, TopicError } from './topics.js';
+export { agentTopic, bundleChunkTopic, fleetTopic, parseTopic, TopicError } from './topics.js';
 export {
   encodePeerMessage, decodePeerMessage, isAbstention, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
   encodeAction, decodeAction, encodeControl, decodeControl, encodeLostNotice, decodeLostNotice, encodeAgentStatus, decodeAgentStatus, WireError, MAX_BYTES, TIERS,

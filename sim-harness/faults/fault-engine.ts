@@ -260,7 +260,7 @@ export class FaultEngine {
       if (this.agentsUnder('freeze').has(sender)) return;
       const topic = parseTopic(packet.topic);
       const hostile = this.agentsUnder('hostile').get(sender);
-      if (!hostile || hostile.kind !== 'hostile' || !topic || topic.channel !== 'msg' || !this.message) return send(packet);
+      if (!hostile || hostile.kind !== 'hostile' || topic?.kind !== 'agent' || topic.channel !== 'msg' || !this.message) return send(packet);
       const rng = this.stream(`hostile|${sender}`);
       // plausible but wrong: a well-formed message of the right size with random contents …
       const m = this.read(packet.payload as Buffer);

@@ -1,0 +1,220 @@
+// Over-the-air rollouts (runtime/rollout, docs/rollout.md) on a real aedes broker with real
+// agents: a bundle published in chunks is downloaded, verified and switched to between two ticks
+// without a tick missed or a tier lost; a tampered, unsigned or foreign-signed bundle is refused
+// by every agent and reported; a bundle whose message layout differs is refused before anything is
+// published; an agent restarts on the bundle it switched to; a rollback needs no download; and a
+// download resumes from the chunks already on disk.
+
+import t from 'tap';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import mqtt from 'mqtt';
+import { startBroker } from '@fleetmind/broker';
+import { generateSigningKeys, signBundle } from '@fleetmind/models';
+import { bundleChunkTopic, fleetTopic } from '@fleetmind/wire';
+import {
+  BundleStore, createAgent, InProcessAdapter, packBundle, RolloutOperator, ROLLOUT_FORMAT,
+  type ActionOut, type AgentRolloutReport, type FleetAgent, type RolloutPlan,
+} from '@fleetmind/runtime';
+import { makeWorld } from '@fleetmind/worlds';
+import { COMMNET_BUNDLE } from '../helpers/agents.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { until } from '../helpers/waiting.js';
+
+type Teardown = { teardown: (fn: () => unknown) => void };
+
+const MLP_BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-mlp');
+
+function tempDir(t: Teardown, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A copy of the CommNet bundle under another version: the same graphs and layout, another id. */
+function newVersion(t: Teardown, version: string, key?: string): string {
+  const dir = join(tempDir(t, 'fm-v-'), 'bundle');
+  cpSync(COMMNET_BUNDLE, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { version: string };
+  manifest.version = version;
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (key) signBundle(dir, key);
+  return dir;
+}
+
+interface RolloutFleet {
+  agents: FleetAgent[];
+  stores: string[];
+  /** one tick for every agent; resolves with their actions */
+  step(): Promise<ActionOut[]>;
+  reports(): Promise<AgentRolloutReport[]>;
+  restart(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startFleet(t: Teardown, url: string, fleet: string, extra: { trustedKeyPem?: string; bundle?: string } = {}): Promise<RolloutFleet> {
+  const world = makeWorld('simple_spread_v3', { numEnvs: 1, autoReset: true });
+  let observations = world.reset(3).observations;
+  const ids = world.possibleAgents;
+  const stores = ids.map(() => tempDir(t, 'fm-store-'));
+  const listeners = new Map<number, (a: ActionOut) => void>();
+  const adapters = ids.map((_, i) => new InProcessAdapter((a) => listeners.get(i)?.(a)));
+  const make = (i: number) => createAgent({
+    bundle: extra.bundle ?? COMMNET_BUNDLE, agentId: ids[i], broker: url, fleet, adapter: adapters[i], bundleStore: stores[i], trustedKeyPem: extra.trustedKeyPem,
+    logger: pino({ level: 'silent' }), heartbeatMs: 50, peerTimeoutMs: 2_000, roundDeadlineMs: 2_000,
+  });
+  const agents: FleetAgent[] = [];
+  for (let i = 0; i < ids.length; i++) agents[i] = await make(i);
+  await until(() => agents.every((a) => a.livePeers().length === ids.length - 1), 'every agent hears its peers');
+  let tick = 0;
+  const operator = await RolloutOperator.connect({ brokerUrl: url, fleet });
+  t.teardown(() => operator.close());
+  return {
+    agents, stores,
+    async step() {
+      tick++;
+      const got = ids.map(() => null as ActionOut | null);
+      const done = new Promise<void>((resolve) => ids.forEach((_, i) => listeners.set(i, (a) => { if (a.tick === tick) got[i] = a; if (got.every(Boolean)) resolve(); })));
+      ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
+      await done;
+      observations = world.step(Int32Array.from(got.map((a) => a!.action))).observations;
+      return got as ActionOut[];
+    },
+    async reports() { return (await operator.read(300)).reports; },
+    async restart(i) {
+      await agents[i].stop();
+      agents[i] = await make(i);
+      await until(() => agents.every((a) => a.livePeers().length === ids.length - 1), 'every agent hears its peers again');
+    },
+    async close() { for (const a of agents) await a.stop(); },
+  };
+}
+
+t.test('a bundle rolls out to a running team: downloaded, verified, switched at the agreed tick with no tick missed', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const fleet = await startFleet(t, broker.url, `ota-${process.pid}`);
+  t.teardown(() => fleet.close());
+  for (let k = 0; k < 3; k++) t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
+  const before = await fleet.reports();
+  t.same(before.map((r) => [r.agent, r.state, r.running.version]), [['agent_0', 'idle', '1.0.0'], ['agent_1', 'idle', '1.0.0'], ['agent_2', 'idle', '1.0.0']], 'every agent reports what it runs');
+
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: `ota-${process.pid}` });
+  t.teardown(() => operator.close());
+  const v2 = newVersion(t, '1.1.0');
+  const result = await operator.start({ bundleDir: v2, rollout: 'to-1-1', agents: null, switchAtTick: 8, chunkBytes: 16 * 1024 });
+  t.ok(result.chunks > 3, `the bundle went out in ${result.chunks} chunks`);
+  t.same(Object.keys(result.plan.replaces).sort(), ['agent_0', 'agent_1', 'agent_2'], 'the plan records what each agent ran');
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged'), 'every agent has staged 1.1.0');
+
+  // ticks 4 … 10: the switch happens between ticks 7 and 8, inside the decisions' normal time
+  const tiers: string[] = [];
+  for (let tick = 4; tick <= 10; tick++) tiers.push(...(await fleet.step()).map((a) => a.tier));
+  t.ok(tiers.every((tier) => tier === 'full'), 'every decision before, at and after the switch heard the whole team');
+  const after = await fleet.reports();
+  t.same(after.map((r) => [r.state, r.running.version, r.switched_at_tick, r.previous?.version]), [['switched', '1.1.0', 8, '1.0.0'], ['switched', '1.1.0', 8, '1.0.0'], ['switched', '1.1.0', 8, '1.0.0']]);
+  t.same(fleet.agents.map((a) => a.snapshot().deadlineMisses), [0, 0, 0], 'no round missed its deadline');
+
+  // a restart comes back on the bundle the rollout switched to
+  await fleet.restart(1);
+  await until(async () => (await fleet.reports()).find((r) => r.agent === 'agent_1')?.running.version === '1.1.0', 'agent_1 reports 1.1.0 after its restart');
+  t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
+
+  // a rollback: every agent holds 1.0.0 still, so nothing is downloaded
+  const back = await operator.rollback('back-to-1-0');
+  t.equal(back.offer, null, 'a rollback offers nothing to download');
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged' || r.running.version === '1.0.0'), 'every agent has staged 1.0.0 again');
+  await fleet.step();
+  await until(async () => (await fleet.reports()).every((r) => r.running.version === '1.0.0' && r.state === 'switched'), 'every agent runs 1.0.0 again');
+});
+
+t.test('with a trust key, an unsigned or foreign-signed bundle is refused by every agent, a signed one is taken', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const operatorKeys = generateSigningKeys();
+  const stranger = generateSigningKeys();
+  const signed = newVersion(t, '1.0.0', operatorKeys.privateKeyPem);
+  const name = `ota-trust-${process.pid}`;
+  const fleet = await startFleet(t, broker.url, name, { trustedKeyPem: operatorKeys.publicKeyPem, bundle: signed });
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+
+  await operator.start({ bundleDir: newVersion(t, '2.0.0'), rollout: 'unsigned', agents: null, switchAtTick: null });
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'refused'), 'every agent refused the unsigned bundle');
+  for (const r of await fleet.reports()) {
+    t.equal(r.refused?.reason, 'unsigned', `${r.agent}: refused as unsigned`);
+    t.match(r.refused?.detail, /not signed .* a trusted key was given/);
+    t.equal(r.running.version, '1.0.0', `${r.agent} still runs 1.0.0`);
+  }
+
+  await operator.start({ bundleDir: newVersion(t, '2.0.1'), rollout: 'stranger', agents: null, switchAtTick: null, signingKeyPem: stranger.privateKeyPem });
+  await until(async () => (await fleet.reports()).every((r) => r.refusals.bad_signature === 1), 'every agent refused the stranger\'s bundle');
+
+  await operator.start({ bundleDir: newVersion(t, '2.0.2'), rollout: 'good', agents: ['agent_0'], switchAtTick: null, signingKeyPem: operatorKeys.privateKeyPem });
+  await until(async () => (await fleet.reports()).find((r) => r.agent === 'agent_0')?.state === 'staged', 'the canary staged the signed bundle');
+  const actions = await fleet.step();
+  t.same(actions.map((a) => a.tier), ['full', 'full', 'full'], 'a canary on 2.0.2 and its peers on 1.0.0 still hear each other');
+  await until(async () => (await fleet.reports()).find((r) => r.agent === 'agent_0')?.running.version === '2.0.2', 'the canary switched');
+  const reports = await fleet.reports();
+  t.same(reports.map((r) => r.running.version), ['2.0.2', '1.0.0', '1.0.0'], 'only the canary moved');
+  t.same(reports.map((r) => r.refusals), [{ unsigned: 1, bad_signature: 1 }, { unsigned: 1, bad_signature: 1 }, { unsigned: 1, bad_signature: 1 }], 'refusals counted by reason');
+});
+
+t.test('tampered bytes and foreign layouts are refused; the operator refuses a layout the team cannot mix before publishing', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const name = `ota-tamper-${process.pid}`;
+  const fleet = await startFleet(t, broker.url, name);
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+
+  await t.rejects(operator.start({ bundleDir: MLP_BUNDLE, rollout: 'mlp', agents: null, switchAtTick: null }), /refused before anything was published: bundle spread-mlp .* has message layout "no messages", but agent_0 runs "messages 64 × int8/);
+  t.equal((await operator.read(300)).plan, null, 'no plan was published');
+
+  // an attacker with broker access rewrites a file and the offer to match, but not the manifest's pins
+  const CHUNK = 32 * 1024; // under the broker's packet limit, as every chunk must be
+  const packed = packBundle(newVersion(t, '3.0.0'), CHUNK);
+  const whole = Buffer.concat(packed.offer.chunks.map((_, k) => packed.chunk(k)));
+  const onnx = packed.offer.files.find((f) => f.path.endsWith('.onnx'))!;
+  let at = 0;
+  for (const f of packed.offer.files) { if (f === onnx) break; at += f.bytes; }
+  whole[at + onnx.bytes - 1] ^= 0xff;
+  const { createHash } = await import('node:crypto');
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const chunks = packed.offer.chunks.map((_, k) => whole.subarray(k * CHUNK, (k + 1) * CHUNK));
+  const offer = { ...packed.offer, chunks: chunks.map(sha), files: packed.offer.files.map((f) => (f === onnx ? { ...f, sha256: sha(whole.subarray(at, at + f.bytes)) } : f)) };
+  const client = await mqtt.connectAsync(broker.url);
+  t.teardown(() => client.endAsync());
+  for (const [k, chunk] of chunks.entries()) await client.publishAsync(bundleChunkTopic(name, offer.id, k), chunk, { qos: 1, retain: true });
+  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'tampered', issued_ms: Date.now(), offer, assign: { '*': offer.id }, switch_at_tick: null, replaces: {} };
+  await client.publishAsync(fleetTopic(name, 'rollout'), JSON.stringify(plan), { qos: 1, retain: true });
+  await until(async () => (await fleet.reports()).every((r) => r.refused?.reason === 'integrity'), 'every agent refused the tampered bundle');
+  t.match((await fleet.reports())[0].refused?.detail, /sha256 .* does not match the manifest/);
+
+  // a plan that is not a plan
+  await client.publishAsync(fleetTopic(name, 'rollout'), '{"format": "fleetmind-rollout/1", "rollout": "x"}', { qos: 1, retain: true });
+  await until(async () => (await fleet.reports()).every((r) => r.refusals.malformed_plan === 1), 'every agent refused the malformed plan');
+  t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full'], 'the team acts on, on its bundle');
+  t.same((await fleet.reports()).map((r) => r.running.version), ['1.0.0', '1.0.0', '1.0.0']);
+});
+
+t.test('a download resumes from the chunks on disk after a restart, and a wrong chunk is refused', (t) => {
+  const root = tempDir(t, 'fm-store-');
+  const packed = packBundle(COMMNET_BUNDLE, 8 * 1024);
+  const first = new BundleStore(root).download(packed.offer);
+  for (let k = 0; k < 5; k++) first.put(k, packed.chunk(k));
+  t.throws(() => first.put(5, packed.chunk(6)), /chunk 5 .* its sha256 is not the offer's/);
+  const again = new BundleStore(root).download(packed.offer);
+  t.equal(again.received, 5, 'the restarted store has the five chunks it kept');
+  t.same(again.missing().slice(0, 2), [5, 6]);
+  for (const k of again.missing()) again.put(k, packed.chunk(k));
+  t.ok(again.complete);
+  const dir = again.finish();
+  t.equal(readFileSync(join(dir, 'manifest.json'), 'utf8'), readFileSync(join(COMMNET_BUNDLE, 'manifest.json'), 'utf8'), 'the bundle is whole again');
+  t.throws(() => new BundleStore(root, 1000).download(packed.offer), /more than this store takes \(1000\)/);
+  t.end();
+});

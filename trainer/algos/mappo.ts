@@ -221,11 +221,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       const scriptedRoles = roles.map(() => config.selfPlay && rng.next() < (config.scriptedOpponent ?? 0));
       if (config.selfPlay) opponents.forEach((actor, r) => actor.setWeights(pools[r][rng.int(pools[r].length)]));
       const scriptedActions = scriptedRoles.some(Boolean) ? newActions() : null;
-      // the Gaussian's spread narrows with the run, where asked (fixed for the rollout and its update)
-      if (config.actionStdFinal !== undefined) {
-        const fraction = 1 - (1 - config.actionStdFinal) * Math.min(1, envSteps / config.totalSteps);
-        roles.forEach((nets) => { if (nets.head instanceof GaussianHead) nets.head.setCapFraction(fraction); });
-      }
       // ---- rollout ----
       for (let t = 0; t < T; t++) {
         if (scriptedActions) scripted!.act(observations, scriptedActions);

@@ -60,9 +60,7 @@ export class GaussianHead implements ActionHead {
   readonly kind = 'gaussian';
   readonly logStd: tf.Variable;
   private std = new Float32Array(0);
-  /** per component: log of the box's half-width, the widest the standard deviation may be */
-  private readonly halfWidthLogStd: Float32Array;
-  /** per component: the cap in use (the half-width, or less where a schedule narrows it) */
+  /** per component: log of the box's half-width, the cap of the standard deviation */
   private readonly maxLogStd: Float32Array;
 
   /** initialStd: each component's standard deviation at the start, as a fraction of the box's half-width */
@@ -70,10 +68,8 @@ export class GaussianHead implements ActionHead {
     const d = space.shape[0];
     const logStd = new Float32Array(d);
     this.maxLogStd = new Float32Array(d);
-    this.halfWidthLogStd = new Float32Array(d);
     for (let k = 0; k < d; k++) {
-      this.halfWidthLogStd[k] = Math.log((space.high[k] - space.low[k]) / 2);
-      this.maxLogStd[k] = this.halfWidthLogStd[k];
+      this.maxLogStd[k] = Math.log((space.high[k] - space.low[k]) / 2);
       logStd[k] = Math.min(Math.log(initialStd * (space.high[k] - space.low[k]) / 2), this.maxLogStd[k]);
     }
     this.logStd = tf.variable(tf.tensor1d(logStd), true, undefined);
@@ -88,14 +84,6 @@ export class GaussianHead implements ActionHead {
   setLogStd(values: readonly number[]): void {
     if (values.length !== this.width) throw new Error(`a log-std of ${values.length} numbers for actions of ${this.width}`);
     this.logStd.assign(tf.tensor1d(Float32Array.from(values)));
-  }
-
-  /**
-   * Narrow the cap to this fraction of the box's half-width (1: the half-width). Set between
-   * updates only, so a rollout's log-probabilities and the update's agree.
-   */
-  setCapFraction(fraction: number): void {
-    for (let k = 0; k < this.width; k++) this.maxLogStd[k] = this.halfWidthLogStd[k] + Math.log(fraction);
   }
 
   /** the box's centre: the initial mean (the actor's output bias starts there) */

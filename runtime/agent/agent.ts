@@ -442,6 +442,12 @@ class Agent implements FleetAgent, PolicySlot {
     if (replaced?.policy.owned) await replaced.policy.bundle.close();
   }
 
+  async dropStaged(): Promise<void> {
+    const staged = this.staged;
+    this.staged = null;
+    if (staged?.policy.owned) await staged.policy.bundle.close();
+  }
+
   /** Between two ticks: the staged policy takes over when its tick has come. */
   private switchIfDue(tick: number): void {
     const staged = this.staged;

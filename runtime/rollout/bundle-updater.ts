@@ -22,6 +22,8 @@ export interface PolicySlot {
    * Rejects with RolloutRefused when it cannot run here.
    */
   stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void): Promise<void>;
+  /** forgets a staged bundle that a newer plan no longer wants */
+  dropStaged(): Promise<void>;
 }
 
 export interface UpdaterOptions {
@@ -110,6 +112,8 @@ export class BundleUpdater {
     const target = assignedTo(plan, agentId);
     const running = this.o.slot.runningBundle();
     if (target === null || target === running.id) {
+      await this.o.slot.dropStaged();
+      this.staged = null;
       store.markRollout(plan.rollout);
       this.state = 'idle';
       return this.report();

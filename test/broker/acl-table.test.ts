@@ -11,6 +11,8 @@ const TOPICS = [
   'fm/f1/a/a1/msg', 'fm/f1/a/a1/hb', 'fm/f1/a/a1/act', 'fm/f1/a/a1/obs',
   'fm/f1/a/a2/msg', 'fm/f1/a/a2/obs', 'fm/f1/tick', 'fm/f1/ctl',
   'fm/f2/a/b1/msg', 'fm/f2/tick', 'elsewhere/topic', 'fm/f1/a/a1/msg/extra',
+  // over-the-air rollouts: the plan and the chunks are an admin's; each agent reports its own
+  'fm/f1/rollout', 'fm/f1/bundles/0000000000000000000000000000000000000000000000000000000000000000/0', 'fm/f1/a/a1/rollout', 'fm/f1/a/a2/rollout',
 ];
 // which users may publish to each topic, in TOPICS order
 const MAY_PUBLISH: Record<string, string[]> = {
@@ -18,6 +20,7 @@ const MAY_PUBLISH: Record<string, string[]> = {
   'fm/f1/a/a1/obs': ['w1', 'root'], 'fm/f1/a/a2/msg': ['a2', 'root'], 'fm/f1/a/a2/obs': ['w1', 'root'],
   'fm/f1/tick': ['w1', 'root'], 'fm/f1/ctl': ['w1', 'root'], 'fm/f2/a/b1/msg': ['b1', 'root'],
   'fm/f2/tick': ['root'], 'elsewhere/topic': ['root'], 'fm/f1/a/a1/msg/extra': ['root'],
+  'fm/f1/rollout': ['root'], 'fm/f1/bundles/0000000000000000000000000000000000000000000000000000000000000000/0': ['root'], 'fm/f1/a/a1/rollout': ['a1', 'root'], 'fm/f1/a/a2/rollout': ['a2', 'root'],
 };
 const FILTERS = ['fm/f1/#', 'fm/f1/a/+/msg', 'fm/f1/a/a1/obs', 'fm/f2/#', 'fm/+/a/+/msg', '#', 'fm/#', 'elsewhere/#'];
 const MAY_SUBSCRIBE: Record<string, string[]> = {

@@ -33,3 +33,7 @@ export { BundleStore, RolloutRefused } from './rollout/bundle-store.js';
 export { packBundle, bundleId, bundleLayout, DEFAULT_CHUNK_BYTES } from './rollout/bundle-offer.js';
 export { RolloutError, ROLLOUT_FORMAT, ROLLOUT_REFUSALS, rolloutPlanSchema, agentRolloutReportSchema } from './rollout/rollout-plan.js';
 export type { RolloutPlan, AgentRolloutReport, BundleOffer, RolloutRefusal } from './rollout/rollout-plan.js';
+export { runRollout, gateFailures } from './rollout/rollout-controller.js';
+export type { RolloutResult, StageResult, StageHealth, ControllerOptions } from './rollout/rollout-controller.js';
+export { rolloutStrategySchema, healthGatesSchema, stagesOf } from './rollout/rollout-strategy.js';
+export type { RolloutStrategy, HealthGates } from './rollout/rollout-strategy.js';

@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { AgentRolloutReport, OperatorConnection, RolloutPlan } from '@fleetmind/runtime';
-import { CliError } from '../errors.js';
+import type { AgentRolloutReport, OperatorConnection, RolloutOperator, RolloutPlan, RolloutStrategy } from '@fleetmind/runtime';
+import { CliError, EXIT_FAILED } from '../errors.js';
 import { nameList, nonNegativeInt, positiveInt } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
@@ -70,11 +70,45 @@ function byVersion(reports: AgentRolloutReport[]): Record<string, { name: string
   return groups;
 }
 
+async function readStrategy(path: string): Promise<RolloutStrategy> {
+  const [{ parse }, { rolloutStrategySchema }] = await Promise.all([import('yaml'), import('@fleetmind/runtime')]);
+  let raw: unknown;
+  try {
+    raw = parse(readText('strategy', path));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${path} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = rolloutStrategySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError(`${path}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
+  return parsed.data;
+}
+
+async function runStaged(operator: RolloutOperator, strategy: RolloutStrategy, opts: ConnectionOptions & { bundle: string; key?: string; switchAtTick?: number; name?: string; chunkBytes?: number }): Promise<void> {
+  const { runRollout } = await import('@fleetmind/runtime');
+  const { reports } = await operator.read(opts.waitMs);
+  if (reports.length === 0) throw new CliError(`no agent of fleet ${opts.fleet} has reported: start the agents with --bundle-store`);
+  const offered = await operator.offer({ bundleDir: opts.bundle, signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes });
+  process.stderr.write(`published ${offered.offer.name} ${offered.offer.version} (${short(offered.offer.id)}): ${offered.bytes} bytes in ${offered.offer.chunks.length} chunks\n`);
+  const result = await runRollout({
+    operator, offer: offered.offer, strategy, rollout: opts.name ?? `rollout-${Date.now()}`, agents: reports.map((r) => r.agent), switchAtTick: opts.switchAtTick ?? null,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (opts.json) printJson(result);
+  else process.stdout.write(result.outcome === 'completed'
+    ? `rollout ${result.rollout} completed: ${result.stages.at(-1)?.agents.length ?? 0} agents run ${result.bundle.name} ${result.bundle.version}\n`
+    : `rollout ${result.rollout} aborted: ${result.abort!.reason}\n${result.abort!.rolled_back_ms === null ? 'the fleet was not seen back on its old bundles' : `the fleet was back on its old bundles ${Math.round(result.abort!.rolled_back_ms)} ms after the abort`}\n`);
+  if (result.outcome === 'aborted') process.exitCode = EXIT_FAILED;
+}
+
 export function registerRollout(program: Command): void {
   const rollout = program
     .command('rollout')
-    .description('ship a new bundle to a running fleet over its broker: agents started with --bundle-store download, verify and switch to it between two ticks; status shows the fleet by version; rollback puts the old bundle back')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --key operator.key\n  $ fleetmind rollout status --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind rollout rollback --broker mqtt://127.0.0.1:1883 --fleet lab');
+    .description('ship a new bundle to a running fleet over its broker: agents started with --bundle-store download, verify and switch to it between two ticks; a strategy rolls out stage by stage behind health gates and rolls back on a failing one; status shows the fleet by version; abort and rollback put the old bundle back')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --key operator.key\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --strategy canary.yaml\n  $ fleetmind rollout status --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind rollout rollback --broker mqtt://127.0.0.1:1883 --fleet lab');
 
   withConnection(rollout.command('start')
     .description('publish a bundle (retained, in chunks under the broker\'s packet limit) and a plan assigning it to the fleet or to --agents; refused before anything is published when the running agents\' message layout differs')
@@ -83,11 +117,15 @@ export function registerRollout(program: Command): void {
     .option('--agents <ids>', 'only these agents (a canary); the others keep their bundle', nameList)
     .option('--switch-at-tick <n>', 'every assigned agent switches at this tick (lockstep: the world\'s; free-running: the wall clock\'s), so a team switches together; default: each as soon as it is ready', nonNegativeInt)
     .option('--name <rollout>', 'the rollout\'s name (default: rollout-<time>)')
-    .option('--chunk-bytes <n>', 'bytes per chunk: under the broker\'s packet limit', positiveInt))
-    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number }) => {
+    .option('--chunk-bytes <n>', 'bytes per chunk: under the broker\'s packet limit', positiveInt)
+    .option('--strategy <file>', 'run the rollout stage by stage (YAML or JSON: kind all|canary|staged, canary, staged, soak_s, min_decisions, stage_timeout_s, gates, pinned; see docs/rollout.md): each stage soaks, its health gates are judged on the switched agents\' own counters, and a failing gate rolls every agent back; exits 1 when aborted'))
+    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
+      const strategy = opts.strategy ? await readStrategy(opts.strategy) : null;
+      if (strategy && opts.agents) throw new CliError('--agents and --strategy: name a canary in the strategy (canary: {agents: [...]})');
       const operator = await RolloutOperator.connect(connection(opts));
       try {
+        if (strategy) return await runStaged(operator, strategy, opts);
         const result = await operator.start({
           bundleDir: opts.bundle, rollout: opts.name ?? `rollout-${Date.now()}`, agents: opts.agents ?? null, switchAtTick: opts.switchAtTick ?? null,
           signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes, waitMs: opts.waitMs,
@@ -108,6 +146,21 @@ export function registerRollout(program: Command): void {
         const { plan, reports, unreadable } = await operator.read(opts.waitMs);
         if (opts.json) printJson({ fleet: opts.fleet, plan: plan && { rollout: plan.rollout, offer: plan.offer && { id: plan.offer.id, name: plan.offer.name, version: plan.offer.version }, assign: plan.assign, switch_at_tick: plan.switch_at_tick }, by_version: byVersion(reports), agents: reports, unreadable });
         else printFleet(plan, reports, unreadable);
+      } finally {
+        await operator.close();
+      }
+    });
+
+  withConnection(rollout.command('abort')
+    .description('stop a rollout in progress: every agent is assigned back the bundle the current plan replaced, and a `rollout start --strategy` still running stops without publishing more')
+    .option('--name <rollout>', 'the abort\'s name (default: abort-<time>)'))
+    .action(async (opts: ConnectionOptions & { name?: string }) => {
+      const { RolloutOperator } = await import('@fleetmind/runtime');
+      const operator = await RolloutOperator.connect(connection(opts));
+      try {
+        const plan = await operator.rollback(opts.name ?? `abort-${Date.now()}`, opts.waitMs);
+        if (opts.json) printJson({ rollout: plan.rollout, assign: plan.assign });
+        else process.stdout.write(`plan ${plan.rollout} assigns back: ${Object.entries(plan.assign).map(([agent, id]) => `${agent} → ${short(id)}`).join(', ')}\n`);
       } finally {
         await operator.close();
       }

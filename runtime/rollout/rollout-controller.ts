@@ -1,0 +1,179 @@
+// A rollout run stage by stage (rollout-strategy.ts), as Flagger runs a canary: publish a plan
+// that assigns the new bundle to the stage's agents, wait until they all run it, let it soak, and
+// judge the stage's health gates on the decisions those agents made since their switch (from
+// their own status counters: fm/<fleet>/a/<agent>/status). A stage that passes opens the next one;
+// one that fails aborts the rollout — every agent is assigned back the bundle it ran — and the
+// run measures how long the fleet took to be back.
+
+import type { AgentStatus } from '@fleetmind/wire';
+import type { BundleOffer, RolloutPlan } from './rollout-plan.js';
+import type { RolloutOperator } from './rollout-operator.js';
+import { stagesOf, type HealthGates, type RolloutStrategy } from './rollout-strategy.js';
+
+export interface StageHealth {
+  agent: string;
+  decisions: number;
+  safe_rate: number;
+  full_rate: number;
+  deadline_miss_rate: number;
+  inference_p50_ms: number;
+}
+
+export interface StageResult {
+  stage: number;
+  agents: string[];
+  /** from the plan to every agent of the stage running the bundle, ms */
+  switch_ms: number | null;
+  health: StageHealth[];
+  /** what failed, by gate and agent (empty: passed) */
+  failures: string[];
+}
+
+export interface RolloutResult {
+  rollout: string;
+  bundle: { id: string; name: string; version: string };
+  outcome: 'completed' | 'aborted';
+  stages: StageResult[];
+  /** abort: why, and from the failed gate to every agent back on its old bundle, ms */
+  abort: { reason: string; rolled_back_ms: number | null; rollback: string } | null;
+}
+
+const decisionsOf = (s: AgentStatus) => s.tiers.full + s.tiers.partial + s.tiers.none + s.tiers.safe;
+
+/** Why this agent's decisions since `base` fail the gates (empty: they pass). */
+export function gateFailures(agent: StageHealth, gates: HealthGates): string[] {
+  const failures: string[] = [];
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  if (agent.safe_rate > gates.max_safe_rate) failures.push(`${agent.agent}: safe actions ${pct(agent.safe_rate)} > ${pct(gates.max_safe_rate)}`);
+  if (gates.min_full_rate !== null && agent.full_rate < gates.min_full_rate) failures.push(`${agent.agent}: full communication ${pct(agent.full_rate)} < ${pct(gates.min_full_rate)}`);
+  if (gates.max_deadline_miss_rate !== null && agent.deadline_miss_rate > gates.max_deadline_miss_rate) failures.push(`${agent.agent}: ${agent.deadline_miss_rate.toFixed(3)} deadline misses per decision > ${gates.max_deadline_miss_rate}`);
+  if (gates.max_inference_p50_ms !== null && agent.inference_p50_ms > gates.max_inference_p50_ms) failures.push(`${agent.agent}: inference p50 ${agent.inference_p50_ms.toFixed(2)} ms > ${gates.max_inference_p50_ms} ms`);
+  return failures;
+}
+
+function healthSince(agent: string, base: AgentStatus, now: AgentStatus): StageHealth {
+  const decisions = decisionsOf(now) - decisionsOf(base);
+  const share = (x: number) => (decisions > 0 ? x / decisions : 0);
+  return {
+    agent, decisions,
+    safe_rate: share(now.tiers.safe - base.tiers.safe),
+    full_rate: share(now.tiers.full - base.tiers.full),
+    deadline_miss_rate: share(now.deadlineMisses - base.deadlineMisses),
+    inference_p50_ms: now.inferenceP50Ms,
+  };
+}
+
+export interface ControllerOptions {
+  operator: RolloutOperator;
+  offer: BundleOffer;
+  strategy: RolloutStrategy;
+  rollout: string;
+  /** the fleet's agents: those that have reported (by default) */
+  agents: string[];
+  switchAtTick?: number | null;
+  onProgress?: (line: string) => void;
+}
+
+export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
+  const { operator, offer, strategy } = o;
+  const say = o.onProgress ?? (() => {});
+  const stages = stagesOf(strategy, o.agents);
+  const reportOf = (agent: string) => operator.now().reports.find((r) => r.agent === agent);
+  // what each agent that will move runs now: what an abort assigns back
+  const replaces: Record<string, string> = {};
+  for (const agent of stages.at(-1) ?? []) {
+    const report = reportOf(agent);
+    if (!report) throw new Error(`agent ${agent} has not reported what it runs: it is offline, or was started without --bundle-store`);
+    replaces[agent] = report.running.id;
+  }
+  const result: RolloutResult = { rollout: o.rollout, bundle: { id: offer.id, name: offer.name, version: offer.version }, outcome: 'completed', stages: [], abort: null };
+  let plan: RolloutPlan | null = null;
+  /** the plans this run published (the broker may still echo an earlier one after a later one went out) */
+  const ours = new Set<string>();
+  /** a plan this run did not publish (`rollout abort` from elsewhere) ends it: the fleet is someone else's now */
+  const replacedBy = (): string | null => {
+    const current = operator.now().plan;
+    return current && plan && !ours.has(current.rollout) ? current.rollout : null;
+  };
+  const handedOver = (by: string): RolloutResult => {
+    result.outcome = 'aborted';
+    result.abort = { reason: `plan ${by}, published elsewhere, replaced this rollout's`, rolled_back_ms: null, rollback: by };
+    say(result.abort.reason);
+    return result;
+  };
+  const abort = async (reason: string): Promise<RolloutResult> => {
+    const other = replacedBy();
+    if (other) return handedOver(other);
+    const failedAt = performance.now();
+    result.outcome = 'aborted';
+    const rollback = `${o.rollout}-abort`;
+    ours.add(rollback);
+    say(`aborting: ${reason}; assigning every agent back its bundle (plan ${rollback})`);
+    await operator.assignBack(rollback, plan!);
+    let rolledBackMs: number | null = null;
+    try {
+      await operator.until(() => Object.entries(replaces).every(([agent, id]) => reportOf(agent)?.running.id === id && reportOf(agent)?.rollout === rollback), 'every agent runs its old bundle again', strategy.stage_timeout_s * 1000);
+      rolledBackMs = performance.now() - failedAt;
+      say(`rolled back in ${Math.round(rolledBackMs)} ms`);
+    } catch (err) {
+      say(`${(err as Error).message}`);
+    }
+    result.abort = { reason, rolled_back_ms: rolledBackMs, rollback };
+    return result;
+  };
+
+  for (const [k, agents] of stages.entries()) {
+    const name = stages.length === 1 ? o.rollout : `${o.rollout}-s${k + 1}`;
+    say(`stage ${k + 1}/${stages.length}: ${agents.length} agent${agents.length === 1 ? '' : 's'} (${agents.join(', ')})`);
+    const started = performance.now();
+    ours.add(name);
+    plan = await operator.assign({ rollout: name, offer, agents, switchAtTick: o.switchAtTick ?? null, replaces });
+    const stageResult: StageResult = { stage: k + 1, agents, switch_ms: null, health: [], failures: [] };
+    result.stages.push(stageResult);
+    const deadline = started + strategy.stage_timeout_s * 1000;
+    const left = () => Math.max(1, deadline - performance.now());
+    const refusedBy = () => agents.map(reportOf).find((r) => r?.rollout === name && r.state === 'refused');
+    try {
+      await operator.until(() => Boolean(replacedBy() ?? refusedBy()) || agents.every((a) => reportOf(a)?.running.id === offer.id), `stage ${k + 1}'s agents run ${offer.version}`, left());
+    } catch (err) {
+      stageResult.failures.push((err as Error).message);
+      return abort(`stage ${k + 1}: ${(err as Error).message}`);
+    }
+    const other = replacedBy();
+    if (other) return handedOver(other);
+    const refusal = refusedBy();
+    if (refusal) {
+      stageResult.failures.push(`${refusal.agent} refused the bundle: ${refusal.refused?.reason}: ${refusal.refused?.detail}`);
+      return abort(`stage ${k + 1}: ${stageResult.failures[0]}`);
+    }
+    stageResult.switch_ms = performance.now() - started;
+    // each agent's counters from its first status sent after its switch
+    const base = new Map<string, AgentStatus>();
+    const soakEnds = performance.now() + strategy.soak_s * 1000;
+    const current = () => agents.flatMap((a) => {
+      const status = operator.now().statuses.get(a);
+      const switchedMs = reportOf(a)?.sent_ms ?? Infinity;
+      if (status && !base.has(a) && status.sentUs / 1000 >= switchedMs) base.set(a, status);
+      const from = base.get(a);
+      return from && status ? [healthSince(a, from, status)] : [];
+    });
+    try {
+      await operator.until(() => {
+        if (replacedBy()) return true;
+        const health = current();
+        return performance.now() >= soakEnds && health.length === agents.length && health.every((h) => h.decisions >= strategy.min_decisions);
+      }, `stage ${k + 1}'s agents each make ${strategy.min_decisions} decisions on ${offer.version} over ${strategy.soak_s} s`, left());
+    } catch (err) {
+      stageResult.health = current();
+      stageResult.failures.push((err as Error).message);
+      return abort(`stage ${k + 1}: ${(err as Error).message}`);
+    }
+    const otherPlan = replacedBy();
+    if (otherPlan) return handedOver(otherPlan);
+    stageResult.health = current();
+    stageResult.failures = stageResult.health.flatMap((h) => gateFailures(h, strategy.gates));
+    if (stageResult.failures.length > 0) return abort(`stage ${k + 1} failed its health gates: ${stageResult.failures.join('; ')}`);
+    say(`stage ${k + 1} passed: ${stageResult.health.map((h) => `${h.agent} ${h.decisions} decisions, ${(100 * h.safe_rate).toFixed(1)} % safe`).join('; ')}`);
+  }
+  return result;
+}

@@ -70,7 +70,8 @@ function byVersion(reports: AgentRolloutReport[]): Record<string, { name: string
   return groups;
 }
 
-async function readStrategy(path: string): Promise<RolloutStrategy> {
+/** A strategy file (YAML or JSON), refused with its path and the first problem. */
+export async function readStrategy(path: string): Promise<RolloutStrategy> {
   const [{ parse }, { rolloutStrategySchema }] = await Promise.all([import('yaml'), import('@fleetmind/runtime')]);
   let raw: unknown;
   try {

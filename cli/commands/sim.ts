@@ -10,6 +10,7 @@ import { LOCKSTEP_TICK_TIMEOUT_MS } from '@fleetmind/sim-harness/lockstep-timing
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printTable, progressLine } from '../output.js';
+import { readStrategy } from './rollout.js';
 
 interface SimCliOptions {
   bundle: string;
@@ -29,6 +30,8 @@ interface SimCliOptions {
   shield?: 'emergency-brake';
   json?: boolean;
   failUnder?: number;
+  rollout?: string;
+  rolloutBundle?: string;
   requireCriteria?: boolean;
 }
 
@@ -96,6 +99,8 @@ export function registerSim(program: Command): void {
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
     .option('--fail-under <fraction>', 'exit 1 when retained performance is below this (0-1; needs --faults): a gate for CI pipelines', probability)
     .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
+    .option('--rollout <strategy>', 'roll --rollout-bundle out to the fleet while the episodes play, stage by stage behind the strategy\'s health gates (YAML or JSON, as for `fleetmind rollout start --strategy`); the nominal run has no rollout, so retained performance is the rollout\'s. Not deterministic: stages advance on the wall clock')
+    .option('--rollout-bundle <dir>', 'the bundle --rollout ships')
     .option('--record <dir>', 'flight recordings of every agent and the world\'s ground truth (positions, rewards, faults as they struck), MCAP, in <dir>/nominal and <dir>/faulted; `fleetmind replay <dir>/faulted` makes every decision again')
     .addHelpText('after', `
 Lockstep runs (the default) are deterministic: the same bundle, seed and plan give the same report
@@ -120,7 +125,9 @@ Examples:
       const { loadFaultPlan, runCampaign } = parts;
       checkBundle(opts, parts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
-      if (opts.failUnder !== undefined && !plan) throw new CliError('--fail-under needs --faults: retained performance compares a faulted run with the nominal one');
+      if (Boolean(opts.rollout) !== Boolean(opts.rolloutBundle)) throw new CliError('--rollout <strategy> and --rollout-bundle <dir> go together');
+      const rollout = opts.rollout ? { strategy: await readStrategy(opts.rollout), bundle: opts.rolloutBundle! } : undefined;
+      if (opts.failUnder !== undefined && !plan && !rollout) throw new CliError('--fail-under needs --faults or --rollout: retained performance compares that run with the nominal one');
       const progress = progressLine();
       const interrupted = whenInterrupted();
       const fleet = fleetBundle(opts, parts);
@@ -129,7 +136,7 @@ Examples:
         result = await runCampaign({
           bundle: fleet.dir, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
           hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
-          onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal,
+          onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal, rollout,
         });
       } finally {
         interrupted.dispose();
@@ -238,7 +245,7 @@ function simJson(r: CampaignResult): Record<string, unknown> {
 
 function printSim(r: CampaignResult): void {
   const { nominal, faulted, retained } = r.report;
-  const runs = faulted ? [['nominal', nominal], ['faulted', faulted]] as const : [['run', nominal]] as const;
+  const runs = faulted ? [['nominal', nominal], [r.report.plan ? 'faulted' : 'rollout', faulted]] as const : [['run', nominal]] as const;
   printTable(['', ...runs.map(([name]) => name)], [
     ['team return (mean)', ...runs.map(([, x]) => x.team_return_mean.toFixed(3))],
     ['agent return (mean)', ...runs.map(([, x]) => x.agent_return_mean.toFixed(3))],
@@ -256,5 +263,15 @@ function printSim(r: CampaignResult): void {
     process.stdout.write(`retained performance ${(retained * 100).toFixed(1)} % (95 % CI ${(lo * 100).toFixed(1)} to ${(hi * 100).toFixed(1)} % over ${faulted.episodes} episodes; random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);
     process.stdout.write(`faults applied: ${Object.entries(faulted.faults_applied).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}\n`);
   }
+  if (r.run.rollout) printRollout(r.run.rollout);
   for (const f of r.files) process.stdout.write(`wrote ${f}\n`);
+}
+
+function printRollout(r: NonNullable<CampaignResult['run']['rollout']>): void {
+  process.stdout.write(`rollout ${r.rollout} of ${r.bundle.name} ${r.bundle.version}: ${r.outcome}${r.abort ? ` (${r.abort.reason})` : ''}\n`);
+  for (const s of r.stages) {
+    process.stdout.write(`  stage ${s.stage}: ${s.agents.join(', ')}: ${s.failures.length ? `failed: ${s.failures.join('; ')}` : 'passed'}${s.health.length ? ` (${s.health.map((h) => `${h.agent} ${h.decisions} decisions, ${(100 * h.safe_rate).toFixed(1)} % safe, ${(100 * h.full_rate).toFixed(1)} % full`).join('; ')})` : ''}\n`);
+  }
+  if (r.abort_tick !== null) process.stdout.write(`  aborted at tick ${r.abort_tick}; ${r.rolled_back_tick !== null ? `every agent back on its bundle at tick ${r.rolled_back_tick} (${r.rolled_back_tick - r.abort_tick} ticks)` : 'the fleet was not seen back on its bundles before the run ended'}\n`);
+  for (const v of r.versions) process.stdout.write(`  from tick ${v.tick} (episode ${v.episode}): ${Object.entries(v.versions).map(([agent, bundle]) => `${agent} ${bundle}`).join(', ')}\n`);
 }

@@ -32,7 +32,8 @@ export interface StageResult {
 export interface RolloutResult {
   rollout: string;
   bundle: { id: string; name: string; version: string };
-  outcome: 'completed' | 'aborted';
+  /** unfinished: stopped from outside (the simulation ended first) */
+  outcome: 'completed' | 'aborted' | 'unfinished';
   stages: StageResult[];
   /** abort: why, and from the failed gate to every agent back on its old bundle, ms */
   abort: { reason: string; rolled_back_ms: number | null; rollback: string } | null;
@@ -72,6 +73,10 @@ export interface ControllerOptions {
   agents: string[];
   switchAtTick?: number | null;
   onProgress?: (line: string) => void;
+  /** called when a stage fails, before the rollback is published */
+  onAbort?: (reason: string) => void;
+  /** aborted: stop where the rollout is (outcome unfinished), publishing nothing more */
+  signal?: AbortSignal;
 }
 
 export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
@@ -101,10 +106,18 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     say(result.abort.reason);
     return result;
   };
+  const stopped = () => Boolean(o.signal?.aborted);
+  const unfinished = (): RolloutResult => {
+    result.outcome = 'unfinished';
+    say('stopped before the rollout finished');
+    return result;
+  };
   const abort = async (reason: string): Promise<RolloutResult> => {
+    if (stopped()) return unfinished();
     const other = replacedBy();
     if (other) return handedOver(other);
     const failedAt = performance.now();
+    o.onAbort?.(reason);
     result.outcome = 'aborted';
     const rollback = `${o.rollout}-abort`;
     ours.add(rollback);
@@ -112,7 +125,8 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     await operator.assignBack(rollback, plan!);
     let rolledBackMs: number | null = null;
     try {
-      await operator.until(() => Object.entries(replaces).every(([agent, id]) => reportOf(agent)?.running.id === id && reportOf(agent)?.rollout === rollback), 'every agent runs its old bundle again', strategy.stage_timeout_s * 1000);
+      await operator.until(() => stopped() || Object.entries(replaces).every(([agent, id]) => reportOf(agent)?.running.id === id && reportOf(agent)?.rollout === rollback), 'every agent runs its old bundle again', strategy.stage_timeout_s * 1000, o.signal);
+      if (stopped()) throw new Error('stopped before every agent was seen back on its old bundle');
       rolledBackMs = performance.now() - failedAt;
       say(`rolled back in ${Math.round(rolledBackMs)} ms`);
     } catch (err) {
@@ -134,11 +148,12 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     const left = () => Math.max(1, deadline - performance.now());
     const refusedBy = () => agents.map(reportOf).find((r) => r?.rollout === name && r.state === 'refused');
     try {
-      await operator.until(() => Boolean(replacedBy() ?? refusedBy()) || agents.every((a) => reportOf(a)?.running.id === offer.id), `stage ${k + 1}'s agents run ${offer.version}`, left());
+      await operator.until(() => stopped() || Boolean(replacedBy() ?? refusedBy()) || agents.every((a) => reportOf(a)?.running.id === offer.id), `stage ${k + 1}'s agents run ${offer.version}`, left(), o.signal);
     } catch (err) {
       stageResult.failures.push((err as Error).message);
       return abort(`stage ${k + 1}: ${(err as Error).message}`);
     }
+    if (stopped()) return unfinished();
     const other = replacedBy();
     if (other) return handedOver(other);
     const refusal = refusedBy();
@@ -159,15 +174,16 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     });
     try {
       await operator.until(() => {
-        if (replacedBy()) return true;
+        if (stopped() || replacedBy()) return true;
         const health = current();
         return performance.now() >= soakEnds && health.length === agents.length && health.every((h) => h.decisions >= strategy.min_decisions);
-      }, `stage ${k + 1}'s agents each make ${strategy.min_decisions} decisions on ${offer.version} over ${strategy.soak_s} s`, left());
+      }, `stage ${k + 1}'s agents each make ${strategy.min_decisions} decisions on ${offer.version} over ${strategy.soak_s} s`, left(), o.signal);
     } catch (err) {
       stageResult.health = current();
       stageResult.failures.push((err as Error).message);
       return abort(`stage ${k + 1}: ${(err as Error).message}`);
     }
+    if (stopped()) return unfinished();
     const otherPlan = replacedBy();
     if (otherPlan) return handedOver(otherPlan);
     stageResult.health = current();

@@ -93,9 +93,10 @@ export class RolloutOperator {
   }
 
   /** Resolves when `condition` holds on what the fleet says, or rejects with `what` after timeoutMs. */
-  async until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  async until(condition: () => boolean, what: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (condition()) return;
     await new Promise<void>((resolve, reject) => {
+      signal?.addEventListener('abort', () => check(), { once: true });
       const check = () => {
         if (!condition()) return;
         clearTimeout(timer);

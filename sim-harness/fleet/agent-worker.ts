@@ -12,6 +12,7 @@ export interface AgentWorkerData {
   fleet: string;
   settings: AgentSettingsInput;
   credentials?: { username: string; password: string };
+  bundleStore?: string;
 }
 
 export type ToWorker = { type: 'observe'; observation: ObservationIn } | { type: 'standby' } | { type: 'freeze'; frozen: boolean } | { type: 'stop' };
@@ -20,7 +21,7 @@ const data = workerData as AgentWorkerData;
 const port = parentPort!;
 const adapter = new InProcessAdapter((action) => port.postMessage({ type: 'action', action }));
 const agent = await createAgent({
-  bundle: data.bundleDir, agentId: data.id, broker: data.brokerUrl, fleet: data.fleet, adapter, logger: pino({ level: 'silent' }), ...data.settings, ...data.credentials,
+  bundle: data.bundleDir, agentId: data.id, broker: data.brokerUrl, fleet: data.fleet, adapter, logger: pino({ level: 'silent' }), ...data.settings, ...data.credentials, bundleStore: data.bundleStore,
 });
 let frozen = false;
 port.on('message', async (m: ToWorker) => {

@@ -26,6 +26,8 @@ export interface MemberOptions {
   onAction: (id: string, action: ActionOut) => void;
   /** in-process agents also report who they heard each round */
   onTick?: (id: string, record: TickRecord) => void;
+  /** over-the-air rollouts: the agent's bundle store (sim --rollout) */
+  bundleStore?: string;
 }
 
 export interface FleetMember {
@@ -71,7 +73,7 @@ class InProcessMember implements FleetMember {
       bundle: this.o.bundle, agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
       // slow_inference acts at the policy seam, around the ONNX Runtime session
       policy: (role, messageSize) => slowedPolicy(onnxPolicy(role, messageSize), () => this.slowMs),
-      adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings, ...this.o.credentials,
+      adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings, ...this.o.credentials, bundleStore: this.o.bundleStore,
       onTick: this.o.onTick && ((r) => this.o.onTick!(this.o.id, r)),
     });
   }
@@ -126,7 +128,7 @@ class ThreadMember implements FleetMember {
   get running(): boolean { return this.worker !== null; }
 
   async start(): Promise<void> {
-    const worker = new Worker(AGENT_WORKER, { workerData: { bundleDir: this.o.bundle.dir, id: this.o.id, brokerUrl: this.o.brokerUrl, fleet: this.o.fleet, settings: this.o.settings, credentials: this.o.credentials } });
+    const worker = new Worker(AGENT_WORKER, { workerData: { bundleDir: this.o.bundle.dir, id: this.o.id, brokerUrl: this.o.brokerUrl, fleet: this.o.fleet, settings: this.o.settings, credentials: this.o.credentials, bundleStore: this.o.bundleStore } });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { type: string; action?: ActionOut }) => {
@@ -192,6 +194,8 @@ class ProcessMember implements FleetMember {
     if (s.lostNotices) args.push('--lost-notices');
     if (s.peers) args.push('--peers', s.peers.join(','));
     if (s.record) args.push('--record', s.record.dir);
+    if (s.statusMs !== undefined) args.push('--status-ms', String(s.statusMs));
+    if (this.o.bundleStore) args.push('--bundle-store', this.o.bundleStore);
     if (this.o.credentials) args.push('--username', this.o.credentials.username);
     // the password through the environment, where ps does not show it
     const env = this.o.credentials ? { ...process.env, FLEETMIND_PASSWORD: this.o.credentials.password } : process.env;

@@ -4,6 +4,7 @@ export type { FleetRunOptions, FleetRunReport } from './serve-fleet.js';
 export { nearestPeers } from './nearest-peers.js';
 export { defaultSimOptions, defaultSimAgentSettings } from './sim-options.js';
 export type { SimOptions, SimReport, TickTrace } from './simulate.js';
+export type { SimRolloutOptions, SimRolloutReport } from './sim-rollout.js';
 export type { FleetMode } from './fleet-member.js';
 export { parseFaultPlan, loadFaultPlan, FaultPlanError, FAULT_KINDS, windowOpen } from '../faults/fault-plan.js';
 export type { Fault, FaultKind, FaultPlan } from '../faults/fault-plan.js';

@@ -8,6 +8,7 @@ import type { AgentSettingsInput } from '@fleetmind/runtime';
 import type { FaultPlan } from '../faults/fault-plan.js';
 import type { FleetMode } from './fleet-member.js';
 import { LOCKSTEP_TICK_TIMEOUT_MS } from './lockstep-timing.js';
+import type { SimRolloutOptions } from './sim-rollout.js';
 
 export interface SimOptions {
   bundle: string | LoadedBundle;
@@ -43,6 +44,8 @@ export interface SimOptions {
   onProgress?: (done: number, total: number) => void;
   /** aborted: finish the episode in progress, play no more, and report what was played (partial) */
   signal?: AbortSignal;
+  /** roll a bundle out to the fleet while the episodes play (sim-rollout.ts) */
+  rollout?: SimRolloutOptions;
 }
 
 export const defaultSimOptions = {

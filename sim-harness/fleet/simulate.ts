@@ -27,6 +27,7 @@ import { SimNetwork } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
 import { LOCKSTEP_TICK_BUDGET_MS } from './lockstep-timing.js';
+import { SimRollout, type SimRolloutReport } from './sim-rollout.js';
 
 export { SimError } from './sim-options.js';
 export type { SimOptions } from './sim-options.js';
@@ -83,6 +84,8 @@ export interface SimReport {
   broker: string;
   agents: string[];
   trace?: TickTrace[];
+  /** sim --rollout: the rollout's stages, gates and versions over time */
+  rollout?: SimRolloutReport | null;
 }
 
 export async function simulate(o: SimOptions): Promise<SimReport> {
@@ -101,8 +104,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds),
   // and the wall clock only guards against a hang (lockstep-timing.ts)
   const logical = !o.hz;
+  // a rollout's health gates read the agents' status counters: ten a second, not one
   const settings: AgentSettingsInput = {
-    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...o.agent,
+    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...(o.rollout ? { statusMs: 100 } : {}), ...o.agent,
     ...(o.record ? { record: { dir: o.record } } : {}),
   };
   const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
@@ -111,6 +115,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   }) : null;
   const choice = brokerChoice(o.broker);
   if (o.auth && choice.kind === 'external') throw new SimError('auth: the run makes its users for the embedded broker; an external broker has its own');
+  if (o.rollout && o.auth) throw new SimError('--rollout with --auth: a simulated rollout publishes as the run\'s operator, which has no admin user yet; run it without --auth');
   // a size-agnostic policy in a fleet larger than its inbox: each agent hears its k nearest
   const nearest = comm && bundle.manifest.roles.length === 1
     ? nearestPeers(makeWorld(bundle.manifest.world.id, { numEnvs: 1, config: bundle.manifest.world.config }), comm.inbox_capacity, o.seed)
@@ -118,6 +123,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const peersOf = (id: string) => nearest?.get(id) ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id);
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
+  const rollout = o.rollout ? new SimRollout(o.rollout, ids) : null;
   let watch: HeartbeatWatch | null = null;
   let groundTruth: FlightRecorder | null = null;
   let played = false;
@@ -131,10 +137,12 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         id, bundle, fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: peersOf(id) }, credentials: network.credentialsOf(id),
         onAction: (agent, action) => collector.onAction(agent, action),
         onTick: (agent, r: TickRecord) => lastHeard.set(agent, r.heard.at(-1) ?? []),
+        bundleStore: rollout?.store(id),
       }));
     }
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
+    await rollout?.start(network.url, fleet);
     const faults = engine ? new AgentFaults(engine, members, network) : null;
     // uncompressed: the HTML report's replay reads it in the browser, which has no zstd
     groundTruth = o.record ? await FlightRecorder.open({ dir: o.record, prefix: 'world', compression: 'none' }, {
@@ -145,13 +153,15 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     // real time: the world each tick on fm/<fleet>/world, for dashboards (lockstep runs stay quiet)
     const liveWorld = o.hz ? watch : null;
     const publishWorld = liveWorld && ((r: WorldStepRecord) => liveWorld.publish(fleetTopic(fleet, 'world'), encodeWorldStepRecord(r)));
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout });
+    if (rollout) report.rollout = await rollout.finish();
     played = true;
     return report;
   } finally {
     // everything is stopped whatever failed; a failure to stop is said, unless an earlier error is on its way
     const stops = await Promise.allSettled([...members.values()].map((m) => m.stop()));
     await groundTruth?.close();
+    await rollout?.close();
     watch?.close();
     await network.close();
     if (ownsBundle) await bundle.close();
@@ -179,6 +189,8 @@ interface Fleet {
   groundTruth: FlightRecorder | null;
   /** real time: the world's state each tick for dashboards */
   publishWorld: ((record: WorldStepRecord) => void) | null;
+  /** sim --rollout: told each tick, to follow the agents' versions */
+  rollout: SimRollout | null;
 }
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
@@ -215,6 +227,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     for (let t = 0; ; t++) {
       globalTick++;
       engine?.setClock(episode, t);
+      f.rollout?.observe(globalTick, episode);
       const firstEvent = engine?.events.length ?? 0; // this tick's faults are logged from here on
       await f.faults?.apply(globalTick);
       // crashed and frozen agents cannot answer: their actuators hold (not waited for, counted missing);

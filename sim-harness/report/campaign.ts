@@ -23,7 +23,7 @@ export interface CampaignOptions extends Omit<SimOptions, 'bundle' | 'faults' | 
 
 export interface CampaignResult {
   report: RobustnessReport;
-  /** the run the command reports: the faulted one when there is a plan */
+  /** the run the command reports: the faulted one when there is a plan or a rollout */
   run: SimReport;
   files: string[];
 }
@@ -34,11 +34,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   try {
     checkPlanFitsBundle(o.plan, bundle.manifest, o.episodes, o.seed);
     const trace = Boolean(o.reportDir);
-    const base = { ...o, bundle, trace };
+    // the nominal run has no rollout: it is what the rollout's run is measured against
+    const base = { ...o, bundle, trace, rollout: undefined };
     const recordIn = (run: string) => (o.recordDir ? join(o.recordDir, run) : undefined);
     const nominal = await simulate({ ...base, faults: null, record: recordIn('nominal'), onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
     // interrupted during the nominal run: the faulted one would have nothing to be compared with
-    const faulted = o.plan && !nominal.partial ? await simulate({ ...base, faults: o.plan, record: recordIn('faulted'), onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
+    // (a rollout is played in that run too, under the plan if there is one: its retained performance is the rollout's)
+    const faulted = (o.plan || o.rollout) && !nominal.partial ? await simulate({ ...base, faults: o.plan, rollout: o.rollout, record: recordIn('faulted'), onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const m = bundle.manifest;
     const random = randomTeamReturns(m, o.episodes, o.seed);
     const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted });

@@ -1,0 +1,83 @@
+// A rollout inside a simulated fleet (`fleetmind sim --rollout FILE --rollout-bundle DIR`): every
+// agent gets a bundle store, and while the episodes play, the rollout controller
+// (runtime/rollout) ships the bundle stage by stage behind its health gates, over the run's own
+// broker and under its fault plan. The report shows which version each agent ran from which tick,
+// the stages and their gates, and, on an abort, how many ticks the fleet took to be back.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RolloutOperator, runRollout, type RolloutResult, type RolloutStrategy } from '@fleetmind/runtime';
+
+export interface SimRolloutOptions {
+  /** the bundle to roll out */
+  bundle: string;
+  strategy: RolloutStrategy;
+  /** the rollout's name (default: sim-rollout) */
+  name?: string;
+}
+
+export interface SimRolloutReport extends RolloutResult {
+  /** each time any agent's running bundle changed: from this tick on, each agent ran these (name and version) */
+  versions: { tick: number; episode: number; versions: Record<string, string> }[];
+  /** the tick a stage failed at, and the first tick every agent ran its old version again */
+  abort_tick: number | null;
+  rolled_back_tick: number | null;
+}
+
+export class SimRollout {
+  private readonly root = mkdtempSync(join(tmpdir(), 'fm-sim-rollout-'));
+  private operator: RolloutOperator | null = null;
+  private running: Promise<RolloutResult> | null = null;
+  private readonly stop = new AbortController();
+  private readonly versions: SimRolloutReport['versions'] = [];
+  private initial: Record<string, string> | null = null;
+  private tick = 0;
+  private abortTick: number | null = null;
+  private rolledBackTick: number | null = null;
+
+  constructor(private readonly o: SimRolloutOptions, private readonly ids: readonly string[]) {}
+
+  /** the agent's bundle store */
+  store(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Once the fleet is online: offer the bundle and run the strategy in the background. */
+  async start(brokerUrl: string, fleet: string): Promise<void> {
+    const operator = await RolloutOperator.connect({ brokerUrl, fleet });
+    this.operator = operator;
+    await operator.until(() => operator.now().reports.length === this.ids.length, `every agent reports what it runs`, 15_000);
+    const offered = await operator.offer({ bundleDir: this.o.bundle });
+    this.running = runRollout({
+      operator, offer: offered.offer, strategy: this.o.strategy, rollout: this.o.name ?? 'sim-rollout', agents: [...this.ids], signal: this.stop.signal,
+      onAbort: () => { this.abortTick = this.tick; },
+    });
+  }
+
+  /** Each tick: which version each agent runs now (as it last reported). */
+  observe(tick: number, episode: number): void {
+    this.tick = tick;
+    if (!this.operator) return;
+    const now = Object.fromEntries(this.operator.now().reports.map((r) => [r.agent, `${r.running.name} ${r.running.version}`]));
+    this.initial ??= now;
+    const last = this.versions.at(-1)?.versions;
+    if (!last || this.ids.some((id) => last[id] !== now[id])) this.versions.push({ tick, episode, versions: now });
+    if (this.abortTick !== null && this.rolledBackTick === null && this.ids.every((id) => now[id] === this.initial![id])) this.rolledBackTick = tick;
+  }
+
+  /** After the episodes: the rollout's result (unfinished if the run ended first). */
+  async finish(): Promise<SimRolloutReport | null> {
+    if (!this.running) return null;
+    this.stop.abort();
+    const result = await this.running;
+    return { ...result, versions: this.versions, abort_tick: this.abortTick, rolled_back_tick: this.rolledBackTick };
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.running?.catch(() => {});
+    await this.operator?.close();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

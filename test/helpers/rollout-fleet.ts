@@ -41,7 +41,8 @@ export interface RolloutFleet {
   /** one tick for every agent; resolves with their actions */
   step(): Promise<ActionOut[]>;
   reports(): Promise<AgentRolloutReport[]>;
-  restart(i: number): Promise<void>;
+  /** stops agent i, runs `whileDown`, and starts it again on the same store */
+  restart(i: number, whileDown?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,8 +75,9 @@ export async function startRolloutFleet(t: Teardown, url: string, fleet: string,
       return got as ActionOut[];
     },
     async reports() { return (await operator.read(300)).reports; },
-    async restart(i) {
+    async restart(i, whileDown) {
       await agents[i].stop();
+      await whileDown?.();
       agents[i] = await make(i);
       await until(() => agents.every((a) => a.livePeers().length === ids.length - 1), 'every agent hears its peers again');
     },

@@ -58,6 +58,25 @@ t.test('a bundle rolls out to a running team: downloaded, verified, switched at 
   await until(async () => (await fleet.reports()).every((r) => r.running.version === '1.0.0' && r.state === 'switched'), 'every agent runs 1.0.0 again');
 });
 
+t.test('an agent offline during a rollout catches up when it returns', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const name = `ota-offline-${process.pid}`;
+  const fleet = await startFleet(t, broker.url, name);
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+  await operator.until(() => operator.now().reports.length === 3, 'the three agents report', 10_000);
+  await fleet.restart(2, async () => {
+    await operator.start({ bundleDir: newVersion(t, '1.3.0'), rollout: 'while-away', agents: null, switchAtTick: null });
+    await until(async () => (await fleet.reports()).filter((r) => r.state === 'staged').length === 2, 'the two agents online staged 1.3.0');
+  });
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged'), 'the returning agent found the retained plan and staged 1.3.0 too');
+  await fleet.step();
+  await until(async () => (await fleet.reports()).every((r) => r.running.version === '1.3.0'), 'all three switched');
+  t.pass('the returning agent caught up');
+});
+
 t.test('with a trust key, an unsigned or foreign-signed bundle is refused by every agent, a signed one is taken', async (t) => {
   const broker = await startBroker({ port: 0, allowAnonymous: true });
   t.teardown(() => broker.close());

@@ -53,9 +53,10 @@ function printFleet(plan: RolloutPlan | null, reports: AgentRolloutReport[], unr
   else process.stdout.write('no rollout plan on this fleet\n');
   if (reports.length === 0) process.stdout.write('no agent has reported (agents report when started with --bundle-store)\n');
   else {
-    printTable(['agent', 'running', 'state', 'staged', 'download', 'refused'], reports.map((r) => [
+    printTable(['agent', 'running', 'state', 'staged', 'shadow', 'download', 'refused'], reports.map((r) => [
       r.agent, `${r.running.name} ${r.running.version} (${short(r.running.id)})`, r.state,
       r.staged ? `${r.staged.version} (${short(r.staged.id)})` : '-',
+      r.shadow ? `${r.shadow.version}: ${(100 * r.shadow.agreement).toFixed(1)} % of ${r.shadow.decisions} agree` : '-',
       r.download ? `${r.download.have}/${r.download.of} chunks` : '-',
       r.refused ? `${r.refused.reason}: ${r.refused.detail}` : '-',
     ]));
@@ -119,20 +120,22 @@ export function registerRollout(program: Command): void {
     .option('--switch-at-tick <n>', 'every assigned agent switches at this tick (lockstep: the world\'s; free-running: the wall clock\'s), so a team switches together; default: each as soon as it is ready', nonNegativeInt)
     .option('--name <rollout>', 'the rollout\'s name (default: rollout-<time>)')
     .option('--chunk-bytes <n>', 'bytes per chunk: under the broker\'s packet limit', positiveInt)
+    .option('--shadow', 'shadow mode: the agents run the bundle beside their own on the same inputs, never act on it, and report how often it chose what the live policy chose (rollout status); a later plan or a rollback ends it')
     .option('--strategy <file>', 'run the rollout stage by stage (YAML or JSON: kind all|canary|staged, canary, staged, soak_s, min_decisions, stage_timeout_s, gates, pinned; see docs/rollout.md): each stage soaks, its health gates are judged on the switched agents\' own counters, and a failing gate rolls every agent back; exits 1 when aborted'))
-    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string }) => {
+    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string; shadow?: boolean }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const strategy = opts.strategy ? await readStrategy(opts.strategy) : null;
       if (strategy && opts.agents) throw new CliError('--agents and --strategy: name a canary in the strategy (canary: {agents: [...]})');
+      if (strategy && opts.shadow) throw new CliError('--shadow and --strategy: put a shadow stage in the strategy (shadow: {min_agreement: 0.9})');
       const operator = await RolloutOperator.connect(connection(opts));
       try {
         if (strategy) return await runStaged(operator, strategy, opts);
         const result = await operator.start({
           bundleDir: opts.bundle, rollout: opts.name ?? `rollout-${Date.now()}`, agents: opts.agents ?? null, switchAtTick: opts.switchAtTick ?? null,
-          signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes, waitMs: opts.waitMs,
+          signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes, waitMs: opts.waitMs, shadow: opts.shadow,
         });
         if (opts.json) printJson({ rollout: result.plan.rollout, bundle: result.plan.offer, assign: result.plan.assign, replaces: result.plan.replaces, chunks: result.chunks, bytes: result.bytes, publish_ms: Math.round(result.publishMs), agents_reporting: result.agents });
-        else process.stdout.write(`published ${result.plan.offer!.name} ${result.plan.offer!.version} (${short(result.plan.offer!.id)}): ${result.bytes} bytes in ${result.chunks} chunks, ${Math.round(result.publishMs)} ms; plan ${result.plan.rollout} assigns it to ${opts.agents?.join(', ') ?? 'every agent'} (${result.agents} reporting now)\nfollow it with: fleetmind rollout status --broker ${opts.broker} --fleet ${opts.fleet}\n`);
+        else process.stdout.write(`published ${result.plan.offer!.name} ${result.plan.offer!.version} (${short(result.plan.offer!.id)}): ${result.bytes} bytes in ${result.chunks} chunks, ${Math.round(result.publishMs)} ms; plan ${result.plan.rollout} assigns it to ${opts.agents?.join(', ') ?? 'every agent'}${opts.shadow ? ' in shadow mode' : ''} (${result.agents} reporting now)\nfollow it with: fleetmind rollout status --broker ${opts.broker} --fleet ${opts.fleet}\n`);
       } finally {
         await operator.close();
       }

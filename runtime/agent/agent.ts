@@ -24,6 +24,7 @@ import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { mqttTransport } from './mqtt-transport.js';
 import { installPolicy, switchProblem, type InstalledPolicy } from './installed-policy.js';
+import { shadowDecision, ShadowTally, type ShadowStats } from './shadow.js';
 import { BundleStore, RolloutRefused } from '../rollout/bundle-store.js';
 import { BundleUpdater, type PolicySlot } from '../rollout/bundle-updater.js';
 import { bundleId, bundleLayout } from '../rollout/bundle-offer.js';
@@ -125,6 +126,8 @@ class Agent implements FleetAgent, PolicySlot {
   private p: InstalledPolicy;
   /** a rollout's next policy, loaded and checked, waiting for its tick */
   private staged: { policy: InstalledPolicy; id: string; atTick: number | null; onSwitch: (tick: number) => void } | null = null;
+  /** a rollout's candidate in shadow mode: it decides beside the live policy and is never acted on (shadow.ts) */
+  private shadowing: { policy: InstalledPolicy; id: string; tally: ShadowTally } | null = null;
   private readonly peers: string[];
   private readonly liveness: PeerLiveness;
   /** per peer: the send time of its newest heartbeat, so that an older one overtaken on another path changes nothing */
@@ -421,8 +424,11 @@ class Agent implements FleetAgent, PolicySlot {
     return { id: this.runningId, name: m.name, version: m.version, layout: bundleLayout(m) };
   }
 
-  /** Loads a rollout's bundle beside the running one; it takes over at the first tick at or after atTick. */
-  async stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void): Promise<void> {
+  /**
+   * Loads a rollout's bundle beside the running one. It takes over at the first tick at or after
+   * atTick, or, in shadow mode, decides beside it from the next tick on and is never acted on.
+   */
+  async stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void, mode: 'switch' | 'shadow' = 'switch'): Promise<void> {
     const bundle = await loadBundle(dir, { trustedKeyPem: this.options.trustedKeyPem });
     let next: InstalledPolicy;
     try {
@@ -437,15 +443,26 @@ class Agent implements FleetAgent, PolicySlot {
       if (problem) throw new RolloutRefused('incompatible', `bundle ${bundle.manifest.name} ${bundle.manifest.version}: ${problem}`);
       return;
     }
-    const replaced = this.staged;
-    this.staged = { policy: next, id, atTick, onSwitch };
-    if (replaced?.policy.owned) await replaced.policy.bundle.close();
+    await this.dropStaged();
+    if (mode === 'shadow') {
+      this.shadowing = { policy: next, id, tally: new ShadowTally() };
+      this.rounds.keepInputs = true;
+    } else this.staged = { policy: next, id, atTick, onSwitch };
+  }
+
+  /** the shadow candidate and how it agrees with the live policy so far (null: none) */
+  shadowStats(): (ShadowStats & { id: string }) | null {
+    return this.shadowing && { id: this.shadowing.id, ...this.shadowing.tally.stats() };
   }
 
   async dropStaged(): Promise<void> {
-    const staged = this.staged;
+    const [staged, shadow] = [this.staged, this.shadowing];
     this.staged = null;
+    this.shadowing = null;
+    this.rounds.keepInputs = false;
     if (staged?.policy.owned) await staged.policy.bundle.close();
+    // a shadow decision may be running: its sessions are released once the tick is over
+    if (shadow?.policy.owned) setImmediate(() => void (this.running ?? Promise.resolve()).then(() => shadow.policy.bundle.close()));
   }
 
   /** Between two ticks: the staged policy takes over when its tick has come. */
@@ -466,7 +483,9 @@ class Agent implements FleetAgent, PolicySlot {
   private async closePolicies(): Promise<void> {
     await this.updater?.close();
     if (this.staged?.policy.owned) await this.staged.policy.bundle.close();
+    if (this.shadowing?.policy.owned) await this.shadowing.policy.bundle.close();
     this.staged = null;
+    this.shadowing = null;
     if (this.p.owned) await this.p.bundle.close();
   }
 
@@ -652,6 +671,22 @@ class Agent implements FleetAgent, PolicySlot {
       inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
     }, startedUs);
     this.options.onTick?.({ ...out, ms, heard, safeReason });
+    if (this.shadowing && decision && !safeReason) await this.shadowDecide(o, decision);
+  }
+
+  /** After the live action went out: what the shadow candidate would have done on the same inputs. */
+  private async shadowDecide(o: ObservationIn, live: Decision): Promise<void> {
+    const shadow = this.shadowing!;
+    try {
+      const mine = await shadowDecision(shadow.policy.runner, live, { values: o.values, agentIdInput: shadow.policy.agentIdInput, rounds: live.inputs, capacity: this.bundleCapacity() });
+      shadow.tally.add(live, mine);
+    } catch (err) {
+      this.logDrop('shadow inference', (err as Error).message);
+    }
+  }
+
+  private bundleCapacity(): number {
+    return this.p.bundle.manifest.communication?.inbox_capacity ?? 0;
   }
 
   // ---- stopping ----------------------------------------------------------------------------

@@ -28,6 +28,8 @@ export interface Decision {
   waitingMs: number;
   /** with `trace`: each round's inbox as the graph was given it (a recording replays it) */
   rounds: RoundRecord[];
+  /** with keepInputs: each round's inbox and mask tensors as the graph was given them (a shadow policy decides on them) */
+  inputs: { inbox: Float32Array; mask: Float32Array }[];
 }
 
 export interface RoundsContext {
@@ -66,6 +68,8 @@ export class CommunicationRounds {
   private readonly maskInput: Float32Array;
   /** ms in the graphs during the current decision */
   private inferenceMs = 0;
+  /** keep copies of each round's inbox and mask in the decision (a shadow policy runs: shadow.ts) */
+  keepInputs = false;
 
   constructor(private readonly c: RoundsContext) {
     this.inboxInput = new Float32Array(c.capacity * c.messageSize);
@@ -83,15 +87,16 @@ export class CommunicationRounds {
     this.inferenceMs = 0;
     if (policy.rounds === 0) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true }));
-      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
+      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [] };
     }
     if (!transport?.connected) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
-      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [] };
+      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [] };
     }
     let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
     const heard: string[][] = [];
     const rounds: RoundRecord[] = [];
+    const inputs: Decision['inputs'] = [];
     let waitingMs = 0;
     let heardAll = true;
     let heardAny = false;
@@ -128,6 +133,7 @@ export class CommunicationRounds {
         record?.inbox.push({ slot, payload: m.payload, scale: m.scale, sentUs: m.sentUs, receivedUs: inbox.arrivedUs(m) });
       });
       if (record) rounds.push(record);
+      if (this.keepInputs) inputs.push({ inbox: this.inboxInput.slice(), mask: this.maskInput.slice() });
       heard.push(roundHeard);
       // a peer on standby (not in the episode) was not expected: a round without it is still full
       heardAll &&= this.c.peers.every((peer) => messages.has(peer) || this.c.liveness.isOnStandby(peer));
@@ -136,7 +142,7 @@ export class CommunicationRounds {
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
       else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

@@ -21,10 +21,15 @@ export interface PolicySlot {
    * staged (it then switches at `atTick`, or at the next tick when null, and calls onSwitch).
    * Rejects with RolloutRefused when it cannot run here.
    */
-  stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void): Promise<void>;
-  /** forgets a staged bundle that a newer plan no longer wants */
+  stageBundle(dir: string, id: string, atTick: number | null, onSwitch: (tick: number) => void, mode?: 'switch' | 'shadow'): Promise<void>;
+  /** forgets a staged (or shadowing) bundle that a newer plan no longer wants */
   dropStaged(): Promise<void>;
+  /** shadow mode: the candidate and its agreement with the live policy so far */
+  shadowStats(): { id: string; decisions: number; agreement: number; mean_abs_diff: number } | null;
 }
+
+/** while shadowing, the report is sent this often (its agreement changes every tick) */
+const SHADOW_REPORT_MS = 500;
 
 export interface UpdaterOptions {
   brokerUrl: string;
@@ -59,6 +64,7 @@ export class BundleUpdater {
   private readonly refusals: Partial<Record<RolloutRefusal, number>> = {};
   private switchedAtTick: number | null = null;
   private closed = false;
+  private shadowTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: UpdaterOptions) {}
 
@@ -84,6 +90,7 @@ export class BundleUpdater {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopShadowReports();
     await this.client?.endAsync();
   }
 
@@ -107,6 +114,7 @@ export class BundleUpdater {
     // the same retained plan, read again after a restart or a reconnection: done already
     if (plan.rollout === store.lastRollout || plan.rollout === this.plan?.rollout) return;
     this.cancelDownload();
+    this.stopShadowReports();
     this.plan = plan;
     this.refused = null;
     const target = assignedTo(plan, agentId);
@@ -186,6 +194,13 @@ export class BundleUpdater {
     const { store } = this.o;
     let switched = false;
     try {
+      if (plan.shadow) {
+        await this.o.slot.stageBundle(dir, id, null, () => {}, 'shadow');
+        this.staged = null;
+        this.state = 'shadowing';
+        this.shadowTimer = setInterval(() => this.report(), SHADOW_REPORT_MS);
+        return this.report();
+      }
       await this.o.slot.stageBundle(dir, id, plan.switch_at_tick, (tick) => {
         switched = true;
         store.setRunning(id, plan.rollout);
@@ -207,6 +222,11 @@ export class BundleUpdater {
     }
   }
 
+  private stopShadowReports(): void {
+    if (this.shadowTimer) clearInterval(this.shadowTimer);
+    this.shadowTimer = null;
+  }
+
   private cancelDownload(): void {
     this.download = null;
     if (this.asked.size > 0) this.client?.unsubscribe([...this.asked]);
@@ -225,6 +245,11 @@ export class BundleUpdater {
     this.report();
   }
 
+  private shadowReport(): AgentRolloutReport['shadow'] {
+    const stats = this.o.slot.shadowStats();
+    return stats && { ...stats, ...this.o.store.describe(stats.id) };
+  }
+
   /** The agent's rollout report, retained, so `fleetmind rollout status` sees agents that are offline too. */
   report(): void {
     if (!this.client?.connected) return;
@@ -240,6 +265,7 @@ export class BundleUpdater {
       refused: this.refused,
       refusals: { ...this.refusals },
       switched_at_tick: this.switchedAtTick,
+      shadow: this.shadowReport(),
       layout: running.layout,
       sent_ms: Date.now(),
     };

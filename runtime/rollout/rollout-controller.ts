@@ -20,7 +20,10 @@ export interface StageHealth {
 }
 
 export interface StageResult {
+  /** 0: the shadow stage */
   stage: number;
+  /** the shadow stage: each agent's agreement with its live policy */
+  shadow?: { agent: string; decisions: number; agreement: number; mean_abs_diff: number }[];
   agents: string[];
   /** from the plan to every agent of the stage running the bundle, ms */
   switch_ms: number | null;
@@ -135,6 +138,44 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     result.abort = { reason, rolled_back_ms: rolledBackMs, rollback };
     return result;
   };
+
+  if (strategy.shadow) {
+    const movable = stages.at(-1) ?? [];
+    const name = `${o.rollout}-shadow`;
+    say(`shadow stage: ${movable.length} agents run ${offer.version} beside their own`);
+    ours.add(name);
+    plan = await operator.assign({ rollout: name, offer, agents: movable, switchAtTick: null, replaces, shadow: true });
+    const stageResult: StageResult = { stage: 0, agents: movable, switch_ms: null, health: [], failures: [] };
+    result.stages.push(stageResult);
+    const started = performance.now();
+    const soakEnds = started + strategy.soak_s * 1000;
+    const shadowOf = () => movable.flatMap((a) => {
+      const shadow = reportOf(a)?.shadow;
+      return shadow && shadow.id === offer.id ? [{ agent: a, decisions: shadow.decisions, agreement: shadow.agreement, mean_abs_diff: shadow.mean_abs_diff }] : [];
+    });
+    const refusedBy = () => movable.map(reportOf).find((r) => r?.rollout === name && r.state === 'refused');
+    try {
+      await operator.until(() => stopped() || Boolean(replacedBy() ?? refusedBy()) || (performance.now() >= soakEnds && shadowOf().length === movable.length && shadowOf().every((s) => s.decisions >= strategy.min_decisions)),
+        `every agent makes ${strategy.min_decisions} shadow decisions with ${offer.version}`, strategy.stage_timeout_s * 1000, o.signal);
+    } catch (err) {
+      stageResult.shadow = shadowOf();
+      stageResult.failures.push((err as Error).message);
+      return abort(`shadow stage: ${(err as Error).message}`);
+    }
+    if (stopped()) return unfinished();
+    const other = replacedBy();
+    if (other) return handedOver(other);
+    const refusal = refusedBy();
+    if (refusal) {
+      stageResult.failures.push(`${refusal.agent} refused the bundle: ${refusal.refused?.reason}: ${refusal.refused?.detail}`);
+      return abort(`shadow stage: ${stageResult.failures[0]}`);
+    }
+    stageResult.shadow = shadowOf();
+    const min = strategy.shadow.min_agreement;
+    stageResult.failures = stageResult.shadow.filter((s) => s.agreement < min).map((s) => `${s.agent}: shadow agreement ${(100 * s.agreement).toFixed(1)} % < ${(100 * min).toFixed(1)} %`);
+    if (stageResult.failures.length > 0) return abort(`the shadow stage failed its gate: ${stageResult.failures.join('; ')}`);
+    say(`shadow stage passed: ${stageResult.shadow.map((s) => `${s.agent} ${(100 * s.agreement).toFixed(1)} % of ${s.decisions}`).join('; ')}`);
+  }
 
   for (const [k, agents] of stages.entries()) {
     const name = stages.length === 1 ? o.rollout : `${o.rollout}-s${k + 1}`;

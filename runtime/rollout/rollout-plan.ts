@@ -51,6 +51,8 @@ export const rolloutPlanSchema = z.strictObject({
   switch_at_tick: z.number().int().nonnegative().nullable(),
   /** per agent (or "*"): the bundle this plan replaces, so that a rollback can assign it back */
   replaces: z.record(z.string(), sha256),
+  /** shadow mode: the assigned agents run the bundle beside their own on the same inputs and never act on it */
+  shadow: z.boolean().default(false),
 });
 
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
@@ -73,13 +75,15 @@ export const agentRolloutReportSchema = z.strictObject({
   previous: bundleRef.nullable(),
   /** downloaded, verified and loaded, waiting for its tick */
   staged: bundleRef.nullable(),
-  state: z.enum(['idle', 'downloading', 'staged', 'switched', 'refused']),
+  state: z.enum(['idle', 'downloading', 'staged', 'shadowing', 'switched', 'refused']),
   download: z.strictObject({ id: sha256, have: z.number().int().nonnegative(), of: z.number().int().positive() }).nullable(),
   /** the latest refusal, with what and why */
   refused: z.strictObject({ reason: z.enum(ROLLOUT_REFUSALS), detail: z.string() }).nullable(),
   refusals: z.partialRecord(z.enum(ROLLOUT_REFUSALS), z.number().int().nonnegative()),
-  /** the tick of the last switch, and its decision's time (observation to action), ms */
+  /** the tick of the last switch */
   switched_at_tick: z.number().int().nonnegative().nullable(),
+  /** shadow mode: the candidate, and how often it chose what the live policy chose */
+  shadow: z.strictObject({ id: sha256, name: z.string(), version: z.string(), decisions: z.number().int().nonnegative(), agreement: z.number().min(0).max(1), mean_abs_diff: z.number().nonnegative() }).nullable(),
   layout: z.string(),
   sent_ms: z.number().nonnegative(),
 });

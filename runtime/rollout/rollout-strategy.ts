@@ -7,7 +7,8 @@
 //   canary: the canary (a list of agents, or a fraction of the fleet), then everyone
 //   staged: Greengrass-style rates, a fraction `base` of the fleet first, then `base × factor`,
 //           `base × factor²` … until all (each stage includes the earlier ones)
-// Pinned agents keep their bundle throughout.
+// Pinned agents keep their bundle throughout. With `shadow`, a shadow stage comes first: the
+// bundle decides beside the live policy everywhere, and the rollout goes on only if they agree.
 
 import { z } from 'zod';
 import { ID_PATTERN } from '@fleetmind/wire';
@@ -46,6 +47,12 @@ export const rolloutStrategySchema = z.strictObject({
   gates: healthGatesSchema.default(healthGatesSchema.parse({})),
   /** agents that keep the bundle they run */
   pinned: z.array(agentId).default([]),
+  /**
+   * first, every agent that will move runs the bundle in shadow (beside its own, never acted on);
+   * the stages start only if each chose what its live policy chose in at least min_agreement of
+   * min_decisions decisions or more
+   */
+  shadow: z.strictObject({ min_agreement: fraction }).optional(),
 }).superRefine((s, ctx) => {
   if (s.kind === 'canary' && !s.canary) ctx.addIssue({ code: 'custom', path: ['canary'], message: 'a canary strategy needs canary: {agents: [...]} or {fraction: f}' });
   if (s.kind === 'staged' && !s.staged) ctx.addIssue({ code: 'custom', path: ['staged'], message: 'a staged strategy needs staged: {base: f, factor: x}' });

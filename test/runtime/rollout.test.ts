@@ -137,7 +137,7 @@ t.test('tampered bytes and foreign layouts are refused; the operator refuses a l
   const client = await mqtt.connectAsync(broker.url);
   t.teardown(() => client.endAsync());
   for (const [k, chunk] of chunks.entries()) await client.publishAsync(bundleChunkTopic(name, offer.id, k), chunk, { qos: 1, retain: true });
-  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'tampered', issued_ms: Date.now(), offer, assign: { '*': offer.id }, switch_at_tick: null, replaces: {} };
+  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'tampered', issued_ms: Date.now(), offer, assign: { '*': offer.id }, switch_at_tick: null, replaces: {}, shadow: false };
   await client.publishAsync(fleetTopic(name, 'rollout'), JSON.stringify(plan), { qos: 1, retain: true });
   await until(async () => (await fleet.reports()).every((r) => r.refused?.reason === 'integrity'), 'every agent refused the tampered bundle');
   t.match((await fleet.reports())[0].refused?.detail, /sha256 .* does not match the manifest/);

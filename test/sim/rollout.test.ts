@@ -5,10 +5,12 @@
 // bundle is stopped at its canary and the fleet is back on its bundle within a few ticks.
 
 import t from 'tap';
+import { join } from 'node:path';
 import { rolloutStrategySchema } from '@fleetmind/runtime';
 import { simulate } from '@fleetmind/sim-harness/fleet';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
-import { newVersion } from '../helpers/rollout-fleet.js';
+import { newVersion, tempDir } from '../helpers/rollout-fleet.js';
+import { runCli } from '../helpers/cli.js';
 
 const CANARY = rolloutStrategySchema.parse({ kind: 'canary', canary: { agents: ['agent_1'] }, soak_s: 0.3, min_decisions: 20, stage_timeout_s: 30, gates: { max_safe_rate: 0.05, min_full_rate: 0.95 } });
 
@@ -42,4 +44,29 @@ t.test('a bad bundle is stopped at its canary and the fleet is back on its bundl
   t.same(r.versions.at(-1)!.versions, { agent_0: 'spread-commnet 1.0.0', agent_1: 'spread-commnet 1.0.0', agent_2: 'spread-commnet 1.0.0' });
   t.ok(r.versions.every((v) => v.versions.agent_0 === 'spread-commnet 1.0.0' && v.versions.agent_2 === 'spread-commnet 1.0.0'), 'only the canary ever ran the bad bundle');
   t.ok(run.tiers.safe > 0, 'the canary took safe actions while it ran the bad bundle');
+});
+
+t.test('a shadow stage: the candidate decides beside the live policy and is never acted on', async (t) => {
+  const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6 });
+  const shadowFirst = (minAgreement: number) => rolloutStrategySchema.parse({ ...CANARY, shadow: { min_agreement: minAgreement } });
+
+  // the same policy under a new version agrees with itself on every decision, so the stages follow
+  const same = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6, rollout: { bundle: newVersion(t, '1.0.2'), strategy: shadowFirst(0.99) } });
+  t.equal(same.rollout!.outcome, 'completed', JSON.stringify(same.rollout!.abort));
+  const shadowStage = same.rollout!.stages[0];
+  t.equal(shadowStage.stage, 0);
+  t.ok(shadowStage.shadow!.every((s) => s.agreement === 1 && s.decisions >= 20), 'every agent\'s shadow chose what its live policy chose, every time');
+  t.same(same.episode_team_returns, nominal.episode_team_returns);
+
+  // another policy with the same message layout disagrees: the rollout stops before any agent switches
+  const dir = tempDir(t, 'fm-shadow-');
+  t.equal(runCli(['train', '--world', 'simple_spread', '--actor', 'commnet', '--steps', '3200', '--out', join(dir, 'run')]).code, 0);
+  t.equal(runCli(['export', '--run', join(dir, 'run'), '--out', join(dir, 'other'), '--quantize', 'int8']).code, 0);
+  const other = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6, rollout: { bundle: join(dir, 'other'), strategy: shadowFirst(0.9) } });
+  const r = other.rollout!;
+  t.equal(r.outcome, 'aborted');
+  t.match(r.abort!.reason, /the shadow stage failed its gate: agent_\d: shadow agreement \d+\.\d % < 90\.0 %/);
+  t.equal(r.stages.length, 1, 'no stage after the shadow one');
+  t.ok(r.versions.every((v) => Object.values(v.versions).every((b) => b === 'spread-commnet 1.0.0')), 'no agent ever ran the candidate');
+  t.same(other.episode_team_returns, nominal.episode_team_returns, 'every episode played exactly as without the shadow: it was never acted on');
 });

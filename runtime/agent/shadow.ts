@@ -1,0 +1,61 @@
+// Shadow mode for rollouts: a candidate policy decides beside the live one on the same inputs —
+// the same observation and, for a communicating policy, the same messages heard in each round —
+// and is never acted on. It runs after the live action has gone to the actuator, so it cannot
+// delay it. The agent counts how often the two agree (the same discrete action, or vectors
+// within VECTOR_AGREEMENT of each other in every component) and how far apart they are.
+//
+// Its peers run the live policy, so the candidate hears the live policy's messages: what it would
+// decide in a team still on the old bundle, which is exactly the team a canary joins.
+
+import type { PolicySession } from '@fleetmind/models';
+import type { Decision } from './communication-rounds.js';
+
+/** vectors closer than this in every component count as the same action */
+export const VECTOR_AGREEMENT = 1e-3;
+
+export interface ShadowInputs {
+  values: Float32Array;
+  agentIdInput: Float32Array;
+  /** per round, the inbox and mask the live policy was given */
+  rounds: { inbox: Float32Array; mask: Float32Array }[];
+  capacity: number;
+}
+
+/** The candidate's action on the live decision's inputs. */
+export async function shadowDecision(candidate: PolicySession, live: Decision, inputs: ShadowInputs): Promise<{ action: number; vector: Float32Array | null }> {
+  const pick = (out: { actions: Int32Array | Float32Array }) => (out.actions instanceof Float32Array ? { action: 0, vector: out.actions } : { action: out.actions[0], vector: null });
+  if (candidate.rounds === 0) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { actionOnly: true }));
+  if (live.path === 'fallback' || inputs.rounds.length !== candidate.rounds) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true }));
+  let { state } = await candidate.stage0(inputs.values, inputs.agentIdInput);
+  for (let k = 1; k < candidate.rounds; k++) ({ state } = await candidate.stage(k, state, inputs.rounds[k - 1].inbox, inputs.rounds[k - 1].mask, inputs.capacity));
+  const last = inputs.rounds[candidate.rounds - 1];
+  return pick(await candidate.lastRoundAndFinal(state, last.inbox, last.mask, inputs.capacity, { actionOnly: true }));
+}
+
+export interface ShadowStats {
+  decisions: number;
+  /** share of decisions where the candidate chose what the live policy chose */
+  agreement: number;
+  /** continuous actions: the mean over decisions of the largest component difference (0 for discrete) */
+  mean_abs_diff: number;
+}
+
+export class ShadowTally {
+  private decisions = 0;
+  private agreed = 0;
+  private diffSum = 0;
+
+  add(live: { action: number; vector: Float32Array | null }, shadow: { action: number; vector: Float32Array | null }): void {
+    this.decisions++;
+    if (live.vector && shadow.vector) {
+      let worst = 0;
+      for (let k = 0; k < live.vector.length; k++) worst = Math.max(worst, Math.abs(live.vector[k] - shadow.vector[k]));
+      this.diffSum += worst;
+      if (worst <= VECTOR_AGREEMENT) this.agreed++;
+    } else if (live.action === shadow.action) this.agreed++;
+  }
+
+  stats(): ShadowStats {
+    return { decisions: this.decisions, agreement: this.decisions ? this.agreed / this.decisions : 0, mean_abs_diff: this.decisions ? this.diffSum / this.decisions : 0 };
+  }
+}

@@ -7,6 +7,7 @@ export { benchBroker } from './broker/broker-bench.js';
 export { benchBrokerOverload } from './broker/overload.js';
 export { benchRuntime } from './runtime.js';
 export { benchFleetScale } from './fleet-scale.js';
+export { benchRollout } from './rollout.js';
 
 export type { BenchReport } from './report.js';
 export type { WorldBenchCase, WorldBenchOptions } from './worlds.js';
@@ -15,6 +16,7 @@ export type { BrokerBenchOptions, BrokerBenchReport } from './broker/broker-benc
 export type { OverloadReport, OverloadResult } from './broker/overload.js';
 export type { RuntimeBenchOptions, RuntimeBenchReport } from './runtime.js';
 export type { FleetScaleOptions, FleetScaleReport } from './fleet-scale.js';
+export type { RolloutBenchOptions, RolloutBenchReport } from './rollout.js';
 export { fuzzBroker } from './fuzz/broker-fuzz.js';
 export { fuzzFleet } from './fuzz/fleet-fuzz.js';
 export type { BrokerFuzzOptions, BrokerFuzzReport } from './fuzz/broker-fuzz.js';

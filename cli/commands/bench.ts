@@ -95,6 +95,30 @@ export function registerBench(program: Command): void {
     });
 
   bench
+    .command('rollout')
+    .description('what an over-the-air rollout costs a fleet running in real time: N agents with bundle stores on the embedded broker, first without a rollout; then a candidate padded to --bundle-mb goes to everyone (the time from the plan to every agent on it, and the rounds inside their deadline meanwhile), then a bad canary is aborted (the time from the failed gate to every agent back on its bundle)')
+    .option('--bundle <dir>', 'one-role CommNet bundle trained on k-nearest observations without agent ids', join(benchBundles, 'spread-nearest3-commnet'))
+    .option('--agents <n>', 'fleet size', positiveInt, 10)
+    .option('--hz <f>', 'world rate', positiveNumber, 10)
+    .option('--bundle-mb <mb>', 'the candidate\'s size, MB (padded with a pinned file)', positiveNumber, 1)
+    .option('--episodes <n>', 'episodes per run (25 ticks each): enough for the rollout to finish', positiveInt, 12)
+    .option('--json', 'print {bench, started, machine, results}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench rollout --agents 10 --json\n  $ fleetmind bench rollout --agents 100 --bundle-mb 1 --episodes 24')
+    .action(async (opts: { bundle: string; agents: number; hz: number; bundleMb: number; episodes: number; json?: boolean }) => {
+      if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
+      const progress = progressLine();
+      const { benchRollout, runBench } = await benches();
+      const bench = await runBench('rollout', () => benchRollout({ bundle: opts.bundle, agents: opts.agents, hz: opts.hz, bundleMb: opts.bundleMb, episodes: opts.episodes, onProgress: progress }));
+      progress('');
+      if (opts.json) return printJson(bench);
+      const r = bench.results;
+      process.stdout.write(`${r.agents} agents at ${r.hz} Hz, a ${(r.bundle_bytes / 2 ** 20).toFixed(2)} MB bundle\n`);
+      process.stdout.write(`without a rollout: rounds in deadline ${(100 * r.nominal.rounds_in_deadline_ratio).toFixed(2)} %; late decisions ${(100 * r.nominal.late_actions_ratio).toFixed(2)} %\n`);
+      process.stdout.write(`distribute to everyone: ${r.distribute.outcome}; plan to every agent on it ${r.distribute.plan_to_all_switched_ms ?? '—'} ms; rounds in deadline ${(100 * r.distribute.rounds_in_deadline_ratio).toFixed(2)} %; late decisions ${(100 * r.distribute.late_actions_ratio).toFixed(2)} %\n`);
+      process.stdout.write(`abort a bad canary: ${r.abort.outcome}; back on the old bundle ${r.abort.rolled_back_ms ?? '—'} ms (${r.abort.rolled_back_ticks ?? '—'} ticks) after the failed gate\n`);
+    });
+
+  bench
     .command('fleet')
     .description('how large a fleet runs in real time on this machine: N runtime agents in this process, the fleetmind broker in a child process, a large simple_spread world with k-nearest observations and neighbour topics, stepped at --hz; reports the share of communication rounds complete inside their deadline')
     .option('--bundle <dir>', 'one-role CommNet bundle trained on k-nearest observations without agent ids', join(benchBundles, 'spread-nearest3-commnet'))

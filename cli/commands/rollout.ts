@@ -121,7 +121,8 @@ export function registerRollout(program: Command): void {
     .option('--name <rollout>', 'the rollout\'s name (default: rollout-<time>)')
     .option('--chunk-bytes <n>', 'bytes per chunk: under the broker\'s packet limit', positiveInt)
     .option('--shadow', 'shadow mode: the agents run the bundle beside their own on the same inputs, never act on it, and report how often it chose what the live policy chose (rollout status); a later plan or a rollback ends it')
-    .option('--strategy <file>', 'run the rollout stage by stage (YAML or JSON: kind all|canary|staged, canary, staged, soak_s, min_decisions, stage_timeout_s, gates, pinned; see docs/rollout.md): each stage soaks, its health gates are judged on the switched agents\' own counters, and a failing gate rolls every agent back; exits 1 when aborted'))
+    .option('--strategy <file>', 'run the rollout stage by stage (YAML or JSON: kind all|canary|staged, canary, staged, soak_s, min_decisions, stage_timeout_s, gates, pinned; see docs/rollout.md): each stage soaks, its health gates are judged on the switched agents\' own counters, and a failing gate rolls every agent back; exits 1 when aborted')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --key operator.key\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --strategy examples/rollout/canary.yaml\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --shadow'))
     .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string; shadow?: boolean }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const strategy = opts.strategy ? await readStrategy(opts.strategy) : null;
@@ -142,7 +143,8 @@ export function registerRollout(program: Command): void {
     });
 
   withConnection(rollout.command('status')
-    .description('what each agent runs, has staged and is downloading, and what it refused, from their retained reports'))
+    .description('what each agent runs, has staged and is downloading, and what it refused, from their retained reports')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout status --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind rollout status --broker mqtt://127.0.0.1:1883 --fleet lab --json'))
     .action(async (opts: ConnectionOptions) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const operator = await RolloutOperator.connect(connection(opts));
@@ -157,7 +159,8 @@ export function registerRollout(program: Command): void {
 
   withConnection(rollout.command('abort')
     .description('stop a rollout in progress: every agent is assigned back the bundle the current plan replaced, and a `rollout start --strategy` still running stops without publishing more')
-    .option('--name <rollout>', 'the abort\'s name (default: abort-<time>)'))
+    .option('--name <rollout>', 'the abort\'s name (default: abort-<time>)')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout abort --broker mqtt://127.0.0.1:1883 --fleet lab'))
     .action(async (opts: ConnectionOptions & { name?: string }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const operator = await RolloutOperator.connect(connection(opts));
@@ -172,7 +175,8 @@ export function registerRollout(program: Command): void {
 
   withConnection(rollout.command('rollback')
     .description('assign every agent the bundle the current plan replaced: they hold it, so they switch back without a download')
-    .option('--name <rollout>', 'the rollback\'s name (default: rollback-<time>)'))
+    .option('--name <rollout>', 'the rollback\'s name (default: rollback-<time>)')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind rollout rollback --broker mqtt://127.0.0.1:1883 --fleet lab'))
     .action(async (opts: ConnectionOptions & { name?: string }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const operator = await RolloutOperator.connect(connection(opts));

@@ -47,7 +47,7 @@ t.test('the help and a refused argument load none of the heavy parts: ONNX Runti
 t.test('the top-level help lists only implemented commands', (t) => {
   const r = runCli(['--help']);
   const commands = [...r.stdout.split('Commands:')[1].split('Examples:')[0].matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
-  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'dashboard', 'demo', 'env', 'eval', 'export', 'fleet', 'help', 'pack', 'replay', 'sim', 'train', 'worlds']);
+  t.same(commands.sort(), ['agent', 'bench', 'broker', 'bundle', 'dashboard', 'demo', 'env', 'eval', 'export', 'fleet', 'help', 'pack', 'replay', 'rollout', 'sim', 'train', 'worlds']);
   t.end();
 });
 

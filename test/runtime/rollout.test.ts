@@ -165,3 +165,34 @@ t.test('a download resumes from the chunks on disk after a restart, and a wrong 
   t.throws(() => new BundleStore(root, 1000).download(packed.offer), /more than this store takes \(1000\)/);
   t.end();
 });
+
+t.test('a download cut by a broker outage resumes from the chunks it has when the broker is back', async (t) => {
+  const first = await startBroker({ port: 0, allowAnonymous: true });
+  const port = Number(new URL(first.url).port);
+  const name = `ota-outage-${process.pid}`;
+  const fleet = await startFleet(t, first.url, name);
+  t.teardown(() => fleet.close());
+  const packed = packBundle(newVersion(t, '1.4.0'), 8 * 1024);
+  const half = Math.floor(packed.offer.chunks.length / 2);
+  t.ok(half >= 4, `${packed.offer.chunks.length} chunks`);
+  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'across-an-outage', issued_ms: Date.now(), offer: packed.offer, assign: { '*': packed.offer.id }, switch_at_tick: null, replaces: {}, shadow: false };
+  const publish = async (url: string, chunks: number[]) => {
+    const client = await mqtt.connectAsync(url);
+    for (const k of chunks) await client.publishAsync(bundleChunkTopic(name, packed.offer.id, k), Buffer.from(packed.chunk(k)), { qos: 1, retain: true });
+    await client.publishAsync(fleetTopic(name, 'rollout'), JSON.stringify(plan), { qos: 1, retain: true });
+    await client.endAsync();
+  };
+  // the first broker only ever has the first half
+  await publish(first.url, Array.from({ length: half }, (_, k) => k));
+  await until(async () => (await fleet.reports()).every((r) => r.download?.have === half), `every agent has the first ${half} chunks`);
+  await first.close();
+  // a new broker on the same address, with only the second half: the download can finish only by resuming
+  const second = await startBroker({ port, allowAnonymous: true });
+  t.teardown(() => second.close());
+  await publish(second.url, Array.from({ length: packed.offer.chunks.length - half }, (_, k) => half + k));
+  // (the fleet helper's operator went down with the first broker: read the reports anew)
+  const operator = await RolloutOperator.connect({ brokerUrl: second.url, fleet: name });
+  t.teardown(() => operator.close());
+  await operator.until(() => operator.now().reports.length === 3 && operator.now().reports.every((r) => r.state === 'staged'), 'every agent finished the download after the outage', 20_000);
+  t.same(operator.now().reports.map((r) => r.refusals), [{}, {}, {}], 'nothing refused');
+});

@@ -306,8 +306,9 @@ class Agent implements FleetAgent, PolicySlot {
     }
     if (m.fleet !== this.fleet) return this.drop('wrong_fleet', `from ${topicAgent}: fleet ${m.fleet}`);
     if (m.agent !== topicAgent) return this.drop('misaddressed', `${m.agent} on ${topicAgent}'s topic`);
-    // a message sent before the peer said it is on standby (a late one of its last tick) does not bring it back
-    const stale = this.liveness.isOnStandby(m.agent) && m.sentUs < (this.newestHeartbeatUs.get(m.agent) ?? -Infinity);
+    // a message sent before the peer said it is on standby (a late one of its last tick) does not
+    // bring it back; nor does one stamped in the same millisecond (Date.now()'s resolution): a tie is no order
+    const stale = this.liveness.isOnStandby(m.agent) && m.sentUs <= (this.newestHeartbeatUs.get(m.agent) ?? -Infinity);
     if (!stale) this.liveness.heard(m.agent);
     // an abstention (wire 1.3): nothing to hear from it this round, and nothing to wait for
     const refusal = isAbstention(m) ? this.inbox.markLost(m) : this.inbox.put(m);
@@ -343,7 +344,12 @@ class Agent implements FleetAgent, PolicySlot {
     // an ONLINE or STANDBY heartbeat sent before the newest one heard says what no longer holds (an
     // ONLINE overtaken by a STANDBY on another path); an OFFLINE (the last will, sent_us 0) always counts
     if (hb.online) {
-      if (hb.sentUs < (this.newestHeartbeatUs.get(hb.agent) ?? -Infinity)) return;
+      const newest = this.newestHeartbeatUs.get(hb.agent) ?? -Infinity;
+      if (hb.sentUs < newest) return;
+      // a tie is no order: Date.now() ticks in milliseconds, so an ONLINE sent just before a
+      // STANDBY can carry the same time and arrive after it (through the broker, where a simulator's
+      // notice came on the agent's own link). It does not bring the peer back: its next message does
+      if (hb.sentUs === newest && !hb.standby && this.liveness.isOnStandby(hb.agent)) return;
       // never later than now: a heartbeat stamped in the future must not make every later one look old
       this.newestHeartbeatUs.set(hb.agent, Math.min(hb.sentUs, nowUs()));
     }

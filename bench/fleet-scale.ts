@@ -6,13 +6,14 @@
 // missing at the end of their period, the world's step time, the event loop's lag, and the CPU
 // time each agent-decision costs: this process (agents and world) and the broker's, apart and in all.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
-import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, RolloutOperator, type FleetAgent } from '@fleetmind/runtime';
+import { bundleVariant } from './bundle-variant.js';
 import { makeWorld, percentile } from '@fleetmind/worlds';
 import { nearestPeers } from '@fleetmind/sim-harness/fleet';
 import { startTarget } from './broker/targets.js';
@@ -27,6 +28,13 @@ export interface FleetScaleOptions {
   roundDeadlineMs: number;
   /** heartbeat period; the peer timeout is four of them (heartbeats are a third of a large fleet's traffic at 200 ms) */
   heartbeatMs: number;
+  /**
+   * a rollout during the measured seconds: the same policy under a new version, padded to this many
+   * MB, published to every agent one second in (each agent then has a bundle store)
+   */
+  rolloutMb?: number;
+  /** the rollout's spread: each agent starts its download after a random delay up to this, ms */
+  rolloutSpreadMs?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -44,9 +52,40 @@ export interface FleetScaleReport {
   event_loop_lag_ms: { p50: number; p99: number };
   /** CPU µs per agent-decision asked: the agents' and world's process, the broker's (null where /proc is not readable), both */
   cpu_us_per_decision: { agents_and_world: number; broker: number | null; all: number | null };
+  /** with rolloutMb: the bundle's size, and from the plan to every agent running it (null: not all within the run) */
+  rollout?: { bundle_bytes: number; chunks: number; plan_to_all_switched_ms: number | null; switched: number };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One second into the run, the fleet's bundle under a new version, padded to `mb`, is offered and
+ * assigned to everyone; resolves when every agent runs it, or when the run ends first.
+ */
+async function rolloutDuringRun(fleetBundle: string, candidateDir: string, mb: number, spreadMs: number, brokerUrl: string, agents: number, runEnded: AbortSignal): Promise<NonNullable<FleetScaleReport['rollout']>> {
+  const size = Math.round(mb * 2 ** 20);
+  const files = JSON.parse(readFileSync(join(fleetBundle, 'manifest.json'), 'utf8')).files as Record<string, { bytes: number }>;
+  const candidate = bundleVariant(fleetBundle, candidateDir, '1.0.1', Math.max(0, size - Object.values(files).reduce((s, f) => s + f.bytes, 0)));
+  const operator = await RolloutOperator.connect({ brokerUrl, fleet: 'scale' });
+  try {
+    await operator.until(() => operator.now().reports.length === agents, 'every agent reports', 30_000);
+    await sleep(1_000);
+    const offered = await operator.offer({ bundleDir: candidate });
+    const started = performance.now();
+    await operator.assign({ rollout: 'bench', offer: offered.offer, agents: null, switchAtTick: null, spreadMs });
+    const switched = () => operator.now().reports.filter((r) => r.running.id === offered.offer.id).length;
+    let ms: number | null = null;
+    try {
+      await operator.until(() => runEnded.aborted || switched() === agents, 'every agent runs the new bundle', 120_000, runEnded);
+      if (switched() === agents) ms = Math.round(performance.now() - started);
+    } catch {
+      // not all within the time: reported as such
+    }
+    return { bundle_bytes: offered.bytes, chunks: offered.offer.chunks.length, plan_to_all_switched_ms: ms, switched: switched() };
+  } finally {
+    await operator.close();
+  }
+}
 
 function perDecision(agentsUs: number, brokerUs: number | null, decisions: number): FleetScaleReport['cpu_us_per_decision'] {
   const per = (us: number) => Number((us / decisions).toFixed(1));
@@ -81,6 +120,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
       agents.push(await createAgent({
         bundle, agentId: id, broker: broker.url, fleet: 'scale', adapter: adapters[i], logger: pino({ level: 'silent' }),
         peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: o.heartbeatMs, peerTimeoutMs: 4 * o.heartbeatMs,
+        ...(o.rolloutMb !== undefined ? { bundleStore: join(dir, 'stores', id) } : {}),
       }));
       if (i % 50 === 49) progress(`started ${i + 1}/${ids.length} agents`);
     }
@@ -93,6 +133,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const brokerFrom = broker.pid === undefined ? null : processCpuSeconds(broker.pid);
     const periodMs = 1000 / o.hz;
     const total = Math.round(o.seconds * o.hz);
+    const runEnded = new AbortController();
+    const rollout = o.rolloutMb === undefined ? null : rolloutDuringRun(join(dir, 'bundle'), join(dir, 'candidate'), o.rolloutMb, o.rolloutSpreadMs ?? 0, broker.url, ids.length, runEnded.signal);
     const stepMs: number[] = [];
     let missing = 0;
     const safe = bundle.roles[0].spec.safe_action as number; // the bench plays discrete simple_spread bundles
@@ -111,6 +153,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     }
     lag.disable();
     const cpu = process.cpuUsage(cpuFrom);
+    runEnded.abort();
+    const rolled = await rollout;
     const brokerTo = broker.pid === undefined ? null : processCpuSeconds(broker.pid);
     await sleep(o.roundDeadlineMs * 2);
     const rounds = agents.reduce((s, a) => s + a.snapshot().ticks, 0) - roundsBefore;
@@ -125,6 +169,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
       world_step_ms: { p50: r(percentile(stepMs, 0.5)), p99: r(percentile(stepMs, 0.99)) },
       event_loop_lag_ms: { p50: r(lag.percentile(50) / 1e6), p99: r(lag.percentile(99) / 1e6) },
       cpu_us_per_decision: perDecision(cpu.user + cpu.system, brokerFrom === null || brokerTo === null ? null : (brokerTo - brokerFrom) * 1e6, total * ids.length),
+      ...(rolled ? { rollout: rolled } : {}),
     };
   } finally {
     for (const a of agents) await a.kill();

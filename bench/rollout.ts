@@ -8,13 +8,13 @@
 //   abort:      a bad bundle (bounds no observation fits: only safe actions) on a one-agent canary:
 //               the time from the failed gate to every agent back on its bundle.
 
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resizeBundle } from '@fleetmind/models';
 import { rolloutStrategySchema } from '@fleetmind/runtime';
 import { simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
+import { bundleVariant as variant } from './bundle-variant.js';
 
 export interface RolloutBenchOptions {
   /** a one-role CommNet bundle trained on k-nearest observations without agent ids */
@@ -49,24 +49,6 @@ export interface RolloutBenchReport {
     /** the same in ticks of the world */
     rolled_back_ticks: number | null;
   };
-}
-
-/** A copy of `dir` under another version; `edit` may change its manifest, `padBytes` adds a pinned file. */
-function variant(dir: string, to: string, version: string, padBytes: number, edit?: (m: Record<string, any>) => void): string {
-  cpSync(dir, to, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(to, 'manifest.json'), 'utf8')) as Record<string, any>;
-  manifest.version = version;
-  if (padBytes > 0) {
-    // incompressible, so the broker carries every byte
-    const pad = createHash('sha256').update(version).digest();
-    const bytes = Buffer.alloc(padBytes);
-    for (let k = 0; k < padBytes; k += 32) createHash('sha256').update(pad).update(String(k)).digest().copy(bytes, k);
-    writeFileSync(join(to, 'padding.bin'), bytes);
-    manifest.files['padding.bin'] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: padBytes };
-  }
-  edit?.(manifest);
-  writeFileSync(join(to, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return to;
 }
 
 function roundsInDeadline(r: SimReport, rounds: number): number {

@@ -127,16 +127,18 @@ export function registerBench(program: Command): void {
     .option('--seconds <s>', 'measured seconds per fleet size', positiveNumber, 10)
     .option('--round-deadline-ms <ms>', 'the agents\' round deadline', positiveNumber, 50)
     .option('--heartbeat-ms <ms>', 'the agents\' heartbeat period (peer timeout: four periods)', positiveNumber, 500)
+    .option('--rollout-mb <mb>', 'an over-the-air rollout during the measured seconds: the same policy under a new version, padded to this many MB, sent to every agent one second in (agents get bundle stores); reports the time from the plan to every agent on it', positiveNumber)
+    .option('--rollout-spread-ms <ms>', 'the rollout\'s spread: each agent starts its download after a random delay up to this', nonNegativeInt, 0)
     .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
-    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; json?: boolean }) => {
+    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; rolloutMb?: number; rolloutSpreadMs: number; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
       const { benchFleetScale, runBench } = await benches();
       const bench = await runBench('fleet', async () => {
         const reports = [];
         for (const agents of opts.agents) {
-          reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
+          reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, rolloutMb: opts.rolloutMb, rolloutSpreadMs: opts.rolloutSpreadMs, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
         }
         return reports;
       });
@@ -148,6 +150,7 @@ export function registerBench(program: Command): void {
         `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`, `${r.world_step_ms.p50} / ${r.world_step_ms.p99}`, r.event_loop_lag_ms.p99,
         `${r.cpu_us_per_decision.agents_and_world} / ${r.cpu_us_per_decision.broker ?? '—'}`,
       ]));
+      for (const r of reports) if (r.rollout) process.stdout.write(`${r.agents} agents: a ${(r.rollout.bundle_bytes / 2 ** 20).toFixed(2)} MB rollout in ${r.rollout.chunks} chunks; ${r.rollout.switched}/${r.agents} agents switched${r.rollout.plan_to_all_switched_ms === null ? ' before the run ended' : `, the last ${r.rollout.plan_to_all_switched_ms} ms after the plan`}\n`);
     });
 
   bench

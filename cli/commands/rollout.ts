@@ -120,10 +120,11 @@ export function registerRollout(program: Command): void {
     .option('--switch-at-tick <n>', 'every assigned agent switches at this tick (lockstep: the world\'s; free-running: the wall clock\'s), so a team switches together; default: each as soon as it is ready', nonNegativeInt)
     .option('--name <rollout>', 'the rollout\'s name (default: rollout-<time>)')
     .option('--chunk-bytes <n>', 'bytes per chunk: under the broker\'s packet limit', positiveInt)
+    .option('--spread-ms <ms>', 'each agent starts its download after a random delay up to this long: a large fleet does not download all at once', nonNegativeInt, 0)
     .option('--shadow', 'shadow mode: the agents run the bundle beside their own on the same inputs, never act on it, and report how often it chose what the live policy chose (rollout status); a later plan or a rollback ends it')
     .option('--strategy <file>', 'run the rollout stage by stage (YAML or JSON: kind all|canary|staged, canary, staged, soak_s, min_decisions, stage_timeout_s, gates, pinned; see docs/rollout.md): each stage soaks, its health gates are judged on the switched agents\' own counters, and a failing gate rolls every agent back; exits 1 when aborted')
     .addHelpText('after', '\nExamples:\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --key operator.key\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --strategy examples/rollout/canary.yaml\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --shadow'))
-    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string; shadow?: boolean }) => {
+    .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string; shadow?: boolean; spreadMs: number }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
       const strategy = opts.strategy ? await readStrategy(opts.strategy) : null;
       if (strategy && opts.agents) throw new CliError('--agents and --strategy: name a canary in the strategy (canary: {agents: [...]})');
@@ -133,7 +134,7 @@ export function registerRollout(program: Command): void {
         if (strategy) return await runStaged(operator, strategy, opts);
         const result = await operator.start({
           bundleDir: opts.bundle, rollout: opts.name ?? `rollout-${Date.now()}`, agents: opts.agents ?? null, switchAtTick: opts.switchAtTick ?? null,
-          signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes, waitMs: opts.waitMs, shadow: opts.shadow,
+          signingKeyPem: opts.key ? readText('signing key', opts.key) : undefined, chunkBytes: opts.chunkBytes, waitMs: opts.waitMs, shadow: opts.shadow, spreadMs: opts.spreadMs,
         });
         if (opts.json) printJson({ rollout: result.plan.rollout, bundle: result.plan.offer, assign: result.plan.assign, replaces: result.plan.replaces, chunks: result.chunks, bytes: result.bytes, publish_ms: Math.round(result.publishMs), agents_reporting: result.agents });
         else process.stdout.write(`published ${result.plan.offer!.name} ${result.plan.offer!.version} (${short(result.plan.offer!.id)}): ${result.bytes} bytes in ${result.chunks} chunks, ${Math.round(result.publishMs)} ms; plan ${result.plan.rollout} assigns it to ${opts.agents?.join(', ') ?? 'every agent'}${opts.shadow ? ' in shadow mode' : ''} (${result.agents} reporting now)\nfollow it with: fleetmind rollout status --broker ${opts.broker} --fleet ${opts.fleet}\n`);

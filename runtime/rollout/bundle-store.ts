@@ -8,6 +8,7 @@
 // than the store's limit is refused before a byte is fetched.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BundleError, checkBundleFiles } from '@fleetmind/models';
 import { z } from 'zod';
@@ -29,6 +30,8 @@ export class RolloutRefused extends Error {
     super(message);
   }
 }
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** 256 MiB: far above any policy bundle, far below a Jetson's disk */
 export const DEFAULT_MAX_BUNDLE_BYTES = 256 * 2 ** 20;
@@ -150,22 +153,29 @@ export class Download {
   /**
    * Puts the files back together, checks each against the offer and the bundle against its own
    * manifest and signature (with the trusted key, a signature is required), and files it under its
-   * id. A refusal deletes the download: its bytes are not what was promised.
+   * id. A refusal deletes the download: its bytes are not what was promised. It yields to the event
+   * loop between files, so that an agent's ticks go on while a large bundle is put together.
    */
-  finish(trustedKeyPem?: string): string {
-    const all = Buffer.concat(this.offer.chunks.map((_, k) => readFileSync(join(this.dir, `${k}.chunk`))));
+  async finish(trustedKeyPem?: string): Promise<string> {
     const tmp = `${this.store.dir(this.offer.id)}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
     try {
-      let at = 0;
+      // the files' bytes run across chunk boundaries: read chunk by chunk, write file by file
+      let chunk = 0;
+      let buffered = Buffer.alloc(0);
       for (const file of this.offer.files) {
-        const bytes = all.subarray(at, at + file.bytes);
-        at += file.bytes;
+        while (buffered.length < file.bytes) {
+          buffered = Buffer.concat([buffered, await readFile(join(this.dir, `${chunk++}.chunk`))]);
+          await yieldToLoop();
+        }
+        const bytes = buffered.subarray(0, file.bytes);
+        buffered = buffered.subarray(file.bytes);
         if (sha256Hex(bytes) !== file.sha256) throw new RolloutRefused('integrity', `${file.path} of bundle ${this.offer.name} ${this.offer.version}: its sha256 is not the offer's`);
-        mkdirSync(dirname(join(tmp, file.path)), { recursive: true });
-        writeFileSync(join(tmp, file.path), bytes);
+        await mkdir(dirname(join(tmp, file.path)), { recursive: true });
+        await writeFile(join(tmp, file.path), bytes);
+        await yieldToLoop();
       }
-      if (sha256Hex(readFileSync(join(tmp, 'manifest.json'))) !== this.offer.id) throw new RolloutRefused('integrity', `the manifest of bundle ${this.offer.name} ${this.offer.version} is not the one its id names`);
+      if (sha256Hex(await readFile(join(tmp, 'manifest.json'))) !== this.offer.id) throw new RolloutRefused('integrity', `the manifest of bundle ${this.offer.name} ${this.offer.version} is not the one its id names`);
       try {
         checkBundleFiles(tmp, { trustedKeyPem, trustedKeyWhere: 'the agent\'s trust key' });
       } catch (err) {
@@ -173,12 +183,12 @@ export class Download {
         const reason: RolloutRefusal = /not signed/.test(err.message) ? 'unsigned' : /signature/.test(err.message) ? 'bad_signature' : 'integrity';
         throw new RolloutRefused(reason, err.message.replace(tmp, `bundle ${this.offer.name} ${this.offer.version}`));
       }
-      rmSync(this.store.dir(this.offer.id), { recursive: true, force: true });
-      renameSync(tmp, this.store.dir(this.offer.id));
+      await rm(this.store.dir(this.offer.id), { recursive: true, force: true });
+      await rename(tmp, this.store.dir(this.offer.id));
       return this.store.dir(this.offer.id);
     } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      rmSync(this.dir, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
+      await rm(this.dir, { recursive: true, force: true });
       throw err;
     }
   }

@@ -144,7 +144,10 @@ export class BundleUpdater {
     }
     this.state = 'downloading';
     this.report();
-    this.askForChunks();
+    // a fleet that all downloads at once loads the broker (and, simulated in one process, the CPU) at once
+    const download = this.download;
+    if (plan.spread_ms > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * plan.spread_ms));
+    if (this.download === download && !this.closed) this.askForChunks();
   }
 
   /** Keeps `window` missing chunks asked for; finishes the bundle when none is missing. */
@@ -180,7 +183,7 @@ export class BundleUpdater {
     const plan = this.plan!;
     let dir: string;
     try {
-      dir = download.finish(this.o.trustedKeyPem);
+      dir = await download.finish(this.o.trustedKeyPem);
     } catch (err) {
       if (!(err instanceof RolloutRefused)) throw err;
       this.o.store.markRollout(plan.rollout);

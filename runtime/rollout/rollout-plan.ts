@@ -53,6 +53,8 @@ export const rolloutPlanSchema = z.strictObject({
   replaces: z.record(z.string(), sha256),
   /** shadow mode: the assigned agents run the bundle beside their own on the same inputs and never act on it */
   shadow: z.boolean().default(false),
+  /** each agent starts its download after a random delay up to this long, ms: a large fleet does not download all at once */
+  spread_ms: z.number().int().nonnegative().max(3_600_000).default(0),
 });
 
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;

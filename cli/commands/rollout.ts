@@ -106,6 +106,21 @@ async function runStaged(operator: RolloutOperator, strategy: RolloutStrategy, o
   if (result.outcome === 'aborted') process.exitCode = EXIT_FAILED;
 }
 
+/** abort and rollback: a plan assigning every agent what the current plan replaced */
+function assignBack(kind: 'abort' | 'rollback') {
+  return async (opts: ConnectionOptions & { name?: string }) => {
+    const { RolloutOperator } = await import('@fleetmind/runtime');
+    const operator = await RolloutOperator.connect(connection(opts));
+    try {
+      const plan = await operator.rollback(opts.name ?? `${kind}-${Date.now()}`, opts.waitMs);
+      if (opts.json) printJson({ rollout: plan.rollout, assign: plan.assign });
+      else process.stdout.write(`plan ${plan.rollout} assigns back: ${Object.entries(plan.assign).map(([agent, id]) => `${agent} → ${short(id)}`).join(', ')}\n`);
+    } finally {
+      await operator.close();
+    }
+  };
+}
+
 export function registerRollout(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -162,31 +177,11 @@ export function registerRollout(program: Command): void {
     .description('stop a rollout in progress: every agent is assigned back the bundle the current plan replaced, and a `rollout start --strategy` still running stops without publishing more')
     .option('--name <rollout>', 'the abort\'s name (default: abort-<time>)')
     .addHelpText('after', '\nExamples:\n  $ fleetmind rollout abort --broker mqtt://127.0.0.1:1883 --fleet lab'))
-    .action(async (opts: ConnectionOptions & { name?: string }) => {
-      const { RolloutOperator } = await import('@fleetmind/runtime');
-      const operator = await RolloutOperator.connect(connection(opts));
-      try {
-        const plan = await operator.rollback(opts.name ?? `abort-${Date.now()}`, opts.waitMs);
-        if (opts.json) printJson({ rollout: plan.rollout, assign: plan.assign });
-        else process.stdout.write(`plan ${plan.rollout} assigns back: ${Object.entries(plan.assign).map(([agent, id]) => `${agent} → ${short(id)}`).join(', ')}\n`);
-      } finally {
-        await operator.close();
-      }
-    });
+    .action(assignBack('abort'));
 
   withConnection(rollout.command('rollback')
     .description('assign every agent the bundle the current plan replaced: they hold it, so they switch back without a download')
     .option('--name <rollout>', 'the rollback\'s name (default: rollback-<time>)')
     .addHelpText('after', '\nExamples:\n  $ fleetmind rollout rollback --broker mqtt://127.0.0.1:1883 --fleet lab'))
-    .action(async (opts: ConnectionOptions & { name?: string }) => {
-      const { RolloutOperator } = await import('@fleetmind/runtime');
-      const operator = await RolloutOperator.connect(connection(opts));
-      try {
-        const plan = await operator.rollback(opts.name ?? `rollback-${Date.now()}`, opts.waitMs);
-        if (opts.json) printJson({ rollout: plan.rollout, assign: plan.assign });
-        else process.stdout.write(`plan ${plan.rollout} assigns back: ${Object.entries(plan.assign).map(([agent, id]) => `${agent} → ${short(id)}`).join(', ')}\n`);
-      } finally {
-        await operator.close();
-      }
-    });
+    .action(assignBack('rollback'));
 }

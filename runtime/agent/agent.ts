@@ -12,7 +12,7 @@ import { loadBundle, RoleRunner, type LoadedBundle, type PolicySession, type Rol
 import { pino, type Logger } from 'pino';
 import type { ActionOut, Adapter, AdapterLink, ObservationIn } from '../adapters/adapter.js';
 import { agentTopic, decodeHeartbeat, decodeLostNotice, decodePeerMessage, encodeAgentStatus, encodeHeartbeat, encodePeerMessage, isAbstention, msToNextTick, tickDistance, wallClockTick, WireError, type Quantization, type Tier } from '@fleetmind/wire';
-import { FlightRecorder } from '../recorder/flight-recorder.js';
+import { FlightRecorder, type RecordingMetadata } from '../recorder/flight-recorder.js';
 import { manifestSha256 } from '../recorder/replay.js';
 import { StatusWindow } from './status-window.js';
 import { AgentConfigError, parseAgentSettings, type AgentSettings, type AgentSettingsInput } from './agent-options.js';
@@ -222,14 +222,7 @@ class Agent implements FleetAgent, PolicySlot {
 
   async start(): Promise<void> {
     if (this.settings.record) {
-      const comm = this.p.bundle.manifest.communication;
-      this.recorder = await FlightRecorder.open({ ...this.settings.record, prefix: this.agentId }, {
-        agent: this.agentId, fleet: this.fleet, role: this.p.role.name, peers: JSON.stringify(this.peers),
-        bundle: this.p.bundle.manifest.name, bundle_version: this.p.bundle.manifest.version, bundle_dir: this.p.bundle.dir,
-        manifest_sha256: manifestSha256(this.p.bundle.dir),
-        rounds: String(this.p.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
-        inbox_capacity: String(comm?.inbox_capacity ?? 0), clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep',
-      }, (err) => this.log.error({ err: err.message }, 'flight recorder: a record could not be written; recording goes on where it can'));
+      this.recorder = await FlightRecorder.open({ ...this.settings.record, prefix: this.agentId }, this.recordingMetadata(), (err) => this.log.error({ err: err.message }, 'flight recorder: a record could not be written; recording goes on where it can'));
       const recorder = this.recorder;
       this.metrics.watchRecorder(() => recorder.stats);
       this.log.info({ file: recorder.path }, 'recording');
@@ -272,6 +265,18 @@ class Agent implements FleetAgent, PolicySlot {
     if (this.recorder) this.statusTimer ??= setInterval(() => this.recordCounters(), this.settings.statusMs || 1000);
     if (this.settings.hz) this.scheduleClock(1000 / this.settings.hz);
     this.log.info({ bundle: this.p.bundle.manifest.name, role: this.p.role.name, peers: this.peers.length, rounds: this.p.runner.rounds, clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep' }, 'agent started');
+  }
+
+  /** what a recording file says of the agent and the bundle that made its ticks */
+  private recordingMetadata(): RecordingMetadata {
+    const comm = this.p.bundle.manifest.communication;
+    return {
+      agent: this.agentId, fleet: this.fleet, role: this.p.role.name, peers: JSON.stringify(this.peers),
+      bundle: this.p.bundle.manifest.name, bundle_version: this.p.bundle.manifest.version, bundle_dir: this.p.bundle.dir,
+      manifest_sha256: manifestSha256(this.p.bundle.dir),
+      rounds: String(this.p.runner.rounds), message_size: String(this.messageSize), quantization: this.quantization,
+      inbox_capacity: String(comm?.inbox_capacity ?? 0), clock: this.settings.hz ? `${this.settings.hz} Hz` : 'lockstep',
+    };
   }
 
   snapshot(): AgentSnapshot {
@@ -480,6 +485,8 @@ class Agent implements FleetAgent, PolicySlot {
     this.runningId = staged.id;
     this.staged = null;
     this.rounds.usePolicy(this.p.runner, this.p.agentIdInput);
+    // the ticks from here on are this bundle's: a new recording file says so
+    this.recorder?.startNewFile(this.recordingMetadata());
     this.log.info({ bundle: this.p.bundle.manifest.name, version: this.p.bundle.manifest.version, tick }, 'switched bundles');
     // its sessions are released after this tick's decision, off its path
     if (old.owned) setImmediate(() => void old.bundle.close());

@@ -89,7 +89,7 @@ export class FlightRecorder {
   /** the last write error reported, so a full disk is said once, not every tick */
   private lastError = '';
 
-  private constructor(private readonly settings: RecorderSettings, private readonly metadata: RecordingMetadata, private readonly onError: (err: Error) => void) {
+  private constructor(private readonly settings: RecorderSettings, private metadata: RecordingMetadata, private readonly onError: (err: Error) => void) {
     this.maxFileBytes = settings.maxFileBytes ?? 64 * 2 ** 20;
     this.maxFileAgeMs = settings.maxFileAgeMs ?? 3_600_000;
     this.budgetBytes = settings.budgetBytes ?? 2 ** 30;
@@ -126,6 +126,24 @@ export class FlightRecorder {
 
   world(record: WorldStepRecord, atUs: number): void {
     this.add('world', encodeWorldStepRecord(record), atUs);
+  }
+
+  /**
+   * Every record from now on goes into a new file with this metadata (the agent switched bundles:
+   * a file names the one bundle that made its ticks, so replay can make them again).
+   */
+  startNewFile(metadata: RecordingMetadata): void {
+    if (this.closed) return;
+    this.queue = this.queue.then(async () => {
+      if (!this.current) return; // abandoned
+      this.metadata = metadata;
+      try {
+        await this.rotate();
+      } catch (err) {
+        this.stats.failed++;
+        this.onError(err as Error);
+      }
+    });
   }
 
   /** Finishes the file (summary and footer) and waits for every record to be written. */

@@ -6,7 +6,7 @@
 // run measures how long the fleet took to be back.
 
 import type { AgentStatus } from '@fleetmind/wire';
-import type { BundleOffer, RolloutPlan } from './rollout-plan.js';
+import type { AgentRolloutReport, BundleOffer, RolloutPlan } from './rollout-plan.js';
 import type { RolloutOperator } from './rollout-operator.js';
 import { stagesOf, type HealthGates, type RolloutStrategy } from './rollout-strategy.js';
 
@@ -139,6 +139,17 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     return result;
   };
 
+  /** After waiting on a stage: the run's end if it was stopped, handed over, or an agent refused the bundle; null to go on. */
+  const endedBy = async (stageResult: StageResult, stage: string, refusedBy: () => AgentRolloutReport | undefined): Promise<RolloutResult | null> => {
+    if (stopped()) return unfinished();
+    const other = replacedBy();
+    if (other) return handedOver(other);
+    const refusal = refusedBy();
+    if (!refusal) return null;
+    stageResult.failures.push(`${refusal.agent} refused the bundle: ${refusal.refused?.reason}: ${refusal.refused?.detail}`);
+    return abort(`${stage}: ${stageResult.failures[0]}`);
+  };
+
   if (strategy.shadow) {
     const movable = stages.at(-1) ?? [];
     const name = `${o.rollout}-shadow`;
@@ -162,14 +173,8 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
       stageResult.failures.push((err as Error).message);
       return abort(`shadow stage: ${(err as Error).message}`);
     }
-    if (stopped()) return unfinished();
-    const other = replacedBy();
-    if (other) return handedOver(other);
-    const refusal = refusedBy();
-    if (refusal) {
-      stageResult.failures.push(`${refusal.agent} refused the bundle: ${refusal.refused?.reason}: ${refusal.refused?.detail}`);
-      return abort(`shadow stage: ${stageResult.failures[0]}`);
-    }
+    const ended = await endedBy(stageResult, 'shadow stage', refusedBy);
+    if (ended) return ended;
     stageResult.shadow = shadowOf();
     const min = strategy.shadow.min_agreement;
     stageResult.failures = stageResult.shadow.filter((s) => s.agreement < min).map((s) => `${s.agent}: shadow agreement ${(100 * s.agreement).toFixed(1)} % < ${(100 * min).toFixed(1)} %`);
@@ -194,14 +199,8 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
       stageResult.failures.push((err as Error).message);
       return abort(`stage ${k + 1}: ${(err as Error).message}`);
     }
-    if (stopped()) return unfinished();
-    const other = replacedBy();
-    if (other) return handedOver(other);
-    const refusal = refusedBy();
-    if (refusal) {
-      stageResult.failures.push(`${refusal.agent} refused the bundle: ${refusal.refused?.reason}: ${refusal.refused?.detail}`);
-      return abort(`stage ${k + 1}: ${stageResult.failures[0]}`);
-    }
+    const ended = await endedBy(stageResult, `stage ${k + 1}`, refusedBy);
+    if (ended) return ended;
     stageResult.switch_ms = performance.now() - started;
     // each agent's counters from its first status sent after its switch
     const base = new Map<string, AgentStatus>();

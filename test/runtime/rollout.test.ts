@@ -6,16 +6,17 @@
 // download resumes from the chunks already on disk.
 
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '@fleetmind/broker';
 import { generateSigningKeys } from '@fleetmind/models';
 import { bundleChunkTopic, fleetTopic } from '@fleetmind/wire';
-import { BundleStore, packBundle, RolloutOperator, ROLLOUT_FORMAT, type RolloutPlan } from '@fleetmind/runtime';
+import { BundleStore, packBundle, readRecording, replayRecording, RolloutOperator, ROLLOUT_FORMAT, type RolloutPlan } from '@fleetmind/runtime';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { until } from '../helpers/waiting.js';
+import { serviceAvailable } from '../helpers/services.js';
 import { newVersion, startRolloutFleet as startFleet, tempDir } from '../helpers/rollout-fleet.js';
 
 const MLP_BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-mlp');
@@ -194,4 +195,56 @@ t.test('a download cut by a broker outage resumes from the chunks it has when th
   t.teardown(() => operator.close());
   await operator.until(() => operator.now().reports.length === 3 && operator.now().reports.every((r) => r.state === 'staged'), 'every agent finished the download after the outage', 20_000);
   t.same(operator.now().reports.map((r) => r.refusals), [{}, {}, {}], 'nothing refused');
+});
+
+t.test('over the machine\'s Mosquitto too: a rollout and its rollback, and nothing left retained', async (t) => {
+  if (!(await serviceAvailable(t, 'Mosquitto', 1883))) return;
+  const url = 'mqtt://127.0.0.1:1883';
+  const name = `ota-mosquitto-${process.pid}-${Date.now() % 1e6}`;
+  const fleet = await startFleet(t, url, name);
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: url, fleet: name });
+  t.teardown(() => operator.close());
+  await operator.until(() => operator.now().reports.length === 3, 'the three agents report', 10_000);
+  const started = await operator.start({ bundleDir: newVersion(t, '1.5.0'), rollout: 'on-mosquitto', agents: null, switchAtTick: null, waitMs: 200 });
+  // Mosquitto keeps retained messages for good: clear this run's plan, chunks and reports at the end
+  t.teardown(async () => {
+    const client = await mqtt.connectAsync(url);
+    const topics = [fleetTopic(name, 'rollout'), ...started.plan.offer!.chunks.map((_, k) => bundleChunkTopic(name, started.plan.offer!.id, k)), ...['agent_0', 'agent_1', 'agent_2'].map((a) => `fm/${name}/a/${a}/rollout`)];
+    for (const topic of topics) await client.publishAsync(topic, Buffer.alloc(0), { qos: 1, retain: true });
+    await client.endAsync();
+  });
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged'), 'every agent staged 1.5.0 through Mosquitto');
+  t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
+  await until(async () => (await fleet.reports()).every((r) => r.running.version === '1.5.0'), 'every agent switched');
+  await operator.rollback('back-on-mosquitto', 200);
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged' && r.staged?.version === '1.0.0'), 'every agent staged 1.0.0 again');
+  await fleet.step();
+  await until(async () => (await fleet.reports()).every((r) => r.running.version === '1.0.0'), 'every agent is back on 1.0.0');
+});
+
+t.test('a flight recording across a switch: a new file from the switching tick, each replayed exactly by its own bundle', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const name = `ota-record-${process.pid}`;
+  const records = tempDir(t, 'fm-rec-');
+  const fleet = await startFleet(t, broker.url, name, { settings: { record: { dir: records } } });
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+  await operator.until(() => operator.now().reports.length === 3, 'the three agents report', 10_000);
+  for (let k = 0; k < 3; k++) await fleet.step();
+  await operator.start({ bundleDir: newVersion(t, '1.6.0'), rollout: 'recorded', agents: null, switchAtTick: 5, waitMs: 100 });
+  await until(async () => (await fleet.reports()).every((r) => r.state === 'staged'), 'every agent staged 1.6.0');
+  for (let k = 0; k < 4; k++) await fleet.step(); // ticks 4 … 7: the switch at 5
+  await fleet.close();
+  const files = readdirSync(records).filter((f) => f.startsWith('agent_0-')).sort();
+  t.equal(files.length, 2, 'two files for agent_0: before and after the switch');
+  const recordings = await Promise.all(files.map((f) => readRecording(join(records, f))));
+  t.same(recordings.map((r) => r.metadata.bundle_version), ['1.0.0', '1.6.0']);
+  t.same(recordings.map((r) => r.ticks.map((x) => x.tick)), [[1, 2, 3, 4], [5, 6, 7]], 'the switching tick opens the new file');
+  for (const recording of recordings) {
+    const replay = await replayRecording(recording);
+    t.ok(replay.bundle.recorded && replay.compared === recording.ticks.length && replay.differences.length === 0, `${recording.metadata.bundle_version}: every tick made again, identical`);
+  }
 });

@@ -12,12 +12,16 @@ import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { newVersion, tempDir } from '../helpers/rollout-fleet.js';
 import { runCli } from '../helpers/cli.js';
 
+// A lockstep run plays as fast as the agents answer, while a rollout's stages advance on the wall
+// clock (statuses ten times a second, shadow reports twice): the runs are long enough for every
+// stage several times over. A loaded machine only slows the ticks, which gives the stages more time.
+const EPISODES = 40;
 const CANARY = rolloutStrategySchema.parse({ kind: 'canary', canary: { agents: ['agent_1'] }, soak_s: 0.3, min_decisions: 20, stage_timeout_s: 30, gates: { max_safe_rate: 0.05, min_full_rate: 0.95 } });
 
 for (const mode of ['inproc', 'procs'] as const) {
   t.test(`${mode}: the same policy under a new version rolls out to everyone, and every episode plays as without it`, async (t) => {
-    const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 4, mode });
-    const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 4, mode, rollout: { bundle: newVersion(t, '1.0.1'), strategy: CANARY } });
+    const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, mode });
+    const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, mode, rollout: { bundle: newVersion(t, '1.0.1'), strategy: CANARY } });
     const r = run.rollout!;
     t.equal(r.outcome, 'completed', JSON.stringify(r.abort));
     t.same(r.stages.map((s) => s.agents.length), [1, 3], 'the canary, then everyone');
@@ -35,7 +39,7 @@ t.test('a bad bundle is stopped at its canary and the fleet is back on its bundl
     obs.low = Array(obs.size).fill(100);
     obs.high = Array(obs.size).fill(101);
   });
-  const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: 20, seed: 4, rollout: { bundle: bad, strategy: CANARY } });
+  const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, rollout: { bundle: bad, strategy: CANARY } });
   const r = run.rollout!;
   t.equal(r.outcome, 'aborted');
   t.match(r.abort!.reason, /stage 1 failed its health gates: agent_1: safe actions 100\.0 % > 5\.0 %/);
@@ -47,11 +51,11 @@ t.test('a bad bundle is stopped at its canary and the fleet is back on its bundl
 });
 
 t.test('a shadow stage: the candidate decides beside the live policy and is never acted on', async (t) => {
-  const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6 });
+  const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 6 });
   const shadowFirst = (minAgreement: number) => rolloutStrategySchema.parse({ ...CANARY, shadow: { min_agreement: minAgreement } });
 
   // the same policy under a new version agrees with itself on every decision, so the stages follow
-  const same = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6, rollout: { bundle: newVersion(t, '1.0.2'), strategy: shadowFirst(0.99) } });
+  const same = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 6, rollout: { bundle: newVersion(t, '1.0.2'), strategy: shadowFirst(0.99) } });
   t.equal(same.rollout!.outcome, 'completed', JSON.stringify(same.rollout!.abort));
   const shadowStage = same.rollout!.stages[0];
   t.equal(shadowStage.stage, 0);
@@ -62,7 +66,7 @@ t.test('a shadow stage: the candidate decides beside the live policy and is neve
   const dir = tempDir(t, 'fm-shadow-');
   t.equal(runCli(['train', '--world', 'simple_spread', '--actor', 'commnet', '--steps', '3200', '--out', join(dir, 'run')]).code, 0);
   t.equal(runCli(['export', '--run', join(dir, 'run'), '--out', join(dir, 'other'), '--quantize', 'int8']).code, 0);
-  const other = await simulate({ bundle: COMMNET_BUNDLE, episodes: 12, seed: 6, rollout: { bundle: join(dir, 'other'), strategy: shadowFirst(0.9) } });
+  const other = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 6, rollout: { bundle: join(dir, 'other'), strategy: shadowFirst(0.9) } });
   const r = other.rollout!;
   t.equal(r.outcome, 'aborted');
   t.match(r.abort!.reason, /the shadow stage failed its gate: agent_\d: shadow agreement \d+\.\d % < 90\.0 %/);

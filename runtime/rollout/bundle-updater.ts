@@ -106,7 +106,18 @@ export class BundleUpdater {
       if (!(err instanceof RolloutError)) throw err;
       return this.refuse('malformed_plan', err.message);
     }
-    void this.follow(plan);
+    this.guarded(this.follow(plan));
+  }
+
+  /**
+   * Whatever goes wrong underneath a rollout (a full disk, a store it cannot write) ends that
+   * rollout, counted and reported; the agent goes on with the bundle it runs.
+   */
+  private guarded(work: Promise<void>): void {
+    work.catch((err: Error) => {
+      this.cancelDownload();
+      this.refuse('store_failed', err.message);
+    });
   }
 
   private async follow(plan: RolloutPlan): Promise<void> {
@@ -156,7 +167,7 @@ export class BundleUpdater {
     if (!download || !this.client) return;
     if (download.complete) {
       this.download = null;
-      return void this.finish(download);
+      return this.guarded(this.finish(download));
     }
     const wanted = download.missing().slice(0, this.o.window ?? DEFAULT_WINDOW).map((k) => bundleChunkTopic(this.o.fleet, download.offer.id, k));
     const fresh = wanted.filter((topic) => !this.asked.has(topic));
@@ -172,7 +183,10 @@ export class BundleUpdater {
     try {
       download.put(index, bytes);
     } catch (err) {
-      if (!(err instanceof RolloutRefused)) throw err;
+      if (!(err instanceof RolloutRefused)) {
+        this.cancelDownload();
+        return this.refuse('store_failed', (err as Error).message);
+      }
       this.count(err.reason, err.message); // asked for again below: the retained copy may be good
     }
     this.report();

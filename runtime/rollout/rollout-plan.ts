@@ -64,7 +64,8 @@ export function assignedTo(plan: RolloutPlan, agent: string): string | null {
   return plan.assign[agent] ?? plan.assign['*'] ?? null;
 }
 
-export const ROLLOUT_REFUSALS = ['malformed_plan', 'bad_chunk', 'integrity', 'unsigned', 'bad_signature', 'incompatible', 'too_large', 'unknown_bundle', 'load_failed', 'wrong_role'] as const;
+/** store_failed: the agent's bundle store could not be read or written (a full disk, permissions) */
+export const ROLLOUT_REFUSALS = ['malformed_plan', 'bad_chunk', 'integrity', 'unsigned', 'bad_signature', 'incompatible', 'too_large', 'unknown_bundle', 'load_failed', 'wrong_role', 'store_failed'] as const;
 export type RolloutRefusal = (typeof ROLLOUT_REFUSALS)[number];
 
 const bundleRef = z.strictObject({ id: sha256, name: z.string(), version: z.string() });

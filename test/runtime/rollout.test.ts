@@ -6,7 +6,7 @@
 // download resumes from the chunks already on disk.
 
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '@fleetmind/broker';
@@ -247,4 +247,25 @@ t.test('a flight recording across a switch: a new file from the switching tick, 
     const replay = await replayRecording(recording);
     t.ok(replay.bundle.recorded && replay.compared === recording.ticks.length && replay.differences.length === 0, `${recording.metadata.bundle_version}: every tick made again, identical`);
   }
+});
+
+t.test('a store the agent cannot write ends the rollout as store_failed, and the agent acts on', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const name = `ota-store-${process.pid}`;
+  const fleet = await startFleet(t, broker.url, name);
+  t.teardown(() => fleet.close());
+  // agent_2's downloads folder is a file now: nothing can be written under it
+  rmSync(join(fleet.stores[2], 'downloads'), { recursive: true, force: true });
+  writeFileSync(join(fleet.stores[2], 'downloads'), 'not a folder');
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+  await operator.until(() => operator.now().reports.length === 3, 'the three agents report', 10_000);
+  await operator.start({ bundleDir: newVersion(t, '1.7.0'), rollout: 'no-room', agents: null, switchAtTick: null, waitMs: 100 });
+  await until(async () => (await fleet.reports()).find((r) => r.agent === 'agent_2')?.state === 'refused', 'agent_2 gave the rollout up');
+  const report = (await fleet.reports()).find((r) => r.agent === 'agent_2')!;
+  t.equal(report.refused?.reason, 'store_failed');
+  t.match(report.refused?.detail, /ENOTDIR|not a directory/);
+  await until(async () => (await fleet.reports()).filter((r) => r.state === 'staged').length === 2, 'the others staged 1.7.0');
+  t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full'], 'agent_2, on 1.0.0, and its peers, on 1.7.0, still hear each other');
 });

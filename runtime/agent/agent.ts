@@ -490,7 +490,8 @@ class Agent implements FleetAgent, PolicySlot {
     this.log.info({ bundle: this.p.bundle.manifest.name, version: this.p.bundle.manifest.version, tick }, 'switched bundles');
     // its sessions are released after this tick's decision, off its path
     if (old.owned) setImmediate(() => void old.bundle.close());
-    staged.onSwitch(tick);
+    // the rollout's bookkeeping (its store's state on disk, its report) waits for this tick's decision
+    setImmediate(() => staged.onSwitch(tick));
   }
 
   private async closePolicies(): Promise<void> {

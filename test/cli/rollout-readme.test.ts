@@ -14,7 +14,8 @@ import { until } from '../helpers/waiting.js';
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 const block = /```sh readme-rollout\n([\s\S]*?)```/.exec(readme);
 const words = (line: string) => [...line.slice('npx fleetmind '.length).matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
-const clean = () => ['fleet-run', 'fleet-1.0', 'store-0', 'store-1', 'store-2'].forEach((d) => rmSync(join(REPO_ROOT, 'runs', 'readme', d), { recursive: true, force: true }));
+// its own folder: the walk-through's test (readme.test.ts) cleans runs/readme while this one runs
+const clean = () => rmSync(join(REPO_ROOT, 'runs', 'rollout'), { recursive: true, force: true });
 
 t.test('the README rolls a bundle out to a fleet and back, as written', async (t) => {
   t.ok(block, 'the README has a readme-rollout block');
@@ -36,7 +37,10 @@ t.test('the README rolls a bundle out to a fleet and back, as written', async (t
       child.stdout!.on('data', (d) => { log += d; });
       child.stderr!.on('data', (d) => { log += d; });
       services.push({ child, line });
-      await until(() => /listening|agent started/.test(log), `${line} comes up (${log.slice(0, 200)})`, 30_000);
+      let exited: number | null = null;
+      child.once('exit', (code) => { exited = code ?? -1; });
+      await until(() => /listening|agent started/.test(log) || exited !== null, `${line} comes up`, 30_000);
+      t.ok(/listening|agent started/.test(log), `${line}: up (${exited === null ? 'running' : `exited ${exited}`}: ${log.slice(0, 300)})`);
       continue;
     }
     // the operator learns what the fleet runs from the agents' reports: wait until all three have reported

@@ -691,6 +691,8 @@ class Agent implements FleetAgent, PolicySlot {
   /** After the live action went out: what the shadow candidate would have done on the same inputs. */
   private async shadowDecide(o: ObservationIn, live: Decision): Promise<void> {
     const shadow = this.shadowing!;
+    // a shadow staged while this tick's rounds ran has not seen all of their inputs: nothing to compare
+    if (live.path === 'rounds' && live.inputs.length !== shadow.policy.runner.rounds) return;
     try {
       const mine = await shadowDecision(shadow.policy.runner, live, { values: o.values, agentIdInput: shadow.policy.agentIdInput, rounds: live.inputs, capacity: this.bundleCapacity() });
       shadow.tally.add(live, mine);

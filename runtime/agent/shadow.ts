@@ -21,11 +21,11 @@ export interface ShadowInputs {
   capacity: number;
 }
 
-/** The candidate's action on the live decision's inputs. */
+/** The candidate's action on the live decision's inputs (every round's, when the live policy communicated). */
 export async function shadowDecision(candidate: PolicySession, live: Decision, inputs: ShadowInputs): Promise<{ action: number; vector: Float32Array | null }> {
   const pick = (out: { actions: Int32Array | Float32Array }) => (out.actions instanceof Float32Array ? { action: 0, vector: out.actions } : { action: out.actions[0], vector: null });
   if (candidate.rounds === 0) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { actionOnly: true }));
-  if (live.path === 'fallback' || inputs.rounds.length !== candidate.rounds) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true }));
+  if (live.path === 'fallback') return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true }));
   let { state } = await candidate.stage0(inputs.values, inputs.agentIdInput);
   for (let k = 1; k < candidate.rounds; k++) ({ state } = await candidate.stage(k, state, inputs.rounds[k - 1].inbox, inputs.rounds[k - 1].mask, inputs.capacity));
   const last = inputs.rounds[candidate.rounds - 1];

@@ -89,6 +89,14 @@ export async function readStrategy(path: string): Promise<RolloutStrategy> {
   return parsed.data;
 }
 
+/** A strategy for a real fleet: one with a gate only a simulation can judge is refused before anything is published. */
+async function readFleetStrategy(path: string): Promise<RolloutStrategy> {
+  const [strategy, { strategyProblem }] = await Promise.all([readStrategy(path), import('@fleetmind/runtime')]);
+  const problem = strategyProblem(strategy, false);
+  if (problem) throw new CliError(`${path}: ${problem}`);
+  return strategy;
+}
+
 async function runStaged(operator: RolloutOperator, strategy: RolloutStrategy, opts: ConnectionOptions & { bundle: string; key?: string; switchAtTick?: number; name?: string; chunkBytes?: number }): Promise<void> {
   const { runRollout } = await import('@fleetmind/runtime');
   const { reports } = await operator.read(opts.waitMs);
@@ -141,7 +149,7 @@ export function registerRollout(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ fleetmind rollout start --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab --key operator.key\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --strategy examples/rollout/canary.yaml\n  $ fleetmind rollout start --bundle runs/new-bundle --broker mqtt://127.0.0.1:1883 --fleet lab --shadow'))
     .action(async (opts: ConnectionOptions & { bundle: string; key?: string; agents?: string[]; switchAtTick?: number; name?: string; chunkBytes?: number; strategy?: string; shadow?: boolean; spreadMs: number }) => {
       const { RolloutOperator } = await import('@fleetmind/runtime');
-      const strategy = opts.strategy ? await readStrategy(opts.strategy) : null;
+      const strategy = opts.strategy ? await readFleetStrategy(opts.strategy) : null;
       if (strategy && opts.agents) throw new CliError('--agents and --strategy: name a canary in the strategy (canary: {agents: [...]})');
       if (strategy && opts.shadow) throw new CliError('--shadow and --strategy: put a shadow stage in the strategy (shadow: {min_agreement: 0.9})');
       const operator = await RolloutOperator.connect(connection(opts));

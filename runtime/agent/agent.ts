@@ -132,6 +132,8 @@ class Agent implements FleetAgent, PolicySlot {
   private readonly liveness: PeerLiveness;
   /** per peer: the send time of its newest heartbeat, so that an older one overtaken on another path changes nothing */
   private readonly newestHeartbeatUs = new Map<string, number>();
+  /** per peer: the message layout its heartbeats advertise (wire 1.4), which a switch must match */
+  private readonly peerLayouts = new Map<string, string>();
   private readonly inbox: RoundInbox;
   private readonly transport: Transport | null;
   private readonly rounds: CommunicationRounds;
@@ -358,6 +360,7 @@ class Agent implements FleetAgent, PolicySlot {
       // never later than now: a heartbeat stamped in the future must not make every later one look old
       this.newestHeartbeatUs.set(hb.agent, Math.min(hb.sentUs, nowUs()));
     }
+    if (hb.online && hb.layout !== undefined) this.notePeerLayout(hb.agent, hb.layout);
     if (hb.online && !hb.standby) this.liveness.heard(hb.agent);
     else {
       // offline, or not in the episode: not waited for (a standby peer's next message or ONLINE heartbeat brings it back)
@@ -367,6 +370,22 @@ class Agent implements FleetAgent, PolicySlot {
       this.inbox.recheck();
     }
     this.metrics.livePeers.set(this.liveness.live().length);
+  }
+
+  /** A peer's advertised layout; one this agent cannot read is said once, when it first appears. */
+  private notePeerLayout(peer: string, layout: string): void {
+    const before = this.peerLayouts.get(peer);
+    this.peerLayouts.set(peer, layout);
+    const own = bundleLayout(this.p.bundle.manifest);
+    if (layout !== before && layout !== own) this.log.warn({ peer, layout, own }, 'peer runs a message layout this agent cannot read');
+  }
+
+  /** Why a bundle with this layout cannot run beside the live peers' advertised ones, or null. */
+  private peerLayoutProblem(layout: string): string | null {
+    const live = new Set(this.liveness.live());
+    const odd = [...this.peerLayouts].filter(([peer, theirs]) => live.has(peer) && theirs !== layout);
+    if (odd.length === 0) return null;
+    return `its message layout (${layout}) differs from what ${odd.map(([peer, theirs]) => `${peer} runs (${theirs})`).join(', ')}`;
   }
 
   private refuseObservation(reason: ObservationRefusal, detail: string): void {
@@ -417,7 +436,10 @@ class Agent implements FleetAgent, PolicySlot {
   }
 
   private heartbeat(): void {
-    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({ agent: this.agentId, online: true, standby: this.onStandby, tick: Math.max(0, this.lastTick), sentUs: nowUs() }));
+    this.transport?.publishNow(agentTopic(this.fleet, this.agentId, 'hb'), encodeHeartbeat({
+      agent: this.agentId, online: true, standby: this.onStandby, tick: Math.max(0, this.lastTick), sentUs: nowUs(),
+      bundleId: this.runningId, layout: bundleLayout(this.p.bundle.manifest),
+    }));
   }
 
   /** Not in the episode now: say so at once, so peers stop waiting; the next observation ends it. */
@@ -448,7 +470,8 @@ class Agent implements FleetAgent, PolicySlot {
       await bundle.close();
       throw new RolloutRefused('wrong_role', `bundle ${bundle.manifest.name} ${bundle.manifest.version}: ${(err as Error).message}`);
     }
-    const problem = switchProblem(this.p, next);
+    // the running bundle's layout, and what the live peers say they run (a team mis-deployed by hand)
+    const problem = switchProblem(this.p, next) ?? this.peerLayoutProblem(bundleLayout(next.bundle.manifest));
     if (problem || this.stopped || this.stopping) {
       await bundle.close();
       if (problem) throw new RolloutRefused('incompatible', `bundle ${bundle.manifest.name} ${bundle.manifest.version}: ${problem}`);

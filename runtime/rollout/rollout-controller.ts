@@ -28,6 +28,8 @@ export interface StageResult {
   /** from the plan to every agent of the stage running the bundle, ms */
   switch_ms: number | null;
   health: StageHealth[];
+  /** in simulation, with the min_retained gate: the episodes played wholly on this stage and their retained performance */
+  retained?: RetainedReturn;
   /** what failed, by gate and agent (empty: passed) */
   failures: string[];
 }
@@ -67,6 +69,12 @@ function healthSince(agent: string, base: AgentStatus, now: AgentStatus): StageH
   };
 }
 
+export interface RetainedReturn {
+  episodes: number;
+  /** (R_stage − R_random) / (R_nominal − R_random) over those episodes */
+  retained: number;
+}
+
 export interface ControllerOptions {
   operator: RolloutOperator;
   offer: BundleOffer;
@@ -80,11 +88,24 @@ export interface ControllerOptions {
   onAbort?: (reason: string) => void;
   /** aborted: stop where the rollout is (outcome unfinished), publishing nothing more */
   signal?: AbortSignal;
+  /**
+   * in simulation: the retained performance of the episodes that started at or after `sinceMs`
+   * (performance.now()), null while none has ended — what the min_retained gate judges
+   */
+  retainedSince?: (sinceMs: number) => RetainedReturn | null;
+}
+
+/** A strategy this controller cannot judge here, said before anything is published. */
+export function strategyProblem(strategy: RolloutStrategy, inSimulation: boolean): string | null {
+  if (strategy.gates.min_retained !== null && !inSimulation) return 'gates.min_retained is judged in simulation only (fleetmind sim --rollout): a real fleet\'s return is not known';
+  return null;
 }
 
 export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
   const { operator, offer, strategy } = o;
   const say = o.onProgress ?? (() => {});
+  const problem = strategyProblem(strategy, Boolean(o.retainedSince));
+  if (problem) throw new Error(problem);
   const stages = stagesOf(strategy, o.agents);
   const reportOf = (agent: string) => operator.now().reports.find((r) => r.agent === agent);
   // what each agent that will move runs now: what an abort assigns back
@@ -201,7 +222,10 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     }
     const ended = await endedBy(stageResult, `stage ${k + 1}`, refusedBy);
     if (ended) return ended;
-    stageResult.switch_ms = performance.now() - started;
+    const switchedAt = performance.now();
+    stageResult.switch_ms = switchedAt - started;
+    const retainedGate = strategy.gates.min_retained;
+    const retained = () => (retainedGate !== null ? o.retainedSince!(switchedAt) : null);
     // each agent's counters from its first status sent after its switch
     const base = new Map<string, AgentStatus>();
     const soakEnds = performance.now() + strategy.soak_s * 1000;
@@ -216,10 +240,12 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
       await operator.until(() => {
         if (stopped() || replacedBy()) return true;
         const health = current();
-        return performance.now() >= soakEnds && health.length === agents.length && health.every((h) => h.decisions >= strategy.min_decisions);
-      }, `stage ${k + 1}'s agents each make ${strategy.min_decisions} decisions on ${offer.version} over ${strategy.soak_s} s`, left(), o.signal);
+        return performance.now() >= soakEnds && health.length === agents.length && health.every((h) => h.decisions >= strategy.min_decisions)
+          && (retainedGate === null || retained() !== null);
+      }, `stage ${k + 1}'s agents each make ${strategy.min_decisions} decisions on ${offer.version} over ${strategy.soak_s} s${retainedGate === null ? '' : ', and an episode is played wholly on it'}`, left(), o.signal);
     } catch (err) {
       stageResult.health = current();
+      if (retainedGate !== null) stageResult.retained = retained() ?? undefined;
       stageResult.failures.push((err as Error).message);
       return abort(`stage ${k + 1}: ${(err as Error).message}`);
     }
@@ -228,6 +254,11 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     if (otherPlan) return handedOver(otherPlan);
     stageResult.health = current();
     stageResult.failures = stageResult.health.flatMap((h) => gateFailures(h, strategy.gates));
+    if (retainedGate !== null) {
+      const judged = retained()!;
+      stageResult.retained = judged;
+      if (judged.retained < retainedGate) stageResult.failures.push(`team return retained ${(100 * judged.retained).toFixed(1)} % < ${(100 * retainedGate).toFixed(1)} % over ${judged.episodes} episode${judged.episodes === 1 ? '' : 's'}`);
+    }
     if (stageResult.failures.length > 0) return abort(`stage ${k + 1} failed its health gates: ${stageResult.failures.join('; ')}`);
     say(`stage ${k + 1} passed: ${stageResult.health.map((h) => `${h.agent} ${h.decisions} decisions, ${(100 * h.safe_rate).toFixed(1)} % safe`).join('; ')}`);
   }

@@ -26,6 +26,12 @@ export const healthGatesSchema = z.strictObject({
   max_deadline_miss_rate: z.number().nonnegative().nullable().default(null),
   /** the policy's inference p50 must stay under this, ms (null: not judged) */
   max_inference_p50_ms: z.number().positive().nullable().default(null),
+  /**
+   * in simulation only (sim --rollout): the team return of the episodes played wholly after the
+   * stage's switch, as retained performance against the nominal run and a random policy on the
+   * same episodes, must reach this (null: not judged). A real fleet's return is not known.
+   */
+  min_retained: fraction.nullable().default(null),
 });
 
 export type HealthGates = z.infer<typeof healthGatesSchema>;

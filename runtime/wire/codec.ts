@@ -63,6 +63,9 @@ export interface Heartbeat {
   standby?: boolean;
   tick: number;
   sentUs: number;
+  /** wire 1.4: the running bundle's id and message layout (absent from a 1.3 sender, and in a last will) */
+  bundleId?: string;
+  layout?: string;
 }
 
 export interface Observation {
@@ -133,14 +136,18 @@ export function decodeLostNotice(bytes: Uint8Array): LostNotice {
 }
 
 export function encodeHeartbeat(h: Heartbeat): Uint8Array {
-  return encode('heartbeat', { agent: h.agent, state: !h.online ? 1 : h.standby ? 2 : 0, tick: h.tick, sent_us: h.sentUs });
+  return encode('heartbeat', { agent: h.agent, state: !h.online ? 1 : h.standby ? 2 : 0, tick: h.tick, sent_us: h.sentUs, bundle_id: h.bundleId ?? '', layout: h.layout ?? '' });
 }
 
 export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
   const o = decode('heartbeat', bytes);
   if (!isValidId(o.agent)) throw new WireError('invalid', `heartbeat: bad agent id ${JSON.stringify(o.agent)}`);
   if (o.state !== 0 && o.state !== 1 && o.state !== 2) throw new WireError('invalid', `heartbeat from ${o.agent}: unknown state ${o.state}`);
-  return { agent: o.agent, online: o.state !== 1, ...(o.state === 2 ? { standby: true } : {}), tick: o.tick, sentUs: checkTime(o.sent_us, o.agent) };
+  if (o.bundle_id && !/^[0-9a-f]{64}$/.test(o.bundle_id)) throw new WireError('invalid', `heartbeat from ${o.agent}: bundle_id is not a sha256 in hex`);
+  return {
+    agent: o.agent, online: o.state !== 1, ...(o.state === 2 ? { standby: true } : {}), tick: o.tick, sentUs: checkTime(o.sent_us, o.agent),
+    ...(o.bundle_id ? { bundleId: o.bundle_id } : {}), ...(o.layout ? { layout: o.layout } : {}),
+  };
 }
 
 export function encodeObservation(m: Observation): Uint8Array {

@@ -54,9 +54,12 @@ export class SimNetwork {
     return this.users !== undefined;
   }
 
-  /** Starts the broker (embedded) and a proxy per agent; with auth, a user per agent and one for the world. */
-  async start(agentIds: readonly string[], auth: boolean): Promise<void> {
-    if (auth) await this.makeUsers(agentIds);
+  /**
+   * Starts the broker (embedded) and a proxy per agent; with auth, a user per agent, one for the
+   * world and, for a rollout, an admin one for its operator.
+   */
+  async start(agentIds: readonly string[], auth: boolean, operator = false): Promise<void> {
+    if (auth) await this.makeUsers(agentIds, operator);
     if (this.choice.kind === 'embedded') {
       await this.startBroker(0);
       this.brokerUrl = this.broker!.url;
@@ -90,7 +93,7 @@ export class SimNetwork {
     for (const p of packets) proxy.inject(p);
   }
 
-  /** agent `id`'s (or 'world''s) credentials for this run, when auth is on */
+  /** agent `id`'s (or 'world''s, or 'operator''s) credentials for this run, when auth is on */
   credentialsOf(id: string): Credentials | undefined {
     const password = this.credentials.get(id);
     return password === undefined ? undefined : { username: id, password };
@@ -119,8 +122,8 @@ export class SimNetwork {
     this.brokerPort = this.broker.port;
   }
 
-  /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one. */
-  private async makeUsers(agentIds: readonly string[]): Promise<void> {
+  /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one, a rollout's operator an admin. */
+  private async makeUsers(agentIds: readonly string[], operator: boolean): Promise<void> {
     this.usersDir = mkdtempSync(join(tmpdir(), 'fm-sim-users-'));
     this.users = await UsersFile.load(join(this.usersDir, 'users.json'), { createIfMissing: true });
     const password = () => randomBytes(18).toString('base64url');
@@ -131,5 +134,9 @@ export class SimNetwork {
     }
     this.credentials.set('world', password());
     await this.users.add({ username: 'world', role: 'world', fleet: this.fleet }, this.credentials.get('world')!, { scryptCost: 1024 });
+    if (operator) {
+      this.credentials.set('operator', password());
+      await this.users.add({ username: 'operator', role: 'admin' }, this.credentials.get('operator')!, { scryptCost: 1024 });
+    }
   }
 }

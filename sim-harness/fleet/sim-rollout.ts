@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RolloutOperator, runRollout, type RolloutResult, type RolloutStrategy } from '@fleetmind/runtime';
+import { RolloutOperator, runRollout, type RetainedReturn, type RolloutResult, type RolloutStrategy } from '@fleetmind/runtime';
 
 export interface SimRolloutOptions {
   /** the bundle to roll out */
@@ -15,6 +15,11 @@ export interface SimRolloutOptions {
   strategy: RolloutStrategy;
   /** the rollout's name (default: sim-rollout) */
   name?: string;
+  /**
+   * each episode's team return in the nominal run and under a random policy (the same seeds):
+   * what the min_retained gate measures the episodes played on a stage against
+   */
+  baseline?: { nominal: readonly number[]; random: readonly number[] };
 }
 
 export interface SimRolloutReport extends RolloutResult {
@@ -35,6 +40,8 @@ export class SimRollout {
   private tick = 0;
   private abortTick: number | null = null;
   private rolledBackTick: number | null = null;
+  /** the episodes played so far: when each started (performance.now()) and its team return */
+  private readonly played: { episode: number; startedMs: number; teamReturn: number }[] = [];
 
   constructor(private readonly o: SimRolloutOptions, private readonly ids: readonly string[]) {}
 
@@ -44,14 +51,15 @@ export class SimRollout {
   }
 
   /** Once the fleet is online: offer the bundle and run the strategy in the background. */
-  async start(brokerUrl: string, fleet: string): Promise<void> {
-    const operator = await RolloutOperator.connect({ brokerUrl, fleet });
+  async start(brokerUrl: string, fleet: string, credentials?: { username: string; password: string }): Promise<void> {
+    const operator = await RolloutOperator.connect({ brokerUrl, fleet, ...credentials });
     this.operator = operator;
     await operator.until(() => operator.now().reports.length === this.ids.length, `every agent reports what it runs`, 15_000);
     const offered = await operator.offer({ bundleDir: this.o.bundle });
     this.running = runRollout({
       operator, offer: offered.offer, strategy: this.o.strategy, rollout: this.o.name ?? 'sim-rollout', agents: [...this.ids], signal: this.stop.signal,
       onAbort: () => { this.abortTick = this.tick; },
+      retainedSince: this.o.baseline ? (sinceMs) => this.retainedSince(sinceMs) : undefined,
     });
   }
 
@@ -64,6 +72,21 @@ export class SimRollout {
     const last = this.versions.at(-1)?.versions;
     if (!last || this.ids.some((id) => last[id] !== now[id])) this.versions.push({ tick, episode, versions: now });
     if (this.abortTick !== null && this.rolledBackTick === null && this.ids.every((id) => now[id] === this.initial![id])) this.rolledBackTick = tick;
+  }
+
+  /** An episode has ended: its return, for the min_retained gate. */
+  episodeEnded(episode: number, startedMs: number, teamReturn: number): void {
+    this.played.push({ episode, startedMs, teamReturn });
+  }
+
+  /** Retained performance over the episodes that started at or after sinceMs (null: none has ended yet). */
+  private retainedSince(sinceMs: number): RetainedReturn | null {
+    const { nominal, random } = this.o.baseline!;
+    const since = this.played.filter((p) => p.startedMs >= sinceMs);
+    if (since.length === 0) return null;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [run, nom, rand] = [since.map((p) => p.teamReturn), since.map((p) => nominal[p.episode]), since.map((p) => random[p.episode])];
+    return { episodes: since.length, retained: (mean(run) - mean(rand)) / (mean(nom) - mean(rand)) };
   }
 
   /** After the episodes: the rollout's result (unfinished if the run ended first). */

@@ -115,7 +115,6 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   }) : null;
   const choice = brokerChoice(o.broker);
   if (o.auth && choice.kind === 'external') throw new SimError('auth: the run makes its users for the embedded broker; an external broker has its own');
-  if (o.rollout && o.auth) throw new SimError('--rollout with --auth: a simulated rollout publishes as the run\'s operator, which has no admin user yet; run it without --auth');
   // a size-agnostic policy in a fleet larger than its inbox: each agent hears its k nearest
   const nearest = comm && bundle.manifest.roles.length === 1
     ? nearestPeers(makeWorld(bundle.manifest.world.id, { numEnvs: 1, config: bundle.manifest.world.config }), comm.inbox_capacity, o.seed)
@@ -123,12 +122,13 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const peersOf = (id: string) => nearest?.get(id) ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id);
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
+  if (o.rollout && o.rollout.strategy.gates.min_retained !== null && !o.rollout.baseline) throw new SimError('the min_retained gate needs the nominal run\'s returns: fleetmind sim --rollout plays one first (a campaign), or pass rollout.baseline');
   const rollout = o.rollout ? new SimRollout(o.rollout, ids) : null;
   let watch: HeartbeatWatch | null = null;
   let groundTruth: FlightRecorder | null = null;
   let played = false;
   try {
-    await network.start(ids, o.auth ?? false);
+    await network.start(ids, o.auth ?? false, Boolean(rollout));
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
@@ -142,7 +142,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     }
     await Promise.all([...members.values()].map((m) => m.start()));
     await watch.untilAllHeard(ids, o.onlineTimeoutMs ?? defaultSimOptions.onlineTimeoutMs);
-    await rollout?.start(network.url, fleet);
+    await rollout?.start(network.url, fleet, network.credentialsOf('operator'));
     const faults = engine ? new AgentFaults(engine, members, network) : null;
     // uncompressed: the HTML report's replay reads it in the browser, which has no zstd
     groundTruth = o.record ? await FlightRecorder.open({ dir: o.record, prefix: 'world', compression: 'none' }, {
@@ -222,6 +222,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   for (let episode = 0; episode < o.episodes; episode++) {
     if (o.signal?.aborted) break; // between episodes: every episode reported was played whole
     let observations = world.reset(o.seed, episode).observations;
+    const episodeStartedMs = performance.now();
     safe.forEach((action, i) => put(i, action));
     const wasInEpisode = new Uint8Array(n);
     for (let t = 0; ; t++) {
@@ -299,6 +300,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       observations = r.observations;
       if (ended) break;
     }
+    f.rollout?.episodeEnded(episode, episodeStartedMs, tally.teamReturn(episode));
     played++;
     o.onProgress?.(episode + 1, o.episodes);
   }

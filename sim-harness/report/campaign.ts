@@ -40,9 +40,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const nominal = await simulate({ ...base, faults: null, record: recordIn('nominal'), onProgress: (d, t) => o.onProgress?.('nominal', d, t) });
     // interrupted during the nominal run: the faulted one would have nothing to be compared with
     // (a rollout is played in that run too, under the plan if there is one: its retained performance is the rollout's)
-    const faulted = (o.plan || o.rollout) && !nominal.partial ? await simulate({ ...base, faults: o.plan, rollout: o.rollout, record: recordIn('faulted'), onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const m = bundle.manifest;
     const random = randomTeamReturns(m, o.episodes, o.seed);
+    // a rollout's min_retained gate measures each stage's episodes against these same episodes
+    const rollout = o.rollout && { ...o.rollout, baseline: { nominal: nominal.episode_team_returns, random: random.episodes } };
+    const faulted = (o.plan || rollout) && !nominal.partial ? await simulate({ ...base, faults: o.plan, rollout, record: recordIn('faulted'), onProgress: (d, t) => o.onProgress?.('faulted', d, t) }) : null;
     const report = robustnessReport({ bundle: o.bundle, world: m.world.id, plan: o.plan, random, nominal, faulted });
     const files: string[] = [];
     if (o.reportDir) {

@@ -104,6 +104,13 @@ export class EpisodeTally {
     return this.ended[episode] === 1;
   }
 
+  /** episode `episode`'s team return so far: its agents' returns summed */
+  teamReturn(episode: number): number {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += this.agentReturns[episode * this.n + i];
+    return s;
+  }
+
   /** per info key, each episode's value at its last step */
   episodeFinals(played = this.episodes): Record<string, number[]> {
     return Object.fromEntries(this.world.infoKeys.map((key) => [key, Array.from(this.finals[key].subarray(0, played))]));
@@ -128,11 +135,7 @@ export class EpisodeTally {
     };
     const agentMean = mean(agentReturns);
     const variance = mean(agentReturns.map((x) => (x - agentMean) ** 2));
-    const teamReturns = Array.from({ length: e }, (_, env) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += agentReturns[env * n + i];
-      return s;
-    });
+    const teamReturns = Array.from({ length: e }, (_, episode) => this.teamReturn(episode));
     const roleReturnMean: Record<string, number> = {};
     for (const role of new Set(world.roles)) {
       const values: number[] = [];

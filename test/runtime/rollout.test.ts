@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '@fleetmind/broker';
 import { generateSigningKeys } from '@fleetmind/models';
-import { bundleChunkTopic, fleetTopic } from '@fleetmind/wire';
+import { agentTopic, bundleChunkTopic, decodeHeartbeat, encodeHeartbeat, fleetTopic, type Heartbeat } from '@fleetmind/wire';
 import { BundleStore, packBundle, readRecording, replayRecording, RolloutOperator, ROLLOUT_FORMAT, type RolloutPlan } from '@fleetmind/runtime';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -148,6 +148,50 @@ t.test('tampered bytes and foreign layouts are refused; the operator refuses a l
   await until(async () => (await fleet.reports()).every((r) => r.refusals.malformed_plan === 1), 'every agent refused the malformed plan');
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full'], 'the team acts on, on its bundle');
   t.same((await fleet.reports()).map((r) => r.running.version), ['1.0.0', '1.0.0', '1.0.0']);
+});
+
+t.test('a switch is refused while a live teammate advertises another message layout in its heartbeats (wire 1.4)', async (t) => {
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const name = `ota-peers-${process.pid}`;
+  const fleet = await startFleet(t, broker.url, name);
+  t.teardown(() => fleet.close());
+  const operator = await RolloutOperator.connect({ brokerUrl: broker.url, fleet: name });
+  t.teardown(() => operator.close());
+  // every agent advertises what it runs
+  const heard = new Map<string, Heartbeat>();
+  const listener = await mqtt.connectAsync(broker.url);
+  t.teardown(() => listener.endAsync());
+  listener.on('message', (_topic, payload) => { const hb = decodeHeartbeat(payload); heard.set(hb.agent, hb); });
+  await listener.subscribeAsync(`fm/${name}/a/+/hb`);
+  await until(() => heard.size === 3 && [...heard.values()].every((hb) => hb.online), 'a heartbeat from every agent');
+  const running = (await fleet.reports())[0].running;
+  t.same([...heard.values()].map((hb) => [hb.bundleId, hb.layout]), [0, 1, 2].map(() => [running.id, 'messages 64 × int8, 2 rounds, inbox 2']));
+
+  // agent_2 is replaced by hand with a robot running another layout (its heartbeats say so)
+  await fleet.agents[2].stop();
+  const impostor = await mqtt.connectAsync(broker.url);
+  t.teardown(() => impostor.endAsync());
+  const beat = () => impostor.publishAsync(agentTopic(name, 'agent_2', 'hb'), Buffer.from(encodeHeartbeat({ agent: 'agent_2', online: true, tick: 1, sentUs: Date.now() * 1000, bundleId: 'ab'.repeat(32), layout: 'messages 32 × f16, 1 round, inbox 2' })));
+  await beat();
+  const beating = setInterval(() => void beat(), 50);
+  t.teardown(() => clearInterval(beating));
+  await until(() => fleet.agents[0].livePeers().includes('agent_2'), 'agent_0 hears the new agent_2');
+  await operator.start({ bundleDir: newVersion(t, '1.0.1'), rollout: 'mixed', agents: ['agent_0'], switchAtTick: null });
+  await until(async () => (await fleet.reports())[0].state === 'refused', 'agent_0 refuses the switch');
+  const report = (await fleet.reports())[0];
+  t.equal(report.refused?.reason, 'incompatible');
+  t.match(report.refused?.detail, /differs from what agent_2 runs \(messages 32 × f16, 1 round, inbox 2\)/);
+  t.equal(report.running.version, '1.0.0', 'it runs its bundle still');
+
+  // the odd robot leaves: the same bundle is taken
+  clearInterval(beating);
+  await impostor.publishAsync(agentTopic(name, 'agent_2', 'hb'), Buffer.from(encodeHeartbeat({ agent: 'agent_2', online: false, tick: 1, sentUs: Date.now() * 1000 })));
+  await until(() => !fleet.agents[0].livePeers().includes('agent_2'), 'agent_0 sees agent_2 go');
+  await operator.start({ bundleDir: newVersion(t, '1.0.2'), rollout: 'alone', agents: ['agent_0'], switchAtTick: null });
+  // (staged: checked and loaded, switching at its next tick, which this team without agent_2 does not play)
+  await until(async () => (await fleet.reports())[0].state === 'staged', 'agent_0 stages the bundle');
+  t.equal((await fleet.reports())[0].refused, null);
 });
 
 t.test('a download resumes from the chunks on disk after a restart, and a wrong chunk is refused', async (t) => {

@@ -21,6 +21,10 @@ t.test('messages round-trip exactly, times in microseconds beyond 2^32 included'
   t.same(decodePeerMessage(bytes, 64, 'int8'), peer);
   const hb = { agent: 'a1', online: false, tick: 9, sentUs: 1_764_000_000_000_001 };
   t.same(decodeHeartbeat(encodeHeartbeat(hb)), hb);
+  // wire 1.4: what the agent runs, in a heartbeat that still fits its 256 bytes with a 64-character id
+  const running = { agent: 'a'.repeat(64), online: true, tick: 9, sentUs: 1_764_000_000_000_001, bundleId: 'c0ffee'.repeat(10) + '0123', layout: 'messages 128 × int8, 3 rounds, inbox 16' };
+  t.same(decodeHeartbeat(encodeHeartbeat(running)), running);
+  t.ok(encodeHeartbeat(running).length <= MAX_BYTES.heartbeat, `${encodeHeartbeat(running).length} bytes`);
   const obs = { tick: 3, values: Float32Array.from([0.5, -1.25, 3e-8]), sentUs: 42 };
   t.same(decodeObservation(encodeObservation(obs)), obs);
   // wire 1.2: the episode, on observations and peer messages (absent when 0, as a 1.1 sender leaves it)
@@ -55,6 +59,7 @@ t.test('oversized, malformed and invalid messages are refused with a reason to c
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, agent: 'a/b' }), 64, 'int8'), 'invalid', /bad fleet or agent id/, 'topic characters in an id');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, scale: 0 }), 64, 'int8'), 'invalid', /bad scale 0/, 'int8 without a scale');
   refuse(() => decodeHeartbeat(new Uint8Array(300)), 'oversized', /exceeds 256/, 'oversized heartbeat');
+  refuse(() => decodeHeartbeat(encodeHeartbeat({ agent: 'a1', online: true, tick: 1, sentUs: 1, bundleId: '../etc' })), 'invalid', /bundle_id is not a sha256 in hex/, 'a bundle id that is not one');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: -3 }), 64, 'int8'), 'invalid', /sent time -3 is not microseconds since the Unix epoch/, 'a negative time');
   // a vendor's time.time() * 1e6 has a fractional part: rounded, never a silent drop
   t.equal(decodePeerMessage(encodePeerMessage({ ...peer, sentUs: 1_764_000_000_123_456.6 }), 64, 'int8').sentUs, 1_764_000_000_123_457, 'fractional time: rounded');

@@ -5,9 +5,11 @@
 // bundle is stopped at its canary and the fleet is back on its bundle within a few ticks.
 
 import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rolloutStrategySchema } from '@fleetmind/runtime';
-import { simulate } from '@fleetmind/sim-harness/fleet';
+import { runCampaign, simulate } from '@fleetmind/sim-harness/fleet';
+import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { newVersion, tempDir } from '../helpers/rollout-fleet.js';
 import { runCli } from '../helpers/cli.js';
@@ -16,14 +18,27 @@ import { runCli } from '../helpers/cli.js';
 // clock (statuses ten times a second, shadow reports twice): the runs are long enough for every
 // stage several times over. A loaded machine only slows the ticks, which gives the stages more time.
 const EPISODES = 40;
+/** a random policy's team return on the run's episodes (the same starts): what retained performance is measured from */
+function randomTeamReturns(episodes: number, seed: number): number[] {
+  const { world: w } = JSON.parse(readFileSync(join(COMMNET_BUNDLE, 'manifest.json'), 'utf8')) as { world: { id: string; config?: Record<string, unknown> } };
+  const world = makeWorld(w.id, { numEnvs: episodes, autoReset: false, config: w.config });
+  return evaluateController(world, randomController(world, seed), seed).episode_team_returns;
+}
+
 const CANARY = rolloutStrategySchema.parse({ kind: 'canary', canary: { agents: ['agent_1'] }, soak_s: 0.3, min_decisions: 20, stage_timeout_s: 30, gates: { max_safe_rate: 0.05, min_full_rate: 0.95 } });
 
 for (const mode of ['inproc', 'procs'] as const) {
-  t.test(`${mode}: the same policy under a new version rolls out to everyone, and every episode plays as without it`, async (t) => {
+  // in process, with the broker's auth on: every agent its own user, the rollout's operator an admin
+  const auth = mode === 'inproc';
+  t.test(`${mode}${auth ? ', auth' : ''}: the same policy under a new version rolls out to everyone, and every episode plays as without it`, async (t) => {
     const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, mode });
-    const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, mode, rollout: { bundle: newVersion(t, '1.0.1'), strategy: CANARY } });
+    // each stage is judged on its return too: the episodes played wholly on it keep all of the nominal run's
+    const strategy = { ...CANARY, gates: { ...CANARY.gates, min_retained: 0.95 } };
+    const baseline = { nominal: nominal.episode_team_returns, random: randomTeamReturns(EPISODES, 4) };
+    const run = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, mode, auth, rollout: { bundle: newVersion(t, '1.0.1'), strategy, baseline } });
     const r = run.rollout!;
     t.equal(r.outcome, 'completed', JSON.stringify(r.abort));
+    t.ok(r.stages.every((s) => s.retained!.episodes >= 1 && s.retained!.retained === 1), `each stage retained all: ${JSON.stringify(r.stages.map((s) => s.retained))}`);
     t.same(r.stages.map((s) => s.agents.length), [1, 3], 'the canary, then everyone');
     t.same(r.versions.at(-1)!.versions, { agent_0: 'spread-commnet 1.0.1', agent_1: 'spread-commnet 1.0.1', agent_2: 'spread-commnet 1.0.1' });
     t.ok(r.versions.length >= 2, `versions changed at ticks ${r.versions.map((v) => v.tick).join(', ')}`);
@@ -48,6 +63,29 @@ t.test('a bad bundle is stopped at its canary and the fleet is back on its bundl
   t.same(r.versions.at(-1)!.versions, { agent_0: 'spread-commnet 1.0.0', agent_1: 'spread-commnet 1.0.0', agent_2: 'spread-commnet 1.0.0' });
   t.ok(r.versions.every((v) => v.versions.agent_0 === 'spread-commnet 1.0.0' && v.versions.agent_2 === 'spread-commnet 1.0.0'), 'only the canary ever ran the bad bundle');
   t.ok(run.tiers.safe > 0, 'the canary took safe actions while it ran the bad bundle');
+});
+
+t.test('the return gate (simulation only): a canary that stands still passes every counter gate but not its return', async (t) => {
+  const still = newVersion(t, '6.6.7', undefined, (m) => {
+    const obs = m.roles[0].observation as { size: number; low?: number[]; high?: number[] };
+    obs.low = Array(obs.size).fill(100);
+    obs.high = Array(obs.size).fill(101);
+  });
+  // the counters would let it through (safe actions are not judged); its episodes' return does not
+  const strategy = rolloutStrategySchema.parse({ ...CANARY, gates: { max_safe_rate: 1, min_retained: 0.95 } });
+  const { run, report } = await runCampaign({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, plan: null, rollout: { bundle: still, strategy } });
+  const r = run.rollout!;
+  t.equal(r.outcome, 'aborted');
+  t.match(r.abort!.reason, /stage 1 failed its health gates: team return retained -?\d+\.\d % < 95\.0 % over \d+ episodes?/);
+  t.ok(r.stages[0].retained!.episodes >= 1 && r.stages[0].retained!.retained < 0.95, JSON.stringify(r.stages[0].retained));
+  t.ok(report.retained! < 1, `the run as a whole lost return while the canary stood still (${report.retained})`);
+
+  // a real fleet's return is not known: the command refuses the gate before publishing anything
+  const dir = tempDir(t, 'fm-gate-');
+  writeFileSync(join(dir, 'gate.yaml'), 'kind: all\ngates: {min_retained: 0.9}\n');
+  const cli = runCli(['rollout', 'start', '--bundle', COMMNET_BUNDLE, '--fleet', 'nobody', '--broker', 'mqtt://127.0.0.1:1', '--strategy', join(dir, 'gate.yaml')]);
+  t.equal(cli.code, 2, cli.stderr);
+  t.match(cli.stderr, /gate\.yaml: gates\.min_retained is judged in simulation only/);
 });
 
 t.test('a shadow stage: the candidate decides beside the live policy and is never acted on', async (t) => {

@@ -49,7 +49,8 @@ function withConnection(command: Command): Command {
 const short = (id: string) => id.slice(0, 12);
 
 function printFleet(plan: RolloutPlan | null, reports: AgentRolloutReport[], unreadable: string[]): void {
-  if (plan) process.stdout.write(`plan ${plan.rollout}: ${plan.offer ? `offers ${plan.offer.name} ${plan.offer.version} (${short(plan.offer.id)})` : 'a rollback (no download)'}, switch ${plan.switch_at_tick === null ? 'when ready' : `at tick ${plan.switch_at_tick}`}\n`);
+  const stage = plan?.stage ? (plan.stage.number === 0 ? ` (the shadow stage, before ${plan.stage.of} stages)` : ` (stage ${plan.stage.number} of ${plan.stage.of})`) : '';
+  if (plan) process.stdout.write(`plan ${plan.rollout}${stage}: ${plan.offer ? `offers ${plan.offer.name} ${plan.offer.version} (${short(plan.offer.id)})` : 'a rollback (no download)'}, switch ${plan.switch_at_tick === null ? 'when ready' : `at tick ${plan.switch_at_tick}`}\n`);
   else process.stdout.write('no rollout plan on this fleet\n');
   if (reports.length === 0) process.stdout.write('no agent has reported (agents report when started with --bundle-store)\n');
   else {
@@ -174,7 +175,7 @@ export function registerRollout(program: Command): void {
       const operator = await RolloutOperator.connect(connection(opts));
       try {
         const { plan, reports, unreadable } = await operator.read(opts.waitMs);
-        if (opts.json) printJson({ fleet: opts.fleet, plan: plan && { rollout: plan.rollout, offer: plan.offer && { id: plan.offer.id, name: plan.offer.name, version: plan.offer.version }, assign: plan.assign, switch_at_tick: plan.switch_at_tick }, by_version: byVersion(reports), agents: reports, unreadable });
+        if (opts.json) printJson({ fleet: opts.fleet, plan: plan && { rollout: plan.rollout, offer: plan.offer && { id: plan.offer.id, name: plan.offer.name, version: plan.offer.version }, assign: plan.assign, switch_at_tick: plan.switch_at_tick, stage: plan.stage }, by_version: byVersion(reports), agents: reports, unreadable });
         else printFleet(plan, reports, unreadable);
       } finally {
         await operator.close();

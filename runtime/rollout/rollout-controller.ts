@@ -176,7 +176,7 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     const name = `${o.rollout}-shadow`;
     say(`shadow stage: ${movable.length} agents run ${offer.version} beside their own`);
     ours.add(name);
-    plan = await operator.assign({ rollout: name, offer, agents: movable, switchAtTick: null, replaces, shadow: true });
+    plan = await operator.assign({ rollout: name, offer, agents: movable, switchAtTick: null, replaces, shadow: true, stage: { number: 0, of: stages.length } });
     const stageResult: StageResult = { stage: 0, agents: movable, switch_ms: null, health: [], failures: [] };
     result.stages.push(stageResult);
     const started = performance.now();
@@ -208,7 +208,7 @@ export async function runRollout(o: ControllerOptions): Promise<RolloutResult> {
     say(`stage ${k + 1}/${stages.length}: ${agents.length} agent${agents.length === 1 ? '' : 's'} (${agents.join(', ')})`);
     const started = performance.now();
     ours.add(name);
-    plan = await operator.assign({ rollout: name, offer, agents, switchAtTick: o.switchAtTick ?? null, replaces });
+    plan = await operator.assign({ rollout: name, offer, agents, switchAtTick: o.switchAtTick ?? null, replaces, stage: { number: k + 1, of: stages.length } });
     const stageResult: StageResult = { stage: k + 1, agents, switch_ms: null, health: [], failures: [] };
     result.stages.push(stageResult);
     const deadline = started + strategy.stage_timeout_s * 1000;

@@ -139,7 +139,7 @@ export class RolloutOperator {
   }
 
   /** A plan assigning an offered bundle to `agents` (all when null); `replaces` records what each ran. */
-  async assign(o: { rollout: string; offer: BundleOffer; agents: string[] | null; switchAtTick: number | null; replaces?: Record<string, string>; shadow?: boolean; spreadMs?: number }): Promise<RolloutPlan> {
+  async assign(o: { rollout: string; offer: BundleOffer; agents: string[] | null; switchAtTick: number | null; replaces?: Record<string, string>; shadow?: boolean; spreadMs?: number; stage?: RolloutPlan['stage'] }): Promise<RolloutPlan> {
     if (!ID_PATTERN.test(o.rollout)) throw new RolloutError(`rollout name ${JSON.stringify(o.rollout)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
     const reports = [...this.reports.values()];
     const unknown = o.agents?.filter((a) => !this.reports.has(a)) ?? [];
@@ -148,7 +148,7 @@ export class RolloutOperator {
     }
     const replaces = o.replaces ?? Object.fromEntries(reports.filter((r) => o.agents === null || o.agents.includes(r.agent)).map((r) => [r.agent, r.running.id]));
     const assign: Record<string, string> = o.agents === null ? { '*': o.offer.id } : Object.fromEntries(o.agents.map((a) => [a, o.offer.id]));
-    const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: o.rollout, issued_ms: Date.now(), offer: o.offer, assign, switch_at_tick: o.switchAtTick, replaces, shadow: o.shadow ?? false, spread_ms: o.spreadMs ?? 0 };
+    const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: o.rollout, issued_ms: Date.now(), offer: o.offer, assign, switch_at_tick: o.switchAtTick, replaces, shadow: o.shadow ?? false, spread_ms: o.spreadMs ?? 0, stage: o.stage ?? null };
     await this.publishPlan(plan);
     return plan;
   }
@@ -174,7 +174,7 @@ export class RolloutOperator {
   async assignBack(rollout: string, plan: RolloutPlan): Promise<RolloutPlan> {
     const current: RolloutPlan = plan;
     if (Object.keys(current.replaces).length === 0) throw new RolloutError(`plan ${current.rollout} recorded no bundle it replaced (no agent had reported when it started): start a rollout of the old bundle instead`);
-    const back: RolloutPlan = { format: ROLLOUT_FORMAT, rollout, issued_ms: Date.now(), offer: null, assign: { ...current.replaces }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0 };
+    const back: RolloutPlan = { format: ROLLOUT_FORMAT, rollout, issued_ms: Date.now(), offer: null, assign: { ...current.replaces }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0, stage: null };
     await this.publishPlan(back);
     return back;
   }

@@ -55,6 +55,8 @@ export const rolloutPlanSchema = z.strictObject({
   shadow: z.boolean().default(false),
   /** each agent starts its download after a random delay up to this long, ms: a large fleet does not download all at once */
   spread_ms: z.number().int().nonnegative().max(3_600_000).default(0),
+  /** a staged rollout's plan: which stage it opens (0: the shadow stage) of how many; null: one plan, no stages */
+  stage: z.strictObject({ number: z.number().int().nonnegative(), of: z.number().int().positive() }).nullable().default(null),
 });
 
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;

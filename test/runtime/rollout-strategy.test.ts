@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { startBroker } from '@fleetmind/broker';
-import { packBundle, rolloutStrategySchema, runRollout, stagesOf, RolloutOperator, type RolloutResult } from '@fleetmind/runtime';
+import { packBundle, rolloutStrategySchema, runRollout, stagesOf, RolloutOperator, type RolloutPlan, type RolloutResult } from '@fleetmind/runtime';
 import { newVersion, startRolloutFleet, type RolloutFleet, type Teardown } from '../helpers/rollout-fleet.js';
 
 const fleetOf = ['agent_0', 'agent_1', 'agent_2', 'agent_3', 'agent_4', 'agent_5', 'agent_6', 'agent_7', 'agent_8', 'agent_9'];
@@ -43,7 +43,7 @@ function actAt10Hz(fleet: RolloutFleet): { stop: () => Promise<void>; ticks: () 
   return { stop: async () => { running = false; await loop; }, ticks: () => ticks, tiers };
 }
 
-async function roll(t: Teardown, bundleDir: string, name: string, raw: unknown): Promise<{ result: RolloutResult; fleet: RolloutFleet; tiers: string[] }> {
+async function roll(t: Teardown, bundleDir: string, name: string, raw: unknown): Promise<{ result: RolloutResult; fleet: RolloutFleet; tiers: string[]; plan: RolloutPlan | null }> {
   const broker = await startBroker({ port: 0, allowAnonymous: true });
   t.teardown(() => broker.close());
   const fleetName = `${name}-${process.pid}`;
@@ -56,14 +56,15 @@ async function roll(t: Teardown, bundleDir: string, name: string, raw: unknown):
   const offered = await operator.offer({ bundleDir });
   const result = await runRollout({ operator, offer: offered.offer, strategy: strategy(raw), rollout: name, agents: fleetOf.slice(0, 3) });
   await acting.stop();
-  return { result, fleet, tiers: acting.tiers };
+  return { result, fleet, tiers: acting.tiers, plan: operator.now().plan };
 }
 
 const CANARY = { kind: 'canary', canary: { agents: ['agent_1'] }, soak_s: 1, min_decisions: 10, stage_timeout_s: 20, gates: { max_safe_rate: 0.05, min_full_rate: 0.9 } };
 
 t.test('a good bundle passes its canary, then goes to everyone, with every decision hearing the whole team', async (t) => {
-  const { result, fleet, tiers } = await roll(t, newVersion(t, '1.1.0'), 'good', CANARY);
+  const { result, fleet, tiers, plan } = await roll(t, newVersion(t, '1.1.0'), 'good', CANARY);
   t.equal(result.outcome, 'completed', JSON.stringify(result.abort));
+  t.same([plan?.rollout, plan?.stage], ['good-s2', { number: 2, of: 2 }], 'the fleet\'s plan says which stage it opened');
   t.same(result.stages.map((s) => s.agents), [['agent_1'], ['agent_0', 'agent_1', 'agent_2']]);
   t.ok(result.stages.every((s) => s.failures.length === 0 && s.health.every((h) => h.decisions >= 10 && h.safe_rate === 0 && h.full_rate >= 0.9)), 'every stage passed on its agents\' own counters');
   t.same((await fleet.reports()).map((r) => r.running.version), ['1.1.0', '1.1.0', '1.1.0']);

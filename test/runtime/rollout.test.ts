@@ -138,7 +138,7 @@ t.test('tampered bytes and foreign layouts are refused; the operator refuses a l
   const client = await mqtt.connectAsync(broker.url);
   t.teardown(() => client.endAsync());
   for (const [k, chunk] of chunks.entries()) await client.publishAsync(bundleChunkTopic(name, offer.id, k), chunk, { qos: 1, retain: true });
-  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'tampered', issued_ms: Date.now(), offer, assign: { '*': offer.id }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0 };
+  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'tampered', issued_ms: Date.now(), offer, assign: { '*': offer.id }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0, stage: null };
   await client.publishAsync(fleetTopic(name, 'rollout'), JSON.stringify(plan), { qos: 1, retain: true });
   await until(async () => (await fleet.reports()).every((r) => r.refused?.reason === 'integrity'), 'every agent refused the tampered bundle');
   t.match((await fleet.reports())[0].refused?.detail, /sha256 .* does not match the manifest/);
@@ -219,7 +219,7 @@ t.test('a download cut by a broker outage resumes from the chunks it has when th
   const packed = packBundle(newVersion(t, '1.4.0'), 8 * 1024);
   const half = Math.floor(packed.offer.chunks.length / 2);
   t.ok(half >= 4, `${packed.offer.chunks.length} chunks`);
-  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'across-an-outage', issued_ms: Date.now(), offer: packed.offer, assign: { '*': packed.offer.id }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0 };
+  const plan: RolloutPlan = { format: ROLLOUT_FORMAT, rollout: 'across-an-outage', issued_ms: Date.now(), offer: packed.offer, assign: { '*': packed.offer.id }, switch_at_tick: null, replaces: {}, shadow: false, spread_ms: 0, stage: null };
   const publish = async (url: string, chunks: number[]) => {
     const client = await mqtt.connectAsync(url);
     for (const k of chunks) await client.publishAsync(bundleChunkTopic(name, packed.offer.id, k), Buffer.from(packed.chunk(k)), { qos: 1, retain: true });

@@ -146,9 +146,11 @@ t.test('broker outage and restart in the middle of an episode: fallback meanwhil
   const r = await run('faults: [{kind: broker_outage, window: {episodes: [0, 1], ticks: [5, 10]}}]', { episodes: 1, hz: 10, agent: { reconnectBaseMs: 30, reconnectMaxMs: 60, heartbeatMs: 50, peerTimeoutMs: 300, roundDeadlineMs: 30 } });
   t.equal(r.faults_applied.broker_outage, 2, 'down, then back');
   const ep0 = r.trace!.filter((x) => x.episode === 0);
-  t.ok(ep0.slice(5, 10).every((x) => x.tiers.every((tier) => tier === 'none')), 'no broker: every agent on its no-communication graph');
-  t.ok(ep0.slice(15).every((x) => x.tiers.every((tier) => tier === 'full')), 'reconnected within the episode: full communication again');
-  t.equal(r.missing_actions, 0, 'no agent ever stopped acting');
+  // (what each tick's agents did, with the faults logged, said when an assertion fails: a timing problem shows where)
+  const ticks = ep0.map((x) => `${x.tick}: ${x.tiers.map((tier) => tier ?? 'missing').join('/')}${x.faults.length ? ` (${x.faults.map((f) => `${f.kind} ${f.target}`).join(', ')})` : ''}`).join('; ');
+  t.ok(ep0.slice(5, 10).every((x) => x.tiers.every((tier) => tier === 'none')), `no broker: every agent on its no-communication graph (${ticks})`);
+  t.ok(ep0.slice(15).every((x) => x.tiers.every((tier) => tier === 'full')), `reconnected within the episode: full communication again (${ticks}; counters ${JSON.stringify(r.agent_counters)})`);
+  t.equal(r.missing_actions, 0, `no agent ever stopped acting (${ticks})`);
   t.equal(r.agent_counters!.reconnects, 3, 'every agent reconnected, once');
   keptActing(t, r, 25 * 3);
 });

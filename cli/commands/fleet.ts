@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { FleetMode, FleetRunReport } from '@fleetmind/sim-harness/fleet';
 import { CliError, EXIT_FAILED } from '../errors.js';
-import { nonNegativeInt, positiveInt, positiveNumber } from '../options.js';
+import { nameList, nonNegativeInt, positiveInt, positiveNumber } from '../options.js';
 import { printJson, printTable } from '../output.js';
 
 interface FleetCliOptions {
   bundle?: string;
   broker: string;
   fleet: string;
+  agents?: string[];
   faults?: string;
   mode: FleetMode;
   report?: string;
@@ -32,6 +33,7 @@ export function registerFleet(program: Command): void {
     .option('--bundle <dir>', 'policy bundle: its agents are the fleet; required')
     .option('--broker <url>', 'the broker your simulator uses (mqtt://host:port), or embedded (the fleetmind broker on a free loopback port, printed when ready)', 'embedded')
     .option('--fleet <name>', 'fleet name: the topic namespace fm/<fleet>/', 'fleet')
+    .option('--agents <ids>', 'a shard: only these of the bundle\'s agents run here; the others run in other `fleetmind fleet --agents` processes, on this host or others, on the same broker or a broker of its cluster (fleetmind sim --shards does this on one host)', nameList)
     .option('--faults <plan>', 'fault plan (YAML or JSON, as for `fleetmind sim`): windows count your simulator\'s episodes (Observation.episode) and ticks')
     .addOption(new Option('--mode <mode>', 'agents in this process, in worker threads, or in child processes (crashes are real kills)').choices(['inproc', 'threads', 'procs']).default('inproc'))
     .option('--ticks <n>', 'stop after this many of the simulator\'s ticks (default: run until stopped)', positiveInt)
@@ -41,7 +43,7 @@ export function registerFleet(program: Command): void {
     .addOption(new Option('--observation-queue <mode>', 'observations that arrive while an agent\'s tick runs: latest (the newest replaces a waiting one) or fifo (each waits its turn)').choices(['latest', 'fifo']).default('latest'))
     .option('--report <dir>', 'write report.json there when the run ends')
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
+    .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://10.0.0.2:1883 --fleet lab --agents agent_0,agent_1\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
     .action(async (opts: FleetCliOptions) => {
       const [{ checkBundleFiles }, { loadFaultPlan, runFleet }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
       if (!opts.bundle) throw new CliError('--bundle <dir> is required');
@@ -57,7 +59,7 @@ export function registerFleet(program: Command): void {
       let report: FleetRunReport;
       try {
         report = await runFleet({
-          bundle: opts.bundle, broker: opts.broker, fleet: opts.fleet, faults, mode: opts.mode, seed: opts.seed, ticks: opts.ticks ?? null,
+          bundle: opts.bundle, broker: opts.broker, fleet: opts.fleet, agents: opts.agents, faults, mode: opts.mode, seed: opts.seed, ticks: opts.ticks ?? null,
           agent: {
             roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue,
             ...(opts.maxObservationAgeMs !== undefined ? { maxObservationAgeMs: opts.maxObservationAgeMs } : {}),

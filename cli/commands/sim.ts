@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CampaignResult, FaultPlan, FleetMode } from '@fleetmind/sim-harness/fleet';
 import { LOCKSTEP_TICK_TIMEOUT_MS } from '@fleetmind/sim-harness/lockstep-timing';
 import { CliError, EXIT_FAILED } from '../errors.js';
@@ -33,6 +33,14 @@ interface SimCliOptions {
   rollout?: string;
   rolloutBundle?: string;
   requireCriteria?: boolean;
+  shards?: number | 'elsewhere';
+  fleet?: string;
+}
+
+function shardCount(value: string): number | 'elsewhere' {
+  if (value === 'elsewhere') return value;
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError(`expected a number of processes (1 or more) or "elsewhere", got "${value}"`);
+  return Number(value);
 }
 
 /**
@@ -101,6 +109,8 @@ export function registerSim(program: Command): void {
     .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
     .option('--rollout <strategy>', 'roll --rollout-bundle out to the fleet while the episodes play, stage by stage behind the strategy\'s health gates (YAML or JSON, as for `fleetmind rollout start --strategy`); the nominal run has no rollout, so retained performance is the rollout\'s. Not deterministic: stages advance on the wall clock')
     .option('--rollout-bundle <dir>', 'the bundle --rollout ships')
+    .option('--fleet <name>', 'fleet name: the topic namespace fm/<fleet>/ (default: sim-<random>, unique on a shared broker)')
+    .option('--shards <k>', 'the agents in K processes (`fleetmind fleet --agents …`, agent i in shard i mod K), the world in this one speaking the wire contract over the broker; "elsewhere": shards someone started on other hosts with `fleetmind fleet --fleet F --agents …` against --broker (or a broker of its cluster), waited for until every agent is heard. No fault plan yet: cut the links between hosts instead', shardCount)
     .option('--record <dir>', 'flight recordings of every agent and the world\'s ground truth (positions, rewards, faults as they struck), MCAP, in <dir>/nominal and <dir>/faulted; `fleetmind replay <dir>/faulted` makes every decision again')
     .addHelpText('after', `
 Lockstep runs (the default) are deterministic: the same bundle, seed and plan give the same report
@@ -119,13 +129,17 @@ keeps its last command instead.
 Examples:
   $ fleetmind sim --bundle models/zoo/spread-commnet --episodes 10
   $ fleetmind sim --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/crash
-  $ fleetmind sim --bundle models/zoo/spread-commnet --mode procs --broker mqtt://127.0.0.1:1883 --json`)
+  $ fleetmind sim --bundle models/zoo/spread-commnet --mode procs --broker mqtt://127.0.0.1:1883 --json
+  $ fleetmind sim --bundle models/zoo/spread-commnet --shards 2
+  $ fleetmind sim --bundle models/zoo/spread-commnet --shards elsewhere --broker mqtt://10.0.0.1:1883 --fleet lab
+      (with, on each other host: fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://… --fleet lab --agents agent_0,agent_2)`)
     .action(async (opts: SimCliOptions) => {
       const parts = await simParts();
       const { loadFaultPlan, runCampaign } = parts;
       checkBundle(opts, parts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
       if (Boolean(opts.rollout) !== Boolean(opts.rolloutBundle)) throw new CliError('--rollout <strategy> and --rollout-bundle <dir> go together');
+      if (opts.fleet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.fleet)) throw new CliError(`--fleet: "${opts.fleet}" is not a fleet id (1-64 of A-Z a-z 0-9 _ . -)`);
       const rollout = opts.rollout ? { strategy: await readStrategy(opts.rollout), bundle: opts.rolloutBundle! } : undefined;
       if (opts.failUnder !== undefined && !plan && !rollout) throw new CliError('--fail-under needs --faults or --rollout: retained performance compares that run with the nominal one');
       const progress = progressLine();
@@ -136,7 +150,8 @@ Examples:
         result = await runCampaign({
           bundle: fleet.dir, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
           hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
-          onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal, rollout,
+          onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal, rollout, shards: opts.shards ?? null,
+          ...(opts.fleet ? { fleet: opts.fleet } : {}),
         });
       } finally {
         interrupted.dispose();

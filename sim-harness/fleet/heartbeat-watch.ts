@@ -9,6 +9,8 @@ import { decodeHeartbeat } from '@fleetmind/wire';
 import type { Credentials } from './sim-network.js';
 import { SimError } from './sim-options.js';
 
+let watches = 0;
+
 export class HeartbeatWatch {
   private readonly seen = new Map<string, number>();
   private waiter: (() => void) | null = null;
@@ -32,7 +34,10 @@ export class HeartbeatWatch {
   }
 
   static async connect(url: string, fleet: string, credentials: Credentials | undefined, timeoutMs: number): Promise<HeartbeatWatch> {
-    const client = mqttConnect(url, { reconnectPeriod: 200, clientId: credentials ? 'world' : `${fleet}-world`, ...credentials });
+    // unique: a sharded run has a watch in the world's process and one in each shard, and on a
+    // broker (or a cluster) a second client with the same id takes the first one's place
+    const clientId = `${credentials ? 'world' : `${fleet}-world`}:watch:${process.pid}:${++watches}`;
+    const client = mqttConnect(url, { reconnectPeriod: 200, clientId, ...credentials });
     const watch = new HeartbeatWatch(client);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -11,3 +11,10 @@ export const LOCKSTEP_TICK_TIMEOUT_MS = 4_000;
 
 /** an agent's decision (its rounds included) may take this long before it takes the safe action instead, ms */
 export const LOCKSTEP_TICK_BUDGET_MS = 2_000;
+
+/**
+ * a sharded lockstep run (sim --shards) has no simulated network to announce a lost message, so
+ * a round waits for a peer's message this long before going on without it, ms — within the tick
+ * budget, beyond any stall (an agent's decision has one or two rounds)
+ */
+export const SHARDED_LOCKSTEP_ROUND_DEADLINE_MS = 900;

@@ -32,6 +32,8 @@ export interface FleetRunOptions {
   /** 'embedded': the fleetmind broker on a free loopback port (its URL is in onReady); else the broker the simulator uses */
   broker: 'embedded' | string;
   fleet: string;
+  /** a shard: only these of the bundle's agents run here (their peers run elsewhere, on the same broker or its cluster); default all */
+  agents?: string[];
   faults?: FaultPlan | null;
   mode?: FleetMode;
   /** the fault engine's random streams */
@@ -77,7 +79,13 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   const mode = o.mode ?? 'inproc';
   checkPlanFitsMode(o.faults ?? null, mode);
   const bundle = await loadBundle(o.bundle);
-  const ids = bundle.manifest.roles.flatMap((r) => r.agents);
+  const all = bundle.manifest.roles.flatMap((r) => r.agents);
+  const unknown = (o.agents ?? []).filter((id) => !all.includes(id));
+  if (unknown.length > 0) {
+    await bundle.close();
+    throw new SimError(`the bundle has no agent ${unknown.join(', ')} (its agents: ${all.join(', ')})`);
+  }
+  const ids = o.agents ? all.filter((id) => o.agents!.includes(id)) : all;
   const comm = bundle.manifest.communication;
   // real time: rounds end at their deadline, never on a simulator's notices
   const settings: AgentSettingsInput = { ...defaultSimAgentSettings, ...o.agent, lostNotices: false };
@@ -100,7 +108,8 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   try {
     await network.start(ids, false);
     watch = await HeartbeatWatch.connect(network.url, o.fleet, undefined, defaultSimOptions.brokerConnectTimeoutMs);
-    bridge = mqttConnect(network.url, { clientId: `${o.fleet}-fleet-bridge`, reconnectPeriod: 200 });
+    // one bridge per shard: the client id names its agents' first (two bridges with one id would take turns on the broker)
+    bridge = mqttConnect(network.url, { clientId: `${o.fleet}-fleet-bridge${o.agents ? `-${ids[0]}` : ''}`, reconnectPeriod: 200 });
     await new Promise<void>((resolve, reject) => {
       bridge!.once('connect', () => { (bridge!.stream as unknown as Socket).setNoDelay?.(true); resolve(); });
       bridge!.once('error', (err) => reject(new SimError(`the fleet's bridge cannot reach the broker at ${network.url}: ${err.message}`)));
@@ -180,7 +189,9 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
         returns.set(step.episode, (returns.get(step.episode) ?? 0) + step.rewards.reduce((a, b) => a + b, 0));
       } catch { /* a malformed world record carries no return */ }
     });
-    await client.subscribeAsync([`fm/${o.fleet}/a/+/obs`, fleetTopic(o.fleet, 'ctl'), fleetTopic(o.fleet, 'world')]);
+    // a shard reads its own agents' observations only
+    const observationTopics = o.agents ? ids.map((id) => agentTopic(o.fleet, id, 'obs')) : [`fm/${o.fleet}/a/+/obs`];
+    await client.subscribeAsync([...observationTopics, fleetTopic(o.fleet, 'ctl'), fleetTopic(o.fleet, 'world')]);
     o.onReady?.({ broker: network.url, fleet: o.fleet, agents: ids });
     await stopped;
     await chain;

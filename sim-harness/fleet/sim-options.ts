@@ -46,6 +46,11 @@ export interface SimOptions {
   signal?: AbortSignal;
   /** roll a bundle out to the fleet while the episodes play (sim-rollout.ts) */
   rollout?: SimRolloutOptions;
+  /**
+   * the agents in K `fleetmind fleet --agents` processes on this host, the world here speaking to
+   * them over the broker; 'elsewhere': shards someone started on other hosts (fleet-shards.ts)
+   */
+  shards?: number | 'elsewhere' | null;
 }
 
 export const defaultSimOptions = {
@@ -101,6 +106,18 @@ export function checkPlanFitsBundle(plan: FaultPlan | null, manifest: Manifest, 
   const world = makeWorld(manifest.world.id, { config: manifest.world.config });
   checkPlanFitsRun(plan, { world: world.id, maxTicks: world.maxCycles, episodes });
   new FaultEngine(plan, world.possibleAgents, seed, { message: null }); // resolves (and checks) every agent the plan names
+}
+
+/** Refuses, before anything runs, what a sharded run (sim --shards) cannot do yet. */
+export function checkShardable(o: SimOptions, shards: number | 'elsewhere'): void {
+  if (shards !== 'elsewhere' && (!Number.isInteger(shards) || shards < 1)) throw new SimError(`--shards: expected a number of processes (1 or more) or "elsewhere", got ${shards}`);
+  const not = (what: string) => new SimError(`--shards with ${what}: not yet`);
+  if (o.faults) throw not('a fault plan (each shard would apply its part); cut the links between shards\' hosts instead');
+  if (o.rollout) throw not('--rollout');
+  if (o.record) throw not('--record');
+  if (o.auth) throw not('--auth');
+  if ((o.mode ?? defaultSimOptions.mode) !== 'inproc') throw new SimError('--shards and --mode: each shard runs its agents in its own process already');
+  if (shards === 'elsewhere' && brokerChoice(o.broker).kind === 'embedded') throw new SimError('--shards elsewhere: shards on other hosts need a broker they reach too; give --broker mqtt://host:port');
 }
 
 /** Refuses, before anything runs, a fault this fleet mode cannot apply. */

@@ -23,10 +23,11 @@ import { addSnapshots, createMember, type FleetMember, type FleetMode } from './
 import { ActionCollector } from './action-collector.js';
 import { AgentFaults } from './agent-faults.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
-import { SimNetwork } from './sim-network.js';
+import { SimNetwork, type MessageCounts } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
-import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
-import { LOCKSTEP_TICK_BUDGET_MS } from './lockstep-timing.js';
+import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, checkShardable, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
+import { LOCKSTEP_TICK_BUDGET_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
+import { LocalShards, shardAgents, ShardMember, WorldLink } from './fleet-shards.js';
 import { SimRollout, type SimRolloutReport } from './sim-rollout.js';
 
 export { SimError } from './sim-options.js';
@@ -74,11 +75,14 @@ export interface SimReport {
   /** agent-ticks in which a running agent was asked for an action */
   asked_actions: number;
   missing_action: 'safe' | 'hold';
-  messages: { sent: number; delivered: number; dropped: number; bytes_per_agent_tick: number };
+  /** delivered: null where the shards that counted it run elsewhere (sim --shards elsewhere) */
+  messages: { sent: number; delivered: number | null; dropped: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
   agent_counters: AgentSnapshot | null;
   mode: FleetMode;
+  /** the agents' shards (sim --shards), or null: one process */
+  shards: number | 'elsewhere' | null;
   /** null: lockstep (simulated time: deterministic but for the wall-clock tick_ms); else real time at this rate */
   hz: number | null;
   broker: string;
@@ -98,6 +102,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const fleet = o.fleet ?? `sim-${randomBytes(4).toString('hex')}`;
   const probe = makeWorld(bundle.manifest.world.id, { config: bundle.manifest.world.config });
   const ids = [...probe.possibleAgents];
+  const shards = o.shards ?? null;
+  if (shards !== null) checkShardable(o, shards);
   checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });
   for (const id of ids) bundle.agent(id); // every agent of the world must be in the bundle
   const comm = bundle.manifest.communication;
@@ -106,7 +112,11 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const logical = !o.hz;
   // a rollout's health gates read the agents' status counters: ten a second, not one
   const settings: AgentSettingsInput = {
-    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...(o.rollout ? { statusMs: 100 } : {}), ...o.agent,
+    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...(o.rollout ? { statusMs: 100 } : {}),
+    // shards hear their peers over a real broker, and no simulated network tells them what it lost:
+    // in lockstep a round waits as long as a lockstep tick may take for a message that will come
+    ...(shards !== null ? { lostNotices: false, ...(logical ? { roundDeadlineMs: SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } : {}) } : {}),
+    ...o.agent,
     ...(o.record ? { record: { dir: o.record } } : {}),
   };
   const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
@@ -120,19 +130,30 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     ? nearestPeers(makeWorld(bundle.manifest.world.id, { numEnvs: 1, config: bundle.manifest.world.config }), comm.inbox_capacity, o.seed)
     : null;
   const peersOf = (id: string) => nearest?.get(id) ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id);
+  if (shards !== null && ids.some((id) => String(peersOf(id)) !== String(bundle.agent(id).role.spec.agents.filter((a) => a !== id)))) {
+    throw new SimError(`--shards: each of these ${ids.length} agents hears its ${comm!.inbox_capacity} nearest, and a shard's agents hear their whole team; not yet`);
+  }
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
   if (o.rollout && o.rollout.strategy.gates.min_retained !== null && !o.rollout.baseline) throw new SimError('the min_retained gate needs the nominal run\'s returns: fleetmind sim --rollout plays one first (a campaign), or pass rollout.baseline');
   const rollout = o.rollout ? new SimRollout(o.rollout, ids) : null;
   let watch: HeartbeatWatch | null = null;
   let groundTruth: FlightRecorder | null = null;
+  let world: WorldLink | null = null;
+  const localShards = typeof shards === 'number' ? new LocalShards() : null;
   let played = false;
   try {
-    await network.start(ids, o.auth ?? false, Boolean(rollout));
+    // a sharded fleet's agents have no link proxies here: they connect from their shards
+    await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout));
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
-    for (const id of ids) {
+    if (shards !== null) {
+      world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), undefined, o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
+      for (const id of ids) members.set(id, new ShardMember(id, world));
+      await localShards?.start(Array.from({ length: shards as number }, (_, k) => ({ bundle: bundle.dir, broker: network.url, fleet, agents: shardAgents(ids, shards as number, k), agent: settings })));
+    }
+    for (const id of shards === null ? ids : []) {
       members.set(id, createMember(mode, {
         id, bundle, fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: peersOf(id) }, credentials: network.credentialsOf(id),
         onAction: (agent, action) => collector.onAction(agent, action),
@@ -153,13 +174,22 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     // real time: the world each tick on fm/<fleet>/world, for dashboards (lockstep runs stay quiet)
     const liveWorld = o.hz ? watch : null;
     const publishWorld = liveWorld && ((r: WorldStepRecord) => liveWorld.publish(fleetTopic(fleet, 'world'), encodeWorldStepRecord(r)));
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout });
+    // a sharded run's messages: as the world saw them published; delivered, as the shards here
+    // counted them (they report when the world tells them to stop); shards elsewhere report to no one here
+    const finishShards = world && (async (): Promise<ShardCounts> => {
+      await world!.stopShards();
+      const delivered = localShards ? (await localShards.finish()).reduce((sum, r) => sum + r.messages.delivered, 0) : null;
+      return { sent: world!.published.messages, bytes: world!.published.bytes, delivered };
+    });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
     if (rollout) report.rollout = await rollout.finish();
     played = true;
     return report;
   } finally {
     // everything is stopped whatever failed; a failure to stop is said, unless an earlier error is on its way
     const stops = await Promise.allSettled([...members.values()].map((m) => m.stop()));
+    localShards?.kill();
+    await world?.close();
     await groundTruth?.close();
     await rollout?.close();
     watch?.close();
@@ -191,7 +221,12 @@ interface Fleet {
   publishWorld: ((record: WorldStepRecord) => void) | null;
   /** sim --rollout: told each tick, to follow the agents' versions */
   rollout: SimRollout | null;
+  /** sim --shards: stops the shards and sums the messages they counted */
+  finishShards: (() => Promise<ShardCounts>) | null;
 }
+
+/** a sharded run's message counts (delivered: null where shards elsewhere counted it) */
+type ShardCounts = Omit<MessageCounts, 'delivered'> & { delivered: number | null };
 
 async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const { ids, members, engine, collector } = f;
@@ -293,7 +328,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         for (let i = 0; i < n; i++) reward += r.rewards[i];
         trace.push({
           episode, tick: t, agents: snap.agents.map((p) => [...p]), landmarks: snap.others.map((p) => [...p]),
-          actions: Array.from(actions), tiers: tickTiers, heard: f.mode === 'inproc' ? ids.map((id) => f.lastHeard.get(id) ?? []) : null,
+          actions: Array.from(actions), tiers: tickTiers, heard: f.mode === 'inproc' && !f.finishShards ? ids.map((id) => f.lastHeard.get(id) ?? []) : null,
           reward, faults: engine ? engine.events.slice(firstEvent) : [],
         });
       }
@@ -308,7 +343,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const latency = (q: number) => (collector.latencies.length ? Number(percentile(collector.latencies, q).toFixed(3)) : 0);
   const applied = engine?.applied ?? {};
   const dropped = (applied.drop ?? 0) + (applied.burst_drop ?? 0) + (applied.partition ?? 0);
-  const counts = f.network.counts;
+  const counts: ShardCounts = f.finishShards ? await f.finishShards() : f.network.counts;
   return {
     episodes: played,
     partial: played < o.episodes,
@@ -328,8 +363,9 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     missing_action: o.missingAction ?? defaultSimOptions.missingAction,
     messages: { sent: counts.sent, delivered: counts.delivered, dropped, bytes_per_agent_tick: Number((counts.bytes / Math.max(1, agentTicks)).toFixed(1)) },
     faults_applied: { ...applied },
-    agent_counters: f.mode === 'inproc' ? [...members.values()].map((member) => member.counters()!).reduce(addSnapshots) : null,
+    agent_counters: f.mode === 'inproc' && !f.finishShards ? [...members.values()].map((member) => member.counters()!).reduce(addSnapshots) : null,
     mode: f.mode,
+    shards: o.shards ?? null,
     hz: o.hz ?? null,
     broker: brokerChoice(o.broker).kind === 'embedded' ? 'embedded' : o.broker!,
     agents: ids,

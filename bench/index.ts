@@ -7,6 +7,8 @@ export { benchBroker } from './broker/broker-bench.js';
 export { benchBrokerOverload } from './broker/overload.js';
 export { benchRuntime } from './runtime.js';
 export { benchFleetScale } from './fleet-scale.js';
+export { benchFleetShards } from './fleet-shards.js';
+export type { FleetShardsOptions, FleetShardsReport } from './fleet-shards.js';
 export { benchRollout } from './rollout.js';
 
 export type { BenchReport } from './report.js';

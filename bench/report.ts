@@ -4,7 +4,7 @@
 import { cpus, platform, arch } from 'node:os';
 
 export interface BenchReport<T> {
-  bench: 'worlds' | 'remote' | 'broker' | 'overload' | 'runtime' | 'fleet' | 'fuzz-broker' | 'fuzz-fleet' | 'soak' | 'rollout';
+  bench: 'worlds' | 'remote' | 'broker' | 'overload' | 'runtime' | 'fleet' | 'fuzz-broker' | 'fuzz-fleet' | 'soak' | 'rollout' | 'fleet-shards';
   /** ISO time the bench started */
   started: string;
   machine: { cpus: number; cpu_model: string; platform: string; arch: string; node: string };

@@ -129,11 +129,33 @@ export function registerBench(program: Command): void {
     .option('--heartbeat-ms <ms>', 'the agents\' heartbeat period (peer timeout: four periods)', positiveNumber, 500)
     .option('--rollout-mb <mb>', 'an over-the-air rollout during the measured seconds: the same policy under a new version, padded to this many MB, sent to every agent one second in (agents get bundle stores); reports the time from the plan to every agent on it', positiveNumber)
     .option('--rollout-spread-ms <ms>', 'the rollout\'s spread: each agent starts its download after a random delay up to this', nonNegativeInt, 0)
-    .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5')
-    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; rolloutMb?: number; rolloutSpreadMs: number; json?: boolean }) => {
+    .option('--shards <list>', 'instead: the agents in K shard processes (sim --shards K), the world in this one over the broker, for each K listed (e.g. 1,2): decisions per second, missing decisions, rounds in deadline, and CPU µs per decision in the world, each shard and the broker', positiveIntList)
+    .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size (and shard count)')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5\n  $ fleetmind bench fleet --agents 200 --shards 1,2 --json')
+    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; rolloutMb?: number; rolloutSpreadMs: number; shards?: number[]; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
+      if (opts.shards) {
+        if (opts.rolloutMb !== undefined) throw new CliError('--shards and --rollout-mb: a rollout is measured in one process only');
+        const { benchFleetShards, runBench } = await benches();
+        const bench = await runBench('fleet-shards', async () => {
+          const reports = [];
+          for (const agents of opts.agents) {
+            for (const shards of opts.shards!) {
+              progress(`${agents} agents in ${shards} shards`);
+              reports.push(await benchFleetShards({ bundle: opts.bundle, agents, shards, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs }));
+            }
+          }
+          return reports;
+        });
+        progress('');
+        if (opts.json) return printJson(bench);
+        printTable(['agents', 'shards', 'Hz', 'decisions/s', 'decisions missing', 'rounds in deadline', 'CPU µs/decision world / shards / broker / all'], bench.results.map((r) => [
+          r.agents, r.shards, r.hz, r.decisions_per_s, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`,
+          `${r.cpu_us_per_decision.world} / ${r.cpu_us_per_decision.shards.join(' + ')} / ${r.cpu_us_per_decision.broker ?? '—'} / ${r.cpu_us_per_decision.all ?? '—'}`,
+        ]));
+        return;
+      }
       const { benchFleetScale, runBench } = await benches();
       const bench = await runBench('fleet', async () => {
         const reports = [];

@@ -24,6 +24,8 @@ export interface ShardSpec {
   broker: string;
   fleet: string;
   agents: string[];
+  /** whom each of its agents hears */
+  peers: Record<string, string[]>;
   agent: AgentSettingsInput;
 }
 
@@ -33,8 +35,9 @@ export function shardAgents(ids: readonly string[], shards: number, k: number): 
 }
 
 /**
- * The world's end of the wire: observations out, actions in, over one MQTT connection. It also
- * counts the peer messages the agents publish (shards elsewhere report them to no one here).
+ * The world's end of the wire: observations out, actions in, over one MQTT connection. With
+ * countMessages it also counts the peer messages the agents publish (shards elsewhere report them
+ * to no one here; shards here count their own, without every message coming to the world too).
  */
 export class WorldLink {
   /** peer messages seen on the broker, and their bytes */
@@ -42,8 +45,8 @@ export class WorldLink {
 
   private constructor(private readonly client: MqttClient, private readonly fleet: string) {}
 
-  static async connect(url: string, fleet: string, onAction: (agent: string, action: ActionOut) => void, credentials?: { username: string; password: string }, timeoutMs = 5_000): Promise<WorldLink> {
-    const client = mqttConnect(url, { clientId: `${fleet}-world:link:${process.pid}`, reconnectPeriod: 200, connectTimeout: timeoutMs, ...credentials });
+  static async connect(url: string, fleet: string, onAction: (agent: string, action: ActionOut) => void, countMessages: boolean, timeoutMs = 5_000): Promise<WorldLink> {
+    const client = mqttConnect(url, { clientId: `${fleet}-world:link:${process.pid}`, reconnectPeriod: 200, connectTimeout: timeoutMs });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => { (client.stream as unknown as Socket).setNoDelay?.(true); resolve(); });
       client.once('error', (err) => { client.end(true); reject(new SimError(`the world cannot reach the broker at ${url}: ${err.message}`)); });
@@ -58,7 +61,7 @@ export class WorldLink {
         onAction(agent, decodeAction(payload));
       } catch { /* not an action: the collector waits for a real one, and counts it missing if none comes */ }
     });
-    await client.subscribeAsync([`fm/${fleet}/a/+/act`, `fm/${fleet}/a/+/msg`]);
+    await client.subscribeAsync([`fm/${fleet}/a/+/act`, ...(countMessages ? [`fm/${fleet}/a/+/msg`] : [])]);
     return link;
   }
 

@@ -34,6 +34,8 @@ export interface FleetRunOptions {
   fleet: string;
   /** a shard: only these of the bundle's agents run here (their peers run elsewhere, on the same broker or its cluster); default all */
   agents?: string[];
+  /** whom each agent hears (a size-agnostic policy's k nearest); default its role's team */
+  peers?: Record<string, string[]>;
   faults?: FaultPlan | null;
   mode?: FleetMode;
   /** the fault engine's random streams */
@@ -73,6 +75,8 @@ export interface FleetRunReport {
   agent_counters: AgentSnapshot | null;
   /** from the simulator's WorldStepRecords, when it publishes them: each episode's team return, in order */
   episode_team_returns: number[];
+  /** this process's CPU time from the first observation to the end, s (a shard's cost) */
+  cpu_s: number;
 }
 
 export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
@@ -102,6 +106,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   let answered = 0;
   let ticks = 0;
   let lostWithAgent = 0;
+  let cpuFrom: NodeJS.CpuUsage | null = null;
   const episodes = new Set<number>();
   let bridge: MqttClient | null = null;
   let watch: HeartbeatWatch | null = null;
@@ -127,7 +132,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
     };
     for (const id of ids) {
       members.set(id, createMember(mode, {
-        id, bundle, fleet: o.fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: bundle.agent(id).role.spec.agents.filter((a) => a !== id) },
+        id, bundle, fleet: o.fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: o.peers?.[id] ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id) },
         onAction,
       }));
     }
@@ -143,6 +148,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
     let chain = Promise.resolve();
     const onObservation = async (id: string, payload: Uint8Array) => {
       observations++;
+      cpuFrom ??= process.cpuUsage();
       const member = members.get(id);
       if (!member) { notAsked.unknown_agent++; return; }
       let obs;
@@ -205,6 +211,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
       faults_applied: { ...(engine?.applied ?? {}) },
       agent_counters: mode === 'inproc' ? [...members.values()].map((m) => m.counters()!).reduce(addSnapshots) : null,
       episode_team_returns: [...returns.entries()].sort(([a], [b]) => a - b).map(([, r]) => r),
+      cpu_s: cpuFrom ? (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(cpuFrom)) : 0,
     };
   } finally {
     await Promise.allSettled([...members.values()].map((m) => m.stop()));

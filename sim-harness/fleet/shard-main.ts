@@ -9,7 +9,7 @@ const spec = JSON.parse(process.argv[2] ?? '') as ShardSpec;
 const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 const report = await runFleet({
-  bundle: spec.bundle, broker: spec.broker, fleet: spec.fleet, agents: spec.agents, agent: spec.agent, signal: stop.signal,
+  bundle: spec.bundle, broker: spec.broker, fleet: spec.fleet, agents: spec.agents, peers: spec.peers, agent: spec.agent, signal: stop.signal,
   onReady: () => process.stdout.write(`${JSON.stringify({ ready: true })}\n`),
 });
 process.stdout.write(`${JSON.stringify({ report })}\n`);

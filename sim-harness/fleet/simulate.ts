@@ -28,6 +28,7 @@ import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, checkShardable, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
 import { LOCKSTEP_TICK_BUDGET_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
 import { LocalShards, shardAgents, ShardMember, WorldLink } from './fleet-shards.js';
+import type { FleetRunReport } from './serve-fleet.js';
 import { SimRollout, type SimRolloutReport } from './sim-rollout.js';
 
 export { SimError } from './sim-options.js';
@@ -83,6 +84,8 @@ export interface SimReport {
   mode: FleetMode;
   /** the agents' shards (sim --shards), or null: one process */
   shards: number | 'elsewhere' | null;
+  /** sim --shards K: what each shard process reported — its agents, CPU time from its first observation, decisions, its agents' counters */
+  shard_reports?: { agents: string[]; cpu_s: number; decisions: number; agent_counters: AgentSnapshot | null }[] | null;
   /** null: lockstep (simulated time: deterministic but for the wall-clock tick_ms); else real time at this rate */
   hz: number | null;
   broker: string;
@@ -130,8 +133,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     ? nearestPeers(makeWorld(bundle.manifest.world.id, { numEnvs: 1, config: bundle.manifest.world.config }), comm.inbox_capacity, o.seed)
     : null;
   const peersOf = (id: string) => nearest?.get(id) ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id);
-  if (shards !== null && ids.some((id) => String(peersOf(id)) !== String(bundle.agent(id).role.spec.agents.filter((a) => a !== id)))) {
-    throw new SimError(`--shards: each of these ${ids.length} agents hears its ${comm!.inbox_capacity} nearest, and a shard's agents hear their whole team; not yet`);
+  if (shards === 'elsewhere' && ids.some((id) => String(peersOf(id)) !== String(bundle.agent(id).role.spec.agents.filter((a) => a !== id)))) {
+    throw new SimError(`--shards elsewhere: each of these ${ids.length} agents hears its ${comm!.inbox_capacity} nearest, and \`fleetmind fleet\` gives its agents their whole team; run the shards here (--shards K)`);
   }
   const network = new SimNetwork(choice, fleet, engine, o.brokerDrainTimeoutMs ?? defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
@@ -140,6 +143,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let watch: HeartbeatWatch | null = null;
   let groundTruth: FlightRecorder | null = null;
   let world: WorldLink | null = null;
+  let shardReports: SimReport['shard_reports'] = null;
   const localShards = typeof shards === 'number' ? new LocalShards() : null;
   let played = false;
   try {
@@ -149,9 +153,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
     if (shards !== null) {
-      world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), undefined, o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
+      world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), shards === 'elsewhere', o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
       for (const id of ids) members.set(id, new ShardMember(id, world));
-      await localShards?.start(Array.from({ length: shards as number }, (_, k) => ({ bundle: bundle.dir, broker: network.url, fleet, agents: shardAgents(ids, shards as number, k), agent: settings })));
+      await localShards?.start(Array.from({ length: shards as number }, (_, k) => ({ bundle: bundle.dir, broker: network.url, fleet, agents: shardAgents(ids, shards as number, k), peers: Object.fromEntries(shardAgents(ids, shards as number, k).map((id) => [id, peersOf(id)])), agent: settings })));
     }
     for (const id of shards === null ? ids : []) {
       members.set(id, createMember(mode, {
@@ -174,15 +178,19 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     // real time: the world each tick on fm/<fleet>/world, for dashboards (lockstep runs stay quiet)
     const liveWorld = o.hz ? watch : null;
     const publishWorld = liveWorld && ((r: WorldStepRecord) => liveWorld.publish(fleetTopic(fleet, 'world'), encodeWorldStepRecord(r)));
-    // a sharded run's messages: as the world saw them published; delivered, as the shards here
-    // counted them (they report when the world tells them to stop); shards elsewhere report to no one here
+    // a sharded run's messages: as the shards here counted them (they report when the world tells
+    // them to stop); shards elsewhere report to no one here, so the world counts what they publish
     const finishShards = world && (async (): Promise<ShardCounts> => {
       await world!.stopShards();
-      const delivered = localShards ? (await localShards.finish()).reduce((sum, r) => sum + r.messages.delivered, 0) : null;
-      return { sent: world!.published.messages, bytes: world!.published.bytes, delivered };
+      const reports = localShards ? await localShards.finish() : null;
+      shardReports = reports?.map((r) => ({ agents: r.agents, cpu_s: r.cpu_s, decisions: r.answered, agent_counters: r.agent_counters })) ?? null;
+      if (!reports) return { sent: world!.published.messages, bytes: world!.published.bytes, delivered: null };
+      const sum = (count: (r: FleetRunReport) => number) => reports.reduce((total, r) => total + count(r), 0);
+      return { sent: sum((r) => r.messages.sent), bytes: sum((r) => r.messages.bytes), delivered: sum((r) => r.messages.delivered) };
     });
     const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
     if (rollout) report.rollout = await rollout.finish();
+    if (shardReports) report.shard_reports = shardReports;
     played = true;
     return report;
   } finally {

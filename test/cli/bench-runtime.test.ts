@@ -40,3 +40,20 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   t.ok(Math.abs(cpu.all - (cpu.agents_and_world + cpu.broker)) <= 0.1 + 1e-9, 'all = agents and world + broker');
   t.end();
 });
+
+t.test('fleetmind bench fleet --shards: the agents in shard processes, the world over the broker, CPU per decision in each', (t) => {
+  const r = runCli(['bench', 'fleet', '--agents', '12', '--shards', '2', '--seconds', '2.5', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const envelope = JSON.parse(r.stdout);
+  t.equal(envelope.bench, 'fleet-shards');
+  const [report] = envelope.results;
+  t.match(report, { agents: 12, shards: 2, hz: 10, ticks: 25 });
+  t.equal(Object.values(report.tiers as Record<string, number>).reduce((a, b) => a + b, 0) + Math.round(report.decisions_missing_ratio * 300), 300, 'every decision counted once');
+  t.ok(report.decisions_per_s > 0 && report.decisions_per_s <= 120, `${report.decisions_per_s} decisions/s of at most 120`);
+  t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1, 'rounds counted by the shards');
+  const cpu = report.cpu_us_per_decision;
+  t.equal(cpu.shards.length, 2, 'each shard\'s CPU apart');
+  t.ok(cpu.world > 0 && cpu.broker > 0 && cpu.shards.every((x: number) => x > 0), JSON.stringify(cpu));
+  t.ok(Math.abs(cpu.all - (cpu.world + cpu.broker + cpu.shards[0] + cpu.shards[1])) <= 0.2 + 1e-9, 'all = world + broker + shards');
+  t.end();
+});

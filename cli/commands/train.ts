@@ -255,15 +255,24 @@ function referenceReturns(config: TrainingConfig): { random: number; scripted: n
   try {
     return {
       random: evaluateController(random, randomController(random, 0), 0).agent_return_mean,
-      scripted: hasScriptedController(config.world) ? scriptedReturn(world()) : null,
+      scripted: hasScriptedController(config.world) ? scriptedReturn(world) : null,
     };
   } finally {
     random.close();
   }
 }
 
-function scriptedReturn(world: World): number {
-  return evaluateController(world, scriptedController(world), 0).agent_return_mean;
+/** The scripted controller's return, or null (said on stderr) where it cannot read this run's observations (simple_spread's k nearest). */
+function scriptedReturn(open: () => World): number | null {
+  const world = open();
+  try {
+    return evaluateController(world, scriptedController(world), 0).agent_return_mean;
+  } catch (err) {
+    process.stderr.write(`the curves have no scripted reference: ${(err as Error).message}\n`);
+    return null;
+  } finally {
+    world.close();
+  }
 }
 
 /** The last self-play measurement: each side against the latest and the scripted opponent. */

@@ -57,6 +57,16 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   t.end();
 });
 
+t.test('a size-agnostic run (k nearest, no agent index) trains to its end: its curves say why they have no scripted reference', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-train-k-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = runCli(['train', '--world', 'simple_spread', '--agents', '5', '--neighbours', '2', '--no-agent-id', '--steps', '3200', '--envs', '32', '--out', join(dir, 'run')]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /trained 3,200 env steps/);
+  t.match(r.stderr, /the curves have no scripted reference: the scripted simple_spread controller reads every landmark and agent/);
+  t.end();
+});
+
 t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', '--world', 'chess'], /unknown world "chess"/],

@@ -42,6 +42,7 @@ export function shardAgents(ids: readonly string[], shards: number, k: number): 
 export class WorldLink {
   /** peer messages seen on the broker, and their bytes */
   readonly published = { messages: 0, bytes: 0 };
+  private stopSent = false;
 
   private constructor(private readonly client: MqttClient, private readonly fleet: string) {}
 
@@ -70,8 +71,10 @@ export class WorldLink {
     this.client.publish(agentTopic(this.fleet, agent, 'obs'), Buffer.from(encodeObservation({ tick: o.tick, values: Float32Array.from(o.values), sentUs })), { qos: 0 });
   }
 
-  /** Control {command: "stop"}: every shard (here or elsewhere) reports and exits. */
+  /** Control {command: "stop"}: every shard (here or elsewhere) reports and exits. Said once. */
   async stopShards(): Promise<void> {
+    if (this.stopSent) return;
+    this.stopSent = true;
     await this.client.publishAsync(fleetTopic(this.fleet, 'ctl'), Buffer.from(encodeControl({ command: 'stop', argument: '' })), { qos: 1 });
   }
 

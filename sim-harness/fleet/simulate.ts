@@ -196,6 +196,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   } finally {
     // everything is stopped whatever failed; a failure to stop is said, unless an earlier error is on its way
     const stops = await Promise.allSettled([...members.values()].map((m) => m.stop()));
+    // a run that failed or was interrupted still stops its shards, here and elsewhere
+    await world?.stopShards().catch(() => {});
     localShards?.kill();
     await world?.close();
     await groundTruth?.close();

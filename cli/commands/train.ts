@@ -17,7 +17,7 @@ import { printTable, progressLine } from '../output.js';
 /** Each training flag and the configuration setting it sets: the trainer validates the settings. */
 const FLAG_OF: Record<string, string> = {
   actor: '--actor', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
-  selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id',
+  selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id', criticInput: '--critic-input',
   totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours/--continuous/--world-option',
 };
 
@@ -37,6 +37,7 @@ interface TrainOptions {
   neighbours?: number;
   worldOption?: Record<string, unknown>;
   agentId: boolean;
+  criticInput?: 'state' | 'pooled';
   steps?: number;
   episodes?: number;
   envs?: number;
@@ -58,7 +59,7 @@ function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Recor
     algo: opts.algo, world, worldConfig, seed: opts.seed, worldModule: worldModuleOf(world) ?? undefined,
     actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
     selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, trainEvery: opts.trainEvery,
-    agentId: opts.agentId ? undefined : false,
+    agentId: opts.agentId ? undefined : false, criticInput: opts.criticInput,
     totalSteps: opts.steps, numEnvs: opts.envs,
     [episodic ? 'episodes' : 'maxEpisodes']: opts.episodes,
   };
@@ -78,7 +79,7 @@ function runConfigOf(out: string): TrainingConfig {
 /** the option (commander's attribute name) → the setting it decides, for flags a resumed run must not change */
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
-  agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId',
+  agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
   envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig',
 };
 
@@ -154,6 +155,7 @@ export function registerTrain(program: Command): void {
     .option('--world-option <key=value>', 'a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=medium for traffic_junction', worldOption)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
+    .addOption(new Option('--critic-input <kind>', 'mappo: what the centralized critic reads — state (the world\'s global state: its cost per env step grows with N²) or pooled (the agent\'s observation beside its role\'s mean observation: linear in N, for large k-nearest fleets)').choices(['state', 'pooled']))
     .option('--steps <n>', `env steps to train for (default: mappo/ippo ${defaultMappoConfig.totalSteps.toLocaleString('en-US')}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.totalSteps.toLocaleString('en-US')})`, positiveInt)
     .option('--episodes <n>', `iql-tabular: episodes to train for (default: ${defaultTabularIqlConfig.episodes}, as the seed); iql/vdn/qmix/maddpg: stop after this many episodes if --steps has not run out first`, positiveInt)
     .option('--envs <n>', `parallel environments (default: mappo/ippo ${defaultMappoConfig.numEnvs}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.numEnvs})`, positiveInt)

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
-import { defaultMappoConfig, greedyPolicy, isCommNetWeights, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
+import { defaultMappoConfig, greedyPolicy, isCommNetWeights, resolveTrainingConfig, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-train-'));
 const info = (config: typeof defaultMappoConfig) => ({ config, backend: 'wasm', created: 'now', node: process.version });
@@ -18,6 +18,17 @@ t.test('a short seeded MAPPO run on simple_spread beats the random policy by a c
   const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
   const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
   t.ok(trained > random + 2, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (300 episodes, same seeds)`);
+});
+
+t.test('MAPPO with the pooled critic input (own observation and the role\'s mean: its size does not grow with the fleet) beats the random policy on a k-nearest fleet', async (t) => {
+  const worldConfig = { N: 4, neighbours: 2 };
+  const config = { ...defaultMappoConfig, totalSteps: 64_000, seed: 3, criticInput: 'pooled' as const, agentId: false, worldConfig };
+  const checkpoint = await trainMappo(config);
+  const world = makeWorld('simple_spread_v3', { numEnvs: 300, autoReset: false, config: worldConfig });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 2, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (300 episodes, same seeds)`);
+  t.throws(() => resolveTrainingConfig({ algo: 'ippo', criticInput: 'pooled' }), /a pooled critic input is for MAPPO's centralized critic; ippo's critic reads the agent's own observation already/, 'IPPO has no centralized critic to pool');
 });
 
 t.test('checkpoints round-trip exactly, and damaged ones are refused with the reason', async (t) => {

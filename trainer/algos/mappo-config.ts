@@ -63,6 +63,13 @@ export const mappoConfigSchema = z.strictObject({
    */
   criticTimeFeature: z.boolean().optional(),
   /**
+   * mappo: what the centralized critic reads. 'state' (default): the world's global state, which
+   * grows with the fleet and is read once per agent (a cost quadratic in N). 'pooled': the agent's
+   * own observation beside the mean of its role's observations (an agent-specific state of fixed
+   * size, as the MAPPO paper's agent-specific states): linear in N, for large k-nearest fleets
+   */
+  criticInput: z.enum(['state', 'pooled']).optional(),
+  /**
    * Competitive worlds (e.g. simple_tag): both sides learn, each env training one role against
    * the other roles played by a past snapshot drawn from their pool.
    */

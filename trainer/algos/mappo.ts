@@ -78,7 +78,7 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
     const space = world.actionSpace(agents[0]);
     const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5);
     const idSize = config.agentId ? agents.length : 0;
-    const criticIn = (config.algo === 'mappo' ? world.stateSize : obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
+    const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({
       kind: config.actor, inputSize: obsDim + idSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
       inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
@@ -97,17 +97,31 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
   });
 }
 
+/** The critic's input before the agent id and the time: the global state, the agent's observation, or that and its role's mean. */
+function criticBase(config: MappoConfig, world: World, obsDim: number): number {
+  if (config.algo === 'ippo') return obsDim;
+  return config.criticInput === 'pooled' ? 2 * obsDim : world.stateSize;
+}
+
 function writeCriticInputs(nets: RoleNets, config: MappoConfig, world: World, observations: readonly Float32Array[], out: Float32Array): void {
   const n = nets.agents.length;
+  const d = nets.obsDim;
   const time = config.criticTimeFeature ? 1 : 0;
-  const base = config.algo === 'ippo' ? nets.obsDim : world.stateSize;
+  const base = criticBase(config, world, d);
   const cDim = base + (config.agentId ? n : 0) + time;
-  const state = config.algo === 'ippo' ? null : world.state();
+  const pooled = config.algo === 'mappo' && config.criticInput === 'pooled';
+  const state = config.algo === 'ippo' || pooled ? null : world.state();
+  const mean = new Float32Array(d);
   for (let e = 0; e < world.numEnvs; e++) {
+    if (pooled) {
+      mean.fill(0);
+      for (const agent of nets.agents) { const o = observations[agent]; for (let j = 0; j < d; j++) mean[j] += o[e * d + j] / n; }
+    }
     for (let k = 0; k < n; k++) {
       const row = (e * n + k) * cDim;
       if (state) out.set(state.subarray(e * base, (e + 1) * base), row);
-      else out.set(observations[nets.agents[k]].subarray(e * base, (e + 1) * base), row);
+      else out.set(observations[nets.agents[k]].subarray(e * d, (e + 1) * d), row);
+      if (pooled) out.set(mean, row + d);
       if (config.agentId) for (let j = 0; j < n; j++) out[row + base + j] = j === k ? 1 : 0;
       if (time) out[row + cDim - 1] = world.stepsInEpisode(e) / world.maxCycles;
     }

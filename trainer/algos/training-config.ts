@@ -74,6 +74,9 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
       throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet"' : `${needs} on`}`, needs);
     }
   }
+  if (config.criticInput === 'pooled' && algo !== 'mappo') {
+    throw new TrainingConfigError(['criticInput'], 'invalid', `a pooled critic input is for MAPPO's centralized critic; ${algo}'s critic reads the agent's own observation already`);
+  }
   return parseTrainingConfig(config);
 }
 

@@ -7,6 +7,7 @@
 // is back the whole team hears itself again. Needs root for `ip netns`: CI has it.
 
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,13 @@ import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { makeHosts, netnsProblem, type Hosted, type Hosts } from '../helpers/netns-hosts.js';
 import { CLI_MAIN as CLI, REPO_ROOT } from '../helpers/paths.js';
 
-const problem = netnsProblem();
+/** what the hosts need: network namespaces, and Redis (the cluster's) */
+function hostsProblem(): string | null {
+  if (spawnSync('redis-server', ['--version']).error) return 'redis-server (Debian redis-server) is not installed';
+  return netnsProblem();
+}
+
+const problem = hostsProblem();
 const HELPERS = join(REPO_ROOT, '.tsbuild', 'test', 'helpers');
 
 /** Resolves once `hosted` has printed a line matching `pattern` (on stdout or stderr); fails if it exits first. */
@@ -55,8 +62,8 @@ async function startShards(c: Cluster, fleet: string, roundDeadlineMs: number): 
 interface SimJson { episode_team_returns: number[]; tiers: Record<string, number>; missing_actions: number; shards: unknown; messages: { sent: number; delivered: number | null } }
 
 if (problem) {
-  if (process.env.CI === 'true') t.fail(`the multi-host test needs network namespaces: ${problem}`);
-  else t.skip(`network namespaces: ${problem}`, () => {});
+  if (process.env.CI === 'true') t.fail(`the multi-host test needs network namespaces and Redis: ${problem}`);
+  else t.skip(`the multi-host test: ${problem}`, () => {});
 } else {
   t.test('a world, two shards and two clustered brokers on three hosts play the one-process run\'s episodes exactly', async (t) => {
     const c = await startCluster(t);

@@ -67,8 +67,7 @@ export class WorldLink {
   }
 
   observe(agent: string, o: ObservationIn): void {
-    const sentUs = Math.round(performance.timeOrigin * 1000 + performance.now() * 1000);
-    this.client.publish(agentTopic(this.fleet, agent, 'obs'), Buffer.from(encodeObservation({ tick: o.tick, values: Float32Array.from(o.values), sentUs })), { qos: 0 });
+    this.client.publish(agentTopic(this.fleet, agent, 'obs'), Buffer.from(encodeObservation({ tick: o.tick, values: o.values, sentUs: Date.now() * 1000 })), { qos: 0 });
   }
 
   /** Control {command: "stop"}: every shard (here or elsewhere) reports and exits. Said once. */

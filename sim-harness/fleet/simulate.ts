@@ -155,7 +155,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     if (shards !== null) {
       world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), shards === 'elsewhere', o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
       for (const id of ids) members.set(id, new ShardMember(id, world));
-      await localShards?.start(Array.from({ length: shards as number }, (_, k) => ({ bundle: bundle.dir, broker: network.url, fleet, agents: shardAgents(ids, shards as number, k), peers: Object.fromEntries(shardAgents(ids, shards as number, k).map((id) => [id, peersOf(id)])), agent: settings })));
+      await localShards?.start(Array.from({ length: shards as number }, (_, k) => {
+        const agents = shardAgents(ids, shards as number, k);
+        return { bundle: bundle.dir, broker: network.url, fleet, agents, peers: Object.fromEntries(agents.map((id) => [id, peersOf(id)])), agent: settings };
+      }));
     }
     for (const id of shards === null ? ids : []) {
       members.set(id, createMember(mode, {

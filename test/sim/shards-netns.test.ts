@@ -16,6 +16,7 @@ import { simulate } from '@fleetmind/sim-harness/fleet';
 import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { makeHosts, netnsProblem, type Hosted, type Hosts } from '../helpers/netns-hosts.js';
 import { CLI_MAIN as CLI, REPO_ROOT } from '../helpers/paths.js';
+import { until } from '../helpers/waiting.js';
 
 /** what the hosts need: network namespaces, and Redis (the cluster's) */
 function hostsProblem(): string | null {
@@ -27,15 +28,14 @@ const problem = hostsProblem();
 const HELPERS = join(REPO_ROOT, '.tsbuild', 'test', 'helpers');
 
 /** Resolves once `hosted` has printed a line matching `pattern` (on stdout or stderr); fails if it exits first. */
-function untilPrinted(hosted: Hosted, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms; output: ${hosted.output()}`)), timeoutMs);
-    const check = () => { if (pattern.test(hosted.output())) { clearTimeout(timer); resolve(); } };
-    hosted.child.stdout!.on('data', check);
-    hosted.child.stderr!.on('data', check);
-    void hosted.exited.then((code) => { clearTimeout(timer); if (!pattern.test(hosted.output())) reject(new Error(`${what}: exited (${code}) first: ${hosted.output()}`)); });
-    check();
-  });
+async function untilPrinted(hosted: Hosted, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<void> {
+  let exit: number | null | undefined;
+  void hosted.exited.then((code) => { exit = code; });
+  await until(() => {
+    if (pattern.test(hosted.output())) return true;
+    if (exit !== undefined) throw new Error(`${what}: exited (${exit}) first: ${hosted.output()}`);
+    return false;
+  }, what, timeoutMs);
 }
 
 interface Cluster { hosts: Hosts; brokers: string[] }

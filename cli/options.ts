@@ -57,8 +57,8 @@ export function portNumber(value: string): number {
 }
 
 /**
- * One world option, KEY=VALUE (repeatable: collect with worldOptionList): the value is read as JSON
- * where it is JSON (3, 0.05, true, "x"), as a string otherwise (difficulty=hard).
+ * One KEY=VALUE pair of a repeatable option (a world option, a training setting): the value is read
+ * as JSON where it is JSON (3, 0.05, true, "x", [64,64]), as a string otherwise (difficulty=hard).
  */
 export function worldOption(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
   const at = value.indexOf('=');

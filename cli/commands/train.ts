@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { evaluateController, hasScriptedController, isRemoteWorld, openWorld, SimulatorLostError, type World, randomController, resolveWorldId, scriptedController, worldModuleOf } from '@fleetmind/worlds';
 import {
-  ALGOS, algosTaking, checkConfigFitsWorld, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
+  ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
   TrainingConfigError, withBudget, type Algo, type TrainingConfig,
 } from '@fleetmind/trainer/config';
 import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
@@ -38,6 +38,8 @@ interface TrainOptions {
   worldOption?: Record<string, unknown>;
   agentId: boolean;
   criticInput?: 'state' | 'pooled';
+  set?: Record<string, unknown>;
+  showConfig?: boolean;
   steps?: number;
   episodes?: number;
   envs?: number;
@@ -47,8 +49,21 @@ interface TrainOptions {
   backend: BackendChoice;
 }
 
+/** settings --set may not give: each has its own flag, which says more */
+const SET_REFUSED: Record<string, string> = { algo: '--algo', world: '--world', worldConfig: '--world-option', worldModule: '--world', seed: '--seed' };
+
 /** The settings the flags give; the trainer merges its defaults and refuses what does not fit. */
 function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
+  const flags = flagSettingsFrom(opts, world);
+  const set = opts.set ?? {};
+  for (const key of Object.keys(set)) {
+    if (key in SET_REFUSED) throw new CliError(`--set ${key}: give it with ${SET_REFUSED[key]}`);
+    if (flags[key] !== undefined) throw new CliError(`--set ${key} and ${FLAG_OF[key] ?? key} both give ${key}: keep one`);
+  }
+  return { ...flags, ...set };
+}
+
+function flagSettingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
   const worldConfig = {
     ...opts.worldOption,
     ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.neighbours === undefined ? {} : { neighbours: opts.neighbours }),
@@ -80,7 +95,7 @@ function runConfigOf(out: string): TrainingConfig {
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
   agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
-  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig',
+  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig', set: 'set',
 };
 
 /**
@@ -100,19 +115,26 @@ function refuseChangedFlags(cmd: Command, opts: TrainOptions, saved: TrainingCon
       return Object.keys(wanted).some((k) => wanted[k] !== had[k]);
     }
     if (key === 'agentId') return savedSettings.agentId !== false;
+    if (key === 'set') return Object.entries(opts.set ?? {}).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(savedSettings[k]));
     return key in asFlags && asFlags[key] !== undefined && JSON.stringify(asFlags[key]) !== JSON.stringify(savedSettings[key]);
   });
   if (differs.length === 0) return;
   const flag = (name: string) => cmd.options.find((o) => o.attributeName() === name)!.long!;
+  const was = (name: string) => (name === 'set'
+    ? Object.keys(opts.set ?? {}).map((k) => `${k} was ${JSON.stringify(savedSettings[k])}`).join(', ')
+    : `${flag(name)} was ${JSON.stringify(savedSettings[SETTING_OF_OPTION[name]])}`);
   throw new CliError(`--resume continues ${opts.out} as it was made (config.json); ${differs.map(flag).join(', ')} would change it: `
-    + `${differs.map((name) => `${flag(name)} was ${JSON.stringify(savedSettings[SETTING_OF_OPTION[name]])}`).join(', ')}. Only --steps or --episodes (the new total) may change; start a new run for the rest`);
+    + `${differs.map(was).join(', ')}. Only --steps or --episodes (the new total) may change; start a new run for the rest`);
 }
 
-/** A refused setting, said in the flags' words. */
-function flagError(err: TrainingConfigError, algo: Algo): CliError {
-  const flags = err.settings.map((s) => FLAG_OF[s] ?? s);
+/** A refused setting, said in the flags' words (`--set KEY` for one given that way). */
+function flagError(err: TrainingConfigError, algo: Algo, set: Record<string, unknown> = {}): CliError {
+  const flags = err.settings.map((s) => (s in set ? `--set ${s}` : FLAG_OF[s] ?? `--set ${s}`));
   if (err.reason === 'unknown') {
     const takers = [...new Set(err.settings.flatMap(algosTaking))];
+    if (takers.length === 0) {
+      return new CliError(`${flags.join(', ')}: no algorithm has ${flags.length > 1 ? 'these settings' : 'this setting'}; ${algo}'s are ${Object.keys(defaultConfigFor(algo)).filter((k) => !(k in SET_REFUSED)).join(', ')} (--show-config prints them with their values)`);
+    }
     const what = flags.length > 1 ? 'settings' : 'a setting';
     // a budget flag of another kind of run: say which one this algorithm takes
     const budget = err.settings.some((s) => ['totalSteps', 'maxEpisodes', 'episodes', 'numEnvs', 'trainEvery'].includes(s))
@@ -156,6 +178,8 @@ export function registerTrain(program: Command): void {
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
     .addOption(new Option('--critic-input <kind>', 'mappo: what the centralized critic reads — state (the world\'s global state: its cost per env step grows with N²) or pooled (the agent\'s observation beside its role\'s mean observation: linear in N, for large k-nearest fleets)').choices(['state', 'pooled']))
+    .option('--set <key=value>', 'any other setting of the algorithm, by its name in a run\'s config.json (repeatable; the value is JSON where it parses as JSON), e.g. --set lr=0.0007 --set epochs=10 --set hidden=[128,128]; --show-config lists them with their defaults', worldOption)
+    .option('--show-config', 'print the configuration these flags make (every setting, defaults included) as JSON and exit, training nothing')
     .option('--steps <n>', `env steps to train for (default: mappo/ippo ${defaultMappoConfig.totalSteps.toLocaleString('en-US')}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.totalSteps.toLocaleString('en-US')})`, positiveInt)
     .option('--episodes <n>', `iql-tabular: episodes to train for (default: ${defaultTabularIqlConfig.episodes}, as the seed); iql/vdn/qmix/maddpg: stop after this many episodes if --steps has not run out first`, positiveInt)
     .option('--envs <n>', `parallel environments (default: mappo/ippo ${defaultMappoConfig.numEnvs}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.numEnvs})`, positiveInt)
@@ -164,7 +188,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
-    .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --world simple_tag --self-play --steps 2000000 --out runs/tag-selfplay\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
+    .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --world simple_tag --self-play --steps 2000000 --out runs/tag-selfplay\n  $ fleetmind train --world simple_spread --continuous --set lr=0.0007 --set epochs=10 --show-config\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
     .action(async (opts: TrainOptions, cmd: Command) => {
       if (opts.resume) {
         if (!opts.out) throw new CliError('--resume needs --out <run folder>: the run to continue');
@@ -188,7 +212,11 @@ export function registerTrain(program: Command): void {
           probe.close();
         }
       } catch (err) {
-        throw err instanceof TrainingConfigError ? flagError(err, opts.algo) : err;
+        throw err instanceof TrainingConfigError ? flagError(err, opts.algo, opts.set) : err;
+      }
+      if (opts.showConfig) {
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+        return;
       }
       // TensorFlow.js loads only when there is training to do
       const { RunFolder, train, useBackend, writeLearningCurves } = await import('@fleetmind/trainer');

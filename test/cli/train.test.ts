@@ -67,6 +67,27 @@ t.test('a size-agnostic run (k nearest, no agent index) trains to its end: its c
   t.end();
 });
 
+t.test('--set gives any setting by its config.json name: --show-config prints the result, the run records it, and --resume keeps it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-cli-train-set-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let r = runCli(['train', '--world', 'simple_spread', '--continuous', '--set', 'lr=0.0007', '--set', 'hidden=[32,16]', '--set', 'epochs=3', '--show-config']);
+  t.equal(r.code, 0, r.stderr);
+  const shown = JSON.parse(r.stdout);
+  t.has(shown, { algo: 'mappo', lr: 0.0007, hidden: [32, 16], epochs: 3, worldConfig: { continuousActions: true } });
+  t.equal(shown.criticLr, 2e-3, 'the settings not given keep their defaults');
+  const out = join(dir, 'run');
+  r = runCli(['train', '--world', 'simple_spread', '--steps', '3200', '--envs', '32', '--set', 'hidden=[32,16]', '--set', 'epochs=3', '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.has(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')), { config: { hidden: [32, 16], epochs: 3 } });
+  r = runCli(['train', '--out', out, '--resume', '--steps', '6400', '--set', 'epochs=4']);
+  t.equal(r.code, 2, 'a resumed run keeps its settings');
+  t.match(r.stderr, /--set would change it: epochs was 3/);
+  r = runCli(['train', '--out', out, '--resume', '--steps', '6400', '--set', 'epochs=3']);
+  t.equal(r.code, 0, `a --set that agrees with the run is fine: ${r.stderr}`);
+  t.match(r.stdout, /trained 6,400 env steps/);
+  t.end();
+});
+
 t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', '--world', 'chess'], /unknown world "chess"/],
@@ -90,6 +111,13 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
     [['train', '--world', 'spread', '--actor', 'commnet', '--msg-dropout', '1.5'], /--msg-dropout.*expected a probability in \[0, 1\], got "1.5"/],
     [['train', '--world', 'spread', '--actor', 'gru'], /Allowed choices are mlp, commnet/],
     [['eval', '--world', 'spread', '--policy', 'random', '--msg-dropout', '0.3'], /apply to a trained run/],
+    [['train', '--world', 'spread', '--set', 'lrr=0.001'], /--set lrr: no algorithm has this setting; mappo's are .*\blr\b.*--show-config/],
+    [['train', '--world', 'spread', '--set', 'lr=-1'], /--set lr: lr: Too small/],
+    [['train', '--world', 'spread', '--set', 'bufferSize=5'], /--set bufferSize: a setting of --algo iql\/vdn\/qmix\/maddpg, not of mappo/],
+    [['train', '--world', 'spread', '--set', 'numEnvs=8', '--envs', '16'], /--set numEnvs and --envs both give numEnvs: keep one/],
+    [['train', '--world', 'spread', '--set', 'seed=3'], /--set seed: give it with --seed/],
+    [['train', '--world', 'spread', '--set', 'lr'], /expected KEY=VALUE/],
+    [['train', '--world', 'spread', '--set', 'lr=1', '--set', 'lr=2'], /lr is given twice/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);

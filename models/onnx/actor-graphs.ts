@@ -36,6 +36,11 @@ export interface ActorIo {
   agentIdSize: number;
   /** the output is the action vector (continuous actions), not logits */
   continuous?: boolean;
+  /**
+   * continuous: the network's output is tanh's argument, and the action is centre + halfWidth ·
+   * tanh(output) (a policy trained with its actions squashed into the box)
+   */
+  squash?: { centre: number[]; halfWidth: number[] };
 }
 
 const BATCH: Dim = 'batch';
@@ -61,9 +66,12 @@ function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<n
   return b ? g.op('Add', [y, g.constant(`${name}_b`, b, [outSize])]) : y;
 }
 
-function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false): void {
+function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false, squash?: ActorIo['squash']): void {
   if (continuous) {
-    g.output(logits, 'action', [BATCH, numActions]);
+    const action = squash
+      ? g.op('Add', [g.op('Mul', [g.op('Tanh', [logits]), g.constant('squash_half_width', squash.halfWidth, [numActions])]), g.constant('squash_centre', squash.centre, [numActions])])
+      : logits;
+    g.output(action, 'action', [BATCH, numActions]);
     return;
   }
   g.output(logits, 'logits', [BATCH, numActions]);
@@ -83,7 +91,7 @@ function mlpOutput(g: GraphBuilder, weights: MlpGraphWeights, io: ActorIo): stri
 
 export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
   const g = new GraphBuilder('mlp_actor');
-  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1], io.continuous);
+  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1], io.continuous, io.squash);
   return g.toBytes('fleetmind MLP actor: obs, agent_id → logits, action');
 }
 
@@ -118,9 +126,9 @@ function round(g: GraphBuilder, weights: CommNetGraphWeights, k: number, h: stri
   return g.op('Tanh', [g.op('Add', [g.op('Add', [own, heard]), g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
 }
 
-function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, continuous: boolean): void {
+function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, continuous: boolean, squash?: ActorIo['squash']): void {
   const { hidden, numActions } = weights.spec;
-  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions, continuous);
+  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions, continuous, squash);
 }
 
 export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
@@ -147,9 +155,9 @@ export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint
   return g.toBytes(`fleetmind CommNet stage ${k}: state, inbox, mask → message, next_state`);
 }
 
-export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = false } = {}): Uint8Array {
+export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = false, squash }: Pick<ActorIo, 'continuous' | 'squash'> = {}): Uint8Array {
   const g = new GraphBuilder('commnet_final');
-  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]), continuous);
+  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]), continuous, squash);
   return g.toBytes('fleetmind CommNet final stage: state → logits, action');
 }
 
@@ -162,6 +170,6 @@ export function commNetFallbackGraph(weights: CommNetGraphWeights, io: ActorIo):
     const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
     h = g.op('Tanh', [g.op('Add', [own, g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
   }
-  head(g, weights, h, Boolean(io.continuous));
+  head(g, weights, h, Boolean(io.continuous), io.squash);
   return g.toBytes('fleetmind CommNet fallback: obs, agent_id → logits, action, with no messages');
 }

@@ -1,9 +1,14 @@
 // Continuous actions in training: the diagonal Gaussian's sampler and its log-density agree, a
-// short MAPPO run on continuous simple_spread learns, and its checkpoint carries the log-std.
+// short MAPPO run on continuous simple_spread learns, and its checkpoint carries the log-std;
+// squashed into the box by tanh, it learns too and exports an actor that ends in the same squash.
 
 import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { defaultMappoConfig, GaussianHead, greedyPolicy, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, tf, trainMappo, useBackend } from '@fleetmind/trainer';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -35,4 +40,58 @@ t.test('MAPPO with a Gaussian policy learns continuous simple_spread: greedy bea
   t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
   const discrete = makeWorld('simple_spread_v3', { numEnvs: 2 });
   t.throws(() => greedyPolicy(checkpoint, discrete), /chooses continuous actions; simple_spread_v3 here takes discrete ones/, 'a continuous run on the discrete world is refused');
+});
+
+t.test('the squashed Gaussian head: samples land inside the box through tanh, what is stored is tanh\'s argument, and the greedy action is the squashed mean', (t) => {
+  const space = continuousSpace([0, -2], [1, 2]);
+  const head = new GaussianHead(space, 0.5, true);
+  t.same(head.getLogStd().map((v) => +v.toFixed(6)), [Math.log(0.5), Math.log(0.5)].map((v) => +v.toFixed(6)), 'initial std: half of tanh\'s unit, whatever the box');
+  t.same(head.centre(), [0, 0], 'the mean starts at 0, which tanh maps to the box centre');
+  const means = Float32Array.from([3, -3, 0, 0.5, -0.2, 2]);
+  const stored = new Float32Array(6);
+  const logp = new Float32Array(3);
+  head.act(means, new Rng(5), stored, logp);
+  const expected = tf.tidy(() => head.logProb(tf.tensor2d(means, [3, 2]), tf.tensor2d(stored, [3, 2])).dataSync());
+  for (let b = 0; b < 3; b++) t.ok(Math.abs(expected[b] - logp[b]) < 1e-4, `row ${b}: the log-density of the stored pre-tanh sample, ${logp[b]} vs ${expected[b]}`);
+  for (let i = 0; i < 6; i++) {
+    const k = i % 2;
+    const a = head.toWorld(stored[i], k);
+    t.ok(a > space.low[k] && a < space.high[k], `component ${i}: ${a} inside [${space.low[k]}, ${space.high[k]}]`);
+    t.ok(Math.abs(head.fromWorld(a, k) - stored[i]) < 1e-3 * Math.max(1, Math.abs(stored[i])), 'fromWorld undoes toWorld');
+  }
+  t.equal(head.toWorld(0, 1), 0, 'tanh(0) is the centre');
+  t.ok(Math.abs(head.toWorld(1, 0) - (0.5 + 0.5 * Math.tanh(1))) < 1e-9, 'a = centre + half-width · tanh(x)');
+  t.ok(Number.isFinite(head.fromWorld(1, 0)) && Number.isFinite(head.fromWorld(-2, 1)), 'a scripted action on a bound is stored as a finite number');
+  head.logStd.assign(tf.tensor1d([2, 2]));
+  head.act(means, new Rng(6), stored, logp);
+  const entropy = tf.tidy(() => head.entropy(tf.tensor2d(means, [3, 2])).dataSync()[0]);
+  t.ok(Math.abs(entropy - Math.log(2 * Math.PI * Math.E)) < 1e-5, 'the std is capped at 1 (of tanh\'s argument) in the entropy, as in sampling');
+  const clipped = new GaussianHead(space, 0.5);
+  t.equal(clipped.toWorld(7, 0), 7, 'clipped: the world is given the sample itself (and clips it)');
+  t.end();
+});
+
+t.test('MAPPO with squashed actions learns continuous simple_spread, evaluates with the squashed mean, and exports an actor that ends in tanh', async (t) => {
+  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, squashActions: true };
+  const checkpoint = await trainMappo(config);
+  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
+  // the greedy actions are the squashed means: inside the box, where the raw outputs need not be
+  const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
+  const actions = new Float32Array(8 * 3 * 5);
+  greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
+  t.ok(actions.every((a) => a > 0 && a < 1), 'every greedy component strictly inside (0, 1)');
+
+  const dir = mkdtempSync(join(tmpdir(), 'fm-squash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
+  run.saveCheckpoint(checkpoint);
+  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the squashed means to ${manifest.parity.max_abs_error}`);
+  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  t.same(graph.node!.slice(-4).map((n) => n.opType), ['Tanh', 'Mul', 'Add', 'Identity'], 'the actor ends in centre + half-width · tanh (then names it action)');
+  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
+  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });

@@ -54,6 +54,12 @@ export const mappoConfigSchema = z.strictObject({
    * half-width (default 0.5); the log-std then learns
    */
   actionStd: z.number().positive().optional(),
+  /**
+   * continuous actions: pass the Gaussian's sample through tanh into the box (SAC's squash)
+   * instead of letting the world clip it; the greedy action is the squashed mean, and the exported
+   * actor ends in the same squash (default false: clipped)
+   */
+  squashActions: z.boolean().optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

@@ -12,8 +12,9 @@
 // steps: greedy −13.73 with it, −17.29 without). The actor does not: it runs on a robot.
 //
 // Discrete actions are drawn from a categorical over the actor's logits; continuous ones from a
-// diagonal Gaussian around its output, clipped into the box by the world (rl/action-head.ts says
-// why clipped, not squashed). The Gaussian's mean starts at the box's centre.
+// diagonal Gaussian around its output, clipped into the box by the world or, with squashActions,
+// squashed into it by tanh (rl/action-head.ts says how each is trained). The Gaussian's mean
+// starts at the box's centre.
 //
 // Agents that come and go (the world's active mask): a slot that is not in the episode at a step
 // takes no part in any loss, advantage normalisation or CommNet mean, and an agent that leaves
@@ -76,7 +77,7 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
   return roleGroups(world.roles).map(({ role, agents }) => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
     const space = world.actionSpace(agents[0]);
-    const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5);
+    const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
     const idSize = config.agentId ? agents.length : 0;
     const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({
@@ -258,14 +259,14 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
           for (let row = 0; row < s.b; row++) {
             const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
-            for (let k = 0; k < w; k++) actions[slot + k] = chosen[row * w + k];
+            for (let k = 0; k < w; k++) actions[slot + k] = nets.head.toWorld(chosen[row * w + k], k);
           }
           if (scriptedActions && scriptedRoles[r]) {
             for (let env = 0; env < e; env++) if (!learns(r, env)) for (const i of nets.agents) actions.set(scriptedActions.subarray((env * n + i) * w, (env * n + i + 1) * w), (env * n + i) * w);
             // what was done is what trains (those envs' rows never reach a minibatch, but stay honest)
             for (let row = 0; row < s.b; row++) {
               const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
-              for (let k = 0; k < w; k++) chosen[row * w + k] = actions[slot + k];
+              for (let k = 0; k < w; k++) chosen[row * w + k] = nets.head.fromWorld(actions[slot + k], k);
             }
           }
           lap('act');

@@ -1,5 +1,6 @@
 // A trained run as a Controller: each agent's greedy action from its own observation (the actor's
-// argmax or, for continuous actions, its output: the Gaussian's mean; or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
+// argmax or, for continuous actions, its output: the Gaussian's mean, squashed into the box where
+// the run squashed its actions; or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
 // under the given communication conditions. A tabular run looks its action up by the world's
 // discretized state.
 
@@ -7,6 +8,7 @@ import { agentsOfRole, evaluationRng, openWorld, Rng, TeamChannel, type World, t
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
+import { boxSquash, squashIntoBox } from '../rl/action-head.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
@@ -52,7 +54,8 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    return { agents, obsDim, actor, width, channel };
+    const squashed = (config.algo === 'mappo' || config.algo === 'ippo') && config.squashActions === true;
+    return { agents, obsDim, actor, width, channel, squash: squashed && space.kind === 'continuous' ? boxSquash(space) : null };
   });
   return {
     act(observations, actions) {
@@ -64,7 +67,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
         writeActorInputs(role, observations, e, agentId, x);
         const masks = role.actor.rounds > 0 ? role.channel.sample(rng) : null;
         const logits = actorLogits(role.actor, x, masks, k);
-        const chosen = width > 1 ? logits : new Float32Array(e * k);
+        const chosen = width > 1 ? (role.squash ? squashIntoBox(role.squash, logits) : logits) : new Float32Array(e * k);
         if (width === 1) actCategorical(logits, role.actor.numActions, null, chosen, (row) => row, new Float32Array(e * k));
         for (let row = 0; row < e * k; row++) {
           const slot = (Math.floor(row / k) * n + role.agents[row % k]) * width;

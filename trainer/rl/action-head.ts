@@ -2,16 +2,21 @@
 // two kinds of action space: a categorical distribution over logits (Discrete), and a diagonal
 // Gaussian around the outputs as its mean with a learned, state-independent log-std (Box).
 //
-// The Gaussian's samples are *clipped* into the box, not squashed: the world clips them (as
-// PettingZoo's ClipOutOfBoundsWrapper does), so the policy's random choice is the unclipped
-// sample and its log-probability is the plain Gaussian density of that sample, exactly; a tanh
-// squash would need its Jacobian in every log-probability and would put the greedy action (the
-// mean) somewhere other than the network's output, which is what the ONNX actor ships.
+// A Gaussian's samples reach the box in one of two ways:
+// - *clipped* (the default): the world clips them (as PettingZoo's ClipOutOfBoundsWrapper does),
+//   so the policy's random choice is the unclipped sample and its log-probability is the plain
+//   Gaussian density of that sample, exactly; the greedy action is the mean, the actor's output.
+//   The standard deviation is capped at the box's half-width: wider, nearly every sample is
+//   clipped to a bound, and the policy turns into random bang-bang pushes that no longer depend
+//   on the mean.
+// - *squashed* (squash: true, as SAC does): the sample x goes through a = centre + half-width ·
+//   tanh(x), so every action is inside the box and none piles up on a bound. What is stored and
+//   trained on is x: PPO's ratio compares the same x under two policies, so tanh's Jacobian,
+//   the same in both, cancels and the Gaussian density of x is all it needs. The greedy action is
+//   the squashed mean; the exported actor ends in the same squash. The std (of x) is capped at 1.
 //
-// The standard deviation is capped at the box's half-width: wider, nearly every sample is clipped
-// to a bound, and the policy turns into random bang-bang pushes that no longer depend on the mean.
-//
-// Actions are stored as float rows of `width` numbers (a discrete action is its index).
+// Actions are stored as float rows of `width` numbers (a discrete action is its index); toWorld
+// turns a stored number into what the world is given, fromWorld the other way.
 
 import type { ContinuousSpace, Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
@@ -31,6 +36,10 @@ export interface ActionHead {
   logProb(outputs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D;
   /** each row's entropy, [B] */
   entropy(outputs: tf.Tensor2D): tf.Tensor1D;
+  /** component k of a stored action as the world takes it */
+  toWorld(stored: number, k: number): number;
+  /** component k of an action the world took (a scripted one) as it is stored */
+  fromWorld(action: number, k: number): number;
 }
 
 export class CategoricalHead implements ActionHead {
@@ -52,6 +61,9 @@ export class CategoricalHead implements ActionHead {
     const logProbs = tf.logSoftmax(logits);
     return tf.neg(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1)) as tf.Tensor1D;
   }
+
+  toWorld(stored: number): number { return stored; }
+  fromWorld(action: number): number { return action; }
 }
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -63,14 +75,22 @@ export class GaussianHead implements ActionHead {
   /** per component: log of the box's half-width, the cap of the standard deviation */
   private readonly maxLogStd: Float32Array;
 
-  /** initialStd: each component's standard deviation at the start, as a fraction of the box's half-width */
-  constructor(readonly space: ContinuousSpace, initialStd: number) {
+  private readonly squashing: BoxSquash | null;
+
+  /**
+   * initialStd: each component's standard deviation at the start, as a fraction of the box's
+   * half-width (squashed: of tanh's argument, where 1 spans the box); squash: tanh into the box
+   * instead of clipping
+   */
+  constructor(readonly space: ContinuousSpace, initialStd: number, readonly squash = false) {
     const d = space.shape[0];
     const logStd = new Float32Array(d);
     this.maxLogStd = new Float32Array(d);
+    this.squashing = squash ? boxSquash(space) : null;
     for (let k = 0; k < d; k++) {
-      this.maxLogStd[k] = Math.log((space.high[k] - space.low[k]) / 2);
-      logStd[k] = Math.min(Math.log(initialStd * (space.high[k] - space.low[k]) / 2), this.maxLogStd[k]);
+      const scale = squash ? 1 : (space.high[k] - space.low[k]) / 2;
+      this.maxLogStd[k] = Math.log(scale);
+      logStd[k] = Math.min(Math.log(initialStd * scale), this.maxLogStd[k]);
     }
     this.logStd = tf.variable(tf.tensor1d(logStd), true, undefined);
   }
@@ -86,9 +106,19 @@ export class GaussianHead implements ActionHead {
     this.logStd.assign(tf.tensor1d(Float32Array.from(values)));
   }
 
-  /** the box's centre: the initial mean (the actor's output bias starts there) */
+  /** the initial mean (the actor's output bias starts there): the box's centre, or 0 where tanh maps 0 to it */
   centre(): number[] {
-    return this.space.low.map((low, k) => (low + this.space.high[k]) / 2);
+    return this.squash ? this.space.low.map(() => 0) : this.space.low.map((low, k) => (low + this.space.high[k]) / 2);
+  }
+
+  toWorld(stored: number, k: number): number {
+    return this.squashing ? this.squashing.centre[k] + this.squashing.halfWidth[k] * Math.tanh(stored) : stored;
+  }
+
+  fromWorld(action: number, k: number): number {
+    if (!this.squashing) return action;
+    const u = (action - this.squashing.centre[k]) / this.squashing.halfWidth[k];
+    return Math.atanh(Math.min(Math.max(u, -1 + 1e-6), 1 - 1e-6));
   }
 
   act(means: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
@@ -129,6 +159,26 @@ export class GaussianHead implements ActionHead {
     const perRow = tf.add(tf.sum(this.cappedLogStd()), this.width * (HALF_LOG_2PI + 0.5));
     return tf.mul(tf.ones([means.shape[0]]), perRow) as tf.Tensor1D;
   }
+}
+
+/** A box as tanh's image: a = centre + halfWidth · tanh(x), per component. */
+export interface BoxSquash {
+  centre: number[];
+  halfWidth: number[];
+}
+
+export function boxSquash(space: ContinuousSpace): BoxSquash {
+  return {
+    centre: space.low.map((low, k) => (low + space.high[k]) / 2),
+    halfWidth: space.low.map((low, k) => (space.high[k] - low) / 2),
+  };
+}
+
+/** Squashes rows of D pre-tanh values (a squashed policy's means) into the box, in place: its greedy actions. */
+export function squashIntoBox(squash: BoxSquash, values: Float32Array): Float32Array {
+  const d = squash.centre.length;
+  for (let i = 0; i < values.length; i++) values[i] = squash.centre[i % d] + squash.halfWidth[i % d] * Math.tanh(values[i]);
+  return values;
 }
 
 /** A standard normal draw (Box–Muller; one of the pair, so each draw takes two uniforms). */

@@ -1,5 +1,6 @@
 // `fleetmind bench runtime`: what one robot's runtime costs.
-//   ort_call_us  one ONNX Runtime call of an MLP actor, batch 1, edge session options
+//   ort_call_us  one ONNX Runtime call of an MLP actor, batch 1, edge session options, beside
+//                the same call of an identity graph on the same observation (what any call costs)
 //   tick_ms      observation → action of every agent of a fleet (in this process, in-process
 //                adapters, lockstep) exchanging CommNet messages through the fleetmind broker in
 //                its own process on loopback
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { EDGE_SESSION_OPTIONS, loadBundle, parseManifest } from '@fleetmind/models';
+import { GraphBuilder } from '@fleetmind/models/onnx';
 import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
 import { encodeMessage, encodePeerMessage } from '@fleetmind/wire';
 import { makeWorld, percentile } from '@fleetmind/worlds';
@@ -38,6 +40,8 @@ export interface RuntimeBenchOptions {
 
 export interface RuntimeBenchReport {
   ort_call_us: { p50: number; p99: number; calls: number };
+  /** an identity graph (obs → action) called the same way in the same blocks, and p50 actor / identity */
+  ort_call_us_identity: { p50: number; p99: number; calls: number; actor_p50_ratio: number };
   /** the continuous actor's call, measured in the same blocks as the discrete one, and p50 continuous / discrete */
   ort_call_us_continuous: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
   tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string };
@@ -53,18 +57,36 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBenchReport> {
   const progress = o.onProgress ?? (() => {});
   progress('ONNX Runtime call…');
-  const [ortCall, continuous] = await benchOrtCalls([o.mlpBundle, ...(o.continuousBundle ? [o.continuousBundle] : [])], o.ortCalls ?? 20_000);
+  const [ortCall, identity, continuous] = await benchOrtCalls([o.mlpBundle, 'identity', ...(o.continuousBundle ? [o.continuousBundle] : [])], o.ortCalls ?? 20_000);
   progress('fleet ticks…');
   const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, progress);
   progress('agent process memory…');
   const rss = await agentProcessRss(o.bundle);
   const ortCallContinuous = continuous ? { ...continuous, p50_ratio: round(continuous.p50 / ortCall.p50, 3), bundle: o.continuousBundle! } : null;
-  return { ort_call_us: ortCall, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+  const ortCallIdentity = { ...identity, actor_p50_ratio: round(ortCall.p50 / identity.p50, 3) };
+  return { ort_call_us: ortCall, ort_call_us_identity: ortCallIdentity, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
 }
 
-/** Each MLP bundle's actor call, batch 1, as the agent makes it; several bundles alternate in blocks so they meet the same machine load. */
+/** obs [batch, size] → action, through one Identity: the floor under any call of a graph with one input */
+function identityGraph(size: number): Uint8Array {
+  const g = new GraphBuilder('identity');
+  g.output(g.input('obs', ['batch', size]), 'action', ['batch', size]);
+  return g.toBytes('bench: an identity graph');
+}
+
+/**
+ * Each MLP bundle's actor call, batch 1, as the agent makes it ('identity': an identity graph on the
+ * first bundle's observation); they alternate in blocks so they meet the same machine load.
+ */
 async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenchReport['ort_call_us'][]> {
+  const obsSize = parseManifest(readFileSync(join(dirs[0], 'manifest.json'), 'utf8')).roles[0].observation.size;
   const actors = await Promise.all(dirs.map(async (dir) => {
+    if (dir === 'identity') {
+      const session = await ort.InferenceSession.create(identityGraph(obsSize), EDGE_SESSION_OPTIONS);
+      const feeds = { obs: new ort.Tensor('float32', new Float32Array(obsSize).fill(0.1), [1, obsSize]) };
+      for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
+      return { session, feeds, times: [] as number[] };
+    }
     const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     const role = manifest.roles[0];
     if (role.graphs.kind !== 'mlp') throw new Error(`${dir} is not an MLP bundle`);

@@ -72,7 +72,7 @@ export function registerBench(program: Command): void {
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
     .option('--record <dir>', 'turn every agent\'s flight recorder on, writing to <dir> (an empty folder): what recording costs, and its bytes per agent per tick')
-    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, tick_ms, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
+    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, ort_call_us_identity, ort_call_us_continuous, tick_ms, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000\n  $ fleetmind bench runtime --record /tmp/bench-recording --json')
     .action(async (opts: { bundle: string; mlpBundle: string; continuousBundle: string; ticks: number; broker?: string; record?: string; json?: boolean }) => {
       if (opts.record && existsSync(opts.record) && readdirSync(opts.record).length > 0) throw new CliError(`--record: ${opts.record} is not empty (the bench measures the bytes it writes there)`);
@@ -85,6 +85,7 @@ export function registerBench(program: Command): void {
       const report = bench.results;
       printTable(['measure', 'value', 'goal'], [
         ['ONNX Runtime call p50 / p99', `${report.ort_call_us.p50} / ${report.ort_call_us.p99} µs`, 'p50 ≤ 15 µs'],
+        ['identity graph call p50 (actor ÷ identity)', `${report.ort_call_us_identity.p50} µs (×${report.ort_call_us_identity.actor_p50_ratio})`, '≤ ×1.5'],
         [`tick, ${report.tick_ms.agents} agents, ${report.tick_ms.rounds} round(s), p50 / p99`, `${report.tick_ms.p50} / ${report.tick_ms.p99} ms`, 'p99 ≤ 5 ms'],
         ['ticks with full communication', `${(report.tick_ms.full_ratio * 100).toFixed(1)} %`, ''],
         ['CPU per fleet tick (agents, this process)', `${report.cpu_ms_per_tick} ms`, ''],

@@ -37,6 +37,8 @@ export interface BrokerOptions {
   maxQueuedMessages?: number;
   /** ms a client may block its socket before it is dropped (aedes's default, 60 s, stalls fleets) */
   drainTimeoutMs?: number;
+  /** called for each message forwarded to a client: the simulator counts deliveries with it */
+  onForward?: (clientId: string | undefined, topic: string, bytes: number) => void;
   /** serve Prometheus metrics on this port (0 = free port; undefined = off) */
   metricsPort?: number;
   /** period of the $SYS statistics, ms */
@@ -229,10 +231,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
       }
       callback(null, sub);
     },
-    authorizeForward(_client, packet: AedesPublishPacket) {
+    authorizeForward(client, packet: AedesPublishPacket) {
       if (!packet.topic.startsWith('$SYS/')) {
         metrics.messagesOut.inc();
         metrics.bytesOut.inc(packet.payload.length);
+        o.onForward?.(client?.id, packet.topic, packet.payload.length);
       }
       return packet;
     },

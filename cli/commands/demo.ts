@@ -27,7 +27,7 @@ export function registerDemo(program: Command): void {
       const say = (line: string) => { if (!opts.json) process.stdout.write(`${line}\n`); };
       const agents = manifest.roles.flatMap((r) => r.agents);
       say(`fleetmind demo: ${agents.length} runtime agents of ${manifest.name} ${manifest.version} (CommNet, ${manifest.communication?.rounds} rounds, ${manifest.communication?.quantization} messages; bundle verified, ${signature})`);
-      say(`on the embedded broker (loopback, a free port), each agent behind its own link proxy; ${opts.episodes} episodes of ${manifest.world.id}`);
+      say(`on the embedded broker (loopback, a free port), each agent behind its own link proxy under faults; ${opts.episodes} episodes of ${manifest.world.id}`);
       say(`faults: 30 % of peer messages lost; agent_1 crashes at tick 8 and restarts 10 ticks later\n`);
       const progress = progressLine(!opts.json);
       const started = performance.now();

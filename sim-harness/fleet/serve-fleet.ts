@@ -111,7 +111,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   let bridge: MqttClient | null = null;
   let watch: HeartbeatWatch | null = null;
   try {
-    await network.start(ids, false);
+    await network.start(ids, false, false, false); // a fleet tells its agents nothing itself
     watch = await HeartbeatWatch.connect(network.url, o.fleet, undefined, defaultSimOptions.brokerConnectTimeoutMs);
     // one bridge per shard: the client id names its agents' first (two bridges with one id would take turns on the broker)
     bridge = mqttConnect(network.url, { clientId: `${o.fleet}-fleet-bridge${o.agents ? `-${ids[0]}` : ''}`, reconnectPeriod: 200 });

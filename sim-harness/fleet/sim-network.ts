@@ -2,6 +2,11 @@
 // a user per agent when auth is on, and one link proxy per agent in which the fault engine
 // acts on the agent's messages, counted on the way. A broker outage stops the embedded broker
 // (and starts it again on the same port) or, for an external one, cuts every proxy.
+//
+// A proxy costs each message two more socket hops and a parse: where nothing needs the links
+// (no faults, no notices told to an agent, the embedded broker) the agents connect to the broker
+// itself, and the broker counts the same messages (what was published, what was forwarded to
+// an agent).
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +42,9 @@ export class SimNetwork {
   private users: UsersFile | undefined;
   private usersDir: string | null = null;
   private down = false;
+  /** agents connect to the broker itself, not through link proxies */
+  private direct = false;
+  private agentIds = new Set<string>();
 
   constructor(
     private readonly choice: BrokerChoice,
@@ -56,14 +64,19 @@ export class SimNetwork {
 
   /**
    * Starts the broker (embedded) and a proxy per agent; with auth, a user per agent, one for the
-   * world and, for a rollout, an admin one for its operator.
+   * world and, for a rollout, an admin one for its operator. `links: false`: the run will never
+   * tell an agent anything itself (no notices of agents that come and go), so without a fault
+   * engine and on the embedded broker, the agents need no proxies.
    */
-  async start(agentIds: readonly string[], auth: boolean, operator = false): Promise<void> {
+  async start(agentIds: readonly string[], auth: boolean, operator = false, links = true): Promise<void> {
     if (auth) await this.makeUsers(agentIds, operator);
+    this.direct = !links && this.engine === null && this.choice.kind === 'embedded';
+    this.agentIds = new Set(agentIds);
     if (this.choice.kind === 'embedded') {
       await this.startBroker(0);
       this.brokerUrl = this.broker!.url;
     } else this.brokerUrl = this.choice.url;
+    if (this.direct) return;
     const target = new URL(this.brokerUrl.replace(/^mqtt:/, 'http:'));
     for (const id of agentIds) {
       const proxy = await new LinkProxy({ host: target.hostname, port: Number(target.port || 1883) }, {
@@ -82,14 +95,22 @@ export class SimNetwork {
     }
   }
 
-  /** where agent `id` connects: its own link proxy */
+  /** where agent `id` connects: its own link proxy, or the broker where the run needs no links */
   agentUrl(id: string): string {
-    return this.proxies.get(id)!.url;
+    return this.direct ? this.brokerUrl : this.proxies.get(id)!.url;
+  }
+
+  /** whether the agents connect to the broker itself (no link proxies) */
+  get directLinks(): boolean {
+    return this.direct;
   }
 
   /** Writes packets on agent `id`'s link as if the broker sent them (the simulator's LostNotices). */
   tell(id: string, packets: readonly IPublishPacket[]): void {
-    const proxy = this.proxies.get(id)!;
+    const proxy = this.proxies.get(id);
+    // no links (no faults): only an agent that failed by itself is absent, and its peers then wait
+    // out their round deadline, as a real fleet's would
+    if (!proxy) return;
     for (const p of packets) proxy.inject(p);
   }
 
@@ -118,8 +139,18 @@ export class SimNetwork {
   }
 
   private async startBroker(port: number): Promise<void> {
-    this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: this.brokerDrainTimeoutMs, connectionBurst: 5_000 });
+    // with no proxies, the broker counts: peer messages an agent published, and those forwarded to an agent
+    const isAgent = (clientId: string | undefined) => clientId !== undefined && this.agentIds.has(clientId.slice(0, clientId.indexOf(':')));
+    const onForward = this.direct
+      ? (clientId: string | undefined, topic: string) => { if (topic.endsWith('/msg') && isAgent(clientId)) this.counts.delivered++; }
+      : undefined;
+    this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: this.brokerDrainTimeoutMs, connectionBurst: 5_000, onForward });
     this.brokerPort = this.broker.port;
+    if (this.direct) {
+      this.broker.aedes.on('publish', (packet, client) => {
+        if (packet.topic.endsWith('/msg') && isAgent(client?.id)) { this.counts.sent++; this.counts.bytes += packet.payload.length; }
+      });
+    }
   }
 
   /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one, a rollout's operator an admin. */

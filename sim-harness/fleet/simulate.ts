@@ -1,5 +1,6 @@
 // Fleet-in-the-loop simulation: a world server plays episodes with a fleet of real runtime
-// agents over a real broker, each agent behind its own link proxy, while a fault plan strikes.
+// agents over a real broker, each agent behind its own link proxy while a fault plan strikes
+// (with nothing for the links to do, straight to the broker: sim-network.ts).
 // This file is the tick loop and the wiring; the network (sim-network.ts), liveness
 // (heartbeat-watch.ts), action collection (action-collector.ts) and agent faults
 // (agent-faults.ts) are their own units.
@@ -89,6 +90,12 @@ export interface SimReport {
   /** null: lockstep (simulated time: deterministic but for the wall-clock tick_ms); else real time at this rate */
   hz: number | null;
   broker: string;
+  /**
+   * how the agents reached the broker: each through its link proxy (where faults act and the run's
+   * notices are told), or directly, where nothing needed the links (no faults, no agents that come
+   * and go, the embedded broker): the same messages, counted by the broker
+   */
+  agent_links: 'proxies' | 'direct';
   agents: string[];
   trace?: TickTrace[];
   /** sim --rollout: the rollout's stages, gates and versions over time */
@@ -147,8 +154,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const localShards = typeof shards === 'number' ? new LocalShards() : null;
   let played = false;
   try {
-    // a sharded fleet's agents have no link proxies here: they connect from their shards
-    await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout));
+    // a sharded fleet's agents have no link proxies here: they connect from their shards; a run
+    // whose agents come and go tells their peers so on their links
+    await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout), probe.comesAndGoes && Boolean(settings.lostNotices));
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
@@ -381,6 +389,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     shards: o.shards ?? null,
     hz: o.hz ?? null,
     broker: brokerChoice(o.broker).kind === 'embedded' ? 'embedded' : o.broker!,
+    agent_links: f.network.directLinks ? 'direct' : 'proxies',
     agents: ids,
     ...(o.trace ? { trace } : {}),
   };

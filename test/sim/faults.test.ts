@@ -24,6 +24,17 @@ function keptActing(t: Test, r: SimReport, decisions = TICKS * 3): void {
   t.equal(r.episode_team_returns.length, r.episodes);
 }
 
+t.test('with nothing needing them, the agents have no link proxies, and the broker counts the very messages the links count', async (t) => {
+  t.equal(nominal.agent_links, 'direct', 'no faults, every agent always in the episode, the embedded broker: no proxies');
+  const proxied = await run('faults: [{kind: drop, p: 0}]');
+  t.equal(proxied.agent_links, 'proxies', 'a fault plan puts every agent behind its link');
+  t.equal(proxied.faults_applied.drop ?? 0, 0, 'a loss of probability 0 loses nothing');
+  t.same(proxied.messages, nominal.messages, `sent, delivered and bytes: ${JSON.stringify(nominal.messages)}`);
+  t.same(proxied.episode_team_returns, nominal.episode_team_returns, 'and the episodes are the same');
+  t.same(proxied.tiers, nominal.tiers);
+  t.ok(nominal.messages.sent > 0 && nominal.messages.delivered! >= nominal.messages.sent, 'messages were counted');
+});
+
 t.test('drop: lost messages become partial decisions', async (t) => {
   const r = await run('faults: [{kind: drop, p: 0.3}]');
   t.ok(r.faults_applied.drop! > 0.2 * r.messages.sent, `${r.faults_applied.drop} of ${r.messages.sent * 2} deliveries dropped`);

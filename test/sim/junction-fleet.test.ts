@@ -29,6 +29,7 @@ for (const shield of [undefined, 'emergency-brake'] as const) {
     // generous deadlines and budget: this is about what the fleet decides, not how fast a loaded machine lets it
     const sim = await simulate({ bundle: BUNDLE, episodes, seed: 4, shield, agent: { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000, tickBudgetMs: 5_000 } });
     t.same(sim.episode_team_returns, expected.episode_team_returns, 'identical per-episode team returns');
+    t.equal(sim.agent_links, 'proxies', 'cars come and go: their peers are told so on their links');
     t.same(sim.outcomes, expected.outcomes, 'the same successes, collisions, arrivals, completions and brake overrides');
     t.ok(sim.outcomes.arrivals > 5 && sim.outcomes.completions > 3, `cars entered and left (${sim.outcomes.arrivals} arrivals, ${sim.outcomes.completions} completions per episode)`);
     t.equal(sim.missing_actions, 0, 'every car on the road answered every tick');

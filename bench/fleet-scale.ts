@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
-import { createAgent, InProcessAdapter, RolloutOperator, type FleetAgent } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, RolloutOperator, sharedConnections, type FleetAgent } from '@fleetmind/runtime';
 import { bundleVariant } from './bundle-variant.js';
 import { makeWorld, percentile } from '@fleetmind/worlds';
 import { nearestPeers } from '@fleetmind/sim-harness/fleet';
@@ -35,11 +35,14 @@ export interface FleetScaleOptions {
   rolloutMb?: number;
   /** the rollout's spread: each agent starts its download after a random delay up to this, ms */
   rolloutSpreadMs?: number;
+  /** 'per-agent' (default): each agent its own MQTT connection, as robots have; 'shared': one for the process (runtime/agent/shared-connection.ts) */
+  connections?: 'per-agent' | 'shared';
   onProgress?: (line: string) => void;
 }
 
 export interface FleetScaleReport {
   agents: number;
+  connections: 'per-agent' | 'shared';
   neighbours: number;
   hz: number;
   heartbeat_ms: number;
@@ -101,6 +104,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
   const world = makeWorld(resized.world.id, { numEnvs: 1, config: resized.world.config, autoReset: true });
   const broker = await startTarget('fleetmind', 0, { anonymous: true });
   const agents: FleetAgent[] = [];
+  const connections = o.connections ?? 'per-agent';
+  const shared = connections === 'shared' ? sharedConnections('scale') : null;
   try {
     const ids = world.possibleAgents;
     const nearest = nearestPeers(world, k, 0); // each agent's k nearest at the start
@@ -121,6 +126,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
         bundle, agentId: id, broker: broker.url, fleet: 'scale', adapter: adapters[i], logger: pino({ level: 'silent' }),
         peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: o.heartbeatMs, peerTimeoutMs: 4 * o.heartbeatMs,
         ...(o.rolloutMb !== undefined ? { bundleStore: join(dir, 'stores', id) } : {}),
+        ...(shared ? { transport: shared.transport } : {}),
       }));
       if (i % 50 === 49) progress(`started ${i + 1}/${ids.length} agents`);
     }
@@ -161,7 +167,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const misses = agents.reduce((s, a) => s + a.snapshot().deadlineMisses, 0) - missesBefore;
     const r = (x: number, d = 3) => Number(x.toFixed(d));
     return {
-      agents: ids.length, neighbours: k, hz: o.hz, heartbeat_ms: o.heartbeatMs, ticks: total,
+      agents: ids.length,
+      connections, neighbours: k, hz: o.hz, heartbeat_ms: o.heartbeatMs, ticks: total,
       rounds: rounds * (resized.communication!.rounds),
       rounds_in_deadline_ratio: r(1 - misses / Math.max(1, rounds * resized.communication!.rounds), 4),
       decisions_missing_ratio: r(missing / (total * ids.length), 4),
@@ -173,6 +180,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     };
   } finally {
     for (const a of agents) await a.kill();
+    await shared?.close();
     await bundle.close();
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });

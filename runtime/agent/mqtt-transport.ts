@@ -17,6 +17,8 @@ export class MqttTransport implements Transport {
   /** completed reconnections (not the first connection) */
   reconnects = 0;
   private everConnected = false;
+  /** the socket holds writes until the end of this turn (publishInBatch) */
+  private corked = false;
   private wasConnected = false;
 
   constructor(private readonly options: TransportOptions, private readonly events: TransportEvents) {}
@@ -45,7 +47,7 @@ export class MqttTransport implements Transport {
       connectTimeout: 5_000,
       queueQoSZero: false,
       resubscribe: false, // subscriptions are renewed on every connect, below
-      will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: false },
+      ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1 as const, retain: false } } : {}),
     };
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(o.url, clientOptions);
@@ -95,8 +97,15 @@ export class MqttTransport implements Transport {
   }
 
   subscribe(topics: string[]): void {
+    void this.subscribeConfirmed(topics);
+  }
+
+  /** subscribe(), resolving once the broker has confirmed it (false: offline; it is renewed at the next connection) */
+  subscribeConfirmed(topics: string[]): Promise<boolean> {
     for (const topic of topics) this.subscriptions.add(topic);
-    if (this.client?.connected) this.client.subscribe(topics, { qos: 0 });
+    const client = this.client;
+    if (!client?.connected) return Promise.resolve(false);
+    return new Promise((resolve) => client.subscribe(topics, { qos: 0 }, (err) => resolve(!err)));
   }
 
   /** QoS 0, sent only while connected: returns false (and sends nothing) when offline. */
@@ -104,6 +113,20 @@ export class MqttTransport implements Transport {
     if (!this.client?.connected) return false;
     this.client.publish(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 0 });
     return true;
+  }
+
+  /**
+   * publishNow, gathering this turn of the event loop's publishes into one socket write (a
+   * connection shared by many agents sends a burst of messages every tick: one syscall, not one each)
+   */
+  publishInBatch(topic: string, payload: Uint8Array): boolean {
+    const stream = this.client?.stream as unknown as Socket | undefined;
+    if (this.client?.connected && stream && !this.corked) {
+      this.corked = true;
+      stream.cork();
+      process.nextTick(() => { this.corked = false; stream.uncork(); });
+    }
+    return this.publishNow(topic, payload);
   }
 
   /** Publishes at QoS 1 and waits for the broker's acknowledgement (the offline announcement). */

@@ -13,8 +13,11 @@ export interface TransportOptions {
   /** mutual TLS: this device's certificate and private key (PEM); the broker reads the identity from it */
   tlsCert?: string | Buffer;
   tlsKey?: string | Buffer;
-  /** published by the broker when this client vanishes */
-  will: { topic: string; payload: Uint8Array };
+  /**
+   * published by the broker when this client vanishes (absent: no last will — a connection shared
+   * by several agents has none; each agent's own will is published for it when it is destroyed)
+   */
+  will?: { topic: string; payload: Uint8Array };
   /** first retry delay and the cap, ms */
   reconnectBaseMs: number;
   reconnectMaxMs: number;

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { startBroker, type FleetBroker } from '@fleetmind/broker';
-import { createAgent, MqttAdapter } from '@fleetmind/runtime';
+import { createAgent, MqttAdapter, sharedConnections } from '@fleetmind/runtime';
 import { agentTopic, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction } from '@fleetmind/wire';
 import { LinkProxy } from '@fleetmind/sim-harness/network';
 import { startTestFleet, untilAllLive, COMMNET_BUNDLE } from '../helpers/agents.js';
@@ -53,6 +53,30 @@ for (const kind of BROKERS) {
       t.same(s.messages.dropped, {}, `${agent.agentId} refused nothing`);
       t.equal(s.deadlineMisses, 0);
     }
+  });
+
+  t.test(`${kind.name}: agents on one shared connection exchange every round's messages; a killed one's will still reaches its peers`, async (t) => {
+    const broker = await kind.start(t);
+    if (!broker) return;
+    t.teardown(() => broker.close());
+    const shared = sharedConnections('test');
+    const fleet = await startTestFleet(broker.url, fleetName(kind.name, 'shared'), { transport: shared.transport, roundDeadlineMs: 2_000, peerTimeoutMs: 5_000 });
+    t.teardown(async () => { await fleet.close(); await shared.close(); });
+    t.equal(shared.size, 1, 'three agents, one connection');
+    await untilAllLive(fleet);
+    for (let k = 0; k < 5; k++) {
+      const actions = await fleet.step();
+      t.same(actions.map((a) => a.tier), ['full', 'full', 'full'], `tick ${k + 1}: every agent heard both teammates in both rounds`);
+    }
+    for (const agent of fleet.agents) {
+      t.equal(agent.snapshot().messages.received, 20, `${agent.agentId} accepted both teammates' messages each round, once each`);
+      t.same(agent.snapshot().messages.dropped, {}, `${agent.agentId} refused nothing`);
+    }
+    await fleet.agents[2].kill();
+    await until(() => fleet.agents[0].livePeers().length === 1, 'agent_0 hears agent_2 gone', 2_000);
+    t.same(fleet.agents[0].livePeers(), ['agent_1'], 'the will, published for the killed agent on the shared connection, marks it offline well before its heartbeat would time out (5 s)');
+    const after = await fleet.stepSome(new Set([2]));
+    t.same(after.map((a) => a.tier), ['partial', 'partial'], 'the other two go on without it');
   });
 
   t.test(`${kind.name}: a dead peer is masked, and no longer waited for once its heartbeat times out or its will arrives`, async (t) => {

@@ -1,9 +1,14 @@
 import t from 'tap';
-import { mqttTransport } from '@fleetmind/runtime';
+import { mqttTransport, sharedConnections, topicMatches, type TransportEvents } from '@fleetmind/runtime';
 import { faultInjectingTransport } from '@fleetmind/sim-harness/fleet';
 import { transportContract } from '../contracts/transport.js';
 
 t.test('MqttTransport', async (t) => transportContract(t, 'MqttTransport', mqttTransport));
+t.test('shared connection', async (t) => {
+  const shared = sharedConnections('contract');
+  t.teardown(() => shared.close());
+  transportContract(t, 'shared connection', shared.transport);
+});
 t.test('fault-injecting transport (filters passing everything)', async (t) => transportContract(t, 'fault-injecting transport', faultInjectingTransport(mqttTransport, {
   up: (packet, send) => send(packet),
   down: (packet, send) => send(packet),
@@ -38,4 +43,39 @@ t.test('the fault-injecting transport applies its filters to what it publishes a
   t.equal(upSeen, 9, 'every published message went through the up filter');
   t.same(got.filter((x, i) => got.indexOf(x) === i), [0, 2, 4, 6, 8], 'odd ones dropped on the way up');
   t.equal(got.length, 10, 'each delivered one duplicated on the way down');
+});
+
+t.test('agents alike share one connection: a message comes once to the process and goes to each agent that subscribed; other credentials get their own', async (t) => {
+  const { startBroker } = await import('@fleetmind/broker');
+  let forwarded = 0;
+  const broker = await startBroker({ port: 0, allowAnonymous: true, onForward: (_client, topic) => { if (topic === 'fm/f1/a/x/msg') forwarded++; } });
+  const shared = sharedConnections('test');
+  t.teardown(async () => { await shared.close(); await broker.close(); });
+  const inbox = new Map<string, string[]>();
+  const events = (id: string): TransportEvents => ({ onMessage: (topic) => inbox.set(id, [...(inbox.get(id) ?? []), topic]), onConnect: () => {}, onDisconnect: () => {} });
+  const make = (id: string, extra: { username?: string } = {}) => shared.transport({
+    url: broker.url, clientId: id, will: { topic: `fm/f1/a/${id}/hb`, payload: Uint8Array.of(0) }, reconnectBaseMs: 20, reconnectMaxMs: 100, keepaliveS: 10, ...extra,
+  }, events(id));
+  const a = make('a');
+  const b = make('b');
+  const c = make('c');
+  t.equal(shared.size, 1, 'three agents connecting alike: one connection');
+  a.subscribe(['fm/f1/a/x/msg']);
+  b.subscribe(['fm/f1/a/+/msg']);
+  c.subscribe(['fm/f1/a/y/msg']);
+  t.same(await Promise.all([a.start(), b.start(), c.start()]), [true, true, true], 'each start resolves once its subscriptions are confirmed');
+  const other = make('d', { username: 'someone' });
+  t.equal(shared.size, 2, 'another user: another connection');
+  await other.close();
+  t.equal(shared.size, 1, 'a connection goes with its last agent');
+  t.equal(c.publishNow('fm/f1/a/x/msg', Uint8Array.of(1)), true);
+  t.equal(c.publishNow('fm/f1/a/z/hb', Uint8Array.of(1)), true);
+  t.equal(await c.publishConfirmed('fm/f1/a/y/msg', Uint8Array.of(2)), true, 'acknowledged: everything before it on the connection has reached the broker');
+  // the broker's deliveries are in order on the one connection: once y's message is here, x's is too
+  for (let k = 0; k < 100 && !(inbox.get('c') ?? []).length; k++) await new Promise((r) => setTimeout(r, 10));
+  t.same(inbox.get('a'), ['fm/f1/a/x/msg'], 'a: its exact topic');
+  t.same(inbox.get('b'), ['fm/f1/a/x/msg', 'fm/f1/a/y/msg'], 'b: whatever its wildcard matches');
+  t.same(inbox.get('c'), ['fm/f1/a/y/msg'], 'c: its own topic, nothing else');
+  t.equal(forwarded, 1, 'x\'s message went to the process once, for its two subscribers here');
+  t.ok(topicMatches('fm/+/a/#', 'fm/f/a/x/msg') && topicMatches('#', 'a') && !topicMatches('fm/+/msg', 'fm/f/a/msg') && !topicMatches('fm/f', 'fm/f/a'), 'MQTT wildcard matching');
 });

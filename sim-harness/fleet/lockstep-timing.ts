@@ -18,3 +18,11 @@ export const LOCKSTEP_TICK_BUDGET_MS = 2_000;
  * budget, beyond any stall (an agent's decision has one or two rounds)
  */
 export const SHARDED_LOCKSTEP_ROUND_DEADLINE_MS = 900;
+
+/**
+ * a lockstep run with a rollout plays a tick no faster than this, ms: the rollout advances on the
+ * wall clock (statuses, soaks, downloads, switches), so without a floor how many ticks a stage or
+ * a rollback spans would depend on how fast the machine plays them (a faster machine once took
+ * 28–37 ticks to be back on the old bundle where a slower one took a handful)
+ */
+export const ROLLOUT_LOCKSTEP_MIN_TICK_MS = 10;

@@ -27,7 +27,7 @@ import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork, type MessageCounts } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, checkShardable, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
-import { LOCKSTEP_TICK_BUDGET_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
+import { LOCKSTEP_TICK_BUDGET_MS, ROLLOUT_LOCKSTEP_MIN_TICK_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
 import { LocalShards, shardAgents, ShardMember, WorldLink } from './fleet-shards.js';
 import type { FleetRunReport } from './serve-fleet.js';
 import { SimRollout, type SimRolloutReport } from './sim-rollout.js';
@@ -282,6 +282,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     safe.forEach((action, i) => put(i, action));
     const wasInEpisode = new Uint8Array(n);
     for (let t = 0; ; t++) {
+      const tickStartedMs = performance.now();
       globalTick++;
       engine?.setClock(episode, t);
       f.rollout?.observe(globalTick, episode);
@@ -354,6 +355,10 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         });
       }
       observations = r.observations;
+      if (f.rollout && !realTime) {
+        const rest = ROLLOUT_LOCKSTEP_MIN_TICK_MS - (performance.now() - tickStartedMs);
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      }
       if (ended) break;
     }
     f.rollout?.episodeEnded(episode, episodeStartedMs, tally.teamReturn(episode));

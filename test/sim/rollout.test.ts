@@ -14,9 +14,10 @@ import { COMMNET_BUNDLE } from '../helpers/agents.js';
 import { newVersion, tempDir } from '../helpers/rollout-fleet.js';
 import { runCli } from '../helpers/cli.js';
 
-// A lockstep run plays as fast as the agents answer, while a rollout's stages advance on the wall
-// clock (statuses ten times a second, shadow reports twice): the runs are long enough for every
-// stage several times over. A loaded machine only slows the ticks, which gives the stages more time.
+// A rollout's stages advance on the wall clock (statuses ten times a second, shadow reports twice),
+// so a lockstep run with a rollout plays a tick no faster than ROLLOUT_LOCKSTEP_MIN_TICK_MS (10 ms):
+// 40 episodes are 10 s or more, long enough for every stage several times over, however fast the
+// machine. A loaded machine only slows the ticks, which gives the stages more time.
 const EPISODES = 40;
 /** a random policy's team return on the run's episodes (the same starts): what retained performance is measured from */
 function randomTeamReturns(episodes: number, seed: number): number[] {
@@ -73,12 +74,19 @@ t.test('the return gate (simulation only): a canary that stands still passes eve
   });
   // the counters would let it through (safe actions are not judged); its episodes' return does not
   const strategy = rolloutStrategySchema.parse({ ...CANARY, gates: { max_safe_rate: 1, min_retained: 0.95 } });
-  const { run, report } = await runCampaign({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, plan: null, rollout: { bundle: still, strategy } });
+  const { run } = await runCampaign({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4, plan: null, rollout: { bundle: still, strategy } });
   const r = run.rollout!;
   t.equal(r.outcome, 'aborted');
   t.match(r.abort!.reason, /stage 1 failed its health gates: team return retained -?\d+\.\d % < 95\.0 % over \d+ episodes?/);
   t.ok(r.stages[0].retained!.episodes >= 1 && r.stages[0].retained!.retained < 0.95, JSON.stringify(r.stages[0].retained));
-  t.ok(report.retained! < 1, `the run as a whole lost return while the canary stood still (${report.retained})`);
+  // the canary's episodes lost return; once every agent was back, the episodes are the nominal ones exactly
+  const nominal = await simulate({ bundle: COMMNET_BUNDLE, episodes: EPISODES, seed: 4 });
+  const canaryFrom = r.versions.find((v) => v.versions.agent_1 === 'spread-commnet 6.6.7')!.episode;
+  const backIn = r.versions.at(-1)!.episode;
+  t.same(r.versions.at(-1)!.versions, { agent_0: 'spread-commnet 1.0.0', agent_1: 'spread-commnet 1.0.0', agent_2: 'spread-commnet 1.0.0' });
+  const during = run.episode_team_returns.slice(canaryFrom, backIn + 1);
+  t.ok(during.some((x, k) => x < nominal.episode_team_returns[canaryFrom + k]), `an episode the canary stood in lost return (episodes ${canaryFrom}–${backIn})`);
+  t.same(run.episode_team_returns.slice(backIn + 1), nominal.episode_team_returns.slice(backIn + 1), 'after the episode it was back in, every episode is the nominal one');
 
   // a real fleet's return is not known: the command refuses the gate before publishing anything
   const dir = tempDir(t, 'fm-gate-');

@@ -196,9 +196,12 @@ function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
-/** marl-eval's task: the world's options but the shield, which is part of the algorithm's name instead. */
+/**
+ * marl-eval's task: the world's options but the shield, which is part of the algorithm's name
+ * instead, in key order (a run's config and a baseline's flags list them in different orders)
+ */
 function taskName(e: Evaluated): string {
-  const options = Object.entries(e.config).filter(([key]) => key !== 'shield').map(([key, value]) => `${key}=${String(value)}`);
+  const options = Object.entries(e.config).filter(([key]) => key !== 'shield').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`);
   return options.length > 0 ? options.join(',') : 'default';
 }
 

@@ -170,6 +170,21 @@ t.test('fleetmind eval over runs: each metric as an IQM with its 95 % interval, 
   t.end();
 });
 
+t.test('a trained run and a baseline on the same world options are one marl-eval task, whatever order the options came in', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fm-marl-task-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'results.json');
+  t.equal(runCli(['train', '--world', 'simple_spread', '--agents', '4', '--neighbours', '2', '--no-agent-id', '--steps', '3200', '--envs', '32', '--out', join(dir, 'run')]).code, 0);
+  const trained = runCli(['eval', '--run', join(dir, 'run'), '--episodes', '20', '--marl-eval', file]);
+  t.equal(trained.code, 0, trained.stderr);
+  const random = runCli(['eval', '--world', 'simple_spread', '--world-option', 'neighbours=2', '--agents', '4', '--policy', 'random', '--episodes', '20', '--marl-eval', file]);
+  t.equal(random.code, 0, random.stderr);
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  t.same(Object.keys(data.simple_spread_v3), ['N=4,neighbours=2'], 'one task, its options sorted');
+  t.same(Object.keys(data.simple_spread_v3['N=4,neighbours=2']).sort(), ['mappo-mlp', 'random'], 'both on it');
+  t.end();
+});
+
 t.test('bad files and bad arguments give one clear line and exit 2, with no stack trace', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fm-vectors-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

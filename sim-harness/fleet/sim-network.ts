@@ -140,7 +140,8 @@ export class SimNetwork {
 
   private async startBroker(port: number): Promise<void> {
     // with no proxies, the broker counts: peer messages an agent published, and those forwarded to an agent
-    const isAgent = (clientId: string | undefined) => clientId !== undefined && this.agentIds.has(clientId.slice(0, clientId.indexOf(':')));
+    // an agent's client id is `<agent>:<fleet>:<pid>`
+    const isAgent = (clientId: string | undefined) => clientId !== undefined && clientId.includes(':') && this.agentIds.has(clientId.slice(0, clientId.indexOf(':')));
     const onForward = this.direct
       ? (clientId: string | undefined, topic: string) => { if (topic.endsWith('/msg') && isAgent(clientId)) this.counts.delivered++; }
       : undefined;

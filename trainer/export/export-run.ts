@@ -16,7 +16,7 @@ import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, random
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
-import { boxSquash, squashIntoBox } from '../rl/action-head.js';
+import { squashIntoBox, squashOf } from '../rl/action-head.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { observationBounds } from './observation-bounds.js';
@@ -72,9 +72,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
     const { action, safe_action } = actionOf(world, agents[0]);
-    const space = world.actionSpace(agents[0]);
-    const squashed = (config.algo === 'mappo' || config.algo === 'ippo') && config.squashActions === true && space.kind === 'continuous';
-    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', squash: squashed ? boxSquash(space) : undefined };
+    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', squash: squashOf(config, world.actionSpace(agents[0])) ?? undefined };
     let graphs: RoleSpec['graphs'];
     if (isCommNetWeights(saved.actor)) {
       const stages = [`${saved.role}/stage0.onnx`];
@@ -195,9 +193,8 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
       writeActorInputs({ agents, obsDim: policy.spec.observation.size }, observations, envs, checkpoint.config.agentId, x);
       const masks = actor.rounds > 0 ? sampleCommMask(rng, { numEnvs: envs, numAgents: k, rounds: actor.rounds, dropout: 0.3 }) : null;
       const raw = actorLogits(actor, x, masks, k);
-      const space = w.actionSpace(agents[0]);
-      const config = checkpoint.config;
-      const expected = (config.algo === 'mappo' || config.algo === 'ippo') && config.squashActions === true && space.kind === 'continuous' ? squashIntoBox(boxSquash(space), raw) : raw;
+      const squash = squashOf(checkpoint.config, w.actionSpace(agents[0]));
+      const expected = squash ? squashIntoBox(squash, raw) : raw;
       const obs = new Float32Array(envs * k * runner.obsSize);
       for (let env = 0; env < envs; env++) agents.forEach((a, q) => obs.set(observations[a].subarray(env * runner.obsSize, (env + 1) * runner.obsSize), (env * k + q) * runner.obsSize));
       const got = await teamStep(runner, obs, runner.agentIds(Int32Array.from({ length: envs * k }, (_, row) => row % k)), masks, k, 'f32');

@@ -8,7 +8,7 @@ import { agentsOfRole, evaluationRng, openWorld, Rng, TeamChannel, type World, t
 import { actorFromWeights, actorLogits } from '../nn/actor.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
-import { boxSquash, squashIntoBox } from '../rl/action-head.js';
+import { squashIntoBox, squashOf } from '../rl/action-head.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
@@ -54,8 +54,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    const squashed = (config.algo === 'mappo' || config.algo === 'ippo') && config.squashActions === true;
-    return { agents, obsDim, actor, width, channel, squash: squashed && space.kind === 'continuous' ? boxSquash(space) : null };
+    return { agents, obsDim, actor, width, channel, squash: squashOf(config, space) };
   });
   return {
     act(observations, actions) {

@@ -18,7 +18,7 @@
 // Actions are stored as float rows of `width` numbers (a discrete action is its index); toWorld
 // turns a stored number into what the world is given, fromWorld the other way.
 
-import type { ContinuousSpace, Rng } from '@fleetmind/worlds';
+import type { ActionSpace, ContinuousSpace, Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { actCategorical } from './categorical.js';
 
@@ -172,6 +172,13 @@ export function boxSquash(space: ContinuousSpace): BoxSquash {
     centre: space.low.map((low, k) => (low + space.high[k]) / 2),
     halfWidth: space.low.map((low, k) => (space.high[k] - low) / 2),
   };
+}
+
+/** The squash a run's continuous policy ends in, or null: a run that clips (the default), or a discrete space. */
+export function squashOf(config: object, space: ActionSpace): BoxSquash | null {
+  // (only MAPPO/IPPO configurations have the setting)
+  const squashes = 'squashActions' in config && config.squashActions === true;
+  return squashes && space.kind === 'continuous' ? boxSquash(space) : null;
 }
 
 /** Squashes rows of D pre-tanh values (a squashed policy's means) into the box, in place: its greedy actions. */

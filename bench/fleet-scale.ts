@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { loadBundle, resizeBundle } from '@fleetmind/models';
-import { createAgent, InProcessAdapter, RolloutOperator, sharedConnections, type FleetAgent } from '@fleetmind/runtime';
+import { batchedInference, createAgent, InProcessAdapter, RolloutOperator, sharedConnections, type FleetAgent } from '@fleetmind/runtime';
 import { bundleVariant } from './bundle-variant.js';
 import { makeWorld, percentile } from '@fleetmind/worlds';
 import { nearestPeers } from '@fleetmind/sim-harness/fleet';
@@ -37,12 +37,17 @@ export interface FleetScaleOptions {
   rolloutSpreadMs?: number;
   /** 'per-agent' (default): each agent its own MQTT connection, as robots have; 'shared': one for the process (runtime/agent/shared-connection.ts) */
   connections?: 'per-agent' | 'shared';
+  /** per-agent: each agent its own ONNX Runtime calls; batched: the calls of one turn in one (runtime batchedInference) */
+  inference?: 'per-agent' | 'batched';
   onProgress?: (line: string) => void;
 }
 
 export interface FleetScaleReport {
   agents: number;
   connections: 'per-agent' | 'shared';
+  inference: 'per-agent' | 'batched';
+  /** batched inference: the agents' calls per graph call (mean); null: per-agent */
+  mean_batch: number | null;
   neighbours: number;
   hz: number;
   heartbeat_ms: number;
@@ -106,6 +111,8 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
   const agents: FleetAgent[] = [];
   const connections = o.connections ?? 'per-agent';
   const shared = connections === 'shared' ? sharedConnections('scale') : null;
+  const inference = o.inference ?? 'per-agent';
+  const batched = inference === 'batched' ? batchedInference() : null;
   try {
     const ids = world.possibleAgents;
     const nearest = nearestPeers(world, k, 0); // each agent's k nearest at the start
@@ -127,6 +134,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
         peers: peersOf(i), roundDeadlineMs: o.roundDeadlineMs, heartbeatMs: o.heartbeatMs, peerTimeoutMs: 4 * o.heartbeatMs,
         ...(o.rolloutMb !== undefined ? { bundleStore: join(dir, 'stores', id) } : {}),
         ...(shared ? { transport: shared.transport } : {}),
+        ...(batched ? { policy: batched } : {}),
       }));
       if (i % 50 === 49) progress(`started ${i + 1}/${ids.length} agents`);
     }
@@ -168,7 +176,7 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const r = (x: number, d = 3) => Number(x.toFixed(d));
     return {
       agents: ids.length,
-      connections, neighbours: k, hz: o.hz, heartbeat_ms: o.heartbeatMs, ticks: total,
+      connections, inference, mean_batch: batched ? r(batched.stats.carried / Math.max(1, batched.stats.calls), 1) : null, neighbours: k, hz: o.hz, heartbeat_ms: o.heartbeatMs, ticks: total,
       rounds: rounds * (resized.communication!.rounds),
       rounds_in_deadline_ratio: r(1 - misses / Math.max(1, rounds * resized.communication!.rounds), 4),
       decisions_missing_ratio: r(missing / (total * ids.length), 4),

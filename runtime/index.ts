@@ -11,6 +11,7 @@ export type { Shield, ShieldInput, MpeShieldOptions } from './agent/shield.js';
 export { TransportError } from './agent/transport.js';
 export type { Transport, TransportEvents, TransportFactory, TransportOptions } from './agent/transport.js';
 export { MqttTransport, mqttTransport } from './agent/mqtt-transport.js';
+export { batchedInference, BatchedPolicy, type BatchStats } from './agent/batched-policy.js';
 export { sharedConnections, topicMatches, type SharedConnections } from './agent/shared-connection.js';
 export { CommunicationRounds } from './agent/communication-rounds.js';
 export type { Decision, RoundsContext } from './agent/communication-rounds.js';

@@ -131,10 +131,11 @@ export function registerBench(program: Command): void {
     .option('--rollout-mb <mb>', 'an over-the-air rollout during the measured seconds: the same policy under a new version, padded to this many MB, sent to every agent one second in (agents get bundle stores); reports the time from the plan to every agent on it', positiveNumber)
     .option('--rollout-spread-ms <ms>', 'the rollout\'s spread: each agent starts its download after a random delay up to this', nonNegativeInt, 0)
     .addOption(new Option('--connections <kind>', 'per-agent: each agent its own MQTT connection, as robots have; shared: the process\'s agents on one connection (runtime sharedConnections), the broker sending each message once to the process').choices(['per-agent', 'shared']).default('per-agent'))
+    .addOption(new Option('--inference <kind>', 'per-agent: each agent its own ONNX Runtime calls, as robots have; batched: the calls the process\'s agents make in one turn of the event loop run as one batch (runtime batchedInference; discrete policies)').choices(['per-agent', 'batched']).default('per-agent'))
     .option('--shards <list>', 'instead: the agents in K shard processes (sim --shards K), the world in this one over the broker, for each K listed (e.g. 1,2): decisions per second, missing decisions, rounds in deadline, and CPU µs per decision in the world, each shard and the broker', positiveIntList)
     .option('--json', 'print {bench, started, machine, results}; results: an array, one object per fleet size (and shard count)')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench fleet --agents 500 --json\n  $ fleetmind bench fleet --agents 50,100,200 --seconds 5\n  $ fleetmind bench fleet --agents 200 --shards 1,2 --json')
-    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; rolloutMb?: number; rolloutSpreadMs: number; connections: 'per-agent' | 'shared'; shards?: number[]; json?: boolean }) => {
+    .action(async (opts: { bundle: string; agents: number[]; hz: number; seconds: number; roundDeadlineMs: number; heartbeatMs: number; rolloutMb?: number; rolloutSpreadMs: number; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched'; shards?: number[]; json?: boolean }) => {
       if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
       if (opts.shards) {
@@ -162,15 +163,15 @@ export function registerBench(program: Command): void {
       const bench = await runBench('fleet', async () => {
         const reports = [];
         for (const agents of opts.agents) {
-          reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, rolloutMb: opts.rolloutMb, rolloutSpreadMs: opts.rolloutSpreadMs, connections: opts.connections, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
+          reports.push(await benchFleetScale({ bundle: opts.bundle, agents, hz: opts.hz, seconds: opts.seconds, roundDeadlineMs: opts.roundDeadlineMs, heartbeatMs: opts.heartbeatMs, rolloutMb: opts.rolloutMb, rolloutSpreadMs: opts.rolloutSpreadMs, connections: opts.connections, inference: opts.inference, onProgress: (l) => progress(`${agents} agents: ${l}`) }));
         }
         return reports;
       });
       progress('');
       if (opts.json) return printJson(bench);
       const reports = bench.results;
-      printTable(['agents', 'connections', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms', 'CPU µs/decision agents+world / broker'], reports.map((r) => [
-        r.agents, r.connections, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
+      printTable(['agents', 'connections', 'inference (mean batch)', 'k', 'Hz', 'rounds in deadline', 'decisions missing', 'tiers full/partial/none/safe', 'world step p50/p99 ms', 'loop lag p99 ms', 'CPU µs/decision agents+world / broker'], reports.map((r) => [
+        r.agents, r.connections, r.mean_batch === null ? r.inference : `${r.inference} (${r.mean_batch})`, r.neighbours, r.hz, `${(r.rounds_in_deadline_ratio * 100).toFixed(2)} %`, `${(r.decisions_missing_ratio * 100).toFixed(2)} %`,
         `${r.tiers.full}/${r.tiers.partial}/${r.tiers.none}/${r.tiers.safe}`, `${r.world_step_ms.p50} / ${r.world_step_ms.p99}`, r.event_loop_lag_ms.p99,
         `${r.cpu_us_per_decision.agents_and_world} / ${r.cpu_us_per_decision.broker ?? '—'}`,
       ]));

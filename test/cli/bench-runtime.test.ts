@@ -32,7 +32,7 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   const envelope = JSON.parse(r.stdout);
   t.equal(envelope.bench, 'fleet');
   const [report] = envelope.results;
-  t.match(report, { agents: 20, neighbours: 3, hz: 10, ticks: 10 });
+  t.match(report, { agents: 20, neighbours: 3, hz: 10, ticks: 10, connections: 'per-agent', inference: 'per-agent', mean_batch: null });
   t.ok(report.rounds >= 150, `${report.rounds} rounds`);
   t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1);
   t.equal(Object.values(report.tiers as Record<string, number>).reduce((a, b) => a + b, 0) + Math.round(report.decisions_missing_ratio * 200), 200, 'every decision counted once');
@@ -41,6 +41,16 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   t.ok(cpu.agents_and_world > 0 && cpu.broker > 0 && cpu.agents_and_world < 1e6 / 200 * 2, `CPU µs per decision: ${JSON.stringify(cpu)}`);
   // each figure is rounded to 0.1 µs on its own
   t.ok(Math.abs(cpu.all - (cpu.agents_and_world + cpu.broker)) <= 0.1 + 1e-9, 'all = agents and world + broker');
+  t.end();
+});
+
+t.test('fleetmind bench fleet --connections shared --inference batched: the same fleet, its graph calls shared', (t) => {
+  const r = runCli(['bench', 'fleet', '--agents', '20', '--seconds', '1', '--connections', 'shared', '--inference', 'batched', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const [report] = JSON.parse(r.stdout).results;
+  t.match(report, { agents: 20, connections: 'shared', inference: 'batched' });
+  t.ok(report.rounds >= 150, `${report.rounds} rounds`);
+  t.ok(report.mean_batch > 1, `agents' calls per graph call: ${report.mean_batch}`);
   t.end();
 });
 

@@ -3,7 +3,7 @@
 
 import { pino } from 'pino';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
-import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type FleetAgent, type TransportFactory } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, type ActionOut, type AgentSettingsInput, type FleetAgent, type PolicyFactory, type TransportFactory } from '@fleetmind/runtime';
 import { makeWorld, type BatchedWorld } from '@fleetmind/worlds';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
@@ -26,7 +26,7 @@ export interface TestFleet {
 }
 
 /** present: which of the world's agents to run here (default all; the others are absent, or played by the test) */
-export async function startTestFleet(url: string, fleet: string, settings: AgentSettingsInput & { transport?: TransportFactory } = {}, present?: number[]): Promise<TestFleet> {
+export async function startTestFleet(url: string, fleet: string, settings: AgentSettingsInput & { transport?: TransportFactory; policy?: PolicyFactory } = {}, present?: number[]): Promise<TestFleet> {
   const bundle = await loadBundle(COMMNET_BUNDLE);
   const world = makeWorld('simple_spread_v3', { numEnvs: 1, autoReset: true });
   let observations = world.reset(7).observations;

@@ -1,9 +1,11 @@
-// RoleRunner (ONNX Runtime) and the simulator's slowed policy pass the one PolicySession contract.
+// RoleRunner (ONNX Runtime), the simulator's slowed policy and the runtime's batched policy pass the
+// one PolicySession contract.
 
 import t from 'tap';
 import { join } from 'node:path';
 import { loadBundle, RoleRunner } from '@fleetmind/models';
 import { slowedPolicy } from '@fleetmind/sim-harness/fleet';
+import { batchedInference } from '@fleetmind/runtime';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { policySessionContract } from '../contracts/policy-session.js';
 
@@ -22,6 +24,7 @@ t.test('a CommNet bundle loads its last round and final graph fused into one ses
 });
 
 t.test('RoleRunner', async (t) => policySessionContract(t, 'RoleRunner', (role, h) => new RoleRunner(role, h), bundles));
+t.test('batchedInference', async (t) => policySessionContract(t, 'BatchedPolicy', batchedInference(), bundles));
 t.test('slowedPolicy', async (t) => policySessionContract(t, 'slowedPolicy', (role, h) => slowedPolicy(new RoleRunner(role, h), () => 2), bundles));
 
 t.test('slowedPolicy waits before each call and answers as the policy it wraps', async (t) => {

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { startBroker, type FleetBroker } from '@fleetmind/broker';
-import { createAgent, MqttAdapter, sharedConnections } from '@fleetmind/runtime';
+import { batchedInference, createAgent, MqttAdapter, sharedConnections } from '@fleetmind/runtime';
 import { agentTopic, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction } from '@fleetmind/wire';
 import { LinkProxy } from '@fleetmind/sim-harness/network';
 import { startTestFleet, untilAllLive, COMMNET_BUNDLE } from '../helpers/agents.js';
@@ -77,6 +77,26 @@ for (const kind of BROKERS) {
     t.same(fleet.agents[0].livePeers(), ['agent_1'], 'the will, published for the killed agent on the shared connection, marks it offline well before its heartbeat would time out (5 s)');
     const after = await fleet.stepSome(new Set([2]));
     t.same(after.map((a) => a.tier), ['partial', 'partial'], 'the other two go on without it');
+  });
+
+  t.test(`${kind.name}: agents on a shared connection with batched inference decide as agents each on their own`, async (t) => {
+    const broker = await kind.start(t);
+    if (!broker) return;
+    t.teardown(() => broker.close());
+    const shared = sharedConnections('test');
+    const batched = batchedInference();
+    const together = await startTestFleet(broker.url, fleetName(kind.name, 'batched'), { transport: shared.transport, policy: batched, roundDeadlineMs: 2_000, peerTimeoutMs: 5_000 });
+    t.teardown(async () => { await together.close(); await shared.close(); });
+    const apart = await startTestFleet(broker.url, fleetName(kind.name, 'apart'), { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000 });
+    t.teardown(() => apart.close());
+    await untilAllLive(together);
+    await untilAllLive(apart);
+    for (let k = 0; k < 8; k++) {
+      const [a, b] = [await together.step(), await apart.step()];
+      t.same(a.map((x) => x.tier), ['full', 'full', 'full'], `tick ${k + 1}: every agent heard both teammates`);
+      t.same(a.map((x) => x.action), b.map((x) => x.action), `tick ${k + 1}: the same actions`);
+    }
+    t.ok(batched.stats.calls > 0 && batched.stats.carried > batched.stats.calls, `several agents' calls shared a graph call (${batched.stats.carried} calls in ${batched.stats.calls})`);
   });
 
   t.test(`${kind.name}: a dead peer is masked, and no longer waited for once its heartbeat times out or its will arrives`, async (t) => {

@@ -11,6 +11,8 @@ export type { Shield, ShieldInput, MpeShieldOptions } from './agent/shield.js';
 export { TransportError } from './agent/transport.js';
 export type { Transport, TransportEvents, TransportFactory, TransportOptions } from './agent/transport.js';
 export { MqttTransport, mqttTransport } from './agent/mqtt-transport.js';
+export { PeerConsistency, CONSISTENCY_TOLERANCE, QUARANTINE_STRIKES, RELEASE_AFTER } from './agent/peer-consistency.js';
+export type { ConsistencyEvents, PeerConsistencyContext } from './agent/peer-consistency.js';
 export { batchedInference, BatchedPolicy, type BatchStats } from './agent/batched-policy.js';
 export { sharedConnections, topicMatches, type SharedConnections } from './agent/shared-connection.js';
 export { CommunicationRounds } from './agent/communication-rounds.js';

@@ -23,6 +23,7 @@ interface FleetCliOptions {
   roundDeadlineMs: number;
   maxObservationAgeMs?: number;
   observationQueue: 'latest' | 'fifo';
+  peerChecks: 'off' | 'quarantine';
   json?: boolean;
 }
 
@@ -41,6 +42,7 @@ export function registerFleet(program: Command): void {
     .option('--round-deadline-ms <ms>', 'how long a communication round waits for live peers', positiveNumber, 50)
     .option('--max-observation-age-ms <ms>', 'observations older than this by their sent_us, or further ahead (a clock that runs ahead), get the safe action', positiveNumber)
     .addOption(new Option('--observation-queue <mode>', 'observations that arrive while an agent\'s tick runs: latest (the newest replaces a waiting one) or fifo (each waits its turn)').choices(['latest', 'fifo']).default('latest'))
+    .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
     .option('--report <dir>', 'write report.json there when the run ends')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://10.0.0.2:1883 --fleet lab --agents agent_0,agent_1\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
@@ -61,7 +63,7 @@ export function registerFleet(program: Command): void {
         report = await runFleet({
           bundle: opts.bundle, broker: opts.broker, fleet: opts.fleet, agents: opts.agents, faults, mode: opts.mode, seed: opts.seed, ticks: opts.ticks ?? null,
           agent: {
-            roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue,
+            roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue, peerChecks: opts.peerChecks,
             ...(opts.maxObservationAgeMs !== undefined ? { maxObservationAgeMs: opts.maxObservationAgeMs } : {}),
           },
           signal: abort.signal,

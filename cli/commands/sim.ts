@@ -28,6 +28,7 @@ interface SimCliOptions {
   auth?: boolean;
   missingAction: 'safe' | 'hold';
   shield?: 'emergency-brake';
+  peerChecks: 'off' | 'quarantine';
   json?: boolean;
   failUnder?: number;
   rollout?: string;
@@ -97,6 +98,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--hz <rate>', 'real time: one tick per 1/rate s (default: lockstep, as fast as the agents answer)', positiveNumber)
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones (a guard against a hang: crashed and frozen agents are not waited for)', positiveInt, LOCKSTEP_TICK_TIMEOUT_MS)
   .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'))
+  .addOption(new Option('--peer-checks <mode>', 'quarantine: each agent checks its peers\' messages against the policy\'s own arithmetic (a CommNet round\'s message is what the last stage makes of the peer\'s previous one and what the team said), leaves out a message that fails and quarantines a peer that fails twice in a row: a defence against a lying peer (the hostile fault) that needs no retraining. off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
   .addOption(new Option('--shield <kind>', 'a safety layer in the world over every agent\'s action, its overrides counted in the outcomes: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']));
 
 export function registerSim(program: Command): void {
@@ -152,6 +154,7 @@ Examples:
           hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null, recordDir: opts.record ?? null,
           onProgress: (phase, done, total) => progress(`${phase}: episode ${done}/${total}`), signal: interrupted.signal, rollout, shards: opts.shards ?? null,
           ...(opts.fleet ? { fleet: opts.fleet } : {}),
+          agent: { peerChecks: opts.peerChecks },
         });
       } finally {
         interrupted.dispose();
@@ -189,7 +192,7 @@ Examples:
       const { report, files } = await runSweep({
         bundle: fleet.dir, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
         broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null,
-        onProgress: progress,
+        agent: { peerChecks: opts.peerChecks }, onProgress: progress,
       }).finally(() => fleet.dispose());
       progress('');
       if (opts.json) return printJson(report);
@@ -277,6 +280,12 @@ function printSim(r: CampaignResult): void {
     const [lo, hi] = r.report.retained_interval!;
     process.stdout.write(`retained performance ${(retained * 100).toFixed(1)} % (95 % CI ${(lo * 100).toFixed(1)} to ${(hi * 100).toFixed(1)} % over ${faulted.episodes} episodes; random team return ${r.report.random_team_return_mean.toFixed(2)})\n`);
     process.stdout.write(`faults applied: ${Object.entries(faulted.faults_applied).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none'}\n`);
+  }
+  for (const [name, run] of runs) {
+    const checks = run.agent_counters?.peerChecks;
+    if (checks && (checks.checked > 0 || checks.unavailable > 0)) {
+      process.stdout.write(`peer checks (${name}): ${checks.inconsistent} of ${checks.checked} peer messages inconsistent and left out; ${checks.quarantined} quarantined, ${checks.released} released${checks.unavailable ? `; unavailable in ${checks.unavailable} decisions (the bundle's messages are not its states)` : ''}\n`);
+    }
   }
   if (r.run.rollout) printRollout(r.run.rollout);
   for (const f of r.files) process.stdout.write(`wrote ${f}\n`);

@@ -51,6 +51,14 @@ export const agentSettingsSchema = z.object({
   }).refine((r) => r.budgetBytes >= r.maxFileBytes, { message: 'budgetBytes must hold at least one file (maxFileBytes)', path: ['budgetBytes'] }).nullable().default(null),
   /** continuous actions: the most each component may change from one tick's action to the next (null: no limit) */
   actionRateLimit: z.number().positive().nullable().default(null),
+  /**
+   * 'quarantine': check each peer's messages against the policy's own arithmetic (CommNet: a
+   * round's message is what the last stage makes of the peer's previous message and what the team
+   * said), leave out a message that fails, and quarantine a peer that fails twice in a row until it
+   * passes 20 times (runtime/agent/peer-consistency.ts). For teams in which every agent hears
+   * every other, with two or more rounds. 'off': trust every well-formed message.
+   */
+  peerChecks: z.enum(['off', 'quarantine']).default('off'),
   /** peers whose messages fill the inbox, in slot order (default: the agent's teammates in the bundle) */
   peers: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).nullable().default(null),
 }).refine((s) => s.peerTimeoutMs > s.heartbeatMs, { message: 'peerTimeoutMs must exceed heartbeatMs', path: ['peerTimeoutMs'] })

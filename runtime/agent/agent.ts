@@ -22,6 +22,7 @@ import { RoundInbox } from './round-inbox.js';
 import type { Shield } from './shield.js';
 import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
+import { PeerConsistency } from './peer-consistency.js';
 import { mqttTransport } from './mqtt-transport.js';
 import { installPolicy, switchProblem, type InstalledPolicy } from './installed-policy.js';
 import { shadowDecision, ShadowTally, type ShadowStats } from './shadow.js';
@@ -219,7 +220,19 @@ class Agent implements FleetAgent, PolicySlot {
       messageSize: this.messageSize, quantization: this.quantization, capacity, inbox: this.inbox, liveness: this.liveness,
       roundDeadlineMs: settings.roundDeadlineMs, logicalRoundLimitMs: settings.lostNotices ? this.tickBudgetMs : null,
       metrics: this.metrics, transport: this.transport, trace: settings.record !== null,
+      consistency: settings.peerChecks === 'quarantine' && this.p.runner.rounds >= 2 ? new PeerConsistency({
+        self: this.agentId, peers: this.peers, messageSize: this.messageSize, capacity, quantization: this.quantization,
+        absent: (peer) => this.liveness.isOnStandby(peer) || !this.liveness.isLive(peer),
+        events: {
+          checked: (_peer, consistent) => this.metrics.peerChecked(consistent),
+          quarantined: (peer) => { this.metrics.peerQuarantined(); this.log.warn({ peer }, 'peer quarantined: its messages do not follow the policy\'s arithmetic; they are left out until it passes again'); },
+          released: (peer) => { this.metrics.peerReleased(); this.log.info({ peer }, 'peer released from quarantine'); },
+        },
+      }) : null,
     });
+    if (settings.peerChecks === 'quarantine' && this.p.runner.rounds < 2) {
+      this.log.warn({ rounds: this.p.runner.rounds }, 'peerChecks: the policy has fewer than two communication rounds, so there is nothing to check a message against; off');
+    }
   }
 
   async start(): Promise<void> {

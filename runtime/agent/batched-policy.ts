@@ -15,6 +15,7 @@
 
 import type { PolicyOutput, PolicySession, RolePolicy, StageOutput } from '@fleetmind/models';
 import { onnxPolicy, type PolicyFactory } from './agent.js';
+import { concatRows } from './float-rows.js';
 
 export interface BatchStats {
   /** graph calls run */
@@ -126,7 +127,7 @@ export class BatchedPolicy implements PolicySession {
         calls[0].resolve(await group.run(calls[0].inputs));
         return;
       }
-      const stacked = calls[0].inputs.map((_, j) => concat(calls.map((c) => c.inputs[j])));
+      const stacked = calls[0].inputs.map((_, j) => concatRows(calls.map((c) => c.inputs[j])));
       const rows = calls.map((c) => group.rowsOf(c.inputs));
       const parts = group.split(await group.run(stacked), rows);
       calls.forEach((c, i) => c.resolve(parts[i]));
@@ -166,16 +167,6 @@ export class BatchedPolicy implements PolicySession {
       },
     };
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

@@ -5,9 +5,10 @@
 // or no broker: the no-communication graph). An MLP policy has no rounds and always acts "full".
 
 import type { PolicySession } from '@fleetmind/models';
-import { agentTopic, decodeMessage, encodeMessage, encodePeerMessage, type Quantization, type RoundRecord, type Tier, type TickPath } from '@fleetmind/wire';
+import { agentTopic, decodeMessage, encodeMessage, encodePeerMessage, type PeerMessage, type Quantization, type RoundRecord, type Tier, type TickPath } from '@fleetmind/wire';
 import type { ObservationIn } from '../adapters/adapter.js';
 import type { PeerLiveness } from './liveness.js';
+import type { PeerConsistency } from './peer-consistency.js';
 import type { AgentMetrics } from './metrics.js';
 import type { RoundInbox } from './round-inbox.js';
 import type { Transport } from './transport.js';
@@ -58,6 +59,8 @@ export interface RoundsContext {
   transport: Transport | null;
   /** keep each round's inbox in the decision (a flight recorder is on) */
   trace: boolean;
+  /** check peers' messages against the policy's arithmetic and leave out liars (peer-consistency.ts); null: off */
+  consistency: PeerConsistency | null;
 }
 
 const nowUs = () => Date.now() * 1000;
@@ -94,6 +97,14 @@ export class CommunicationRounds {
       return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [] };
     }
     let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
+    // the check reads a peer's message as its state: a bundle whose messages are not its states cannot be checked
+    if (this.c.consistency && !sameValues(message, state)) {
+      this.c.consistency = null;
+      metrics.peerChecksUnavailable();
+    }
+    const consistency = this.c.consistency;
+    let previous: ReadonlyMap<string, PeerMessage> = new Map();
+    const ownSent = new Float32Array(this.c.messageSize);
     const heard: string[][] = [];
     const rounds: RoundRecord[] = [];
     const inputs: Decision['inputs'] = [];
@@ -106,6 +117,9 @@ export class CommunicationRounds {
     for (let round = 1; round <= policy.rounds; round++) {
       inbox.enter(o.tick, round);
       const encoded = encodeMessage(message, this.c.quantization);
+      // round k's check needs this agent's round-(k−1) message as the peers decode it
+      const ownPrevious = consistency && round >= 2 ? ownSent.slice() : null;
+      if (consistency) decodeMessage(encoded, this.c.quantization, ownSent);
       const sent = transport.publishNow(topic, encodePeerMessage({
         fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(), episode: o.episode ?? 0,
       }));
@@ -121,12 +135,15 @@ export class CommunicationRounds {
       if (timedOut) metrics.deadlineMiss();
       const record: RoundRecord | null = this.c.trace ? { round, inbox: [], timedOut, waitedMs } : null;
       const messages = inbox.messages(o.tick, round);
+      const suspects = consistency && ownPrevious ? await this.infer(() => consistency.check(policy, round, ownPrevious, previous, messages)) : null;
+      previous = messages;
+      const leftOut = (peer: string) => Boolean(suspects?.has(peer) || consistency?.isQuarantined(peer));
       this.inboxInput.fill(0);
       this.maskInput.fill(0);
       const roundHeard: string[] = [];
       this.c.peers.forEach((peer, slot) => {
         const m = messages.get(peer);
-        if (!m) return;
+        if (!m || leftOut(peer)) return;
         decodeMessage(m, this.c.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
         this.maskInput[slot] = 1;
         roundHeard.push(peer);
@@ -136,7 +153,8 @@ export class CommunicationRounds {
       if (this.keepInputs) inputs.push({ inbox: this.inboxInput.slice(), mask: this.maskInput.slice() });
       heard.push(roundHeard);
       // a peer on standby (not in the episode) was not expected: a round without it is still full
-      heardAll &&= this.c.peers.every((peer) => messages.has(peer) || this.c.liveness.isOnStandby(peer));
+      // a peer whose message was left out by the checks was not heard either
+      heardAll &&= this.c.peers.every((peer) => (messages.has(peer) && !leftOut(peer)) || this.c.liveness.isOnStandby(peer));
       heardAny ||= roundHeard.length > 0;
       // the last round and the final graph in one call (the same numbers, one call fewer)
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
@@ -153,6 +171,10 @@ export class CommunicationRounds {
     this.c.metrics.inferenceSeconds.observe(ms / 1000);
     return out;
   }
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, k) => v === b[k]);
 }
 
 /** A batch of one's action: its index, or its vector for continuous actions. */

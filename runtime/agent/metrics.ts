@@ -33,6 +33,8 @@ export interface AgentSnapshot {
   /** the same, by reason */
   observationsRefused: Partial<Record<ObservationRefusal, number>>;
   reconnects: number;
+  /** peer checks (peer-consistency.ts): messages checked, found inconsistent (left out), peers quarantined and released; unavailable: the bundle's messages are not its states */
+  peerChecks: { checked: number; inconsistent: number; quarantined: number; released: number; unavailable: number };
 }
 
 const TICK_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25];
@@ -43,6 +45,7 @@ export class AgentMetrics {
   private readonly snap: AgentSnapshot = {
     ticks: 0, tiers: { full: 0, partial: 0, none: 0, safe: 0 }, safeReasons: {}, deadlineMisses: 0, shielded: 0,
     messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0,
+    peerChecks: { checked: 0, inconsistent: 0, quarantined: 0, released: 0, unavailable: 0 },
   };
   private readonly ticks: Counter<'tier'>;
   private readonly safe: Counter<'reason'>;
@@ -54,6 +57,9 @@ export class AgentMetrics {
   private readonly dropped: Counter<'reason'>;
   private readonly observationsRefusedCount: Counter<'reason'>;
   private readonly reconnectCount: Counter;
+  private readonly peerCheckCount: Counter<'verdict'>;
+  private readonly quarantines: Counter;
+  readonly quarantinedPeers: Gauge;
   readonly inferenceSeconds: Histogram;
   readonly tickSeconds: Histogram;
   readonly livePeers: Gauge;
@@ -72,6 +78,9 @@ export class AgentMetrics {
     this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
     this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', labelNames: ['reason'], registers: r });
     this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
+    this.peerCheckCount = new Counter({ name: 'fleetmind_agent_peer_messages_checked_total', help: 'peer messages checked against the policy\'s arithmetic (peerChecks), by verdict (consistent, inconsistent: left out of its round)', labelNames: ['verdict'], registers: r });
+    this.quarantines = new Counter({ name: 'fleetmind_agent_peer_quarantines_total', help: 'peers put in quarantine for inconsistent messages', registers: r });
+    this.quarantinedPeers = new Gauge({ name: 'fleetmind_agent_peers_quarantined', help: 'peers in quarantine now (their messages are left out)', registers: r });
     this.inferenceSeconds = new Histogram({ name: 'fleetmind_agent_inference_seconds', help: 'one ONNX Runtime call', buckets: INFERENCE_BUCKETS, registers: r });
     this.tickSeconds = new Histogram({ name: 'fleetmind_agent_tick_seconds', help: 'observation to action', buckets: TICK_BUCKETS, registers: r });
     this.livePeers = new Gauge({ name: 'fleetmind_agent_live_peers', help: 'peers alive by heartbeat', registers: r });
@@ -111,6 +120,14 @@ export class AgentMetrics {
     this.snap.observationsRefused[reason] = (this.snap.observationsRefused[reason] ?? 0) + 1;
     this.observationsRefusedCount.inc({ reason });
   }
+  peerChecked(consistent: boolean): void {
+    this.snap.peerChecks.checked++;
+    if (!consistent) this.snap.peerChecks.inconsistent++;
+    this.peerCheckCount.inc({ verdict: consistent ? 'consistent' : 'inconsistent' });
+  }
+  peerQuarantined(): void { this.snap.peerChecks.quarantined++; this.quarantines.inc(); this.quarantinedPeers.inc(); }
+  peerReleased(): void { this.snap.peerChecks.released++; this.quarantinedPeers.dec(); }
+  peerChecksUnavailable(): void { this.snap.peerChecks.unavailable++; }
   reconnected(): void { this.snap.reconnects++; this.reconnectCount.inc(); }
 
   messageDropped(reason: DropReason): void {

@@ -31,6 +31,7 @@ interface AgentCliOptions {
   shieldMinDistance?: number;
   maxObservationAgeMs: number;
   observationQueue: 'latest' | 'fifo';
+  peerChecks: 'off' | 'quarantine';
   logLevel: string;
   lostNotices?: boolean;
   peers?: string[];
@@ -97,6 +98,7 @@ export function agentCommand(name = 'agent'): Command {
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
     .option('--max-observation-age-ms <ms>', 'an observation whose sent_us is older than this, or further than this in the future (a clock ahead), gets the safe action: clocks must agree within it (NTP/PTP)', positive, 1000)
     .addOption(new Option('--observation-queue <mode>', 'lockstep: observations arriving while a tick runs — latest (robots: the newest replaces a waiting one, counted as replaced) or fifo (simulators faster than the agent: each waits its turn, up to 64)').choices(['latest', 'fifo']).default('latest'))
+    .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
     .option('--action-rate-limit <d>', 'continuous actions: the most each component may change from one tick to the next (every vector is clamped into the bundle\'s box anyway)', positive)
     .option('--shield-max-speed <v>', 'MPE safety shield: no acceleration along the velocity above this speed', positive)
     .option('--shield-min-distance <d>', 'MPE safety shield: no move toward an agent nearer than this', positive)
@@ -160,6 +162,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     actionRateLimit: opts.actionRateLimit ?? null,
     maxObservationAgeMs: opts.maxObservationAgeMs,
     observationQueue: opts.observationQueue,
+    peerChecks: opts.peerChecks,
     record: opts.record ? {
       dir: opts.record,
       maxFileBytes: Math.round(opts.recordFileMb * 2 ** 20),

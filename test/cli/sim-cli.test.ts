@@ -47,3 +47,16 @@ t.test('fleetmind sim sweep: the robustness curve', (t) => {
   t.match(bad.stderr, /--values: "x" is not a number/);
   t.end();
 });
+
+t.test('fleetmind sim --peer-checks quarantine: the liar is quarantined, and the report says so for each run', (t) => {
+  const r = runCli(['sim', '--bundle', BUNDLE, '--episodes', '2', '--faults', join(EXAMPLES, 'hostile-peer.yaml'), '--peer-checks', 'quarantine']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /peer checks \(nominal\): 0 of 300 peer messages inconsistent and left out; 0 quarantined/);
+  const faulted = /peer checks \(faulted\): (\d+) of 300 peer messages inconsistent and left out; (\d+) quarantined/.exec(r.stdout);
+  t.ok(faulted && Number(faulted[1]) >= 100 && Number(faulted[2]) >= 2, r.stdout);
+  const bad = runCli(['sim', '--bundle', BUNDLE, '--episodes', '1', '--peer-checks', 'maybe']);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /maybe/);
+  t.match(bad.stderr, /--peer-checks/);
+  t.end();
+});

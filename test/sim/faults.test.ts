@@ -200,3 +200,21 @@ t.test('hostile sender: garbage refused, plausible lies accepted and survived', 
   t.notSame(r.episode_team_returns, nominal.episode_team_returns, 'its plausible lies changed the others\' decisions');
   keptActing(t, r);
 });
+
+t.test('hostile sender under peer checks: its lies are left out and it is quarantined; honest peers are never suspected', async (t) => {
+  const plan = 'faults: [{kind: hostile, agents: [agent_0], garbage_per_tick: 2}]';
+  const checked = await run(plan, { agent: { peerChecks: 'quarantine' } });
+  const trusting = await run(plan);
+  const calm = await simulate({ bundle: BUNDLE, episodes: EPISODES, seed: 4, agent: { peerChecks: 'quarantine' } });
+  t.same(calm.agent_counters!.peerChecks, { checked: TICKS * 6, inconsistent: 0, quarantined: 0, released: 0, unavailable: 0 }, 'nominal: every round-2 message of every peer checked, none suspected');
+  t.same(calm.episode_team_returns, nominal.episode_team_returns, 'and the episodes are exactly the unchecked fleet\'s');
+  const c = checked.agent_counters!.peerChecks;
+  t.ok(c.quarantined >= 2, `agent_1 and agent_2 both quarantined the liar (${JSON.stringify(c)})`);
+  // the liar's two round-2 messages a tick are caught every tick by both honest agents
+  t.ok(c.inconsistent >= TICKS * 2, `every lie left out: ${c.inconsistent} of ${c.checked}`);
+  const late = checked.trace!.slice(-10);
+  t.ok(late.every((tick) => tick.heard![1].every((p) => p !== 'agent_0') && tick.heard![2].every((p) => p !== 'agent_0')), 'once quarantined, the liar is not heard by the honest agents');
+  t.ok(late.every((tick) => tick.heard![1].includes('agent_2') && tick.heard![2].includes('agent_1')), 'while they go on hearing each other');
+  t.notSame(checked.episode_team_returns, trusting.episode_team_returns, 'leaving the lies out changed the honest agents\' decisions');
+  keptActing(t, checked);
+});

@@ -1,5 +1,5 @@
 export { useBackend, BackendError, tf } from './backend.js';
-export { dense } from './nn/dense.js';
+export { dense, denseOnData } from './nn/dense.js';
 export { computeGae } from './rl/gae.js';
 export { CategoricalHead, GaussianHead } from './rl/action-head.js';
 export type { ActionHead } from './rl/action-head.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { dense, tf, useBackend } from '@fleetmind/trainer';
+import { dense, denseOnData, tf, useBackend } from '@fleetmind/trainer';
 
 t.test('the auto backend here is WebAssembly (tfjs-node cannot install on this machine)', async (t) => {
   const name = await useBackend('auto');
@@ -34,3 +34,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
     t.ok(maxDiff(ours[1], builtIn[1]) < 1e-5, 'd/dW');
   });
 }
+
+t.test('denseOnData: the same forward and the same d/dW as dense, and no gradient for its input (data)', async (t) => {
+  await useBackend('wasm');
+  const x = tf.randomNormal([9, 6], 0, 1, 'float32', 4) as tf.Tensor2D;
+  const w = tf.randomNormal([6, 4], 0, 1, 'float32', 5) as tf.Tensor2D;
+  const dy = tf.randomNormal([9, 4], 0, 1, 'float32', 6);
+  const onData = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(denseOnData(a as tf.Tensor2D, b as tf.Tensor2D), dy)))([x, w]);
+  const plain = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(dense(a as tf.Tensor2D, b as tf.Tensor2D), dy)))([x, w]);
+  t.same([...denseOnData(x, w).dataSync()], [...dense(x, w).dataSync()], 'forward: bit for bit');
+  t.same([...onData[1].dataSync()], [...plain[1].dataSync()], 'd/dW: bit for bit');
+  t.ok(onData[0].dataSync().every((v) => v === 0), 'd/dx: zero');
+  t.ok(plain[0].dataSync().some((v) => v !== 0), '(where dense gives one)');
+});

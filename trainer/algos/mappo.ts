@@ -85,7 +85,7 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
       inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
     }, rng);
     if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
-    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng);
+    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng, { inputIsData: true });
     return {
       role, agents, obsDim, head, actor, critic,
       actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5),

@@ -10,7 +10,7 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { dense } from './dense.js';
+import { dense, denseOnData } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
@@ -61,7 +61,8 @@ export class CommNet {
     const { hidden: hd, rounds } = this.spec;
     const envs = x.shape[0] / teamSize;
     const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
-    let h = tanh(tf.add(dense(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
+    // the observation is data: no gradient for it
+    let h = tanh(tf.add(denseOnData(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;

@@ -3,7 +3,7 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { dense } from './dense.js';
+import { dense, denseOnData } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import type { MlpWeights } from '../runs/checkpoint-schema.js';
@@ -19,7 +19,11 @@ export class Mlp {
   private readonly ws: tf.Variable<tf.Rank.R2>[] = [];
   private readonly bs: tf.Variable<tf.Rank.R1>[] = [];
 
-  constructor(spec: MlpSpec, rng: Rng) {
+  /**
+   * inputIsData: the input is data (observations, states), never a function of a variable, so no
+   * gradient is computed for it (MADDPG's critic reads the actor's actions: it needs one)
+   */
+  constructor(spec: MlpSpec, rng: Rng, private readonly options: { inputIsData?: boolean } = {}) {
     this.spec = spec;
     for (let l = 0; l + 1 < spec.sizes.length; l++) {
       const fanIn = spec.sizes[l];
@@ -39,7 +43,7 @@ export class Mlp {
   apply(x: tf.Tensor2D): tf.Tensor2D {
     let h = this.spec.inputLayerNorm ? layerNorm(x) : x;
     for (let l = 0; l < this.ws.length; l++) {
-      h = tf.add(dense(h, this.ws[l]), this.bs[l]);
+      h = tf.add((l === 0 && this.options.inputIsData ? denseOnData : dense)(h, this.ws[l]), this.bs[l]);
       if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tanh(h) : tf.relu(h);
     }
     return h;

@@ -1,5 +1,7 @@
 // Who may publish and subscribe where, over the topic layout fm/<fleet>/… (ARCHITECTURE.md, "Topics").
 //   agent: publishes msg, hb, act, status and its rollout report under its own fm/<fleet>/a/<agent>/; subscribes within its fleet
+//   fleet: a process that hosts many agents of one fleet (`fleetmind fleet`, a gateway computer):
+//          publishes what an agent publishes, under any agent of its fleet; subscribes within its fleet
 //   world: publishes obs of any agent, tick, ctl and world of its fleet; subscribes within its fleet
 //   rollouts (the plan and bundle chunks): admin only
 //   admin: anything
@@ -25,6 +27,11 @@ export function authorizePublishTopic(user: Principal, topic: string): AclDecisi
   if (user.role === 'agent') {
     if (t.kind !== 'agent' || t.agent !== user.agent) return deny(`agent ${user.agent} may publish only under fm/${user.fleet}/a/${user.agent}/`);
     if (!AGENT_PUBLISHES.has(t.channel)) return deny(`agent ${user.agent} may not publish ${t.channel} (the world writes observations)`);
+    return ALLOW;
+  }
+  if (user.role === 'fleet') {
+    if (t.kind !== 'agent') return deny(`fleet user ${user.username} publishes only under its agents' fm/${user.fleet}/a/<agent>/`);
+    if (!AGENT_PUBLISHES.has(t.channel)) return deny(`fleet user ${user.username} may not publish ${t.channel} (the world writes observations)`);
     return ALLOW;
   }
   // world

@@ -1,5 +1,5 @@
 // Who a verified client certificate names (certificates.ts issues them): CN the agent or user
-// name, O the fleet, OU the role — the same principal a users file would give, so the same ACLs
+// name, O the fleet, OU the role (agent, fleet, world or admin) — the same principal a users file would give, so the same ACLs
 // apply. No X.509 library here: Node's TLS has already verified the chain and parsed the subject.
 
 import { isValidId } from '@fleetmind/wire';

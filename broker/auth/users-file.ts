@@ -13,7 +13,7 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
 /** scrypt cost: N=2^14, r=8 ≈ 16 MiB and ~50 ms per check here — slow for guessing, fine per connection */
 const KDF = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 
-export const ROLES = ['agent', 'world', 'admin'] as const;
+export const ROLES = ['agent', 'fleet', 'world', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 const id = z.string().refine(isValidId, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');

@@ -149,7 +149,7 @@ export function brokerCommand(name = 'broker'): Command {
 
   const user = broker
     .command('user')
-    .description('manage the users file: salted scrypt password hashes, a role each (agent, world, admin)')
+    .description('manage the users file: salted scrypt password hashes, a role each (agent, fleet, world, admin)')
     .addHelpText('after', '\nExamples:\n  $ fleetmind broker user list --users users.json\n  $ fleetmind broker user add --users users.json --username world1 --role world --fleet f1 --password-stdin < pw.txt');
 
   user
@@ -157,8 +157,8 @@ export function brokerCommand(name = 'broker'): Command {
     .description('add a user (the file is created if missing); the password comes from --password, --password-stdin or a prompt')
     .requiredOption('--users <file>', 'users file')
     .requiredOption('--username <name>', 'user name; the MQTT client id must be this name or <name>:<suffix>')
-    .addOption(new Option('--role <role>', 'agent: own subtree; world: observations, ticks, control; admin: anything').choices([...ROLES]).makeOptionMandatory())
-    .option('--fleet <id>', 'fleet (agent and world users)')
+    .addOption(new Option('--role <role>', 'agent: own subtree; fleet: what an agent publishes, for any agent of its fleet (a process hosting many, as `fleetmind fleet`); world: observations, ticks, control; admin: anything').choices([...ROLES]).makeOptionMandatory())
+    .option('--fleet <id>', 'fleet (agent, fleet and world users)')
     .option('--agent <id>', 'agent id (agent users)')
     .option('--password <pw>', 'password (visible in the process list: prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
@@ -235,10 +235,10 @@ function registerCertCommands(broker: Command): void {
     .command('issue')
     .description('issue a client certificate: <out>.crt and <out>.key (mode 600) for one robot, world server or operator')
     .requiredOption('--dir <dir>', 'CA folder')
-    .option('--fleet <id>', 'fleet (agent and world certificates)')
+    .option('--fleet <id>', 'fleet (agent, fleet and world certificates)')
     .option('--agent <id>', 'agent id (an agent certificate)')
-    .option('--username <name>', 'user name (world and admin certificates)')
-    .addOption(new Option('--role <role>', 'agent: own subtree; world: observations, ticks, control; admin: anything').choices([...ROLES]).default('agent'))
+    .option('--username <name>', 'user name (fleet, world and admin certificates)')
+    .addOption(new Option('--role <role>', 'agent: own subtree; fleet: what an agent publishes, for any agent of its fleet (a process hosting many, as `fleetmind fleet`); world: observations, ticks, control; admin: anything').choices([...ROLES]).default('agent'))
     .option('--days <n>', 'validity', positiveInt, 365)
     .requiredOption('--out <prefix>', 'writes <prefix>.crt and <prefix>.key')
     .addHelpText('after', '\nExamples:\n  $ fleetmind broker cert issue --dir ca --fleet f1 --agent a1 --out robot-a1\n  $ fleetmind broker cert issue --dir ca --fleet f1 --role world --username world1 --out world1')

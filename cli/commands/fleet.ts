@@ -24,6 +24,8 @@ interface FleetCliOptions {
   maxObservationAgeMs?: number;
   observationQueue: 'latest' | 'fifo';
   peerChecks: 'off' | 'quarantine';
+  username?: string;
+  password?: string;
   json?: boolean;
 }
 
@@ -43,6 +45,8 @@ export function registerFleet(program: Command): void {
     .option('--max-observation-age-ms <ms>', 'observations older than this by their sent_us, or further ahead (a clock that runs ahead), get the safe action', positiveNumber)
     .addOption(new Option('--observation-queue <mode>', 'observations that arrive while an agent\'s tick runs: latest (the newest replaces a waiting one) or fifo (each waits its turn)').choices(['latest', 'fifo']).default('latest'))
     .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
+    .option('--username <user>', 'a broker with users: a user of role fleet (`fleetmind broker user add --role fleet --fleet F`), which publishes what an agent does for any agent of its fleet; the agents and the bridge connect as it')
+    .option('--password <password>', 'its password (or set FLEETMIND_PASSWORD, which ps does not show)')
     .option('--report <dir>', 'write report.json there when the run ends')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://10.0.0.2:1883 --fleet lab --agents agent_0,agent_1\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
@@ -53,6 +57,10 @@ export function registerFleet(program: Command): void {
       checkBundleFiles(opts.bundle);
       if (opts.broker !== 'embedded' && !/^mqtts?:\/\//.test(opts.broker)) throw new CliError(`--broker: expected "embedded" or mqtt://host:port, got "${opts.broker}"`);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.fleet)) throw new CliError(`--fleet: "${opts.fleet}" is not a fleet id (1-64 of A-Z a-z 0-9 _ . -)`);
+      const password = opts.password ?? process.env.FLEETMIND_PASSWORD;
+      if (opts.username !== undefined && opts.broker === 'embedded') throw new CliError('--username: the embedded broker has no users; give --broker mqtt://host:port of a broker that has them');
+      if (opts.username !== undefined && !password) throw new CliError('--username needs a password: --password or FLEETMIND_PASSWORD');
+      if (opts.username === undefined && opts.password !== undefined) throw new CliError('--password needs --username');
       const faults = opts.faults ? loadFaultPlan(opts.faults) : null;
       const abort = new AbortController();
       const onSignal = () => abort.abort();
@@ -66,6 +74,7 @@ export function registerFleet(program: Command): void {
             roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue, peerChecks: opts.peerChecks,
             ...(opts.maxObservationAgeMs !== undefined ? { maxObservationAgeMs: opts.maxObservationAgeMs } : {}),
           },
+          ...(opts.username !== undefined ? { credentials: { username: opts.username, password: password! } } : {}),
           signal: abort.signal,
           onReady: (info) => process.stderr.write(`fleet ${info.fleet} ready: ${info.agents.length} agents on ${info.broker}\n`),
         });

@@ -193,7 +193,9 @@ class Agent implements FleetAgent, PolicySlot {
     this.inbox = new RoundInbox(new Set(this.peers), this.p.runner.rounds, settings.record !== null);
     this.transport = options.broker === null ? null : (options.transport ?? mqttTransport)({
       url: options.broker,
-      clientId: `${this.agentId}:${this.fleet}:${process.pid}`,
+      // a broker with users takes a client id that is the user's name or begins "<name>:": a user
+      // that is not this agent (a fleet user, hosting many) goes first
+      clientId: options.username && options.username !== this.agentId ? `${options.username}:${this.agentId}:${this.fleet}:${process.pid}` : `${this.agentId}:${this.fleet}:${process.pid}`,
       username: options.username,
       password: options.password,
       tlsCa: options.tlsCa,

@@ -36,13 +36,19 @@ export class HeartbeatWatch {
   static async connect(url: string, fleet: string, credentials: Credentials | undefined, timeoutMs: number): Promise<HeartbeatWatch> {
     // unique: a sharded run has a watch in the world's process and one in each shard, and on a
     // broker (or a cluster) a second client with the same id takes the first one's place
-    const clientId = `${credentials ? 'world' : `${fleet}-world`}:watch:${process.pid}:${++watches}`;
+    const clientId = `${credentials ? credentials.username : `${fleet}-world`}:watch:${process.pid}:${++watches}`;
     const client = mqttConnect(url, { reconnectPeriod: 200, clientId, ...credentials });
     const watch = new HeartbeatWatch(client);
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new SimError(`cannot reach the broker at ${url} within ${timeoutMs} ms${watch.lastError ? `: ${watch.lastError.message}` : ''}`)), timeoutMs);
         client.once('connect', () => { clearTimeout(timer); resolve(); });
+        // the broker refused these credentials (CONNACK 4 or 5): retrying will not change its mind
+        client.on('error', (err: Error & { code?: number }) => {
+          if (err.code !== 4 && err.code !== 5) return;
+          clearTimeout(timer);
+          reject(new SimError(`the broker at ${url} refused ${credentials ? `user "${credentials.username}"` : 'a client without credentials'}: ${err.message}`));
+        });
       });
       await client.subscribeAsync(`fm/${fleet}/a/+/hb`);
     } catch (err) {

@@ -42,6 +42,12 @@ export interface FleetRunOptions {
   seed?: number;
   /** the agents' settings over the fleet's defaults (a robot's, but 50 ms rounds) */
   agent?: AgentSettingsInput;
+  /**
+   * a broker with users: a user of role fleet (`fleetmind broker user add --role fleet`), which may
+   * publish what an agent publishes for any agent of its fleet; the agents, the bridge that
+   * publishes their actions and the heartbeat watch all connect as it
+   */
+  credentials?: { username: string; password: string };
   /** stop after this many of the simulator's ticks (null: until stopped) */
   ticks?: number | null;
   /** aborted: stop (Ctrl-C) */
@@ -112,9 +118,10 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   let watch: HeartbeatWatch | null = null;
   try {
     await network.start(ids, false, false, false); // a fleet tells its agents nothing itself
-    watch = await HeartbeatWatch.connect(network.url, o.fleet, undefined, defaultSimOptions.brokerConnectTimeoutMs);
+    watch = await HeartbeatWatch.connect(network.url, o.fleet, o.credentials, defaultSimOptions.brokerConnectTimeoutMs);
     // one bridge per shard: the client id names its agents' first (two bridges with one id would take turns on the broker)
-    bridge = mqttConnect(network.url, { clientId: `${o.fleet}-fleet-bridge${o.agents ? `-${ids[0]}` : ''}`, reconnectPeriod: 200 });
+    const bridgeId = `${o.credentials ? `${o.credentials.username}:` : `${o.fleet}-`}fleet-bridge${o.agents ? `-${ids[0]}` : ''}`;
+    bridge = mqttConnect(network.url, { clientId: bridgeId, reconnectPeriod: 200, ...o.credentials });
     await new Promise<void>((resolve, reject) => {
       bridge!.once('connect', () => { (bridge!.stream as unknown as Socket).setNoDelay?.(true); resolve(); });
       bridge!.once('error', (err) => reject(new SimError(`the fleet's bridge cannot reach the broker at ${network.url}: ${err.message}`)));
@@ -133,7 +140,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
     for (const id of ids) {
       members.set(id, createMember(mode, {
         id, bundle, fleet: o.fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: o.peers?.[id] ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id) },
-        onAction,
+        credentials: o.credentials, onAction,
       }));
     }
     await Promise.all([...members.values()].map((m) => m.start()));

@@ -16,15 +16,16 @@ const TOPICS = [
 ];
 // which users may publish to each topic, in TOPICS order
 const MAY_PUBLISH: Record<string, string[]> = {
-  'fm/f1/a/a1/msg': ['a1', 'root'], 'fm/f1/a/a1/hb': ['a1', 'root'], 'fm/f1/a/a1/act': ['a1', 'root'],
-  'fm/f1/a/a1/obs': ['w1', 'root'], 'fm/f1/a/a2/msg': ['a2', 'root'], 'fm/f1/a/a2/obs': ['w1', 'root'],
+  // h1 hosts many agents of f1: what an agent publishes, for any of them
+  'fm/f1/a/a1/msg': ['a1', 'h1', 'root'], 'fm/f1/a/a1/hb': ['a1', 'h1', 'root'], 'fm/f1/a/a1/act': ['a1', 'h1', 'root'],
+  'fm/f1/a/a1/obs': ['w1', 'root'], 'fm/f1/a/a2/msg': ['a2', 'h1', 'root'], 'fm/f1/a/a2/obs': ['w1', 'root'],
   'fm/f1/tick': ['w1', 'root'], 'fm/f1/ctl': ['w1', 'root'], 'fm/f2/a/b1/msg': ['b1', 'root'],
   'fm/f2/tick': ['root'], 'elsewhere/topic': ['root'], 'fm/f1/a/a1/msg/extra': ['root'],
-  'fm/f1/rollout': ['root'], 'fm/f1/bundles/0000000000000000000000000000000000000000000000000000000000000000/0': ['root'], 'fm/f1/a/a1/rollout': ['a1', 'root'], 'fm/f1/a/a2/rollout': ['a2', 'root'],
+  'fm/f1/rollout': ['root'], 'fm/f1/bundles/0000000000000000000000000000000000000000000000000000000000000000/0': ['root'], 'fm/f1/a/a1/rollout': ['a1', 'h1', 'root'], 'fm/f1/a/a2/rollout': ['a2', 'h1', 'root'],
 };
 const FILTERS = ['fm/f1/#', 'fm/f1/a/+/msg', 'fm/f1/a/a1/obs', 'fm/f2/#', 'fm/+/a/+/msg', '#', 'fm/#', 'elsewhere/#'];
 const MAY_SUBSCRIBE: Record<string, string[]> = {
-  'fm/f1/#': ['a1', 'a2', 'w1', 'root'], 'fm/f1/a/+/msg': ['a1', 'a2', 'w1', 'root'], 'fm/f1/a/a1/obs': ['a1', 'a2', 'w1', 'root'],
+  'fm/f1/#': ['a1', 'a2', 'w1', 'h1', 'root'], 'fm/f1/a/+/msg': ['a1', 'a2', 'w1', 'h1', 'root'], 'fm/f1/a/a1/obs': ['a1', 'a2', 'w1', 'h1', 'root'],
   'fm/f2/#': ['b1', 'root'], 'fm/+/a/+/msg': ['root'], '#': ['root'], 'fm/#': ['root'], 'elsewhere/#': ['root'],
 };
 

@@ -30,6 +30,7 @@ export const FLEET_USERS: Principal[] = [
   { username: 'a1', role: 'agent', fleet: 'f1', agent: 'a1' },
   { username: 'a2', role: 'agent', fleet: 'f1', agent: 'a2' },
   { username: 'w1', role: 'world', fleet: 'f1' },
+  { username: 'h1', role: 'fleet', fleet: 'f1' },
   { username: 'b1', role: 'agent', fleet: 'f2', agent: 'b1' },
   { username: 'root', role: 'admin' },
 ];

@@ -27,6 +27,8 @@ export interface ShardSpec {
   /** whom each of its agents hears */
   peers: Record<string, string[]>;
   agent: AgentSettingsInput;
+  /** a broker with users: the shard's user (role fleet); its password goes in the environment, not in the arguments ps shows */
+  username?: string;
 }
 
 /** The agents of shard k of K: every K-th, from the k-th. */
@@ -46,8 +48,9 @@ export class WorldLink {
 
   private constructor(private readonly client: MqttClient, private readonly fleet: string) {}
 
-  static async connect(url: string, fleet: string, onAction: (agent: string, action: ActionOut) => void, countMessages: boolean, timeoutMs = 5_000): Promise<WorldLink> {
-    const client = mqttConnect(url, { clientId: `${fleet}-world:link:${process.pid}`, reconnectPeriod: 200, connectTimeout: timeoutMs });
+  static async connect(url: string, fleet: string, onAction: (agent: string, action: ActionOut) => void, countMessages: boolean, timeoutMs = 5_000, credentials?: { username: string; password: string }): Promise<WorldLink> {
+    const clientId = credentials ? `${credentials.username}:link:${process.pid}` : `${fleet}-world:link:${process.pid}`;
+    const client = mqttConnect(url, { clientId, reconnectPeriod: 200, connectTimeout: timeoutMs, ...credentials });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => { (client.stream as unknown as Socket).setNoDelay?.(true); resolve(); });
       client.once('error', (err) => { client.end(true); reject(new SimError(`the world cannot reach the broker at ${url}: ${err.message}`)); });
@@ -106,9 +109,11 @@ export class LocalShards {
   private readonly children: ChildProcess[] = [];
   private readonly reports: Promise<FleetRunReport>[] = [];
 
-  async start(specs: readonly ShardSpec[]): Promise<void> {
+  /** password: the shards' user's (ShardSpec.username) */
+  async start(specs: readonly ShardSpec[], password?: string): Promise<void> {
     for (const spec of specs) {
-      const child = spawn(process.execPath, [SHARD_MAIN.pathname, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const env = password === undefined ? process.env : { ...process.env, FLEETMIND_PASSWORD: password };
+      const child = spawn(process.execPath, [SHARD_MAIN.pathname, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'], env });
       this.children.push(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4_000); });

@@ -10,6 +10,7 @@ const stop = new AbortController();
 process.once('SIGTERM', () => stop.abort());
 const report = await runFleet({
   bundle: spec.bundle, broker: spec.broker, fleet: spec.fleet, agents: spec.agents, peers: spec.peers, agent: spec.agent, signal: stop.signal,
+  ...(spec.username ? { credentials: { username: spec.username, password: process.env.FLEETMIND_PASSWORD ?? '' } } : {}),
   onReady: () => process.stdout.write(`${JSON.stringify({ ready: true })}\n`),
 });
 process.stdout.write(`${JSON.stringify({ report })}\n`);

@@ -66,10 +66,11 @@ export class SimNetwork {
    * Starts the broker (embedded) and a proxy per agent; with auth, a user per agent, one for the
    * world and, for a rollout, an admin one for its operator. `links: false`: the run will never
    * tell an agent anything itself (no notices of agents that come and go), so without a fault
-   * engine and on the embedded broker, the agents need no proxies.
+   * engine and on the embedded broker, the agents need no proxies. `hosts`: with auth, a user of
+   * role fleet, `shards`, for shard processes that host the agents (sim --shards).
    */
-  async start(agentIds: readonly string[], auth: boolean, operator = false, links = true): Promise<void> {
-    if (auth) await this.makeUsers(agentIds, operator);
+  async start(agentIds: readonly string[], auth: boolean, operator = false, links = true, hosts = false): Promise<void> {
+    if (auth) await this.makeUsers(agentIds, operator, hosts);
     this.direct = !links && this.engine === null && this.choice.kind === 'embedded';
     this.agentIds = new Set(agentIds);
     if (this.choice.kind === 'embedded') {
@@ -114,7 +115,7 @@ export class SimNetwork {
     for (const p of packets) proxy.inject(p);
   }
 
-  /** agent `id`'s (or 'world''s, or 'operator''s) credentials for this run, when auth is on */
+  /** agent `id`'s (or 'world''s, 'shards'' or 'operator''s) credentials for this run, when auth is on */
   credentialsOf(id: string): Credentials | undefined {
     const password = this.credentials.get(id);
     return password === undefined ? undefined : { username: id, password };
@@ -155,7 +156,7 @@ export class SimNetwork {
   }
 
   /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one, a rollout's operator an admin. */
-  private async makeUsers(agentIds: readonly string[], operator: boolean): Promise<void> {
+  private async makeUsers(agentIds: readonly string[], operator: boolean, hosts: boolean): Promise<void> {
     this.usersDir = mkdtempSync(join(tmpdir(), 'fm-sim-users-'));
     this.users = await UsersFile.load(join(this.usersDir, 'users.json'), { createIfMissing: true });
     const password = () => randomBytes(18).toString('base64url');
@@ -166,6 +167,10 @@ export class SimNetwork {
     }
     this.credentials.set('world', password());
     await this.users.add({ username: 'world', role: 'world', fleet: this.fleet }, this.credentials.get('world')!, { scryptCost: 1024 });
+    if (hosts) {
+      this.credentials.set('shards', password());
+      await this.users.add({ username: 'shards', role: 'fleet', fleet: this.fleet }, this.credentials.get('shards')!, { scryptCost: 1024 });
+    }
     if (operator) {
       this.credentials.set('operator', password());
       await this.users.add({ username: 'operator', role: 'admin' }, this.credentials.get('operator')!, { scryptCost: 1024 });

@@ -115,7 +115,6 @@ export function checkShardable(o: SimOptions, shards: number | 'elsewhere'): voi
   if (o.faults) throw not('a fault plan (each shard would apply its part); cut the links between shards\' hosts instead');
   if (o.rollout) throw not('--rollout');
   if (o.record) throw not('--record');
-  if (o.auth) throw not('--auth');
   if ((o.mode ?? defaultSimOptions.mode) !== 'inproc') throw new SimError('--shards and --mode: each shard runs its agents in its own process already');
   if (shards === 'elsewhere' && brokerChoice(o.broker).kind === 'embedded') throw new SimError('--shards elsewhere: shards on other hosts need a broker they reach too; give --broker mqtt://host:port');
 }

@@ -156,17 +156,18 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   try {
     // a sharded fleet's agents have no link proxies here: they connect from their shards; a run
     // whose agents come and go tells their peers so on their links
-    await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout), probe.comesAndGoes && Boolean(settings.lostNotices));
+    await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout), probe.comesAndGoes && Boolean(settings.lostNotices), shards !== null);
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
     const lastHeard = new Map<string, string[]>();
     if (shards !== null) {
-      world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), shards === 'elsewhere', o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
+      world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), shards === 'elsewhere', o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs, network.credentialsOf('world'));
+      const hosts = network.credentialsOf('shards');
       for (const id of ids) members.set(id, new ShardMember(id, world));
       await localShards?.start(Array.from({ length: shards as number }, (_, k) => {
         const agents = shardAgents(ids, shards as number, k);
-        return { bundle: bundle.dir, broker: network.url, fleet, agents, peers: Object.fromEntries(agents.map((id) => [id, peersOf(id)])), agent: settings };
-      }));
+        return { bundle: bundle.dir, broker: network.url, fleet, agents, peers: Object.fromEntries(agents.map((id) => [id, peersOf(id)])), agent: settings, ...(hosts ? { username: hosts.username } : {}) };
+      }), hosts?.password);
     }
     for (const id of shards === null ? ids : []) {
       members.set(id, createMember(mode, {

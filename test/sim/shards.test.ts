@@ -26,6 +26,14 @@ t.test('two shards play the one-process run\'s episodes exactly, every message c
   t.equal(sharded.agent_counters, null, 'the agents\' own counters stay in their shards');
 });
 
+t.test('with auth on, the shards connect as the run\'s fleet user and the world as its world user: the same episodes', async (t) => {
+  const one = await simulate({ bundle: COMMNET_BUNDLE, episodes: 2, seed: 7 });
+  const sharded = await simulate({ bundle: COMMNET_BUNDLE, episodes: 2, seed: 7, shards: 2, auth: true });
+  t.same(sharded.episode_team_returns, one.episode_team_returns);
+  t.same(sharded.tiers, one.tiers, 'every decision heard the whole team through the broker\'s ACLs');
+  t.equal(sharded.missing_actions, 0);
+});
+
 t.test('what sharding cannot do yet is refused before anything starts', async (t) => {
   const refused = (extra: string[], why: RegExp) => {
     const r = runCli(['sim', '--bundle', COMMNET_BUNDLE, '--episodes', '1', ...extra]);

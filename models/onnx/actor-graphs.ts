@@ -16,6 +16,8 @@
 import { GraphBuilder, type Dim } from './graph-builder.js';
 
 export const LAYER_NORM_EPSILON = 1e-5;
+/** TarMAC: added to the attention scores of senders not heard, so that their softmax weight underflows to 0 (the trainer uses the same) */
+export const ATTENTION_MASK_PENALTY = 1e9;
 
 export interface MlpGraphWeights {
   spec: { sizes: number[]; activation: 'tanh' | 'relu'; inputLayerNorm?: boolean };
@@ -24,8 +26,8 @@ export interface MlpGraphWeights {
 }
 
 export interface CommNetGraphWeights {
-  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean };
-  /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b */
+  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean; attention?: { keySize: number } };
+  /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b; with attention q_w_k / k_w_k [H, d] */
   tensors: Record<string, ArrayLike<number>>;
 }
 
@@ -145,14 +147,34 @@ export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint
   const state = g.input('state', [BATCH, H]);
   const inbox = g.input('inbox', [BATCH, 'capacity', H]);
   const mask = g.input('mask', [BATCH, 'capacity']);
-  // c = mask·inbox / max(Σ mask, 1): [B,1,C] × [B,C,H] → [B,1,H] → [B,H]
-  const summed = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64s('axis1', [1])]), inbox]);
-  const total = g.op('Squeeze', [summed, g.int64s('squeeze_axis1', [1])]);
-  const heard = g.op('Max', [g.op('ReduceSum', [mask, g.int64s('sum_axis1', [1])], { keepdims: 1 }), g.constant('one', [1], [])]);
-  const h = round(g, weights, k, state, g.op('Div', [total, heard]));
+  const c = weights.spec.attention ? attend(g, weights, k, state, inbox, mask) : meanOf(g, inbox, mask);
+  const h = round(g, weights, k, state, c);
   g.output(h, 'message', [BATCH, H]);
   g.output(h, 'next_state', [BATCH, H]);
   return g.toBytes(`fleetmind CommNet stage ${k}: state, inbox, mask → message, next_state`);
+}
+
+/** CommNet: c = mask·inbox / max(Σ mask, 1): [B,1,C] × [B,C,H] → [B,1,H] → [B,H] */
+function meanOf(g: GraphBuilder, inbox: string, mask: string): string {
+  const summed = g.op('MatMul', [g.op('Unsqueeze', [mask, g.int64s('axis1', [1])]), inbox]);
+  const total = g.op('Squeeze', [summed, g.int64s('squeeze_axis1', [1])]);
+  const heard = g.op('Max', [g.op('ReduceSum', [mask, g.int64s('sum_axis1', [1])], { keepdims: 1 }), g.constant('one', [1], [])]);
+  return g.op('Div', [total, heard]);
+}
+
+/** TarMAC: c = Σ_j α_j inbox_j, α = softmax over the heard slots of (W_q·state)·(W_k·inbox_j)/√d, times the mask */
+function attend(g: GraphBuilder, weights: CommNetGraphWeights, k: number, state: string, inbox: string, mask: string): string {
+  const H = weights.spec.hidden;
+  const d = weights.spec.attention!.keySize;
+  const q = g.op('MatMul', [state, g.constant(`q_w_${k}`, tensor(weights, `q_w_${k}`), [H, d])]); // [B, d]
+  const keys = g.op('MatMul', [inbox, g.constant(`k_w_${k}`, tensor(weights, `k_w_${k}`), [H, d])]); // [B, C, d]
+  // [B, C, d] × [B, d, 1] → [B, C, 1] → [B, C]
+  const dots = g.op('Squeeze', [g.op('MatMul', [keys, g.op('Unsqueeze', [q, g.int64s('axis2', [2])])]), g.int64s('squeeze_axis2', [2])]);
+  const scores = g.op('Div', [dots, g.constant('sqrt_d', [Math.sqrt(d)], [])]);
+  const penalty = g.op('Mul', [g.op('Sub', [mask, g.constant('one_mask', [1], [])]), g.constant('mask_penalty', [ATTENTION_MASK_PENALTY], [])]);
+  const alpha = g.op('Mul', [g.op('Softmax', [g.op('Add', [scores, penalty])], { axis: 1 }), mask]);
+  // [B, 1, C] × [B, C, H] → [B, 1, H] → [B, H]
+  return g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [alpha, g.int64s('axis1', [1])]), inbox]), g.int64s('squeeze_axis1', [1])]);
 }
 
 export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = false, squash }: Pick<ActorIo, 'continuous' | 'squash'> = {}): Uint8Array {

@@ -1,7 +1,7 @@
 export { GraphBuilder, OPSET_VERSION, IR_VERSION } from './graph-builder.js';
 export type { Dim, ElemType } from './graph-builder.js';
 export {
-  mlpActorGraph, mlpQGraph, commNetStage0Graph, commNetRoundGraph, commNetFinalGraph, commNetFallbackGraph, LAYER_NORM_EPSILON,
+  mlpActorGraph, mlpQGraph, commNetStage0Graph, commNetRoundGraph, commNetFinalGraph, commNetFallbackGraph, LAYER_NORM_EPSILON, ATTENTION_MASK_PENALTY,
 } from './actor-graphs.js';
 export type { MlpGraphWeights, CommNetGraphWeights, ActorIo } from './actor-graphs.js';
 export { adaptImportedActor, originalActorOutputs, ImportError } from './imported-actor.js';

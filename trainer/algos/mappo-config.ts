@@ -18,7 +18,8 @@ export const mappoConfigSchema = z.strictObject({
   /** actor and critic alike */
   ...networkFields,
   /** mlp: own observation only; commnet: also hears its teammates */
-  actor: z.enum(['mlp', 'commnet']),
+  /** tarmac: a CommNet whose rounds attend over the messages heard (TarMAC) instead of averaging them */
+  actor: z.enum(['mlp', 'commnet', 'tarmac']),
   /** CommNet communication rounds K */
   commRounds: z.number().int().positive(),
   /** CommNet training: probability that a message on one link in one round is lost */

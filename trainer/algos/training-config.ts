@@ -49,9 +49,9 @@ export class TrainingConfigError extends Error {
 
 /** settings that mean something only alongside another: [setting, what it needs, the test] */
 const DEPENDENT_SETTINGS: [string, string, (c: Record<string, unknown>) => boolean][] = [
-  ['msgDropout', 'actor', (c) => c.actor === 'commnet'],
-  ['agentDropout', 'actor', (c) => c.actor === 'commnet'],
-  ['commRadius', 'actor', (c) => c.actor === 'commnet'],
+  ['msgDropout', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['agentDropout', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['commRadius', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
   ['scriptedOpponent', 'selfPlay', (c) => c.selfPlay === true],
 ];
 
@@ -71,7 +71,7 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
   const config = { ...defaultConfigFor(algo), ...given } as Record<string, unknown>;
   for (const [setting, needs, ok] of DEPENDENT_SETTINGS) {
     if (setting in given && !ok(config)) {
-      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet"' : `${needs} on`}`, needs);
+      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet" or "tarmac"' : `${needs} on`}`, needs);
     }
   }
   if (config.criticInput === 'pooled' && algo !== 'mappo') {

@@ -67,7 +67,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   };
 
   const commnet = checkpoint.roles.some((r) => isCommNetWeights(r.actor));
-  const actorKind = commnet ? 'commnet' : 'mlp';
+  const firstActor = checkpoint.roles.find((r) => isCommNetWeights(r.actor))?.actor;
+  const actorKind = !commnet ? 'mlp' : firstActor && isCommNetWeights(firstActor) && firstActor.spec.attention ? 'tarmac' : 'commnet';
   const roles: RoleSpec[] = checkpoint.roles.map((saved) => {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];

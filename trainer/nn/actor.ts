@@ -7,7 +7,7 @@ import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights } from './commnet.js';
 
-export type ActorKind = 'mlp' | 'commnet';
+export type ActorKind = 'mlp' | 'commnet' | 'tarmac';
 
 export type ActorWeights = MlpWeights | CommNetWeights;
 
@@ -21,6 +21,8 @@ export interface ActorOptions {
   inputLayerNorm: boolean;
   /** CommNet communication rounds K */
   rounds: number;
+  /** tarmac: the attention's query and key size (default: a quarter of the hidden width) */
+  keySize?: number;
 }
 
 export interface Actor {
@@ -58,8 +60,10 @@ class MlpActor implements Actor {
 }
 
 class CommNetActor implements Actor {
-  readonly kind = 'commnet';
-  constructor(private readonly net: CommNet) {}
+  readonly kind: ActorKind;
+  constructor(private readonly net: CommNet) {
+    this.kind = net.spec.attention ? 'tarmac' : 'commnet';
+  }
   get inputSize(): number { return this.net.spec.inputSize; }
   get numActions(): number { return this.net.spec.numActions; }
   get rounds(): number { return this.net.spec.rounds; }
@@ -80,7 +84,8 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
   if (o.kind === 'mlp') {
     return new MlpActor(new Mlp({ sizes: [o.inputSize, ...o.hidden, o.numActions], activation: o.activation, outputGain: 0.01, inputLayerNorm: o.inputLayerNorm }, rng, { inputIsData: true }));
   }
-  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm }, rng));
+  const attention = o.kind === 'tarmac' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
+  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention }, rng));
 }
 
 /** An actor holding the given weights (for evaluation and export). */

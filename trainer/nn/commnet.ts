@@ -7,10 +7,18 @@
 //   final:    logits = W_out·h^K + b_out
 // Each agent's message in round k is its h^(k−1), so every stage needs only the agent's own
 // state and its inbox: the same arithmetic runs centrally in training and per robot at run time.
+//
+// With attention (TarMAC, Das et al. 2019, "Targeted Multi-Agent Communication"), c^k is not the
+// mean but an attention-weighted sum of the messages heard: agent i's query q = W_q^k·h_i and
+// each sender j's key k_j = W_k^k·h_j score it, α = softmax over the heard j of q·k_j/√d, and
+// c^k = Σ α_j h_j (nobody heard → 0). TarMAC's sender computes its key and sends it; here the
+// receiver computes it from the message with the role's shared W_k: the same function, and the
+// message stays the sender's state (so peer checks and the wire are unchanged).
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { dense, denseOnData } from './dense.js';
+import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
@@ -18,6 +26,7 @@ import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 export type { CommNetWeights };
 /** input size (observation + agent id), hidden width H, rounds K, actions, input LayerNorm */
 export type CommNetSpec = CommNetWeights['spec'];
+
 
 export class CommNet {
   readonly spec: CommNetSpec;
@@ -44,6 +53,10 @@ export class CommNet {
       add(`h_w_${k}`, [h, h], Math.sqrt(1 / (2 * h)));
       add(`c_w_${k}`, [h, h], Math.sqrt(1 / (2 * h)));
       add(`b_${k}`, [h], 0);
+      if (spec.attention) {
+        add(`q_w_${k}`, [h, spec.attention.keySize], Math.sqrt(1 / h));
+        add(`k_w_${k}`, [h, spec.attention.keySize], Math.sqrt(1 / h));
+      }
     }
     add('out_w', [h, a], 0.01 * Math.sqrt(1 / h));
     add('out_b', [a], 0);
@@ -66,11 +79,27 @@ export class CommNet {
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
-      const heard = tf.maximum(tf.sum(mask, 2, true), 1); // none heard → divide a zero sum by 1
-      const c = tf.reshape(tf.div(tf.matMul(mask, team), heard), [envs * teamSize, hd]) as tf.Tensor2D;
+      const c = this.spec.attention ? this.attend(h, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
       h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
     return tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D;
+  }
+
+  /** CommNet: c_i = the mean of the h_j heard (none heard → 0) */
+  private mean(team: tf.Tensor3D, mask: tf.Tensor3D, envs: number, teamSize: number): tf.Tensor2D {
+    const heard = tf.maximum(tf.sum(mask, 2, true), 1); // none heard → divide a zero sum by 1
+    return tf.reshape(tf.div(tf.matMul(mask, team), heard), [envs * teamSize, this.spec.hidden]) as tf.Tensor2D;
+  }
+
+  /** TarMAC: c_i = Σ_j α_ij h_j, α_i = softmax over the heard j of q_i·k_j/√d (none heard → 0) */
+  private attend(h: tf.Tensor2D, team: tf.Tensor3D, mask: tf.Tensor3D, k: number, envs: number, teamSize: number): tf.Tensor2D {
+    const d = this.spec.attention!.keySize;
+    const q = tf.reshape(dense(h, this.p(`q_w_${k}`) as tf.Tensor2D), [envs, teamSize, d]);
+    const keys = tf.reshape(dense(h, this.p(`k_w_${k}`) as tf.Tensor2D), [envs, teamSize, d]);
+    const scores = tf.div(tf.matMul(q, tf.transpose(keys, [0, 2, 1])), Math.sqrt(d));
+    // unheard senders out of the softmax; a row with nobody heard gets weights 0 after the mask
+    const weights = tf.mul(tf.softmax(tf.add(scores, tf.mul(tf.sub(mask, 1), ATTENTION_MASK_PENALTY))), mask) as tf.Tensor3D;
+    return tf.reshape(tf.matMul(weights, team), [envs * teamSize, this.spec.hidden]) as tf.Tensor2D;
   }
 
   getWeights(): CommNetWeights {

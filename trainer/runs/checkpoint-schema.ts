@@ -35,13 +35,17 @@ export const commNetWeightsSchema = z.object({
   spec: z.object({
     inputSize: z.number().int().positive(), hidden: z.number().int().positive(), rounds: z.number().int().nonnegative(),
     numActions: z.number().int().positive(), inputLayerNorm: z.boolean().optional(),
+    /** TarMAC: each round attends over the messages heard (query and key size d) instead of taking their mean */
+    attention: z.object({ keySize: z.number().int().positive() }).optional(),
   }),
-  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A] */
+  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A]; with attention q_w_k / k_w_k [H, d] */
   tensors: z.record(z.string(), z.array(z.number())),
 }).superRefine((c, ctx) => {
   const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
   const sizes: Record<string, number> = { enc_w: i * h, enc_b: h, out_w: h * a, out_b: a };
   for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`h_w_${k}`]: h * h, [`c_w_${k}`]: h * h, [`b_${k}`]: h });
+  const d = c.spec.attention?.keySize;
+  if (d) for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`q_w_${k}`]: h * d, [`k_w_${k}`]: h * d });
   for (const [name, size] of Object.entries(sizes)) {
     if (c.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
   }

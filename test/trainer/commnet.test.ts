@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { peerMean, Rng, roundMask, sampleCommMask } from '@fleetmind/worlds';
 import { CommNet, tf, useBackend, type CommNetWeights } from '@fleetmind/trainer';
 
@@ -8,19 +8,22 @@ const N = 4;
 
 t.before(async () => { await useBackend('auto'); });
 
+/** rows × [in] · [in, out], on plain arrays */
+function affineRows(inp: Float32Array, rows: number, inSize: number, weights: number[], outSize: number): Float32Array {
+  const out = new Float32Array(rows * outSize);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < outSize; o++) {
+    let s = 0;
+    for (let q = 0; q < inSize; q++) s += inp[r * inSize + q] * weights[q * outSize + o];
+    out[r * outSize + o] = s;
+  }
+  return out;
+}
+
 /** The CommNet arithmetic on plain arrays, from its published weights and the reference peer mean. */
 function reference(w: CommNetWeights, x: Float32Array, masks: Float32Array): Float32Array {
   const { inputSize: I, hidden: H, rounds, numActions: A } = w.spec;
   const rows = x.length / I;
-  const affine = (inp: Float32Array, inSize: number, weights: number[], outSize: number) => {
-    const out = new Float32Array(rows * outSize);
-    for (let r = 0; r < rows; r++) for (let o = 0; o < outSize; o++) {
-      let s = 0;
-      for (let q = 0; q < inSize; q++) s += inp[r * inSize + q] * weights[q * outSize + o];
-      out[r * outSize + o] = s;
-    }
-    return out;
-  };
+  const affine = (inp: Float32Array, inSize: number, weights: number[], outSize: number) => affineRows(inp, rows, inSize, weights, outSize);
   let h = affine(x, I, w.tensors.enc_w, H).map((v, k) => Math.tanh(v + w.tensors.enc_b[k % H]));
   for (let k = 1; k <= rounds; k++) {
     const c = peerMean(h, roundMask(masks, E, N, rounds, k - 1), E, N);
@@ -35,17 +38,21 @@ function logitsOf(net: CommNet, x: Float32Array, masks: Float32Array): Float32Ar
   return tf.tidy(() => net.apply(tf.tensor2d(x, [E * N, spec.inputSize]), tf.tensor4d(masks, [E, spec.rounds, N, N]), N).dataSync() as Float32Array);
 }
 
-t.test('the CommNet actor computes exactly the stage arithmetic: encode, K rounds of peer means, head', (t) => {
-  const rng = new Rng(5);
-  const net = new CommNet(spec, rng);
+/** The network's logits against a reference on random inputs and a random mask in which agent 0 of env 0 hears nobody in round 1. */
+function matchesReference(t: Test, net: CommNet, ref: (w: CommNetWeights, x: Float32Array, masks: Float32Array) => Float32Array, dropout: number, rng: Rng) {
   const x = Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-2, 2));
-  const masks = sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.5 });
-  masks.fill(0, 0, N); // agent 0 of env 0 hears nobody in round 1
+  const masks = sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout });
+  masks.fill(0, 0, N);
   const ours = logitsOf(net, x, masks);
-  const ref = reference(net.getWeights(), x, masks);
+  const expected = ref(net.getWeights(), x, masks);
   let maxErr = 0;
-  for (let k = 0; k < ref.length; k++) maxErr = Math.max(maxErr, Math.abs(ours[k] - ref[k]));
+  for (let k = 0; k < expected.length; k++) maxErr = Math.max(maxErr, Math.abs(ours[k] - expected[k]));
   t.ok(maxErr < 1e-5, `max |tfjs − reference| = ${maxErr}`);
+  return { x, masks };
+}
+
+t.test('the CommNet actor computes exactly the stage arithmetic: encode, K rounds of peer means, head', (t) => {
+  matchesReference(t, new CommNet(spec, new Rng(5)), reference, 0.5, new Rng(5));
   t.end();
 });
 
@@ -86,15 +93,7 @@ function tarmacReference(w: CommNetWeights, x: Float32Array, masks: Float32Array
   const { inputSize: I, hidden: H, rounds, numActions: A } = w.spec;
   const d = w.spec.attention!.keySize;
   const rows = x.length / I;
-  const affine = (inp: Float32Array, inSize: number, weights: number[], outSize: number) => {
-    const out = new Float32Array(rows * outSize);
-    for (let r = 0; r < rows; r++) for (let o = 0; o < outSize; o++) {
-      let s = 0;
-      for (let q = 0; q < inSize; q++) s += inp[r * inSize + q] * weights[q * outSize + o];
-      out[r * outSize + o] = s;
-    }
-    return out;
-  };
+  const affine = (inp: Float32Array, inSize: number, weights: number[], outSize: number) => affineRows(inp, rows, inSize, weights, outSize);
   let h = affine(x, I, w.tensors.enc_w, H).map((v, k) => Math.tanh(v + w.tensors.enc_b[k % H]));
   for (let k = 1; k <= rounds; k++) {
     const q = affine(h, H, w.tensors[`q_w_${k}`], d);
@@ -119,14 +118,7 @@ function tarmacReference(w: CommNetWeights, x: Float32Array, masks: Float32Array
 t.test('TarMAC computes attention over the messages heard: softmax of query·key over the heard, nobody heard → 0', (t) => {
   const rng = new Rng(8);
   const net = new CommNet(tarmacSpec, rng);
-  const x = Float32Array.from({ length: E * N * spec.inputSize }, () => rng.uniform(-2, 2));
-  const masks = sampleCommMask(rng, { numEnvs: E, numAgents: N, rounds: spec.rounds, dropout: 0.4 });
-  masks.fill(0, 0, N); // agent 0 of env 0 hears nobody in round 1
-  const ours = logitsOf(net, x, masks);
-  const ref = tarmacReference(net.getWeights(), x, masks);
-  let maxErr = 0;
-  for (let k = 0; k < ref.length; k++) maxErr = Math.max(maxErr, Math.abs(ours[k] - ref[k]));
-  t.ok(maxErr < 1e-5, `max |tfjs − reference| = ${maxErr}`);
+  const { x, masks } = matchesReference(t, net, tarmacReference, 0.4, rng);
   // with one peer heard, attention and the mean agree: a CommNet with the same weights gives the same logits
   const single = new Float32Array(masks.length);
   for (let e = 0; e < E; e++) for (let k = 0; k < spec.rounds; k++) for (let i = 0; i < N; i++) single[((e * spec.rounds + k) * N + i) * N + ((i + 1) % N)] = 1;

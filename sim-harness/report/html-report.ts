@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline SVG plots, an inline script for the replay, no
 // network) that shows what a simulation campaign measured and lets a user watch an episode.
 
-import type { TickTrace } from '../fleet/simulate.js';
+import type { SimReport, TickTrace } from '../fleet/simulate.js';
 import type { RobustnessReport } from './robustness.js';
 
 /** recorded: an agent drawn from a world recording, which knows positions but not tiers */
@@ -227,6 +227,7 @@ ${table(['', 'nominal', 'faulted'], [
     ['messages delivered', r.nominal.messages.delivered ?? '—', f ? f.messages.delivered ?? '—' : '—'],
     ['messages dropped by the network', r.nominal.messages.dropped, f ? f.messages.dropped : '—'],
     ['bytes per agent per tick', r.nominal.messages.bytes_per_agent_tick, f ? f.messages.bytes_per_agent_tick : '—'],
+    ...peerCheckRows(r.nominal, f),
   ])}
 <h2>Fallback tiers</h2>
 ${table(['tier (agent-ticks)', 'nominal', 'faulted'], tierRows)}
@@ -239,4 +240,18 @@ ${replay((f ?? r.nominal).trace ?? [], main.agents)}
 <p class="legend">Written by fleetmind sim. Retained performance = (R<sub>faulted</sub> − R<sub>random</sub>) / (R<sub>nominal</sub> − R<sub>random</sub>).</p>
 </body></html>
 `;
+}
+
+/** Peer checks (agents run with peerChecks: quarantine): messages checked, inconsistent ones left out, quarantines. None when off. */
+function peerCheckRows(nominal: SimReport, faulted: SimReport | null): (string | number)[][] {
+  const of = (run: SimReport | null) => run?.agent_counters?.peerChecks;
+  const n = of(nominal);
+  const f = of(faulted);
+  if (!n?.checked && !f?.checked) return [];
+  const cell = (c: typeof n, key: 'checked' | 'inconsistent' | 'quarantined') => (c ? c[key] : '—');
+  return [
+    ['peer messages checked', cell(n, 'checked'), cell(f, 'checked')],
+    ['… inconsistent (left out)', cell(n, 'inconsistent'), cell(f, 'inconsistent')],
+    ['peers quarantined', cell(n, 'quarantined'), cell(f, 'quarantined')],
+  ];
 }

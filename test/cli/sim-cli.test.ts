@@ -49,8 +49,11 @@ t.test('fleetmind sim sweep: the robustness curve', (t) => {
 });
 
 t.test('fleetmind sim --peer-checks quarantine: the liar is quarantined, and the report says so for each run', (t) => {
-  const r = runCli(['sim', '--bundle', BUNDLE, '--episodes', '2', '--faults', join(EXAMPLES, 'hostile-peer.yaml'), '--peer-checks', 'quarantine']);
+  const dir = mkdtempSync(join(tmpdir(), 'fm-sim-checks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = runCli(['sim', '--bundle', BUNDLE, '--episodes', '2', '--faults', join(EXAMPLES, 'hostile-peer.yaml'), '--peer-checks', 'quarantine', '--report', dir]);
   t.equal(r.code, 0, r.stderr);
+  t.match(readFileSync(join(dir, 'report.html'), 'utf8'), /peers quarantined<\/td><td>0<\/td><td>[2-9]/, 'the report\'s communication table says who was quarantined');
   t.match(r.stdout, /peer checks \(nominal\): 0 of 300 peer messages inconsistent and left out; 0 quarantined/);
   const faulted = /peer checks \(faulted\): (\d+) of 300 peer messages inconsistent and left out; (\d+) quarantined/.exec(r.stdout);
   t.ok(faulted && Number(faulted[1]) >= 100 && Number(faulted[2]) >= 2, r.stdout);

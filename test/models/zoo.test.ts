@@ -11,7 +11,7 @@ const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
-  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-mlp', 'tag-mlp']);
+  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-mlp', 'tag-mlp']);
   t.end();
 });
 
@@ -40,6 +40,20 @@ t.test('junction-easy-tarmac crosses traffic junction easy safely in more than 9
   const { outcomes } = JSON.parse(r.stdout);
   t.ok(outcomes.success_final > 0.99, `success ${outcomes.success_final}`);
   t.ok(outcomes.collisions_final < 0.01, `collisions in the last step ${outcomes.collisions_final}`);
+  t.end();
+});
+
+t.test('junction-medium-commnet crosses medium safely in more than 99 % of 1,000 episodes, and with the brake never collides', (t) => {
+  const outcomes = (extra: string[]) => {
+    const r = runCli(['eval', '--bundle', join(ZOO, 'junction-medium-commnet'), '--episodes', '1000', '--json', ...extra]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).outcomes;
+  };
+  const off = outcomes([]);
+  t.ok(off.success_final > 0.99, `no shield: success ${off.success_final}`);
+  const braked = outcomes(['--shield', 'emergency-brake']);
+  t.equal(braked.collisions, 0, 'the emergency brake: no collision in 1,000 episodes');
+  t.equal(braked.success_final, 1);
   t.end();
 });
 

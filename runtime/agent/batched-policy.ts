@@ -113,9 +113,12 @@ export class BatchedPolicy implements PolicySession {
     const all = group.pending;
     group.pending = [];
     // a call whose inputs do not hold whole rows would shift every other agent's rows: it runs alone (and fails alone)
-    const whole = (c: Pending<T>) => Number.isInteger(group.rowsOf(c.inputs)) && group.rowsOf(c.inputs) > 0;
-    const calls = all.filter(whole);
-    for (const c of all.filter((c) => !whole(c))) void this.runCalls(group, [c]);
+    const calls: Pending<T>[] = [];
+    for (const c of all) {
+      const rows = group.rowsOf(c.inputs);
+      if (Number.isInteger(rows) && rows > 0) calls.push(c);
+      else void this.runCalls(group, [c]);
+    }
     if (calls.length > 0) await this.runCalls(group, calls);
   }
 

@@ -64,10 +64,6 @@ export class PeerConsistency {
     return this.quarantine.has(peer);
   }
 
-  quarantinedPeers(): string[] {
-    return [...this.quarantine];
-  }
-
   /**
    * Round k ≥ 2 (stage k−1 made its messages). ownPrevious: this agent's round-(k−1) message as
    * its peers decoded it; previous / current: the messages heard in rounds k−1 and k. Returns the

@@ -17,7 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { EDGE_SESSION_OPTIONS, loadBundle, parseManifest } from '@fleetmind/models';
 import { GraphBuilder } from '@fleetmind/models/onnx';
-import { createAgent, InProcessAdapter, type FleetAgent } from '@fleetmind/runtime';
+import { batchedInference, createAgent, InProcessAdapter, sharedConnections, type FleetAgent } from '@fleetmind/runtime';
 import { encodeMessage, encodePeerMessage } from '@fleetmind/wire';
 import { makeWorld, percentile } from '@fleetmind/worlds';
 import { startTarget } from './broker/targets.js';
@@ -35,6 +35,10 @@ export interface RuntimeBenchOptions {
   brokerUrl?: string;
   /** a folder: the agents' flight recorders write there (the recording's cost is measured) */
   record?: string;
+  /** the fleet's agents: each its own MQTT connection (default, as robots have) or one for the process (sharedConnections) */
+  connections?: 'per-agent' | 'shared';
+  /** each agent its own ONNX Runtime calls (default) or the calls of one turn as one batch (batchedInference) */
+  inference?: 'per-agent' | 'batched';
   onProgress?: (line: string) => void;
 }
 
@@ -44,7 +48,7 @@ export interface RuntimeBenchReport {
   ort_call_us_identity: { p50: number; p99: number; calls: number; actor_p50_ratio: number };
   /** the continuous actor's call, measured in the same blocks as the discrete one, and p50 continuous / discrete */
   ort_call_us_continuous: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
-  tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string };
+  tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched' };
   cpu_ms_per_tick: number;
   recording: { dir: string; bytes_per_agent_tick: number; files: number } | null;
   rss_mib: number;
@@ -59,7 +63,7 @@ export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBench
   progress('ONNX Runtime call…');
   const [ortCall, identity, continuous] = await benchOrtCalls([o.mlpBundle, 'identity', ...(o.continuousBundle ? [o.continuousBundle] : [])], o.ortCalls ?? 20_000);
   progress('fleet ticks…');
-  const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, progress);
+  const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, o.connections ?? 'per-agent', o.inference ?? 'per-agent', progress);
   progress('agent process memory…');
   const rss = await agentProcessRss(o.bundle);
   const ortCallContinuous = continuous ? { ...continuous, p50_ratio: round(continuous.p50 / ortCall.p50, 3), bundle: o.continuousBundle! } : null;
@@ -114,13 +118,15 @@ async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenc
 /** a safety net only: every round of the tick benchmark waits for every peer */
 const TICK_BENCH_ROUND_DEADLINE_MS = 2_000;
 
-async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, record: string | null, progress: (line: string) => void) {
+async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefined, record: string | null, connections: 'per-agent' | 'shared', inference: 'per-agent' | 'batched', progress: (line: string) => void) {
   const bundle = await loadBundle(dir);
   const manifest = bundle.manifest;
   if (!manifest.communication) throw new Error(`${dir} is not a CommNet bundle`);
   const world = makeWorld(manifest.world.id, { numEnvs: 1, config: manifest.world.config, autoReset: true });
   const broker = brokerUrl ? { url: brokerUrl, stop: async () => {} } : await startTarget('fleetmind', 0, { anonymous: true });
   const agents: FleetAgent[] = [];
+  const shared = connections === 'shared' ? sharedConnections('bench') : null;
+  const batched = inference === 'batched' ? batchedInference() : null;
   try {
     const ids = world.possibleAgents;
     const actions = new Int32Array(ids.length);
@@ -137,6 +143,8 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
         // the tick's latency is the figure: a slow round must show as a slow tick, not be cut at a
         // deadline into a partial one (a 50 ms deadline did that on a loaded 2-core CI machine)
         roundDeadlineMs: TICK_BENCH_ROUND_DEADLINE_MS, record: record ? { dir: record } : null,
+        ...(shared ? { transport: shared.transport } : {}),
+        ...(batched ? { policy: batched } : {}),
         onTick: (r) => { if (r.tick > 20) { times.push(r.ms); if (r.tier === 'full') full++; } },
       }));
     }
@@ -161,11 +169,12 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     const sample = encodeMessage(new Float32Array(H).map((_, k) => Math.sin(k)), manifest.communication.quantization);
     const msgBytes = encodePeerMessage({ fleet: 'bench', agent: ids[ids.length - 1], tick: ticks + 20, round: 1, payload: sample.payload, scale: sample.scale, sentUs: Date.now() * 1000 }).length;
     return {
-      tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)' },
+      tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)', connections, inference },
       msgBytes, cpuMsPerTick, recording,
     };
   } finally {
     for (const a of agents) await a.stop();
+    await shared?.close();
     await bundle.close();
     await broker.stop();
   }

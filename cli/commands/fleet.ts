@@ -21,6 +21,7 @@ interface FleetCliOptions {
   ticks?: number;
   seed: number;
   roundDeadlineMs: number;
+  tickBudgetMs?: number;
   maxObservationAgeMs?: number;
   observationQueue: 'latest' | 'fifo';
   peerChecks: 'off' | 'quarantine';
@@ -42,6 +43,7 @@ export function registerFleet(program: Command): void {
     .option('--ticks <n>', 'stop after this many of the simulator\'s ticks (default: run until stopped)', positiveInt)
     .option('--seed <s>', 'seed of the fault plan\'s random choices', nonNegativeInt, 0)
     .option('--round-deadline-ms <ms>', 'how long a communication round waits for live peers', positiveNumber, 50)
+    .option('--tick-budget-ms <ms>', 'a decision (its communication rounds included) that takes longer than this gets the safe action instead (default 250); shards of a lockstep `fleetmind sim --shards elsewhere` run take 2000 with --round-deadline-ms 900, so that no stall of a loaded host changes the episodes', positiveNumber)
     .option('--max-observation-age-ms <ms>', 'observations older than this by their sent_us, or further ahead (a clock that runs ahead), get the safe action', positiveNumber)
     .addOption(new Option('--observation-queue <mode>', 'observations that arrive while an agent\'s tick runs: latest (the newest replaces a waiting one) or fifo (each waits its turn)').choices(['latest', 'fifo']).default('latest'))
     .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
@@ -72,6 +74,7 @@ export function registerFleet(program: Command): void {
           bundle: opts.bundle, broker: opts.broker, fleet: opts.fleet, agents: opts.agents, faults, mode: opts.mode, seed: opts.seed, ticks: opts.ticks ?? null,
           agent: {
             roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue, peerChecks: opts.peerChecks,
+            ...(opts.tickBudgetMs !== undefined ? { tickBudgetMs: opts.tickBudgetMs } : {}),
             ...(opts.maxObservationAgeMs !== undefined ? { maxObservationAgeMs: opts.maxObservationAgeMs } : {}),
           },
           ...(opts.username !== undefined ? { credentials: { username: opts.username, password: password! } } : {}),

@@ -216,6 +216,7 @@ class Agent implements FleetAgent, PolicySlot {
         this.metrics.connected.set(0);
         this.log.warn({ reason }, 'disconnected from the broker; acting without peers until it is back');
       },
+      onRetryScheduled: (attempt, delayMs) => this.log.debug({ attempt, inMs: Math.round(delayMs) }, 'broker unreachable; retrying'),
     });
     this.rounds = new CommunicationRounds({
       fleet: this.fleet, agentId: this.agentId, peers: this.peers, policy: this.p.runner, agentIdInput: this.p.agentIdInput,

@@ -90,6 +90,7 @@ export class MqttTransport implements Transport {
     const cap = Math.min(this.options.reconnectMaxMs, this.options.reconnectBaseMs * 2 ** this.attempt);
     const delay = cap / 2 + (this.options.random ?? Math.random)() * (cap / 2);
     this.attempt++;
+    this.events.onRetryScheduled?.(this.attempt, delay);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.closing && this.client && !this.client.connected) this.client.reconnect();

@@ -34,6 +34,8 @@ export interface TransportEvents {
   onMessage(topic: string, payload: Uint8Array): void;
   onConnect(): void;
   onDisconnect(reason: string): void;
+  /** the broker could not be reached: the next attempt (1, 2, …) comes in delayMs */
+  onRetryScheduled?(attempt: number, delayMs: number): void;
 }
 
 export interface Transport {

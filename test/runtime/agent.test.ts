@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { startBroker, type FleetBroker } from '@fleetmind/broker';
-import { batchedInference, createAgent, MqttAdapter, sharedConnections } from '@fleetmind/runtime';
+import { batchedInference, createAgent, MqttAdapter, mqttTransport, sharedConnections } from '@fleetmind/runtime';
 import { agentTopic, encodeHeartbeat, encodeObservation, encodePeerMessage, decodeAction } from '@fleetmind/wire';
 import { LinkProxy } from '@fleetmind/sim-harness/network';
 import { startTestFleet, untilAllLive, COMMNET_BUNDLE } from '../helpers/agents.js';
@@ -252,26 +252,33 @@ t.test('mosquitto unreachable and back (the link cut by a proxy): fallback meanw
 });
 
 t.test('reconnection backs off exponentially with jitter', async (t) => {
-  // a "broker" that accepts and hangs up at once records when each attempt came
+  // a "broker" that accepts and hangs up at once records when each attempt came; the transport
+  // says what delay it chose for each retry. The delays are the transport's to choose (asserted
+  // exactly); when a retry actually comes is the scheduler's, so of that only the lower bound is
+  // asserted: no retry comes before its delay
   const { createServer } = await import('node:net');
   const arrivals: number[] = [];
-  let sixth: () => void = () => {};
-  const sixAttempts = new Promise<void>((resolve) => { sixth = resolve; });
-  const server = createServer((s) => { arrivals.push(performance.now()); s.destroy(); if (arrivals.length === 7) sixth(); });
+  const scheduled: { attempt: number; delayMs: number; at: number }[] = [];
+  let seventh: () => void = () => {};
+  const sevenAttempts = new Promise<void>((resolve) => { seventh = resolve; });
+  const server = createServer((s) => { arrivals.push(performance.now()); s.destroy(); if (arrivals.length === 7) seventh(); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
-  const { InProcessAdapter } = await import('@fleetmind/runtime');
-  const agent = await createAgent({ bundle: COMMNET_BUNDLE, agentId: 'agent_0', broker: `mqtt://127.0.0.1:${port}`, adapter: new InProcessAdapter(() => {}), logger: pino({ level: 'silent' }), reconnectBaseMs: 40, reconnectMaxMs: 320 });
-  t.teardown(() => agent.kill());
-  await sixAttempts; // the first connection and six retries
-  const gaps = arrivals.slice(1, 7).map((a, k) => a - arrivals[k]);
-  t.equal(gaps.length, 6, `${gaps.length + 1} attempts`);
-  const caps = [40, 80, 160, 320, 320, 320];
-  gaps.slice(0, 5).forEach((g, k) => {
-    t.ok(g >= caps[k] / 2 - 5 && g <= caps[k] + 40, `retry ${k + 1} after ${g.toFixed(0)} ms: within [${caps[k] / 2}, ${caps[k]}] ms`);
+  const transport = mqttTransport({ url: `mqtt://127.0.0.1:${port}`, clientId: 'backoff', reconnectBaseMs: 40, reconnectMaxMs: 320, keepaliveS: 10 }, {
+    onMessage: () => {}, onConnect: () => {}, onDisconnect: () => {},
+    onRetryScheduled: (attempt, delayMs) => scheduled.push({ attempt, delayMs, at: performance.now() }),
   });
-  t.equal(new Set(gaps.slice(3, 6).map((g) => Math.round(g))).size > 1, true, 'capped retries are jittered, not in lockstep');
+  t.teardown(() => transport.destroy());
+  t.equal(await transport.start(), false, 'the first attempt reaches no broker');
+  await sevenAttempts; // the first connection and six retries
+  t.same(scheduled.slice(0, 6).map((s) => s.attempt), [1, 2, 3, 4, 5, 6], 'each retry scheduled once, in order');
+  const caps = [40, 80, 160, 320, 320, 320];
+  scheduled.slice(0, 6).forEach((s, k) => {
+    t.ok(s.delayMs >= caps[k] / 2 && s.delayMs <= caps[k], `retry ${s.attempt} in ${s.delayMs.toFixed(1)} ms: within [${caps[k] / 2}, ${caps[k]}] ms`);
+    t.ok(arrivals[k + 1] - s.at >= s.delayMs - 1, `retry ${s.attempt} came ${(arrivals[k + 1] - s.at).toFixed(0)} ms after it was scheduled, not before its delay`);
+  });
+  t.equal(new Set(scheduled.slice(3, 6).map((s) => s.delayMs)).size, 3, 'capped retries are jittered, not in lockstep');
 });
 
 t.test('a runtime process: stdio adapter in and out, garbage survives, SIGTERM announces OFFLINE', async (t) => {

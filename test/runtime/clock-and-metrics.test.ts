@@ -16,13 +16,19 @@ t.test('free-running at --hz: acts on the latest observation each period; none y
   await until(() => actions.length >= 3, 'three periods pass');
   t.ok(actions.length >= 3, `${actions.length} decisions at 50 Hz`);
   t.ok(actions.every((a) => a.tier === 'safe'), 'no observation yet: the safe action');
-  adapter.observe({ tick: 1, values: OBS() });
+  // a camera at 100 Hz: each period acts on a frame at most ~10 ms old
+  let frame = 0;
   const before = actions.length;
-  await until(() => actions.length >= before + 3, 'three more periods pass');
+  adapter.observe({ tick: ++frame, values: OBS() });
+  const camera = setInterval(() => adapter.observe({ tick: ++frame, values: OBS() }), 10);
+  await until(() => actions.slice(before).filter((a) => a.tier === 'none').length >= 3, 'the policy acts in three periods');
+  clearInterval(camera);
   const fresh = actions.slice(before);
-  t.ok(fresh.length >= 3 && fresh.every((a) => a.tier === 'none'), 'a fresh observation: the policy acts (alone, without peers)');
+  // a frame goes stale only when the machine stalls past 150 ms: the stale safe action is then right too
+  const stale = agent.snapshot().safeReasons.observation_stale ?? 0;
+  t.ok(fresh.every((a) => a.tier === 'none' || (a.tier === 'safe' && stale > 0)), `fresh observations: the policy acts (alone, without peers): ${fresh.map((a) => a.tier).join(', ')}`);
   t.ok(new Set(fresh.map((a) => a.tick)).size === fresh.length, 'each period has its own tick number');
-  await until(() => actions[actions.length - 1].tier === 'safe', 'the observation grows older than 150 ms', 2_000);
+  await until(() => actions[actions.length - 1].tier === 'safe', 'the observation grows older than 150 ms');
   t.equal(actions[actions.length - 1].tier, 'safe', 'the observation grew older than 150 ms: the safe action again');
   t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0 && (agent.snapshot().safeReasons.observation_missing ?? 0) > 0);
 });
@@ -36,14 +42,21 @@ t.test('free-running: a frame it cannot act on (wrong size, NaN, out of bounds) 
   await until(() => actions.some((a) => a.tier === 'none'), 'the policy acts on the first frame');
   const nan = OBS();
   nan[2] = Number.NaN;
+  const reasonsBefore = { ...agent.snapshot().safeReasons };
   adapter.observe({ tick: 2, values: new Float32Array(5) });
   adapter.observe({ tick: 3, values: nan });
   const before = actions.length;
   await until(() => actions.length >= before + 3, 'three more periods pass');
-  t.ok(actions.slice(before, before + 3).every((a) => a.tier === 'none'), 'the policy still acts, on the last usable frame');
+  // the frame is young for these periods unless the machine stalled past 300 ms: then the
+  // stale safe action is right too; a bad frame that displaced the good one would give another
+  // reason (the policy cannot act on 5 values or a NaN)
+  const next = actions.slice(before, before + 3);
+  const reasons = agent.snapshot().safeReasons;
+  t.ok(next.every((a) => a.tier === 'none' || (a.tier === 'safe' && (reasons.observation_stale ?? 0) > (reasonsBefore.observation_stale ?? 0))), `the policy still acts, on the last usable frame (${next.map((a) => a.tier).join(', ')})`);
+  const newReasons = Object.keys(reasons).filter((r) => (reasons[r as keyof typeof reasons] ?? 0) > (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0));
+  t.same(newReasons.filter((r) => r !== 'observation_stale'), [], `no safe action since the bad frames but for staleness (${JSON.stringify(reasons)})`);
   t.same(agent.snapshot().observationsRefused, { unusable: 2 }, 'both bad frames refused as unusable');
-  t.same(agent.snapshot().safeReasons.observation_size ?? 0, 0);
-  await until(() => actions[actions.length - 1].tier === 'safe', 'the last usable frame grows older than 300 ms', 2_000);
+  await until(() => actions[actions.length - 1].tier === 'safe', 'the last usable frame grows older than 300 ms');
   t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0, 'then the safe action, as stale');
 });
 

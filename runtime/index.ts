@@ -22,7 +22,7 @@ export { MqttAdapter } from './adapters/mqtt-adapter.js';
 export { StdioAdapter } from './adapters/stdio-adapter.js';
 export type { Adapter, AdapterContext, AdapterLink, ObservationIn, ActionOut } from './adapters/adapter.js';
 export { agentCommand } from './cli/agent-command.js';
-export { RoundInbox } from './agent/round-inbox.js';
+export { RoundInbox, type ExpectedPeers } from './agent/round-inbox.js';
 export type { InboxRefusal } from './agent/round-inbox.js';
 export { PeerLiveness } from './agent/liveness.js';
 export { FlightRecorder, RecordingError, RECORDING_METADATA_NAME, TOPICS as RECORDING_TOPICS } from './recorder/flight-recorder.js';

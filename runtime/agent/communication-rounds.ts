@@ -128,8 +128,8 @@ export class CommunicationRounds {
       const logical = this.c.logicalRoundLimitMs;
       const waitStart = performance.now();
       const timedOut = logical === null
-        ? await inbox.waitFor(o.tick, round, () => this.c.liveness.live(), this.c.roundDeadlineMs)
-        : await inbox.waitFor(o.tick, round, () => this.c.peers, logical);
+        ? await inbox.waitFor(o.tick, round, (settled) => this.c.liveness.everyLive(settled), this.c.roundDeadlineMs)
+        : await inbox.waitFor(o.tick, round, (settled) => this.c.peers.every(settled), logical);
       const waitedMs = performance.now() - waitStart;
       waitingMs += waitedMs;
       if (timedOut) metrics.deadlineMiss();

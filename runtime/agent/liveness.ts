@@ -39,4 +39,14 @@ export class PeerLiveness {
   live(): string[] {
     return this.peers.filter((p) => this.isLive(p));
   }
+
+  /** whether `test` holds for every live peer (a round checks this at every message: no array, one clock read) */
+  everyLive(test: (peer: string) => boolean): boolean {
+    const now = this.now();
+    for (const peer of this.peers) {
+      const seen = this.lastSeen.get(peer);
+      if (seen !== undefined && now - seen <= this.timeoutMs && !test(peer)) return false;
+    }
+    return true;
+  }
 }

@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { TransportError, type Transport, type TransportEvents, type TransportFactory, type TransportOptions } from './transport.js';
 
+const ignoreLog = (): void => {};
+
 export class MqttTransport implements Transport {
   private client: MqttClient | null = null;
   private attempt = 0;
@@ -47,6 +49,9 @@ export class MqttTransport implements Transport {
       connectTimeout: 5_000,
       queueQoSZero: false,
       resubscribe: false, // subscriptions are renewed on every connect, below
+      // mqtt.js logs every packet through `debug`, which gathers its arguments even when off: a few
+      // KB of garbage per decision in a busy process. DEBUG=mqttjs* still turns its log on
+      ...(process.env.DEBUG ? {} : { log: ignoreLog }),
       ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1 as const, retain: false } } : {}),
     };
     return new Promise((resolve, reject) => {

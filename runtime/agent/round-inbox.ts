@@ -18,10 +18,16 @@ export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | '
 /** messages further ahead than this many ticks are refused (bounded memory against a hostile peer) */
 const TICKS_AHEAD = 4;
 
+/**
+ * The peers a round waits for, asked whether every one of them is settled (its message or a
+ * notice is in): asked at every message, so it is a test, not a list to allocate.
+ */
+export type ExpectedPeers = (settled: (peer: string) => boolean) => boolean;
+
 interface Waiter {
   tick: number;
   round: number;
-  expected: () => readonly string[];
+  expected: ExpectedPeers;
   resolve: (timedOut: boolean) => void;
   timer: NodeJS.Timeout;
 }
@@ -166,10 +172,10 @@ export class RoundInbox {
   }
 
   /**
-   * Resolves when every peer in expected() has a message (or a notice that it is lost) for (tick, round) — false — or when
-   * deadlineMs passes first — true. expected() is asked again whenever something changes.
+   * Resolves when every expected peer has a message (or a notice that it is lost) for (tick, round) — false — or when
+   * deadlineMs passes first — true. expected is asked again whenever something changes.
    */
-  waitFor(tick: number, round: number, expected: () => readonly string[], deadlineMs: number): Promise<boolean> {
+  waitFor(tick: number, round: number, expected: ExpectedPeers, deadlineMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settle(true), deadlineMs);
       this.waiter = { tick, round, expected, resolve, timer };
@@ -188,7 +194,7 @@ export class RoundInbox {
     const key = `${w.tick}:${w.round}`;
     const have = this.held.get(key);
     const lost = this.lost.get(key);
-    if (w.expected().every((p) => have?.has(p) || lost?.has(p))) this.settle(false);
+    if (w.expected((p) => have?.has(p) === true || lost?.has(p) === true)) this.settle(false);
   }
 
   private settle(timedOut: boolean): void {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { runCli } from '../helpers/cli.js';
 
-t.test('fleetmind bench runtime --json reports the four figures, measured on a 10-agent fleet', (t) => {
-  const r = runCli(['bench', 'runtime', '--ticks', '30', '--json']);
+t.test('fleetmind bench runtime --json reports the four figures, measured on a 10-agent fleet (here on one connection, its graph calls batched)', (t) => {
+  const r = runCli(['bench', 'runtime', '--ticks', '30', '--connections', 'shared', '--inference', 'batched', '--json']);
   t.equal(r.code, 0, r.stderr);
   const envelope = JSON.parse(r.stdout);
   t.match(envelope, { bench: 'runtime', started: String, machine: { cpus: Number, node: String } }, 'the one benchmark JSON shape');
@@ -11,7 +11,7 @@ t.test('fleetmind bench runtime --json reports the four figures, measured on a 1
   const identity = report.ort_call_us_identity;
   t.ok(identity.p50 > 0 && identity.calls === report.ort_call_us.calls, 'the identity graph is called as often, in the same blocks');
   t.equal(identity.actor_p50_ratio, Number((report.ort_call_us.p50 / identity.p50).toFixed(3)), 'the ratio is actor over identity');
-  t.match(report.tick_ms, { agents: 10, rounds: 1, ticks: 300 });
+  t.match(report.tick_ms, { agents: 10, rounds: 1, ticks: 300, connections: 'shared', inference: 'batched' });
   t.equal(report.tick_ms.full_ratio, 1, 'with nothing failing, every tick had full communication');
   t.ok(report.tick_ms.p99 >= report.tick_ms.p50 && report.tick_ms.p50 > 0);
   t.ok(report.rss_mib > 30 && report.rss_mib < 1024, `an agent process's RSS: ${report.rss_mib} MiB`);

@@ -25,18 +25,18 @@ t.test('waiting ends when every expected peer answered, or at the deadline', asy
   const inbox = new RoundInbox(new Set(['b', 'c']), 1);
   inbox.enter(1, 1);
   const t0 = performance.now();
-  const done = inbox.waitFor(1, 1, () => ['b', 'c'], 1000);
+  const done = inbox.waitFor(1, 1, (settled) => ['b', 'c'].every(settled), 1000);
   inbox.put(msg('b', 1, 1));
   inbox.put(msg('c', 1, 1));
   t.equal(await done, false, 'complete, not timed out');
   t.ok(performance.now() - t0 < 100);
   inbox.enter(2, 1);
   const t1 = performance.now();
-  t.equal(await inbox.waitFor(2, 1, () => ['b'], 40), true, 'timed out');
+  t.equal(await inbox.waitFor(2, 1, (settled) => ['b'].every(settled), 40), true, 'timed out');
   t.ok(performance.now() - t1 >= 39);
   inbox.enter(3, 1);
   let expected = ['b', 'c'];
-  const pending = inbox.waitFor(3, 1, () => expected, 1000);
+  const pending = inbox.waitFor(3, 1, (settled) => expected.every(settled), 1000);
   inbox.put(msg('b', 3, 1));
   expected = ['b'];
   inbox.recheck();
@@ -93,7 +93,7 @@ t.test('released (the agent left the episode): any tick ahead is taken, only the
   t.equal(inbox.put(msg('b', 21, 1)), 'sat_out', 'older than the newest: a tick it sits out');
   t.equal(inbox.markLost({ agent: 'b', tick: 23, round: 1 }), null);
   inbox.enter(23, 1);
-  t.equal(await inbox.waitFor(23, 1, () => ['b', 'c'], 1_000), false, 'back in at tick 23: what came first is there');
+  t.equal(await inbox.waitFor(23, 1, (settled) => ['b', 'c'].every(settled), 1_000), false, 'back in at tick 23: what came first is there');
   t.equal(inbox.put(msg('b', 40, 1)), 'too_early', 'anchored again');
   // the world hands it tick 23's observation while the broker still carries tick 22's messages
   t.equal(inbox.put(msg('c', 22, 1)), 'sat_out', 'a tick before the one it came back at: sat out, not stale');

@@ -25,6 +25,8 @@ interface FleetCliOptions {
   maxObservationAgeMs?: number;
   observationQueue: 'latest' | 'fifo';
   peerChecks: 'off' | 'quarantine';
+  connections: 'per-agent' | 'shared';
+  inference: 'per-agent' | 'batched';
   username?: string;
   password?: string;
   json?: boolean;
@@ -47,11 +49,13 @@ export function registerFleet(program: Command): void {
     .option('--max-observation-age-ms <ms>', 'observations older than this by their sent_us, or further ahead (a clock that runs ahead), get the safe action', positiveNumber)
     .addOption(new Option('--observation-queue <mode>', 'observations that arrive while an agent\'s tick runs: latest (the newest replaces a waiting one) or fifo (each waits its turn)').choices(['latest', 'fifo']).default('latest'))
     .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
+    .addOption(new Option('--connections <kind>', 'per-agent: each agent its own MQTT connection, as robots have; shared: the agents of this process on one (the broker sends a message once to the process; --mode inproc; behind a fault plan\'s link proxies each agent keeps its own)').choices(['per-agent', 'shared']).default('per-agent'))
+    .addOption(new Option('--inference <kind>', 'per-agent: each agent its own ONNX Runtime calls; batched: the calls this process\'s agents make in one turn run as one batch (--mode inproc; discrete policies; not with slow_inference faults)').choices(['per-agent', 'batched']).default('per-agent'))
     .option('--username <user>', 'a broker with users: a user of role fleet (`fleetmind broker user add --role fleet --fleet F`), which publishes what an agent does for any agent of its fleet; the agents and the bridge connect as it')
     .option('--password <password>', 'its password (or set FLEETMIND_PASSWORD, which ps does not show)')
     .option('--report <dir>', 'write report.json there when the run ends')
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://10.0.0.2:1883 --fleet lab --agents agent_0,agent_1\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
+    .addHelpText('after', '\nPrints "fleet <name> ready: N agents on <broker>" once every agent is online; start your simulator then.\n\nExamples:\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://127.0.0.1:1883 --fleet lab\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/fleet\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://10.0.0.2:1883 --fleet lab --agents agent_0,agent_1\n  $ fleetmind fleet --bundle models/zoo/spread-commnet --fleet lab --connections shared --inference batched\n  $ python3 examples/remote/fleet_client.py --broker mqtt://127.0.0.1:1883 --fleet lab --bundle models/zoo/spread-commnet')
     .action(async (opts: FleetCliOptions) => {
       const [{ checkBundleFiles }, { loadFaultPlan, runFleet }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
       if (!opts.bundle) throw new CliError('--bundle <dir> is required');
@@ -72,6 +76,7 @@ export function registerFleet(program: Command): void {
       try {
         report = await runFleet({
           bundle: opts.bundle, broker: opts.broker, fleet: opts.fleet, agents: opts.agents, faults, mode: opts.mode, seed: opts.seed, ticks: opts.ticks ?? null,
+          connections: opts.connections, inference: opts.inference,
           agent: {
             roundDeadlineMs: opts.roundDeadlineMs, observationQueue: opts.observationQueue, peerChecks: opts.peerChecks,
             ...(opts.tickBudgetMs !== undefined ? { tickBudgetMs: opts.tickBudgetMs } : {}),

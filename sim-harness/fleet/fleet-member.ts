@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadedBundle } from '@fleetmind/models';
 import { pino } from 'pino';
 import { slowedPolicy } from '../faults/slowed-policy.js';
-import { createAgent, InProcessAdapter, onnxPolicy, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type ObservationIn, type TickRecord } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, onnxPolicy, type ActionOut, type AgentSettingsInput, type AgentSnapshot, type FleetAgent, type ObservationIn, type PolicyFactory, type TickRecord, type TransportFactory } from '@fleetmind/runtime';
 
 export type FleetMode = 'inproc' | 'threads' | 'procs';
 
@@ -28,6 +28,12 @@ export interface MemberOptions {
   onTick?: (id: string, record: TickRecord) => void;
   /** over-the-air rollouts: the agent's bundle store (sim --rollout) */
   bundleStore?: string;
+  /**
+   * in-process agents only: what the process's agents share — one MQTT connection
+   * (sharedConnections) and/or their graph calls of a turn in one batch (batchedInference; then
+   * slow_inference cannot act on one agent's calls)
+   */
+  shared?: { transport?: TransportFactory; policy?: PolicyFactory };
 }
 
 export interface FleetMember {
@@ -72,7 +78,8 @@ class InProcessMember implements FleetMember {
     this.agent = await createAgent({
       bundle: this.o.bundle, agentId: this.o.id, broker: this.o.brokerUrl, fleet: this.o.fleet,
       // slow_inference acts at the policy seam, around the ONNX Runtime session
-      policy: (role, messageSize) => slowedPolicy(onnxPolicy(role, messageSize), () => this.slowMs),
+      policy: this.o.shared?.policy ?? ((role, messageSize) => slowedPolicy(onnxPolicy(role, messageSize), () => this.slowMs)),
+      ...(this.o.shared?.transport ? { transport: this.o.shared.transport } : {}),
       adapter: this.adapter, logger: pino({ level: 'silent' }), ...this.o.settings, ...this.o.credentials, bundleStore: this.o.bundleStore,
       onTick: this.o.onTick && ((r) => this.o.onTick!(this.o.id, r)),
     });

@@ -16,7 +16,7 @@
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import { loadBundle } from '@fleetmind/models';
-import type { ActionOut, AgentSettingsInput, AgentSnapshot } from '@fleetmind/runtime';
+import { batchedInference, sharedConnections, type ActionOut, type AgentSettingsInput, type AgentSnapshot } from '@fleetmind/runtime';
 import { agentTopic, decodeControl, decodeObservation, decodeWorldStepRecord, encodeAction, fleetTopic, type Tier } from '@fleetmind/wire';
 import { percentile } from '@fleetmind/worlds';
 import { FaultEngine } from '../faults/fault-engine.js';
@@ -53,12 +53,18 @@ export interface FleetRunOptions {
   /** aborted: stop (Ctrl-C) */
   signal?: AbortSignal;
   onReady?: (info: { broker: string; fleet: string; agents: string[] }) => void;
+  /** per-agent (default): each agent its own MQTT connection, as robots have; shared: one for the process (--mode inproc) */
+  connections?: 'per-agent' | 'shared';
+  /** per-agent (default): each agent its own ONNX Runtime calls; batched: the calls of one turn as one batch (--mode inproc, discrete policies) */
+  inference?: 'per-agent' | 'batched';
 }
 
 export interface FleetRunReport {
   fleet: string;
   broker: string;
   mode: FleetMode;
+  connections: 'per-agent' | 'shared';
+  inference: 'per-agent' | 'batched';
   agents: string[];
   /** the simulator's ticks seen (distinct (episode, tick)) and episodes */
   ticks: number;
@@ -88,6 +94,11 @@ export interface FleetRunReport {
 export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   const mode = o.mode ?? 'inproc';
   checkPlanFitsMode(o.faults ?? null, mode);
+  const connections = o.connections ?? 'per-agent';
+  const inference = o.inference ?? 'per-agent';
+  if (mode !== 'inproc' && (connections === 'shared' || inference === 'batched')) throw new SimError(`${connections === 'shared' ? 'shared connections' : 'batched inference'} need --mode inproc: agents in other threads or processes share nothing with each other`);
+  if (connections === 'shared' && o.faults) throw new SimError('--connections shared: a fault plan acts on each agent\'s own link, and shared agents have one; use --connections per-agent with --faults');
+  if (inference === 'batched' && o.faults?.faults.some((f) => f.kind === 'slow_inference')) throw new SimError('slow_inference slows one agent\'s graph calls: with batched inference its calls are its neighbours\' too; use --inference per-agent');
   const bundle = await loadBundle(o.bundle);
   const all = bundle.manifest.roles.flatMap((r) => r.agents);
   const unknown = (o.agents ?? []).filter((id) => !all.includes(id));
@@ -116,8 +127,10 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   const episodes = new Set<number>();
   let bridge: MqttClient | null = null;
   let watch: HeartbeatWatch | null = null;
+  const sharedLinks = connections === 'shared' ? sharedConnections(o.credentials?.username ?? `${o.fleet}-agents`) : null;
   try {
-    await network.start(ids, false, false, false); // a fleet tells its agents nothing itself
+    // a fleet tells its agents nothing itself; agents on one shared connection share one link
+    await network.start(ids, false, false, false, false, connections === 'shared');
     watch = await HeartbeatWatch.connect(network.url, o.fleet, o.credentials, defaultSimOptions.brokerConnectTimeoutMs);
     // one bridge per shard: the client id names its agents' first (two bridges with one id would take turns on the broker)
     const bridgeId = `${o.credentials ? `${o.credentials.username}:` : `${o.fleet}-`}fleet-bridge${o.agents ? `-${ids[0]}` : ''}`;
@@ -137,10 +150,15 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
       tiers[a.tier]++;
       client.publish(agentTopic(o.fleet, id, 'act'), Buffer.from(encodeAction(a)), { qos: 0 });
     };
+    // behind link proxies each agent has a URL of its own, and so a connection of its own
+    const shared = {
+      ...(sharedLinks ? { transport: sharedLinks.transport } : {}),
+      ...(inference === 'batched' ? { policy: batchedInference() } : {}),
+    };
     for (const id of ids) {
       members.set(id, createMember(mode, {
         id, bundle, fleet: o.fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: o.peers?.[id] ?? bundle.agent(id).role.spec.agents.filter((a) => a !== id) },
-        credentials: o.credentials, onAction,
+        credentials: o.credentials, onAction, shared,
       }));
     }
     await Promise.all([...members.values()].map((m) => m.start()));
@@ -211,7 +229,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
     const unanswered = sentAt.size;
     const latency = (q: number) => (latencies.length ? Number(percentile(latencies, q).toFixed(3)) : 0);
     return {
-      fleet: o.fleet, broker: o.broker === 'embedded' ? 'embedded' : o.broker, mode, agents: ids,
+      fleet: o.fleet, broker: o.broker === 'embedded' ? 'embedded' : o.broker, mode, connections, inference, agents: ids,
       ticks, episodes: episodes.size, observations, asked, answered, unanswered, lost_with_agent: lostWithAgent, not_asked: notAsked, tiers,
       tick_ms: { p50: latency(0.5), p99: latency(0.99) },
       messages: { ...network.counts },
@@ -222,6 +240,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
     };
   } finally {
     await Promise.allSettled([...members.values()].map((m) => m.stop()));
+    await sharedLinks?.close();
     bridge?.end(true);
     watch?.close();
     await network.close();

@@ -16,7 +16,7 @@ import { startBroker, UsersFile, type FleetBroker } from '@fleetmind/broker';
 import type { IPublishPacket } from 'mqtt-packet';
 import { LinkProxy } from '../network/link-proxy.js';
 import type { FaultEngine } from '../faults/fault-engine.js';
-import type { BrokerChoice } from './sim-options.js';
+import { SimError, type BrokerChoice } from './sim-options.js';
 
 export interface Credentials {
   username: string;
@@ -67,9 +67,11 @@ export class SimNetwork {
    * world and, for a rollout, an admin one for its operator. `links: false`: the run will never
    * tell an agent anything itself (no notices of agents that come and go), so without a fault
    * engine and on the embedded broker, the agents need no proxies. `hosts`: with auth, a user of
-   * role fleet, `shards`, for shard processes that host the agents (sim --shards).
+   * role fleet, `shards`, for shard processes that host the agents (sim --shards). `oneLink`: the
+   * agents share one connection (no fault engine): one proxy, which counts their messages, for all.
    */
-  async start(agentIds: readonly string[], auth: boolean, operator = false, links = true, hosts = false): Promise<void> {
+  async start(agentIds: readonly string[], auth: boolean, operator = false, links = true, hosts = false, oneLink = false): Promise<void> {
+    if (oneLink && this.engine) throw new SimError('agents on one shared connection cannot each have a link of their own for the fault plan');
     if (auth) await this.makeUsers(agentIds, operator, hosts);
     this.direct = !links && this.engine === null && this.choice.kind === 'embedded';
     this.agentIds = new Set(agentIds);
@@ -80,6 +82,8 @@ export class SimNetwork {
     if (this.direct) return;
     const target = new URL(this.brokerUrl.replace(/^mqtt:/, 'http:'));
     for (const id of agentIds) {
+      const first = this.proxies.values().next().value;
+      if (oneLink && first) { this.proxies.set(id, first); continue; }
       const proxy = await new LinkProxy({ host: target.hostname, port: Number(target.port || 1883) }, {
         up: (packet, send) => {
           if (packet.topic.endsWith('/msg')) { this.counts.sent++; this.counts.bytes += (packet.payload as Buffer).length; }
@@ -128,13 +132,13 @@ export class SimNetwork {
     if (this.choice.kind === 'embedded') {
       if (out) { await this.broker?.close(); this.broker = null; } else await this.startBroker(this.brokerPort);
     } else {
-      for (const p of this.proxies.values()) await (out ? p.cut() : p.restore());
+      for (const p of new Set(this.proxies.values())) await (out ? p.cut() : p.restore());
     }
     return true;
   }
 
   async close(): Promise<void> {
-    for (const p of this.proxies.values()) await p.close();
+    for (const p of new Set(this.proxies.values())) await p.close();
     await this.broker?.close();
     if (this.usersDir) rmSync(this.usersDir, { recursive: true, force: true });
   }

@@ -97,6 +97,11 @@ t.test('fleetmind fleet refuses bad arguments before starting anything', async (
   t.match(runCli(['fleet', '--bundle', 'models/zoo/spread-mlp', '--broker', 'http://x']).stderr, /--broker: expected "embedded" or mqtt:\/\/host:port, got "http:\/\/x"/);
   t.match(runCli(['fleet', '--bundle', 'models/zoo/spread-mlp', '--fleet', 'a/b']).stderr, /--fleet: "a\/b" is not a fleet id/);
   t.match(runCli(['fleet', '--bundle', join(dir, 'nothing')]).stderr, /is not a bundle folder \(no manifest\.json\)/);
+  const plan = join(dir, 'loss.yaml');
+  writeFileSync(plan, 'faults:\n  - { kind: drop, p: 0.3 }\n');
+  t.match(runCli(['fleet', '--bundle', 'models/zoo/spread-mlp', '--connections', 'shared', '--faults', plan]).stderr, /--connections shared: a fault plan acts on each agent's own link/);
+  t.match(runCli(['fleet', '--bundle', 'models/zoo/spread-mlp', '--mode', 'threads', '--inference', 'batched']).stderr, /batched inference need --mode inproc/);
+  t.match(runCli(['fleet', '--bundle', 'models/zoo/spread-mlp', '--connections', 'all']).stderr, /Allowed choices are per-agent, shared/);
 });
 
 t.test('the Python client\'s generated protobuf classes are those of runtime/wire/fleetmind.proto', async (t) => {

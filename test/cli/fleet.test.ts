@@ -87,7 +87,8 @@ t.test('the Python client drives `fleetmind fleet` with faults: every observatio
   t.equal(r.faults_applied.crash, 2, 'the crash struck and the agent was restarted');
   t.ok(r.faults_applied.drop > 0, `${r.faults_applied.drop} peer messages dropped on the links`);
   t.ok(r.tiers.partial > 0, `${r.tiers.partial} decisions heard only part of the team`);
-  t.ok(r.tick_ms.p99 > 0 && r.tick_ms.p99 < 100, `observation to action p99 ${r.tick_ms.p99} ms at the fleet (p50 ${r.tick_ms.p50}); at the client p99 ${played.tick_ms.p99.toFixed(1)} ms`);
+  // how fast is bench's question (CI runs tests, not timings); the client's contract is an answer within its 0.5 s timeout
+  t.ok(r.tick_ms.p50 > 0 && r.tick_ms.p99 >= r.tick_ms.p50 && r.tick_ms.p99 < 500, `observation to action p99 ${r.tick_ms.p99} ms at the fleet (p50 ${r.tick_ms.p50}), inside the client's timeout; at the client p99 ${played.tick_ms.p99.toFixed(1)} ms`);
   t.equal(r.episode_team_returns.length, 2);
   r.episode_team_returns.forEach((ret: number, k: number) => t.ok(Math.abs(ret - played.team_returns[k]) < 1e-9, `episode ${k}: the return the simulator published (${ret.toFixed(3)})`));
 });

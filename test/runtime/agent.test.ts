@@ -105,7 +105,8 @@ for (const kind of BROKERS) {
     t.teardown(() => broker.close());
     const fleetId = fleetName(kind.name, 'dead-peer');
     // agent_2 is played by a raw client that heartbeats, then freezes: connected but silent
-    const fleet = await startTestFleet(broker.url, fleetId, { roundDeadlineMs: 60, peerTimeoutMs: 400 }, [0, 1]);
+    // the timeout far beyond a round's deadline: a loaded machine's stall cannot end the peer's life before the first round waited for it
+    const fleet = await startTestFleet(broker.url, fleetId, { roundDeadlineMs: 60, peerTimeoutMs: 1_500 }, [0, 1]);
     t.teardown(() => fleet.close());
     const frozen = await connect(broker.url);
     t.teardown(() => { frozen.end(true); });
@@ -116,14 +117,13 @@ for (const kind of BROKERS) {
     const early = await fleet.step();
     t.same(early.map((a) => a.tier), ['partial', 'partial'], 'the silent peer is masked out');
     t.ok(fleet.agents[0].snapshot().deadlineMisses >= 1, 'while it still counts as live, the round waits for it until the deadline');
-    t.ok(performance.now() - frozeAt < 400, 'that happened inside the heartbeat timeout');
+    t.ok(performance.now() - frozeAt < 1_500, 'that happened inside the heartbeat timeout');
     await untilAllLive(fleet, 1);
     const missesBefore = fleet.agents[0].snapshot().deadlineMisses;
     const t0 = performance.now();
     const later = await fleet.step();
     t.same(later.map((a) => a.tier), ['partial', 'partial']);
-    t.equal(fleet.agents[0].snapshot().deadlineMisses, missesBefore, 'after the timeout the dead peer is not waited for');
-    t.ok(performance.now() - t0 < 60, `and the tick does not sit out the deadline (${(performance.now() - t0).toFixed(1)} ms)`);
+    t.equal(fleet.agents[0].snapshot().deadlineMisses, missesBefore, `after the timeout the dead peer is not waited for: no round ran out its deadline (the tick took ${(performance.now() - t0).toFixed(1)} ms)`);
 
     // agent_1 crashes: the broker publishes its last will, and agent_0 stops waiting at once
     await fleet.agents[1].kill();
@@ -218,9 +218,9 @@ t.test('aedes stops and restarts: agents act on the fallback meanwhile and resum
   t.same((await fleet.step()).map((a) => a.tier), ['full', 'full', 'full']);
   await broker.close();
   await until(() => !fleet.agents.some((a) => a.connected()), 'every agent notices the broker is gone');
-  const t0 = performance.now();
+  const misses = fleet.agents.map((a) => a.snapshot().deadlineMisses);
   for (let k = 0; k < 3; k++) t.same((await fleet.step()).map((a) => a.tier), ['none', 'none', 'none'], 'no broker: the no-communication graph acts');
-  t.ok(performance.now() - t0 < 100, 'without waiting for round deadlines');
+  t.same(fleet.agents.map((a) => a.snapshot().deadlineMisses), misses, 'without waiting for round deadlines (none ran out)');
   t.ok(fleet.agents.every((a) => a.snapshot().messages.sent === 2), 'nothing is sent (or queued) while offline');
   broker = await startBroker({ port, allowAnonymous: true });
   await until(() => fleet.agents.every((a) => a.connected()), 'every agent reconnects');

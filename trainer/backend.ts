@@ -6,6 +6,7 @@
 // the @tensorflow/tfjs bundle, not tfjs-core alone: only the bundle registers the gradients
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { shareIdentityOnWasm } from './wasm-identity.js';
 
 export type BackendName = 'node' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -33,6 +34,7 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<Backen
   for (const name of order) {
     if (name === 'node' && !(await loadNode())) { tried.push('node (@tensorflow/tfjs-node is not installed)'); continue; }
     try {
+      if (name === 'wasm') shareIdentityOnWasm();
       if (await tf.setBackend(TFJS_NAME[name])) {
         await tf.ready();
         return name;

@@ -150,7 +150,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
       tiers[a.tier]++;
       client.publish(agentTopic(o.fleet, id, 'act'), Buffer.from(encodeAction(a)), { qos: 0 });
     };
-    // behind link proxies each agent has a URL of its own, and so a connection of its own
+    // shared connections are keyed by URL: with --connections shared every agent's URL is the one link's
     const shared = {
       ...(sharedLinks ? { transport: sharedLinks.transport } : {}),
       ...(inference === 'batched' ? { policy: batchedInference() } : {}),

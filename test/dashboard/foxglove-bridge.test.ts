@@ -38,20 +38,28 @@ t.test('Foxglove sees an agent\'s status live, decoded with the schema it was gi
   t.equal(channel.encoding, 'protobuf');
   t.equal(channel.schemaName, 'fleetmind.v1.AgentStatus');
 
-  const received = new Promise<MessageData>((resolve) => client.on('message', resolve));
+  const root = (protobuf.Root as unknown as { fromDescriptor(d: unknown): protobuf.Root }).fromDescriptor(descriptor.FileDescriptorSet.decode(Buffer.from(channel.schema, 'base64')));
+  const type = root.lookupType(channel.schemaName);
+  const decode = (message: MessageData) => type.toObject(type.decode(new Uint8Array(message.data.buffer, message.data.byteOffset, message.data.byteLength)), { longs: Number }) as Record<string, unknown>;
+  // every message Foxglove gets decodes with the schema alone; a tick-77 status published before
+  // the subscription may still be on its way, so the test waits for the first tick 78
+  const seen: Record<string, unknown>[] = [];
+  const received = new Promise<Record<string, unknown>>((resolve) => client.on('message', (m) => {
+    let d: Record<string, unknown>;
+    try { d = decode(m); } catch (err) { d = { undecodable: (err as Error).message }; }
+    seen.push(d);
+    if (d.tick === 78) resolve(d);
+  }));
   client.subscribe(channel.id);
   // a garbage status is refused by the dashboard, not passed on; the good one after it arrives
   const publishUntilReceived = setInterval(() => {
     robot.publish('fm/fox/a/agent_4/status', Buffer.from([0xff, 0xff, 0xff]));
     robot.publish('fm/fox/a/agent_4/status', Buffer.from(encodeAgentStatus({ ...status, tick: 78 })));
   }, 50);
-  const message = await received;
+  const decoded = await received;
   clearInterval(publishUntilReceived);
 
-  const root = (protobuf.Root as unknown as { fromDescriptor(d: unknown): protobuf.Root }).fromDescriptor(descriptor.FileDescriptorSet.decode(Buffer.from(channel.schema, 'base64')));
-  const type = root.lookupType(channel.schemaName);
-  const bytes = new Uint8Array(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-  const decoded = type.toObject(type.decode(bytes), { longs: Number }) as Record<string, unknown>;
   t.match(decoded, { agent: 'agent_4', bundle_version: '1.0.0', tick: 78, ticks_partial: 5, heard: ['agent_1', 'agent_2'], tick_p99_ms: 9.75 });
+  t.ok(seen.every((d) => d.agent === 'agent_4' && (d.tick === 77 || d.tick === 78)), `every message was a status the robot sent (ticks ${seen.map((d) => d.tick).join(', ')})`);
   t.ok((dashboard.view.snapshot().refused.malformed ?? 0) >= 1, 'the garbage was counted, not forwarded');
 });

@@ -39,6 +39,12 @@ export interface BrokerOptions {
   drainTimeoutMs?: number;
   /** called for each message forwarded to a client: the simulator counts deliveries with it */
   onForward?: (clientId: string | undefined, topic: string, bytes: number) => void;
+  /**
+   * called for each message a client publishes, once it is accepted and before it is forwarded to
+   * anyone: the simulator counts what agents sent with it (aedes's 'publish' event may come after a
+   * subscriber has the message, and so after a lockstep run has ended)
+   */
+  onPublish?: (clientId: string, topic: string, bytes: number) => void;
   /** serve Prometheus metrics on this port (0 = free port; undefined = off) */
   metricsPort?: number;
   /** period of the $SYS statistics, ms */
@@ -214,6 +220,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
       }
       metrics.messagesIn.inc();
       metrics.bytesIn.inc(packet.payload.length);
+      o.onPublish?.(client.id, packet.topic, packet.payload.length);
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {

@@ -150,13 +150,13 @@ export class SimNetwork {
     const onForward = this.direct
       ? (clientId: string | undefined, topic: string) => { if (topic.endsWith('/msg') && isAgent(clientId)) this.counts.delivered++; }
       : undefined;
-    this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: this.brokerDrainTimeoutMs, connectionBurst: 5_000, onForward });
+    // counted before any peer has it: a lockstep run ends once every agent answered, which may be
+    // before aedes's 'publish' event for the last message (a procs run once counted 299 of 300)
+    const onPublish = this.direct
+      ? (clientId: string, topic: string, bytes: number) => { if (topic.endsWith('/msg') && isAgent(clientId)) { this.counts.sent++; this.counts.bytes += bytes; } }
+      : undefined;
+    this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: this.brokerDrainTimeoutMs, connectionBurst: 5_000, onForward, onPublish });
     this.brokerPort = this.broker.port;
-    if (this.direct) {
-      this.broker.aedes.on('publish', (packet, client) => {
-        if (packet.topic.endsWith('/msg') && isAgent(client?.id)) { this.counts.sent++; this.counts.bytes += packet.payload.length; }
-      });
-    }
   }
 
   /** Users for this run only: each agent its own (ACLs confine it to its subtree), the world one, a rollout's operator an admin. */

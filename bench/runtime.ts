@@ -7,11 +7,13 @@
 //   rss_mib      resident memory of one `fleetmind-agent` process after it has acted
 //   msg_bytes    one peer message on the wire, as the agents sent it
 //   cpu_ms_per_tick  this process's CPU (the agents; the broker runs elsewhere) per fleet tick
+//   gc           that process's garbage collections over the measured ticks (the tick's tail)
 //   recording    with `record`: every agent's flight recorder on, and its bytes per agent per tick
 
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
@@ -49,6 +51,8 @@ export interface RuntimeBenchReport {
   /** the continuous actor's call, measured in the same blocks as the discrete one, and p50 continuous / discrete */
   ort_call_us_continuous: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
   tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched' };
+  /** the agents' process's garbage collections over the measured fleet ticks: what its tick tail is made of */
+  gc: { fleet_ticks: number; scavenges: number; scavenge_ms_p50: number | null; scavenge_ms_max: number | null; major: number; major_ms_max: number | null };
   cpu_ms_per_tick: number;
   recording: { dir: string; bytes_per_agent_tick: number; files: number } | null;
   rss_mib: number;
@@ -68,7 +72,7 @@ export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBench
   const rss = await agentProcessRss(o.bundle);
   const ortCallContinuous = continuous ? { ...continuous, p50_ratio: round(continuous.p50 / ortCall.p50, 3), bundle: o.continuousBundle! } : null;
   const ortCallIdentity = { ...identity, actor_p50_ratio: round(ortCall.p50 / identity.p50, 3) };
-  return { ort_call_us: ortCall, ort_call_us_identity: ortCallIdentity, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+  return { ort_call_us: ortCall, ort_call_us_identity: ortCallIdentity, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, gc: ticks.gc, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
 }
 
 /** obs [batch, size] → action, through one Identity: the floor under any call of a graph with one input */
@@ -131,6 +135,10 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     const ids = world.possibleAgents;
     const actions = new Int32Array(ids.length);
     const times: number[] = [];
+    // minor (scavenge) and major collections, by their pause
+    const pauses = { minor: [] as number[], major: [] as number[] };
+    const notePause = (e: { duration: number; detail?: unknown }) => ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? pauses.minor : pauses.major).push(e.duration);
+    const gcWatch = new PerformanceObserver((list) => list.getEntries().forEach(notePause));
     let full = 0;
     let waiting: { tick: number; left: number; resolve: () => void } | null = null;
     const adapters = ids.map((_, i) => new InProcessAdapter((a) => {
@@ -152,7 +160,7 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     let observations = world.reset(0).observations;
     let cpuFrom: NodeJS.CpuUsage | null = null;
     for (let tick = 1; tick <= ticks + 20; tick++) {
-      if (tick === 21) cpuFrom = process.cpuUsage();
+      if (tick === 21) { cpuFrom = process.cpuUsage(); gcWatch.observe({ entryTypes: ['gc'] }); }
       const done = new Promise<void>((resolve) => { waiting = { tick, left: ids.length, resolve }; });
       ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
       await done;
@@ -160,6 +168,8 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
       if (tick % 50 === 0) progress(`fleet ticks ${tick}/${ticks + 20}`);
     }
     const cpu = process.cpuUsage(cpuFrom!);
+    gcWatch.takeRecords().forEach(notePause); // those not yet handed to the callback
+    gcWatch.disconnect();
     const cpuMsPerTick = round((cpu.user + cpu.system) / 1000 / ticks, 3);
     for (const a of agents.splice(0)) await a.stop(); // the recordings are finished and on disk
     const files = record ? readdirSync(record).filter((f) => f.endsWith('.mcap')) : [];
@@ -171,6 +181,12 @@ async function benchTicks(dir: string, ticks: number, brokerUrl: string | undefi
     return {
       tick: { agents: ids.length, rounds: manifest.communication.rounds, p50: round(percentile(times, 0.5), 3), p99: round(percentile(times, 0.99), 3), ticks: times.length, full_ratio: round(full / times.length, 4), broker: brokerUrl ?? 'fleetmind (child process)', connections, inference },
       msgBytes, cpuMsPerTick, recording,
+      gc: {
+        fleet_ticks: ticks, scavenges: pauses.minor.length, major: pauses.major.length,
+        scavenge_ms_p50: pauses.minor.length ? round(percentile(pauses.minor, 0.5), 2) : null,
+        scavenge_ms_max: pauses.minor.length ? round(Math.max(...pauses.minor), 2) : null,
+        major_ms_max: pauses.major.length ? round(Math.max(...pauses.major), 2) : null,
+      },
     };
   } finally {
     for (const a of agents) await a.stop();

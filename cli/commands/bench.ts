@@ -74,7 +74,7 @@ export function registerBench(program: Command): void {
     .option('--record <dir>', 'turn every agent\'s flight recorder on, writing to <dir> (an empty folder): what recording costs, and its bytes per agent per tick')
     .addOption(new Option('--connections <kind>', 'the fleet\'s agents: per-agent, each its own MQTT connection, as robots have; shared: one for the process (runtime sharedConnections)').choices(['per-agent', 'shared']).default('per-agent'))
     .addOption(new Option('--inference <kind>', 'the fleet\'s agents: per-agent, each its own ONNX Runtime calls; batched: the calls of one turn of the event loop as one batch (runtime batchedInference)').choices(['per-agent', 'batched']).default('per-agent'))
-    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, ort_call_us_identity, ort_call_us_continuous, tick_ms, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
+    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, ort_call_us_identity, ort_call_us_continuous, tick_ms, gc, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000\n  $ fleetmind bench runtime --record /tmp/bench-recording --json\n  $ fleetmind bench runtime --connections shared --inference batched')
     .action(async (opts: { bundle: string; mlpBundle: string; continuousBundle: string; ticks: number; broker?: string; record?: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched'; json?: boolean }) => {
       if (opts.record && existsSync(opts.record) && readdirSync(opts.record).length > 0) throw new CliError(`--record: ${opts.record} is not empty (the bench measures the bytes it writes there)`);
@@ -91,6 +91,7 @@ export function registerBench(program: Command): void {
         [`tick, ${report.tick_ms.agents} agents, ${report.tick_ms.rounds} round(s), ${report.tick_ms.connections} connections, ${report.tick_ms.inference} inference, p50 / p99`, `${report.tick_ms.p50} / ${report.tick_ms.p99} ms`, 'p99 ≤ 5 ms'],
         ['ticks with full communication', `${(report.tick_ms.full_ratio * 100).toFixed(1)} %`, ''],
         ['CPU per fleet tick (agents, this process)', `${report.cpu_ms_per_tick} ms`, ''],
+        ['garbage collections over those ticks: scavenges (p50 / max ms), major (max ms)', `${report.gc.scavenges} (${report.gc.scavenge_ms_p50 ?? '–'} / ${report.gc.scavenge_ms_max ?? '–'}), ${report.gc.major} (${report.gc.major_ms_max ?? '–'})`, ''],
         ...(report.recording ? [['recording per agent per tick', `${report.recording.bytes_per_agent_tick} bytes`, '≤ 1 KB']] : []),
         ['agent process RSS', `${report.rss_mib} MiB`, '≤ 110 MiB'],
         ['peer message', `${report.msg_bytes} bytes`, '≤ 96 bytes (int8, hidden 64)'],

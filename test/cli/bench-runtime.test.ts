@@ -14,6 +14,10 @@ t.test('fleetmind bench runtime --json reports the four figures, measured on a 1
   t.match(report.tick_ms, { agents: 10, rounds: 1, ticks: 300, connections: 'shared', inference: 'batched' });
   t.equal(report.tick_ms.full_ratio, 1, 'with nothing failing, every tick had full communication');
   t.ok(report.tick_ms.p99 >= report.tick_ms.p50 && report.tick_ms.p50 > 0);
+  const gc = report.gc;
+  t.equal(gc.fleet_ticks, 30, 'garbage collections over the measured fleet ticks');
+  t.ok(Number.isInteger(gc.scavenges) && Number.isInteger(gc.major), JSON.stringify(gc));
+  t.ok(gc.scavenges === 0 ? gc.scavenge_ms_p50 === null : gc.scavenge_ms_p50 > 0 && gc.scavenge_ms_max >= gc.scavenge_ms_p50, 'a pause for each kind that happened, none for one that did not');
   t.ok(report.rss_mib > 30 && report.rss_mib < 1024, `an agent process's RSS: ${report.rss_mib} MiB`);
   t.ok(report.msg_bytes > 64 && report.msg_bytes < 128, `an int8 message of 64 values: ${report.msg_bytes} bytes`);
   t.end();

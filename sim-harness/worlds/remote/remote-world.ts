@@ -277,14 +277,20 @@ export class RemoteWorld implements World {
     this.port.postMessage({ frames, connect } satisfies LinkRequest, frames.filter((f): f is Uint8Array => f !== null).map((f) => f.buffer as ArrayBuffer));
     // connecting also starts the socket thread, and a simulator may load its scene at HELLO
     const timeoutMs = connect ? Math.max(this.remote.timeoutMs, DEFAULT_TIMEOUT_MS) : this.remote.timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     const waited = Atomics.wait(this.flag, 0, 0, timeoutMs);
-    if (waited === 'timed-out') {
+    let response = waited === 'timed-out' ? undefined : receiveMessageOnPort(this.port)?.message as LinkResponse | undefined;
+    // a wake whose answer is not in the port yet (seen once on a loaded CI machine): it is on its
+    // way, so look again each millisecond until the deadline
+    while (!response && waited !== 'timed-out' && performance.now() < deadline) {
+      Atomics.wait(this.flag, 0, Atomics.load(this.flag, 0), 1);
+      response = receiveMessageOnPort(this.port)?.message as LinkResponse | undefined;
+    }
+    if (!response) {
       this.broken = new SimulatorLostError(`${this.address}: no answer to ${what} within ${timeoutMs} ms (a slower simulator needs a longer ?timeout_ms=)`, this.address);
       this.close();
       throw this.broken;
     }
-    const response = receiveMessageOnPort(this.port)?.message as LinkResponse | undefined;
-    if (!response) throw new WorldError(`${this.address}: the socket thread woke without an answer`);
     if (!response.ok) {
       const err = response.lost
         ? new SimulatorLostError(`the simulator at ${response.endpoint} is gone: ${response.message} (during ${what})`, response.endpoint)

@@ -68,7 +68,9 @@ t.test('a good bundle passes its canary, then goes to everyone, with every decis
   t.same(result.stages.map((s) => s.agents), [['agent_1'], ['agent_0', 'agent_1', 'agent_2']]);
   t.ok(result.stages.every((s) => s.failures.length === 0 && s.health.every((h) => h.decisions >= 10 && h.safe_rate === 0 && h.full_rate >= 0.9)), 'every stage passed on its agents\' own counters');
   t.same((await fleet.reports()).map((r) => r.running.version), ['1.1.0', '1.1.0', '1.1.0']);
-  t.ok(tiers.length > 0 && tiers.every((tier) => tier === 'full'), `all ${tiers.length} decisions during the rollout heard the whole team`);
+  // (a failure names the decisions that were not: tick k of the loop, agent_j, its tier)
+  const notFull = tiers.flatMap((tier, i) => (tier === 'full' ? [] : [`tick ${Math.floor(i / 3)} agent_${i % 3} ${tier}`]));
+  t.ok(tiers.length > 0 && notFull.length === 0, `all ${tiers.length} decisions during the rollout heard the whole team${notFull.length ? ` (not: ${notFull.join('; ')})` : ''}`);
 });
 
 t.test('a bad bundle fails its canary\'s gate, and the fleet is back on its bundle', async (t) => {

@@ -32,8 +32,7 @@ export class PeerLiveness {
   }
 
   isLive(peer: string): boolean {
-    const seen = this.lastSeen.get(peer);
-    return seen !== undefined && this.now() - seen <= this.timeoutMs;
+    return this.liveAt(peer, this.now());
   }
 
   live(): string[] {
@@ -43,10 +42,12 @@ export class PeerLiveness {
   /** whether `test` holds for every live peer (a round checks this at every message: no array, one clock read) */
   everyLive(test: (peer: string) => boolean): boolean {
     const now = this.now();
-    for (const peer of this.peers) {
-      const seen = this.lastSeen.get(peer);
-      if (seen !== undefined && now - seen <= this.timeoutMs && !test(peer)) return false;
-    }
+    for (const peer of this.peers) if (this.liveAt(peer, now) && !test(peer)) return false;
     return true;
+  }
+
+  private liveAt(peer: string, now: number): boolean {
+    const seen = this.lastSeen.get(peer);
+    return seen !== undefined && now - seen <= this.timeoutMs;
   }
 }

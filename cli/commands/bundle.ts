@@ -11,7 +11,7 @@ function readKeyFile(path: string, flag: string): string {
 }
 
 function graphFiles(manifest: Manifest): string[] {
-  return manifest.roles.flatMap((r) => (r.graphs.kind === 'mlp' ? [r.graphs.actor] : [...r.graphs.stages, r.graphs.final, r.graphs.fallback]));
+  return manifest.roles.flatMap((r) => (r.graphs.kind === 'commnet' ? [...r.graphs.stages, r.graphs.final, r.graphs.fallback] : [r.graphs.actor]));
 }
 
 export function registerBundle(program: Command): void {
@@ -94,7 +94,9 @@ Examples:
       printTable(['role', 'agents', 'observation', 'actions', 'safe action', 'graphs'], m.roles.map((r) => [
         r.name, r.agents.join(' '), `${r.observation.size} values (layout below)`, r.action.kind === 'discrete' ? r.action.names.join('/') : `box of ${r.action.size} (${r.action.names.join(', ')}) in [${r.action.low.join(', ')}]–[${r.action.high.join(', ')}]`,
         typeof r.safe_action === 'number' ? r.action.names[r.safe_action] : `[${r.safe_action.join(', ')}]`,
-        r.graphs.kind === 'mlp' ? r.graphs.actor : `${r.graphs.stages.length} stages + final + fallback`,
+        r.graphs.kind === 'mlp' ? r.graphs.actor
+          : r.graphs.kind === 'recurrent' ? `${r.graphs.actor} (keeps a state of ${r.graphs.state.size})`
+            : `${r.graphs.stages.length} stages + final + fallback`,
       ]));
       // the whole layout: a vendor writes its observations from it
       for (const r of m.roles) {

@@ -36,6 +36,12 @@ export function expectedGraphIo(manifest: Manifest, role: RoleSpec): Map<string,
     io.set(g.fallback, { inputs: actorInputs(role), outputs: policyOutputs(role) });
     return io;
   }
+  if (g.kind === 'recurrent') {
+    const state: IoSpec = { name: g.state.input, type: 'float32', shape: ['batch', g.state.size] };
+    const next: IoSpec = { name: g.state.output, type: 'float32', shape: ['batch', g.state.size] };
+    for (const file of [g.actor, g.fallback]) io.set(file, { inputs: [...actorInputs(role), state], outputs: [next, ...policyOutputs(role)] });
+    return io;
+  }
   const h = manifest.communication!.message_size;
   const next: IoSpec[] = [{ name: 'message', type: 'float32', shape: ['batch', h] }, { name: 'next_state', type: 'float32', shape: ['batch', h] }];
   g.stages.forEach((file, k) => {

@@ -22,7 +22,7 @@ export interface LoadOptions {
 
 export interface RolePolicy {
   spec: RoleSpec;
-  /** MLP bundles: obs, agent_id → logits, action */
+  /** MLP bundles: obs, agent_id → logits, action; recurrent ones: obs, agent_id, state → logits, action, next_state */
   actor: ort.InferenceSession | null;
   /** CommNet bundles: stage 0 … K */
   stages: ort.InferenceSession[];
@@ -107,7 +107,7 @@ export async function loadBundle(dir: string, options: LoadOptions = {}): Promis
     for (const spec of manifest.roles) {
       const io = expectedGraphIo(manifest, spec);
       const g = spec.graphs;
-      if (g.kind === 'mlp') {
+      if (g.kind === 'mlp' || g.kind === 'recurrent') {
         const actor = await open(g.actor, io.get(g.actor)!);
         const fallback = g.fallback === g.actor ? actor : await open(g.fallback, io.get(g.fallback)!);
         roles.push({ spec, actor, stages: [], final: null, lastRoundAndFinal: null, fallback });

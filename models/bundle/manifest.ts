@@ -15,6 +15,14 @@ const quantization = z.enum(QUANTIZATIONS);
 const graphs = z.union([
   z.object({ kind: z.literal('mlp'), actor: fileName, fallback: fileName }),
   z.object({ kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName }),
+  /**
+   * a recurrent actor: its graph also takes the state it returned last tick (`state` [B, size]) and
+   * returns the next (`next_state`); a robot keeps it between ticks and zeroes it to forget
+   */
+  z.object({
+    kind: z.literal('recurrent'), actor: fileName, fallback: fileName,
+    state: z.object({ input: z.literal('state'), output: z.literal('next_state'), size: z.number().int().positive() }),
+  }),
 ]);
 
 const role = z.object({
@@ -85,7 +93,7 @@ export const manifestSchema = z.object({
   files: z.record(fileName, z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
   provenance: z.object({
     algorithm: z.string(),
-    actor: z.enum(['mlp', 'commnet', 'tarmac']),
+    actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru']),
     env_steps: z.number().int().nonnegative(),
     seed: z.number().int(),
     config_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
@@ -110,7 +118,7 @@ export const manifestSchema = z.object({
   }),
 }).superRefine((m, ctx) => {
   m.roles.forEach((r, i) => {
-    const used = r.graphs.kind === 'mlp' ? [r.graphs.actor, r.graphs.fallback] : [...r.graphs.stages, r.graphs.final, r.graphs.fallback];
+    const used = r.graphs.kind === 'commnet' ? [...r.graphs.stages, r.graphs.final, r.graphs.fallback] : [r.graphs.actor, r.graphs.fallback];
     for (const file of used) if (!(file in m.files)) ctx.addIssue({ code: 'custom', path: ['roles', i, 'graphs'], message: `${file} is not listed in files` });
     if (r.graphs.kind === 'commnet' && (!m.communication || r.graphs.stages.length !== m.communication.rounds + 1)) {
       ctx.addIssue({ code: 'custom', path: ['roles', i, 'graphs', 'stages'], message: 'a CommNet role needs communication and rounds + 1 stages' });

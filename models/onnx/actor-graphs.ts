@@ -45,10 +45,10 @@ export interface ActorIo {
   squash?: { centre: number[]; halfWidth: number[] };
 }
 
-const BATCH: Dim = 'batch';
+export const BATCH: Dim = 'batch';
 
 /** obs (+ agent_id) → the network's input row, layer-normalised if the network does */
-function actorInput(g: GraphBuilder, io: ActorIo, layerNorm: boolean): string {
+export function actorInput(g: GraphBuilder, io: ActorIo, layerNorm: boolean): string {
   const obs = g.input('obs', [BATCH, io.obsSize]);
   let x = obs;
   if (io.agentIdSize > 0) x = g.op('Concat', [obs, g.input('agent_id', [BATCH, io.agentIdSize])], { axis: 1 });
@@ -63,12 +63,12 @@ function layerNormalize(g: GraphBuilder, x: string): string {
   return g.op('Div', [centred, std]);
 }
 
-function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<number> | null, inSize: number, outSize: number, name: string): string {
+export function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<number> | null, inSize: number, outSize: number, name: string): string {
   const y = g.op('MatMul', [x, g.constant(`${name}_w`, w, [inSize, outSize])]);
   return b ? g.op('Add', [y, g.constant(`${name}_b`, b, [outSize])]) : y;
 }
 
-function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false, squash?: ActorIo['squash']): void {
+export function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false, squash?: ActorIo['squash']): void {
   if (continuous) {
     const action = squash
       ? g.op('Add', [g.op('Mul', [g.op('Tanh', [logits]), g.constant('squash_half_width', squash.halfWidth, [numActions])]), g.constant('squash_centre', squash.centre, [numActions])])

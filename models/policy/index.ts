@@ -1,3 +1,3 @@
 export { RoleRunner } from './role-runner.js';
-export type { PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
+export type { ActOptions, PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
 export { teamStep } from './team-step.js';

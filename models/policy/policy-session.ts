@@ -1,5 +1,5 @@
 // One role's policy as the runtime calls it, batch by batch: the no-communication path (an MLP
-// actor, or a CommNet's fallback graph) and a CommNet's stages. RoleRunner runs it on ONNX
+// actor, a recurrent one with its state, or a CommNet's fallback graph) and a CommNet's stages. RoleRunner runs it on ONNX
 // Runtime; a simulator wraps it to inject faults (slow inference), and a test can stand in for
 // it. Every implementation passes the same contract suite (test/contracts/policy-session.ts).
 
@@ -8,6 +8,8 @@ export interface PolicyOutput {
   logits: Float32Array;
   /** [B] greedy action indices (discrete), or [B, D] action vectors (continuous: the mean) */
   actions: Int32Array | Float32Array;
+  /** a recurrent actor: [B, stateSize], the state to give the next call */
+  nextState?: Float32Array;
 }
 
 export interface StageOutput {
@@ -15,6 +17,13 @@ export interface StageOutput {
   message: Float32Array;
   /** [B, H] */
   state: Float32Array;
+}
+
+export interface ActOptions {
+  fallback?: boolean;
+  actionOnly?: boolean;
+  /** a recurrent actor's state [B, stateSize] (required by one) */
+  state?: Float32Array;
 }
 
 export interface PolicySession {
@@ -26,10 +35,16 @@ export interface PolicySession {
   readonly actionWidth: number;
   /** communication rounds (0: an MLP actor) */
   readonly rounds: number;
+  /** numbers of state a recurrent actor carries per agent between calls of act() (0: none) */
+  readonly stateSize: number;
   /** One-hot agent indices [B, idSize] for the given indices within the role. */
   agentIds(indices: ArrayLike<number>): Float32Array;
-  /** MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action; actionOnly skips the logits. */
-  act(obs: Float32Array, agentId: Float32Array, options?: { fallback?: boolean; actionOnly?: boolean }): Promise<PolicyOutput>;
+  /**
+   * MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action; actionOnly skips
+   * the logits. A recurrent actor also takes `state` [B, stateSize] (zeros: nothing remembered)
+   * and returns nextState.
+   */
+  act(obs: Float32Array, agentId: Float32Array, options?: ActOptions): Promise<PolicyOutput>;
   /** CommNet stage 0: obs → the first message and state */
   stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput>;
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */

@@ -9,7 +9,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
-import type { PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
+import type { ActOptions, PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
 
 export class RoleRunner implements PolicySession {
   readonly obsSize: number;
@@ -18,6 +18,7 @@ export class RoleRunner implements PolicySession {
   readonly actionWidth: number;
   /** communication rounds (0: an MLP actor) */
   readonly rounds: number;
+  readonly stateSize: number;
 
   constructor(readonly policy: RolePolicy, readonly messageSize: number, private readonly options: { rowByRow?: boolean } = {}) {
     this.obsSize = policy.spec.observation.size;
@@ -26,6 +27,7 @@ export class RoleRunner implements PolicySession {
     this.numActions = action.kind === 'discrete' ? action.n : action.size;
     this.actionWidth = action.kind === 'discrete' ? 1 : action.size;
     this.rounds = Math.max(0, policy.stages.length - 1);
+    this.stateSize = policy.spec.graphs.kind === 'recurrent' ? policy.spec.graphs.state.size : 0;
   }
 
   /** One-hot agent indices [B, idSize] for the given indices within the role. */
@@ -39,10 +41,16 @@ export class RoleRunner implements PolicySession {
    * MLP actor, or the no-message fallback of a CommNet: obs [B, obsSize] → action.
    * actionOnly: skip fetching the logits (a robot needs only the action; it saves a copy).
    */
-  async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false } = {}): Promise<PolicyOutput> {
+  async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false, state }: ActOptions = {}): Promise<PolicyOutput> {
     const session = fallback || !this.policy.actor ? this.policy.fallback : this.policy.actor;
     const feeds = this.actorFeeds(obs, agentId);
-    return this.policyOut(await this.run(session, feeds, actionOnly ? ['action'] : undefined));
+    if (this.stateSize > 0) {
+      const rows = obs.length / this.obsSize;
+      if (!state || state.length !== rows * this.stateSize) throw new Error(`a recurrent actor needs its state: ${rows} × ${this.stateSize} numbers, ${state?.length ?? 'none'} given`);
+      feeds.state = new ort.Tensor('float32', state, [rows, this.stateSize]);
+    }
+    const fetches = actionOnly ? (this.stateSize > 0 ? ['action', 'next_state'] : ['action']) : undefined;
+    return this.policyOut(await this.run(session, feeds, fetches));
   }
 
   async stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput> {
@@ -110,8 +118,9 @@ export class RoleRunner implements PolicySession {
 
   private policyOut(out: ort.InferenceSession.ReturnType): PolicyOutput {
     const logits = (out.logits?.data as Float32Array | undefined) ?? new Float32Array(0);
-    if (out.action.type === 'float32') return { logits, actions: out.action.data as Float32Array };
-    return { logits, actions: Int32Array.from(out.action.data as BigInt64Array, (a) => Number(a)) };
+    const nextState = out.next_state ? { nextState: out.next_state.data as Float32Array } : {};
+    if (out.action.type === 'float32') return { logits, actions: out.action.data as Float32Array, ...nextState };
+    return { logits, actions: Int32Array.from(out.action.data as BigInt64Array, (a) => Number(a)), ...nextState };
   }
 
   private stageOut(out: ort.InferenceSession.ReturnType): StageOutput {

@@ -9,12 +9,13 @@ import type { RoleRunner } from './role-runner.js';
 
 /**
  * obs: [E·k, obsSize] (env-major); agentId: [E·k, idSize];
- * masks: [E, K, k, k], masks[e, r, i, j] = 1 when i heard j in round r (ignored by an MLP).
+ * masks: [E, K, k, k], masks[e, r, i, j] = 1 when i heard j in round r (ignored by an MLP);
+ * memory: a recurrent actor's state [E·k, stateSize] (its next is in the output).
  */
 export async function teamStep(
-  runner: RoleRunner, obs: Float32Array, agentId: Float32Array, masks: Float32Array | null, teamSize: number, quantization: Quantization,
+  runner: RoleRunner, obs: Float32Array, agentId: Float32Array, masks: Float32Array | null, teamSize: number, quantization: Quantization, memory?: Float32Array,
 ): Promise<PolicyOutput> {
-  if (runner.rounds === 0) return runner.act(obs, agentId);
+  if (runner.rounds === 0) return runner.act(obs, agentId, memory ? { state: memory } : {});
   if (!masks) throw new Error('a CommNet team step needs masks');
   const k = teamSize;
   const H = runner.messageSize;

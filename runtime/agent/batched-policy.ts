@@ -11,7 +11,8 @@
 // batch size, so a row's outputs can differ in the last bit from a batch of one (RoleRunner's
 // rowByRow note); an argmax hides that, but a continuous action, integrated by the world, would
 // make an episode depend on which agents happened to share a batch. Continuous roles keep a
-// session per agent.
+// session per agent, and so do recurrent ones: their state, fed back every tick, would carry
+// that last bit forward until some argmax turned on it.
 
 import type { PolicyOutput, PolicySession, RolePolicy, StageOutput } from '@fleetmind/models';
 import { onnxPolicy, type PolicyFactory } from './agent.js';
@@ -46,6 +47,7 @@ export class BatchedPolicy implements PolicySession {
   readonly numActions: number;
   readonly actionWidth: number;
   readonly rounds: number;
+  readonly stateSize = 0;
   /** by graph and options; a group's type is fixed by its key */
   private readonly groups = new Map<string, Group<unknown>>();
   private flushing = false;
@@ -57,6 +59,7 @@ export class BatchedPolicy implements PolicySession {
     this.numActions = inner.numActions;
     this.actionWidth = inner.actionWidth;
     this.rounds = inner.rounds;
+    if (inner.stateSize > 0) throw new Error('a recurrent policy is not batched: each agent keeps its own session (see above)');
   }
 
   agentIds(indices: ArrayLike<number>): Float32Array {
@@ -174,13 +177,13 @@ export class BatchedPolicy implements PolicySession {
 
 /**
  * A PolicyFactory whose agents share one BatchedPolicy per role (per loaded bundle): give the
- * agents of a process the same factory. Continuous roles are not batched (see above).
+ * agents of a process the same factory. Continuous and recurrent roles are not batched (see above).
  */
 export function batchedInference(inner: PolicyFactory = onnxPolicy): PolicyFactory & { stats: BatchStats } {
   const byRole = new WeakMap<RolePolicy, Map<number, BatchedPolicy>>();
   const stats: BatchStats = { calls: 0, carried: 0 };
   const factory = (role: RolePolicy, messageSize: number): PolicySession => {
-    if (role.spec.action.kind !== 'discrete') return inner(role, messageSize);
+    if (role.spec.action.kind !== 'discrete' || role.spec.graphs.kind === 'recurrent') return inner(role, messageSize);
     let sizes = byRole.get(role);
     if (!sizes) byRole.set(role, (sizes = new Map()));
     let session = sizes.get(messageSize);

@@ -15,6 +15,7 @@ export function slowedPolicy(inner: PolicySession, delayMs: () => number): Polic
     numActions: inner.numActions,
     actionWidth: inner.actionWidth,
     rounds: inner.rounds,
+    stateSize: inner.stateSize,
     agentIds: (indices) => inner.agentIds(indices),
     act: async (obs, agentId, options) => { await wait(); return inner.act(obs, agentId, options); },
     stage0: async (obs, agentId) => { await wait(); return inner.stage0(obs, agentId); },

@@ -19,7 +19,14 @@ export const mappoConfigSchema = z.strictObject({
   ...networkFields,
   /** mlp: own observation only; commnet: also hears its teammates */
   /** tarmac: a CommNet whose rounds attend over the messages heard (TarMAC) instead of averaging them */
-  actor: z.enum(['mlp', 'commnet', 'tarmac']),
+  /** gru: an MLP with a GRU cell that remembers past observations (rMAPPO's recurrent policy, nn/gru.ts) */
+  actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru']),
+  /**
+   * gru: steps per training sequence (chunked BPTT): each rollout is cut into chunks of this many
+   * steps, each replayed from the state the rollout had at its start (default: the whole
+   * rollout; the MAPPO paper uses 10). Must divide rolloutSteps
+   */
+  chunkLength: z.number().int().positive().optional(),
   /** CommNet communication rounds K */
   commRounds: z.number().int().positive(),
   /** CommNet training: probability that a message on one link in one round is lost */

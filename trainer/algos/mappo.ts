@@ -20,9 +20,15 @@
 // takes no part in any loss, advantage normalisation or CommNet mean, and an agent that leaves
 // ends its own episode there (its return is cut, as at a termination).
 //
-// The actor is an MLP or a CommNet. A CommNet's team hears each other through a mask sampled
+// The actor is an MLP, a CommNet or a GRU. A CommNet's team hears each other through a mask sampled
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.
+//
+// A GRU actor (rMAPPO) carries each agent's state through the rollout, zeroed at an episode's
+// start and after a step the agent was not in; the rollout keeps the state that entered every
+// step. Its minibatches are chunks of chunkLength steps of whole teams, each unrolled from the
+// state stored at the chunk's start (chunked BPTT). The critic stays a feed-forward network of
+// the global state, which a recurrent actor's partial view does not limit.
 //
 // Self-play (competitive worlds): env e trains role e mod R; the other roles there act with a
 // past snapshot of their actor drawn from a pool that grows every snapshotEvery updates, so each
@@ -36,7 +42,7 @@
 import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type World } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
-import { actorFromWeights, actorLogits, makeActor, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
+import { actorFromWeights, actorLogits, makeActor, newActorMemory, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
 import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
@@ -186,8 +192,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     const inDim = nets.actor.inputSize;
     const cDim = nets.critic.spec.sizes[0];
     const maskSize = e * nets.actor.rounds * nets.agents.length ** 2;
+    const H = nets.actor.stateSize;
     return {
-      b, inDim, cDim, maskSize,
+      b, inDim, cDim, maskSize, H,
       x: new Float32Array(T * b * inDim),
       c: new Float32Array(T * b * cDim),
       masks: new Float32Array(T * maskSize),
@@ -199,8 +206,24 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       /** 1 where the agent took part in the step (inactive rows train nothing) */
       active: new Float32Array(T * b),
       lastValues: new Float32Array(b),
+      /** a recurrent actor: the state entering each step [T, b, H] and whether it was zeroed before it [T, b] */
+      states: new Float32Array(T * b * H),
+      resets: new Float32Array(H > 0 ? T * b : 0),
+      /** …and its memory between steps (and rollouts) */
+      memory: newActorMemory(nets.actor, b),
     };
   });
+  if (resume) {
+    resume.roles.forEach((saved, r) => {
+      if (store[r].H === 0) return;
+      if (!saved.recurrent) throw new Error(`the checkpoint's ${saved.role} actor is recurrent but the checkpoint holds no state for it`);
+      store[r].memory.state.set(saved.recurrent.state);
+      store[r].memory.resets.set(saved.recurrent.resets);
+    });
+  }
+  // a recurrent actor trains on chunks of L steps
+  const L = roles.some((nets) => nets.actor.stateSize > 0) ? config.chunkLength ?? T : 1;
+  if (T % L !== 0) throw new Error(`chunkLength ${L} does not divide rolloutSteps ${T}`);
 
   const valuesOf = (nets: RoleNets, c: Float32Array, rows: number, out: Float32Array) => {
     const v = nets.critic.predict(c, rows);
@@ -211,7 +234,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     config,
     envSteps,
     updates,
-    roles: roles.map((nets) => ({
+    roles: roles.map((nets, r) => ({
       role: nets.role,
       actor: nets.actor.getWeights(),
       critic: nets.critic.getWeights(),
@@ -220,6 +243,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       actorOptimizer: nets.actorOpt.state(),
       criticOptimizer: nets.criticOpt.state(),
       alive: Array.from(nets.channel.alive),
+      ...(nets.actor.stateSize > 0 ? { recurrent: { state: Array.from(store[r].memory.state), resets: Array.from(store[r].memory.resets) } } : {}),
     })),
     loop: { rng: rng.getState(), world: world.checkpoint(), ...stats.state() },
     ...(config.selfPlay ? { opponentPools: pools } : {}),
@@ -246,7 +270,16 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           writeActorInputs(nets, observations, e, config.agentId, x);
           const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
           if (masks) s.masks.set(masks, t * s.maskSize);
-          const logits = actorLogits(nets.actor, x, masks, roleSize);
+          if (s.H > 0) {
+            // the state entering this step, as it will be after the resets actorLogits makes
+            for (let row = 0; row < s.b; row++) {
+              const reset = s.memory.resets[row];
+              s.resets[t * s.b + row] = reset;
+              if (reset) s.states.fill(0, (t * s.b + row) * s.H, (t * s.b + row + 1) * s.H);
+              else s.states.set(s.memory.state.subarray(row * s.H, (row + 1) * s.H), (t * s.b + row) * s.H);
+            }
+          }
+          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined);
           if (config.selfPlay) {
             // envs where this role is the opponent act with its frozen snapshot
             const frozen = actorLogits(opponents[r], x, masks, roleSize);
@@ -286,6 +319,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             s.rewards[t * s.b + row] = result.rewards[slot];
             // the episode ended, or this agent left it
             s.dones[t * s.b + row] = result.episodeEnded[env] || (s.active[t * s.b + row] && !result.active[slot]) ? 1 : 0;
+            // a recurrent actor forgets at an episode's end and after a step it was not in
+            if (s.H > 0) s.memory.resets[row] = s.dones[t * s.b + row] || !s.active[t * s.b + row] ? 1 : 0;
           }
         });
         stats.record(result, (env) => roles.forEach((nets) => nets.channel.newEpisode(env, rng)));
@@ -327,22 +362,32 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         // minibatches are gathered here in JS: tfjs-wasm's gather was a fifth of a run's time
         const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues, active: s.active };
         const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
-        // minibatches of whole teams: block (t, env) holds rows [block·n, (block+1)·n)
+        // minibatches of whole teams over chunks of L steps: block (c, env) = c·E + env holds, at
+        // step t of its chunk, the rows [(c·L + t)·E + env)·n, …+n); a minibatch lists its rows
+        // time-major (step t of every block, then step t + 1), as a recurrent actor unrolls them.
+        // With L = 1 (every feed-forward actor) a block is one step of one env's team.
         // (under self-play only the blocks of envs where this role learns)
         // (and, where agents come and go, only blocks with someone in them: an empty one adds nothing to any loss)
-        const someoneIn = (block: number) => s.active.subarray(block * roleSize, (block + 1) * roleSize).includes(1);
-        const order = Int32Array.from({ length: T * e }, (_, k) => k).filter((block) => learns(r, block % e) && someoneIn(block));
+        const rowOf = (block: number, t: number, q: number) => ((Math.floor(block / e) * L + t) * e + block % e) * roleSize + q;
+        const someoneIn = (block: number) => Array.from({ length: L }, (_, t) => rowOf(block, t, 0)).some((row) => s.active.subarray(row, row + roleSize).includes(1));
+        const order = Int32Array.from({ length: (T / L) * e }, (_, k) => k).filter((block) => learns(r, block % e) && someoneIn(block));
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
-        const rowsOf = new Int32Array(mbBlocks * roleSize);
+        const rowsOf = new Int32Array(L * mbBlocks * roleSize);
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
         for (let epoch = 0; epoch < (mbBlocks > 0 ? config.epochs : 0); epoch++) {
           for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
           for (let m = 0; m < config.minibatches; m++) {
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
-            for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[b * roleSize + q] = chosen[b] * roleSize + q;
+            for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
             tf.tidy(() => {
               const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
+              // a recurrent actor starts each chunk from the state the rollout had there
+              const sequence = s.H > 0 ? {
+                steps: L,
+                initialState: tf.tensor2d(gatherRows(s.states, s.H, rowsOf.subarray(0, mbBlocks * roleSize)), [mbBlocks * roleSize, s.H]),
+                resets: tf.tensor1d(gatherRows(s.resets, 1, rowsOf)),
+              } : undefined;
               const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, chosen), [chosen.length, rounds, roleSize, roleSize]) : null;
               const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
               const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
@@ -359,7 +404,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               let clipValue = 0;
               // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
               const actor = tf.variableGrads(() => {
-                const outputs = nets.actor.apply(x, masks, roleSize);
+                const outputs = nets.actor.apply(x, masks, roleSize, sequence);
                 const logp = nets.head.logProb(outputs, a);
                 const ratio = tf.exp(tf.sub(logp, logpOld));
                 const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));

@@ -47,12 +47,13 @@ export class TrainingConfigError extends Error {
   }
 }
 
-/** settings that mean something only alongside another: [setting, what it needs, the test] */
-const DEPENDENT_SETTINGS: [string, string, (c: Record<string, unknown>) => boolean][] = [
-  ['msgDropout', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
-  ['agentDropout', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
-  ['commRadius', 'actor', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
-  ['scriptedOpponent', 'selfPlay', (c) => c.selfPlay === true],
+/** settings that mean something only alongside another: [setting, what it needs, said how, the test] */
+const DEPENDENT_SETTINGS: [string, string, string, (c: Record<string, unknown>) => boolean][] = [
+  ['msgDropout', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['agentDropout', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['commRadius', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['scriptedOpponent', 'selfPlay', 'selfPlay on', (c) => c.selfPlay === true],
+  ['chunkLength', 'actor', 'actor "gru"', (c) => c.actor === 'gru'],
 ];
 
 /**
@@ -69,10 +70,16 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
     throw new TrainingConfigError(unknown, 'unknown', `${unknown.join(', ')}: not ${algo} settings${takers.length ? ` (settings of ${takers.join('/')})` : ''}`);
   }
   const config = { ...defaultConfigFor(algo), ...given } as Record<string, unknown>;
-  for (const [setting, needs, ok] of DEPENDENT_SETTINGS) {
+  for (const [setting, needs, said, ok] of DEPENDENT_SETTINGS) {
     if (setting in given && !ok(config)) {
-      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${needs === 'actor' ? 'actor "commnet" or "tarmac"' : `${needs} on`}`, needs);
+      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${said}`, needs);
     }
+  }
+  if (config.actor === 'gru' && typeof config.chunkLength === 'number' && (config.rolloutSteps as number) % config.chunkLength !== 0) {
+    throw new TrainingConfigError(['chunkLength'], 'invalid', `chunkLength ${config.chunkLength} does not divide rolloutSteps ${config.rolloutSteps}: each rollout is cut into whole chunks`);
+  }
+  if (config.actor === 'gru' && config.selfPlay === true) {
+    throw new TrainingConfigError(['actor'], 'invalid', 'a recurrent actor cannot play self-play yet: its frozen opponents would need their own memory (use actor "mlp", "commnet" or "tarmac")');
   }
   if (config.criticInput === 'pooled' && algo !== 'mappo') {
     throw new TrainingConfigError(['criticInput'], 'invalid', `a pooled critic input is for MAPPO's centralized critic; ${algo}'s critic reads the agent's own observation already`);

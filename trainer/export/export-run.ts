@@ -11,10 +11,10 @@ import {
   loadBundle, parseManifest, RoleRunner, teamStep, BundleError, MANIFEST_SCHEMA_VERSION,
   type LoadedBundle, type Manifest, type Quantization, type RoleSpec,
 } from '@fleetmind/models';
-import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, mlpActorGraph } from '@fleetmind/models/onnx';
+import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, gruActorGraph, mlpActorGraph } from '@fleetmind/models/onnx';
 import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, randomController, Rng, sampleCommMask, type World } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
-import { actorFromWeights, actorLogits, isCommNetWeights } from '../nn/actor.js';
+import { actorFromWeights, actorKindOf, actorLogits, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { squashIntoBox, squashOf } from '../rl/action-head.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
@@ -23,6 +23,9 @@ import { observationBounds } from './observation-bounds.js';
 import { actionOf, PARITY_TOLERANCE, sourceCommit } from './provenance.js';
 
 export { PARITY_TOLERANCE } from './provenance.js';
+
+/** steps of each sequence a recurrent actor's parity is checked over */
+export const RECURRENT_PARITY_STEPS = 24;
 
 export interface ExportOptions {
   run: string;
@@ -67,8 +70,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
   };
 
   const commnet = checkpoint.roles.some((r) => isCommNetWeights(r.actor));
-  const firstActor = checkpoint.roles.find((r) => isCommNetWeights(r.actor))?.actor;
-  const actorKind = !commnet ? 'mlp' : firstActor && isCommNetWeights(firstActor) && firstActor.spec.attention ? 'tarmac' : 'commnet';
+  const actorKind = actorKindOf(checkpoint.roles.find((r) => isCommNetWeights(r.actor))?.actor ?? checkpoint.roles[0].actor);
   const roles: RoleSpec[] = checkpoint.roles.map((saved) => {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
@@ -85,6 +87,10 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       write(`${saved.role}/final.onnx`, commNetFinalGraph(saved.actor, io));
       write(`${saved.role}/fallback.onnx`, commNetFallbackGraph(saved.actor, io));
       graphs = { kind: 'commnet', stages, final: `${saved.role}/final.onnx`, fallback: `${saved.role}/fallback.onnx` };
+    } else if (isGruWeights(saved.actor)) {
+      write(`${saved.role}/actor.onnx`, gruActorGraph(saved.actor, io));
+      // a recurrent actor hears nobody either: it is its own fallback, state and all
+      graphs = { kind: 'recurrent', actor: `${saved.role}/actor.onnx`, fallback: `${saved.role}/actor.onnx`, state: { input: 'state', output: 'next_state', size: saved.actor.spec.hidden } };
     } else {
       // (for IQL/VDN/QMIX the "logits" are the Q-values: the greedy action is their argmax either way)
       write(`${saved.role}/actor.onnx`, mlpActorGraph(saved.actor, io));
@@ -170,7 +176,10 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
 
 /**
  * Logits — or, for continuous actions, action vectors — of the checkpoint's actors
- * (TensorFlow.js) against the bundle's graphs (ONNX Runtime) on observations from the trained policy's own episodes and masks with 30 % of links cut.
+ * (TensorFlow.js) against the bundle's graphs (ONNX Runtime) on observations from random play
+ * and masks with 30 % of links cut. A recurrent actor is checked over sequences: each side
+ * carries its own state for RECURRENT_PARITY_STEPS steps (so its error may grow, as on a robot),
+ * and a tenth of the agents forget at random each step beside the episodes' own resets.
  */
 async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, world: World, samples: number) {
   const rng = new Rng(checkpoint.config.seed, 0x9a1);
@@ -189,16 +198,27 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
     const wander = randomController(w, checkpoint.config.seed);
     const continuous = policy.spec.action.kind === 'continuous';
     const actions = continuous ? new Float32Array(envs * w.possibleAgents.length * runner.actionWidth) : new Int32Array(envs * w.possibleAgents.length);
-    for (let step = 0; step < 4; step++) {
+    const memory = actor.stateSize > 0 ? newActorMemory(actor, envs * k) : null;
+    let onnxState: Float32Array = new Float32Array(envs * k * actor.stateSize);
+    for (let step = 0; step < (memory ? RECURRENT_PARITY_STEPS : 4); step++) {
       const x = new Float32Array(envs * k * actor.inputSize);
       writeActorInputs({ agents, obsDim: policy.spec.observation.size }, observations, envs, checkpoint.config.agentId, x);
       const masks = actor.rounds > 0 ? sampleCommMask(rng, { numEnvs: envs, numAgents: k, rounds: actor.rounds, dropout: 0.3 }) : null;
-      const raw = actorLogits(actor, x, masks, k);
+      if (memory) {
+        for (let row = 0; row < envs * k; row++) {
+          if (w.stepsInEpisode(Math.floor(row / k)) === 0 || rng.next() < 0.1) {
+            memory.resets[row] = 1;
+            onnxState.fill(0, row * actor.stateSize, (row + 1) * actor.stateSize);
+          }
+        }
+      }
+      const raw = actorLogits(actor, x, masks, k, memory ?? undefined);
       const squash = squashOf(checkpoint.config, w.actionSpace(agents[0]));
       const expected = squash ? squashIntoBox(squash, raw) : raw;
       const obs = new Float32Array(envs * k * runner.obsSize);
       for (let env = 0; env < envs; env++) agents.forEach((a, q) => obs.set(observations[a].subarray(env * runner.obsSize, (env + 1) * runner.obsSize), (env * k + q) * runner.obsSize));
-      const got = await teamStep(runner, obs, runner.agentIds(Int32Array.from({ length: envs * k }, (_, row) => row % k)), masks, k, 'f32');
+      const got = await teamStep(runner, obs, runner.agentIds(Int32Array.from({ length: envs * k }, (_, row) => row % k)), masks, k, 'f32', memory ? onnxState : undefined);
+      if (memory) onnxState = got.nextState!;
       for (let row = 0; row < envs * k && continuous; row++) {
         for (let d = 0; d < runner.actionWidth; d++) maxErr = Math.max(maxErr, Math.abs(expected[row * runner.actionWidth + d] - got.actions[row * runner.actionWidth + d]));
         total++;

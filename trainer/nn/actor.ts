@@ -1,15 +1,30 @@
 // The policy network of one role, whichever architecture: an MLP that sees only its own
-// observation, or a CommNet whose agents also hear the teammates the mask lets through.
-// Rows are always whole teams (env-major, then agent), so both run on the same batches.
+// observation, a CommNet whose agents also hear the teammates the mask lets through, or a GRU
+// that also remembers (its state: `stateSize` numbers per agent, carried from step to step).
+// Rows are always whole teams (env-major, then agent), so all run on the same batches.
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights } from './commnet.js';
+import { Gru, type GruWeights } from './gru.js';
 
-export type ActorKind = 'mlp' | 'commnet' | 'tarmac';
+export type ActorKind = 'mlp' | 'commnet' | 'tarmac' | 'gru';
 
-export type ActorWeights = MlpWeights | CommNetWeights;
+export type ActorWeights = MlpWeights | CommNetWeights | GruWeights;
+
+/**
+ * A recurrent actor's inputs beyond the observations: rows in time-major order (step t's B rows
+ * are [t·B, (t+1)·B)), the state entering step 0 and, per row, whether its state was zeroed
+ * before that step.
+ */
+export interface ActorSequence {
+  steps: number;
+  /** [B, stateSize], already zero where step 0's state was reset */
+  initialState: tf.Tensor2D;
+  /** [steps·B]: 1 where the state was zeroed before the step */
+  resets: tf.Tensor1D;
+}
 
 export interface ActorOptions {
   kind: ActorKind;
@@ -31,21 +46,38 @@ export interface Actor {
   readonly numActions: number;
   /** communication rounds (0 for an MLP) */
   readonly rounds: number;
+  /** numbers of memory per agent carried between steps (0: none) */
+  readonly stateSize: number;
   readonly variables: tf.Variable[];
-  /** x: [E·n, in]; masks: [E, K, n, n] (ignored by an MLP). → logits [E·n, A] */
-  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number): tf.Tensor2D;
+  /**
+   * x: [E·n, in]; masks: [E, K, n, n] (ignored by an MLP); sequence: a recurrent actor's steps and
+   * state (required by one, ignored by the others). → logits [E·n, A]
+   */
+  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D;
   getWeights(): ActorWeights;
   setWeights(weights: ActorWeights): void;
   dispose(): void;
 }
 
 export function isCommNetWeights(weights: ActorWeights): weights is CommNetWeights {
-  return 'tensors' in weights;
+  return 'tensors' in weights && !('recurrent' in weights.spec);
+}
+
+export function isGruWeights(weights: ActorWeights): weights is GruWeights {
+  return 'tensors' in weights && 'recurrent' in weights.spec;
+}
+
+/** What kind of actor these weights make. */
+export function actorKindOf(weights: ActorWeights): ActorKind {
+  if (isGruWeights(weights)) return 'gru';
+  if (isCommNetWeights(weights)) return weights.spec.attention ? 'tarmac' : 'commnet';
+  return 'mlp';
 }
 
 class MlpActor implements Actor {
   readonly kind = 'mlp';
   readonly rounds = 0;
+  readonly stateSize = 0;
   constructor(private readonly mlp: Mlp) {}
   get inputSize(): number { return this.mlp.spec.sizes[0]; }
   get numActions(): number { return this.mlp.spec.sizes[this.mlp.spec.sizes.length - 1]; }
@@ -53,7 +85,7 @@ class MlpActor implements Actor {
   apply(x: tf.Tensor2D): tf.Tensor2D { return this.mlp.apply(x); }
   getWeights(): ActorWeights { return this.mlp.getWeights(); }
   setWeights(weights: ActorWeights): void {
-    if (isCommNetWeights(weights)) throw new Error('these are CommNet weights; this actor is an MLP');
+    if ('tensors' in weights) throw new Error(`these are ${actorKindOf(weights)} weights; this actor is an MLP`);
     this.mlp.setWeights(weights);
   }
   dispose(): void { this.mlp.dispose(); }
@@ -61,6 +93,7 @@ class MlpActor implements Actor {
 
 class CommNetActor implements Actor {
   readonly kind: ActorKind;
+  readonly stateSize = 0;
   constructor(private readonly net: CommNet) {
     this.kind = net.spec.attention ? 'tarmac' : 'commnet';
   }
@@ -74,7 +107,31 @@ class CommNetActor implements Actor {
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
   setWeights(weights: ActorWeights): void {
-    if (!isCommNetWeights(weights)) throw new Error('these are MLP weights; this actor is a CommNet');
+    if (!isCommNetWeights(weights)) throw new Error(`these are ${actorKindOf(weights)} weights; this actor is a CommNet`);
+    this.net.setWeights(weights);
+  }
+  dispose(): void { this.net.dispose(); }
+}
+
+class GruActor implements Actor {
+  readonly kind = 'gru';
+  readonly rounds = 0;
+  constructor(private readonly net: Gru) {}
+  get inputSize(): number { return this.net.spec.inputSize; }
+  get numActions(): number { return this.net.spec.numActions; }
+  get stateSize(): number { return this.net.spec.hidden; }
+  get variables(): tf.Variable[] { return this.net.variables; }
+  apply(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
+    if (!sequence) throw new Error('a recurrent actor needs its state: give apply() a sequence');
+    return this.net.applySequence(x, sequence.resets, sequence.initialState, sequence.steps).logits;
+  }
+  /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */
+  step(x: tf.Tensor2D, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+    return this.net.applySequence(x, tf.zeros([x.shape[0]]), state, 1);
+  }
+  getWeights(): ActorWeights { return this.net.getWeights(); }
+  setWeights(weights: ActorWeights): void {
+    if (!isGruWeights(weights)) throw new Error(`these are ${actorKindOf(weights)} weights; this actor is a GRU`);
     this.net.setWeights(weights);
   }
   dispose(): void { this.net.dispose(); }
@@ -84,23 +141,56 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
   if (o.kind === 'mlp') {
     return new MlpActor(new Mlp({ sizes: [o.inputSize, ...o.hidden, o.numActions], activation: o.activation, outputGain: 0.01, inputLayerNorm: o.inputLayerNorm }, rng, { inputIsData: true }));
   }
+  if (o.kind === 'gru') {
+    return new GruActor(new Gru({ recurrent: 'gru', inputSize: o.inputSize, hidden: o.hidden[0], numActions: o.numActions, inputLayerNorm: o.inputLayerNorm }, rng));
+  }
   const attention = o.kind === 'tarmac' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
   return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention }, rng));
 }
 
 /** An actor holding the given weights (for evaluation and export). */
 export function actorFromWeights(weights: ActorWeights, rng: Rng): Actor {
-  const actor = isCommNetWeights(weights)
-    ? new CommNetActor(new CommNet(weights.spec, rng))
-    : new MlpActor(new Mlp(weights.spec, rng));
+  const actor = isGruWeights(weights) ? new GruActor(new Gru(weights.spec, rng))
+    : isCommNetWeights(weights) ? new CommNetActor(new CommNet(weights.spec, rng))
+      : new MlpActor(new Mlp(weights.spec, rng));
   actor.setWeights(weights);
   return actor;
 }
 
-/** Forward pass on plain arrays, for acting: x [E·n, in], masks [E, K, n, n] → logits [E·n, A]. */
-export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number): Float32Array {
+/**
+ * A recurrent actor's memory while acting: each row's state [rows, stateSize], advanced in place
+ * by actorLogits, and the rows whose state is zeroed before the next step (set by the caller:
+ * a new episode, an agent that was not in the last step).
+ */
+export interface ActorMemory {
+  state: Float32Array;
+  resets: Uint8Array;
+}
+
+/** A zeroed memory for `rows` agents, every row reset. */
+export function newActorMemory(actor: Actor, rows: number): ActorMemory {
+  return { state: new Float32Array(rows * actor.stateSize), resets: new Uint8Array(rows).fill(1) };
+}
+
+/**
+ * Forward pass on plain arrays, for acting: x [E·n, in], masks [E, K, n, n] → logits [E·n, A].
+ * A recurrent actor needs its memory: the rows marked are zeroed first, then every row's state
+ * advances one step (and the marks are cleared).
+ */
+export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory): Float32Array {
   const rows = x.length / actor.inputSize;
   const envs = rows / teamSize;
+  if (actor instanceof GruActor) {
+    if (!memory) throw new Error('a recurrent actor acts with its memory: give actorLogits() one');
+    const H = actor.stateSize;
+    for (let row = 0; row < rows; row++) if (memory.resets[row]) memory.state.fill(0, row * H, (row + 1) * H);
+    memory.resets.fill(0);
+    return tf.tidy(() => {
+      const { logits, state } = actor.step(tf.tensor2d(x, [rows, actor.inputSize]), tf.tensor2d(memory.state, [rows, H]));
+      memory.state.set(state.dataSync());
+      return logits.dataSync() as Float32Array;
+    });
+  }
   return tf.tidy(() => {
     const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
     return actor.apply(tf.tensor2d(x, [rows, actor.inputSize]), m, teamSize).dataSync() as Float32Array;
@@ -109,9 +199,9 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
 
 /** The same weights with the output layer's bias set to `bias` (a Gaussian policy's mean starts at the box's centre). */
 export function withOutputBias(weights: ActorWeights, bias: readonly number[]): ActorWeights {
-  if (isCommNetWeights(weights)) {
+  if ('tensors' in weights) {
     if (weights.tensors.out_b.length !== bias.length) throw new Error(`an output bias of ${bias.length} for ${weights.tensors.out_b.length} outputs`);
-    return { ...weights, tensors: { ...weights.tensors, out_b: [...bias] } };
+    return { ...weights, tensors: { ...weights.tensors, out_b: [...bias] } } as ActorWeights;
   }
   const last = weights.layers.length - 1;
   if (weights.layers[last].b.length !== bias.length) throw new Error(`an output bias of ${bias.length} for ${weights.layers[last].b.length} outputs`);

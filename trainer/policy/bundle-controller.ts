@@ -1,10 +1,13 @@
 // A bundle's ONNX graphs playing a batched world in-process (no broker): every agent of a
 // role in one ONNX Runtime call per stage. For a CommNet, each round builds every agent's inbox
 // from its teammates' messages (quantized as the bundle says, as they would cross the wire) and
-// the mask of who was heard (teamStep) — the reference the simulated fleet must reproduce.
+// the mask of who was heard (teamStep) — the reference the simulated fleet must reproduce. A
+// recurrent role keeps each agent's state between steps and zeroes it where a robot would forget
+// (policy/forgetting.ts).
 
 import { RoleRunner, teamStep, type LoadedBundle, type Quantization } from '@fleetmind/models';
 import { evaluationRng, TeamChannel, type AsyncController, type World } from '@fleetmind/worlds';
+import { Forgetting } from './forgetting.js';
 
 export interface BundleEvalOptions {
   /** probability that a message on one link in one round is lost */
@@ -36,8 +39,8 @@ export function bundleController(world: World, bundle: LoadedBundle, options: Bu
       if (i < 0) throw new Error(`the bundle's agent "${id}" is not in ${world.id} (agents: ${world.possibleAgents.join(', ')})`);
       return i;
     });
-    // a continuous action goes row by row, as each robot runs it (role-runner.ts says why)
-    const runner = new RoleRunner(policy, H, { rowByRow: policy.spec.action.kind === 'continuous' });
+    // a continuous action and a recurrent state go row by row, as each robot runs them (role-runner.ts says why)
+    const runner = new RoleRunner(policy, H, { rowByRow: policy.spec.action.kind === 'continuous' || policy.spec.graphs.kind === 'recurrent' });
     const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: runner.rounds,
       msgDropout: options.msgDropout ?? 0,
@@ -46,12 +49,13 @@ export function bundleController(world: World, bundle: LoadedBundle, options: Bu
     }, rng);
     const k = agents.length;
     const agentId = runner.agentIds(Int32Array.from({ length: e * k }, (_, row) => row % k));
-    return { agents, runner, channel, agentId };
+    const memory = runner.stateSize > 0 ? { state: new Float32Array(e * k * runner.stateSize) as Float32Array, resets: new Uint8Array(e * k), forgetting: new Forgetting(world, agents, e * k) } : null;
+    return { agents, runner, channel, agentId, memory };
   });
 
   return {
     async act(observations, actions) {
-      for (const { agents, runner, channel, agentId } of roles) {
+      for (const { agents, runner, channel, agentId, memory } of roles) {
         const k = agents.length;
         const obsSize = runner.obsSize;
         const obs = new Float32Array(e * k * obsSize);
@@ -59,7 +63,14 @@ export function bundleController(world: World, bundle: LoadedBundle, options: Bu
           agents.forEach((agent, q) => obs.set(observations[agent].subarray(env * obsSize, (env + 1) * obsSize), (env * k + q) * obsSize));
         }
         const masks = runner.rounds > 0 ? channel.sample(rng) : null;
-        const out = await teamStep(runner, obs, agentId, masks, k, quantization);
+        if (memory) {
+          memory.forgetting.mark(memory.resets, e);
+          const H = runner.stateSize;
+          for (let row = 0; row < e * k; row++) if (memory.resets[row]) memory.state.fill(0, row * H, (row + 1) * H);
+          memory.resets.fill(0);
+        }
+        const out = await teamStep(runner, obs, agentId, masks, k, quantization, memory?.state);
+        if (memory) memory.state = out.nextState!;
         const w = runner.actionWidth;
         for (let row = 0; row < e * k; row++) {
           const slot = (Math.floor(row / k) * n + agents[row % k]) * w;

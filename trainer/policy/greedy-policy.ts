@@ -1,11 +1,13 @@
 // A trained run as a Controller: each agent's greedy action from its own observation (the actor's
 // argmax or, for continuous actions, its output: the Gaussian's mean, squashed into the box where
 // the run squashed its actions; or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
-// under the given communication conditions. A tabular run looks its action up by the world's
-// discretized state.
+// under the given communication conditions. A recurrent actor remembers: each agent's state is
+// zeroed at its episode's start and after a step it was not in, as in training. A tabular run
+// looks its action up by the world's discretized state.
 
 import { agentsOfRole, evaluationRng, openWorld, Rng, TeamChannel, type World, type Controller } from '@fleetmind/worlds';
-import { actorFromWeights, actorLogits } from '../nn/actor.js';
+import { actorFromWeights, actorLogits, newActorMemory, type ActorMemory } from '../nn/actor.js';
+import { Forgetting } from './forgetting.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
 import { squashIntoBox, squashOf } from '../rl/action-head.js';
@@ -54,7 +56,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    return { agents, obsDim, actor, width, channel, squash: squashOf(config, space) };
+    return { agents, obsDim, actor, width, channel, squash: squashOf(config, space), memory: null as ActorMemory | null, forgetting: new Forgetting(world, agents, 0) };
   });
   return {
     act(observations, actions) {
@@ -65,7 +67,11 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
         const x = new Float32Array(e * k * role.actor.inputSize);
         writeActorInputs(role, observations, e, agentId, x);
         const masks = role.actor.rounds > 0 ? role.channel.sample(rng) : null;
-        const logits = actorLogits(role.actor, x, masks, k);
+        if (role.actor.stateSize > 0) {
+          if (role.memory?.resets.length !== e * k) role.memory = newActorMemory(role.actor, e * k);
+          role.forgetting.mark(role.memory.resets, e);
+        }
+        const logits = actorLogits(role.actor, x, masks, k, role.memory ?? undefined);
         const chosen = width > 1 ? (role.squash ? squashIntoBox(role.squash, logits) : logits) : new Float32Array(e * k);
         if (width === 1) actCategorical(logits, role.actor.numActions, null, chosen, (row) => row, new Float32Array(e * k));
         for (let row = 0; row < e * k; row++) {

@@ -51,7 +51,24 @@ export const commNetWeightsSchema = z.object({
   }
 });
 
-const actorWeightsSchema = z.union([mlpWeightsSchema, commNetWeightsSchema]);
+export const gruWeightsSchema = z.object({
+  spec: z.object({
+    /** a recurrent actor (nn/gru.ts): its state is `hidden` numbers carried from one step to the next */
+    recurrent: z.literal('gru'),
+    inputSize: z.number().int().positive(), hidden: z.number().int().positive(), numActions: z.number().int().positive(),
+    inputLayerNorm: z.boolean().optional(),
+  }),
+  /** name → row-major values: enc_w [in, H], enc_b [H], x_w [H, 3H] and x_b [3H] (z, r, n), h_w [H, 2H] (z, r), n_w [H, H], out_w [H, A], out_b [A] */
+  tensors: z.record(z.string(), z.array(z.number())),
+}).superRefine((g, ctx) => {
+  const { inputSize: i, hidden: h, numActions: a } = g.spec;
+  const sizes: Record<string, number> = { enc_w: i * h, enc_b: h, x_w: h * 3 * h, x_b: 3 * h, h_w: h * 2 * h, n_w: h * h, out_w: h * a, out_b: a };
+  for (const [name, size] of Object.entries(sizes)) {
+    if (g.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
+  }
+});
+
+const actorWeightsSchema = z.union([gruWeightsSchema, mlpWeightsSchema, commNetWeightsSchema]);
 
 /** running mean and variance of value targets (Welford) */
 export const valueNormalizerStateSchema = z.object({ count: z.number(), mean: z.number(), m2: z.number() });
@@ -104,6 +121,8 @@ export const mappoCheckpointSchema = z.object({
     criticOptimizer: adamStateSchema,
     /** [E, n] who is alive in each env's current episode */
     alive: z.array(z.number()),
+    /** a recurrent actor: each row's state [E·n, H] and whether it is zeroed before the next step [E·n] */
+    recurrent: z.object({ state: z.array(z.number()), resets: z.array(z.number()) }).optional(),
   })).min(1),
   /** where the loop stood: its random stream, the worlds mid-episode, the returns so far */
   loop: episodeStatsSchema.extend({ rng: z.array(z.number()), world: worldCheckpointSchema }),
@@ -163,6 +182,7 @@ export const checkpointSchema = z.union([mappoCheckpointSchema, qLearningCheckpo
 
 export type MlpWeights = z.infer<typeof mlpWeightsSchema>;
 export type CommNetWeights = z.infer<typeof commNetWeightsSchema>;
+export type GruWeights = z.infer<typeof gruWeightsSchema>;
 export type MixerWeights = z.infer<typeof mixerWeightsSchema>;
 export type AdamState = z.infer<typeof adamStateSchema>;
 export type ValueNormalizerState = z.infer<typeof valueNormalizerStateSchema>;

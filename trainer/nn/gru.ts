@@ -1,0 +1,110 @@
+// A recurrent actor: an encoder, a GRU cell (Cho et al. 2014) and a linear head — the MAPPO
+// paper's recurrent policy (rMAPPO), for worlds where one observation is not enough.
+//   e_t = tanh(W_enc·x̂_t + b_enc)                 x: own observation (+ agent id); x̂ as in the MLP
+//   z   = σ(W_z·e_t + U_z·h + b_z)                update gate
+//   r   = σ(W_r·e_t + U_r·h + b_r)                reset gate
+//   n   = tanh(W_n·e_t + U_n·(r ⊙ h) + b_n)        candidate
+//   h_t = n + z ⊙ (h − n)                          = (1 − z)⊙n + z⊙h
+//   logits_t = W_out·h_t + b_out
+// h is the agent's memory: zero at an episode's start and whenever the agent was not in the
+// previous step (it left, or has not entered yet), so training and a robot agree on when it
+// forgets. The three input projections are one [H, 3H] matrix (z, r, n) and the two gate
+// projections of h one [H, 2H]: one product each per step instead of three and two.
+//
+// Training unrolls chunks of L steps (chunked BPTT, as rMAPPO): each chunk starts from the state
+// the rollout had there, held fixed, and a step where the state was reset starts from zero.
+
+import { tf } from '../backend.js';
+import type { Rng } from '@fleetmind/worlds';
+import { dense, denseOnData } from './dense.js';
+import { layerNorm } from './layer-norm.js';
+import { tanh } from './tanh.js';
+import type { GruWeights } from '../runs/checkpoint-schema.js';
+
+export type { GruWeights };
+export type GruSpec = GruWeights['spec'];
+
+export class Gru {
+  readonly spec: GruSpec;
+  readonly variables: tf.Variable[] = [];
+  private readonly params = new Map<string, tf.Variable>();
+
+  constructor(spec: GruSpec, rng: Rng) {
+    this.spec = spec;
+    const { inputSize: i, hidden: h, numActions: a } = spec;
+    const gauss = () => {
+      const u = 1 - rng.next();
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+    };
+    const add = (name: string, shape: number[], scale: number) => {
+      const size = shape.reduce((x, y) => x * y, 1);
+      const values = Float32Array.from({ length: size }, () => (scale === 0 ? 0 : gauss() * scale));
+      const v = tf.variable(tf.tensor(values, shape));
+      this.params.set(name, v);
+      this.variables.push(v);
+    };
+    add('enc_w', [i, h], Math.sqrt(1 / i));
+    add('enc_b', [h], 0);
+    add('x_w', [h, 3 * h], Math.sqrt(1 / h));
+    add('x_b', [3 * h], 0);
+    add('h_w', [h, 2 * h], Math.sqrt(1 / h));
+    add('n_w', [h, h], Math.sqrt(1 / h));
+    add('out_w', [h, a], 0.01 * Math.sqrt(1 / h));
+    add('out_b', [a], 0);
+  }
+
+  private p(name: string): tf.Tensor2D {
+    return this.params.get(name)! as tf.Tensor2D;
+  }
+
+  /**
+   * A sequence of L steps for B rows, time-major: x [L·B, in] (step t's rows are [t·B, (t+1)·B)),
+   * resets [L·B] (1: the state was zeroed before that step), h0 [B, H] the state entering step 0
+   * (already zero where it was reset). → logits [L·B, A] and the state after the last step.
+   */
+  applySequence(x: tf.Tensor2D, resets: tf.Tensor1D, h0: tf.Tensor2D, steps: number): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+    const H = this.spec.hidden;
+    const rows = h0.shape[0];
+    const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
+    // the observation is data: no gradient for it; the encoder and the input projections run once for all steps
+    const encoded = tanh(tf.add(denseOnData(input, this.p('enc_w')), this.p('enc_b'))) as tf.Tensor2D;
+    const projected = tf.add(dense(encoded, this.p('x_w')), this.p('x_b')) as tf.Tensor2D;
+    const keep = tf.reshape(tf.sub(1, resets), [steps, rows, 1]);
+    let h = h0;
+    const outputs: tf.Tensor2D[] = [];
+    for (let t = 0; t < steps; t++) {
+      // (step 0's state is h0 as given: its reset is already in it)
+      if (t > 0) h = tf.mul(h, tf.reshape(tf.slice(keep, [t, 0, 0], [1, rows, 1]), [rows, 1])) as tf.Tensor2D;
+      const g = tf.slice(projected, [t * rows, 0], [rows, 3 * H]);
+      const gates = tf.sigmoid(tf.add(tf.slice(g, [0, 0], [rows, 2 * H]), dense(h, this.p('h_w'))));
+      const z = tf.slice(gates, [0, 0], [rows, H]);
+      const r = tf.slice(gates, [0, H], [rows, H]);
+      const n = tanh(tf.add(tf.slice(g, [0, 2 * H], [rows, H]), dense(tf.mul(r, h) as tf.Tensor2D, this.p('n_w'))));
+      h = tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+      outputs.push(h);
+    }
+    const states = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0);
+    return { logits: tf.add(dense(states, this.p('out_w')), this.p('out_b')) as tf.Tensor2D, state: h };
+  }
+
+  getWeights(): GruWeights {
+    const tensors: Record<string, number[]> = {};
+    for (const [name, v] of this.params) tensors[name] = Array.from(v.dataSync());
+    return { spec: this.spec, tensors };
+  }
+
+  setWeights(weights: GruWeights): void {
+    if (JSON.stringify(weights.spec) !== JSON.stringify(this.spec)) {
+      throw new Error(`weights are for ${JSON.stringify(weights.spec)}, this GRU is ${JSON.stringify(this.spec)}`);
+    }
+    for (const [name, v] of this.params) {
+      const values = weights.tensors[name];
+      if (!values || values.length !== v.size) throw new Error(`GRU weights: "${name}" is missing or has the wrong size`);
+      v.assign(tf.tensor(values, v.shape));
+    }
+  }
+
+  dispose(): void {
+    this.variables.forEach((v) => v.dispose());
+  }
+}

@@ -49,6 +49,11 @@ export const agentSettingsSchema = z.object({
     chunkBytes: z.number().int().min(1024).max(16 * 2 ** 20).default(64 * 2 ** 10),
     compression: z.enum(['zstd', 'none']).default('zstd'),
   }).refine((r) => r.budgetBytes >= r.maxFileBytes, { message: 'budgetBytes must hold at least one file (maxFileBytes)', path: ['budgetBytes'] }).nullable().default(null),
+  /**
+   * a recurrent policy: its state is forgotten when more than this much wall time passed since the
+   * last decision, ms (it is also forgotten at a new episode and after a skipped tick: recurrent-memory.ts)
+   */
+  memoryMaxAgeMs: z.number().positive().default(1_000),
   /** continuous actions: the most each component may change from one tick's action to the next (null: no limit) */
   actionRateLimit: z.number().positive().nullable().default(null),
   /**

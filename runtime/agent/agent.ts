@@ -24,6 +24,7 @@ import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { PeerConsistency } from './peer-consistency.js';
 import { mqttTransport } from './mqtt-transport.js';
+import { RecurrentMemory } from './recurrent-memory.js';
 import { installPolicy, switchProblem, type InstalledPolicy } from './installed-policy.js';
 import { shadowDecision, ShadowTally, type ShadowStats } from './shadow.js';
 import { BundleStore, RolloutRefused } from '../rollout/bundle-store.js';
@@ -128,7 +129,7 @@ class Agent implements FleetAgent, PolicySlot {
   /** a rollout's next policy, loaded and checked, waiting for its tick */
   private staged: { policy: InstalledPolicy; id: string; atTick: number | null; onSwitch: (tick: number) => void } | null = null;
   /** a rollout's candidate in shadow mode: it decides beside the live policy and is never acted on (shadow.ts) */
-  private shadowing: { policy: InstalledPolicy; id: string; tally: ShadowTally } | null = null;
+  private shadowing: { policy: InstalledPolicy; id: string; tally: ShadowTally; memory: RecurrentMemory | null } | null = null;
   private readonly peers: string[];
   private readonly liveness: PeerLiveness;
   /** per peer: the send time of its newest heartbeat, so that an older one overtaken on another path changes nothing */
@@ -169,12 +170,15 @@ class Agent implements FleetAgent, PolicySlot {
   private updater: BundleUpdater | null = null;
   /** the running bundle's id (the sha256 of its manifest.json) */
   private runningId: string;
+  /** a recurrent policy's state between ticks (null: the policy keeps none) */
+  private memory: RecurrentMemory | null;
 
   constructor(private readonly options: AgentOptions, readonly settings: AgentSettings, bundle: LoadedBundle, ownsBundle: boolean, private readonly store: BundleStore | null) {
     this.agentId = options.agentId;
     this.fleet = settings.fleet;
     this.p = installPolicy(bundle, ownsBundle, options.agentId, options.policy ?? onnxPolicy);
     this.runningId = bundleId(bundle.dir);
+    this.memory = this.p.runner.stateSize > 0 ? new RecurrentMemory(this.p.runner.stateSize, settings.memoryMaxAgeMs) : null;
     const role = this.p.role;
     this.box = role.action.kind === 'continuous' ? new ActionBox(role.action, settings.actionRateLimit) : null;
     const comm = bundle.manifest.communication;
@@ -495,7 +499,8 @@ class Agent implements FleetAgent, PolicySlot {
     }
     await this.dropStaged();
     if (mode === 'shadow') {
-      this.shadowing = { policy: next, id, tally: new ShadowTally() };
+      const memory = next.runner.stateSize > 0 ? new RecurrentMemory(next.runner.stateSize, this.settings.memoryMaxAgeMs) : null;
+      this.shadowing = { policy: next, id, tally: new ShadowTally(), memory };
       this.rounds.keepInputs = true;
     } else this.staged = { policy: next, id, atTick, onSwitch };
   }
@@ -524,6 +529,8 @@ class Agent implements FleetAgent, PolicySlot {
     this.runningId = staged.id;
     this.staged = null;
     this.rounds.usePolicy(this.p.runner, this.p.agentIdInput);
+    this.memory = this.p.runner.stateSize > 0 ? new RecurrentMemory(this.p.runner.stateSize, this.settings.memoryMaxAgeMs) : null;
+    this.memory?.policySwitched();
     // the ticks from here on are this bundle's: a new recording file says so
     this.recorder?.startNewFile(this.recordingMetadata());
     this.log.info({ bundle: this.p.bundle.manifest.name, version: this.p.bundle.manifest.version, tick }, 'switched bundles');
@@ -681,7 +688,9 @@ class Agent implements FleetAgent, PolicySlot {
     if (safeReason) this.abstain(o.tick, o.episode ?? 0);
     else {
       try {
-        decision = await this.rounds.decide(o);
+        const forgot = this.memory?.prepare(o.tick, o.episode ?? 0, performance.now());
+        if (forgot) this.metrics.memoryReset(forgot);
+        decision = await this.rounds.decide(o, this.memory?.state);
         ({ action, vector, tier, heard } = decision);
         if (vector && !allFinite(vector)) safeReason = 'action_nonfinite';
       } catch (err) {
@@ -695,6 +704,9 @@ class Agent implements FleetAgent, PolicySlot {
       action = this.p.safeIndex;
       vector = this.p.safeVector?.slice() ?? null;
       this.metrics.safeAction(safeReason);
+    } else if (this.memory && decision?.nextState) {
+      // (a decision replaced by the safe action is not remembered: the next one finds a gap)
+      this.memory.keep(decision.nextState, o.tick, o.episode ?? 0, performance.now());
     }
     const policyVector = decision?.vector ?? null;
     let shielded = false;
@@ -733,7 +745,9 @@ class Agent implements FleetAgent, PolicySlot {
     // a shadow staged while this tick's rounds ran has not seen all of their inputs: nothing to compare
     if (live.path === 'rounds' && live.inputs.length !== shadow.policy.runner.rounds) return;
     try {
-      const mine = await shadowDecision(shadow.policy.runner, live, { values: o.values, agentIdInput: shadow.policy.agentIdInput, rounds: live.inputs, capacity: this.bundleCapacity() });
+      shadow.memory?.prepare(o.tick, o.episode ?? 0, performance.now());
+      const mine = await shadowDecision(shadow.policy.runner, live, { values: o.values, agentIdInput: shadow.policy.agentIdInput, rounds: live.inputs, capacity: this.bundleCapacity(), memory: shadow.memory?.state });
+      if (mine.nextState) shadow.memory?.keep(mine.nextState, o.tick, o.episode ?? 0, performance.now());
       shadow.tally.add(live, mine);
     } catch (err) {
       this.logDrop('shadow inference', (err as Error).message);

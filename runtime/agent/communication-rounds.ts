@@ -31,6 +31,8 @@ export interface Decision {
   rounds: RoundRecord[];
   /** with keepInputs: each round's inbox and mask tensors as the graph was given them (a shadow policy decides on them) */
   inputs: { inbox: Float32Array; mask: Float32Array }[];
+  /** a recurrent policy: the state its next decision starts from */
+  nextState: Float32Array | null;
 }
 
 export interface RoundsContext {
@@ -85,16 +87,17 @@ export class CommunicationRounds {
     this.c.agentIdInput = agentIdInput;
   }
 
-  async decide(o: ObservationIn): Promise<Decision> {
+  /** memory: a recurrent policy's state (recurrent-memory.ts) */
+  async decide(o: ObservationIn, memory?: Float32Array): Promise<Decision> {
     const { policy, agentIdInput, transport, inbox, metrics } = this.c;
     this.inferenceMs = 0;
     if (policy.rounds === 0) {
-      const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true }));
-      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [] };
+      const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true, state: memory }));
+      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
     if (!transport?.connected) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
-      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [] };
+      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: null };
     }
     let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
     // the check reads a peer's message as its state: a bundle whose messages are not its states cannot be checked
@@ -160,7 +163,7 @@ export class CommunicationRounds {
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
       else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState: null };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

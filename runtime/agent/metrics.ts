@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Tier } from '@fleetmind/wire';
+import type { MemoryReset } from './recurrent-memory.js';
 
 export type DropReason =
   | 'oversized' | 'malformed' | 'invalid' | 'wrong_fleet' | 'misaddressed'
@@ -33,6 +34,8 @@ export interface AgentSnapshot {
   /** the same, by reason */
   observationsRefused: Partial<Record<ObservationRefusal, number>>;
   reconnects: number;
+  /** a recurrent policy: how often its state was zeroed before a decision, by reason (recurrent-memory.ts) */
+  memoryResets: Partial<Record<MemoryReset, number>>;
   /** peer checks (peer-consistency.ts): messages checked, found inconsistent (left out), peers quarantined and released; unavailable: the bundle's messages are not its states */
   peerChecks: { checked: number; inconsistent: number; quarantined: number; released: number; unavailable: number };
 }
@@ -44,7 +47,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly snap: AgentSnapshot = {
     ticks: 0, tiers: { full: 0, partial: 0, none: 0, safe: 0 }, safeReasons: {}, deadlineMisses: 0, shielded: 0,
-    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0,
+    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0, memoryResets: {},
     peerChecks: { checked: 0, inconsistent: 0, quarantined: 0, released: 0, unavailable: 0 },
   };
   private readonly ticks: Counter<'tier'>;
@@ -57,6 +60,7 @@ export class AgentMetrics {
   private readonly dropped: Counter<'reason'>;
   private readonly observationsRefusedCount: Counter<'reason'>;
   private readonly reconnectCount: Counter;
+  private readonly memoryResetCount: Counter<'reason'>;
   private readonly peerCheckCount: Counter<'verdict'>;
   private readonly quarantines: Counter;
   readonly quarantinedPeers: Gauge;
@@ -77,6 +81,7 @@ export class AgentMetrics {
     this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
     this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
     this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', labelNames: ['reason'], registers: r });
+    this.memoryResetCount = new Counter({ name: 'fleetmind_agent_memory_resets_total', help: 'a recurrent policy\'s state zeroed before a decision, by reason (start, episode, gap, age, bundle)', labelNames: ['reason'], registers: r });
     this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
     this.peerCheckCount = new Counter({ name: 'fleetmind_agent_peer_messages_checked_total', help: 'peer messages checked against the policy\'s arithmetic (peerChecks), by verdict (consistent, inconsistent: left out of its round)', labelNames: ['verdict'], registers: r });
     this.quarantines = new Counter({ name: 'fleetmind_agent_peer_quarantines_total', help: 'peers put in quarantine for inconsistent messages', registers: r });
@@ -108,6 +113,11 @@ export class AgentMetrics {
   safeAction(reason: SafeReason): void {
     this.snap.safeReasons[reason] = (this.snap.safeReasons[reason] ?? 0) + 1;
     this.safe.inc({ reason });
+  }
+
+  memoryReset(reason: MemoryReset): void {
+    this.snap.memoryResets[reason] = (this.snap.memoryResets[reason] ?? 0) + 1;
+    this.memoryResetCount.inc({ reason });
   }
 
   deadlineMiss(): void { this.snap.deadlineMisses++; this.misses.inc(); }

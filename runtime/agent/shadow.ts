@@ -5,7 +5,8 @@
 // within VECTOR_AGREEMENT of each other in every component) and how far apart they are.
 //
 // Its peers run the live policy, so the candidate hears the live policy's messages: what it would
-// decide in a team still on the old bundle, which is exactly the team a canary joins.
+// decide in a team still on the old bundle, which is exactly the team a canary joins. A recurrent
+// candidate keeps its own memory, forgotten by the same rules as a live one's.
 
 import type { PolicySession } from '@fleetmind/models';
 import type { Decision } from './communication-rounds.js';
@@ -19,12 +20,17 @@ export interface ShadowInputs {
   /** per round, the inbox and mask the live policy was given */
   rounds: { inbox: Float32Array; mask: Float32Array }[];
   capacity: number;
+  /** a recurrent candidate's own state (its next comes back in the answer) */
+  memory?: Float32Array;
 }
 
 /** The candidate's action on the live decision's inputs (every round's, when the live policy communicated). */
-export async function shadowDecision(candidate: PolicySession, live: Decision, inputs: ShadowInputs): Promise<{ action: number; vector: Float32Array | null }> {
-  const pick = (out: { actions: Int32Array | Float32Array }) => (out.actions instanceof Float32Array ? { action: 0, vector: out.actions } : { action: out.actions[0], vector: null });
-  if (candidate.rounds === 0) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { actionOnly: true }));
+export async function shadowDecision(candidate: PolicySession, live: Decision, inputs: ShadowInputs): Promise<{ action: number; vector: Float32Array | null; nextState?: Float32Array }> {
+  const pick = (out: { actions: Int32Array | Float32Array; nextState?: Float32Array }) => ({
+    ...(out.actions instanceof Float32Array ? { action: 0, vector: out.actions } : { action: out.actions[0], vector: null }),
+    ...(out.nextState ? { nextState: out.nextState } : {}),
+  });
+  if (candidate.rounds === 0) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { actionOnly: true, state: inputs.memory }));
   if (live.path === 'fallback') return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true }));
   let { state } = await candidate.stage0(inputs.values, inputs.agentIdInput);
   for (let k = 1; k < candidate.rounds; k++) ({ state } = await candidate.stage(k, state, inputs.rounds[k - 1].inbox, inputs.rounds[k - 1].mask, inputs.capacity));

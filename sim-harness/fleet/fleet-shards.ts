@@ -70,7 +70,7 @@ export class WorldLink {
   }
 
   observe(agent: string, o: ObservationIn): void {
-    this.client.publish(agentTopic(this.fleet, agent, 'obs'), Buffer.from(encodeObservation({ tick: o.tick, values: o.values, sentUs: Date.now() * 1000 })), { qos: 0 });
+    this.client.publish(agentTopic(this.fleet, agent, 'obs'), Buffer.from(encodeObservation({ tick: o.tick, values: o.values, sentUs: Date.now() * 1000, ...(o.episode ? { episode: o.episode } : {}) })), { qos: 0 });
   }
 
   /** Control {command: "stop"}: every shard (here or elsewhere) reports and exits. Said once. */

@@ -315,7 +315,8 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         const values = observations[ids.indexOf(id)].slice();
         // (an agent that takes the safe action on a non-finite observation abstains itself: wire 1.3)
         const seen = engine ? engine.observe(id, values) : values;
-        members.get(id)!.observe({ tick: globalTick, values: seen });
+        // (episodes are numbered from 1 on the wire: 0 says the world has none; a recurrent policy forgets at each new one)
+        members.get(id)!.observe({ tick: globalTick, values: seen, episode: episode + 1 });
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);

@@ -23,8 +23,9 @@ export const mappoConfigSchema = z.strictObject({
   actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru']),
   /**
    * gru: steps per training sequence (chunked BPTT): each rollout is cut into chunks of this many
-   * steps, each replayed from the state the rollout had at its start (default: the whole
-   * rollout; the MAPPO paper uses 10). Must divide rolloutSteps
+   * steps, each replayed from the state the rollout had at its start (default: the longest
+   * chunk of at most 10 steps, the MAPPO paper's, that divides rolloutSteps: 5 for 25). Must
+   * divide rolloutSteps
    */
   chunkLength: z.number().int().positive().optional(),
   /** CommNet communication rounds K */

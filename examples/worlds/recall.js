@@ -30,7 +30,7 @@ class RecallCore {
     this.obsDims = this.possibleAgents.map(() => cues + 1);
     this.actionSpaces = this.possibleAgents.map(() => ({ kind: 'discrete', n: cues }));
     this.stateSize = N * (cues + 2); // per agent: its cue, whether it is in, how far into its wait
-    this.infoKeys = ['correct', 'answered'];
+    this.infoKeys = ['correct', 'answered']; // this step's: an episode's totals are its counts
     const cells = numEnvs * N;
     this.cue = new Int32Array(cells);
     this.state = new Uint8Array(cells); // 0 not entered yet, 1 waiting, 2 answered (gone)
@@ -65,6 +65,8 @@ class RecallCore {
 
   stepPhysics(actions) {
     for (let e = 0; e < this.numEnvs; e++) {
+      this.correct[e] = 0;
+      this.answered[e] = 0;
       for (let i = 0; i < this.n; i++) {
         const k = e * this.n + i;
         this.rewardNow[k] = 0;
@@ -168,5 +170,5 @@ export default {
       },
     };
   },
-  jointSuccess: { description: 'every agent named its cue', reached: (episode, agents) => episode.final.correct >= agents },
+  jointSuccess: { description: 'every agent named its cue', reached: (episode, agents) => episode.total.correct >= agents },
 };

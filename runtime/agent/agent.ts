@@ -24,7 +24,7 @@ import { ActionBox, allFinite } from './action-box.js';
 import { CommunicationRounds, type Decision } from './communication-rounds.js';
 import { PeerConsistency } from './peer-consistency.js';
 import { mqttTransport } from './mqtt-transport.js';
-import { RecurrentMemory } from './recurrent-memory.js';
+import { RecurrentMemory, type MemoryReset } from './recurrent-memory.js';
 import { installPolicy, switchProblem, type InstalledPolicy } from './installed-policy.js';
 import { shadowDecision, ShadowTally, type ShadowStats } from './shadow.js';
 import { BundleStore, RolloutRefused } from '../rollout/bundle-store.js';
@@ -685,10 +685,11 @@ class Agent implements FleetAgent, PolicySlot {
     let heard: string[][] = [];
     let decision: Decision | null = null;
     let safeReason = this.observationProblem(o, ageMs);
+    let forgot: MemoryReset | null = null;
     if (safeReason) this.abstain(o.tick, o.episode ?? 0);
     else {
       try {
-        const forgot = this.memory?.prepare(o.tick, o.episode ?? 0, performance.now());
+        forgot = this.memory?.prepare(o.tick, o.episode ?? 0, performance.now()) ?? null;
         if (forgot) this.metrics.memoryReset(forgot);
         decision = await this.rounds.decide(o, this.memory?.state);
         ({ action, vector, tier, heard } = decision);
@@ -732,7 +733,7 @@ class Agent implements FleetAgent, PolicySlot {
     if (heard.length > 0) this.lastHeard = heard[heard.length - 1];
     this.recorder?.tick({
       tick: o.tick, startedUs, observation: o.values, path: decision?.path ?? 'not_asked', rounds: decision?.rounds ?? [],
-      policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '',
+      policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '', memoryReset: forgot ?? '',
       inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
     }, startedUs);
     this.options.onTick?.({ ...out, ms, heard, safeReason });

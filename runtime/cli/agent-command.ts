@@ -30,6 +30,7 @@ interface AgentCliOptions {
   actionRateLimit?: number;
   shieldMinDistance?: number;
   maxObservationAgeMs: number;
+  memoryMaxAgeMs: number;
   observationQueue: 'latest' | 'fifo';
   peerChecks: 'off' | 'quarantine';
   logLevel: string;
@@ -97,6 +98,7 @@ export function agentCommand(name = 'agent'): Command {
     .option('--heartbeat-ms <ms>', 'heartbeat period', positive, 200)
     .option('--peer-timeout-ms <ms>', 'a peer silent this long counts as dead and is not waited for', positive, 1000)
     .option('--max-observation-age-ms <ms>', 'an observation whose sent_us is older than this, or further than this in the future (a clock ahead), gets the safe action: clocks must agree within it (NTP/PTP)', positive, 1000)
+    .option('--memory-max-age-ms <ms>', 'a recurrent policy forgets its state when this long has passed since its last decision (it also forgets at a new episode and after a skipped tick)', positive, 1000)
     .addOption(new Option('--observation-queue <mode>', 'lockstep: observations arriving while a tick runs — latest (robots: the newest replaces a waiting one, counted as replaced) or fifo (simulators faster than the agent: each waits its turn, up to 64)').choices(['latest', 'fifo']).default('latest'))
     .addOption(new Option('--peer-checks <mode>', 'quarantine: check each peer\'s messages against the policy\'s own arithmetic, leave out a message that fails and quarantine a peer that fails twice in a row (a defence against a lying peer; teams where every agent hears every other, two or more rounds); off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
     .option('--action-rate-limit <d>', 'continuous actions: the most each component may change from one tick to the next (every vector is clamped into the bundle\'s box anyway)', positive)
@@ -161,6 +163,7 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     statusMs: opts.statusMs,
     actionRateLimit: opts.actionRateLimit ?? null,
     maxObservationAgeMs: opts.maxObservationAgeMs,
+    memoryMaxAgeMs: opts.memoryMaxAgeMs,
     observationQueue: opts.observationQueue,
     peerChecks: opts.peerChecks,
     record: opts.record ? {

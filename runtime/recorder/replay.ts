@@ -93,13 +93,21 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
     ticks: recording.ticks.length, compared: 0, identical: 0, agreement: 0, differences: [], skipped: {}, truncated: recording.truncated,
   };
   const skip = (reason: string) => { report.skipped[reason] = (report.skipped[reason] ?? 0) + 1; };
+  // a recurrent policy starts where the agent's did: its state is zeroed at the ticks the recording
+  // says it was, and carried from each decision whose action stood (as the agent carries it)
+  let memory: Float32Array = new Float32Array(runner.stateSize);
 
   for (const tick of recording.ticks) {
     if (tick.path === 'not_asked') { skip(`not asked (${tick.safeReason || 'safe'})`); continue; }
     if (tick.safeReason === 'inference_error') { skip('inference error'); continue; }
     if (tick.observation.length !== runner.obsSize) { skip(`observation of ${tick.observation.length} values, the bundle takes ${runner.obsSize}`); continue; }
     let action: Int32Array | Float32Array;
-    if (runner.rounds === 0) {
+    if (runner.stateSize > 0) {
+      if (tick.memoryReset) memory.fill(0);
+      const out = await runner.act(tick.observation, agentId, { actionOnly: true, state: memory });
+      if (!tick.safeReason) memory = out.nextState!;
+      action = out.actions;
+    } else if (runner.rounds === 0) {
       action = (await runner.act(tick.observation, agentId, { actionOnly: true })).actions;
     } else if (tick.path !== 'rounds' || !sameMessages) {
       action = (await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true })).actions;

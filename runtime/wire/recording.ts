@@ -64,6 +64,8 @@ export interface RecordedTick {
   shielded: boolean;
   /** '' when the policy's action stood */
   safeReason: string;
+  /** a recurrent policy: '' when it started from the last tick's state, else why that was zeroed (start, episode, gap, age, bundle) */
+  memoryReset: string;
   inferenceMs: number;
   waitingMs: number;
   tickMs: number;
@@ -97,7 +99,7 @@ export function decodeTickRecord(bytes: Uint8Array): RecordedTick {
     policyAction: o.policy_action, action: o.action,
     policyVector: o.policy_vector.length > 0 ? Float32Array.from(o.policy_vector) : null,
     vector: o.action_vector.length > 0 ? Float32Array.from(o.action_vector) : null,
-    tier, shielded: o.shielded, safeReason: o.safe_reason,
+    tier, shielded: o.shielded, safeReason: o.safe_reason, memoryReset: o.memory_reset,
     inferenceMs: o.inference_ms, waitingMs: o.waiting_ms, tickMs: o.tick_ms,
   };
 }

@@ -62,8 +62,9 @@ function roundSize(r: RecordedTick['rounds'][number]): number {
 export function encodeTickRecord(r: RecordedTick): Uint8Array {
   at = 0;
   const reason = r.safeReason ? text.encode(r.safeReason) : null;
+  const forgot = r.memoryReset ? text.encode(r.memoryReset) : null;
   const rounds = r.rounds.map(roundSize);
-  ensure(96 + (r.observation.length + (r.policyVector?.length ?? 0) + (r.vector?.length ?? 0)) * 4 + 12 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0));
+  ensure(96 + (r.observation.length + (r.policyVector?.length ?? 0) + (r.vector?.length ?? 0)) * 4 + 12 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0) + (forgot ? 3 + forgot.length : 0));
   buffer[at++] = key(1, 0); varint(r.tick);
   double(2, r.startedUs);
   buffer[at++] = key(3, 2); varint(r.observation.length * 4);
@@ -97,5 +98,9 @@ export function encodeTickRecord(r: RecordedTick): Uint8Array {
   double(13, r.tickMs);
   packedFloats(14, r.policyVector);
   packedFloats(15, r.vector);
+  if (forgot) {
+    varint(key(16, 2)); varint(forgot.length); // (field 16's key takes two bytes)
+    buffer.set(forgot, at); at += forgot.length;
+  }
   return buffer.slice(0, at);
 }

@@ -3,14 +3,15 @@
 // where an MLP trained alike stays at chance; exported, its bundle declares its state and plays
 // exactly the checkpoint's episodes; as a fleet it plays exactly the evaluator's episodes,
 // forgetting at each agent's entry; and a runtime agent carries its memory from tick to tick,
-// forgets it on a new episode, a skipped tick and a stale gap, and counts why.
+// forgets it on a new episode, a skipped tick and a stale gap, counts why, and records it so
+// that a replay remakes every decision.
 
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createAgent, InProcessAdapter, type ActionOut } from '@fleetmind/runtime';
+import { createAgent, InProcessAdapter, readRecording, replayRecording, type ActionOut } from '@fleetmind/runtime';
 import { runCli } from '../helpers/cli.js';
 
 const recall = join('examples', 'worlds', 'recall.js');
@@ -66,12 +67,12 @@ t.test('as a fleet it plays exactly the evaluator\'s episodes, each agent forget
   t.end();
 });
 
-t.test('a runtime agent carries its memory across ticks, forgets on a new episode, a skipped tick or a stale gap, and counts why', async (t) => {
+t.test('a runtime agent carries its memory across ticks, forgets on a new episode, a skipped tick or a stale gap, counts why, and replays exactly', async (t) => {
+  const recorded = join(dir, 'recorded');
   const actions: ActionOut[] = [];
   let answered: (() => void) | null = null;
   const adapter = new InProcessAdapter((a) => { actions.push(a); answered?.(); });
-  const agent = await createAgent({ bundle, agentId: 'agent_0', broker: null, adapter, logger: pino({ level: 'silent' }), memoryMaxAgeMs: 200 });
-  t.teardown(() => agent.stop());
+  const agent = await createAgent({ bundle, agentId: 'agent_0', broker: null, adapter, logger: pino({ level: 'silent' }), memoryMaxAgeMs: 200, record: { dir: recorded } });
   const observe = async (tick: number, episode: number, values: number[]) => {
     const done = new Promise<void>((resolve) => { answered = resolve; });
     adapter.observe({ tick, episode, values: Float32Array.from(values) });
@@ -100,4 +101,13 @@ t.test('a runtime agent carries its memory across ticks, forgets on a new episod
   await observe(5, 20, nothing);
   t.equal(agent.snapshot().memoryResets.age, 1, 'more than 200 ms since the last decision: forgotten');
   t.same(agent.snapshot().safeReasons, {}, 'every decision was the policy\'s');
+  await agent.stop();
+
+  // the recording says where the memory went, and a replay that forgets there remakes every decision
+  const [file] = readdirSync(recorded).filter((f) => f.endsWith('.mcap'));
+  const recording = await readRecording(join(recorded, file));
+  t.same(recording.ticks.map((r) => r.memoryReset).filter(Boolean), ['start', 'episode', 'episode', 'episode', 'gap', 'age']);
+  const replay = await replayRecording(recording);
+  t.equal(replay.compared, 18);
+  t.same(replay.differences, [], 'every action the same');
 });

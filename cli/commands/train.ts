@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { evaluateController, hasScriptedController, isRemoteWorld, openWorld, SimulatorLostError, type World, randomController, resolveWorldId, scriptedController, worldModuleOf } from '@fleetmind/worlds';
 import {
   ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, defaultMappoConfig, defaultQLearningConfig, defaultTabularIqlConfig, resolveTrainingConfig,
-  TrainingConfigError, withBudget, type Algo, type TrainingConfig,
+  TrainingConfigError, TRAINING_PRESETS, withBudget, type Algo, type TrainingConfig,
 } from '@fleetmind/trainer/config';
 import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
 import { CliError, EXIT_FAILED } from '../errors.js';
@@ -47,12 +47,16 @@ interface TrainOptions {
   out?: string;
   resume?: boolean;
   backend: BackendChoice;
+  preset?: string;
 }
 
 /** settings --set may not give: each has its own flag, which says more */
 const SET_REFUSED: Record<string, string> = { algo: '--algo', world: '--world', worldConfig: '--world-option', worldModule: '--world', seed: '--seed' };
 
-/** The settings the flags give; the trainer merges its defaults and refuses what does not fit. */
+/**
+ * The settings the flags give, over the preset's (a flag or --set given beside a preset wins);
+ * the trainer merges its defaults and refuses what does not fit.
+ */
 function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
   const flags = flagSettingsFrom(opts, world);
   const set = opts.set ?? {};
@@ -60,7 +64,15 @@ function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Recor
     if (key in SET_REFUSED) throw new CliError(`--set ${key}: give it with ${SET_REFUSED[key]}`);
     if (flags[key] !== undefined) throw new CliError(`--set ${key} and ${FLAG_OF[key] ?? key} both give ${key}: keep one`);
   }
-  return { ...flags, ...set };
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as typeof flags;
+  return { ...presetSettings(opts), ...given, ...set };
+}
+
+function presetSettings(opts: TrainOptions): Record<string, unknown> {
+  if (!opts.preset) return {};
+  const preset = TRAINING_PRESETS[opts.preset];
+  if (!preset.algos.includes(opts.algo)) throw new CliError(`--preset ${opts.preset}: a preset for --algo ${preset.algos.join('/')}, not ${opts.algo}`);
+  return preset.settings;
 }
 
 function flagSettingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Record<string, unknown> {
@@ -95,7 +107,7 @@ function runConfigOf(out: string): TrainingConfig {
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
   agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
-  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig', set: 'set',
+  envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig', set: 'set', preset: 'preset',
 };
 
 /**
@@ -107,6 +119,9 @@ function refuseChangedFlags(cmd: Command, opts: TrainOptions, saved: TrainingCon
   if (given.length === 0) return;
   const asFlags = settingsFrom(opts, opts.world ? resolveWorldId(opts.world) : saved.world) as Record<string, unknown>;
   const savedSettings = saved as unknown as Record<string, unknown>;
+  /** the settings --set or --preset gives that the run was not made with */
+  const changedBy = (name: 'set' | 'preset') => Object.entries(name === 'set' ? opts.set ?? {} : presetSettings(opts))
+    .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(savedSettings[k])).map(([k]) => k);
   const differs = given.filter((name) => {
     const key = SETTING_OF_OPTION[name];
     if (key === 'worldConfig') {
@@ -115,13 +130,13 @@ function refuseChangedFlags(cmd: Command, opts: TrainOptions, saved: TrainingCon
       return Object.keys(wanted).some((k) => wanted[k] !== had[k]);
     }
     if (key === 'agentId') return savedSettings.agentId !== false;
-    if (key === 'set') return Object.entries(opts.set ?? {}).some(([k, v]) => JSON.stringify(v) !== JSON.stringify(savedSettings[k]));
+    if (key === 'set' || key === 'preset') return changedBy(key).length > 0;
     return key in asFlags && asFlags[key] !== undefined && JSON.stringify(asFlags[key]) !== JSON.stringify(savedSettings[key]);
   });
   if (differs.length === 0) return;
   const flag = (name: string) => cmd.options.find((o) => o.attributeName() === name)!.long!;
-  const was = (name: string) => (name === 'set'
-    ? Object.keys(opts.set ?? {}).map((k) => `${k} was ${JSON.stringify(savedSettings[k])}`).join(', ')
+  const was = (name: string) => (name === 'set' || name === 'preset'
+    ? changedBy(name).map((k) => `${k} was ${JSON.stringify(savedSettings[k])}`).join(', ')
     : `${flag(name)} was ${JSON.stringify(savedSettings[SETTING_OF_OPTION[name]])}`);
   throw new CliError(`--resume continues ${opts.out} as it was made (config.json); ${differs.map(flag).join(', ')} would change it: `
     + `${differs.map(was).join(', ')}. Only --steps or --episodes (the new total) may change; start a new run for the rest`);
@@ -178,6 +193,7 @@ export function registerTrain(program: Command): void {
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)
     .option('--no-agent-id', 'no one-hot agent index in the inputs (needed to run the policy on a fleet of another size)')
     .addOption(new Option('--critic-input <kind>', 'mappo: what the centralized critic reads — state (the world\'s global state: its cost per env step grows with N²) or pooled (the agent\'s observation beside its role\'s mean observation: linear in N, for large k-nearest fleets)').choices(['state', 'pooled']))
+    .addOption(new Option('--preset <name>', `a published configuration under the other flags (a flag or --set beside it wins): ${Object.entries(TRAINING_PRESETS).map(([name, p]) => `${name}: ${p.summary}`).join('; ')}; --show-config prints what it sets`).choices(Object.keys(TRAINING_PRESETS)))
     .option('--set <key=value>', 'any other setting of the algorithm, by its name in a run\'s config.json (repeatable; the value is JSON where it parses as JSON), e.g. --set lr=0.0007 --set epochs=10 --set hidden=[128,128]; --show-config lists them with their defaults', worldOption)
     .option('--show-config', 'print the configuration these flags make (every setting, defaults included) as JSON and exit, training nothing')
     .option('--steps <n>', `env steps to train for (default: mappo/ippo ${defaultMappoConfig.totalSteps.toLocaleString('en-US')}, iql/vdn/qmix/maddpg ${defaultQLearningConfig.totalSteps.toLocaleString('en-US')})`, positiveInt)

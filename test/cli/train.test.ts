@@ -88,6 +88,19 @@ t.test('--set gives any setting by its config.json name: --show-config prints th
   t.end();
 });
 
+t.test('--preset lays a published configuration under the flags: --show-config prints it, and a flag or --set beside it wins', (t) => {
+  const show = (extra: string[]) => {
+    const r = runCli(['train', '--world', 'simple_spread', '--preset', 'rmappo-mpe', '--show-config', ...extra]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  t.match(show([]), { algo: 'mappo', actor: 'gru', epochs: 10, minibatches: 1, lr: 7e-4, criticLr: 7e-4, lrDecay: false, activation: 'relu', agentId: false, criticTimeFeature: false, valueClip: 0.2 });
+  t.match(show(['--algo', 'ippo']), { algo: 'ippo', actor: 'gru', epochs: 10 });
+  t.match(show(['--set', 'epochs=5', '--set', 'chunkLength=25']), { actor: 'gru', epochs: 5, chunkLength: 25, lr: 7e-4 });
+  t.match(show(['--actor', 'mlp']), { actor: 'mlp', epochs: 10, lr: 7e-4 }, 'the paper\'s feed-forward MAPPO');
+  t.end();
+});
+
 t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', '--world', 'chess'], /unknown world "chess"/],
@@ -109,7 +122,10 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
     [['train', '--world', 'spread', '--msg-dropout', '0.3'], /--msg-dropout: needs --actor commnet/],
     [['train', '--world', 'grid_predator_prey', '--algo', 'iql-tabular', '--no-agent-id'], /--no-agent-id: a setting of --algo [a-z/]+, not of iql-tabular/],
     [['train', '--world', 'spread', '--actor', 'commnet', '--msg-dropout', '1.5'], /--msg-dropout.*expected a probability in \[0, 1\], got "1.5"/],
-    [['train', '--world', 'spread', '--actor', 'gru'], /Allowed choices are mlp, commnet/],
+    [['train', '--world', 'spread', '--actor', 'lstm'], /Allowed choices are mlp, commnet, tarmac, gru/],
+    [['train', '--world', 'spread', '--preset', 'rmappo-mpe', '--algo', 'qmix'], /--preset rmappo-mpe: a preset for --algo mappo\/ippo, not qmix/],
+    [['train', '--world', 'spread', '--preset', 'paper'], /Allowed choices are rmappo-mpe/],
+    [['train', '--world', 'spread', '--set', 'chunkLength=5'], /--set chunkLength: needs --actor gru/],
     [['eval', '--world', 'spread', '--policy', 'random', '--msg-dropout', '0.3'], /apply to a trained run/],
     [['train', '--world', 'spread', '--set', 'lrr=0.001'], /--set lrr: no algorithm has this setting; mappo's are .*\blr\b.*--show-config/],
     [['train', '--world', 'spread', '--set', 'lr=-1'], /--set lr: lr: Too small/],

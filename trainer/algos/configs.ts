@@ -9,3 +9,4 @@ export {
   ALGOS, algosTaking, checkConfigFitsWorld, defaultConfigFor, parseTrainingConfig, resolveTrainingConfig, trainingConfigSchema, TrainingConfigError, withBudget,
 } from './training-config.js';
 export type { Algo, TrainingConfig } from './training-config.js';
+export { TRAINING_PRESETS, type TrainingPreset } from './presets.js';

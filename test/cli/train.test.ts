@@ -94,7 +94,7 @@ t.test('--preset lays a published configuration under the flags: --show-config p
     t.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
-  t.match(show([]), { algo: 'mappo', actor: 'gru', epochs: 10, minibatches: 1, lr: 7e-4, criticLr: 7e-4, lrDecay: false, activation: 'relu', agentId: false, criticTimeFeature: false, valueClip: 0.2 });
+  t.match(show([]), { algo: 'mappo', actor: 'gru', epochs: 10, minibatches: 1, lr: 7e-4, criticLr: 7e-4, lrDecay: false, activation: 'relu', agentId: false, criticTimeFeature: true, valueClip: 0.2 });
   t.match(show(['--algo', 'ippo']), { algo: 'ippo', actor: 'gru', epochs: 10 });
   t.match(show(['--set', 'epochs=5', '--set', 'chunkLength=25']), { actor: 'gru', epochs: 5, chunkLength: 25, lr: 7e-4 });
   t.match(show(['--actor', 'mlp']), { actor: 'mlp', epochs: 10, lr: 7e-4 }, 'the paper\'s feed-forward MAPPO');

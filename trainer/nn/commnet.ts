@@ -21,6 +21,7 @@ import { dense, denseOnData } from './dense.js';
 import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
+import { NamedParameters } from './named-parameters.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 
 export type { CommNetWeights };
@@ -30,23 +31,13 @@ export type CommNetSpec = CommNetWeights['spec'];
 
 export class CommNet {
   readonly spec: CommNetSpec;
-  readonly variables: tf.Variable[] = [];
-  private readonly params = new Map<string, tf.Variable>();
+  private readonly params: NamedParameters;
 
   constructor(spec: CommNetSpec, rng: Rng) {
     this.spec = spec;
     const { inputSize: i, hidden: h, rounds, numActions: a } = spec;
-    const gauss = () => {
-      const u = 1 - rng.next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-    };
-    const add = (name: string, shape: number[], scale: number) => {
-      const size = shape.reduce((x, y) => x * y, 1);
-      const values = Float32Array.from({ length: size }, () => (scale === 0 ? 0 : gauss() * scale));
-      const v = tf.variable(tf.tensor(values, shape));
-      this.params.set(name, v);
-      this.variables.push(v);
-    };
+    this.params = new NamedParameters(rng, 'CommNet');
+    const add = (name: string, shape: number[], scale: number) => this.params.add(name, shape, scale);
     add('enc_w', [i, h], Math.sqrt(1 / i));
     add('enc_b', [h], 0);
     for (let k = 1; k <= rounds; k++) {
@@ -62,8 +53,12 @@ export class CommNet {
     add('out_b', [a], 0);
   }
 
+  get variables(): tf.Variable[] {
+    return this.params.variables;
+  }
+
   private p(name: string): tf.Variable {
-    return this.params.get(name)!;
+    return this.params.get(name);
   }
 
   /**
@@ -103,23 +98,17 @@ export class CommNet {
   }
 
   getWeights(): CommNetWeights {
-    const tensors: Record<string, number[]> = {};
-    for (const [name, v] of this.params) tensors[name] = Array.from(v.dataSync());
-    return { spec: this.spec, tensors };
+    return { spec: this.spec, tensors: this.params.values() };
   }
 
   setWeights(weights: CommNetWeights): void {
     if (JSON.stringify(weights.spec) !== JSON.stringify(this.spec)) {
       throw new Error(`weights are for ${JSON.stringify(weights.spec)}, this CommNet is ${JSON.stringify(this.spec)}`);
     }
-    for (const [name, v] of this.params) {
-      const values = weights.tensors[name];
-      if (!values || values.length !== v.size) throw new Error(`CommNet weights: "${name}" is missing or has the wrong size`);
-      v.assign(tf.tensor(values, v.shape));
-    }
+    this.params.assign(weights.tensors);
   }
 
   dispose(): void {
-    this.variables.forEach((v) => v.dispose());
+    this.params.dispose();
   }
 }

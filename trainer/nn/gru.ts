@@ -19,6 +19,7 @@ import type { Rng } from '@fleetmind/worlds';
 import { dense, denseOnData } from './dense.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
+import { NamedParameters } from './named-parameters.js';
 import type { GruWeights } from '../runs/checkpoint-schema.js';
 
 export type { GruWeights };
@@ -26,23 +27,13 @@ export type GruSpec = GruWeights['spec'];
 
 export class Gru {
   readonly spec: GruSpec;
-  readonly variables: tf.Variable[] = [];
-  private readonly params = new Map<string, tf.Variable>();
+  private readonly params: NamedParameters;
 
   constructor(spec: GruSpec, rng: Rng) {
     this.spec = spec;
     const { inputSize: i, hidden: h, numActions: a } = spec;
-    const gauss = () => {
-      const u = 1 - rng.next();
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-    };
-    const add = (name: string, shape: number[], scale: number) => {
-      const size = shape.reduce((x, y) => x * y, 1);
-      const values = Float32Array.from({ length: size }, () => (scale === 0 ? 0 : gauss() * scale));
-      const v = tf.variable(tf.tensor(values, shape));
-      this.params.set(name, v);
-      this.variables.push(v);
-    };
+    this.params = new NamedParameters(rng, 'GRU');
+    const add = (name: string, shape: number[], scale: number) => this.params.add(name, shape, scale);
     add('enc_w', [i, h], Math.sqrt(1 / i));
     add('enc_b', [h], 0);
     add('x_w', [h, 3 * h], Math.sqrt(1 / h));
@@ -53,8 +44,12 @@ export class Gru {
     add('out_b', [a], 0);
   }
 
+  get variables(): tf.Variable[] {
+    return this.params.variables;
+  }
+
   private p(name: string): tf.Tensor2D {
-    return this.params.get(name)! as tf.Tensor2D;
+    return this.params.get(name) as tf.Tensor2D;
   }
 
   /**
@@ -88,23 +83,17 @@ export class Gru {
   }
 
   getWeights(): GruWeights {
-    const tensors: Record<string, number[]> = {};
-    for (const [name, v] of this.params) tensors[name] = Array.from(v.dataSync());
-    return { spec: this.spec, tensors };
+    return { spec: this.spec, tensors: this.params.values() };
   }
 
   setWeights(weights: GruWeights): void {
     if (JSON.stringify(weights.spec) !== JSON.stringify(this.spec)) {
       throw new Error(`weights are for ${JSON.stringify(weights.spec)}, this GRU is ${JSON.stringify(this.spec)}`);
     }
-    for (const [name, v] of this.params) {
-      const values = weights.tensors[name];
-      if (!values || values.length !== v.size) throw new Error(`GRU weights: "${name}" is missing or has the wrong size`);
-      v.assign(tf.tensor(values, v.shape));
-    }
+    this.params.assign(weights.tensors);
   }
 
   dispose(): void {
-    this.variables.forEach((v) => v.dispose());
+    this.params.dispose();
   }
 }

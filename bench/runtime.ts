@@ -31,6 +31,8 @@ export interface RuntimeBenchOptions {
   mlpBundle: string;
   /** an MLP bundle with continuous actions (the same hidden sizes): its call is measured beside the discrete one */
   continuousBundle?: string;
+  /** a recurrent (GRU) bundle: its call, state in and out, is measured beside the MLP's */
+  recurrentBundle?: string;
   ticks?: number;
   ortCalls?: number;
   /** an external broker instead of the fleetmind broker in a child process */
@@ -50,6 +52,8 @@ export interface RuntimeBenchReport {
   ort_call_us_identity: { p50: number; p99: number; calls: number; actor_p50_ratio: number };
   /** the continuous actor's call, measured in the same blocks as the discrete one, and p50 continuous / discrete */
   ort_call_us_continuous: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
+  /** the recurrent actor's call (its state fed, the next state fetched with the action), in the same blocks, and p50 recurrent / MLP */
+  ort_call_us_recurrent: { p50: number; p99: number; calls: number; p50_ratio: number; bundle: string } | null;
   tick_ms: { agents: number; rounds: number; p50: number; p99: number; ticks: number; full_ratio: number; broker: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched' };
   /** the agents' process's garbage collections over the measured fleet ticks: what its tick tail is made of */
   gc: { fleet_ticks: number; scavenges: number; scavenge_ms_p50: number | null; scavenge_ms_max: number | null; major: number; major_ms_max: number | null };
@@ -65,14 +69,15 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 export async function benchRuntime(o: RuntimeBenchOptions): Promise<RuntimeBenchReport> {
   const progress = o.onProgress ?? (() => {});
   progress('ONNX Runtime call…');
-  const [ortCall, identity, continuous] = await benchOrtCalls([o.mlpBundle, 'identity', ...(o.continuousBundle ? [o.continuousBundle] : [])], o.ortCalls ?? 20_000);
+  const extra = [o.continuousBundle, o.recurrentBundle].filter((dir): dir is string => Boolean(dir));
+  const [ortCall, identity, ...others] = await benchOrtCalls([o.mlpBundle, 'identity', ...extra], o.ortCalls ?? 20_000);
+  const beside = (dir: string | undefined) => (dir ? { ...others[extra.indexOf(dir)], p50_ratio: round(others[extra.indexOf(dir)].p50 / ortCall.p50, 3), bundle: dir } : null);
   progress('fleet ticks…');
   const ticks = await benchTicks(o.bundle, o.ticks ?? 400, o.brokerUrl, o.record ?? null, o.connections ?? 'per-agent', o.inference ?? 'per-agent', progress);
   progress('agent process memory…');
   const rss = await agentProcessRss(o.bundle);
-  const ortCallContinuous = continuous ? { ...continuous, p50_ratio: round(continuous.p50 / ortCall.p50, 3), bundle: o.continuousBundle! } : null;
   const ortCallIdentity = { ...identity, actor_p50_ratio: round(ortCall.p50 / identity.p50, 3) };
-  return { ort_call_us: ortCall, ort_call_us_identity: ortCallIdentity, ort_call_us_continuous: ortCallContinuous, tick_ms: ticks.tick, gc: ticks.gc, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
+  return { ort_call_us: ortCall, ort_call_us_identity: ortCallIdentity, ort_call_us_continuous: beside(o.continuousBundle), ort_call_us_recurrent: beside(o.recurrentBundle), tick_ms: ticks.tick, gc: ticks.gc, cpu_ms_per_tick: ticks.cpuMsPerTick, recording: ticks.recording, rss_mib: rss, msg_bytes: ticks.msgBytes, bundle: o.bundle };
 }
 
 /** obs [batch, size] → action, through one Identity: the floor under any call of a graph with one input */
@@ -83,8 +88,9 @@ function identityGraph(size: number): Uint8Array {
 }
 
 /**
- * Each MLP bundle's actor call, batch 1, as the agent makes it ('identity': an identity graph on the
- * first bundle's observation); they alternate in blocks so they meet the same machine load.
+ * Each MLP or recurrent bundle's actor call, batch 1, as the agent makes it ('identity': an
+ * identity graph on the first bundle's observation); they alternate in blocks so they meet the
+ * same machine load.
  */
 async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenchReport['ort_call_us'][]> {
   const obsSize = parseManifest(readFileSync(join(dirs[0], 'manifest.json'), 'utf8')).roles[0].observation.size;
@@ -93,24 +99,29 @@ async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenc
       const session = await ort.InferenceSession.create(identityGraph(obsSize), EDGE_SESSION_OPTIONS);
       const feeds = { obs: new ort.Tensor('float32', new Float32Array(obsSize).fill(0.1), [1, obsSize]) };
       for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
-      return { session, feeds, times: [] as number[] };
+      return { session, feeds, fetches: ['action'], times: [] as number[] };
     }
     const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     const role = manifest.roles[0];
-    if (role.graphs.kind !== 'mlp') throw new Error(`${dir} is not an MLP bundle`);
+    if (role.graphs.kind === 'commnet') throw new Error(`${dir} is not an MLP or recurrent bundle`);
     const session = await ort.InferenceSession.create(readFileSync(join(dir, role.graphs.actor)), EDGE_SESSION_OPTIONS);
     const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', new Float32Array(role.observation.size).fill(0.1), [1, role.observation.size]) };
     if (role.agent_id_size > 0) feeds.agent_id = new ort.Tensor('float32', new Float32Array(role.agent_id_size).fill(0), [1, role.agent_id_size]);
-    // as the agent calls it: only the action is fetched
-    for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
-    return { session, feeds, times: [] as number[] };
+    // as the agent calls it: only the action is fetched, and a recurrent actor's next state
+    const fetches = ['action'];
+    if (role.graphs.kind === 'recurrent') {
+      feeds[role.graphs.state.input] = new ort.Tensor('float32', new Float32Array(role.graphs.state.size), [1, role.graphs.state.size]);
+      fetches.push(role.graphs.state.output);
+    }
+    for (let k = 0; k < 2_000; k++) await session.run(feeds, fetches);
+    return { session, feeds, fetches, times: [] as number[] };
   }));
   const blocks = 20;
   for (let b = 0; b < blocks; b++) {
     for (const actor of actors) {
       for (let k = 0; k < calls / blocks; k++) {
         const t0 = process.hrtime.bigint();
-        await actor.session.run(actor.feeds, ['action']);
+        await actor.session.run(actor.feeds, actor.fetches);
         actor.times.push(Number(process.hrtime.bigint() - t0) / 1000);
       }
     }

@@ -69,19 +69,20 @@ export function registerBench(program: Command): void {
     .option('--bundle <dir>', 'CommNet bundle whose agents form the fleet', join(benchBundles, 'spread10-commnet'))
     .option('--mlp-bundle <dir>', 'MLP bundle for the ONNX Runtime call', join(zoo, 'spread-mlp'))
     .option('--continuous-bundle <dir>', 'an MLP bundle with continuous actions, its call measured beside the discrete one (same hidden sizes)', join(zoo, 'spread-continuous-mlp'))
+    .option('--recurrent-bundle <dir>', 'a recurrent (GRU) bundle, its call (state fed, next state fetched) measured beside the MLP\'s', join(zoo, 'spread-gru'))
     .option('--ticks <n>', 'fleet ticks measured (after 20 warm-up ticks)', positiveInt, 400)
     .option('--broker <url>', 'use this broker for the fleet (e.g. mqtt://127.0.0.1:1883 for Mosquitto) instead of the fleetmind broker in a child process')
     .option('--record <dir>', 'turn every agent\'s flight recorder on, writing to <dir> (an empty folder): what recording costs, and its bytes per agent per tick')
     .addOption(new Option('--connections <kind>', 'the fleet\'s agents: per-agent, each its own MQTT connection, as robots have; shared: one for the process (runtime sharedConnections)').choices(['per-agent', 'shared']).default('per-agent'))
     .addOption(new Option('--inference <kind>', 'the fleet\'s agents: per-agent, each its own ONNX Runtime calls; batched: the calls of one turn of the event loop as one batch (runtime batchedInference)').choices(['per-agent', 'batched']).default('per-agent'))
-    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, ort_call_us_identity, ort_call_us_continuous, tick_ms, gc, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
+    .option('--json', 'print {bench, started, machine, results}; results: {ort_call_us, ort_call_us_identity, ort_call_us_continuous, ort_call_us_recurrent, tick_ms, gc, cpu_ms_per_tick, recording, rss_mib, msg_bytes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench runtime --json\n  $ fleetmind bench runtime --bundle models/zoo/spread-commnet --ticks 1000\n  $ fleetmind bench runtime --record /tmp/bench-recording --json\n  $ fleetmind bench runtime --connections shared --inference batched')
-    .action(async (opts: { bundle: string; mlpBundle: string; continuousBundle: string; ticks: number; broker?: string; record?: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched'; json?: boolean }) => {
+    .action(async (opts: { bundle: string; mlpBundle: string; continuousBundle: string; recurrentBundle: string; ticks: number; broker?: string; record?: string; connections: 'per-agent' | 'shared'; inference: 'per-agent' | 'batched'; json?: boolean }) => {
       if (opts.record && existsSync(opts.record) && readdirSync(opts.record).length > 0) throw new CliError(`--record: ${opts.record} is not empty (the bench measures the bytes it writes there)`);
       for (const dir of [opts.bundle, opts.mlpBundle]) if (!existsSync(join(dir, 'manifest.json'))) throw new CliError(`${dir} is not a bundle folder (no manifest.json)`);
       const progress = progressLine();
       const { benchRuntime, runBench } = await benches();
-      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, continuousBundle: opts.continuousBundle, ticks: opts.ticks, brokerUrl: opts.broker, record: opts.record, connections: opts.connections, inference: opts.inference, onProgress: progress }));
+      const bench = await runBench('runtime', () => benchRuntime({ bundle: opts.bundle, mlpBundle: opts.mlpBundle, continuousBundle: opts.continuousBundle, recurrentBundle: opts.recurrentBundle, ticks: opts.ticks, brokerUrl: opts.broker, record: opts.record, connections: opts.connections, inference: opts.inference, onProgress: progress }));
       progress('');
       if (opts.json) return printJson(bench);
       const report = bench.results;

@@ -24,7 +24,7 @@ const FLAG_OF: Record<string, string> = {
 interface TrainOptions {
   world?: string;
   algo: Algo;
-  actor?: 'mlp' | 'commnet' | 'tarmac' | 'gru';
+  actor?: 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru';
   commRounds?: number;
   msgDropout?: number;
   commRadius?: number;
@@ -156,7 +156,7 @@ function flagError(err: TrainingConfigError, algo: Algo, set: Record<string, unk
       ? `; ${algo} trains for ${algo === 'iql-tabular' ? '--episodes, one episode after another' : '--steps'}` : '';
     return new CliError(`${flags.join(', ')}: ${what} of --algo ${takers.join('/')}, not of ${algo}${budget}`);
   }
-  if (err.reason === 'needs') return new CliError(`${flags.join(', ')}: needs ${err.needs === 'actor' ? `--actor ${err.settings[0] === 'chunkLength' ? 'gru' : 'commnet'}` : FLAG_OF[err.needs!] ?? err.needs}`);
+  if (err.reason === 'needs') return new CliError(`${flags.join(', ')}: needs ${err.needs === 'actor' ? `--actor ${err.settings[0] === 'chunkLength' ? 'gru (or commnet-gru)' : 'commnet'}` : FLAG_OF[err.needs!] ?? err.needs}`);
   if (err.reason === 'world') return new CliError(`--${err.settings[0] === 'selfPlay' ? 'self-play' : 'algo'}: ${err.message}`);
   return new CliError(`${flags[0]}: ${err.message}`);
 }
@@ -180,7 +180,7 @@ export function registerTrain(program: Command): void {
     .description('train a team and write a run folder (config.json, metrics.jsonl, checkpoint.json, curves): MAPPO (critic on the global state) or IPPO with MLP or CommNet actors; IQL (a DQN per agent), VDN and QMIX (value decomposition); MADDPG (centralized critic per agent); or the seed\'s tabular IQL. Ctrl-C saves a checkpoint; --resume continues')
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`); required, but with --resume, where the run says it')
     .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices([...ALGOS]).default('mappo'))
-    .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only), commnet (also hears its teammates each tick: the mean of their messages), tarmac (a CommNet that attends over the messages heard, TarMAC) or gru (an MLP with a GRU cell that remembers past observations, rMAPPO; --set chunkLength=N for its training sequences) (default: mlp)').choices(['mlp', 'commnet', 'tarmac', 'gru']))
+    .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only), commnet (also hears its teammates each tick: the mean of their messages), tarmac (a CommNet that attends over the messages heard, TarMAC), gru (an MLP with a GRU cell that remembers past observations, rMAPPO; --set chunkLength=N for its training sequences) or commnet-gru (a CommNet whose first stage is a GRU cell: it remembers, and hears what its teammates remember) (default: mlp)').choices(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']))
     .option('--comm-rounds <k>', `CommNet communication rounds per tick (default: ${defaultMappoConfig.commRounds})`, positiveInt)
     .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost (default: 0)', probability)
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)

@@ -44,9 +44,12 @@ export function expectedGraphIo(manifest: Manifest, role: RoleSpec): Map<string,
   }
   const h = manifest.communication!.message_size;
   const next: IoSpec[] = [{ name: 'message', type: 'float32', shape: ['batch', h] }, { name: 'next_state', type: 'float32', shape: ['batch', h] }];
+  // a CommNet-GRU's stage 0 and fallback also take its state and return the next
+  const memoryIn: IoSpec[] = g.state ? [{ name: g.state.input, type: 'float32', shape: ['batch', g.state.size] }] : [];
+  const memoryOut: IoSpec[] = g.state ? [{ name: g.state.output, type: 'float32', shape: ['batch', g.state.size] }] : [];
   g.stages.forEach((file, k) => {
     io.set(file, k === 0
-      ? { inputs: actorInputs(role), outputs: next }
+      ? { inputs: [...actorInputs(role), ...memoryIn], outputs: next }
       : {
           inputs: [
             { name: 'state', type: 'float32', shape: ['batch', h] },
@@ -57,6 +60,6 @@ export function expectedGraphIo(manifest: Manifest, role: RoleSpec): Map<string,
         });
   });
   io.set(g.final, { inputs: [{ name: 'state', type: 'float32', shape: ['batch', h] }], outputs: policyOutputs(role) });
-  io.set(g.fallback, { inputs: actorInputs(role), outputs: policyOutputs(role) });
+  io.set(g.fallback, { inputs: [...actorInputs(role), ...memoryIn], outputs: [...memoryOut, ...policyOutputs(role)] });
   return io;
 }

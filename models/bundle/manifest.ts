@@ -12,17 +12,17 @@ const fileName = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a re
 
 const quantization = z.enum(QUANTIZATIONS);
 
+/**
+ * a recurrent policy's state: the graphs that take it (a recurrent actor's; a CommNet-GRU's stage 0
+ * and fallback) have the input `state` [B, size], the state they returned last tick, and return the
+ * next as `next_state`; a robot keeps it between ticks and zeroes it to forget
+ */
+const recurrentState = z.object({ input: z.literal('state'), output: z.literal('next_state'), size: z.number().int().positive() });
+
 const graphs = z.union([
   z.object({ kind: z.literal('mlp'), actor: fileName, fallback: fileName }),
-  z.object({ kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName }),
-  /**
-   * a recurrent actor: its graph also takes the state it returned last tick (`state` [B, size]) and
-   * returns the next (`next_state`); a robot keeps it between ticks and zeroes it to forget
-   */
-  z.object({
-    kind: z.literal('recurrent'), actor: fileName, fallback: fileName,
-    state: z.object({ input: z.literal('state'), output: z.literal('next_state'), size: z.number().int().positive() }),
-  }),
+  z.object({ kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName, state: recurrentState.optional() }),
+  z.object({ kind: z.literal('recurrent'), actor: fileName, fallback: fileName, state: recurrentState }),
 ]);
 
 const role = z.object({
@@ -93,7 +93,7 @@ export const manifestSchema = z.object({
   files: z.record(fileName, z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
   provenance: z.object({
     algorithm: z.string(),
-    actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru']),
+    actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']),
     env_steps: z.number().int().nonnegative(),
     seed: z.number().int(),
     config_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
@@ -128,6 +128,11 @@ export const manifestSchema = z.object({
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type RoleSpec = Manifest['roles'][number];
+
+/** numbers of state a role's policy keeps per agent between ticks (0: none) */
+export function recurrentStateSize(role: RoleSpec): number {
+  return role.graphs.kind === 'mlp' ? 0 : role.graphs.state?.size ?? 0;
+}
 
 export class BundleError extends Error {
   readonly code = 'FM_ERR_BUNDLE';

@@ -9,11 +9,15 @@
 //             c = Σ_j mask_j·inbox_j / max(Σ_j mask_j, 1)   (heard nobody → c = 0)
 //   final:    state → logits, action
 //   fallback: obs, agent_id → logits, action — the same network with every round's mask empty
+// A recurrent CommNet (CommNet-GRU) makes h⁰ with a GRU cell over the encoding and the agent's
+// state: its stage 0 and fallback also take `state` [B, H] and return `next_state` = h⁰, which is
+// both round 1's state and the state the agent keeps for its next tick.
 // The batch B and the inbox capacity C are dynamic dimensions.
 // A continuous policy (io.continuous) ends in `action` [B, D] instead: the network's output is the
 // action vector itself (a Gaussian policy's mean, its greedy action), with no logits and no ArgMax.
 
 import { GraphBuilder, type Dim } from './graph-builder.js';
+import { affine, gruCell } from './layers.js';
 
 export const LAYER_NORM_EPSILON = 1e-5;
 /** TarMAC: added to the attention scores of senders not heard, so that their softmax weight underflows to 0 (the trainer uses the same) */
@@ -26,7 +30,7 @@ export interface MlpGraphWeights {
 }
 
 export interface CommNetGraphWeights {
-  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean; attention?: { keySize: number } };
+  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean; attention?: { keySize: number }; recurrent?: 'gru' };
   /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b; with attention q_w_k / k_w_k [H, d] */
   tensors: Record<string, ArrayLike<number>>;
 }
@@ -63,10 +67,6 @@ function layerNormalize(g: GraphBuilder, x: string): string {
   return g.op('Div', [centred, std]);
 }
 
-export function affine(g: GraphBuilder, x: string, w: ArrayLike<number>, b: ArrayLike<number> | null, inSize: number, outSize: number, name: string): string {
-  const y = g.op('MatMul', [x, g.constant(`${name}_w`, w, [inSize, outSize])]);
-  return b ? g.op('Add', [y, g.constant(`${name}_b`, b, [outSize])]) : y;
-}
 
 export function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false, squash?: ActorIo['squash']): void {
   if (continuous) {
@@ -120,6 +120,15 @@ function encode(g: GraphBuilder, weights: CommNetGraphWeights, io: ActorIo): str
   return g.op('Tanh', [affine(g, x, tensor(weights, 'enc_w'), tensor(weights, 'enc_b'), inputSize, hidden, 'enc')]);
 }
 
+/** h⁰: the encoding, or a recurrent CommNet's GRU cell over it and the agent's state (a `state` input) */
+function firstState(g: GraphBuilder, weights: CommNetGraphWeights, io: ActorIo): string {
+  const e = encode(g, weights, io);
+  if (!weights.spec.recurrent) return e;
+  const H = weights.spec.hidden;
+  const cell = { x_w: tensor(weights, 'gru_x_w'), x_b: tensor(weights, 'gru_x_b'), h_w: tensor(weights, 'gru_h_w'), n_w: tensor(weights, 'gru_n_w') };
+  return gruCell(g, e, g.input('state', [BATCH, H]), cell, H, 'gru');
+}
+
 /** h^k = tanh(W_h·h + W_c·c + b) */
 function round(g: GraphBuilder, weights: CommNetGraphWeights, k: number, h: string, c: string): string {
   const H = weights.spec.hidden;
@@ -135,10 +144,10 @@ function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, continuo
 
 export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
   const g = new GraphBuilder('commnet_stage0');
-  const h = encode(g, weights, io);
+  const h = firstState(g, weights, io);
   g.output(h, 'message', [BATCH, weights.spec.hidden]);
   g.output(h, 'next_state', [BATCH, weights.spec.hidden]);
-  return g.toBytes('fleetmind CommNet stage 0: obs, agent_id → message, next_state');
+  return g.toBytes(`fleetmind CommNet stage 0: obs, agent_id${weights.spec.recurrent ? ', state' : ''} → message, next_state`);
 }
 
 export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint8Array {
@@ -187,11 +196,12 @@ export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = f
 export function commNetFallbackGraph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
   const H = weights.spec.hidden;
   const g = new GraphBuilder('commnet_fallback');
-  let h = encode(g, weights, io);
+  let h = firstState(g, weights, io);
+  if (weights.spec.recurrent) g.output(h, 'next_state', [BATCH, H]);
   for (let k = 1; k <= weights.spec.rounds; k++) {
     const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
     h = g.op('Tanh', [g.op('Add', [own, g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
   }
   head(g, weights, h, Boolean(io.continuous), io.squash);
-  return g.toBytes('fleetmind CommNet fallback: obs, agent_id → logits, action, with no messages');
+  return g.toBytes(`fleetmind CommNet fallback: obs, agent_id${weights.spec.recurrent ? ', state' : ''} → logits, action${weights.spec.recurrent ? ', next_state' : ''}, with no messages`);
 }

@@ -2,13 +2,12 @@
 // the state it kept from the last call:
 //   obs, agent_id, state [B, H] → logits, action, next_state [B, H]
 // The robot zeroes `state` where its memory must go (an episode's start, a gap, a restart) and
-// feeds back `next_state`. The trainer's fused [H, 3H] and [H, 2H] projections are cut here into
-// one matrix per gate, so the graph needs no Split:
-//   e = tanh(W_enc·x̂ + b_enc); z = σ(W_z·e + U_z·h + b_z); r = σ(W_r·e + U_r·h + b_r)
-//   n = tanh(W_n·e + U_n·(r ⊙ h) + b_n); h' = n + z ⊙ (h − n); logits = W_out·h' + b_out
+// feeds back `next_state`:
+//   e = tanh(W_enc·x̂ + b_enc); h' = GRU(e, state) (layers.ts); logits = W_out·h' + b_out
 
 import { GraphBuilder } from './graph-builder.js';
-import { actorInput, affine, BATCH, policyOutputs, type ActorIo } from './actor-graphs.js';
+import { actorInput, BATCH, policyOutputs, type ActorIo } from './actor-graphs.js';
+import { affine, gruCell } from './layers.js';
 
 export interface GruGraphWeights {
   spec: { inputSize: number; hidden: number; numActions: number; inputLayerNorm?: boolean };
@@ -28,23 +27,8 @@ export function gruActorGraph(weights: GruGraphWeights, io: ActorIo): Uint8Array
   const x = actorInput(g, io, Boolean(inputLayerNorm));
   const state = g.input('state', [BATCH, H]);
   const e = g.op('Tanh', [affine(g, x, t('enc_w'), t('enc_b'), inputSize, H, 'enc')]);
-  const gate = (k: number, name: string, recurrent: string, recurrentWeights: ArrayLike<number>, recurrentColumn: number) => g.op('Add', [
-    affine(g, e, columns(t('x_w'), 3 * H, k * H, H), Array.from(t('x_b')).slice(k * H, (k + 1) * H), H, H, `x_${name}`),
-    affine(g, recurrent, columns(recurrentWeights, recurrentWeights.length / H, recurrentColumn * H, H), null, H, H, `h_${name}`),
-  ]);
-  const z = g.op('Sigmoid', [gate(0, 'z', state, t('h_w'), 0)]);
-  const r = g.op('Sigmoid', [gate(1, 'r', state, t('h_w'), 1)]);
-  const n = g.op('Tanh', [gate(2, 'n', g.op('Mul', [r, state]), t('n_w'), 0)]);
-  const next = g.op('Add', [n, g.op('Mul', [z, g.op('Sub', [state, n])])]);
+  const next = gruCell(g, e, state, { x_w: t('x_w'), x_b: t('x_b'), h_w: t('h_w'), n_w: t('n_w') }, H, 'gru');
   g.output(next, 'next_state', [BATCH, H]);
   policyOutputs(g, affine(g, next, t('out_w'), t('out_b'), H, numActions, 'out'), numActions, io.continuous, io.squash);
   return g.toBytes('fleetmind GRU actor: obs, agent_id, state → logits, action, next_state');
-}
-
-/** Columns [from, from + count) of a row-major matrix with `width` columns. */
-function columns(matrix: ArrayLike<number>, width: number, from: number, count: number): Float32Array {
-  const rows = matrix.length / width;
-  const out = new Float32Array(rows * count);
-  for (let row = 0; row < rows; row++) for (let c = 0; c < count; c++) out[row * count + c] = matrix[row * width + from + c];
-  return out;
 }

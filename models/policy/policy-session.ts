@@ -45,8 +45,8 @@ export interface PolicySession {
    * and returns nextState.
    */
   act(obs: Float32Array, agentId: Float32Array, options?: ActOptions): Promise<PolicyOutput>;
-  /** CommNet stage 0: obs → the first message and state */
-  stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput>;
+  /** CommNet stage 0: obs → the first message and state; a CommNet-GRU's also takes its state [B, stateSize] (the output's state is its next) */
+  stage0(obs: Float32Array, agentId: Float32Array, state?: Float32Array): Promise<StageOutput>;
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
   stage(k: number, state: Float32Array, inbox: Float32Array, mask: Float32Array, capacity: number): Promise<StageOutput>;
   /** the CommNet's last graph: state → action */

@@ -9,6 +9,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
+import { recurrentStateSize } from '../bundle/manifest.js';
 import type { ActOptions, PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
 
 export class RoleRunner implements PolicySession {
@@ -27,7 +28,7 @@ export class RoleRunner implements PolicySession {
     this.numActions = action.kind === 'discrete' ? action.n : action.size;
     this.actionWidth = action.kind === 'discrete' ? 1 : action.size;
     this.rounds = Math.max(0, policy.stages.length - 1);
-    this.stateSize = policy.spec.graphs.kind === 'recurrent' ? policy.spec.graphs.state.size : 0;
+    this.stateSize = recurrentStateSize(policy.spec);
   }
 
   /** One-hot agent indices [B, idSize] for the given indices within the role. */
@@ -43,18 +44,13 @@ export class RoleRunner implements PolicySession {
    */
   async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false, state }: ActOptions = {}): Promise<PolicyOutput> {
     const session = fallback || !this.policy.actor ? this.policy.fallback : this.policy.actor;
-    const feeds = this.actorFeeds(obs, agentId);
-    if (this.stateSize > 0) {
-      const rows = obs.length / this.obsSize;
-      if (!state || state.length !== rows * this.stateSize) throw new Error(`a recurrent actor needs its state: ${rows} × ${this.stateSize} numbers, ${state?.length ?? 'none'} given`);
-      feeds.state = new ort.Tensor('float32', state, [rows, this.stateSize]);
-    }
     const fetches = actionOnly ? (this.stateSize > 0 ? ['action', 'next_state'] : ['action']) : undefined;
-    return this.policyOut(await this.run(session, feeds, fetches));
+    return this.policyOut(await this.run(session, this.actorFeeds(obs, agentId, state), fetches));
   }
 
-  async stage0(obs: Float32Array, agentId: Float32Array): Promise<StageOutput> {
-    return this.stageOut(await this.run(this.policy.stages[0], this.actorFeeds(obs, agentId)));
+  /** CommNet stage 0; a CommNet-GRU's also takes its state (its next is the output's `state`: h⁰) */
+  async stage0(obs: Float32Array, agentId: Float32Array, state?: Float32Array): Promise<StageOutput> {
+    return this.stageOut(await this.run(this.policy.stages[0], this.actorFeeds(obs, agentId, state)));
   }
 
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
@@ -108,11 +104,16 @@ export class RoleRunner implements PolicySession {
     return joined as ort.InferenceSession.ReturnType;
   }
 
-  private actorFeeds(obs: Float32Array, agentId: Float32Array): Record<string, ort.Tensor> {
+  /** obs, agent_id and, for a recurrent policy, its state (required) */
+  private actorFeeds(obs: Float32Array, agentId: Float32Array, state?: Float32Array): Record<string, ort.Tensor> {
     const b = obs.length / this.obsSize;
     if (!Number.isInteger(b)) throw new Error(`observation batch of ${obs.length} values is not a multiple of ${this.obsSize}`);
     const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', obs, [b, this.obsSize]) };
     if (this.agentIdSize > 0) feeds.agent_id = new ort.Tensor('float32', agentId, [b, this.agentIdSize]);
+    if (this.stateSize > 0) {
+      if (!state || state.length !== b * this.stateSize) throw new Error(`a recurrent policy needs its state: ${b} × ${this.stateSize} numbers, ${state?.length ?? 'none'} given`);
+      feeds.state = new ort.Tensor('float32', state, [b, this.stateSize]);
+    }
     return feeds;
   }
 

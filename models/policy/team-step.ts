@@ -22,7 +22,9 @@ export async function teamStep(
   const rows = obs.length / runner.obsSize;
   const envs = rows / k;
   const capacity = k - 1;
-  let { message, state } = await runner.stage0(obs, agentId);
+  let { message, state } = await runner.stage0(obs, agentId, memory);
+  // a CommNet-GRU's next state is h⁰ (its stage 0's)
+  const nextState = memory ? state.slice() : undefined;
   for (let round = 1; round <= runner.rounds; round++) {
     const sent = new Float32Array(message.length);
     for (let row = 0; row < rows; row++) sent.set(quantizeRoundTrip(message.subarray(row * H, (row + 1) * H), quantization), row * H);
@@ -40,7 +42,7 @@ export async function teamStep(
         }
       }
     }
-    if (round === runner.rounds) return runner.lastRoundAndFinal(state, inbox, mask, capacity); // as a robot makes it: one call
+    if (round === runner.rounds) return { ...(await runner.lastRoundAndFinal(state, inbox, mask, capacity)), ...(nextState ? { nextState } : {}) }; // as a robot makes it: one call
     ({ message, state } = await runner.stage(round, state, inbox, mask, capacity));
   }
   throw new Error('unreachable: a CommNet has at least one round');

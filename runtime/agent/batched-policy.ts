@@ -14,7 +14,7 @@
 // session per agent, and so do recurrent ones: their state, fed back every tick, would carry
 // that last bit forward until some argmax turned on it.
 
-import type { PolicyOutput, PolicySession, RolePolicy, StageOutput } from '@fleetmind/models';
+import { recurrentStateSize, type PolicyOutput, type PolicySession, type RolePolicy, type StageOutput } from '@fleetmind/models';
 import { onnxPolicy, type PolicyFactory } from './agent.js';
 import { concatRows } from './float-rows.js';
 
@@ -183,7 +183,7 @@ export function batchedInference(inner: PolicyFactory = onnxPolicy): PolicyFacto
   const byRole = new WeakMap<RolePolicy, Map<number, BatchedPolicy>>();
   const stats: BatchStats = { calls: 0, carried: 0 };
   const factory = (role: RolePolicy, messageSize: number): PolicySession => {
-    if (role.spec.action.kind !== 'discrete' || role.spec.graphs.kind === 'recurrent') return inner(role, messageSize);
+    if (role.spec.action.kind !== 'discrete' || recurrentStateSize(role.spec) > 0) return inner(role, messageSize);
     let sizes = byRole.get(role);
     if (!sizes) byRole.set(role, (sizes = new Map()));
     let session = sizes.get(messageSize);

@@ -96,10 +96,12 @@ export class CommunicationRounds {
       return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
     if (!transport?.connected) {
-      const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true }));
-      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: null };
+      const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true, state: memory }));
+      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
-    let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput));
+    let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput, memory));
+    // a CommNet-GRU's next state is its h⁰
+    const nextState = memory ? state.slice() : null;
     // the check reads a peer's message as its state: a bundle whose messages are not its states cannot be checked
     if (this.c.consistency && !sameValues(message, state)) {
       this.c.consistency = null;
@@ -163,7 +165,7 @@ export class CommunicationRounds {
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
       else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState: null };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

@@ -31,11 +31,12 @@ export async function shadowDecision(candidate: PolicySession, live: Decision, i
     ...(out.nextState ? { nextState: out.nextState } : {}),
   });
   if (candidate.rounds === 0) return pick(await candidate.act(inputs.values, inputs.agentIdInput, { actionOnly: true, state: inputs.memory }));
-  if (live.path === 'fallback') return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true }));
-  let { state } = await candidate.stage0(inputs.values, inputs.agentIdInput);
+  if (live.path === 'fallback') return pick(await candidate.act(inputs.values, inputs.agentIdInput, { fallback: true, actionOnly: true, state: inputs.memory }));
+  let { state } = await candidate.stage0(inputs.values, inputs.agentIdInput, inputs.memory);
+  const nextState = inputs.memory ? state.slice() : undefined;
   for (let k = 1; k < candidate.rounds; k++) ({ state } = await candidate.stage(k, state, inputs.rounds[k - 1].inbox, inputs.rounds[k - 1].mask, inputs.capacity));
   const last = inputs.rounds[candidate.rounds - 1];
-  return pick(await candidate.lastRoundAndFinal(state, last.inbox, last.mask, inputs.capacity, { actionOnly: true }));
+  return pick({ ...(await candidate.lastRoundAndFinal(state, last.inbox, last.mask, inputs.capacity, { actionOnly: true })), ...(nextState ? { nextState } : {}) });
 }
 
 export interface ShadowStats {

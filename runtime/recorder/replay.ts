@@ -102,17 +102,21 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
     if (tick.safeReason === 'inference_error') { skip('inference error'); continue; }
     if (tick.observation.length !== runner.obsSize) { skip(`observation of ${tick.observation.length} values, the bundle takes ${runner.obsSize}`); continue; }
     let action: Int32Array | Float32Array;
-    if (runner.stateSize > 0) {
-      if (tick.memoryReset) memory.fill(0);
-      const out = await runner.act(tick.observation, agentId, { actionOnly: true, state: memory });
-      if (!tick.safeReason) memory = out.nextState!;
+    const recurrent = runner.stateSize > 0;
+    if (recurrent && tick.memoryReset) memory.fill(0);
+    // (a recurrent policy's state: fed to the graph that starts the decision, the next one kept when the action stood)
+    const keep = (next: Float32Array | undefined) => { if (recurrent && !tick.safeReason) memory = next!; };
+    if (runner.rounds === 0) {
+      const out = await runner.act(tick.observation, agentId, { actionOnly: true, ...(recurrent ? { state: memory } : {}) });
+      keep(out.nextState);
       action = out.actions;
-    } else if (runner.rounds === 0) {
-      action = (await runner.act(tick.observation, agentId, { actionOnly: true })).actions;
     } else if (tick.path !== 'rounds' || !sameMessages) {
-      action = (await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true })).actions;
+      const out = await runner.act(tick.observation, agentId, { fallback: true, actionOnly: true, ...(recurrent ? { state: memory } : {}) });
+      keep(out.nextState);
+      action = out.actions;
     } else {
-      let { state } = await runner.stage0(tick.observation, agentId);
+      let { state } = await runner.stage0(tick.observation, agentId, recurrent ? memory : undefined);
+      keep(state.slice());
       for (const round of tick.rounds) {
         inbox.fill(0);
         mask.fill(0);

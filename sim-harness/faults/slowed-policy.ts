@@ -18,7 +18,7 @@ export function slowedPolicy(inner: PolicySession, delayMs: () => number): Polic
     stateSize: inner.stateSize,
     agentIds: (indices) => inner.agentIds(indices),
     act: async (obs, agentId, options) => { await wait(); return inner.act(obs, agentId, options); },
-    stage0: async (obs, agentId) => { await wait(); return inner.stage0(obs, agentId); },
+    stage0: async (obs, agentId, state) => { await wait(); return inner.stage0(obs, agentId, state); },
     stage: async (k, state, inbox, mask, capacity) => { await wait(); return inner.stage(k, state, inbox, mask, capacity); },
     final: async (state, options) => { await wait(); return inner.final(state, options); },
     lastRoundAndFinal: async (state, inbox, mask, capacity, options) => { await wait(); return inner.lastRoundAndFinal(state, inbox, mask, capacity, options); },

@@ -108,7 +108,7 @@ t.test('a resumed GRU run continues exactly: the agents\' states and resets are 
 
 t.test('GRU settings: the default chunk divides the rollout; settings that need a GRU, or that it cannot take, are refused by name', (t) => {
   t.same([25, 20, 128, 7, 11, 1].map(defaultChunkLength), [5, 10, 8, 7, 1, 1]);
-  t.throws(() => resolveTrainingConfig({ algo: 'mappo', chunkLength: 5 }), { message: 'chunkLength needs actor "gru"' });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', chunkLength: 5 }), { message: 'chunkLength needs actor "gru" or "commnet-gru"' });
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', chunkLength: 10 }), { message: /chunkLength 10 does not divide rolloutSteps 25/ });
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', selfPlay: true }), { message: /a recurrent actor cannot play self-play yet/ });
   t.match(resolveTrainingConfig({ algo: 'ippo', actor: 'gru', chunkLength: 25 }), { algo: 'ippo', actor: 'gru', chunkLength: 25 });

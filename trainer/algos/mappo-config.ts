@@ -20,9 +20,10 @@ export const mappoConfigSchema = z.strictObject({
   /** mlp: own observation only; commnet: also hears its teammates */
   /** tarmac: a CommNet whose rounds attend over the messages heard (TarMAC) instead of averaging them */
   /** gru: an MLP with a GRU cell that remembers past observations (rMAPPO's recurrent policy, nn/gru.ts) */
-  actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru']),
+  /** commnet-gru: a CommNet whose stage 0 is a GRU cell: it remembers, and hears what its teammates remember */
+  actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']),
   /**
-   * gru: steps per training sequence (chunked BPTT): each rollout is cut into chunks of this many
+   * gru, commnet-gru: steps per training sequence (chunked BPTT): each rollout is cut into chunks of this many
    * steps, each replayed from the state the rollout had at its start (default: the longest
    * chunk of at most 10 steps, the MAPPO paper's, that divides rolloutSteps: 5 for 25). Must
    * divide rolloutSteps

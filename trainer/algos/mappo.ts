@@ -24,7 +24,7 @@
 // every step from message dropout, a neighbour radius and dead agents (TeamChannel), and its
 // minibatches are whole teams so that every row's messages are in the batch with it.
 //
-// A GRU actor (rMAPPO) carries each agent's state through the rollout, zeroed at an episode's
+// A GRU actor (rMAPPO), or a CommNet-GRU, carries each agent's state through the rollout, zeroed at an episode's
 // start and after a step the agent was not in; the rollout keeps the state that entered every
 // step. Its minibatches are chunks of chunkLength steps of whole teams, each unrolled from the
 // state stored at the chunk's start (chunked BPTT). The critic stays a feed-forward network of
@@ -374,12 +374,15 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(L * mbBlocks * roleSize);
+        // a CommNet's masks, one per team and step, in the rows' order
+        const teamsOf = new Int32Array(L * mbBlocks);
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
         for (let epoch = 0; epoch < (mbBlocks > 0 ? config.epochs : 0); epoch++) {
           for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
           for (let m = 0; m < config.minibatches; m++) {
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
             for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
+            for (let k = 0; k < teamsOf.length; k++) teamsOf[k] = rowsOf[k * roleSize] / roleSize;
             tf.tidy(() => {
               const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
               // a recurrent actor starts each chunk from the state the rollout had there
@@ -388,7 +391,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
                 initialState: tf.tensor2d(gatherRows(s.states, s.H, rowsOf.subarray(0, mbBlocks * roleSize)), [mbBlocks * roleSize, s.H]),
                 resets: tf.tensor1d(gatherRows(s.resets, 1, rowsOf)),
               } : undefined;
-              const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, chosen), [chosen.length, rounds, roleSize, roleSize]) : null;
+              const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, teamsOf), [teamsOf.length, rounds, roleSize, roleSize]) : null;
               const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
               const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
               const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));

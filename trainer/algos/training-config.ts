@@ -47,13 +47,16 @@ export class TrainingConfigError extends Error {
   }
 }
 
+const communicates = (actor: unknown) => actor === 'commnet' || actor === 'tarmac' || actor === 'commnet-gru';
+const remembers = (actor: unknown) => actor === 'gru' || actor === 'commnet-gru';
+
 /** settings that mean something only alongside another: [setting, what it needs, said how, the test] */
 const DEPENDENT_SETTINGS: [string, string, string, (c: Record<string, unknown>) => boolean][] = [
-  ['msgDropout', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
-  ['agentDropout', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
-  ['commRadius', 'actor', 'actor "commnet" or "tarmac"', (c) => c.actor === 'commnet' || c.actor === 'tarmac'],
+  ['msgDropout', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
+  ['agentDropout', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
+  ['commRadius', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
   ['scriptedOpponent', 'selfPlay', 'selfPlay on', (c) => c.selfPlay === true],
-  ['chunkLength', 'actor', 'actor "gru"', (c) => c.actor === 'gru'],
+  ['chunkLength', 'actor', 'actor "gru" or "commnet-gru"', (c) => remembers(c.actor)],
 ];
 
 /**
@@ -75,10 +78,10 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
       throw new TrainingConfigError([setting], 'needs', `${setting} needs ${said}`, needs);
     }
   }
-  if (config.actor === 'gru' && typeof config.chunkLength === 'number' && (config.rolloutSteps as number) % config.chunkLength !== 0) {
+  if (remembers(config.actor) && typeof config.chunkLength === 'number' && (config.rolloutSteps as number) % config.chunkLength !== 0) {
     throw new TrainingConfigError(['chunkLength'], 'invalid', `chunkLength ${config.chunkLength} does not divide rolloutSteps ${config.rolloutSteps}: each rollout is cut into whole chunks`);
   }
-  if (config.actor === 'gru' && config.selfPlay === true) {
+  if (remembers(config.actor) && config.selfPlay === true) {
     throw new TrainingConfigError(['actor'], 'invalid', 'a recurrent actor cannot play self-play yet: its frozen opponents would need their own memory (use actor "mlp", "commnet" or "tarmac")');
   }
   if (config.criticInput === 'pooled' && algo !== 'mappo') {

@@ -87,6 +87,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       write(`${saved.role}/final.onnx`, commNetFinalGraph(saved.actor, io));
       write(`${saved.role}/fallback.onnx`, commNetFallbackGraph(saved.actor, io));
       graphs = { kind: 'commnet', stages, final: `${saved.role}/final.onnx`, fallback: `${saved.role}/fallback.onnx` };
+      // a CommNet-GRU's stage 0 and fallback take its state and return the next (h⁰)
+      if (saved.actor.spec.recurrent) graphs.state = { input: 'state', output: 'next_state', size: saved.actor.spec.hidden };
     } else if (isGruWeights(saved.actor)) {
       write(`${saved.role}/actor.onnx`, gruActorGraph(saved.actor, io));
       // a recurrent actor hears nobody either: it is its own fallback, state and all

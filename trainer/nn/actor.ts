@@ -7,24 +7,14 @@ import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights } from './commnet.js';
-import { Gru, type GruWeights } from './gru.js';
+import { Gru, type ActorSequence, type GruWeights } from './gru.js';
 
-export type ActorKind = 'mlp' | 'commnet' | 'tarmac' | 'gru';
+export type { ActorSequence };
+
+export type ActorKind = 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru';
 
 export type ActorWeights = MlpWeights | CommNetWeights | GruWeights;
 
-/**
- * A recurrent actor's inputs beyond the observations: rows in time-major order (step t's B rows
- * are [t·B, (t+1)·B)), the state entering step 0 and, per row, whether its state was zeroed
- * before that step.
- */
-export interface ActorSequence {
-  steps: number;
-  /** [B, stateSize], already zero where step 0's state was reset */
-  initialState: tf.Tensor2D;
-  /** [steps·B]: 1 where the state was zeroed before the step */
-  resets: tf.Tensor1D;
-}
 
 export interface ActorOptions {
   kind: ActorKind;
@@ -60,17 +50,18 @@ export interface Actor {
 }
 
 export function isCommNetWeights(weights: ActorWeights): weights is CommNetWeights {
-  return 'tensors' in weights && !('recurrent' in weights.spec);
+  return 'tensors' in weights && 'rounds' in weights.spec;
 }
 
+/** an MLP-GRU's weights (a CommNet-GRU's are CommNet weights) */
 export function isGruWeights(weights: ActorWeights): weights is GruWeights {
-  return 'tensors' in weights && 'recurrent' in weights.spec;
+  return 'tensors' in weights && !('rounds' in weights.spec);
 }
 
 /** What kind of actor these weights make. */
 export function actorKindOf(weights: ActorWeights): ActorKind {
   if (isGruWeights(weights)) return 'gru';
-  if (isCommNetWeights(weights)) return weights.spec.attention ? 'tarmac' : 'commnet';
+  if (isCommNetWeights(weights)) return weights.spec.recurrent ? 'commnet-gru' : weights.spec.attention ? 'tarmac' : 'commnet';
   return 'mlp';
 }
 
@@ -93,17 +84,22 @@ class MlpActor implements Actor {
 
 class CommNetActor implements Actor {
   readonly kind: ActorKind;
-  readonly stateSize = 0;
   constructor(private readonly net: CommNet) {
-    this.kind = net.spec.attention ? 'tarmac' : 'commnet';
+    this.kind = net.spec.recurrent ? 'commnet-gru' : net.spec.attention ? 'tarmac' : 'commnet';
   }
   get inputSize(): number { return this.net.spec.inputSize; }
   get numActions(): number { return this.net.spec.numActions; }
   get rounds(): number { return this.net.spec.rounds; }
+  get stateSize(): number { return this.net.spec.recurrent ? this.net.spec.hidden : 0; }
   get variables(): tf.Variable[] { return this.net.variables; }
-  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number): tf.Tensor2D {
+  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
-    return this.net.apply(x, masks, teamSize);
+    return this.net.apply(x, masks, teamSize, sequence);
+  }
+  step(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+    if (!masks) throw new Error('a CommNet actor needs communication masks');
+    const { logits, memory } = this.net.forward(x, masks, teamSize, { steps: 1, initialState: state, resets: tf.zeros([x.shape[0]]) });
+    return { logits, state: memory! };
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
   setWeights(weights: ActorWeights): void {
@@ -126,7 +122,7 @@ class GruActor implements Actor {
     return this.net.applySequence(x, sequence.resets, sequence.initialState, sequence.steps).logits;
   }
   /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */
-  step(x: tf.Tensor2D, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+  step(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
     return this.net.applySequence(x, tf.zeros([x.shape[0]]), state, 1);
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
@@ -145,7 +141,8 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
     return new GruActor(new Gru({ recurrent: 'gru', inputSize: o.inputSize, hidden: o.hidden[0], numActions: o.numActions, inputLayerNorm: o.inputLayerNorm }, rng));
   }
   const attention = o.kind === 'tarmac' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
-  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention }, rng));
+  const recurrent = o.kind === 'commnet-gru' ? { recurrent: 'gru' as const } : {};
+  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention, ...recurrent }, rng));
 }
 
 /** An actor holding the given weights (for evaluation and export). */
@@ -180,13 +177,14 @@ export function newActorMemory(actor: Actor, rows: number): ActorMemory {
 export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory): Float32Array {
   const rows = x.length / actor.inputSize;
   const envs = rows / teamSize;
-  if (actor instanceof GruActor) {
+  if ((actor instanceof GruActor || actor instanceof CommNetActor) && actor.stateSize > 0) {
     if (!memory) throw new Error('a recurrent actor acts with its memory: give actorLogits() one');
     const H = actor.stateSize;
     for (let row = 0; row < rows; row++) if (memory.resets[row]) memory.state.fill(0, row * H, (row + 1) * H);
     memory.resets.fill(0);
     return tf.tidy(() => {
-      const { logits, state } = actor.step(tf.tensor2d(x, [rows, actor.inputSize]), tf.tensor2d(memory.state, [rows, H]));
+      const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
+      const { logits, state } = actor.step(tf.tensor2d(x, [rows, actor.inputSize]), m, teamSize, tf.tensor2d(memory.state, [rows, H]));
       memory.state.set(state.dataSync());
       return logits.dataSync() as Float32Array;
     });

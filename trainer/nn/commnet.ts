@@ -14,6 +14,12 @@
 // c^k = Σ α_j h_j (nobody heard → 0). TarMAC's sender computes its key and sends it; here the
 // receiver computes it from the message with the role's shared W_k: the same function, and the
 // message stays the sender's state (so peer checks and the wire are unchanged).
+//
+// CommNet-GRU (spec.recurrent): stage 0 passes the encoding through a GRU cell (nn/gru.ts) with
+// the agent's state, h⁰ = GRU(tanh(W_enc·x̂ + b_enc), m), and h⁰ is also the state m of its next
+// step. The rounds and the head are the CommNet's: an agent remembers what it saw, and hears
+// each tick what its teammates remember. Rows are then time-major whole teams (step t's teams,
+// then step t + 1's), and the rounds run on every step's teams at once.
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
@@ -22,6 +28,7 @@ import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import { NamedParameters } from './named-parameters.js';
+import { unrollGru, type ActorSequence } from './gru.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 
 export type { CommNetWeights };
@@ -51,6 +58,13 @@ export class CommNet {
     }
     add('out_w', [h, a], 0.01 * Math.sqrt(1 / h));
     add('out_b', [a], 0);
+    // (after the CommNet's own, so a CommNet without recurrence draws what it always drew)
+    if (spec.recurrent) {
+      add('gru_x_w', [h, 3 * h], Math.sqrt(1 / h));
+      add('gru_x_b', [3 * h], 0);
+      add('gru_h_w', [h, 2 * h], Math.sqrt(1 / h));
+      add('gru_n_w', [h, h], Math.sqrt(1 / h));
+    }
   }
 
   get variables(): tf.Variable[] {
@@ -65,19 +79,33 @@ export class CommNet {
    * x: [E·n, in] rows in env-major, then agent, order (a team of n per env);
    * masks: [E, K, n, n], masks[e, k, i, j] = 1 when i heard j in round k. Returns logits [E·n, A].
    */
-  apply(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number): tf.Tensor2D {
+  apply(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
+    return this.forward(x, masks, teamSize, sequence).logits;
+  }
+
+  /**
+   * apply(), and for a recurrent CommNet its state after the sequence's last step (h⁰ there).
+   * Its rows are time-major whole teams; sequence gives the steps and the state entering them.
+   */
+  forward(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; memory: tf.Tensor2D | null } {
     const { hidden: hd, rounds } = this.spec;
     const envs = x.shape[0] / teamSize;
     const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
     // the observation is data: no gradient for it
     let h = tanh(tf.add(denseOnData(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
+    let memory: tf.Tensor2D | null = null;
+    if (this.spec.recurrent) {
+      if (!sequence) throw new Error('a recurrent CommNet needs its state: give it a sequence');
+      const cell = { x_w: this.p('gru_x_w'), x_b: this.p('gru_x_b'), h_w: this.p('gru_h_w'), n_w: this.p('gru_n_w') };
+      ({ states: h, last: memory } = unrollGru(h, cell, sequence.resets, sequence.initialState, sequence.steps));
+    }
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
       const c = this.spec.attention ? this.attend(h, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
       h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
-    return tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D;
+    return { logits: tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D, memory };
   }
 
   /** CommNet: c_i = the mean of the h_j heard (none heard → 0) */

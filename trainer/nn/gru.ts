@@ -25,6 +25,53 @@ import type { GruWeights } from '../runs/checkpoint-schema.js';
 export type { GruWeights };
 export type GruSpec = GruWeights['spec'];
 
+/**
+ * A recurrent actor's inputs beyond the observations: rows in time-major order (step t's B rows
+ * are [t·B, (t+1)·B)), the state entering step 0 and, per row, whether its state was zeroed
+ * before that step.
+ */
+export interface ActorSequence {
+  steps: number;
+  /** [B, stateSize], already zero where step 0's state was reset */
+  initialState: tf.Tensor2D;
+  /** [steps·B]: 1 where the state was zeroed before the step */
+  resets: tf.Tensor1D;
+}
+
+/** A GRU cell's weights: x_w [H, 3H] and x_b [3H] project the input (z, r, n); h_w [H, 2H] the state into z and r; n_w [H, H] the reset state into n. */
+export interface GruCellWeights {
+  x_w: tf.Tensor;
+  x_b: tf.Tensor;
+  h_w: tf.Tensor;
+  n_w: tf.Tensor;
+}
+
+/**
+ * The cell over L steps of B rows, time-major: inputs [L·B, H], resets [L·B] (1: zeroed before
+ * that step), h0 [B, H] entering step 0 (its reset already in it). → every step's state [L·B, H]
+ * and the last [B, H]. The input projections run once for all steps.
+ */
+export function unrollGru(inputs: tf.Tensor2D, w: GruCellWeights, resets: tf.Tensor1D, h0: tf.Tensor2D, steps: number): { states: tf.Tensor2D; last: tf.Tensor2D } {
+  const rows = h0.shape[0];
+  const H = h0.shape[1];
+  const projected = tf.add(dense(inputs, w.x_w as tf.Tensor2D), w.x_b) as tf.Tensor2D;
+  const keep = tf.reshape(tf.sub(1, resets), [steps, rows, 1]);
+  let h = h0;
+  const outputs: tf.Tensor2D[] = [];
+  for (let t = 0; t < steps; t++) {
+    // (step 0's state is h0 as given: its reset is already in it)
+    if (t > 0) h = tf.mul(h, tf.reshape(tf.slice(keep, [t, 0, 0], [1, rows, 1]), [rows, 1])) as tf.Tensor2D;
+    const g = tf.slice(projected, [t * rows, 0], [rows, 3 * H]);
+    const gates = tf.sigmoid(tf.add(tf.slice(g, [0, 0], [rows, 2 * H]), dense(h, w.h_w as tf.Tensor2D)));
+    const z = tf.slice(gates, [0, 0], [rows, H]);
+    const r = tf.slice(gates, [0, H], [rows, H]);
+    const n = tanh(tf.add(tf.slice(g, [0, 2 * H], [rows, H]), dense(tf.mul(r, h) as tf.Tensor2D, w.n_w as tf.Tensor2D)));
+    h = tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+    outputs.push(h);
+  }
+  return { states: outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0), last: h };
+}
+
 export class Gru {
   readonly spec: GruSpec;
   private readonly params: NamedParameters;
@@ -58,28 +105,11 @@ export class Gru {
    * (already zero where it was reset). → logits [L·B, A] and the state after the last step.
    */
   applySequence(x: tf.Tensor2D, resets: tf.Tensor1D, h0: tf.Tensor2D, steps: number): { logits: tf.Tensor2D; state: tf.Tensor2D } {
-    const H = this.spec.hidden;
-    const rows = h0.shape[0];
     const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
-    // the observation is data: no gradient for it; the encoder and the input projections run once for all steps
+    // the observation is data: no gradient for it
     const encoded = tanh(tf.add(denseOnData(input, this.p('enc_w')), this.p('enc_b'))) as tf.Tensor2D;
-    const projected = tf.add(dense(encoded, this.p('x_w')), this.p('x_b')) as tf.Tensor2D;
-    const keep = tf.reshape(tf.sub(1, resets), [steps, rows, 1]);
-    let h = h0;
-    const outputs: tf.Tensor2D[] = [];
-    for (let t = 0; t < steps; t++) {
-      // (step 0's state is h0 as given: its reset is already in it)
-      if (t > 0) h = tf.mul(h, tf.reshape(tf.slice(keep, [t, 0, 0], [1, rows, 1]), [rows, 1])) as tf.Tensor2D;
-      const g = tf.slice(projected, [t * rows, 0], [rows, 3 * H]);
-      const gates = tf.sigmoid(tf.add(tf.slice(g, [0, 0], [rows, 2 * H]), dense(h, this.p('h_w'))));
-      const z = tf.slice(gates, [0, 0], [rows, H]);
-      const r = tf.slice(gates, [0, H], [rows, H]);
-      const n = tanh(tf.add(tf.slice(g, [0, 2 * H], [rows, H]), dense(tf.mul(r, h) as tf.Tensor2D, this.p('n_w'))));
-      h = tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
-      outputs.push(h);
-    }
-    const states = outputs.length === 1 ? outputs[0] : tf.concat(outputs, 0);
-    return { logits: tf.add(dense(states, this.p('out_w')), this.p('out_b')) as tf.Tensor2D, state: h };
+    const { states, last } = unrollGru(encoded, { x_w: this.p('x_w'), x_b: this.p('x_b'), h_w: this.p('h_w'), n_w: this.p('n_w') }, resets, h0, steps);
+    return { logits: tf.add(dense(states, this.p('out_w')), this.p('out_b')) as tf.Tensor2D, state: last };
   }
 
   getWeights(): GruWeights {

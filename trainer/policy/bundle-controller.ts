@@ -5,7 +5,7 @@
 // recurrent role keeps each agent's state between steps and zeroes it where a robot would forget
 // (policy/forgetting.ts).
 
-import { RoleRunner, teamStep, type LoadedBundle, type Quantization } from '@fleetmind/models';
+import { recurrentStateSize, RoleRunner, teamStep, type LoadedBundle, type Quantization } from '@fleetmind/models';
 import { evaluationRng, TeamChannel, type AsyncController, type World } from '@fleetmind/worlds';
 import { Forgetting } from './forgetting.js';
 
@@ -40,7 +40,7 @@ export function bundleController(world: World, bundle: LoadedBundle, options: Bu
       return i;
     });
     // a continuous action and a recurrent state go row by row, as each robot runs them (role-runner.ts says why)
-    const runner = new RoleRunner(policy, H, { rowByRow: policy.spec.action.kind === 'continuous' || policy.spec.graphs.kind === 'recurrent' });
+    const runner = new RoleRunner(policy, H, { rowByRow: policy.spec.action.kind === 'continuous' || recurrentStateSize(policy.spec) > 0 });
     const channel = TeamChannel.forEvaluation(world, agents, {
       rounds: runner.rounds,
       msgDropout: options.msgDropout ?? 0,

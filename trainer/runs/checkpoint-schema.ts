@@ -37,8 +37,10 @@ export const commNetWeightsSchema = z.object({
     numActions: z.number().int().positive(), inputLayerNorm: z.boolean().optional(),
     /** TarMAC: each round attends over the messages heard (query and key size d) instead of taking their mean */
     attention: z.object({ keySize: z.number().int().positive() }).optional(),
+    /** CommNet-GRU: h⁰ comes from a GRU cell over the encoding and the agent's state (its h⁰ of the last step) */
+    recurrent: z.literal('gru').optional(),
   }),
-  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A]; with attention q_w_k / k_w_k [H, d] */
+  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A]; with attention q_w_k / k_w_k [H, d]; recurrent: gru_x_w [H, 3H], gru_x_b [3H], gru_h_w [H, 2H], gru_n_w [H, H] */
   tensors: z.record(z.string(), z.array(z.number())),
 }).superRefine((c, ctx) => {
   const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
@@ -46,13 +48,15 @@ export const commNetWeightsSchema = z.object({
   for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`h_w_${k}`]: h * h, [`c_w_${k}`]: h * h, [`b_${k}`]: h });
   const d = c.spec.attention?.keySize;
   if (d) for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`q_w_${k}`]: h * d, [`k_w_${k}`]: h * d });
+  if (c.spec.recurrent) Object.assign(sizes, { gru_x_w: h * 3 * h, gru_x_b: 3 * h, gru_h_w: h * 2 * h, gru_n_w: h * h });
   for (const [name, size] of Object.entries(sizes)) {
     if (c.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
   }
 });
 
 export const gruWeightsSchema = z.object({
-  spec: z.object({
+  // (strict: a recurrent CommNet's spec, which has rounds, is not a GRU's)
+  spec: z.strictObject({
     /** a recurrent actor (nn/gru.ts): its state is `hidden` numbers carried from one step to the next */
     recurrent: z.literal('gru'),
     inputSize: z.number().int().positive(), hidden: z.number().int().positive(), numActions: z.number().int().positive(),

@@ -67,6 +67,34 @@ t.test('as a fleet it plays exactly the evaluator\'s episodes, each agent forget
   t.end();
 });
 
+t.test('a CommNet-GRU trains, exports its state on stage 0 and the fallback, and plays the same episodes in TensorFlow.js, ONNX Runtime and a fleet, whose recordings replay exactly', (t) => {
+  const run = join(dir, 'commnet-gru');
+  const out = join(dir, 'commnet-gru-bundle');
+  const trained = runCli(['train', '--world', 'simple_spread', '--actor', 'commnet-gru', '--msg-dropout', '0.3', '--envs', '16', '--steps', '8000', '--seed', '3', '--out', run]);
+  t.equal(trained.code, 0, trained.stderr);
+  const exported = runCli(['export', '--run', run, '--out', out, '--episodes', '10']);
+  t.equal(exported.code, 0, exported.stderr);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  t.match(manifest.roles[0].graphs, { kind: 'commnet', stages: { length: 3 }, state: { input: 'state', output: 'next_state', size: 64 } });
+  t.equal(manifest.provenance.actor, 'commnet-gru');
+  t.ok(manifest.parity.max_abs_error <= 1e-5 && manifest.parity.action_mismatches === 0, `sequence parity ${manifest.parity.max_abs_error} with 30 % of links cut`);
+  t.equal(runCli(['bundle', 'verify', out]).code, 0);
+  const checkpoint = json(['eval', '--run', run, '--episodes', '6', '--json']);
+  const onnx = json(['eval', '--bundle', out, '--episodes', '6', '--json']);
+  t.same(onnx.episode_team_returns, checkpoint.episode_team_returns, 'ONNX Runtime plays TensorFlow.js\'s episodes');
+  const recordings = join(dir, 'commnet-gru-recordings');
+  const evaluated = json(['eval', '--bundle', out, '--episodes', '4', '--json']);
+  const fleet = json(['sim', '--bundle', out, '--episodes', '4', '--record', recordings, '--json']);
+  t.same(fleet.episode_team_returns, evaluated.episode_team_returns, 'the fleet plays eval\'s episodes');
+  t.same(fleet.tiers, { full: 300, partial: 0, none: 0, safe: 0 }, 'every decision heard the whole team');
+  t.same(fleet.agent_counters.memoryResets, { start: 3, episode: 9 });
+  const agentFiles = readdirSync(join(recordings, 'nominal')).filter((f) => f.startsWith('agent_') && f.endsWith('.mcap')).map((f) => join(recordings, 'nominal', f));
+  t.equal(agentFiles.length, 3);
+  const replayed = json(['replay', ...agentFiles, '--json']) as { agreement: number; compared: number }[];
+  t.same(replayed.map((r) => [r.agreement, r.compared]), [[1, 100], [1, 100], [1, 100]], 'each agent\'s recording replays exactly, rounds and state');
+  t.end();
+});
+
 t.test('a runtime agent carries its memory across ticks, forgets on a new episode, a skipped tick or a stale gap, counts why, and replays exactly', async (t) => {
   const recorded = join(dir, 'recorded');
   const actions: ActionOut[] = [];

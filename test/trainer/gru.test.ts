@@ -52,6 +52,30 @@ t.test('a sequence in one call is one step at a time with the state carried, res
   t.end();
 });
 
+t.test('a CommNet-GRU\'s sequence of whole teams in one call is one step at a time, the masks of each step with it', (t) => {
+  const team = 2;
+  const actor = makeActor({ kind: 'commnet-gru', inputSize: IN, numActions: A, hidden: [H], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(7));
+  t.equal(actor.stateSize, H);
+  const { x, resets } = sequenceData(8, [[3, 2]]);
+  const rng = new Rng(9);
+  // [STEPS, envs = ROWS / team, K = 2, team, team]: who heard whom, per step
+  const masks = Float32Array.from({ length: STEPS * (ROWS / team) * 2 * team * team }, () => (rng.next() < 0.7 ? 1 : 0));
+  const whole = tf.tidy(() => actor.apply(tf.tensor2d(x, [STEPS * ROWS, IN]), tf.tensor4d(masks, [STEPS * ROWS / team, 2, team, team]), team, {
+    steps: STEPS, initialState: tf.zeros([ROWS, H]), resets: tf.tensor1d(resets),
+  }).dataSync() as Float32Array);
+  const memory = newActorMemory(actor, ROWS);
+  const perStep = (ROWS / team) * 2 * team * team;
+  let worst = 0;
+  for (let step = 0; step < STEPS; step++) {
+    if (step > 0) for (let row = 0; row < ROWS; row++) memory.resets[row] = resets[step * ROWS + row];
+    const logits = actorLogits(actor, x.subarray(step * ROWS * IN, (step + 1) * ROWS * IN), masks.subarray(step * perStep, (step + 1) * perStep), team, memory);
+    for (let k = 0; k < ROWS * A; k++) worst = Math.max(worst, Math.abs(logits[k] - whole[step * ROWS * A + k]));
+  }
+  t.ok(worst < 1e-6, `largest difference ${worst}`);
+  t.throws(() => actorLogits(actor, x.subarray(0, ROWS * IN), masks.subarray(0, perStep), team), /a recurrent actor acts with its memory/);
+  t.end();
+});
+
 t.test('a reset cuts the past off: what came before it changes nothing after it', (t) => {
   const actor = gru(3);
   const { x, resets } = sequenceData(4, [[3, 0]]);
@@ -94,17 +118,19 @@ t.test('the gradient through time is the finite difference of the loss', (t) => 
   t.end();
 });
 
-t.test('a resumed GRU run continues exactly: the agents\' states and resets are in the checkpoint', async (t) => {
-  // 20-step rollouts in chunks of 5 against 25-step episodes: the stop falls mid-episode, with states mid-sequence
-  const config = { ...defaultMappoConfig, numEnvs: 8, rolloutSteps: 20, totalSteps: 8 * 20 * 4, seed: 5, actor: 'gru' as const, chunkLength: 5, hidden: [16, 16] };
-  const straight = await trainMappo(config);
-  t.ok(straight.roles[0].recurrent && straight.roles[0].recurrent.state.some((v) => v !== 0), 'the checkpoint holds the agents\' states');
-  let updates = 0;
-  const half = await trainMappo(config, { shouldStop: () => updates >= 2, onUpdate: () => { updates++; } });
-  const resumed = await trainMappo(config, {}, JSON.parse(JSON.stringify(half)) as MappoCheckpoint);
-  t.same(resumed.roles, straight.roles, 'same weights, optimizer state, statistics and agent states as the uninterrupted run');
-  t.same(resumed.loop, straight.loop);
-});
+for (const actor of ['gru', 'commnet-gru'] as const) {
+  t.test(`a resumed ${actor} run continues exactly: the agents' states and resets are in the checkpoint`, async (t) => {
+    // 20-step rollouts in chunks of 5 against 25-step episodes: the stop falls mid-episode, with states mid-sequence
+    const config = { ...defaultMappoConfig, numEnvs: 8, rolloutSteps: 20, totalSteps: 8 * 20 * 4, seed: 5, actor, chunkLength: 5, hidden: [16, 16], ...(actor === 'commnet-gru' ? { msgDropout: 0.3 } : {}) };
+    const straight = await trainMappo(config);
+    t.ok(straight.roles[0].recurrent && straight.roles[0].recurrent.state.some((v) => v !== 0), 'the checkpoint holds the agents\' states');
+    let updates = 0;
+    const half = await trainMappo(config, { shouldStop: () => updates >= 2, onUpdate: () => { updates++; } });
+    const resumed = await trainMappo(config, {}, JSON.parse(JSON.stringify(half)) as MappoCheckpoint);
+    t.same(resumed.roles, straight.roles, 'same weights, optimizer state, statistics and agent states as the uninterrupted run');
+    t.same(resumed.loop, straight.loop);
+  });
+}
 
 t.test('GRU settings: the default chunk divides the rollout; settings that need a GRU, or that it cannot take, are refused by name', (t) => {
   t.same([25, 20, 128, 7, 11, 1].map(defaultChunkLength), [5, 10, 8, 7, 1, 1]);

@@ -24,7 +24,7 @@ const FLAG_OF: Record<string, string> = {
 interface TrainOptions {
   world?: string;
   algo: Algo;
-  actor?: 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru';
+  actor?: 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru' | 'tarmac-gru';
   commRounds?: number;
   msgDropout?: number;
   commRadius?: number;
@@ -180,7 +180,7 @@ export function registerTrain(program: Command): void {
     .description('train a team and write a run folder (config.json, metrics.jsonl, checkpoint.json, curves): MAPPO (critic on the global state) or IPPO with MLP or CommNet actors; IQL (a DQN per agent), VDN and QMIX (value decomposition); MADDPG (centralized critic per agent); or the seed\'s tabular IQL. Ctrl-C saves a checkpoint; --resume continues')
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`); required, but with --resume, where the run says it')
     .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices([...ALGOS]).default('mappo'))
-    .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only), commnet (also hears its teammates each tick: the mean of their messages), tarmac (a CommNet that attends over the messages heard, TarMAC), gru (an MLP with a GRU cell that remembers past observations, rMAPPO; --set chunkLength=N for its training sequences) or commnet-gru (a CommNet whose first stage is a GRU cell: it remembers, and hears what its teammates remember) (default: mlp)').choices(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']))
+    .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only), commnet (also hears its teammates each tick: the mean of their messages), tarmac (a CommNet that attends over the messages heard, TarMAC), gru (an MLP with a GRU cell that remembers past observations, rMAPPO; --set chunkLength=N for its training sequences) commnet-gru (a CommNet whose first stage is a GRU cell: it remembers, and hears what its teammates remember) or tarmac-gru (the same with TarMAC\'s attention) (default: mlp)').choices(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru', 'tarmac-gru']))
     .option('--comm-rounds <k>', `CommNet communication rounds per tick (default: ${defaultMappoConfig.commRounds})`, positiveInt)
     .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost (default: 0)', probability)
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)

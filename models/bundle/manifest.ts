@@ -93,7 +93,7 @@ export const manifestSchema = z.object({
   files: z.record(fileName, z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
   provenance: z.object({
     algorithm: z.string(),
-    actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']),
+    actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru', 'tarmac-gru']),
     env_steps: z.number().int().nonnegative(),
     seed: z.number().int(),
     config_digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),

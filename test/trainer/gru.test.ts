@@ -52,9 +52,9 @@ t.test('a sequence in one call is one step at a time with the state carried, res
   t.end();
 });
 
-t.test('a CommNet-GRU\'s sequence of whole teams in one call is one step at a time, the masks of each step with it', (t) => {
+for (const kind of ['commnet-gru', 'tarmac-gru'] as const) t.test(`a ${kind}'s sequence of whole teams in one call is one step at a time, the masks of each step with it`, (t) => {
   const team = 2;
-  const actor = makeActor({ kind: 'commnet-gru', inputSize: IN, numActions: A, hidden: [H], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(7));
+  const actor = makeActor({ kind, inputSize: IN, numActions: A, hidden: [H], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(7));
   t.equal(actor.stateSize, H);
   const { x, resets } = sequenceData(8, [[3, 2]]);
   const rng = new Rng(9);
@@ -134,7 +134,8 @@ for (const actor of ['gru', 'commnet-gru'] as const) {
 
 t.test('GRU settings: the default chunk divides the rollout; settings that need a GRU, or that it cannot take, are refused by name', (t) => {
   t.same([25, 20, 128, 7, 11, 1].map(defaultChunkLength), [5, 10, 8, 7, 1, 1]);
-  t.throws(() => resolveTrainingConfig({ algo: 'mappo', chunkLength: 5 }), { message: 'chunkLength needs actor "gru" or "commnet-gru"' });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', chunkLength: 5 }), { message: 'chunkLength needs a recurrent actor (gru, commnet-gru, tarmac-gru)' });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', msgDropout: 0.3 }), { message: 'msgDropout needs a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)' });
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', chunkLength: 10 }), { message: /chunkLength 10 does not divide rolloutSteps 25/ });
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', selfPlay: true }), { message: /a recurrent actor cannot play self-play yet/ });
   t.match(resolveTrainingConfig({ algo: 'ippo', actor: 'gru', chunkLength: 25 }), { algo: 'ippo', actor: 'gru', chunkLength: 25 });

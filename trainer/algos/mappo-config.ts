@@ -21,7 +21,8 @@ export const mappoConfigSchema = z.strictObject({
   /** tarmac: a CommNet whose rounds attend over the messages heard (TarMAC) instead of averaging them */
   /** gru: an MLP with a GRU cell that remembers past observations (rMAPPO's recurrent policy, nn/gru.ts) */
   /** commnet-gru: a CommNet whose stage 0 is a GRU cell: it remembers, and hears what its teammates remember */
-  actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru']),
+  /** tarmac-gru: the same with TarMAC's attention */
+  actor: z.enum(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru', 'tarmac-gru']),
   /**
    * gru, commnet-gru: steps per training sequence (chunked BPTT): each rollout is cut into chunks of this many
    * steps, each replayed from the state the rollout had at its start (default: the longest

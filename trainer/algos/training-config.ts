@@ -47,16 +47,16 @@ export class TrainingConfigError extends Error {
   }
 }
 
-const communicates = (actor: unknown) => actor === 'commnet' || actor === 'tarmac' || actor === 'commnet-gru';
-const remembers = (actor: unknown) => actor === 'gru' || actor === 'commnet-gru';
+const communicates = (actor: unknown) => actor === 'commnet' || actor === 'tarmac' || actor === 'commnet-gru' || actor === 'tarmac-gru';
+const remembers = (actor: unknown) => actor === 'gru' || actor === 'commnet-gru' || actor === 'tarmac-gru';
 
 /** settings that mean something only alongside another: [setting, what it needs, said how, the test] */
 const DEPENDENT_SETTINGS: [string, string, string, (c: Record<string, unknown>) => boolean][] = [
-  ['msgDropout', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
-  ['agentDropout', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
-  ['commRadius', 'actor', 'actor "commnet", "tarmac" or "commnet-gru"', (c) => communicates(c.actor)],
+  ['msgDropout', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => communicates(c.actor)],
+  ['agentDropout', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => communicates(c.actor)],
+  ['commRadius', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => communicates(c.actor)],
   ['scriptedOpponent', 'selfPlay', 'selfPlay on', (c) => c.selfPlay === true],
-  ['chunkLength', 'actor', 'actor "gru" or "commnet-gru"', (c) => remembers(c.actor)],
+  ['chunkLength', 'actor', 'a recurrent actor (gru, commnet-gru, tarmac-gru)', (c) => remembers(c.actor)],
 ];
 
 /**

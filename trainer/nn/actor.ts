@@ -11,7 +11,13 @@ import { Gru, type ActorSequence, type GruWeights } from './gru.js';
 
 export type { ActorSequence };
 
-export type ActorKind = 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru';
+export type ActorKind = 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru' | 'tarmac-gru';
+
+/** The kind of a CommNet with these options: attention (TarMAC) and memory (a GRU stage 0) are independent. */
+function commNetKind(spec: { attention?: unknown; recurrent?: unknown }): ActorKind {
+  if (spec.recurrent) return spec.attention ? 'tarmac-gru' : 'commnet-gru';
+  return spec.attention ? 'tarmac' : 'commnet';
+}
 
 export type ActorWeights = MlpWeights | CommNetWeights | GruWeights;
 
@@ -61,7 +67,7 @@ export function isGruWeights(weights: ActorWeights): weights is GruWeights {
 /** What kind of actor these weights make. */
 export function actorKindOf(weights: ActorWeights): ActorKind {
   if (isGruWeights(weights)) return 'gru';
-  if (isCommNetWeights(weights)) return weights.spec.recurrent ? 'commnet-gru' : weights.spec.attention ? 'tarmac' : 'commnet';
+  if (isCommNetWeights(weights)) return commNetKind(weights.spec);
   return 'mlp';
 }
 
@@ -85,7 +91,7 @@ class MlpActor implements Actor {
 class CommNetActor implements Actor {
   readonly kind: ActorKind;
   constructor(private readonly net: CommNet) {
-    this.kind = net.spec.recurrent ? 'commnet-gru' : net.spec.attention ? 'tarmac' : 'commnet';
+    this.kind = commNetKind(net.spec);
   }
   get inputSize(): number { return this.net.spec.inputSize; }
   get numActions(): number { return this.net.spec.numActions; }
@@ -140,8 +146,8 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
   if (o.kind === 'gru') {
     return new GruActor(new Gru({ recurrent: 'gru', inputSize: o.inputSize, hidden: o.hidden[0], numActions: o.numActions, inputLayerNorm: o.inputLayerNorm }, rng));
   }
-  const attention = o.kind === 'tarmac' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
-  const recurrent = o.kind === 'commnet-gru' ? { recurrent: 'gru' as const } : {};
+  const attention = o.kind === 'tarmac' || o.kind === 'tarmac-gru' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
+  const recurrent = o.kind === 'commnet-gru' || o.kind === 'tarmac-gru' ? { recurrent: 'gru' as const } : {};
   return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention, ...recurrent }, rng));
 }
 

@@ -452,6 +452,7 @@ class Agent implements FleetAgent, PolicySlot {
     for (const [reason, n] of Object.entries(s.safeReasons)) counters[`safe_${reason}`] = n ?? 0;
     for (const [reason, n] of Object.entries(s.messages.dropped)) counters[`dropped_${reason}`] = n ?? 0;
     for (const [reason, n] of Object.entries(s.observationsRefused)) counters[`observations_refused_${reason}`] = n ?? 0;
+    for (const [reason, n] of Object.entries(s.memoryResets)) counters[`memory_resets_${reason}`] = n ?? 0;
     this.recorder.counters(counters, nowUs());
   }
 

@@ -135,6 +135,7 @@ t.test('a runtime agent carries its memory across ticks, forgets on a new episod
   const [file] = readdirSync(recorded).filter((f) => f.endsWith('.mcap'));
   const recording = await readRecording(join(recorded, file));
   t.same(recording.ticks.map((r) => r.memoryReset).filter(Boolean), ['start', 'episode', 'episode', 'episode', 'gap', 'age']);
+  t.match(recording.counters.at(-1)?.values, { memory_resets_start: 1, memory_resets_episode: 3, memory_resets_gap: 1, memory_resets_age: 1 }, 'the counters at the stop');
   const replay = await replayRecording(recording);
   t.equal(replay.compared, 18);
   t.same(replay.differences, [], 'every action the same');

@@ -26,12 +26,14 @@ export const TRAINING_PRESETS: Record<string, TrainingPreset> = {
    * the global state, not recurrent, so it is told the fraction of the episode elapsed, which the
    * paper's recurrent critic can count for itself (without it a first run here sat at a training
    * return of −20 from 200 k to 540 k steps); no agent id in the actor's input, as in the paper's
-   * shared policy on MPE. Meant for simulators whose steps are dear: it learns more per env step than the
-   * defaults, which are tuned for wall-clock time on this machine's own worlds.
+   * shared policy on MPE. Meant for comparing with the paper's results, and for simulators whose
+   * steps are dear. Measured here on simple_spread (seed 1), it does not reach the paper's code's
+   * figures (greedy −13.34 per agent at 1.56 M steps, where that code reached about −8.3), nor the
+   * defaults' per env step: README, "Recurrent actors".
    */
   'rmappo-mpe': {
     algos: ['mappo', 'ippo'],
-    summary: 'the MAPPO paper\'s recurrent MAPPO settings for MPE (sample-efficient; slower per step than the defaults)',
+    summary: 'the MAPPO paper\'s recurrent MAPPO settings for MPE (to compare with its results; slower per step than the defaults)',
     settings: {
       actor: 'gru', numEnvs: 128, rolloutSteps: 25, epochs: 10, minibatches: 1, lr: 7e-4, criticLr: 7e-4, lrDecay: false,
       activation: 'relu', hidden: [64, 64], inputLayerNorm: true, agentId: false, criticTimeFeature: true, valueNorm: true, valueClip: 0.2,

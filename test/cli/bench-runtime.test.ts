@@ -11,6 +11,9 @@ t.test('fleetmind bench runtime --json reports the four figures, measured on a 1
   const identity = report.ort_call_us_identity;
   t.ok(identity.p50 > 0 && identity.calls === report.ort_call_us.calls, 'the identity graph is called as often, in the same blocks');
   t.equal(identity.actor_p50_ratio, Number((report.ort_call_us.p50 / identity.p50).toFixed(3)), 'the ratio is actor over identity');
+  const recurrent = report.ort_call_us_recurrent;
+  t.match(recurrent, { bundle: /spread-gru$/, calls: report.ort_call_us.calls }, 'the zoo\'s GRU actor, state in and out, in the same blocks');
+  t.equal(recurrent.p50_ratio, Number((recurrent.p50 / report.ort_call_us.p50).toFixed(3)), 'its ratio is over the MLP\'s');
   t.match(report.tick_ms, { agents: 10, rounds: 1, ticks: 300, connections: 'shared', inference: 'batched' });
   t.equal(report.tick_ms.full_ratio, 1, 'with nothing failing, every tick had full communication');
   t.ok(report.tick_ms.p99 >= report.tick_ms.p50 && report.tick_ms.p50 > 0);

@@ -11,7 +11,7 @@ const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
-  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-mlp', 'tag-mlp']);
+  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
   t.end();
 });
 

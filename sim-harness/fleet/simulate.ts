@@ -14,7 +14,7 @@
 // returns equal `eval --bundle`'s, episode by episode.
 
 import { randomBytes } from 'node:crypto';
-import { loadBundle, type LoadedBundle } from '@fleetmind/models';
+import { loadBundle, recurrentStateSize, type LoadedBundle } from '@fleetmind/models';
 import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
 import { encodeWorldStepRecord, fleetTopic, type Tier, type WorldStepRecord } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
@@ -256,6 +256,12 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: o.shield ? { ...m.world.config, shield: o.shield } : m.world.config });
   const n = ids.length;
   const rounds = m.communication?.rounds ?? 0;
+  // A policy that keeps state between ticks must forget at each episode, as it did in training: its
+  // agents are told the episode (numbered from 1; 0 on the wire says the world has none). Other
+  // fleets are not: a robot back from standby in a later episode than its last loses its peers'
+  // messages for the tick it rejoins at (counted too_early and stale), which wire 1.2's episode
+  // handling does not yet cover (the plugin-world and determinism tests caught it).
+  const numbersEpisodes = m.roles.some((role) => recurrentStateSize(role) > 0);
   const tally = new EpisodeTally(world, o.seed, o.episodes);
   // each agent's action in the world's array: one index, or a vector of `width` (continuous)
   const width = tally.actions.length / n;
@@ -315,8 +321,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         const values = observations[ids.indexOf(id)].slice();
         // (an agent that takes the safe action on a non-finite observation abstains itself: wire 1.3)
         const seen = engine ? engine.observe(id, values) : values;
-        // (episodes are numbered from 1 on the wire: 0 says the world has none; a recurrent policy forgets at each new one)
-        members.get(id)!.observe({ tick: globalTick, values: seen, episode: episode + 1 });
+        members.get(id)!.observe({ tick: globalTick, values: seen, ...(numbersEpisodes ? { episode: episode + 1 } : {}) });
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);

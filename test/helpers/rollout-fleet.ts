@@ -53,9 +53,12 @@ export async function startRolloutFleet(t: Teardown, url: string, fleet: string,
   const stores = ids.map(() => tempDir(t, 'fm-store-'));
   const listeners = new Map<number, (a: ActionOut) => void>();
   const adapters = ids.map((_, i) => new InProcessAdapter((a) => listeners.get(i)?.(a)));
+  // A round may wait 2 s for a peer, so a tick's budget covers both rounds: with the default 250 ms
+  // a loaded CI machine's stall (one in the process that hosts all three agents, as the canary
+  // stages its bundle) turned a whole tick into safe actions for every agent (tick 15, CI)
   const make = (i: number) => createAgent({
     bundle: extra.bundle ?? COMMNET_BUNDLE, agentId: ids[i], broker: url, fleet, adapter: adapters[i], bundleStore: stores[i], trustedKeyPem: extra.trustedKeyPem,
-    logger: pino({ level: 'silent' }), heartbeatMs: 50, peerTimeoutMs: 2_000, roundDeadlineMs: 2_000, ...extra.settings,
+    logger: pino({ level: 'silent' }), heartbeatMs: 50, peerTimeoutMs: 2_000, roundDeadlineMs: 2_000, tickBudgetMs: 5_000, ...extra.settings,
   });
   const agents: FleetAgent[] = [];
   for (let i = 0; i < ids.length; i++) agents[i] = await make(i);

@@ -44,7 +44,7 @@ export interface BrokerOptions {
    * anyone: the simulator counts what agents sent with it (aedes's 'publish' event may come after a
    * subscriber has the message, and so after a lockstep run has ended)
    */
-  onPublish?: (clientId: string, topic: string, bytes: number) => void;
+  onPublish?: (clientId: string, topic: string, payload: Uint8Array) => void;
   /** serve Prometheus metrics on this port (0 = free port; undefined = off) */
   metricsPort?: number;
   /** period of the $SYS statistics, ms */
@@ -220,7 +220,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<FleetBro
       }
       metrics.messagesIn.inc();
       metrics.bytesIn.inc(packet.payload.length);
-      o.onPublish?.(client.id, packet.topic, packet.payload.length);
+      o.onPublish?.(client.id, packet.topic, packet.payload as Uint8Array);
       callback(null);
     },
     authorizeSubscribe(client, sub, callback) {

@@ -31,6 +31,14 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a number of 0 or more, got "${value}"`);
+  }
+  return n;
+}
+
 export function positiveIntList(value: string): number[] {
   return value.split(',').map((part) => positiveInt(part));
 }

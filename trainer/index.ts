@@ -4,7 +4,7 @@ export { computeGae } from './rl/gae.js';
 export { CategoricalHead, GaussianHead } from './rl/action-head.js';
 export type { ActionHead } from './rl/action-head.js';
 export { ValueNormalizer } from './rl/value-normalizer.js';
-export { makeActor, actorFromWeights, actorLogits, isCommNetWeights, isGruWeights, newActorMemory } from './nn/actor.js';
+export { makeActor, actorFromWeights, actorLogits, greedySpeakers, gateMasks, isCommNetWeights, isGruWeights, newActorMemory } from './nn/actor.js';
 export { layerNorm, LAYER_NORM_EPSILON } from './nn/layer-norm.js';
 
 export type { BackendName, BackendChoice } from './backend.js';

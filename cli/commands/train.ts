@@ -11,12 +11,12 @@ import {
 } from '@fleetmind/trainer/config';
 import type { BackendChoice, RunFolder, TrainingCheckpoint, TrainingMetrics } from '@fleetmind/trainer';
 import { CliError, EXIT_FAILED } from '../errors.js';
-import { nonNegativeInt, positiveInt, positiveNumber, probability, worldOption } from '../options.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probability, worldOption } from '../options.js';
 import { printTable, progressLine } from '../output.js';
 
 /** Each training flag and the configuration setting it sets: the trainer validates the settings. */
 const FLAG_OF: Record<string, string> = {
-  actor: '--actor', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
+  actor: '--actor', gate: '--gate', messageCost: '--message-cost', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
   selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id', criticInput: '--critic-input',
   totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours/--continuous/--world-option',
 };
@@ -25,6 +25,8 @@ interface TrainOptions {
   world?: string;
   algo: Algo;
   actor?: 'mlp' | 'commnet' | 'tarmac' | 'gru' | 'commnet-gru' | 'tarmac-gru';
+  gate?: boolean;
+  messageCost?: number;
   commRounds?: number;
   msgDropout?: number;
   commRadius?: number;
@@ -84,7 +86,7 @@ function flagSettingsFrom(opts: TrainOptions, world: string): { algo: Algo } & R
   const episodic = opts.algo === 'iql-tabular';
   return {
     algo: opts.algo, world, worldConfig, seed: opts.seed, worldModule: worldModuleOf(world) ?? undefined,
-    actor: opts.actor, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
+    actor: opts.actor, gate: opts.gate, messageCost: opts.messageCost, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
     selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, trainEvery: opts.trainEvery,
     agentId: opts.agentId ? undefined : false, criticInput: opts.criticInput,
     totalSteps: opts.steps, numEnvs: opts.envs,
@@ -105,7 +107,7 @@ function runConfigOf(out: string): TrainingConfig {
 
 /** the option (commander's attribute name) → the setting it decides, for flags a resumed run must not change */
 const SETTING_OF_OPTION: Record<string, string> = {
-  world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
+  world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', gate: 'gate', messageCost: 'messageCost', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
   agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
   envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig', set: 'set', preset: 'preset',
 };
@@ -181,6 +183,8 @@ export function registerTrain(program: Command): void {
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`); required, but with --resume, where the run says it')
     .addOption(new Option('--algo <name>', 'algorithm: mappo/ippo (on-policy, any actor), iql/vdn/qmix (value-based, cooperative discrete tasks), maddpg (mixed settings), iql-tabular (the seed\'s Q-tables; grid_predator_prey only)').choices([...ALGOS]).default('mappo'))
     .addOption(new Option('--actor <kind>', 'mappo/ippo actor network: mlp (own observation only), commnet (also hears its teammates each tick: the mean of their messages), tarmac (a CommNet that attends over the messages heard, TarMAC), gru (an MLP with a GRU cell that remembers past observations, rMAPPO; --set chunkLength=N for its training sequences) commnet-gru (a CommNet whose first stage is a GRU cell: it remembers, and hears what its teammates remember) or tarmac-gru (the same with TarMAC\'s attention) (default: mlp)').choices(['mlp', 'commnet', 'tarmac', 'gru', 'commnet-gru', 'tarmac-gru']))
+    .option('--gate', 'a communicating actor learns when to talk (IC3Net\'s gate): each agent also chooses every tick whether to send its messages; a silent one still hears, and on the robot it publishes an empty abstention instead of its message')
+    .option('--message-cost <c>', '--gate: subtracted from an agent\'s training reward each tick it speaks, to trade messages for return (default: 0; the returns reported are the world\'s)', nonNegativeNumber)
     .option('--comm-rounds <k>', `CommNet communication rounds per tick (default: ${defaultMappoConfig.commRounds})`, positiveInt)
     .option('--msg-dropout <p>', 'CommNet training: probability that one message on one link in one round is lost (default: 0)', probability)
     .option('--comm-radius <r>', 'CommNet: only teammates within this distance hear each other (worlds with positions)', positiveNumber)

@@ -47,9 +47,11 @@ export function expectedGraphIo(manifest: Manifest, role: RoleSpec): Map<string,
   // a CommNet-GRU's stage 0 and fallback also take its state and return the next
   const memoryIn: IoSpec[] = g.state ? [{ name: g.state.input, type: 'float32', shape: ['batch', g.state.size] }] : [];
   const memoryOut: IoSpec[] = g.state ? [{ name: g.state.output, type: 'float32', shape: ['batch', g.state.size] }] : [];
+  // a gated CommNet's stage 0 also says whether the agent speaks
+  const gate: IoSpec[] = g.gate ? [{ name: g.gate.output, type: 'int64', shape: ['batch'] }] : [];
   g.stages.forEach((file, k) => {
     io.set(file, k === 0
-      ? { inputs: [...actorInputs(role), ...memoryIn], outputs: next }
+      ? { inputs: [...actorInputs(role), ...memoryIn], outputs: [...next, ...gate] }
       : {
           inputs: [
             { name: 'state', type: 'float32', shape: ['batch', h] },

@@ -21,7 +21,11 @@ const recurrentState = z.object({ input: z.literal('state'), output: z.literal('
 
 const graphs = z.union([
   z.object({ kind: z.literal('mlp'), actor: fileName, fallback: fileName }),
-  z.object({ kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName, state: recurrentState.optional() }),
+  z.object({
+    kind: z.literal('commnet'), stages: z.array(fileName).min(1), final: fileName, fallback: fileName, state: recurrentState.optional(),
+    /** a gated policy (IC3Net's gate): stage 0 also returns `gate` [B] int64, 1 to speak this tick, 0 for silence */
+    gate: z.object({ output: z.literal('gate') }).optional(),
+  }),
   z.object({ kind: z.literal('recurrent'), actor: fileName, fallback: fileName, state: recurrentState }),
 ]);
 

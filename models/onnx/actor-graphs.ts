@@ -12,6 +12,8 @@
 // A recurrent CommNet (CommNet-GRU) makes h⁰ with a GRU cell over the encoding and the agent's
 // state: its stage 0 and fallback also take `state` [B, H] and return `next_state` = h⁰, which is
 // both round 1's state and the state the agent keeps for its next tick.
+// A gated CommNet (IC3Net's gate) also returns from stage 0 `gate` [B] (int64): 1 where the agent
+// speaks this tick, 0 where it chose silence — ArgMax over (silent, speak) of W_g·h⁰ + b_g.
 // The batch B and the inbox capacity C are dynamic dimensions.
 // A continuous policy (io.continuous) ends in `action` [B, D] instead: the network's output is the
 // action vector itself (a Gaussian policy's mean, its greedy action), with no logits and no ArgMax.
@@ -30,8 +32,8 @@ export interface MlpGraphWeights {
 }
 
 export interface CommNetGraphWeights {
-  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean; attention?: { keySize: number }; recurrent?: 'gru' };
-  /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b; with attention q_w_k / k_w_k [H, d] */
+  spec: { inputSize: number; hidden: number; rounds: number; numActions: number; inputLayerNorm?: boolean; attention?: { keySize: number }; recurrent?: 'gru'; gated?: true };
+  /** enc_w [in, H], enc_b, h_w_k / c_w_k [H, H], b_k, out_w [H, A], out_b; with attention q_w_k / k_w_k [H, d]; gated: gate_w [H, 2], gate_b [2] */
   tensors: Record<string, ArrayLike<number>>;
 }
 
@@ -147,7 +149,11 @@ export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): U
   const h = firstState(g, weights, io);
   g.output(h, 'message', [BATCH, weights.spec.hidden]);
   g.output(h, 'next_state', [BATCH, weights.spec.hidden]);
-  return g.toBytes(`fleetmind CommNet stage 0: obs, agent_id${weights.spec.recurrent ? ', state' : ''} → message, next_state`);
+  if (weights.spec.gated) {
+    const gateLogits = affine(g, h, tensor(weights, 'gate_w'), tensor(weights, 'gate_b'), weights.spec.hidden, 2, 'gate');
+    g.output(g.op('ArgMax', [gateLogits], { axis: 1, keepdims: 0 }), 'gate', [BATCH], 'int64');
+  }
+  return g.toBytes(`fleetmind CommNet stage 0: obs, agent_id${weights.spec.recurrent ? ', state' : ''} → message, next_state${weights.spec.gated ? ', gate' : ''}`);
 }
 
 export function commNetRoundGraph(weights: CommNetGraphWeights, k: number): Uint8Array {

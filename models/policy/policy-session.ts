@@ -10,6 +10,8 @@ export interface PolicyOutput {
   actions: Int32Array | Float32Array;
   /** a recurrent actor: [B, stateSize], the state to give the next call */
   nextState?: Float32Array;
+  /** a gated policy's team step (team-step.ts): [B], 1 where the agent spoke, 0 where it chose silence */
+  speaks?: Uint8Array;
 }
 
 export interface StageOutput {
@@ -17,6 +19,8 @@ export interface StageOutput {
   message: Float32Array;
   /** [B, H] */
   state: Float32Array;
+  /** a gated policy's stage 0: [B], 1 where the agent speaks this tick, 0 where it chose silence */
+  speaks?: Uint8Array;
 }
 
 export interface ActOptions {

@@ -125,6 +125,7 @@ export class RoleRunner implements PolicySession {
   }
 
   private stageOut(out: ort.InferenceSession.ReturnType): StageOutput {
-    return { message: out.message.data as Float32Array, state: out.next_state.data as Float32Array };
+    const gate = out.gate?.data as BigInt64Array | undefined;
+    return { message: out.message.data as Float32Array, state: out.next_state.data as Float32Array, ...(gate ? { speaks: Uint8Array.from(gate, (g) => (g === 1n ? 1 : 0)) } : {}) };
   }
 }

@@ -1,7 +1,8 @@
 // One decision for whole teams at once, through a role's graphs: the arithmetic every robot of
 // the team performs in a tick, batched over E teams of k agents. For a CommNet, round k's inbox
 // of agent i holds its teammates' messages (each quantized once, as it would cross the wire) in
-// teammate order without itself, and the mask says which of them arrived.
+// teammate order without itself, and the mask says which of them arrived. A gated policy's
+// silent agents (stage 0's gate) reach nobody in any round, as on the wire.
 
 import { quantizeRoundTrip, type Quantization } from '@fleetmind/wire';
 import type { PolicyOutput } from './policy-session.js';
@@ -22,7 +23,9 @@ export async function teamStep(
   const rows = obs.length / runner.obsSize;
   const envs = rows / k;
   const capacity = k - 1;
-  let { message, state } = await runner.stage0(obs, agentId, memory);
+  const first = await runner.stage0(obs, agentId, memory);
+  let { message, state } = first;
+  const speaks = first.speaks;
   // a CommNet-GRU's next state is h⁰ (its stage 0's)
   const nextState = memory ? state.slice() : undefined;
   for (let round = 1; round <= runner.rounds; round++) {
@@ -37,12 +40,12 @@ export async function teamStep(
         for (let j = 0; j < k; j++) {
           if (j === i) continue;
           inbox.set(sent.subarray((env * k + j) * H, (env * k + j + 1) * H), (row * capacity + slot) * H);
-          mask[row * capacity + slot] = masks[((env * runner.rounds + round - 1) * k + i) * k + j];
+          mask[row * capacity + slot] = speaks && !speaks[env * k + j] ? 0 : masks[((env * runner.rounds + round - 1) * k + i) * k + j];
           slot++;
         }
       }
     }
-    if (round === runner.rounds) return { ...(await runner.lastRoundAndFinal(state, inbox, mask, capacity)), ...(nextState ? { nextState } : {}) }; // as a robot makes it: one call
+    if (round === runner.rounds) return { ...(await runner.lastRoundAndFinal(state, inbox, mask, capacity)), ...(nextState ? { nextState } : {}), ...(speaks ? { speaks } : {}) }; // as a robot makes it: one call
     ({ message, state } = await runner.stage(round, state, inbox, mask, capacity));
   }
   throw new Error('unreachable: a CommNet has at least one round');

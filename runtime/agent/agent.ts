@@ -338,7 +338,8 @@ class Agent implements FleetAgent, PolicySlot {
     const stale = this.liveness.isOnStandby(m.agent) && m.sentUs <= (this.newestHeartbeatUs.get(m.agent) ?? -Infinity);
     if (!stale) this.liveness.heard(m.agent);
     // an abstention (wire 1.3): nothing to hear from it this round, and nothing to wait for
-    const refusal = isAbstention(m) ? this.inbox.markLost(m) : this.inbox.put(m);
+    // a chosen silence (wire 1.6): nothing to hear from it in any round of the tick, and nothing missing
+    const refusal = isAbstention(m) ? (m.silent ? this.inbox.markSilent(m) : this.inbox.markLost(m)) : this.inbox.put(m);
     if (refusal === 'sat_out') return; // of a tick it was not in: nothing wrong, nothing to keep
     if (refusal) this.drop(refusal, `from ${m.agent}: tick ${m.tick} round ${m.round}`);
     else this.metrics.messageReceived();
@@ -446,7 +447,7 @@ class Agent implements FleetAgent, PolicySlot {
     const s = this.snapshot();
     const counters: Record<string, number> = {
       ticks: s.ticks, deadline_misses: s.deadlineMisses, shielded: s.shielded, observations_dropped: s.observationsDropped, reconnects: s.reconnects,
-      messages_sent: s.messages.sent, messages_received: s.messages.received, messages_unsent: s.messages.unsent,
+      messages_sent: s.messages.sent, messages_received: s.messages.received, messages_unsent: s.messages.unsent, silent_ticks: s.messages.silent,
     };
     for (const [tier, n] of Object.entries(s.tiers)) counters[`tier_${tier}`] = n;
     for (const [reason, n] of Object.entries(s.safeReasons)) counters[`safe_${reason}`] = n ?? 0;

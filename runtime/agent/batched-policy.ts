@@ -166,7 +166,7 @@ export class BatchedPolicy implements PolicySession {
       split: (out, rows) => {
         let at = 0;
         return rows.map((r) => {
-          const part = { message: out.message.slice(at * H, (at + r) * H), state: out.state.slice(at * H, (at + r) * H) };
+          const part = { message: out.message.slice(at * H, (at + r) * H), state: out.state.slice(at * H, (at + r) * H), ...(out.speaks ? { speaks: out.speaks.slice(at, at + r) } : {}) };
           at += r;
           return part;
         });

@@ -33,6 +33,8 @@ export interface Decision {
   inputs: { inbox: Float32Array; mask: Float32Array }[];
   /** a recurrent policy: the state its next decision starts from */
   nextState: Float32Array | null;
+  /** a gated policy chose not to speak this tick (absent: it spoke, or has no gate) */
+  silent?: boolean;
 }
 
 export interface RoundsContext {
@@ -99,7 +101,10 @@ export class CommunicationRounds {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true, state: memory }));
       return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
-    let { message, state } = await this.infer(() => policy.stage0(o.values, agentIdInput, memory));
+    const first = await this.infer(() => policy.stage0(o.values, agentIdInput, memory));
+    let { message, state } = first;
+    // a gated policy chose silence: one empty message in round 1 says so, and it still hears the others
+    const silent = first.speaks?.[0] === 0;
     // a CommNet-GRU's next state is its h⁰
     const nextState = memory ? state.slice() : null;
     // the check reads a peer's message as its state: a bundle whose messages are not its states cannot be checked
@@ -125,11 +130,18 @@ export class CommunicationRounds {
       // round k's check needs this agent's round-(k−1) message as the peers decode it
       const ownPrevious = consistency && round >= 2 ? ownSent.slice() : null;
       if (consistency) decodeMessage(encoded, this.c.quantization, ownSent);
-      const sent = transport.publishNow(topic, encodePeerMessage({
-        fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(), episode: o.episode ?? 0,
-      }));
-      if (sent) metrics.messageSent();
-      else metrics.messageUnsent();
+      if (!silent) {
+        const sent = transport.publishNow(topic, encodePeerMessage({
+          fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(), episode: o.episode ?? 0,
+        }));
+        if (sent) metrics.messageSent();
+        else metrics.messageUnsent();
+      } else if (round === 1) {
+        transport.publishNow(topic, encodePeerMessage({
+          fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: new Uint8Array(0), scale: 0, sentUs: nowUs(), episode: o.episode ?? 0, silent: true,
+        }));
+        metrics.silentTick();
+      }
       const logical = this.c.logicalRoundLimitMs;
       const waitStart = performance.now();
       const timedOut = logical === null
@@ -159,13 +171,14 @@ export class CommunicationRounds {
       heard.push(roundHeard);
       // a peer on standby (not in the episode) was not expected: a round without it is still full
       // a peer whose message was left out by the checks was not heard either
-      heardAll &&= this.c.peers.every((peer) => (messages.has(peer) && !leftOut(peer)) || this.c.liveness.isOnStandby(peer));
+      // and a peer that chose silence is not missing: the round is as its policy made it
+      heardAll &&= this.c.peers.every((peer) => (messages.has(peer) && !leftOut(peer)) || this.c.liveness.isOnStandby(peer) || inbox.isSilent(o.tick, round, peer));
       heardAny ||= roundHeard.length > 0;
       // the last round and the final graph in one call (the same numbers, one call fewer)
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
       else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState, silent };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

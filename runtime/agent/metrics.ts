@@ -28,7 +28,8 @@ export interface AgentSnapshot {
   safeReasons: Partial<Record<SafeReason, number>>;
   deadlineMisses: number;
   shielded: number;
-  messages: { sent: number; received: number; unsent: number; dropped: Partial<Record<DropReason, number>> };
+  /** silent: ticks a gated policy chose not to speak (it published one empty round-1 message instead of its messages) */
+  messages: { sent: number; received: number; unsent: number; silent: number; dropped: Partial<Record<DropReason, number>> };
   /** observations that got no tick of their own, in all */
   observationsDropped: number;
   /** the same, by reason */
@@ -47,7 +48,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly snap: AgentSnapshot = {
     ticks: 0, tiers: { full: 0, partial: 0, none: 0, safe: 0 }, safeReasons: {}, deadlineMisses: 0, shielded: 0,
-    messages: { sent: 0, received: 0, unsent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0, memoryResets: {},
+    messages: { sent: 0, received: 0, unsent: 0, silent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0, memoryResets: {},
     peerChecks: { checked: 0, inconsistent: 0, quarantined: 0, released: 0, unavailable: 0 },
   };
   private readonly ticks: Counter<'tier'>;
@@ -56,6 +57,7 @@ export class AgentMetrics {
   private readonly shieldedCount: Counter;
   private readonly sent: Counter;
   private readonly unsent: Counter;
+  private readonly silentTicks: Counter;
   private readonly received: Counter;
   private readonly dropped: Counter<'reason'>;
   private readonly observationsRefusedCount: Counter<'reason'>;
@@ -78,6 +80,7 @@ export class AgentMetrics {
     this.shieldedCount = new Counter({ name: 'fleetmind_agent_shielded_total', help: 'actions the safety shield overrode', registers: r });
     this.sent = new Counter({ name: 'fleetmind_agent_messages_sent_total', help: 'peer messages published', registers: r });
     this.unsent = new Counter({ name: 'fleetmind_agent_messages_unsent_total', help: 'peer messages not sent because the broker was unreachable (never queued)', registers: r });
+    this.silentTicks = new Counter({ name: 'fleetmind_agent_silent_ticks_total', help: 'ticks a gated policy chose not to send its messages (learned when to talk)', registers: r });
     this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
     this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
     this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', labelNames: ['reason'], registers: r });
@@ -124,6 +127,7 @@ export class AgentMetrics {
   shielded(): void { this.snap.shielded++; this.shieldedCount.inc(); }
   messageSent(): void { this.snap.messages.sent++; this.sent.inc(); }
   messageUnsent(): void { this.snap.messages.unsent++; this.unsent.inc(); }
+  silentTick(): void { this.snap.messages.silent++; this.silentTicks.inc(); }
   messageReceived(): void { this.snap.messages.received++; this.received.inc(); }
   observationRefused(reason: ObservationRefusal): void {
     this.snap.observationsDropped++;

@@ -37,8 +37,10 @@ export class RoundInbox {
   private readonly held = new Map<string, Map<string, PeerMessage>>();
   /** key `${tick}:${round}` → sender → when its message arrived, µs since the epoch (recordings show it) */
   private readonly arrivals = new Map<string, Map<string, number>>();
-  /** key `${tick}:${round}` → senders whose message a simulated network said is lost */
+  /** key `${tick}:${round}` → senders whose message a simulated network said is lost (or that abstained) */
   private readonly lost = new Map<string, Set<string>>();
+  /** key `${tick}:${round}` → senders whose policy chose silence (wire 1.6): not heard, and not missing either */
+  private readonly silent = new Map<string, Set<string>>();
   private tick = -1;
   private round = 0;
   /** on standby: no current tick; the newest tick heard so far (-1: none) */
@@ -61,7 +63,7 @@ export class RoundInbox {
     this.tick = tick;
     this.round = round;
     this.released = false;
-    for (const map of [this.held, this.lost, this.arrivals]) {
+    for (const map of [this.held, this.lost, this.silent, this.arrivals]) {
       for (const key of map.keys()) {
         const [t, r] = key.split(':').map(Number);
         const ago = tickDistance(tick, t);
@@ -82,7 +84,7 @@ export class RoundInbox {
     if (this.newest >= 0 && tickDistance(tick, this.newest) < 0) return 'sat_out';
     if (this.newest < 0 || tickDistance(tick, this.newest) > 0) {
       this.newest = tick;
-      for (const map of [this.held, this.lost, this.arrivals]) {
+      for (const map of [this.held, this.lost, this.silent, this.arrivals]) {
         for (const key of map.keys()) if (Number(key.split(':')[0]) !== tick) map.delete(key);
       }
     }
@@ -97,7 +99,7 @@ export class RoundInbox {
     this.released = false;
     this.newest = -1;
     this.rejoinedAt = -1;
-    for (const map of [this.held, this.lost, this.arrivals]) map.clear();
+    for (const map of [this.held, this.lost, this.silent, this.arrivals]) map.clear();
     const early = this.early;
     this.early = null;
     if (early?.episode === episode) for (const m of early.messages) this.put(m);
@@ -144,6 +146,31 @@ export class RoundInbox {
     senders.add(notice.agent);
     this.check();
     return null;
+  }
+
+  /**
+   * Files a peer's chosen silence (wire 1.6, sent in round 1): nothing to wait for from it in any
+   * round of the tick, and nothing missing either. Or says why it was refused.
+   */
+  markSilent(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
+    const refusal = this.admissible(m) ?? this.follow(m.tick);
+    if (refusal) return refusal;
+    if (this.silent.get(`${m.tick}:1`)?.has(m.agent)) return 'duplicate';
+    for (let round = 1; round <= this.rounds; round++) {
+      for (const map of [this.lost, this.silent]) {
+        const key = `${m.tick}:${round}`;
+        let senders = map.get(key);
+        if (!senders) map.set(key, (senders = new Set()));
+        senders.add(m.agent);
+      }
+    }
+    this.check();
+    return null;
+  }
+
+  /** Whether `peer` chose silence for (tick, round). */
+  isSilent(tick: number, round: number, peer: string): boolean {
+    return this.silent.get(`${tick}:${round}`)?.has(peer) === true;
   }
 
   private admissible(m: { agent: string; tick: number; round: number }): InboxRefusal | null {

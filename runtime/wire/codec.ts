@@ -38,6 +38,8 @@ export interface PeerMessage {
   sentUs: number;
   /** wire 1.2: the sender's episode (0: episodes not used) */
   episode?: number;
+  /** wire 1.6: an abstention for every round of the tick that the sender's gated policy chose (sent in round 1) */
+  silent?: boolean;
 }
 
 /**
@@ -47,6 +49,18 @@ export interface PeerMessage {
  */
 export function isAbstention(m: PeerMessage): boolean {
   return m.payload.length === 0;
+}
+
+/**
+ * Whether a published peer message carries no message (an abstention or a chosen silence), read
+ * without the bundle's sizes: a network counting what crosses it tells messages from abstentions.
+ */
+export function isEmptyPeerMessage(bytes: Uint8Array): boolean {
+  try {
+    return (decode('peer', bytes).payload as Uint8Array).length === 0;
+  } catch {
+    return false; // undecodable: not empty, and its receivers refuse it and count it
+  }
 }
 
 /** A simulated network's notice: `agent`'s message for (tick, round) will not arrive. */
@@ -107,7 +121,7 @@ function encode(kind: keyof typeof types, fields: Record<string, unknown>): Uint
 
 export function encodePeerMessage(m: PeerMessage): Uint8Array {
   return encode('peer', {
-    fleet: m.fleet, agent: m.agent, tick: m.tick, round: m.round, payload: m.payload, scale: m.scale, sent_us: m.sentUs, ...(m.episode ? { episode: m.episode } : {}),
+    fleet: m.fleet, agent: m.agent, tick: m.tick, round: m.round, payload: m.payload, scale: m.scale, sent_us: m.sentUs, ...(m.episode ? { episode: m.episode } : {}), ...(m.silent ? { silent: true } : {}),
   });
 }
 
@@ -122,7 +136,8 @@ export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, qua
     throw new WireError('invalid', `peer message from ${o.agent}: ${payload.length} payload bytes, a ${quantization} message of ${expectedValues} values has ${expectedValues * bytesPer}`);
   }
   if (!Number.isFinite(o.scale) || (quantization === 'int8' && o.scale <= 0 && payload.length > 0)) throw new WireError('invalid', `peer message from ${o.agent}: bad scale ${o.scale}`);
-  return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent), ...(o.episode ? { episode: o.episode } : {}) };
+  if (o.silent && (payload.length > 0 || o.round !== 1)) throw new WireError('invalid', `peer message from ${o.agent}: a chosen silence is an empty message in round 1 (${payload.length} payload bytes, round ${o.round})`);
+  return { fleet: o.fleet, agent: o.agent, tick: o.tick, round: o.round, payload, scale: o.scale, sentUs: checkTime(o.sent_us, o.agent), ...(o.episode ? { episode: o.episode } : {}), ...(o.silent ? { silent: true } : {}) };
 }
 
 export function encodeLostNotice(n: LostNotice): Uint8Array {

@@ -5,7 +5,7 @@
 export { ID_PATTERN, ID_RULE, isValidId } from './ids.js';
 export { agentTopic, bundleChunkTopic, fleetTopic, parseTopic, TopicError } from './topics.js';
 export {
-  encodePeerMessage, decodePeerMessage, isAbstention, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
+  encodePeerMessage, decodePeerMessage, isAbstention, isEmptyPeerMessage, encodeHeartbeat, decodeHeartbeat, encodeObservation, decodeObservation,
   encodeAction, decodeAction, encodeControl, decodeControl, encodeLostNotice, decodeLostNotice, encodeAgentStatus, decodeAgentStatus, WireError, MAX_BYTES, TIERS,
 } from './codec.js';
 export { msToNextTick, TICK_MODULUS, tickDistance, wallClockTick } from './ticks.js';

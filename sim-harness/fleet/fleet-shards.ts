@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import type { ActionOut, AgentSettingsInput, AgentSnapshot, ObservationIn } from '@fleetmind/runtime';
-import { agentTopic, decodeAction, encodeControl, encodeObservation, fleetTopic } from '@fleetmind/wire';
+import { agentTopic, decodeAction, encodeControl, encodeObservation, fleetTopic, isEmptyPeerMessage } from '@fleetmind/wire';
 import type { FleetMember } from './fleet-member.js';
 import type { FleetRunReport } from './serve-fleet.js';
 import { SimError } from './sim-options.js';
@@ -43,7 +43,7 @@ export function shardAgents(ids: readonly string[], shards: number, k: number): 
  */
 export class WorldLink {
   /** peer messages seen on the broker, and their bytes */
-  readonly published = { messages: 0, bytes: 0 };
+  readonly published = { messages: 0, bytes: 0, empty: 0 };
   private stopSent = false;
 
   private constructor(private readonly client: MqttClient, private readonly fleet: string) {}
@@ -58,7 +58,12 @@ export class WorldLink {
     const actionTopic = new RegExp(`^fm/${fleet.replace(/[.]/g, '\\.')}/a/([^/]+)/act$`);
     const link = new WorldLink(client, fleet);
     client.on('message', (topic, payload) => {
-      if (topic.endsWith('/msg')) { link.published.messages++; link.published.bytes += payload.length; return; }
+      if (topic.endsWith('/msg')) {
+        link.published.messages++;
+        link.published.bytes += payload.length;
+        if (isEmptyPeerMessage(payload)) link.published.empty++;
+        return;
+      }
       const agent = actionTopic.exec(topic)?.[1];
       if (!agent) return;
       try {

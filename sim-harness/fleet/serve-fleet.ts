@@ -82,7 +82,7 @@ export interface FleetRunReport {
   /** observation (as the bridge read it) to action (as the bridge published it), ms */
   tick_ms: { p50: number; p99: number };
   /** peer messages the agents sent, and those delivered to their links (with connections shared: to the one link, once per message) */
-  messages: { sent: number; delivered: number; bytes: number };
+  messages: { sent: number; delivered: number; bytes: number; empty: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (in-process agents only) */
   agent_counters: AgentSnapshot | null;

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, UsersFile, type FleetBroker } from '@fleetmind/broker';
 import type { IPublishPacket } from 'mqtt-packet';
+import { isEmptyPeerMessage } from '@fleetmind/wire';
 import { LinkProxy } from '../network/link-proxy.js';
 import type { FaultEngine } from '../faults/fault-engine.js';
 import { SimError, type BrokerChoice } from './sim-options.js';
@@ -30,10 +31,12 @@ export interface MessageCounts {
   delivered: number;
   /** bytes of the peer messages published */
   bytes: number;
+  /** of those sent, the empty ones: abstentions and a gated policy's chosen silences (wire 1.3, 1.6) */
+  empty: number;
 }
 
 export class SimNetwork {
-  readonly counts: MessageCounts = { sent: 0, delivered: 0, bytes: 0 };
+  readonly counts: MessageCounts = { sent: 0, delivered: 0, bytes: 0, empty: 0 };
   private broker: FleetBroker | null = null;
   private brokerPort = 0;
   private brokerUrl = '';
@@ -86,7 +89,7 @@ export class SimNetwork {
       if (oneLink && first) { this.proxies.set(id, first); continue; }
       const proxy = await new LinkProxy({ host: target.hostname, port: Number(target.port || 1883) }, {
         up: (packet, send) => {
-          if (packet.topic.endsWith('/msg')) { this.counts.sent++; this.counts.bytes += (packet.payload as Buffer).length; }
+          if (packet.topic.endsWith('/msg')) this.countSent(packet.payload as Buffer);
           if (this.engine) this.engine.upFilter(id)(packet, send);
           else send(packet);
         },
@@ -108,6 +111,13 @@ export class SimNetwork {
   /** whether the agents connect to the broker itself (no link proxies) */
   get directLinks(): boolean {
     return this.direct;
+  }
+
+  /** a peer message an agent published: counted, and whether it carried no message */
+  private countSent(payload: Uint8Array): void {
+    this.counts.sent++;
+    this.counts.bytes += payload.length;
+    if (isEmptyPeerMessage(payload)) this.counts.empty++;
   }
 
   /** Writes packets on agent `id`'s link as if the broker sent them (the simulator's LostNotices). */
@@ -153,7 +163,7 @@ export class SimNetwork {
     // counted before any peer has it: a lockstep run ends once every agent answered, which may be
     // before aedes's 'publish' event for the last message (a procs run once counted 299 of 300)
     const onPublish = this.direct
-      ? (clientId: string, topic: string, bytes: number) => { if (topic.endsWith('/msg') && isAgent(clientId)) { this.counts.sent++; this.counts.bytes += bytes; } }
+      ? (clientId: string, topic: string, payload: Uint8Array) => { if (topic.endsWith('/msg') && isAgent(clientId)) this.countSent(payload); }
       : undefined;
     this.broker = await startBroker({ port, users: this.users, allowAnonymous: !this.users, drainTimeoutMs: this.brokerDrainTimeoutMs, connectionBurst: 5_000, onForward, onPublish });
     this.brokerPort = this.broker.port;

@@ -78,7 +78,12 @@ export interface SimReport {
   asked_actions: number;
   missing_action: 'safe' | 'hold';
   /** delivered: null where the shards that counted it run elsewhere (sim --shards elsewhere) */
-  messages: { sent: number; delivered: number | null; dropped: number; bytes_per_agent_tick: number };
+  /**
+   * peer messages: sent (every one published, abstentions and chosen silences included), of them
+   * empty (no message: abstentions, wire 1.3, and a gated policy's silences, 1.6), and per agent
+   * per tick the messages that carried one and the bytes of all
+   */
+  messages: { sent: number; empty: number; delivered: number | null; dropped: number; per_agent_tick: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
   agent_counters: AgentSnapshot | null;
@@ -196,9 +201,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       await world!.stopShards();
       const reports = localShards ? await localShards.finish() : null;
       shardReports = reports?.map((r) => ({ agents: r.agents, cpu_s: r.cpu_s, decisions: r.answered, agent_counters: r.agent_counters })) ?? null;
-      if (!reports) return { sent: world!.published.messages, bytes: world!.published.bytes, delivered: null };
+      if (!reports) return { sent: world!.published.messages, bytes: world!.published.bytes, empty: world!.published.empty, delivered: null };
       const sum = (count: (r: FleetRunReport) => number) => reports.reduce((total, r) => total + count(r), 0);
-      return { sent: sum((r) => r.messages.sent), bytes: sum((r) => r.messages.bytes), delivered: sum((r) => r.messages.delivered) };
+      return { sent: sum((r) => r.messages.sent), bytes: sum((r) => r.messages.bytes), empty: sum((r) => r.messages.empty), delivered: sum((r) => r.messages.delivered) };
     });
     const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
     if (rollout) report.rollout = await rollout.finish();
@@ -394,7 +399,11 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     late_actions: late,
     asked_actions: asked,
     missing_action: o.missingAction ?? defaultSimOptions.missingAction,
-    messages: { sent: counts.sent, delivered: counts.delivered, dropped, bytes_per_agent_tick: Number((counts.bytes / Math.max(1, agentTicks)).toFixed(1)) },
+    messages: {
+      sent: counts.sent, empty: counts.empty, delivered: counts.delivered, dropped,
+      per_agent_tick: Number(((counts.sent - counts.empty) / Math.max(1, agentTicks)).toFixed(3)),
+      bytes_per_agent_tick: Number((counts.bytes / Math.max(1, agentTicks)).toFixed(1)),
+    },
     faults_applied: { ...applied },
     agent_counters: f.mode === 'inproc' && !f.finishShards ? [...members.values()].map((member) => member.counters()!).reduce(addSnapshots) : null,
     mode: f.mode,

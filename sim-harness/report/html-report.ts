@@ -224,6 +224,7 @@ ${table(['', 'nominal', 'faulted'], [
     ['observation → action p99 (ms)', r.nominal.tick_ms.p99, f ? f.tick_ms.p99 : '—'],
     ['actions missing (replaced)', r.nominal.missing_actions, f ? f.missing_actions : '—'],
     ['messages sent', r.nominal.messages.sent, f ? f.messages.sent : '—'],
+    ['  of which empty (abstentions, chosen silences)', r.nominal.messages.empty, f ? f.messages.empty : '—'],
     ['messages delivered', r.nominal.messages.delivered ?? '—', f ? f.messages.delivered ?? '—' : '—'],
     ['messages dropped by the network', r.nominal.messages.dropped, f ? f.messages.dropped : '—'],
     ['bytes per agent per tick', r.nominal.messages.bytes_per_agent_tick, f ? f.messages.bytes_per_agent_tick : '—'],

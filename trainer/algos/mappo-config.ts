@@ -32,6 +32,16 @@ export const mappoConfigSchema = z.strictObject({
   chunkLength: z.number().int().positive().optional(),
   /** CommNet communication rounds K */
   commRounds: z.number().int().positive(),
+  /**
+   * a communicating actor: IC3Net's gate — each agent also chooses, every step, whether to send its
+   * messages (a binary action trained by the same policy gradient); a silent agent still hears
+   */
+  gate: z.boolean().optional(),
+  /**
+   * gate: subtracted from an agent's training reward at each step it speaks (what a message costs;
+   * the returns reported are the world's, without it). Default 0
+   */
+  messageCost: z.number().nonnegative().optional(),
   /** CommNet training: probability that a message on one link in one round is lost */
   msgDropout: z.number().min(0).max(1),
   /** CommNet training: only agents within this distance hear each other (null: all) */

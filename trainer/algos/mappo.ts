@@ -77,6 +77,9 @@ interface RoleNets {
 
 export type MappoMetrics = TrainingMetrics;
 
+/** a gated actor's gate: a choice of (silent, speak) each step, index 1 speaks */
+const GATE = new CategoricalHead(2);
+
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
 export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
@@ -88,7 +91,7 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
     const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const actor = makeActor({
       kind: config.actor, inputSize: obsDim + idSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
-      inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds,
+      inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds, gated: config.gate === true,
     }, rng);
     if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
     const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng, { inputIsData: true });
@@ -206,6 +209,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       /** 1 where the agent took part in the step (inactive rows train nothing) */
       active: new Float32Array(T * b),
       lastValues: new Float32Array(b),
+      /** a gated actor: 1 where the agent spoke in the step, 0 where it chose silence [T, b] */
+      gates: new Float32Array(nets.actor.gated ? T * b : 0),
       /** a recurrent actor: the state entering each step [T, b, H] and whether it was zeroed before it [T, b] */
       states: new Float32Array(T * b * H),
       resets: new Float32Array(H > 0 ? T * b : 0),
@@ -249,6 +254,16 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
     ...(config.selfPlay ? { opponentPools: pools } : {}),
   });
 
+  /** a gated actor: the share of the agents in a step that spoke, over the last rollout */
+  const speakRates = (): Record<string, number> => Object.fromEntries(roles.flatMap((nets, r) => {
+    if (!nets.actor.gated) return [];
+    const s = store[r];
+    let spoke = 0;
+    let present = 0;
+    for (let k = 0; k < s.gates.length; k++) if (s.active[k]) { present++; spoke += s.gates[k]; }
+    return [[`comm/${roles.length > 1 ? `${nets.role}/` : ''}speak_rate`, present > 0 ? spoke / present : 0]];
+  }));
+
   try {
     while (envSteps < config.totalSteps && !hooks.shouldStop?.()) {
       const rolloutStart = performance.now();
@@ -269,7 +284,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
           writeActorInputs(nets, observations, e, config.agentId, x);
           const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
-          if (masks) s.masks.set(masks, t * s.maskSize);
           if (s.H > 0) {
             // the state entering this step, as it will be after the resets actorLogits makes
             for (let row = 0; row < s.b; row++) {
@@ -279,7 +293,15 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               else s.states.set(s.memory.state.subarray(row * s.H, (row + 1) * s.H), (t * s.b + row) * s.H);
             }
           }
-          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined);
+          // a gated actor samples who speaks (and gates the masks): the gate is an action, its log-probability part of the step's
+          const gateLogp = nets.actor.gated ? new Float32Array(s.b) : null;
+          const speakers = gateLogp ? (gateLogits: Float32Array) => {
+            const spoke = s.gates.subarray(t * s.b, (t + 1) * s.b);
+            GATE.act(gateLogits, rng, spoke, gateLogp);
+            return spoke;
+          } : undefined;
+          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined, speakers);
+          if (masks) s.masks.set(masks, t * s.maskSize);
           if (config.selfPlay) {
             // envs where this role is the opponent act with its frozen snapshot
             const frozen = actorLogits(opponents[r], x, masks, roleSize);
@@ -290,6 +312,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           for (let row = 0; row < s.b; row++) s.active[t * s.b + row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
           const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
           nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
+          if (gateLogp) for (let row = 0; row < s.b; row++) s.logp[t * s.b + row] += gateLogp[row];
           for (let row = 0; row < s.b; row++) {
             const slot = (Math.floor(row / roleSize) * n + nets.agents[row % roleSize]) * w;
             for (let k = 0; k < w; k++) actions[slot + k] = nets.head.toWorld(chosen[row * w + k], k);
@@ -317,6 +340,8 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const env = Math.floor(row / roleSize);
             const slot = env * n + nets.agents[row % roleSize];
             s.rewards[t * s.b + row] = result.rewards[slot];
+            // what speaking costs (training only; the returns reported are the world's)
+            if (nets.actor.gated && s.active[t * s.b + row]) s.rewards[t * s.b + row] -= (config.messageCost ?? 0) * s.gates[t * s.b + row];
             // the episode ended, or this agent left it
             s.dones[t * s.b + row] = result.episodeEnded[env] || (s.active[t * s.b + row] && !result.active[slot]) ? 1 : 0;
             // a recurrent actor forgets at an episode's end and after a step it was not in
@@ -394,6 +419,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, teamsOf), [teamsOf.length, rounds, roleSize, roleSize]) : null;
               const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
               const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
+              const gates = nets.actor.gated ? tf.tensor1d(gatherRows(s.gates, 1, rowsOf)) : null;
               const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));
               const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
               const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
@@ -407,11 +433,12 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               let clipValue = 0;
               // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
               const actor = tf.variableGrads(() => {
-                const outputs = nets.actor.apply(x, masks, roleSize, sequence);
-                const logp = nets.head.logProb(outputs, a);
+                const { logits: outputs, gateLogits } = nets.actor.applyWithGates(x, masks, roleSize, sequence);
+                // a gated actor's step is the action and the gate together
+                const logp = gateLogits ? tf.add(nets.head.logProb(outputs, a), GATE.logProb(gateLogits, tf.reshape(gates!, [-1, 1]))) : nets.head.logProb(outputs, a);
                 const ratio = tf.exp(tf.sub(logp, logpOld));
                 const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
-                const entropy = mean(nets.head.entropy(outputs));
+                const entropy = mean(gateLogits ? tf.add(nets.head.entropy(outputs), GATE.entropy(gateLogits)) : nets.head.entropy(outputs));
                 entropyValue = entropy.dataSync()[0];
                 klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
                 clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
@@ -464,6 +491,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         'time/world_s': profile.world / 1000,
         'time/update_s': profile.update / 1000,
         ...losses,
+        ...speakRates(),
         ...selfPlayMetrics,
       });
       if (hooks.onCheckpoint && performance.now() - lastCheckpoint >= (hooks.checkpointEverySeconds ?? 60) * 1000) {

@@ -57,6 +57,8 @@ const DEPENDENT_SETTINGS: [string, string, string, (c: Record<string, unknown>) 
   ['commRadius', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => communicates(c.actor)],
   ['scriptedOpponent', 'selfPlay', 'selfPlay on', (c) => c.selfPlay === true],
   ['chunkLength', 'actor', 'a recurrent actor (gru, commnet-gru, tarmac-gru)', (c) => remembers(c.actor)],
+  ['gate', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => c.gate !== true || communicates(c.actor)],
+  ['messageCost', 'gate', 'gate on (only a gated actor chooses whether to speak)', (c) => c.gate === true],
 ];
 
 /**

@@ -14,7 +14,7 @@ import {
 import { commNetFallbackGraph, commNetFinalGraph, commNetRoundGraph, commNetStage0Graph, gruActorGraph, mlpActorGraph } from '@fleetmind/models/onnx';
 import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, randomController, Rng, sampleCommMask, type World } from '@fleetmind/worlds';
 import { bundleController } from '../policy/bundle-controller.js';
-import { actorFromWeights, actorKindOf, actorLogits, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
+import { actorFromWeights, actorKindOf, actorLogits, greedySpeakers, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
 import { squashIntoBox, squashOf } from '../rl/action-head.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
@@ -89,6 +89,8 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
       graphs = { kind: 'commnet', stages, final: `${saved.role}/final.onnx`, fallback: `${saved.role}/fallback.onnx` };
       // a CommNet-GRU's stage 0 and fallback take its state and return the next (h⁰)
       if (saved.actor.spec.recurrent) graphs.state = { input: 'state', output: 'next_state', size: saved.actor.spec.hidden };
+      // a gated CommNet's stage 0 says whether it speaks
+      if (saved.actor.spec.gated) graphs.gate = { output: 'gate' };
     } else if (isGruWeights(saved.actor)) {
       write(`${saved.role}/actor.onnx`, gruActorGraph(saved.actor, io));
       // a recurrent actor hears nobody either: it is its own fallback, state and all
@@ -214,7 +216,9 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
           }
         }
       }
-      const raw = actorLogits(actor, x, masks, k, memory ?? undefined);
+      // (a gated actor gates the masks it is given: ONNX gets them as they were, and gates them itself)
+      let spoke: Float32Array | null = null;
+      const raw = actorLogits(actor, x, masks?.slice() ?? null, k, memory ?? undefined, (gateLogits) => (spoke = greedySpeakers(gateLogits)));
       const squash = squashOf(checkpoint.config, w.actionSpace(agents[0]));
       const expected = squash ? squashIntoBox(squash, raw) : raw;
       const obs = new Float32Array(envs * k * runner.obsSize);
@@ -235,6 +239,8 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
         if (best !== got.actions[row]) mismatches++;
         total++;
       }
+      // a gated actor: whether each agent spoke is a decision too
+      if (actor.gated) for (let row = 0; row < envs * k; row++) if (spoke![row] !== got.speaks![row]) mismatches++;
       // move on with random actions so the samples cover more than starting states
       wander.act(observations, actions);
       observations = w.step(actions).observations;

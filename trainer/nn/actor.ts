@@ -6,7 +6,7 @@
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
-import { CommNet, type CommNetWeights } from './commnet.js';
+import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
 
 export type { ActorSequence };
@@ -34,6 +34,8 @@ export interface ActorOptions {
   rounds: number;
   /** tarmac: the attention's query and key size (default: a quarter of the hidden width) */
   keySize?: number;
+  /** a communicating actor: IC3Net's gate (each agent chooses every step whether to speak) */
+  gated?: boolean;
 }
 
 export interface Actor {
@@ -44,12 +46,17 @@ export interface Actor {
   readonly rounds: number;
   /** numbers of memory per agent carried between steps (0: none) */
   readonly stateSize: number;
+  /** a gated CommNet: each agent also chooses whether to speak (nn/commnet.ts) */
+  readonly gated: boolean;
   readonly variables: tf.Variable[];
   /**
-   * x: [E·n, in]; masks: [E, K, n, n] (ignored by an MLP); sequence: a recurrent actor's steps and
-   * state (required by one, ignored by the others). → logits [E·n, A]
+   * x: [E·n, in]; masks: [E, K, n, n] (ignored by an MLP; a gated actor's already gated);
+   * sequence: a recurrent actor's steps and state (required by one, ignored by the others).
+   * → logits [E·n, A]
    */
   apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D;
+  /** apply(), with a gated actor's gate logits [E·n, 2] (silent, speak) from the same pass (null for others) */
+  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null };
   getWeights(): ActorWeights;
   setWeights(weights: ActorWeights): void;
   dispose(): void;
@@ -75,11 +82,13 @@ class MlpActor implements Actor {
   readonly kind = 'mlp';
   readonly rounds = 0;
   readonly stateSize = 0;
+  readonly gated = false;
   constructor(private readonly mlp: Mlp) {}
   get inputSize(): number { return this.mlp.spec.sizes[0]; }
   get numActions(): number { return this.mlp.spec.sizes[this.mlp.spec.sizes.length - 1]; }
   get variables(): tf.Variable[] { return this.mlp.variables; }
   apply(x: tf.Tensor2D): tf.Tensor2D { return this.mlp.apply(x); }
+  applyWithGates(x: tf.Tensor2D): { logits: tf.Tensor2D; gateLogits: null } { return { logits: this.mlp.apply(x), gateLogits: null }; }
   getWeights(): ActorWeights { return this.mlp.getWeights(); }
   setWeights(weights: ActorWeights): void {
     if ('tensors' in weights) throw new Error(`these are ${actorKindOf(weights)} weights; this actor is an MLP`);
@@ -97,15 +106,21 @@ class CommNetActor implements Actor {
   get numActions(): number { return this.net.spec.numActions; }
   get rounds(): number { return this.net.spec.rounds; }
   get stateSize(): number { return this.net.spec.recurrent ? this.net.spec.hidden : 0; }
+  get gated(): boolean { return this.net.spec.gated === true; }
   get variables(): tf.Variable[] { return this.net.variables; }
   apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
-    if (!masks) throw new Error('a CommNet actor needs communication masks');
-    return this.net.apply(x, masks, teamSize, sequence);
+    return this.applyWithGates(x, masks, teamSize, sequence).logits;
   }
-  step(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
-    const { logits, memory } = this.net.forward(x, masks, teamSize, { steps: 1, initialState: state, resets: tf.zeros([x.shape[0]]) });
-    return { logits, state: memory! };
+    return this.net.forward(x, masks, teamSize, sequence);
+  }
+  /** Acting: one step, a gated actor choosing its speakers (speakers), a recurrent one from its state. */
+  act(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
+    if (!masks) throw new Error('a CommNet actor needs communication masks');
+    const sequence = state ? { steps: 1, initialState: state, resets: tf.zeros([x.shape[0]]) as tf.Tensor1D } : undefined;
+    const { logits, memory } = this.net.forward(x, masks, teamSize, sequence, speakers);
+    return { logits, state: memory };
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
   setWeights(weights: ActorWeights): void {
@@ -118,6 +133,7 @@ class CommNetActor implements Actor {
 class GruActor implements Actor {
   readonly kind = 'gru';
   readonly rounds = 0;
+  readonly gated = false;
   constructor(private readonly net: Gru) {}
   get inputSize(): number { return this.net.spec.inputSize; }
   get numActions(): number { return this.net.spec.numActions; }
@@ -126,6 +142,9 @@ class GruActor implements Actor {
   apply(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
     if (!sequence) throw new Error('a recurrent actor needs its state: give apply() a sequence');
     return this.net.applySequence(x, sequence.resets, sequence.initialState, sequence.steps).logits;
+  }
+  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: null } {
+    return { logits: this.apply(x, masks, teamSize, sequence), gateLogits: null };
   }
   /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */
   step(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
@@ -140,6 +159,7 @@ class GruActor implements Actor {
 }
 
 export function makeActor(o: ActorOptions, rng: Rng): Actor {
+  if (o.gated && (o.kind === 'mlp' || o.kind === 'gru')) throw new Error(`a gate chooses whether to send messages: ${o.kind} sends none`);
   if (o.kind === 'mlp') {
     return new MlpActor(new Mlp({ sizes: [o.inputSize, ...o.hidden, o.numActions], activation: o.activation, outputGain: 0.01, inputLayerNorm: o.inputLayerNorm }, rng, { inputIsData: true }));
   }
@@ -148,7 +168,8 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
   }
   const attention = o.kind === 'tarmac' || o.kind === 'tarmac-gru' ? { attention: { keySize: o.keySize ?? Math.max(1, Math.floor(o.hidden[0] / 4)) } } : {};
   const recurrent = o.kind === 'commnet-gru' || o.kind === 'tarmac-gru' ? { recurrent: 'gru' as const } : {};
-  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention, ...recurrent }, rng));
+  const gated = o.gated ? { gated: true as const } : {};
+  return new CommNetActor(new CommNet({ inputSize: o.inputSize, hidden: o.hidden[0], rounds: o.rounds, numActions: o.numActions, inputLayerNorm: o.inputLayerNorm, ...attention, ...recurrent, ...gated }, rng));
 }
 
 /** An actor holding the given weights (for evaluation and export). */
@@ -176,29 +197,57 @@ export function newActorMemory(actor: Actor, rows: number): ActorMemory {
 }
 
 /**
+ * A gated actor's choice of who speaks, on plain arrays: gate logits [rows·2] (silent, speak) →
+ * 1 for each row that speaks, 0 for each silent one.
+ */
+export type ChooseSpeakers = (gateLogits: Float32Array) => Float32Array;
+
+/** Acting greedily: speak when the gate's speak logit is the larger (a tie is silence, as ONNX's ArgMax takes the first) */
+export const greedySpeakers: ChooseSpeakers = (gateLogits) => Float32Array.from({ length: gateLogits.length / 2 }, (_, row) => (gateLogits[2 * row + 1] > gateLogits[2 * row] ? 1 : 0));
+
+/**
  * Forward pass on plain arrays, for acting: x [E·n, in], masks [E, K, n, n] → logits [E·n, A].
  * A recurrent actor needs its memory: the rows marked are zeroed first, then every row's state
- * advances one step (and the marks are cleared).
+ * advances one step (and the marks are cleared). A gated actor chooses who speaks (default:
+ * greedily) and gates `masks` in place: column j of every round zeroed where j is silent.
  */
-export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory): Float32Array {
+export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory, speakers: ChooseSpeakers = greedySpeakers): Float32Array {
   const rows = x.length / actor.inputSize;
   const envs = rows / teamSize;
-  if ((actor instanceof GruActor || actor instanceof CommNetActor) && actor.stateSize > 0) {
-    if (!memory) throw new Error('a recurrent actor acts with its memory: give actorLogits() one');
-    const H = actor.stateSize;
-    for (let row = 0; row < rows; row++) if (memory.resets[row]) memory.state.fill(0, row * H, (row + 1) * H);
-    memory.resets.fill(0);
-    return tf.tidy(() => {
-      const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
-      const { logits, state } = actor.step(tf.tensor2d(x, [rows, actor.inputSize]), m, teamSize, tf.tensor2d(memory.state, [rows, H]));
-      memory.state.set(state.dataSync());
-      return logits.dataSync() as Float32Array;
-    });
+  const recurrent = (actor instanceof GruActor || actor instanceof CommNetActor) && actor.stateSize > 0;
+  if (recurrent && !memory) throw new Error('a recurrent actor acts with its memory: give actorLogits() one');
+  const H = actor.stateSize;
+  if (recurrent) {
+    for (let row = 0; row < rows; row++) if (memory!.resets[row]) memory!.state.fill(0, row * H, (row + 1) * H);
+    memory!.resets.fill(0);
   }
   return tf.tidy(() => {
     const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
-    return actor.apply(tf.tensor2d(x, [rows, actor.inputSize]), m, teamSize).dataSync() as Float32Array;
+    const input = tf.tensor2d(x, [rows, actor.inputSize]);
+    const state = recurrent ? tf.tensor2d(memory!.state, [rows, H]) : null;
+    let out: { logits: tf.Tensor2D; state: tf.Tensor2D | null };
+    if (actor instanceof CommNetActor) {
+      const choose: Speakers | undefined = actor.gated ? (gateLogits) => {
+        const speak = speakers(gateLogits.dataSync() as Float32Array);
+        gateMasks(masks!, speak, envs, actor.rounds, teamSize);
+        return tf.tensor1d(speak);
+      } : undefined;
+      out = actor.act(input, m, teamSize, state, choose);
+    } else if (actor instanceof GruActor) out = actor.step(input, m, teamSize, state!);
+    else out = { logits: actor.apply(input, m, teamSize), state: null };
+    if (recurrent) memory!.state.set(out.state!.dataSync());
+    return out.logits.dataSync() as Float32Array;
   });
+}
+
+/** masks [E, K, n, n]: nobody hears a silent sender j (speak[e·n + j] = 0) in any round */
+export function gateMasks(masks: Float32Array, speak: ArrayLike<number>, envs: number, rounds: number, teamSize: number): void {
+  for (let env = 0; env < envs; env++) {
+    for (let j = 0; j < teamSize; j++) {
+      if (speak[env * teamSize + j]) continue;
+      for (let k = 0; k < rounds; k++) for (let i = 0; i < teamSize; i++) masks[((env * rounds + k) * teamSize + i) * teamSize + j] = 0;
+    }
+  }
 }
 
 /** The same weights with the output layer's bias set to `bias` (a Gaussian policy's mean starts at the box's centre). */

@@ -20,6 +20,13 @@
 // step. The rounds and the head are the CommNet's: an agent remembers what it saw, and hears
 // each tick what its teammates remember. Rows are then time-major whole teams (step t's teams,
 // then step t + 1's), and the rounds run on every step's teams at once.
+//
+// Gated (spec.gated, IC3Net: Singh et al. 2019, "Learning when to Communicate at Scale"): each
+// agent also chooses, from its h⁰ and before any round, whether to speak this step: gate logits
+// g = W_g·h⁰ + b_g over (silent, speak). A silent agent's messages reach nobody in any round of
+// the step (column j of every round's mask is zeroed), and it still hears the others. The gate is
+// an action like the others, trained by the policy gradient; acting greedily it speaks when
+// g_speak > g_silent.
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
@@ -34,6 +41,8 @@ import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 export type { CommNetWeights };
 /** input size (observation + agent id), hidden width H, rounds K, actions, input LayerNorm */
 export type CommNetSpec = CommNetWeights['spec'];
+/** a gated CommNet's choice of speakers: gate logits [rows, 2] → [rows] of 1 (speaks) or 0 (silent) */
+export type Speakers = (gateLogits: tf.Tensor2D) => tf.Tensor;
 
 
 export class CommNet {
@@ -65,6 +74,11 @@ export class CommNet {
       add('gru_h_w', [h, 2 * h], Math.sqrt(1 / h));
       add('gru_n_w', [h, h], Math.sqrt(1 / h));
     }
+    if (spec.gated) {
+      // small, and (silent, speak) even at the start: every agent speaks half the time until it learns when
+      add('gate_w', [h, 2], 0.01 * Math.sqrt(1 / h));
+      add('gate_b', [2], 0);
+    }
   }
 
   get variables(): tf.Variable[] {
@@ -84,10 +98,14 @@ export class CommNet {
   }
 
   /**
-   * apply(), and for a recurrent CommNet its state after the sequence's last step (h⁰ there).
+   * apply(), and for a recurrent CommNet its state after the sequence's last step (h⁰ there);
+   * for a gated one its gate logits [rows, 2] (silent, speak).
    * Its rows are time-major whole teams; sequence gives the steps and the state entering them.
+   * speakers: a gated CommNet choosing its gates now (acting): given the gate logits, 1 for each
+   * row that speaks and 0 for each that is silent; the masks are then gated here. Without it the
+   * masks are taken as already gated (training replays the masks its rollout gated).
    */
-  forward(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; memory: tf.Tensor2D | null } {
+  forward(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence, speakers?: Speakers): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
     const { hidden: hd, rounds } = this.spec;
     const envs = x.shape[0] / teamSize;
     const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
@@ -99,13 +117,19 @@ export class CommNet {
       const cell = { x_w: this.p('gru_x_w'), x_b: this.p('gru_x_b'), h_w: this.p('gru_h_w'), n_w: this.p('gru_n_w') };
       ({ states: h, last: memory } = unrollGru(h, cell, sequence.resets, sequence.initialState, sequence.steps));
     }
+    let gateLogits: tf.Tensor2D | null = null;
+    if (this.spec.gated) {
+      gateLogits = tf.add(dense(h, this.p('gate_w') as tf.Tensor2D), this.p('gate_b')) as tf.Tensor2D;
+      // sender j silent: column j of every round's mask is 0
+      if (speakers) masks = tf.mul(masks, tf.reshape(speakers(gateLogits), [envs, 1, 1, teamSize])) as tf.Tensor4D;
+    } else if (speakers) throw new Error('only a gated CommNet chooses whether to speak');
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
       const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
       const c = this.spec.attention ? this.attend(h, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
       h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
-    return { logits: tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D, memory };
+    return { logits: tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D, memory, gateLogits };
   }
 
   /** CommNet: c_i = the mean of the h_j heard (none heard → 0) */

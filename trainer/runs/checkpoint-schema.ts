@@ -39,8 +39,10 @@ export const commNetWeightsSchema = z.object({
     attention: z.object({ keySize: z.number().int().positive() }).optional(),
     /** CommNet-GRU: h⁰ comes from a GRU cell over the encoding and the agent's state (its h⁰ of the last step) */
     recurrent: z.literal('gru').optional(),
+    /** IC3Net's gate: each agent also chooses, every step, whether its messages go out (gate_w, gate_b) */
+    gated: z.literal(true).optional(),
   }),
-  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A]; with attention q_w_k / k_w_k [H, d]; recurrent: gru_x_w [H, 3H], gru_x_b [3H], gru_h_w [H, 2H], gru_n_w [H, H] */
+  /** name → row-major values: enc_w [in, H], enc_b [H], h_w_k / c_w_k [H, H], b_k [H], out_w [H, A], out_b [A]; with attention q_w_k / k_w_k [H, d]; recurrent: gru_x_w [H, 3H], gru_x_b [3H], gru_h_w [H, 2H], gru_n_w [H, H]; gated: gate_w [H, 2], gate_b [2] */
   tensors: z.record(z.string(), z.array(z.number())),
 }).superRefine((c, ctx) => {
   const { inputSize: i, hidden: h, rounds, numActions: a } = c.spec;
@@ -49,6 +51,7 @@ export const commNetWeightsSchema = z.object({
   const d = c.spec.attention?.keySize;
   if (d) for (let k = 1; k <= rounds; k++) Object.assign(sizes, { [`q_w_${k}`]: h * d, [`k_w_${k}`]: h * d });
   if (c.spec.recurrent) Object.assign(sizes, { gru_x_w: h * 3 * h, gru_x_b: 3 * h, gru_h_w: h * 2 * h, gru_n_w: h * h });
+  if (c.spec.gated) Object.assign(sizes, { gate_w: h * 2, gate_b: 2 });
   for (const [name, size] of Object.entries(sizes)) {
     if (c.tensors[name]?.length !== size) ctx.addIssue({ code: 'custom', path: ['tensors', name], message: `"${name}" must hold ${size} numbers` });
   }

@@ -103,3 +103,23 @@ t.test('released (the agent left the episode): any tick ahead is taken, only the
   inbox.enter(5, 1);
   t.equal(inbox.put({ ...msg('c', 4, 1), episode: 1 }), 'stale', 'a new episode forgets where it came back');
 });
+
+t.test('a chosen silence (wire 1.6) settles every round of its tick, and is told apart from a loss', async (t) => {
+  const inbox = new RoundInbox(new Set(['b', 'c']), 2);
+  inbox.enter(7, 1);
+  t.equal(inbox.markSilent({ agent: 'b', tick: 7, round: 1 }), null);
+  t.equal(inbox.markSilent({ agent: 'b', tick: 7, round: 1 }), 'duplicate');
+  t.equal(inbox.markLost({ agent: 'c', tick: 7, round: 1 }), null);
+  t.equal(await inbox.waitFor(7, 1, (settled) => ['b', 'c'].every(settled), 1_000), false, 'round 1: both settled');
+  t.ok(inbox.isSilent(7, 1, 'b'), 'b chose silence');
+  t.notOk(inbox.isSilent(7, 1, 'c'), 'c was lost: not silent');
+  inbox.enter(7, 2);
+  t.ok(inbox.isSilent(7, 2, 'b'), 'and stays silent in round 2');
+  t.equal(inbox.put(msg('c', 7, 2)), null);
+  t.equal(await inbox.waitFor(7, 2, (settled) => ['b', 'c'].every(settled), 1_000), false, 'round 2 waits for nobody who chose silence');
+  inbox.enter(8, 1);
+  t.notOk(inbox.isSilent(8, 1, 'b'), 'the next tick starts without it');
+  t.equal(inbox.markSilent({ agent: 'z', tick: 8, round: 1 }), 'unknown_sender');
+  t.equal(inbox.markSilent({ agent: 'b', tick: 6, round: 1 }), 'stale');
+  t.end();
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { REPO_ROOT } from '../helpers/paths.js';
 import {
-  decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, isAbstention, encodeAction, encodeHeartbeat, encodeObservation,
+  decodeAction, decodeHeartbeat, decodeObservation, decodePeerMessage, isAbstention, isEmptyPeerMessage, encodeAction, encodeHeartbeat, encodeObservation,
   encodePeerMessage, MAX_BYTES, WireError, encodeControl, decodeControl, encodeTickRecord, decodeTickRecord, TICK_PATHS, TIERS,
   type RecordedTick,
 } from '@fleetmind/wire';
@@ -35,6 +35,15 @@ t.test('messages round-trip exactly, times in microseconds beyond 2^32 included'
   const abstention = { ...peer, payload: new Uint8Array(0), scale: 0 };
   for (const q of ['int8', 'f16', 'f32'] as const) t.ok(isAbstention(decodePeerMessage(encodePeerMessage(abstention), 64, q)), `an abstention decodes as one (${q})`);
   t.notOk(isAbstention(decodePeerMessage(bytes, 64, 'int8')), 'a message is not one');
+  // wire 1.6: a gated policy's chosen silence, an empty round-1 message marked silent
+  const silence = { ...abstention, round: 1, silent: true };
+  const silenceBytes = encodePeerMessage(silence);
+  t.same(decodePeerMessage(silenceBytes, 64, 'int8'), silence);
+  t.equal(silenceBytes.length, encodePeerMessage({ ...abstention, round: 1 }).length + 2, 'the mark costs two bytes');
+  t.equal(decodePeerMessage(encodePeerMessage({ ...abstention, round: 1 }), 64, 'int8').silent, undefined, 'an abstention is not a chosen silence');
+  t.ok(isEmptyPeerMessage(silenceBytes) && isEmptyPeerMessage(encodePeerMessage(abstention)), 'a network tells empty messages apart without the bundle');
+  t.notOk(isEmptyPeerMessage(bytes), 'a message is not empty');
+  t.notOk(isEmptyPeerMessage(Uint8Array.from([0x0a, 0xff, 0xff])), 'nor is an undecodable one (its receivers refuse it)');
   const act = { tick: 3, action: 4, vector: null, tier: 'partial' as const, shielded: true };
   t.same(decodeAction(encodeAction(act)), act);
   // wire 1.1: a continuous action's vector, exact in float32
@@ -58,6 +67,8 @@ t.test('oversized, malformed and invalid messages are refused with a reason to c
   refuse(() => decodePeerMessage(encodePeerMessage(peer), 32, 'int8'), 'invalid', /64 payload bytes, a int8 message of 32 values has 32/, 'wrong size');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, agent: 'a/b' }), 64, 'int8'), 'invalid', /bad fleet or agent id/, 'topic characters in an id');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, scale: 0 }), 64, 'int8'), 'invalid', /bad scale 0/, 'int8 without a scale');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, round: 1, silent: true }), 64, 'int8'), 'invalid', /a chosen silence is an empty message in round 1 \(64 payload bytes/, 'a silence with a message');
+  refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, payload: new Uint8Array(0), scale: 0, silent: true }), 64, 'int8'), 'invalid', /round 2\)/, 'a silence after round 1');
   refuse(() => decodeHeartbeat(new Uint8Array(300)), 'oversized', /exceeds 256/, 'oversized heartbeat');
   refuse(() => decodeHeartbeat(encodeHeartbeat({ agent: 'a1', online: true, tick: 1, sentUs: 1, bundleId: '../etc' })), 'invalid', /bundle_id is not a sha256 in hex/, 'a bundle id that is not one');
   refuse(() => decodePeerMessage(encodePeerMessage({ ...peer, sentUs: -3 }), 64, 'int8'), 'invalid', /sent time -3 is not microseconds since the Unix epoch/, 'a negative time');

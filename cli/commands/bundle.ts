@@ -96,7 +96,7 @@ Examples:
         typeof r.safe_action === 'number' ? r.action.names[r.safe_action] : `[${r.safe_action.join(', ')}]`,
         r.graphs.kind === 'mlp' ? r.graphs.actor
           : r.graphs.kind === 'recurrent' ? `${r.graphs.actor} (keeps a state of ${r.graphs.state.size})`
-            : `${r.graphs.stages.length} stages + final + fallback`,
+            : `${r.graphs.stages.length} stages + final + fallback${r.graphs.state ? ` (keeps a state of ${r.graphs.state.size})` : ''}${r.graphs.gate ? ' (stage 0 chooses whether to speak)' : ''}`,
       ]));
       // the whole layout: a vendor writes its observations from it
       for (const r of m.roles) {

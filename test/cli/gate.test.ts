@@ -34,6 +34,7 @@ t.test('trained with --gate, exported with the gate, it plays the same episodes 
   t.match(manifest.roles[0].graphs, { kind: 'commnet', stages: { length: 3 }, gate: { output: 'gate' } });
   t.ok(manifest.parity.max_abs_error <= 1e-5 && manifest.parity.action_mismatches === 0, `parity ${manifest.parity.max_abs_error}, every gate and action the same`);
   t.equal(runCli(['bundle', 'verify', bundle]).code, 0);
+  t.match(runCli(['bundle', 'inspect', bundle]).stdout, /3 stages \+ final \+ fallback \(stage 0 chooses whether to speak\)/);
   const checkpoint = json(['eval', '--run', run, '--episodes', '6', '--json']);
   const onnx = json(['eval', '--bundle', bundle, '--episodes', '6', '--json']);
   t.same(onnx.episode_team_returns, checkpoint.episode_team_returns, 'ONNX Runtime plays TensorFlow.js\'s episodes');

@@ -8,7 +8,10 @@
 // inbox takes messages for any tick but keeps only the newest tick's (bounded all the same).
 //
 // Episodes (wire 1.2) restart the ticks. Peers may start the next episode before this agent
-// does: their messages for it are kept aside (bounded) until the agent starts it too.
+// does: their messages for it are kept aside (bounded) until the agent starts it too. On standby
+// the agent may sit out whole episodes: of the newest episode heard it keeps only the newest
+// tick's messages (the tick it may come back at), and an episode between its last and the one it
+// comes back in is one it sat out, not a stale one.
 
 import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
@@ -53,6 +56,8 @@ export class RoundInbox {
   private episode = 0;
   /** messages of the next episode, which peers started first */
   private early: { episode: number; messages: PeerMessage[] } | null = null;
+  /** the episode the agent was in before this one: messages of the episodes between were of ones it sat out */
+  private previousEpisode = 0;
 
   /** stampArrivals: keep when each message arrived (a flight recorder is on) */
   constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {}
@@ -91,12 +96,17 @@ export class RoundInbox {
     return null;
   }
 
-  /** The agent starts another episode: everything of the last one goes; what peers sent for this one early is filed. */
+  /**
+   * The agent starts another episode: everything of the last one goes; what peers sent for this one
+   * early is filed. An agent on standby comes back in it at its first tick entered, and what peers
+   * sent before that tick is of ticks it sat out.
+   */
   newEpisode(episode: number): void {
+    this.previousEpisode = this.episode;
     this.episode = episode;
     this.tick = -1;
     this.round = 0;
-    this.released = false;
+    // (still released: the tick it enters first is the one it came back at)
     this.newest = -1;
     this.rejoinedAt = -1;
     for (const map of [this.held, this.lost, this.silent, this.arrivals]) map.clear();
@@ -127,9 +137,17 @@ export class RoundInbox {
 
   /** A message of another episode: an older one's is stale; a newer one's waits, bounded, for the agent to start it. */
   private putEarly(m: PeerMessage, episode: number): InboxRefusal | null {
-    if (tickDistance(episode, this.episode) < 0) return 'stale';
+    if (tickDistance(episode, this.episode) < 0) return tickDistance(episode, this.previousEpisode) > 0 ? 'sat_out' : 'stale';
     if (!this.peers.has(m.agent)) return 'unknown_sender';
+    // (an episode older than the one kept aside: peers are past it, so this agent sits it out)
+    if (this.early && tickDistance(episode, this.early.episode) < 0) return 'sat_out';
     if (this.early?.episode !== episode) this.early = { episode, messages: [] }; // a newer episode replaces the kept one
+    if (this.released) {
+      // on standby: only the newest tick's messages can be of the tick it comes back at
+      const newest = this.early.messages.at(-1)?.tick;
+      if (newest !== undefined && tickDistance(m.tick, newest) < 0) return 'sat_out';
+      if (newest !== undefined && tickDistance(m.tick, newest) > 0) this.early.messages = [];
+    }
     if (this.early.messages.length >= this.peers.size * this.rounds * (TICKS_AHEAD + 1)) return 'too_early';
     this.early.messages.push(m);
     return null;

@@ -261,12 +261,11 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: o.shield ? { ...m.world.config, shield: o.shield } : m.world.config });
   const n = ids.length;
   const rounds = m.communication?.rounds ?? 0;
-  // A policy that keeps state between ticks must forget at each episode, as it did in training: its
-  // agents are told the episode (numbered from 1; 0 on the wire says the world has none). Other
-  // fleets are not: a robot back from standby in a later episode than its last loses its peers'
-  // messages for the tick it rejoins at (counted too_early and stale), which wire 1.2's episode
-  // handling does not yet cover (the plugin-world and determinism tests caught it).
-  const numbersEpisodes = m.roles.some((role) => recurrentStateSize(role) > 0);
+  // Agents are told the episode (numbered from 1; 0 on the wire says the world has none): a policy
+  // that keeps state between ticks forgets at each one, as it did in training, and a robot back from
+  // standby in a later episode than its last finds its peers' messages for the tick it rejoins at
+  // (round-inbox.ts keeps the newest tick of the newest episode while it sits out).
+  const numbersEpisodes = true;
   const tally = new EpisodeTally(world, o.seed, o.episodes);
   // each agent's action in the world's array: one index, or a vector of `width` (continuous)
   const width = tally.actions.length / n;

@@ -123,3 +123,27 @@ t.test('a chosen silence (wire 1.6) settles every round of its tick, and is told
   t.equal(inbox.markSilent({ agent: 'b', tick: 6, round: 1 }), 'stale');
   t.end();
 });
+
+t.test('on standby across episodes: the newest tick of the newest episode is kept, and episodes it sat out are not stale', async (t) => {
+  const inbox = new RoundInbox(new Set(['b', 'c']), 1);
+  const of = (agent: string, episode: number, tick: number) => ({ ...msg(agent, tick, 1), episode });
+  inbox.newEpisode(1);
+  inbox.enter(3, 1);
+  inbox.release(); // left in episode 1; its peers play on into episodes 2 and 3, ticks counting on
+  for (let tick = 4; tick <= 30; tick++) t.equal(inbox.put(of('b', 2, tick)), null, `episode 2, tick ${tick}: kept while newest`);
+  t.equal(inbox.put(of('c', 2, 12)), 'sat_out', 'an older tick of the episode kept aside: one it sits out');
+  t.equal(inbox.put(of('b', 3, 31)), null, 'a newer episode replaces the one kept');
+  t.equal(inbox.put(of('c', 2, 30)), 'sat_out', 'a late message of episode 2: sat out, not stale');
+  t.equal(inbox.put(of('c', 3, 31)), null);
+  t.equal(inbox.put(of('b', 3, 32)), null, 'tick 32 of episode 3: tick 31 is useless now');
+  t.equal(inbox.put(of('c', 3, 32)), null, 'never too early: only the newest tick is kept, however long it sits out');
+  // it comes back in episode 3 at tick 32: both peers' messages are there
+  inbox.newEpisode(3);
+  inbox.enter(32, 1);
+  t.equal(await inbox.waitFor(32, 1, (settled) => ['b', 'c'].every(settled), 1_000), false, 'back at tick 32 of episode 3: nothing to wait for');
+  t.same([...inbox.messages(32, 1).keys()].sort(), ['b', 'c']);
+  t.equal(inbox.put(of('c', 3, 31)), 'sat_out', 'a late message of tick 31 of this episode: before it came back, sat out');
+  t.equal(inbox.put(of('b', 2, 30)), 'sat_out', 'episode 2, between its last (1) and this one: sat out');
+  t.equal(inbox.put(of('b', 1, 3)), 'stale', 'episode 1, its own last: stale');
+  t.end();
+});

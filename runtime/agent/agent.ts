@@ -735,7 +735,7 @@ class Agent implements FleetAgent, PolicySlot {
     if (heard.length > 0) this.lastHeard = heard[heard.length - 1];
     this.recorder?.tick({
       tick: o.tick, startedUs, observation: o.values, path: decision?.path ?? 'not_asked', rounds: decision?.rounds ?? [],
-      policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '', memoryReset: forgot ?? '',
+      policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '', memoryReset: forgot ?? '', silent: decision?.silent === true,
       inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
     }, startedUs);
     this.options.onTick?.({ ...out, ms, heard, safeReason });

@@ -18,6 +18,8 @@ export interface ReplayDifference {
   recorded: number | number[];
   replayed: number | number[];
   path: RecordedTick['path'];
+  /** a gated policy whose gate chose otherwise than recorded: whether it was silent, recorded and replayed */
+  silent?: { recorded: boolean; replayed: boolean };
 }
 
 export interface ReplayReport {
@@ -102,6 +104,7 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
     if (tick.safeReason === 'inference_error') { skip('inference error'); continue; }
     if (tick.observation.length !== runner.obsSize) { skip(`observation of ${tick.observation.length} values, the bundle takes ${runner.obsSize}`); continue; }
     let action: Int32Array | Float32Array;
+    let silent = tick.silent;
     const recurrent = runner.stateSize > 0;
     if (recurrent && tick.memoryReset) memory.fill(0);
     // (a recurrent policy's state: fed to the graph that starts the decision, the next one kept when the action stood)
@@ -115,8 +118,11 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
       keep(out.nextState);
       action = out.actions;
     } else {
-      let { state } = await runner.stage0(tick.observation, agentId, recurrent ? memory : undefined);
+      const first = await runner.stage0(tick.observation, agentId, recurrent ? memory : undefined);
+      let { state } = first;
       keep(state.slice());
+      // a gated policy's gate is a decision too
+      if (first.speaks) silent = first.speaks[0] === 0;
       for (const round of tick.rounds) {
         inbox.fill(0);
         mask.fill(0);
@@ -133,8 +139,8 @@ async function replayWith(recording: Recording, bundle: LoadedBundle, about: { d
     // a continuous action is the vector, compared exactly (the same graph on the same inputs gives the same floats)
     const recorded = tick.policyVector ? Array.from(tick.policyVector) : tick.policyAction;
     const replayed = action instanceof Float32Array ? Array.from(action) : action[0];
-    if (JSON.stringify(recorded) === JSON.stringify(replayed)) report.identical++;
-    else report.differences.push({ tick: tick.tick, recorded, replayed, path: tick.path });
+    if (JSON.stringify(recorded) === JSON.stringify(replayed) && silent === tick.silent) report.identical++;
+    else report.differences.push({ tick: tick.tick, recorded, replayed, path: tick.path, ...(silent !== tick.silent ? { silent: { recorded: tick.silent, replayed: silent } } : {}) });
   }
   report.agreement = report.compared === 0 ? 0 : report.identical / report.compared;
   return report;

@@ -66,6 +66,8 @@ export interface RecordedTick {
   safeReason: string;
   /** a recurrent policy: '' when it started from the last tick's state, else why that was zeroed (start, episode, gap, age, bundle) */
   memoryReset: string;
+  /** a gated policy chose silence this tick (wire 1.6; false for every other policy) */
+  silent: boolean;
   inferenceMs: number;
   waitingMs: number;
   tickMs: number;
@@ -99,7 +101,7 @@ export function decodeTickRecord(bytes: Uint8Array): RecordedTick {
     policyAction: o.policy_action, action: o.action,
     policyVector: o.policy_vector.length > 0 ? Float32Array.from(o.policy_vector) : null,
     vector: o.action_vector.length > 0 ? Float32Array.from(o.action_vector) : null,
-    tier, shielded: o.shielded, safeReason: o.safe_reason, memoryReset: o.memory_reset,
+    tier, shielded: o.shielded, safeReason: o.safe_reason, memoryReset: o.memory_reset, silent: o.silent,
     inferenceMs: o.inference_ms, waitingMs: o.waiting_ms, tickMs: o.tick_ms,
   };
 }

@@ -64,7 +64,7 @@ export function encodeTickRecord(r: RecordedTick): Uint8Array {
   const reason = r.safeReason ? text.encode(r.safeReason) : null;
   const forgot = r.memoryReset ? text.encode(r.memoryReset) : null;
   const rounds = r.rounds.map(roundSize);
-  ensure(96 + (r.observation.length + (r.policyVector?.length ?? 0) + (r.vector?.length ?? 0)) * 4 + 12 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0) + (forgot ? 3 + forgot.length : 0));
+  ensure(96 + (r.observation.length + (r.policyVector?.length ?? 0) + (r.vector?.length ?? 0)) * 4 + 12 + rounds.reduce((s, n) => s + 6 + n, 0) + (reason?.length ?? 0) + (forgot ? 3 + forgot.length : 0) + 3);
   buffer[at++] = key(1, 0); varint(r.tick);
   double(2, r.startedUs);
   buffer[at++] = key(3, 2); varint(r.observation.length * 4);
@@ -102,5 +102,6 @@ export function encodeTickRecord(r: RecordedTick): Uint8Array {
     varint(key(16, 2)); varint(forgot.length); // (field 16's key takes two bytes)
     buffer.set(forgot, at); at += forgot.length;
   }
+  if (r.silent) { varint(key(17, 0)); varint(1); }
   return buffer.slice(0, at);
 }

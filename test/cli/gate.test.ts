@@ -8,6 +8,7 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readRecording } from '@fleetmind/runtime';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fm-gate-'));
@@ -41,7 +42,7 @@ t.test('trained with --gate, exported with the gate, it plays the same episodes 
   t.end();
 });
 
-t.test('as a fleet: silent agents publish one empty message a tick, nobody waits for them or counts them missing, and recordings replay', (t) => {
+t.test('as a fleet: silent agents publish one empty message a tick, nobody waits for them or counts them missing, and recordings replay', async (t) => {
   const recordings = join(dir, 'recordings');
   const evaluated = json(['eval', '--bundle', bundle, '--episodes', '4', '--json']);
   const fleet = json(['sim', '--bundle', bundle, '--episodes', '4', '--record', recordings, '--json']);
@@ -57,8 +58,10 @@ t.test('as a fleet: silent agents publish one empty message a tick, nobody waits
   t.ok(perAgentTick < 2, `${perAgentTick} messages per agent per tick (2 ungated)`);
   const agentFiles = readdirSync(join(recordings, 'nominal')).filter((f) => f.startsWith('agent_') && f.endsWith('.mcap')).map((f) => join(recordings, 'nominal', f));
   t.equal(agentFiles.length, 3);
+  const recorded = (await Promise.all(agentFiles.map((f) => readRecording(f)))).flatMap((r) => r.ticks);
+  t.equal(recorded.filter((tick) => tick.silent).length, empty, 'each silence is in its agent\'s recording (TickRecord.silent)');
   const replayed = json(['replay', ...agentFiles, '--json']) as { agreement: number; compared: number }[];
-  t.same(replayed.map((r) => [r.agreement, r.compared]), [[1, 100], [1, 100], [1, 100]], 'each agent\'s recording replays exactly');
+  t.same(replayed.map((r) => [r.agreement, r.compared]), [[1, 100], [1, 100], [1, 100]], 'each agent\'s recording replays exactly, gates and actions');
   t.end();
 });
 

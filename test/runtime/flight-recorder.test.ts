@@ -85,7 +85,7 @@ for (const mode of ['inproc', 'procs'] as FleetMode[]) {
 
 const tickRecord = (tick: number): RecordedTick => ({
   tick, startedUs: 1_700_000_000_000_000 + tick * 100_000, observation: Float32Array.from({ length: 18 }, (_, k) => Math.sin(tick + k)),
-  path: 'mlp', rounds: [], policyAction: tick % 5, action: tick % 5, policyVector: null, vector: null, tier: 'full', shielded: false, safeReason: '', memoryReset: '',
+  path: 'mlp', rounds: [], policyAction: tick % 5, action: tick % 5, policyVector: null, vector: null, tier: 'full', shielded: false, safeReason: '', memoryReset: '', silent: false,
   inferenceMs: 0.02, waitingMs: 0, tickMs: 0.1,
 });
 

@@ -114,7 +114,7 @@ t.test('a tick record written by hand decodes with the generated decoder, field 
       path: TICK_PATHS[n % 4], rounds, policyAction: Math.floor(rand() * 300), action: Math.floor(rand() * 5),
       policyVector: n % 2 ? Float32Array.from({ length: 1 + (n % 7) }, () => rand() * 2 - 1) : null,
       vector: n % 2 ? Float32Array.from({ length: 1 + (n % 7) }, () => rand()) : null, tier: TIERS[n % 4],
-      shielded: rand() < 0.5, safeReason: n % 3 === 0 ? 'observation_nonfinite' : '', memoryReset: n % 4 === 1 ? 'episode' : '', inferenceMs: rand(), waitingMs: rand() * 10, tickMs: rand() * 20,
+      shielded: rand() < 0.5, safeReason: n % 3 === 0 ? 'observation_nonfinite' : '', memoryReset: n % 4 === 1 ? 'episode' : '', silent: n % 5 === 2, inferenceMs: rand(), waitingMs: rand() * 10, tickMs: rand() * 20,
     };
     const bytes = encodeTickRecord(record);
     t.same(decodeTickRecord(bytes), record, `record ${n}`);

@@ -37,8 +37,11 @@ interface ResolvedFault {
 }
 
 export interface FaultEngineOptions {
-  /** the bundle's message layout (to read and forge peer messages); null without communication */
-  message: { size: number; quantization: Quantization } | null;
+  /**
+   * the bundle's message layout (to read and forge peer messages) and its rounds (a gated policy's
+   * silence, sent once, stands for every round); null without communication
+   */
+  message: { size: number; quantization: Quantization; rounds?: number } | null;
   /** lockstep: simulated time, LostNotices, and delays compared with this round deadline (ms) */
   logical?: { roundDeadlineMs: number } | null;
 }
@@ -174,7 +177,7 @@ export class FaultEngine {
       /** the message will not arrive: in lockstep the receiver is told so */
       const lose = (kind: FaultKind) => {
         this.strike(kind, link);
-        if (this.logical && message) send(lostNotice(topic.fleet, message));
+        if (this.logical && message) this.noticesFor(topic.fleet, message).forEach(send);
       };
       let delayMs = 0;
       let copies = 1;
@@ -218,7 +221,7 @@ export class FaultEngine {
               this.strike('corrupt', link);
               // unreadable, or now claiming another sender, tick or round: lost for its own round
               const readable = this.read(payload);
-              if (this.logical && message && !(readable && sameSlot(readable, message))) send(lostNotice(topic.fleet, message));
+              if (this.logical && message && !(readable && sameSlot(readable, message))) this.noticesFor(topic.fleet, message).forEach(send);
             }
             break;
           case 'reorder':
@@ -239,7 +242,7 @@ export class FaultEngine {
       if (this.logical && delayMs > 0) {
         // simulated time: a delay shorter than the round deadline arrives within the round
         if (delayMs >= this.logical.roundDeadlineMs) {
-          if (message) send(lostNotice(topic.fleet, message)); // counted as a delay above
+          if (message) this.noticesFor(topic.fleet, message).forEach(send); // counted as a delay above
           return;
         }
         delayMs = 0;
@@ -277,6 +280,11 @@ export class FaultEngine {
   }
 
   /** a peer message as the bundle lays it out, or null if it is not one */
+  /** Lockstep: the notices for a lost message — one, or one per round for a silence (wire 1.6), which stood for them all. */
+  private noticesFor(fleet: string, m: PeerMessage): IPublishPacket[] {
+    return m.silent ? absenceNotices(fleet, m.agent, m.tick, this.message?.rounds ?? 1) : [lostNotice(fleet, m)];
+  }
+
   private read(payload: Buffer): PeerMessage | null {
     if (!this.message) return null;
     try {

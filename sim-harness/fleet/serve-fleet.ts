@@ -111,7 +111,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunReport> {
   const comm = bundle.manifest.communication;
   // real time: rounds end at their deadline, never on a simulator's notices
   const settings: AgentSettingsInput = { ...defaultSimAgentSettings, ...o.agent, lostNotices: false };
-  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed ?? 0, { message: comm && { size: comm.message_size, quantization: comm.quantization }, logical: null }) : null;
+  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed ?? 0, { message: comm && { size: comm.message_size, quantization: comm.quantization, rounds: comm.rounds }, logical: null }) : null;
   const network = new SimNetwork(brokerChoice(o.broker), o.fleet, engine, defaultSimOptions.brokerDrainTimeoutMs);
   const members = new Map<string, FleetMember>();
   const sentAt = new Map<string, number>();

@@ -135,7 +135,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     ...(o.record ? { record: { dir: o.record } } : {}),
   };
   const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
-    message: comm && { size: comm.message_size, quantization: comm.quantization },
+    message: comm && { size: comm.message_size, quantization: comm.quantization, rounds: comm.rounds },
     logical: logical && settings.lostNotices ? { roundDeadlineMs: settings.roundDeadlineMs ?? defaultSimAgentSettings.roundDeadlineMs! } : null,
   }) : null;
   const choice = brokerChoice(o.broker);

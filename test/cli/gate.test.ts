@@ -65,6 +65,16 @@ t.test('as a fleet: silent agents publish one empty message a tick, nobody waits
   t.end();
 });
 
+t.test('under message loss a lost silence stands for every round: nobody waits out a deadline, and the run is deterministic', (t) => {
+  const lossy = () => json(['sim', '--bundle', bundle, '--episodes', '3', '--faults', join('sim-harness', 'faults', 'examples', 'msg-loss-30.yaml'), '--json']);
+  const first = lossy();
+  t.ok(first.faults_applied.drop > 0 && first.messages.empty > 0, `${first.faults_applied.drop} messages lost, silences among those sent`);
+  t.equal(first.agent_counters.deadlineMisses, 0, 'every round settled by a message or a notice (a lost silence: one notice per round)');
+  t.equal(first.missing_actions, 0);
+  t.same(lossy().episode_team_returns, first.episode_team_returns, 'the same faulted episodes again');
+  t.end();
+});
+
 t.test('gate flags that mean nothing are refused by name', (t) => {
   const mlp = runCli(['train', '--world', 'simple_spread', '--gate', '--steps', '100', '--out', join(dir, 'x')]);
   t.equal(mlp.code, 2);

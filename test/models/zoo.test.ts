@@ -11,7 +11,7 @@ const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
-  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
+  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-easy-tarmac-gated', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
   t.end();
 });
 
@@ -40,6 +40,19 @@ t.test('junction-easy-tarmac crosses traffic junction easy safely in more than 9
   const { outcomes } = JSON.parse(r.stdout);
   t.ok(outcomes.success_final > 0.99, `success ${outcomes.success_final}`);
   t.ok(outcomes.collisions_final < 0.01, `collisions in the last step ${outcomes.collisions_final}`);
+  t.end();
+});
+
+t.test('junction-easy-tarmac-gated crosses easy safely in more than 99 % of 1,000 episodes, and its fleet sends under half the messages of an ungated one', (t) => {
+  const r = runCli(['eval', '--bundle', join(ZOO, 'junction-easy-tarmac-gated'), '--episodes', '1000', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(JSON.parse(r.stdout).outcomes.success_final > 0.99, `success ${JSON.parse(r.stdout).outcomes.success_final}`);
+  const sim = runCli(['sim', '--bundle', join(ZOO, 'junction-easy-tarmac-gated'), '--episodes', '20', '--json']);
+  t.equal(sim.code, 0, sim.stderr);
+  const { messages, tiers } = JSON.parse(sim.stdout);
+  // an ungated policy of 2 rounds sends exactly 2 messages per agent per tick
+  t.ok(messages.per_agent_tick < 1, `${messages.per_agent_tick} messages per agent per tick (2 ungated)`);
+  t.equal(tiers.partial + tiers.none, 0, 'silent peers are not missing ones');
   t.end();
 });
 

@@ -60,6 +60,24 @@ t.test('a CommNet\'s stages batch by round, and the fused last round answers eve
   }
 });
 
+t.test('a gated policy\'s stage 0 batches too, and each agent gets its own gate', async (t) => {
+  const gated = await loadBundle(join(REPO_ROOT, 'models', 'zoo', 'junction-easy-tarmac-gated'));
+  t.teardown(() => gated.close());
+  const size = gated.manifest.communication!.message_size;
+  const factory = batchedInference();
+  const s = factory(gated.roles[0], size);
+  const alone = new RoleRunner(gated.roles[0], size);
+  const cars = [0, 1, 2, 3, 4];
+  // observations that make some cars speak and others keep silent
+  const seen = cars.map((i) => observation(s.obsSize, i * 5 + 1));
+  const batched = await Promise.all(cars.map((i) => s.stage0(seen[i], s.agentIds([i]))));
+  t.equal(factory.stats.calls, 1, 'one call for the five cars');
+  const own = await Promise.all(cars.map((i) => alone.stage0(seen[i], alone.agentIds([i]))));
+  t.same(batched.map((b) => Array.from(b.speaks!)), own.map((o) => Array.from(o.speaks!)), 'each car its own gate');
+  t.ok(own.every((o) => o.speaks!.length === 1), 'one gate per call');
+  t.same(new Set(own.map((o) => o.speaks![0])), new Set([0, 1]), 'some speak and some keep silent');
+});
+
 t.test('a call that does not hold whole rows fails alone; the others of its turn are answered', async (t) => {
   const factory = batchedInference();
   const s = factory(mlp.roles[0], 0);

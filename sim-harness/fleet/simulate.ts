@@ -14,7 +14,7 @@
 // returns equal `eval --bundle`'s, episode by episode.
 
 import { randomBytes } from 'node:crypto';
-import { loadBundle, recurrentStateSize, type LoadedBundle } from '@fleetmind/models';
+import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
 import { encodeWorldStepRecord, fleetTopic, type Tier, type WorldStepRecord } from '@fleetmind/wire';
 import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
@@ -261,11 +261,6 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: o.shield ? { ...m.world.config, shield: o.shield } : m.world.config });
   const n = ids.length;
   const rounds = m.communication?.rounds ?? 0;
-  // Agents are told the episode (numbered from 1; 0 on the wire says the world has none): a policy
-  // that keeps state between ticks forgets at each one, as it did in training, and a robot back from
-  // standby in a later episode than its last finds its peers' messages for the tick it rejoins at
-  // (round-inbox.ts keeps the newest tick of the newest episode while it sits out).
-  const numbersEpisodes = true;
   const tally = new EpisodeTally(world, o.seed, o.episodes);
   // each agent's action in the world's array: one index, or a vector of `width` (continuous)
   const width = tally.actions.length / n;
@@ -325,7 +320,10 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         const values = observations[ids.indexOf(id)].slice();
         // (an agent that takes the safe action on a non-finite observation abstains itself: wire 1.3)
         const seen = engine ? engine.observe(id, values) : values;
-        members.get(id)!.observe({ tick: globalTick, values: seen, ...(numbersEpisodes ? { episode: episode + 1 } : {}) });
+        // agents are told the episode, numbered from 1 (0 on the wire says the world has none): a policy
+        // that keeps state forgets at each one, as in training, and a robot back from standby in a
+        // later episode finds its peers' messages for the tick it rejoins at (round-inbox.ts)
+        members.get(id)!.observe({ tick: globalTick, values: seen, episode: episode + 1 });
       }, timeoutMs, realTime);
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);

@@ -9,18 +9,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecording } from '@fleetmind/runtime';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliJson } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fm-gate-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const run = join(dir, 'run');
 const bundle = join(dir, 'bundle');
 
-const json = (args: string[]) => {
-  const r = runCli(args);
-  if (r.code !== 0) throw new Error(`fleetmind ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
+const json = runCliJson;
 
 t.test('trained with --gate, exported with the gate, it plays the same episodes in TensorFlow.js and ONNX Runtime', (t) => {
   // short: an untrained gate speaks about half the time, so silences and messages mix

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createAgent, InProcessAdapter, readRecording, replayRecording, type ActionOut } from '@fleetmind/runtime';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliJson } from '../helpers/cli.js';
 
 const recall = join('examples', 'worlds', 'recall.js');
 const dir = mkdtempSync(join(tmpdir(), 'fm-recurrent-'));
@@ -20,11 +20,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const gruRun = join(dir, 'gru');
 const bundle = join(dir, 'bundle');
 
-const json = (args: string[]) => {
-  const r = runCli(args);
-  if (r.code !== 0) throw new Error(`fleetmind ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
+const json = runCliJson;
 
 t.test('trained on cue recall, a GRU names its cue; an MLP trained alike cannot beat chance', (t) => {
   const mlpRun = join(dir, 'mlp');

@@ -14,6 +14,13 @@ export function runCli(args: string[], input?: string, env: Record<string, strin
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs the CLI with --json-printing arguments and returns what it printed, parsed; a failure throws with its stderr. */
+export function runCliJson(args: string[]): any {
+  const r = runCli(args);
+  if (r.code !== 0) throw new Error(`fleetmind ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 /**
  * The processes still alive that carry this environment marker: a command run with the marker
  * passes it to every child, grandchild and orphan it leaves (Linux: /proc/<pid>/environ), so

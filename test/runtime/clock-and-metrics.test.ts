@@ -47,17 +47,20 @@ t.test('free-running: a frame it cannot act on (wrong size, NaN, out of bounds) 
   adapter.observe({ tick: 3, values: nan });
   const before = actions.length;
   await until(() => actions.length >= before + 3, 'three more periods pass');
-  // the frame is young for these periods unless the machine stalled past 300 ms: then the
-  // stale safe action is right too; a bad frame that displaced the good one would give another
-  // reason (the policy cannot act on 5 values or a NaN)
+  // the frame is young for these periods unless the machine stalled: a stall past 300 ms makes it
+  // stale, and one past a 20 ms period makes a decision overrun (both seen on a loaded 2-core CI
+  // host), and either safe action is right; a bad frame that displaced the good one would give
+  // another reason (the policy cannot act on 5 values or a NaN)
+  const STALL_REASONS = ['observation_stale', 'overrun'];
   const next = actions.slice(before, before + 3);
   const reasons = agent.snapshot().safeReasons;
-  t.ok(next.every((a) => a.tier === 'none' || (a.tier === 'safe' && (reasons.observation_stale ?? 0) > (reasonsBefore.observation_stale ?? 0))), `the policy still acts, on the last usable frame (${next.map((a) => a.tier).join(', ')})`);
   const newReasons = Object.keys(reasons).filter((r) => (reasons[r as keyof typeof reasons] ?? 0) > (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0));
-  t.same(newReasons.filter((r) => r !== 'observation_stale'), [], `no safe action since the bad frames but for staleness (${JSON.stringify(reasons)})`);
+  t.ok(next.every((a) => a.tier === 'none' || (a.tier === 'safe' && newReasons.length > 0)), `the policy still acts, on the last usable frame (${next.map((a) => a.tier).join(', ')})`);
+  t.same(newReasons.filter((r) => !STALL_REASONS.includes(r)), [], `no safe action since the bad frames but for a stall (${JSON.stringify(reasons)})`);
   t.same(agent.snapshot().observationsRefused, { unusable: 2 }, 'both bad frames refused as unusable');
-  await until(() => actions[actions.length - 1].tier === 'safe', 'the last usable frame grows older than 300 ms');
-  t.ok((agent.snapshot().safeReasons.observation_stale ?? 0) > 0, 'then the safe action, as stale');
+  const staleBefore = agent.snapshot().safeReasons.observation_stale ?? 0;
+  await until(() => (agent.snapshot().safeReasons.observation_stale ?? 0) > staleBefore, 'the last usable frame grows older than 300 ms');
+  t.equal(actions[actions.length - 1].tier, 'safe', 'then the safe action, as stale');
 });
 
 t.test('Prometheus metrics at /metrics', async (t) => {

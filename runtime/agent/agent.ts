@@ -73,6 +73,8 @@ export interface TickRecord extends ActionOut {
   ms: number;
   /** per communication round, the peers heard */
   heard: string[][];
+  /** the rounds that closed at their deadline with a live peer unheard */
+  lateRounds: number;
   safeReason: SafeReason | null;
 }
 
@@ -738,7 +740,7 @@ class Agent implements FleetAgent, PolicySlot {
       policyAction: decision?.action ?? action, action, policyVector, vector, tier, shielded, safeReason: safeReason ?? '', memoryReset: forgot ?? '', silent: decision?.silent === true,
       inferenceMs: decision?.inferenceMs ?? 0, waitingMs: decision?.waitingMs ?? 0, tickMs: ms,
     }, startedUs);
-    this.options.onTick?.({ ...out, ms, heard, safeReason });
+    this.options.onTick?.({ ...out, ms, heard, lateRounds: decision?.lateRounds ?? 0, safeReason });
     if (this.shadowing && decision && !safeReason) await this.shadowDecide(o, decision);
   }
 

@@ -27,6 +27,8 @@ export interface Decision {
   /** ms in the policy's graphs, and waiting for peers */
   inferenceMs: number;
   waitingMs: number;
+  /** the rounds that closed at their deadline with a live peer still unheard (counted as deadline misses) */
+  lateRounds: number;
   /** with `trace`: each round's inbox as the graph was given it (a recording replays it) */
   rounds: RoundRecord[];
   /** with keepInputs: each round's inbox and mask tensors as the graph was given them (a shadow policy decides on them) */
@@ -95,11 +97,11 @@ export class CommunicationRounds {
     this.inferenceMs = 0;
     if (policy.rounds === 0) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true, state: memory }));
-      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
+      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, lateRounds: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
     if (!transport?.connected) {
       const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true, state: memory }));
-      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
+      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, lateRounds: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
     }
     const first = await this.infer(() => policy.stage0(o.values, agentIdInput, memory));
     let { message, state } = first;
@@ -119,6 +121,7 @@ export class CommunicationRounds {
     const rounds: RoundRecord[] = [];
     const inputs: Decision['inputs'] = [];
     let waitingMs = 0;
+    let lateRounds = 0;
     let heardAll = true;
     let heardAny = false;
     let out: PolicyOutput | null = null;
@@ -149,7 +152,10 @@ export class CommunicationRounds {
         : await inbox.waitFor(o.tick, round, (settled) => this.c.peers.every(settled), logical);
       const waitedMs = performance.now() - waitStart;
       waitingMs += waitedMs;
-      if (timedOut) metrics.deadlineMiss();
+      if (timedOut) {
+        metrics.deadlineMiss();
+        lateRounds++;
+      }
       const record: RoundRecord | null = this.c.trace ? { round, inbox: [], timedOut, waitedMs } : null;
       const messages = inbox.messages(o.tick, round);
       const suspects = consistency && ownPrevious ? await this.infer(() => consistency.check(policy, round, ownPrevious, previous, messages)) : null;
@@ -178,7 +184,7 @@ export class CommunicationRounds {
       if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
       else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, rounds, inputs, nextState, silent };
+    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, lateRounds, rounds, inputs, nextState, silent };
   }
 
   private async infer<T>(call: () => Promise<T>): Promise<T> {

@@ -45,6 +45,8 @@ export interface TickTrace {
   tiers: (Tier | null)[];
   /** per agent, the peers heard in the last round (in-process agents only) */
   heard: string[][] | null;
+  /** per agent, the rounds that closed at their deadline with a live peer unheard (in-process agents only) */
+  lateRounds: number[] | null;
   reward: number;
   faults: FaultEvent[];
 }
@@ -164,7 +166,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     await network.start(shards === null ? ids : [], o.auth ?? false, Boolean(rollout), probe.comesAndGoes && Boolean(settings.lostNotices), shards !== null);
     watch = await HeartbeatWatch.connect(network.url, fleet, network.credentialsOf('world'), o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs);
     const collector = new ActionCollector();
-    const lastHeard = new Map<string, string[]>();
+    const lastRounds = new Map<string, LastRounds>();
     if (shards !== null) {
       world = await WorldLink.connect(network.url, fleet, (agent, action) => collector.onAction(agent, action), shards === 'elsewhere', o.brokerConnectTimeoutMs ?? defaultSimOptions.brokerConnectTimeoutMs, network.credentialsOf('world'));
       const hosts = network.credentialsOf('shards');
@@ -178,7 +180,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       members.set(id, createMember(mode, {
         id, bundle, fleet, brokerUrl: network.agentUrl(id), settings: { ...settings, peers: peersOf(id) }, credentials: network.credentialsOf(id),
         onAction: (agent, action) => collector.onAction(agent, action),
-        onTick: (agent, r: TickRecord) => lastHeard.set(agent, r.heard.at(-1) ?? []),
+        onTick: (agent, r: TickRecord) => lastRounds.set(agent, { heard: r.heard.at(-1) ?? [], late: r.lateRounds }),
         bundleStore: rollout?.store(id),
       }));
     }
@@ -205,7 +207,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       const sum = (count: (r: FleetRunReport) => number) => reports.reduce((total, r) => total + count(r), 0);
       return { sent: sum((r) => r.messages.sent), bytes: sum((r) => r.messages.bytes), empty: sum((r) => r.messages.empty), delivered: sum((r) => r.messages.delivered) };
     });
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastHeard, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastRounds, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
     if (rollout) report.rollout = await rollout.finish();
     if (shardReports) report.shard_reports = shardReports;
     played = true;
@@ -227,6 +229,12 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   }
 }
 
+/** An in-process agent's rounds this tick: whom it heard in the last, and how many closed at their deadline. */
+interface LastRounds {
+  heard: string[];
+  late: number;
+}
+
 interface Fleet {
   bundle: LoadedBundle;
   ids: string[];
@@ -236,8 +244,8 @@ interface Fleet {
   faults: AgentFaults | null;
   collector: ActionCollector;
   network: SimNetwork;
-  /** in-process agents: whom each heard in its last round this tick */
-  lastHeard: Map<string, string[]>;
+  /** in-process agents: how each one's rounds went this tick */
+  lastRounds: Map<string, LastRounds>;
   fleet: string;
   /** lockstep: the agents take LostNotices, so the absent ones must be announced every tick */
   lostNotices: boolean;
@@ -315,7 +323,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       };
       // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
       if (f.lostNotices && rounds > 0) for (const absent of ids.filter((id) => !want.has(id))) announceAbsent(absent);
-      f.lastHeard.clear();
+      f.lastRounds.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();
         // (an agent that takes the safe action on a non-finite observation abstains itself: wire 1.3)
@@ -355,11 +363,13 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         f.publishWorld?.(truth);
       }
       if (snap && o.trace) {
+        const inproc = f.mode === 'inproc' && !f.finishShards;
         let reward = 0;
         for (let i = 0; i < n; i++) reward += r.rewards[i];
         trace.push({
           episode, tick: t, agents: snap.agents.map((p) => [...p]), landmarks: snap.others.map((p) => [...p]),
-          actions: Array.from(actions), tiers: tickTiers, heard: f.mode === 'inproc' && !f.finishShards ? ids.map((id) => f.lastHeard.get(id) ?? []) : null,
+          actions: Array.from(actions), tiers: tickTiers, heard: inproc ? ids.map((id) => f.lastRounds.get(id)?.heard ?? []) : null,
+          lateRounds: inproc ? ids.map((id) => f.lastRounds.get(id)?.late ?? 0) : null,
           reward, faults: engine ? engine.events.slice(firstEvent) : [],
         });
       }

@@ -158,9 +158,16 @@ t.test('broker outage and restart in the middle of an episode: fallback meanwhil
   t.equal(r.faults_applied.broker_outage, 2, 'down, then back');
   const ep0 = r.trace!.filter((x) => x.episode === 0);
   // (what each tick's agents did, with the faults logged, said when an assertion fails: a timing problem shows where)
-  const ticks = ep0.map((x) => `${x.tick}: ${x.tiers.map((tier) => tier ?? 'missing').join('/')}${x.faults.length ? ` (${x.faults.map((f) => `${f.kind} ${f.target}`).join(', ')})` : ''}`).join('; ');
+  const ticks = ep0.map((x) => `${x.tick}: ${x.tiers.map((tier, i) => `${tier ?? 'missing'}${x.lateRounds?.[i] ? ' late' : ''}`).join('/')}${x.faults.length ? ` (${x.faults.map((f) => `${f.kind} ${f.target}`).join(', ')})` : ''}`).join('; ');
   t.ok(ep0.slice(5, 10).every((x) => x.tiers.every((tier) => tier === 'none')), `no broker: every agent on its no-communication graph (${ticks})`);
-  t.ok(ep0.slice(15).every((x) => x.tiers.every((tier) => tier === 'full')), `reconnected within the episode: full communication again (${ticks}; counters ${JSON.stringify(r.agent_counters)})`);
+  // after the reconnection every agent acts on everyone's messages again; on a loaded host a message
+  // may still come after its 30-ms round deadline, and such a tick is partial by design: it is told
+  // apart by the round the agent closed at its deadline, and a tick that is not full without one fails
+  const after = ep0.slice(15);
+  t.ok(after.some((x) => x.tiers.every((tier) => tier === 'full')), `reconnected within the episode: full communication again (${ticks})`);
+  const unexplained = after.flatMap((x) => x.tiers.map((tier, i) => ({ tick: x.tick, agent: i, tier, late: x.lateRounds![i] })))
+    .filter((d) => d.tier !== 'full' && d.late === 0);
+  t.same(unexplained, [], `after the reconnection, nothing short of full communication but a round past its deadline (${ticks}; counters ${JSON.stringify(r.agent_counters)})`);
   t.equal(r.missing_actions, 0, `no agent ever stopped acting (${ticks})`);
   t.equal(r.agent_counters!.reconnects, 3, 'every agent reconnected, once');
   keptActing(t, r, 25 * 3);

@@ -1,6 +1,7 @@
 // `fleetmind bench runtime`: what one robot's runtime costs.
-//   ort_call_us  one ONNX Runtime call of an MLP actor, batch 1, edge session options, beside
-//                the same call of an identity graph on the same observation (what any call costs)
+//   ort_call_us  one ONNX Runtime call of an MLP actor, batch 1, edge session options, as the
+//                agent makes it, beside the same call of an identity graph on the same
+//                observation (what any call costs)
 //   tick_ms      observation → action of every agent of a fleet (in this process, in-process
 //                adapters, lockstep) exchanging CommNet messages through the fleetmind broker in
 //                its own process on loopback
@@ -17,8 +18,8 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
-import { EDGE_SESSION_OPTIONS, loadBundle, parseManifest } from '@fleetmind/models';
-import { GraphBuilder } from '@fleetmind/models/onnx';
+import { EDGE_SESSION_OPTIONS, loadBundle, parseManifest, type LoadedBundle } from '@fleetmind/models';
+import { GraphBuilder, JOINED_INPUT } from '@fleetmind/models/onnx';
 import { batchedInference, createAgent, InProcessAdapter, sharedConnections, type FleetAgent } from '@fleetmind/runtime';
 import { encodeMessage, encodePeerMessage } from '@fleetmind/wire';
 import { makeWorld, percentile } from '@fleetmind/worlds';
@@ -88,12 +89,14 @@ function identityGraph(size: number): Uint8Array {
 }
 
 /**
- * Each MLP or recurrent bundle's actor call, batch 1, as the agent makes it ('identity': an
- * identity graph on the first bundle's observation); they alternate in blocks so they meet the
- * same machine load.
+ * Each MLP or recurrent bundle's actor call, batch 1, as the agent makes it — on the session the
+ * bundle loader opens, with the observation and agent id as one row where it takes them so
+ * ('identity': an identity graph on the first bundle's observation); they alternate in blocks so
+ * they meet the same machine load.
  */
 async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenchReport['ort_call_us'][]> {
   const obsSize = parseManifest(readFileSync(join(dirs[0], 'manifest.json'), 'utf8')).roles[0].observation.size;
+  const bundles: LoadedBundle[] = [];
   const actors = await Promise.all(dirs.map(async (dir) => {
     if (dir === 'identity') {
       const session = await ort.InferenceSession.create(identityGraph(obsSize), EDGE_SESSION_OPTIONS);
@@ -101,17 +104,22 @@ async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenc
       for (let k = 0; k < 2_000; k++) await session.run(feeds, ['action']);
       return { session, feeds, fetches: ['action'], times: [] as number[] };
     }
-    const manifest = parseManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    const role = manifest.roles[0];
-    if (role.graphs.kind === 'commnet') throw new Error(`${dir} is not an MLP or recurrent bundle`);
-    const session = await ort.InferenceSession.create(readFileSync(join(dir, role.graphs.actor)), EDGE_SESSION_OPTIONS);
-    const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', new Float32Array(role.observation.size).fill(0.1), [1, role.observation.size]) };
-    if (role.agent_id_size > 0) feeds.agent_id = new ort.Tensor('float32', new Float32Array(role.agent_id_size).fill(0), [1, role.agent_id_size]);
+    const bundle = await loadBundle(dir);
+    bundles.push(bundle);
+    const role = bundle.roles[0];
+    const spec = role.spec;
+    if (!role.actor) throw new Error(`${dir} is not an MLP or recurrent bundle`);
+    const session = role.actor;
+    const obs = new Float32Array(spec.observation.size).fill(0.1);
+    const agentId = new Float32Array(spec.agent_id_size);
+    const feeds: Record<string, ort.Tensor> = role.joined.has(session)
+      ? { [JOINED_INPUT]: new ort.Tensor('float32', Float32Array.from([...obs, ...agentId]), [1, obs.length + agentId.length]) }
+      : { obs: new ort.Tensor('float32', obs, [1, obs.length]), ...(agentId.length > 0 ? { agent_id: new ort.Tensor('float32', agentId, [1, agentId.length]) } : {}) };
     // as the agent calls it: only the action is fetched, and a recurrent actor's next state
     const fetches = ['action'];
-    if (role.graphs.kind === 'recurrent') {
-      feeds[role.graphs.state.input] = new ort.Tensor('float32', new Float32Array(role.graphs.state.size), [1, role.graphs.state.size]);
-      fetches.push(role.graphs.state.output);
+    if (spec.graphs.kind === 'recurrent') {
+      feeds[spec.graphs.state.input] = new ort.Tensor('float32', new Float32Array(spec.graphs.state.size), [1, spec.graphs.state.size]);
+      fetches.push(spec.graphs.state.output);
     }
     for (let k = 0; k < 2_000; k++) await session.run(feeds, fetches);
     return { session, feeds, fetches, times: [] as number[] };
@@ -126,7 +134,8 @@ async function benchOrtCalls(dirs: string[], calls: number): Promise<RuntimeBenc
       }
     }
   }
-  await Promise.all(actors.map((a) => a.session.release()));
+  await actors[dirs.indexOf('identity')]?.session.release();
+  await Promise.all(bundles.map((b) => b.close()));
   return actors.map(({ times }) => ({ p50: round(percentile(times, 0.5), 1), p99: round(percentile(times, 0.99), 1), calls: times.length }));
 }
 

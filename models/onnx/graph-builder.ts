@@ -26,6 +26,8 @@ export class GraphBuilder {
   private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
+  /** values that became graph outputs, by their output's name */
+  private readonly renamed = new Map<string, string>();
 
   constructor(private readonly name: string) {}
 
@@ -35,10 +37,22 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Marks an existing value as a graph output (through an Identity, so any value can be one). */
+  /**
+   * Marks an existing value as a graph output. A node's output takes the output's name (later
+   * nodes that read the value read it under that name); a graph input, a weight, or a value that
+   * is already an output goes through an Identity — a node ONNX Runtime would run on every call.
+   */
   output(value: string, name: string, dims: Dim[], type: ElemType = 'float32'): void {
     this.claim(name);
-    this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [value], output: [name], name: `${name}_out` }));
+    const producer = this.nodes.find((n) => (n.output ?? []).includes(value));
+    if (producer && !this.renamed.has(value)) {
+      const rename = (names: string[] | null | undefined) => (names ?? []).map((n) => (n === value ? name : n));
+      for (const node of this.nodes) node.input = rename(node.input);
+      producer.output = rename(producer.output);
+      this.renamed.set(value, name);
+    } else {
+      this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [this.named(value)], output: [name], name: `${name}_out` }));
+    }
     this.outputs.push(valueInfo(name, dims, type));
   }
 
@@ -69,7 +83,7 @@ export class GraphBuilder {
     const out = Array.from({ length: outputs }, () => `${opType.toLowerCase()}_${this.counter++}`);
     out.forEach((n) => this.claim(n));
     this.nodes.push(onnx.NodeProto.create({
-      opType, input: inputs, output: out, name: `${out[0]}_node`,
+      opType, input: inputs.map((i) => this.named(i)), output: out, name: `${out[0]}_node`,
       attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
     }));
     return out[0];
@@ -87,6 +101,11 @@ export class GraphBuilder {
       }),
     });
     return onnx.ModelProto.encode(model).finish();
+  }
+
+  /** a value's name now: an output's where it became one */
+  private named(value: string): string {
+    return this.renamed.get(value) ?? value;
   }
 
   private claim(name: string): void {

@@ -8,4 +8,5 @@ export { gruActorGraph } from './gru-actor-graph.js';
 export type { GruGraphWeights } from './gru-actor-graph.js';
 export { adaptImportedActor, originalActorOutputs, ImportError } from './imported-actor.js';
 export { fuseLastRoundWithFinal } from './graph-fusion.js';
+export { joinObservationAndAgentId, JOINED_INPUT } from './graph-join.js';
 export type { ImportExpectations } from './imported-actor.js';

@@ -10,7 +10,18 @@
 import * as ort from 'onnxruntime-node';
 import type { RolePolicy } from '../bundle/loader.js';
 import { recurrentStateSize } from '../bundle/manifest.js';
+import { JOINED_INPUT } from '../onnx/graph-join.js';
 import type { ActOptions, PolicyOutput, PolicySession, StageOutput } from './policy-session.js';
+
+/** rows of a (width n) and b (width k) side by side: [rows, n + k] */
+function joinRows(a: Float32Array, n: number, b: Float32Array, k: number, rows: number): Float32Array {
+  const out = new Float32Array(rows * (n + k));
+  for (let r = 0; r < rows; r++) {
+    out.set(a.subarray(r * n, (r + 1) * n), r * (n + k));
+    out.set(b.subarray(r * k, (r + 1) * k), r * (n + k) + n);
+  }
+  return out;
+}
 
 export class RoleRunner implements PolicySession {
   readonly obsSize: number;
@@ -45,12 +56,12 @@ export class RoleRunner implements PolicySession {
   async act(obs: Float32Array, agentId: Float32Array, { fallback = false, actionOnly = false, state }: ActOptions = {}): Promise<PolicyOutput> {
     const session = fallback || !this.policy.actor ? this.policy.fallback : this.policy.actor;
     const fetches = actionOnly ? (this.stateSize > 0 ? ['action', 'next_state'] : ['action']) : undefined;
-    return this.policyOut(await this.run(session, this.actorFeeds(obs, agentId, state), fetches));
+    return this.policyOut(await this.run(session, this.actorFeeds(session, obs, agentId, state), fetches));
   }
 
   /** CommNet stage 0; a CommNet-GRU's also takes its state (its next is the output's `state`: h⁰) */
   async stage0(obs: Float32Array, agentId: Float32Array, state?: Float32Array): Promise<StageOutput> {
-    return this.stageOut(await this.run(this.policy.stages[0], this.actorFeeds(obs, agentId, state)));
+    return this.stageOut(await this.run(this.policy.stages[0], this.actorFeeds(this.policy.stages[0], obs, agentId, state)));
   }
 
   /** round k ≥ 1: state [B, H], inbox [B, C, H], mask [B, C] */
@@ -104,12 +115,16 @@ export class RoleRunner implements PolicySession {
     return joined as ort.InferenceSession.ReturnType;
   }
 
-  /** obs, agent_id and, for a recurrent policy, its state (required) */
-  private actorFeeds(obs: Float32Array, agentId: Float32Array, state?: Float32Array): Record<string, ort.Tensor> {
+  /** obs and agent_id (one row each, or both in one where the session takes them so) and, for a recurrent policy, its state (required) */
+  private actorFeeds(session: ort.InferenceSession, obs: Float32Array, agentId: Float32Array, state?: Float32Array): Record<string, ort.Tensor> {
     const b = obs.length / this.obsSize;
     if (!Number.isInteger(b)) throw new Error(`observation batch of ${obs.length} values is not a multiple of ${this.obsSize}`);
-    const feeds: Record<string, ort.Tensor> = { obs: new ort.Tensor('float32', obs, [b, this.obsSize]) };
-    if (this.agentIdSize > 0) feeds.agent_id = new ort.Tensor('float32', agentId, [b, this.agentIdSize]);
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.policy.joined.has(session)) feeds[JOINED_INPUT] = new ort.Tensor('float32', joinRows(obs, this.obsSize, agentId, this.agentIdSize, b), [b, this.obsSize + this.agentIdSize]);
+    else {
+      feeds.obs = new ort.Tensor('float32', obs, [b, this.obsSize]);
+      if (this.agentIdSize > 0) feeds.agent_id = new ort.Tensor('float32', agentId, [b, this.agentIdSize]);
+    }
     if (this.stateSize > 0) {
       if (!state || state.length !== b * this.stateSize) throw new Error(`a recurrent policy needs its state: ${b} × ${this.stateSize} numbers, ${state?.length ?? 'none'} given`);
       feeds.state = new ort.Tensor('float32', state, [b, this.stateSize]);

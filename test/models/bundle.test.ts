@@ -39,6 +39,10 @@ t.test('a CommNet export: parity over 1,000+ samples, and the bundle plays exact
 
   const checkpoint = RunFolder.open(join(root, 'commnet-run')).loadCheckpoint();
   const bundle = await loadBundle(commnetBundle);
+  // the graphs that take the observation take it with the agent id as one row, as the runtime feeds them
+  const role = bundle.roles[0];
+  t.same([role.stages[0], role.fallback].map((s) => [role.joined.has(s), s.inputNames]), [[true, ['obs_agent_id']], [true, ['obs_agent_id']]]);
+  t.notOk(role.joined.has(role.stages[1]), 'a round takes no observation');
   for (const msgDropout of [0, 0.5]) {
     const w1 = makeWorld('simple_spread_v3', { numEnvs: 40, autoReset: false });
     const w2 = makeWorld('simple_spread_v3', { numEnvs: 40, autoReset: false });

@@ -8,6 +8,7 @@ import type { Actions, ActionSpace, WorldPositions, WorldSnapshot } from '../typ
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
 import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
 import { particlePositions, setParticles, snapshotParticles, type ParticleSnapshot } from './particle-state.js';
+import { SpatialGrid } from './spatial-grid.js';
 
 export interface SimpleSpreadOptions {
   /** number of agents and of landmarks (default 3) */
@@ -30,6 +31,15 @@ const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true,
 const LANDMARK: EntitySpec = { size: 0.05, mass: 1.0, movable: false, collide: false, maxSpeed: null, sensitivity: 5.0 };
 /** an agent within this distance of a landmark occupies it (outcome metric) */
 const OCCUPIED_DISTANCE = 0.1;
+/** from this many agents on, nearest-neighbour and collision questions go through a spatial grid (the same answers) */
+const GRID_MIN_AGENTS = 32;
+
+/** One env's grids over its agents and its landmarks, rebuilt when the positions have moved. */
+interface EnvGrids {
+  agents: SpatialGrid;
+  landmarks: SpatialGrid;
+  fresh: boolean;
+}
 
 export class SimpleSpreadCore implements WorldCore {
   readonly id = 'simple_spread_v3';
@@ -48,6 +58,8 @@ export class SimpleSpreadCore implements WorldCore {
   /** k nearest landmarks and agents observed, or null: all in index order */
   private readonly k: number | null;
   private readonly nearest: { index: Int32Array; dist: Float64Array };
+  /** per env, for large N (null: every question scans every particle) */
+  private readonly grids: EnvGrids[] | null;
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -69,6 +81,7 @@ export class SimpleSpreadCore implements WorldCore {
     this.stateSize = n * obsDim;
     const specs = [...Array(n).fill(AGENT), ...Array(n).fill(LANDMARK)];
     this.physics = new ParticleWorld(numEnvs, n, specs);
+    this.grids = n >= GRID_MIN_AGENTS ? Array.from({ length: numEnvs }, () => ({ agents: new SpatialGrid(0, n), landmarks: new SpatialGrid(n, n), fresh: false })) : null;
   }
 
   resetEnv(e: number, rng: Rng): void {
@@ -80,10 +93,12 @@ export class SimpleSpreadCore implements WorldCore {
       vel[j] = 0;
       vel[j + 1] = 0;
     }
+    if (this.grids) this.grids[e].fresh = false;
   }
 
   stepPhysics(actions: Actions): void {
     this.physics.step(actions, this.continuous);
+    for (const g of this.grids ?? []) g.fresh = false;
   }
 
   actionForce(e: number, agent: number): [number, number] {
@@ -96,8 +111,7 @@ export class SimpleSpreadCore implements WorldCore {
     let global = 0;
     for (let l = 0; l < n; l++) global -= this.nearestAgentDistance(e, n + l);
     for (let i = 0; i < n; i++) {
-      let local = 0;
-      for (let a = 0; a < n; a++) if (a !== i && pw.isCollision(e, a, i)) local -= 1.0;
+      const local = 0 - this.collisionsWith(e, i); // (+0 with none, as the loop it replaces gave)
       out[offset + i] = global * (1 - this.localRatio) + local * this.localRatio;
     }
     return false;
@@ -166,8 +180,9 @@ export class SimpleSpreadCore implements WorldCore {
     const n = this.n;
     let occupied = 0;
     for (let l = 0; l < n; l++) if (this.nearestAgentDistance(e, n + l) < OCCUPIED_DISTANCE) occupied++;
-    let collisions = 0;
-    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) if (this.physics.isCollision(e, a, b)) collisions++;
+    let overlaps = 0;
+    for (let a = 0; a < n; a++) overlaps += this.collisionsWith(e, a);
+    const collisions = overlaps / 2; // each colliding pair, counted from both sides
     infos.occupied_landmarks[e] = occupied;
     infos.collisions[e] = collisions;
   }
@@ -186,12 +201,18 @@ export class SimpleSpreadCore implements WorldCore {
 
   setState(e: number, snapshot: WorldSnapshot): void {
     setParticles(this.id, this.physics, e, snapshot);
+    if (this.grids) this.grids[e].fresh = false;
   }
 
-  /** The k entities in [from, to) nearest to `agent` (itself excluded) into this.nearest, nearest first. */
+  /** The k entities in [from, to) nearest to `agent` (itself excluded) into this.nearest, nearest first (ties: the lower index). */
   private kNearest(e: number, agent: number, from: number, to: number): number {
     const k = this.k!;
     const { index, dist } = this.nearest;
+    const grids = this.envGrids(e);
+    if (grids) {
+      const [px, py] = this.at(e, agent);
+      return (from === 0 ? grids.agents : grids.landmarks).nearest(px, py, k, agent, (q) => this.physics.distance(e, agent, q), index, dist);
+    }
     let count = 0;
     for (let q = from; q < to; q++) {
       if (q === agent) continue;
@@ -206,9 +227,49 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   private nearestAgentDistance(e: number, landmark: number): number {
+    const grids = this.envGrids(e);
+    if (grids) {
+      const [px, py] = this.at(e, landmark);
+      const { index, dist } = this.nearest;
+      grids.agents.nearest(px, py, 1, -1, (a) => this.physics.distance(e, a, landmark), index, dist);
+      return dist[0];
+    }
     let best = Infinity;
     for (let a = 0; a < this.n; a++) best = Math.min(best, this.physics.distance(e, a, landmark));
     return best;
+  }
+
+  /** how many other agents overlap agent i (MPE's is_collision) */
+  private collisionsWith(e: number, i: number): number {
+    const pw = this.physics;
+    const grids = this.envGrids(e);
+    if (grids) {
+      const [px, py] = this.at(e, i);
+      return grids.agents.countWithin(px, py, 2 * AGENT.size, i, (a) => pw.isCollision(e, a, i));
+    }
+    let count = 0;
+    for (let a = 0; a < this.n; a++) if (a !== i && pw.isCollision(e, a, i)) count++;
+    return count;
+  }
+
+  /** env e's grids, filed from the positions as they are now (null for a small world) */
+  private envGrids(e: number): EnvGrids | null {
+    const grids = this.grids?.[e] ?? null;
+    if (grids && !grids.fresh) {
+      const pos = this.physics.pos;
+      const base = e * this.physics.numEntities * 2;
+      const x = (i: number) => pos[base + 2 * i];
+      const y = (i: number) => pos[base + 2 * i + 1];
+      grids.agents.build(x, y);
+      grids.landmarks.build(x, y);
+      grids.fresh = true;
+    }
+    return grids;
+  }
+
+  private at(e: number, entity: number): [number, number] {
+    const j = (e * this.physics.numEntities + entity) * 2;
+    return [this.physics.pos[j], this.physics.pos[j + 1]];
   }
 }
 

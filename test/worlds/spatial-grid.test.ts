@@ -122,3 +122,16 @@ t.test('uneven spreads (clusters, stragglers, lines): still exactly the all-pair
   t.equal(mismatches, 0, 'every agent of 300 configurations sees exactly what an index-order scan finds');
   t.end();
 });
+
+t.test('a spread too wide for any grid (its width overflows) is answered by the scan over every particle', (t) => {
+  const world = makeWorld('simple_spread', { config: { N: 40, neighbours: 3 } });
+  const { observations } = world.reset(0);
+  const agentPos = Array.from({ length: 40 }, (_, i) => [Math.sin(i), Math.cos(3 * i)]);
+  agentPos[0] = [1.7e308, 0];
+  agentPos[1] = [-1.7e308, 0.5];
+  const landmarkPos = Array.from({ length: 40 }, (_, i) => [Math.cos(i), Math.sin(5 * i)]);
+  world.setState(0, { agentPos, agentVel: agentPos.map(() => [0, 0]), landmarkPos, steps: 0 });
+  const want = expected(world, 0, 3);
+  t.same(want.observations.map((_, i) => observations[i].slice(4, 16)), want.observations, 'every agent sees what an index-order scan finds');
+  t.end();
+});

@@ -252,7 +252,7 @@ export class SimpleSpreadCore implements WorldCore {
     return count;
   }
 
-  /** env e's grids, filed from the positions as they are now (null for a small world) */
+  /** env e's grids, filed from the positions as they are now (null for a small world, or positions no grid can file) */
   private envGrids(e: number): EnvGrids | null {
     const grids = this.grids?.[e] ?? null;
     if (grids && !grids.fresh) {
@@ -260,8 +260,8 @@ export class SimpleSpreadCore implements WorldCore {
       const base = e * this.physics.numEntities * 2;
       const x = (i: number) => pos[base + 2 * i];
       const y = (i: number) => pos[base + 2 * i + 1];
-      grids.agents.build(x, y);
-      grids.landmarks.build(x, y);
+      // (a position that is not finite: every question scans every particle, as without a grid)
+      if (!grids.agents.build(x, y) || !grids.landmarks.build(x, y)) return null;
       grids.fresh = true;
     }
     return grids;

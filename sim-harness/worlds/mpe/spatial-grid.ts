@@ -38,16 +38,21 @@ export class SpatialGrid {
     this.sorted = new Float64Array(count);
   }
 
-  /** Files every particle by position: x(i), y(i) are particle i's coordinates. */
-  build(x: (i: number) => number, y: (i: number) => number): void {
+  /**
+   * Files every particle by position: x(i), y(i) are particle i's coordinates. False (the grid
+   * unusable: ask every particle) where a coordinate is not finite or the spread overflows.
+   */
+  build(x: (i: number) => number, y: (i: number) => number): boolean {
     const { from, count } = this;
     const [minX, maxX] = this.span(x);
     const [minY, maxY] = this.span(y);
+    if (!Number.isFinite(minX) || !Number.isFinite(maxX) || !Number.isFinite(minY) || !Number.isFinite(maxY)) return false;
     this.side = Math.max(1, Math.ceil(Math.sqrt(count * CELLS_PER_PARTICLE)));
     this.x0 = minX;
     this.y0 = minY;
     // a square cell; a degenerate spread (every particle on one point or line) still divides
     this.cell = Math.max(maxX - minX, maxY - minY, 1e-12) / this.side;
+    if (!Number.isFinite(this.cell * this.side)) return false;
     const starts = this.starts;
     starts.fill(0);
     this.outsideCount = 0;
@@ -66,12 +71,16 @@ export class SpatialGrid {
     const next = starts.slice(0, this.side * this.side);
     // in index order, so each cell lists its particles ascending
     for (let i = 0; i < count; i++) if (this.cellOf[i] >= 0) this.items[next[this.cellOf[i]]++] = from + i;
+    return true;
   }
 
-  /** the grid's span on one axis: the middle of the particles' coordinates on it */
+  /** the grid's span on one axis: the middle of the particles' coordinates on it (NaN if one is not finite) */
   private span(coordinate: (i: number) => number): [number, number] {
     const { from, count, sorted } = this;
-    for (let i = 0; i < count; i++) sorted[i] = coordinate(from + i);
+    for (let i = 0; i < count; i++) {
+      sorted[i] = coordinate(from + i);
+      if (!Number.isFinite(sorted[i])) return [NaN, NaN];
+    }
     sorted.sort();
     const cut = Math.floor(count * OUTSIDE_SHARE);
     return [sorted[cut], sorted[count - 1 - cut]];

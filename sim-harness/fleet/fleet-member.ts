@@ -196,6 +196,7 @@ class ProcessMember implements FleetMember {
     const args = ['--bundle', this.o.bundle.dir, '--agent', this.o.id, '--broker', this.o.brokerUrl, '--fleet', this.o.fleet, '--adapter', 'stdio', '--log-level', 'info'];
     if (s.roundDeadlineMs) args.push('--round-deadline-ms', String(s.roundDeadlineMs));
     if (s.tickBudgetMs) args.push('--tick-budget-ms', String(s.tickBudgetMs));
+    if (s.maxObservationAgeMs) args.push('--max-observation-age-ms', String(s.maxObservationAgeMs));
     if (s.heartbeatMs) args.push('--heartbeat-ms', String(s.heartbeatMs));
     if (s.peerTimeoutMs) args.push('--peer-timeout-ms', String(s.peerTimeoutMs));
     if (s.lostNotices) args.push('--lost-notices');

@@ -13,6 +13,15 @@ export const LOCKSTEP_TICK_TIMEOUT_MS = 4_000;
 export const LOCKSTEP_TICK_BUDGET_MS = 2_000;
 
 /**
+ * an observation this old on the wall clock when its agent takes it up is stale (the safe action),
+ * ms: as long as the world waits for the tick's actions. The agents' own default, 1 s, is a
+ * robot's freshness, and within a stall's reach: a lockstep run on a busy CI host once took the
+ * safe action 3 times where the same run had not (in threads mode, whose agents report no
+ * counters: whether for staleness or an overrun is not known)
+ */
+export const LOCKSTEP_OBSERVATION_MAX_AGE_MS = LOCKSTEP_TICK_TIMEOUT_MS;
+
+/**
  * a sharded lockstep run (sim --shards) has no simulated network to announce a lost message, so
  * a round waits for a peer's message this long before going on without it, ms — within the tick
  * budget, beyond any stall (an agent's decision has one or two rounds)

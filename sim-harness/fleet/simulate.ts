@@ -27,7 +27,7 @@ import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork, type MessageCounts } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, checkShardable, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
-import { LOCKSTEP_TICK_BUDGET_MS, ROLLOUT_LOCKSTEP_MIN_TICK_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
+import { LOCKSTEP_OBSERVATION_MAX_AGE_MS, LOCKSTEP_TICK_BUDGET_MS, ROLLOUT_LOCKSTEP_MIN_TICK_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
 import { LocalShards, shardAgents, ShardMember, WorldLink } from './fleet-shards.js';
 import type { FleetRunReport } from './serve-fleet.js';
 import { SimRollout, type SimRolloutReport } from './sim-rollout.js';
@@ -129,7 +129,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const logical = !o.hz;
   // a rollout's health gates read the agents' status counters: ten a second, not one
   const settings: AgentSettingsInput = {
-    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS } : {}), ...(o.rollout ? { statusMs: 100 } : {}),
+    ...defaultSimAgentSettings, ...(logical ? { lostNotices: true, tickBudgetMs: LOCKSTEP_TICK_BUDGET_MS, maxObservationAgeMs: LOCKSTEP_OBSERVATION_MAX_AGE_MS } : {}), ...(o.rollout ? { statusMs: 100 } : {}),
     // shards hear their peers over a real broker, and no simulated network tells them what it lost:
     // in lockstep a round waits as long as a lockstep tick may take for a message that will come
     ...(shards !== null ? { lostNotices: false, ...(logical ? { roundDeadlineMs: SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } : {}) } : {}),

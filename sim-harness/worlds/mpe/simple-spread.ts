@@ -41,6 +41,15 @@ interface EnvGrids {
   fresh: boolean;
 }
 
+/** What both the rewards and the infos of a step read, measured once after the positions moved. */
+interface EnvMeasures {
+  /** per landmark, the distance of the agent nearest to it */
+  nearestAgent: Float64Array;
+  /** per agent, how many other agents overlap it */
+  overlaps: Int32Array;
+  fresh: boolean;
+}
+
 export class SimpleSpreadCore implements WorldCore {
   readonly id = 'simple_spread_v3';
   readonly numEnvs: number;
@@ -60,6 +69,7 @@ export class SimpleSpreadCore implements WorldCore {
   private readonly nearest: { index: Int32Array; dist: Float64Array };
   /** per env, for large N (null: every question scans every particle) */
   private readonly grids: EnvGrids[] | null;
+  private readonly measures: EnvMeasures[];
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -82,6 +92,7 @@ export class SimpleSpreadCore implements WorldCore {
     const specs = [...Array(n).fill(AGENT), ...Array(n).fill(LANDMARK)];
     this.physics = new ParticleWorld(numEnvs, n, specs);
     this.grids = n >= GRID_MIN_AGENTS ? Array.from({ length: numEnvs }, () => ({ agents: new SpatialGrid(0, n), landmarks: new SpatialGrid(n, n), fresh: false })) : null;
+    this.measures = Array.from({ length: numEnvs }, () => ({ nearestAgent: new Float64Array(n), overlaps: new Int32Array(n), fresh: false }));
   }
 
   resetEnv(e: number, rng: Rng): void {
@@ -93,12 +104,12 @@ export class SimpleSpreadCore implements WorldCore {
       vel[j] = 0;
       vel[j + 1] = 0;
     }
-    if (this.grids) this.grids[e].fresh = false;
+    this.moved(e);
   }
 
   stepPhysics(actions: Actions): void {
     this.physics.step(actions, this.continuous);
-    for (const g of this.grids ?? []) g.fresh = false;
+    for (let e = 0; e < this.numEnvs; e++) this.moved(e);
   }
 
   actionForce(e: number, agent: number): [number, number] {
@@ -107,11 +118,11 @@ export class SimpleSpreadCore implements WorldCore {
 
   rewards(e: number, out: Float64Array, offset: number): boolean {
     const n = this.n;
-    const pw = this.physics;
+    const { nearestAgent, overlaps } = this.measure(e);
     let global = 0;
-    for (let l = 0; l < n; l++) global -= this.nearestAgentDistance(e, n + l);
+    for (let l = 0; l < n; l++) global -= nearestAgent[l];
     for (let i = 0; i < n; i++) {
-      const local = 0 - this.collisionsWith(e, i); // (+0 with none, as the loop it replaces gave)
+      const local = 0 - overlaps[i]; // (+0 with none, as the loop it replaces gave)
       out[offset + i] = global * (1 - this.localRatio) + local * this.localRatio;
     }
     return false;
@@ -178,11 +189,12 @@ export class SimpleSpreadCore implements WorldCore {
 
   writeInfos(e: number, infos: Record<string, Float64Array>): void {
     const n = this.n;
+    const { nearestAgent, overlaps } = this.measure(e);
     let occupied = 0;
-    for (let l = 0; l < n; l++) if (this.nearestAgentDistance(e, n + l) < OCCUPIED_DISTANCE) occupied++;
-    let overlaps = 0;
-    for (let a = 0; a < n; a++) overlaps += this.collisionsWith(e, a);
-    const collisions = overlaps / 2; // each colliding pair, counted from both sides
+    for (let l = 0; l < n; l++) if (nearestAgent[l] < OCCUPIED_DISTANCE) occupied++;
+    let overlapping = 0;
+    for (let a = 0; a < n; a++) overlapping += overlaps[a];
+    const collisions = overlapping / 2; // each colliding pair, counted from both sides
     infos.occupied_landmarks[e] = occupied;
     infos.collisions[e] = collisions;
   }
@@ -201,7 +213,24 @@ export class SimpleSpreadCore implements WorldCore {
 
   setState(e: number, snapshot: WorldSnapshot): void {
     setParticles(this.id, this.physics, e, snapshot);
+    this.moved(e);
+  }
+
+  /** env e's positions changed: its grids and measures are to be made again */
+  private moved(e: number): void {
     if (this.grids) this.grids[e].fresh = false;
+    this.measures[e].fresh = false;
+  }
+
+  /** env e's measures, made from the positions as they are now */
+  private measure(e: number): EnvMeasures {
+    const m = this.measures[e];
+    if (!m.fresh) {
+      for (let l = 0; l < this.n; l++) m.nearestAgent[l] = this.nearestAgentDistance(e, this.n + l);
+      for (let i = 0; i < this.n; i++) m.overlaps[i] = this.collisionsWith(e, i);
+      m.fresh = true;
+    }
+    return m;
   }
 
   /** The k entities in [from, to) nearest to `agent` (itself excluded) into this.nearest, nearest first (ties: the lower index). */

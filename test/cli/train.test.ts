@@ -105,7 +105,8 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
   const cases: [string[], RegExp][] = [
     [['train', '--world', 'chess'], /unknown world "chess"/],
     [['train', '--world', 'spread', '--algo', 'qtran'], /Allowed choices are mappo, ippo, iql, iql-tabular, vdn, qmix, maddpg/],
-    [['train', '--world', 'spread', '--algo', 'qmix', '--actor', 'commnet'], /--actor: a setting of --algo mappo\/ippo, not of qmix/],
+    [['train', '--world', 'spread', '--algo', 'qmix', '--actor', 'commnet'], /--actor: qmix learns each agent's Q-network: actor "mlp" or "gru"; a communicating actor \("commnet"\) is trained by mappo or ippo/],
+    [['train', '--world', 'spread', '--algo', 'maddpg', '--actor', 'gru'], /--actor: a setting of --algo mappo\/ippo\/iql\/vdn\/qmix, not of maddpg/],
     [['train', '--world', 'spread', '--algo', 'maddpg', '--self-play'], /--self-play: a setting of --algo mappo\/ippo, not of maddpg/],
     [['train', '--world', 'spread', '--algo', 'iql-tabular'], /needs a world with a discrete state \(grid_predator_prey\); simple_spread_v3 has none/],
     [['train', '--world', 'grid_predator_prey', '--algo', 'iql-tabular', '--steps', '100'], /--steps: a setting of --algo [a-z/]+, not of iql-tabular; iql-tabular trains for --episodes/],

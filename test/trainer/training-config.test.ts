@@ -14,12 +14,24 @@ t.test('a run configuration is the algorithm\'s defaults under the settings give
 });
 
 t.test('a setting the algorithm does not take is refused by name, with the algorithms that take it', (t) => {
-  const err = t.throws(() => resolveTrainingConfig({ algo: 'qmix', world: 'simple_spread_v3', actor: 'commnet', prob: 0.3 })) as TrainingConfigError;
+  const err = t.throws(() => resolveTrainingConfig({ algo: 'maddpg', world: 'simple_spread_v3', actor: 'commnet', prob: 0.3 })) as TrainingConfigError;
   t.ok(err instanceof TrainingConfigError);
   t.same(err.settings, ['actor', 'prob']);
   t.equal(err.reason, 'unknown');
-  t.match(err.message, /actor, prob: not qmix settings \(settings of mappo\/ippo\)/);
+  t.match(err.message, /actor, prob: not maddpg settings \(settings of mappo\/ippo\/iql\/vdn\/qmix\)/);
   t.equal(err.code, 'FM_ERR_CONFIG');
+  t.end();
+});
+
+t.test('a value-based run\'s Q-network is an MLP or a GRU; a communicating actor is refused with the algorithms that train one', (t) => {
+  t.match(resolveTrainingConfig({ algo: 'vdn', world: 'simple_spread_v3', actor: 'gru' }), { algo: 'vdn', actor: 'gru' });
+  t.match(resolveTrainingConfig({ algo: 'iql', world: 'simple_spread_v3' }), { actor: 'mlp' }, 'an MLP unless asked');
+  for (const actor of ['commnet', 'tarmac-gru']) {
+    const err = refusal(() => resolveTrainingConfig({ algo: 'qmix', world: 'simple_spread_v3', actor }));
+    t.same(err.settings, ['actor']);
+    t.equal(err.reason, 'invalid');
+    t.match(err.message, new RegExp(`qmix learns each agent's Q-network: actor "mlp" or "gru"; a communicating actor \\("${actor}"\\) is trained by mappo or ippo`));
+  }
   t.end();
 });
 

@@ -104,6 +104,30 @@ t.test('replay: episodes come back whole and in order, transitions uniformly; th
   t.same([...left].sort(), ['2,3', '4,5'], 'episodes whose first steps were overwritten are no longer sampled');
 });
 
+t.test('replay: episodes in time order for a recurrent network, a shorter one padded with its last step and marked invalid there', async (t) => {
+  const buffer = new ReplayBuffer({ numEnvs: 2, obsDims: [2], stateSize: 1 }, 12);
+  const rng = new Rng(5);
+  t.throws(() => buffer.sampleEpisodeSequences(1, rng), { message: /no complete episode/ });
+  // env 0: episodes of 2 steps (states 0,1 and 2,3); env 1: one of 3 (100, 101, 102)
+  for (let k = 0; k < 4; k++) buffer.add(step(2, k, [k === 1 || k === 3 ? 0 : -1, k === 2 ? 1 : -1], k === 2 ? [1] : []));
+  let mixed = false;
+  for (let draw = 0; draw < 30; draw++) {
+    const batch = buffer.sampleEpisodeSequences(4, rng);
+    t.equal(batch.slots.length, batch.steps * 4);
+    t.equal(batch.steps, Math.max(...batch.lengths), 'as long as the longest episode drawn');
+    for (let b = 0; b < 4; b++) {
+      const states = Array.from({ length: batch.steps }, (_, step) => buffer.statesOf(Int32Array.of(batch.slots[step * 4 + b]))[0]);
+      const length = batch.lengths[b];
+      t.ok(states.slice(0, length).every((s, j) => j === 0 || s === states[j - 1] + 1), `episode ${b}: consecutive steps ${states}`);
+      t.ok([0, 2, 100].includes(states[0]), `episode ${b} starts at an episode's first step (${states[0]})`);
+      t.ok(states.slice(length).every((s) => s === states[length - 1]), `episode ${b}: past its end, its last step again (${states})`);
+      t.same(Array.from({ length: batch.steps }, (_, step) => batch.valid[step * 4 + b]), Array.from({ length: batch.steps }, (_, step) => (step < length ? 1 : 0)));
+    }
+    mixed ||= new Set(batch.lengths).size > 1;
+  }
+  t.ok(mixed, 'some batches mix episodes of 2 and 3 steps');
+});
+
 t.test('Gumbel-softmax: a distribution per row, sharper as τ falls, with the gradient of its finite differences', async (t) => {
   const rng = new Rng(2);
   const logits = tf.tensor2d([[1, 0.5, -1, 0], [0, 0, 3, 0]]);

@@ -10,13 +10,19 @@ export const qLearningConfigSchema = z.strictObject({
   algo: z.enum(['iql', 'vdn', 'qmix']),
   ...replayBudgetFields,
   ...networkFields,
+  /**
+   * each agent's Q-network: mlp (its observation now) or gru (PyMARL's RNN agent: an encoder, a
+   * GRU cell of hidden[0] units and a linear head, remembering the episode so far). A GRU learns
+   * on whole episodes unrolled from their start, IQL's updates too (batchEpisodes of them)
+   */
+  actor: z.enum(['mlp', 'gru']).default('mlp'),
   lr: z.number().positive(),
   gamma: z.number().min(0).max(1),
   /** replay capacity in joint transitions */
   bufferSize: z.number().int().positive(),
-  /** iql: transitions per update */
+  /** iql with an MLP: transitions per update */
   batchSize: z.number().int().positive(),
-  /** vdn/qmix: whole episodes per update */
+  /** vdn/qmix, and any GRU: whole episodes per update */
   batchEpisodes: z.number().int().positive(),
   /** env steps before the first update */
   learningStarts: z.number().int().nonnegative(),
@@ -50,6 +56,7 @@ export const defaultQLearningConfig: QLearningConfig = {
   activation: 'relu',
   inputLayerNorm: true,
   agentId: true,
+  actor: 'mlp',
   lr: 5e-4,
   gamma: 0.99,
   bufferSize: 50_000,

@@ -86,6 +86,9 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
   if (remembers(config.actor) && config.selfPlay === true) {
     throw new TrainingConfigError(['actor'], 'invalid', 'a recurrent actor cannot play self-play yet: its frozen opponents would need their own memory (use actor "mlp", "commnet" or "tarmac")');
   }
+  if ((algo === 'iql' || algo === 'vdn' || algo === 'qmix') && 'actor' in given && config.actor !== 'mlp' && config.actor !== 'gru') {
+    throw new TrainingConfigError(['actor'], 'invalid', `${algo} learns each agent's Q-network: actor "mlp" or "gru"; a communicating actor ("${String(config.actor)}") is trained by mappo or ippo`);
+  }
   if (config.criticInput === 'pooled' && algo !== 'mappo') {
     throw new TrainingConfigError(['criticInput'], 'invalid', `a pooled critic input is for MAPPO's centralized critic; ${algo}'s critic reads the agent's own observation already`);
   }

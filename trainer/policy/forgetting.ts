@@ -1,5 +1,5 @@
-// When a recurrent policy forgets, outside training: the rule the trainer follows (algos/mappo.ts)
-// for a policy played step by step on a world — an agent's state is zeroed before the first step
+// When a recurrent policy forgets, played step by step on a world (evaluation, and a GRU
+// Q-network acting in training), by the rule MAPPO's rollouts follow (algos/mappo.ts) — an agent's state is zeroed before the first step
 // of its env's episode and before any step that follows one it was not in (it had left, or had
 // not entered yet), so an agent that enters mid-episode starts from nothing, as on a robot.
 
@@ -11,6 +11,16 @@ export class Forgetting {
 
   constructor(private readonly world: World, private readonly agents: readonly number[], rows: number) {
     this.wasActive = new Uint8Array(rows).fill(1);
+  }
+
+  /** per row, whether its agent was in the last step (a checkpoint keeps it: the next mark depends on it) */
+  saved(): Uint8Array {
+    return this.wasActive.slice();
+  }
+
+  restore(wasActive: Uint8Array): void {
+    if (wasActive.length !== this.wasActive.length) throw new Error(`a saved memory of ${wasActive.length} rows for ${this.wasActive.length}`);
+    this.wasActive.set(wasActive);
   }
 
   /** Before a step of `envs` envs: sets resets[row] = 1 for every row whose state must go. */

@@ -38,6 +38,19 @@ export interface JointStep {
   episodeEnded: Uint8Array;
 }
 
+/** Whole episodes in time order (ReplayBuffer.sampleEpisodeSequences). */
+export interface EpisodeSequences {
+  /** the longest episode's length */
+  steps: number;
+  episodes: number;
+  /** [steps · episodes], time-major: episode b's step t at t·episodes + b */
+  slots: Int32Array;
+  /** [steps · episodes]: 1 where the step is in its episode, 0 past its end */
+  valid: Uint8Array;
+  /** [episodes] */
+  lengths: Int32Array;
+}
+
 type StoredEpisode = ReplayState['episodes'][number];
 
 export class ReplayBuffer {
@@ -141,6 +154,28 @@ export class ReplayBuffer {
       for (let t = 0; t < ep.length; t++) out[k++] = ((ep.first + t) % this.iterations) * e + ep.env;
     }
     return out;
+  }
+
+  /**
+   * `count` whole episodes drawn uniformly (with replacement), laid out in time for a recurrent
+   * network: slot t·count + b is episode b's step t, up to the longest episode's length. A shorter
+   * episode's steps past its end repeat its last slot and are not `valid` (a loss leaves them out).
+   */
+  sampleEpisodeSequences(count: number, rng: Rng): EpisodeSequences {
+    this.evict();
+    if (this.episodes.length === 0) throw new Error('the replay buffer holds no complete episode yet');
+    const picked = Array.from({ length: count }, () => this.episodes[rng.int(this.episodes.length)]);
+    const steps = Math.max(...picked.map((ep) => ep.length));
+    const slots = new Int32Array(steps * count);
+    const valid = new Uint8Array(steps * count);
+    const e = this.layout.numEnvs;
+    picked.forEach((ep, b) => {
+      for (let t = 0; t < steps; t++) {
+        slots[t * count + b] = ((ep.first + Math.min(t, ep.length - 1)) % this.iterations) * e + ep.env;
+        valid[t * count + b] = t < ep.length ? 1 : 0;
+      }
+    });
+    return { steps, episodes: count, slots, valid, lengths: Int32Array.from(picked, (ep) => ep.length) };
   }
 
   /** agent i's observations (or next observations) at the given slots: [slots, obsDim_i] */

@@ -143,12 +143,14 @@ export const qLearningCheckpointSchema = z.object({
   updates: z.number().int().nonnegative(),
   roles: z.array(z.object({
     role: z.string(),
-    /** the online agent Q-network: its argmax is the policy */
-    actor: mlpWeightsSchema,
-    target: mlpWeightsSchema,
+    /** the online agent Q-network (an MLP or a GRU): its argmax is the policy */
+    actor: z.union([gruWeightsSchema, mlpWeightsSchema]),
+    target: z.union([gruWeightsSchema, mlpWeightsSchema]),
     mixer: mixerWeightsSchema.nullable(),
     targetMixer: mixerWeightsSchema.nullable(),
     optimizer: adamStateSchema,
+    /** a GRU's acting memory [E·m, H] as the loop left it, and which rows' agents were in the last step */
+    memory: z.object({ state: z.array(z.number()), wasActive: z.array(z.number().int().min(0).max(1)) }).optional(),
   })).min(1),
   loop: offPolicyLoopSchema,
 });

@@ -87,7 +87,8 @@ export const manifestSchema = z.object({
   world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()), module: z.string().optional(), remote: z.string().startsWith('remote:').optional() }),
   roles: z.array(role).min(1),
   communication: z.object({
-    rounds: z.number().int().positive(),
+    /** (at most 63: an agent's inbox files a round under its tick in one number) */
+    rounds: z.number().int().positive().max(63),
     message_size: z.number().int().positive(),
     quantization,
     /** the most peers' messages one agent's inbox holds per round */

@@ -10,7 +10,7 @@ import type { ObservationIn } from '../adapters/adapter.js';
 import type { PeerLiveness } from './liveness.js';
 import type { PeerConsistency } from './peer-consistency.js';
 import type { AgentMetrics } from './metrics.js';
-import type { RoundInbox } from './round-inbox.js';
+import type { ExpectedPeers, RoundInbox } from './round-inbox.js';
 import type { Transport } from './transport.js';
 import type { PolicyOutput } from '@fleetmind/models';
 
@@ -70,6 +70,7 @@ export interface RoundsContext {
 }
 
 const nowUs = () => Date.now() * 1000;
+const NOTHING_HEARD: ReadonlyMap<string, PeerMessage> = new Map();
 
 export class CommunicationRounds {
   /** reused inputs of the rounds */
@@ -79,10 +80,18 @@ export class CommunicationRounds {
   private inferenceMs = 0;
   /** keep copies of each round's inbox and mask in the decision (a shadow policy runs: shadow.ts) */
   keepInputs = false;
+  /** where this agent's messages go */
+  private readonly topic: string;
+  /** the round's test of who is expected, made once (a decision asks it at every message) */
+  private readonly everyLiveSettled: ExpectedPeers;
+  private readonly everyPeerSettled: ExpectedPeers;
 
   constructor(private readonly c: RoundsContext) {
     this.inboxInput = new Float32Array(c.capacity * c.messageSize);
     this.maskInput = new Float32Array(c.capacity);
+    this.topic = agentTopic(c.fleet, c.agentId, 'msg');
+    this.everyLiveSettled = (settled) => this.c.liveness.everyLive(settled);
+    this.everyPeerSettled = (settled) => this.c.peers.every(settled);
   }
 
   /** A rollout's policy from this decision on (the same message layout: installed-policy.ts). */
@@ -95,15 +104,16 @@ export class CommunicationRounds {
   async decide(o: ObservationIn, memory?: Float32Array): Promise<Decision> {
     const { policy, agentIdInput, transport, inbox, metrics } = this.c;
     this.inferenceMs = 0;
+    let started = performance.now();
     if (policy.rounds === 0) {
-      const out = await this.infer(() => policy.act(o.values, agentIdInput, { actionOnly: true, state: memory }));
-      return { ...chosen(out), tier: 'full', heard: [], path: 'mlp', inferenceMs: this.inferenceMs, waitingMs: 0, lateRounds: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
+      const out = this.timed(await policy.act(o.values, agentIdInput, { actionOnly: true, state: memory }), started);
+      return decision(out, 'full', [], 'mlp', this.inferenceMs, 0, 0, [], [], out.nextState ?? null);
     }
     if (!transport?.connected) {
-      const out = await this.infer(() => policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true, state: memory }));
-      return { ...chosen(out), tier: 'none', heard: [], path: 'fallback', inferenceMs: this.inferenceMs, waitingMs: 0, lateRounds: 0, rounds: [], inputs: [], nextState: out.nextState ?? null };
+      const out = this.timed(await policy.act(o.values, agentIdInput, { fallback: true, actionOnly: true, state: memory }), started);
+      return decision(out, 'none', [], 'fallback', this.inferenceMs, 0, 0, [], [], out.nextState ?? null);
     }
-    const first = await this.infer(() => policy.stage0(o.values, agentIdInput, memory));
+    const first = this.timed(await policy.stage0(o.values, agentIdInput, memory), started);
     let { message, state } = first;
     // a gated policy chose silence: one empty message in round 1 says so, and it still hears the others
     const silent = first.speaks?.[0] === 0;
@@ -115,8 +125,9 @@ export class CommunicationRounds {
       metrics.peerChecksUnavailable();
     }
     const consistency = this.c.consistency;
-    let previous: ReadonlyMap<string, PeerMessage> = new Map();
-    const ownSent = new Float32Array(this.c.messageSize);
+    let previous: ReadonlyMap<string, PeerMessage> = NOTHING_HEARD;
+    // (the checks' copy of this agent's own message as its peers decode it)
+    const ownSent = consistency ? new Float32Array(this.c.messageSize) : null;
     const heard: string[][] = [];
     const rounds: RoundRecord[] = [];
     const inputs: Decision['inputs'] = [];
@@ -126,13 +137,14 @@ export class CommunicationRounds {
     let heardAny = false;
     let out: PolicyOutput | null = null;
     const H = this.c.messageSize;
-    const topic = agentTopic(this.c.fleet, this.c.agentId, 'msg');
+    const topic = this.topic;
+    const peers = this.c.peers;
     for (let round = 1; round <= policy.rounds; round++) {
       inbox.enter(o.tick, round);
       const encoded = encodeMessage(message, this.c.quantization);
       // round k's check needs this agent's round-(k−1) message as the peers decode it
-      const ownPrevious = consistency && round >= 2 ? ownSent.slice() : null;
-      if (consistency) decodeMessage(encoded, this.c.quantization, ownSent);
+      const ownPrevious = ownSent && round >= 2 ? ownSent.slice() : null;
+      if (ownSent) decodeMessage(encoded, this.c.quantization, ownSent);
       if (!silent) {
         const sent = transport.publishNow(topic, encodePeerMessage({
           fleet: this.c.fleet, agent: this.c.agentId, tick: o.tick, round, payload: encoded.payload, scale: encoded.scale, sentUs: nowUs(), episode: o.episode ?? 0,
@@ -148,8 +160,8 @@ export class CommunicationRounds {
       const logical = this.c.logicalRoundLimitMs;
       const waitStart = performance.now();
       const timedOut = logical === null
-        ? await inbox.waitFor(o.tick, round, (settled) => this.c.liveness.everyLive(settled), this.c.roundDeadlineMs)
-        : await inbox.waitFor(o.tick, round, (settled) => this.c.peers.every(settled), logical);
+        ? await inbox.waitFor(o.tick, round, this.everyLiveSettled, this.c.roundDeadlineMs)
+        : await inbox.waitFor(o.tick, round, this.everyPeerSettled, logical);
       const waitedMs = performance.now() - waitStart;
       waitingMs += waitedMs;
       if (timedOut) {
@@ -158,39 +170,55 @@ export class CommunicationRounds {
       }
       const record: RoundRecord | null = this.c.trace ? { round, inbox: [], timedOut, waitedMs } : null;
       const messages = inbox.messages(o.tick, round);
-      const suspects = consistency && ownPrevious ? await this.infer(() => consistency.check(policy, round, ownPrevious, previous, messages)) : null;
+      let suspects: ReadonlySet<string> | null = null;
+      if (consistency && ownPrevious) {
+        started = performance.now();
+        suspects = this.timed(await consistency.check(policy, round, ownPrevious, previous, messages), started);
+      }
       previous = messages;
-      const leftOut = (peer: string) => Boolean(suspects?.has(peer) || consistency?.isQuarantined(peer));
+      const leftOut = (peer: string) => consistency !== null && (suspects?.has(peer) === true || consistency.isQuarantined(peer));
       this.inboxInput.fill(0);
       this.maskInput.fill(0);
       const roundHeard: string[] = [];
-      this.c.peers.forEach((peer, slot) => {
+      // heard from every peer expected: a peer on standby (not in the episode) was not expected, a
+      // peer whose message the checks left out was not heard either, and a peer that chose
+      // silence is not missing: the round is as its policy made it
+      let roundFull = true;
+      for (let slot = 0; slot < peers.length; slot++) {
+        const peer = peers[slot];
         const m = messages.get(peer);
-        if (!m || leftOut(peer)) return;
+        if (!m || leftOut(peer)) {
+          roundFull &&= this.c.liveness.isOnStandby(peer) || inbox.isSilent(o.tick, round, peer);
+          continue;
+        }
         decodeMessage(m, this.c.quantization, this.inboxInput.subarray(slot * H, (slot + 1) * H));
         this.maskInput[slot] = 1;
         roundHeard.push(peer);
         record?.inbox.push({ slot, payload: m.payload, scale: m.scale, sentUs: m.sentUs, receivedUs: inbox.arrivedUs(m) });
-      });
+      }
       if (record) rounds.push(record);
       if (this.keepInputs) inputs.push({ inbox: this.inboxInput.slice(), mask: this.maskInput.slice() });
       heard.push(roundHeard);
-      // a peer on standby (not in the episode) was not expected: a round without it is still full
-      // a peer whose message was left out by the checks was not heard either
-      // and a peer that chose silence is not missing: the round is as its policy made it
-      heardAll &&= this.c.peers.every((peer) => (messages.has(peer) && !leftOut(peer)) || this.c.liveness.isOnStandby(peer) || inbox.isSilent(o.tick, round, peer));
+      heardAll &&= roundFull;
       heardAny ||= roundHeard.length > 0;
+      started = performance.now();
       // the last round and the final graph in one call (the same numbers, one call fewer)
-      if (round === policy.rounds) out = await this.infer(() => policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }));
-      else ({ message, state } = await this.infer(() => policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity)));
+      if (round === policy.rounds) out = this.timed(await policy.lastRoundAndFinal(state, this.inboxInput, this.maskInput, this.c.capacity, { actionOnly: true }), started);
+      else ({ message, state } = this.timed(await policy.stage(round, state, this.inboxInput, this.maskInput, this.c.capacity), started));
     }
-    return { ...chosen(out!), tier: heardAll ? 'full' : heardAny ? 'partial' : 'none', heard, path: 'rounds', inferenceMs: this.inferenceMs, waitingMs, lateRounds, rounds, inputs, nextState, silent };
+    const tier = heardAll ? 'full' : heardAny ? 'partial' : 'none';
+    const made = decision(out!, tier, heard, 'rounds', this.inferenceMs, waitingMs, lateRounds, rounds, inputs, nextState);
+    made.silent = silent;
+    return made;
   }
 
-  private async infer<T>(call: () => Promise<T>): Promise<T> {
-    const t0 = performance.now();
-    const out = await call();
-    const ms = performance.now() - t0;
+  /**
+   * Counts a graph call that started at `started` (performance.now()) and has just returned `out`:
+   * ms in the graphs, for the decision and the metrics. (Timed where awaited, not by a wrapper: a
+   * closure and a promise more per call, at every round of every agent, showed in the collector.)
+   */
+  private timed<T>(out: T, started: number): T {
+    const ms = performance.now() - started;
     this.inferenceMs += ms;
     this.c.metrics.inferenceSeconds.observe(ms / 1000);
     return out;
@@ -201,7 +229,14 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && a.every((v, k) => v === b[k]);
 }
 
-/** A batch of one's action: its index, or its vector for continuous actions. */
-function chosen(out: PolicyOutput): { action: number; vector: Float32Array | null } {
-  return out.actions instanceof Float32Array ? { action: 0, vector: out.actions.slice() } : { action: out.actions[0], vector: null };
+/** A decision from a batch of one's output: its action index, or its vector for continuous actions. */
+function decision(
+  out: PolicyOutput, tier: Tier, heard: string[][], path: Decision['path'], inferenceMs: number, waitingMs: number, lateRounds: number,
+  rounds: RoundRecord[], inputs: Decision['inputs'], nextState: Float32Array | null,
+): Decision {
+  const continuous = out.actions instanceof Float32Array;
+  return {
+    action: continuous ? 0 : out.actions[0], vector: continuous ? (out.actions as Float32Array).slice() : null,
+    tier, heard, path, inferenceMs, waitingMs, lateRounds, rounds, inputs, nextState,
+  };
 }

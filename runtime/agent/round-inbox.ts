@@ -22,6 +22,17 @@ export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | '
 const TICKS_AHEAD = 4;
 
 /**
+ * (tick, round) as one number, the maps' key: tick · ROUNDS_PER_KEY + round. A number, not a
+ * string: every message and every round entered makes or reads keys (ticks < 2^32, so keys stay
+ * exact integers).
+ */
+const ROUNDS_PER_KEY = 64;
+const keyOf = (tick: number, round: number) => tick * ROUNDS_PER_KEY + round;
+const tickOf = (key: number) => Math.floor(key / ROUNDS_PER_KEY);
+const roundOf = (key: number) => key % ROUNDS_PER_KEY;
+const NOTHING_HEARD: ReadonlyMap<string, PeerMessage> = new Map();
+
+/**
  * The peers a round waits for, asked whether every one of them is settled (its message or a
  * notice is in): asked at every message, so it is a test, not a list to allocate.
  */
@@ -36,14 +47,16 @@ interface Waiter {
 }
 
 export class RoundInbox {
-  /** key `${tick}:${round}` → sender → message */
-  private readonly held = new Map<string, Map<string, PeerMessage>>();
-  /** key `${tick}:${round}` → sender → when its message arrived, µs since the epoch (recordings show it) */
-  private readonly arrivals = new Map<string, Map<string, number>>();
-  /** key `${tick}:${round}` → senders whose message a simulated network said is lost (or that abstained) */
-  private readonly lost = new Map<string, Set<string>>();
-  /** key `${tick}:${round}` → senders whose policy chose silence (wire 1.6): not heard, and not missing either */
-  private readonly silent = new Map<string, Set<string>>();
+  /** keyOf(tick, round) → sender → message */
+  private readonly held = new Map<number, Map<string, PeerMessage>>();
+  /** keyOf(tick, round) → sender → when its message arrived, µs since the epoch (recordings show it) */
+  private readonly arrivals = new Map<number, Map<string, number>>();
+  /** keyOf(tick, round) → senders whose message a simulated network said is lost (or that abstained) */
+  private readonly lost = new Map<number, Set<string>>();
+  /** keyOf(tick, round) → senders whose policy chose silence (wire 1.6): not heard, and not missing either */
+  private readonly silent = new Map<number, Set<string>>();
+  /** the four maps above, for forgetting what is stale in all of them */
+  private readonly keyed: Map<number, unknown>[] = [this.held, this.arrivals, this.lost, this.silent];
   private tick = -1;
   private round = 0;
   /** on standby: no current tick; the newest tick heard so far (-1: none) */
@@ -60,7 +73,9 @@ export class RoundInbox {
   private previousEpisode = 0;
 
   /** stampArrivals: keep when each message arrived (a flight recorder is on) */
-  constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {}
+  constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {
+    if (rounds >= ROUNDS_PER_KEY) throw new Error(`an inbox for ${rounds} rounds a tick: at most ${ROUNDS_PER_KEY - 1}`);
+  }
 
   /** Starts (tick, round): older messages become stale and are forgotten. */
   enter(tick: number, round: number): void {
@@ -68,11 +83,10 @@ export class RoundInbox {
     this.tick = tick;
     this.round = round;
     this.released = false;
-    for (const map of [this.held, this.lost, this.silent, this.arrivals]) {
+    for (const map of this.keyed) {
       for (const key of map.keys()) {
-        const [t, r] = key.split(':').map(Number);
-        const ago = tickDistance(tick, t);
-        if (ago > 0 || (ago === 0 && r < round)) map.delete(key);
+        const ago = tickDistance(tick, tickOf(key));
+        if (ago > 0 || (ago === 0 && roundOf(key) < round)) map.delete(key);
       }
     }
   }
@@ -89,8 +103,8 @@ export class RoundInbox {
     if (this.newest >= 0 && tickDistance(tick, this.newest) < 0) return 'sat_out';
     if (this.newest < 0 || tickDistance(tick, this.newest) > 0) {
       this.newest = tick;
-      for (const map of [this.held, this.lost, this.silent, this.arrivals]) {
-        for (const key of map.keys()) if (Number(key.split(':')[0]) !== tick) map.delete(key);
+      for (const map of this.keyed) {
+        for (const key of map.keys()) if (tickOf(key) !== tick) map.delete(key);
       }
     }
     return null;
@@ -109,7 +123,7 @@ export class RoundInbox {
     // (still released: the tick it enters first is the one it came back at)
     this.newest = -1;
     this.rejoinedAt = -1;
-    for (const map of [this.held, this.lost, this.silent, this.arrivals]) map.clear();
+    for (const map of this.keyed) map.clear();
     const early = this.early;
     this.early = null;
     if (early?.episode === episode) for (const m of early.messages) this.put(m);
@@ -121,7 +135,7 @@ export class RoundInbox {
     if (episode !== this.episode) return this.putEarly(m, episode);
     const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
-    const key = `${m.tick}:${m.round}`;
+    const key = keyOf(m.tick, m.round);
     let bySender = this.held.get(key);
     if (!bySender) this.held.set(key, (bySender = new Map()));
     if (bySender.has(m.agent)) return 'duplicate';
@@ -157,7 +171,7 @@ export class RoundInbox {
   markLost(notice: { agent: string; tick: number; round: number }): InboxRefusal | null {
     const refusal = this.admissible(notice) ?? this.follow(notice.tick);
     if (refusal) return refusal;
-    const key = `${notice.tick}:${notice.round}`;
+    const key = keyOf(notice.tick, notice.round);
     let senders = this.lost.get(key);
     if (!senders) this.lost.set(key, (senders = new Set()));
     if (senders.has(notice.agent)) return 'duplicate';
@@ -173,10 +187,10 @@ export class RoundInbox {
   markSilent(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
     const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
-    if (this.silent.get(`${m.tick}:1`)?.has(m.agent)) return 'duplicate';
+    if (this.silent.get(keyOf(m.tick, 1))?.has(m.agent)) return 'duplicate';
     for (let round = 1; round <= this.rounds; round++) {
       for (const map of [this.lost, this.silent]) {
-        const key = `${m.tick}:${round}`;
+        const key = keyOf(m.tick, round);
         let senders = map.get(key);
         if (!senders) map.set(key, (senders = new Set()));
         senders.add(m.agent);
@@ -188,7 +202,7 @@ export class RoundInbox {
 
   /** Whether `peer` chose silence for (tick, round). */
   isSilent(tick: number, round: number, peer: string): boolean {
-    return this.silent.get(`${tick}:${round}`)?.has(peer) === true;
+    return this.silent.get(keyOf(tick, round))?.has(peer) === true;
   }
 
   private admissible(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
@@ -208,12 +222,12 @@ export class RoundInbox {
 
   /** Messages heard so far for (tick, round), by sender. */
   messages(tick: number, round: number): ReadonlyMap<string, PeerMessage> {
-    return this.held.get(`${tick}:${round}`) ?? new Map();
+    return this.held.get(keyOf(tick, round)) ?? NOTHING_HEARD;
   }
 
   /** When a held message arrived, µs since the epoch (0 unless the inbox stamps arrivals). */
   arrivedUs(m: PeerMessage): number {
-    return this.arrivals.get(`${m.tick}:${m.round}`)?.get(m.agent) ?? 0;
+    return this.arrivals.get(keyOf(m.tick, m.round))?.get(m.agent) ?? 0;
   }
 
   /**
@@ -236,11 +250,17 @@ export class RoundInbox {
   private check(): void {
     const w = this.waiter;
     if (!w) return;
-    const key = `${w.tick}:${w.round}`;
-    const have = this.held.get(key);
-    const lost = this.lost.get(key);
-    if (w.expected((p) => have?.has(p) === true || lost?.has(p) === true)) this.settle(false);
+    const key = keyOf(w.tick, w.round);
+    this.checkedHeld = this.held.get(key);
+    this.checkedLost = this.lost.get(key);
+    if (w.expected(this.settledInCheck)) this.settle(false);
   }
+
+  /** the waited round's messages and notices, while check() asks whether every expected peer is settled */
+  private checkedHeld: Map<string, PeerMessage> | undefined;
+  private checkedLost: Set<string> | undefined;
+  /** (one function for every check: asked at every message, it is not made anew each time) */
+  private readonly settledInCheck = (peer: string): boolean => this.checkedHeld?.has(peer) === true || this.checkedLost?.has(peer) === true;
 
   private settle(timedOut: boolean): void {
     const w = this.waiter;

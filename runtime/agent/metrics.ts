@@ -51,20 +51,6 @@ export class AgentMetrics {
     messages: { sent: 0, received: 0, unsent: 0, silent: 0, dropped: {} }, observationsDropped: 0, observationsRefused: {}, reconnects: 0, memoryResets: {},
     peerChecks: { checked: 0, inconsistent: 0, quarantined: 0, released: 0, unavailable: 0 },
   };
-  private readonly ticks: Counter<'tier'>;
-  private readonly safe: Counter<'reason'>;
-  private readonly misses: Counter;
-  private readonly shieldedCount: Counter;
-  private readonly sent: Counter;
-  private readonly unsent: Counter;
-  private readonly silentTicks: Counter;
-  private readonly received: Counter;
-  private readonly dropped: Counter<'reason'>;
-  private readonly observationsRefusedCount: Counter<'reason'>;
-  private readonly reconnectCount: Counter;
-  private readonly memoryResetCount: Counter<'reason'>;
-  private readonly peerCheckCount: Counter<'verdict'>;
-  private readonly quarantines: Counter;
   readonly quarantinedPeers: Gauge;
   readonly inferenceSeconds: Histogram;
   readonly tickSeconds: Histogram;
@@ -74,20 +60,34 @@ export class AgentMetrics {
   constructor(labels: { fleet: string; agent: string }) {
     this.registry.setDefaultLabels(labels);
     const r = [this.registry];
-    this.ticks = new Counter({ name: 'fleetmind_agent_ticks_total', help: 'decisions made, by fallback tier', labelNames: ['tier'], registers: r });
-    this.safe = new Counter({ name: 'fleetmind_agent_safe_actions_total', help: 'ticks answered with the safe action, by reason', labelNames: ['reason'], registers: r });
-    this.misses = new Counter({ name: 'fleetmind_agent_deadline_misses_total', help: 'communication rounds that ended at the deadline with live peers unheard', registers: r });
-    this.shieldedCount = new Counter({ name: 'fleetmind_agent_shielded_total', help: 'actions the safety shield overrode', registers: r });
-    this.sent = new Counter({ name: 'fleetmind_agent_messages_sent_total', help: 'peer messages published', registers: r });
-    this.unsent = new Counter({ name: 'fleetmind_agent_messages_unsent_total', help: 'peer messages not sent because the broker was unreachable (never queued)', registers: r });
-    this.silentTicks = new Counter({ name: 'fleetmind_agent_silent_ticks_total', help: 'ticks a gated policy chose not to send its messages (learned when to talk)', registers: r });
-    this.received = new Counter({ name: 'fleetmind_agent_messages_received_total', help: 'peer messages accepted', registers: r });
-    this.dropped = new Counter({ name: 'fleetmind_agent_messages_dropped_total', help: 'incoming messages refused, by reason', labelNames: ['reason'], registers: r });
-    this.observationsRefusedCount = new Counter({ name: 'fleetmind_agent_observations_refused_total', help: 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', labelNames: ['reason'], registers: r });
-    this.memoryResetCount = new Counter({ name: 'fleetmind_agent_memory_resets_total', help: 'a recurrent policy\'s state zeroed before a decision, by reason (start, episode, gap, age, bundle)', labelNames: ['reason'], registers: r });
-    this.reconnectCount = new Counter({ name: 'fleetmind_agent_reconnects_total', help: 'reconnections to the broker', registers: r });
-    this.peerCheckCount = new Counter({ name: 'fleetmind_agent_peer_messages_checked_total', help: 'peer messages checked against the policy\'s arithmetic (peerChecks), by verdict (consistent, inconsistent: left out of its round)', labelNames: ['verdict'], registers: r });
-    this.quarantines = new Counter({ name: 'fleetmind_agent_peer_quarantines_total', help: 'peers put in quarantine for inconsistent messages', registers: r });
+    const snap = this.snap;
+    // the counters read the snapshot when scraped: counting stays a plain increment where it
+    // happens (every message, every tick), as a prom-client inc() hashes its labels each time
+    const counter = (name: string, help: string, read: () => number) => new Counter({
+      name, help, registers: r, collect() { this.reset(); this.inc(read()); },
+    });
+    const counterBy = <L extends string>(name: string, help: string, label: L, read: () => Partial<Record<string, number>>) => new Counter<L>({
+      name, help, labelNames: [label], registers: r,
+      collect() {
+        this.reset();
+        for (const [value, count] of Object.entries(read())) if (count) this.inc({ [label]: value } as Partial<Record<L, string>>, count);
+      },
+    });
+    counterBy('fleetmind_agent_ticks_total', 'decisions made, by fallback tier', 'tier', () => snap.tiers);
+    counterBy('fleetmind_agent_safe_actions_total', 'ticks answered with the safe action, by reason', 'reason', () => snap.safeReasons);
+    counter('fleetmind_agent_deadline_misses_total', 'communication rounds that ended at the deadline with live peers unheard', () => snap.deadlineMisses);
+    counter('fleetmind_agent_shielded_total', 'actions the safety shield overrode', () => snap.shielded);
+    counter('fleetmind_agent_messages_sent_total', 'peer messages published', () => snap.messages.sent);
+    counter('fleetmind_agent_messages_unsent_total', 'peer messages not sent because the broker was unreachable (never queued)', () => snap.messages.unsent);
+    counter('fleetmind_agent_silent_ticks_total', 'ticks a gated policy chose not to send its messages (learned when to talk)', () => snap.messages.silent);
+    counter('fleetmind_agent_messages_received_total', 'peer messages accepted', () => snap.messages.received);
+    counterBy('fleetmind_agent_messages_dropped_total', 'incoming messages refused, by reason', 'reason', () => snap.messages.dropped);
+    counterBy('fleetmind_agent_observations_refused_total', 'observations no tick acted on, by reason (undecodable, old_tick, old_episode, replaced, queue_full, unusable)', 'reason', () => snap.observationsRefused);
+    counterBy('fleetmind_agent_memory_resets_total', 'a recurrent policy\'s state zeroed before a decision, by reason (start, episode, gap, age, bundle)', 'reason', () => snap.memoryResets);
+    counter('fleetmind_agent_reconnects_total', 'reconnections to the broker', () => snap.reconnects);
+    counterBy('fleetmind_agent_peer_messages_checked_total', 'peer messages checked against the policy\'s arithmetic (peerChecks), by verdict (consistent, inconsistent: left out of its round)', 'verdict',
+      () => ({ consistent: snap.peerChecks.checked - snap.peerChecks.inconsistent, inconsistent: snap.peerChecks.inconsistent }));
+    counter('fleetmind_agent_peer_quarantines_total', 'peers put in quarantine for inconsistent messages', () => snap.peerChecks.quarantined);
     this.quarantinedPeers = new Gauge({ name: 'fleetmind_agent_peers_quarantined', help: 'peers in quarantine now (their messages are left out)', registers: r });
     this.inferenceSeconds = new Histogram({ name: 'fleetmind_agent_inference_seconds', help: 'one ONNX Runtime call', buckets: INFERENCE_BUCKETS, registers: r });
     this.tickSeconds = new Histogram({ name: 'fleetmind_agent_tick_seconds', help: 'observation to action', buckets: TICK_BUCKETS, registers: r });
@@ -109,44 +109,38 @@ export class AgentMetrics {
   tick(tier: Tier, seconds: number): void {
     this.snap.ticks++;
     this.snap.tiers[tier]++;
-    this.ticks.inc({ tier });
     this.tickSeconds.observe(seconds);
   }
 
   safeAction(reason: SafeReason): void {
     this.snap.safeReasons[reason] = (this.snap.safeReasons[reason] ?? 0) + 1;
-    this.safe.inc({ reason });
   }
 
   memoryReset(reason: MemoryReset): void {
     this.snap.memoryResets[reason] = (this.snap.memoryResets[reason] ?? 0) + 1;
-    this.memoryResetCount.inc({ reason });
   }
 
-  deadlineMiss(): void { this.snap.deadlineMisses++; this.misses.inc(); }
-  shielded(): void { this.snap.shielded++; this.shieldedCount.inc(); }
-  messageSent(): void { this.snap.messages.sent++; this.sent.inc(); }
-  messageUnsent(): void { this.snap.messages.unsent++; this.unsent.inc(); }
-  silentTick(): void { this.snap.messages.silent++; this.silentTicks.inc(); }
-  messageReceived(): void { this.snap.messages.received++; this.received.inc(); }
+  deadlineMiss(): void { this.snap.deadlineMisses++; }
+  shielded(): void { this.snap.shielded++; }
+  messageSent(): void { this.snap.messages.sent++; }
+  messageUnsent(): void { this.snap.messages.unsent++; }
+  silentTick(): void { this.snap.messages.silent++; }
+  messageReceived(): void { this.snap.messages.received++; }
   observationRefused(reason: ObservationRefusal): void {
     this.snap.observationsDropped++;
     this.snap.observationsRefused[reason] = (this.snap.observationsRefused[reason] ?? 0) + 1;
-    this.observationsRefusedCount.inc({ reason });
   }
   peerChecked(consistent: boolean): void {
     this.snap.peerChecks.checked++;
     if (!consistent) this.snap.peerChecks.inconsistent++;
-    this.peerCheckCount.inc({ verdict: consistent ? 'consistent' : 'inconsistent' });
   }
-  peerQuarantined(): void { this.snap.peerChecks.quarantined++; this.quarantines.inc(); this.quarantinedPeers.inc(); }
+  peerQuarantined(): void { this.snap.peerChecks.quarantined++; this.quarantinedPeers.inc(); }
   peerReleased(): void { this.snap.peerChecks.released++; this.quarantinedPeers.dec(); }
   peerChecksUnavailable(): void { this.snap.peerChecks.unavailable++; }
-  reconnected(): void { this.snap.reconnects++; this.reconnectCount.inc(); }
+  reconnected(): void { this.snap.reconnects++; }
 
   messageDropped(reason: DropReason): void {
     this.snap.messages.dropped[reason] = (this.snap.messages.dropped[reason] ?? 0) + 1;
-    this.dropped.inc({ reason });
   }
 
   snapshot(): AgentSnapshot {

@@ -78,5 +78,15 @@ t.test('Prometheus metrics at /metrics', async (t) => {
   t.match(text, /fleetmind_agent_safe_actions_total\{reason="observation_size",fleet="m1",agent="agent_1"\} 1/);
   t.match(text, /fleetmind_agent_inference_seconds_bucket/);
   t.match(text, /fleetmind_agent_tick_seconds_count\{fleet="m1",agent="agent_1"\} 2/);
+  t.match(text, /fleetmind_agent_messages_received_total\{fleet="m1",agent="agent_1"\} 0\n/, 'a counter nothing counted yet reads 0');
+  t.notMatch(text, /fleetmind_agent_ticks_total\{tier="full"/, 'a tier no tick took has no series');
+  // the counters are read from the agent's own counts when scraped: a second scrape says the same, and more ticks count
+  const again = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(again, /fleetmind_agent_ticks_total\{tier="none",fleet="m1",agent="agent_1"\} 1\n/);
+  adapter.observe({ tick: 3, values: OBS() });
+  await until(() => ticks === 3, 'a third observation is acted on');
+  const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(after, /fleetmind_agent_ticks_total\{tier="none",fleet="m1",agent="agent_1"\} 2\n/);
+  t.match(after, /fleetmind_agent_safe_actions_total\{reason="observation_size",fleet="m1",agent="agent_1"\} 1\n/);
   t.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
 });

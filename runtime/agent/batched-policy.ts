@@ -151,7 +151,8 @@ export class BatchedPolicy implements PolicySession {
         const actionWidth = out.actions.length / total;
         let at = 0;
         return rows.map((r) => {
-          const part = { logits: out.logits.slice(at * logitsWidth, (at + r) * logitsWidth), actions: out.actions.slice(at * actionWidth, (at + r) * actionWidth) };
+          // (views of the batch's outputs, not copies: each is its caller's alone, and only read)
+          const part = { logits: out.logits.subarray(at * logitsWidth, (at + r) * logitsWidth), actions: out.actions.subarray(at * actionWidth, (at + r) * actionWidth) };
           at += r;
           return part;
         });
@@ -166,7 +167,7 @@ export class BatchedPolicy implements PolicySession {
       split: (out, rows) => {
         let at = 0;
         return rows.map((r) => {
-          const part = { message: out.message.slice(at * H, (at + r) * H), state: out.state.slice(at * H, (at + r) * H), ...(out.speaks ? { speaks: out.speaks.slice(at, at + r) } : {}) };
+          const part = { message: out.message.subarray(at * H, (at + r) * H), state: out.state.subarray(at * H, (at + r) * H), ...(out.speaks ? { speaks: out.speaks.subarray(at, at + r) } : {}) };
           at += r;
           return part;
         });

@@ -94,6 +94,7 @@ t.test('every way of damaging a bundle is caught with a precise error', async (t
   await refuses(t, 'extra file', (d) => writeFileSync(join(d, 'agent/evil.onnx'), 'x'), /evil\.onnx is not listed in the manifest/);
   await refuses(t, 'schema version', (d) => editManifest(d, (m) => { m.schema_version = 2; }), /schema_version 2 is not supported/);
   await refuses(t, 'bad field', (d) => editManifest(d, (m) => { m.roles[0].safe_action = 9; }), /roles\.0\.safe_action: must be an action in \[0, 5\)/);
+  await refuses(t, 'too many rounds', (d) => editManifest(d, (m) => { m.communication!.rounds = 64; }), /communication\.rounds: .*(63|too big)/i);
   await refuses(t, 'not json', (d) => writeFileSync(join(d, 'manifest.json'), '{"schema_version": 1,'), /manifest\.json is not JSON/);
   await refuses(t, 'path escape', (d) => editManifest(d, (m) => { m.files['../x.onnx'] = m.files['agent/final.onnx']; }), /files: "\.\.\/x\.onnx" is not an allowed file name: (no "\.\." in paths|a relative path)/);
   await refuses(t, 'wrong shapes', (d) => {

@@ -22,7 +22,7 @@ export { parallelApiCheck } from './api-check.js';
 export { parseParticleSnapshot } from './mpe/particle-state.js';
 export type { ParticleSnapshot } from './mpe/particle-state.js';
 export { GridPredatorPreyCore, STATE_BINS } from './grid-predator-prey.js';
-export { logAddExp0 } from './mpe/particle-world.js';
+export { logAddExp0, ParticleWorld, type EntitySpec } from './mpe/particle-world.js';
 export { boundPenalty } from './mpe/simple-tag.js';
 export {
   parseConformanceVectors, replayConformanceVectors, ConformanceFormatError,

@@ -224,7 +224,7 @@ export class ParticleWorld {
     if (!cg) return false;
     const base = e * this.numEntities * 2;
     const { pos, specs } = this;
-    if (!cg.grid.build((i) => pos[base + 2 * i], (i) => pos[base + 2 * i + 1])) return false;
+    if (!cg.grid.build(pos, base)) return false;
     this.contactStepsByGrid++;
     const { contactMargin } = this.constants;
     for (let i = cg.from; i < cg.from + cg.count; i++) this.forceSet(i);

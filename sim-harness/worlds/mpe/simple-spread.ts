@@ -240,7 +240,7 @@ export class SimpleSpreadCore implements WorldCore {
     const grids = this.envGrids(e);
     if (grids) {
       const [px, py] = this.at(e, agent);
-      return (from === 0 ? grids.agents : grids.landmarks).nearest(px, py, k, agent, (q) => this.physics.distance(e, agent, q), index, dist);
+      return (from === 0 ? grids.agents : grids.landmarks).nearest(px, py, k, agent, index, dist);
     }
     let count = 0;
     for (let q = from; q < to; q++) {
@@ -260,7 +260,7 @@ export class SimpleSpreadCore implements WorldCore {
     if (grids) {
       const [px, py] = this.at(e, landmark);
       const { index, dist } = this.nearest;
-      grids.agents.nearest(px, py, 1, -1, (a) => this.physics.distance(e, a, landmark), index, dist);
+      grids.agents.nearest(px, py, 1, -1, index, dist);
       return dist[0];
     }
     let best = Infinity;
@@ -285,12 +285,9 @@ export class SimpleSpreadCore implements WorldCore {
   private envGrids(e: number): EnvGrids | null {
     const grids = this.grids?.[e] ?? null;
     if (grids && !grids.fresh) {
-      const pos = this.physics.pos;
       const base = e * this.physics.numEntities * 2;
-      const x = (i: number) => pos[base + 2 * i];
-      const y = (i: number) => pos[base + 2 * i + 1];
       // (a position that is not finite: every question scans every particle, as without a grid)
-      if (!grids.agents.build(x, y) || !grids.landmarks.build(x, y)) return null;
+      if (!grids.agents.build(this.physics.pos, base) || !grids.landmarks.build(this.physics.pos, base)) return null;
       grids.fresh = true;
     }
     return grids;

@@ -1,8 +1,9 @@
 // A uniform grid over a set of particles, for the k-nearest and within-radius questions a large
 // simple_spread asks of every agent every step (issue 24: at N = 1,000 the all-pairs loops took a
-// third of a 10 Hz period). Its answers are exactly the all-pairs ones: distances come from the
-// caller's own distance function, and among equal distances the lower index wins, as in a scan
-// in index order. A query stops only when no unexamined cell can hold anything nearer.
+// third of a 10 Hz period). Its answers are exactly the all-pairs ones: a distance is MPE's,
+// √(dx² + dy²) of the positions it was filed from (computed here: a distance function called back
+// per candidate boxed every result it returned), and among equal distances the lower index wins,
+// as in a scan in index order. A query stops only when no unexamined cell can hold anything nearer.
 // The grid spans the middle of the spread (particles flung far away would otherwise make every
 // cell huge); the few outside it are kept in a list every query reads.
 
@@ -27,6 +28,9 @@ export class SpatialGrid {
   private readonly outside: Int32Array;
   private outsideCount = 0;
   private readonly sorted: Float64Array;
+  /** the positions filed: particle i at pos[base + 2i], pos[base + 2i + 1] */
+  private pos: Float64Array = new Float64Array(0);
+  private base = 0;
 
   /** for particles numbered [from, from + count) */
   constructor(private readonly from: number, private readonly count: number) {
@@ -39,13 +43,16 @@ export class SpatialGrid {
   }
 
   /**
-   * Files every particle by position: x(i), y(i) are particle i's coordinates. False (the grid
-   * unusable: ask every particle) where a coordinate is not finite or the spread overflows.
+   * Files every particle by position: particle i is at (pos[base + 2i], pos[base + 2i + 1]) (the
+   * grid reads them there until the next build). False (the grid unusable: ask every particle)
+   * where a coordinate is not finite or the spread overflows.
    */
-  build(x: (i: number) => number, y: (i: number) => number): boolean {
+  build(pos: Float64Array, base: number): boolean {
     const { from, count } = this;
-    const [minX, maxX] = this.span(x);
-    const [minY, maxY] = this.span(y);
+    this.pos = pos;
+    this.base = base;
+    const [minX, maxX] = this.span(0);
+    const [minY, maxY] = this.span(1);
     if (!Number.isFinite(minX) || !Number.isFinite(maxX) || !Number.isFinite(minY) || !Number.isFinite(maxY)) return false;
     this.side = Math.max(1, Math.ceil(Math.sqrt(count * CELLS_PER_PARTICLE)));
     this.x0 = minX;
@@ -57,7 +64,7 @@ export class SpatialGrid {
     starts.fill(0);
     this.outsideCount = 0;
     for (let i = 0; i < count; i++) {
-      const px = x(from + i), py = y(from + i);
+      const px = pos[base + 2 * (from + i)], py = pos[base + 2 * (from + i) + 1];
       if (px < minX || px > maxX || py < minY || py > maxY) {
         this.cellOf[i] = -1;
         this.outside[this.outsideCount++] = from + i;
@@ -74,11 +81,11 @@ export class SpatialGrid {
     return true;
   }
 
-  /** the grid's span on one axis: the middle of the particles' coordinates on it (NaN if one is not finite) */
-  private span(coordinate: (i: number) => number): [number, number] {
-    const { from, count, sorted } = this;
+  /** the grid's span on one axis (0: x, 1: y): the middle of the particles' coordinates on it (NaN if one is not finite) */
+  private span(axis: 0 | 1): [number, number] {
+    const { from, count, sorted, pos, base } = this;
     for (let i = 0; i < count; i++) {
-      sorted[i] = coordinate(from + i);
+      sorted[i] = pos[base + 2 * (from + i) + axis];
       if (!Number.isFinite(sorted[i])) return [NaN, NaN];
     }
     sorted.sort();
@@ -87,16 +94,20 @@ export class SpatialGrid {
   }
 
   /**
-   * The k particles nearest to point (px, py) by distance(q), nearest first, ties to the lower
-   * index, `skip` left out: into index/dist; returns how many (fewer than k only if there are).
+   * The k particles nearest to point (px, py), nearest first, ties to the lower index, `skip` left
+   * out: into index/dist; returns how many (fewer than k only if there are).
    */
-  nearest(px: number, py: number, k: number, skip: number, distance: (q: number) => number, index: Int32Array, dist: Float64Array): number {
+  nearest(px: number, py: number, k: number, skip: number, index: Int32Array, dist: Float64Array): number {
     let found = 0;
     const cx = this.clampCell(Math.floor((px - this.x0) / this.cell));
     const cy = this.clampCell(Math.floor((py - this.y0) / this.cell));
+    const { pos, base } = this;
     const consider = (q: number) => {
       if (q === skip) return;
-      const d = distance(q);
+      // (MPE's distance: the same bits whichever of the two points comes first)
+      const dx = px - pos[base + 2 * q];
+      const dy = py - pos[base + 2 * q + 1];
+      const d = Math.sqrt(dx * dx + dy * dy);
       if (found === k && (d > dist[k - 1] || (d === dist[k - 1] && q > index[k - 1]))) return;
       let j = found < k ? found++ : k - 1;
       while (j > 0 && (dist[j - 1] > d || (dist[j - 1] === d && index[j - 1] > q))) { dist[j] = dist[j - 1]; index[j] = index[j - 1]; j--; }

@@ -1,4 +1,4 @@
-export { manifestSchema, parseManifest, BundleError, MANIFEST_SCHEMA_VERSION, recurrentStateSize } from './manifest.js';
+export { manifestSchema, parseManifest, BundleError, MANIFEST_SCHEMA_VERSION, MAX_COMMUNICATION_ROUNDS, recurrentStateSize } from './manifest.js';
 export type { Manifest, RoleSpec } from './manifest.js';
 /** the bundle's message quantization, defined by the wire contract */
 export type { Quantization } from '@fleetmind/wire';

@@ -7,6 +7,9 @@ import { QUANTIZATIONS } from '@fleetmind/wire';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
+/** the most communication rounds a bundle may have (an agent's inbox files a round under its tick in one number) */
+export const MAX_COMMUNICATION_ROUNDS = 63;
+
 const fileName = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a relative path of letters, digits, _ . - and /')
   .refine((p) => !p.split('/').includes('..'), 'no ".." in paths');
 
@@ -87,8 +90,7 @@ export const manifestSchema = z.object({
   world: z.object({ id: z.string(), config: z.record(z.string(), z.unknown()), module: z.string().optional(), remote: z.string().startsWith('remote:').optional() }),
   roles: z.array(role).min(1),
   communication: z.object({
-    /** (at most 63: an agent's inbox files a round under its tick in one number) */
-    rounds: z.number().int().positive().max(63),
+    rounds: z.number().int().positive().max(MAX_COMMUNICATION_ROUNDS),
     message_size: z.number().int().positive(),
     quantization,
     /** the most peers' messages one agent's inbox holds per round */

@@ -10,7 +10,7 @@ import type { ObservationIn } from '../adapters/adapter.js';
 import type { PeerLiveness } from './liveness.js';
 import type { PeerConsistency } from './peer-consistency.js';
 import type { AgentMetrics } from './metrics.js';
-import type { ExpectedPeers, RoundInbox } from './round-inbox.js';
+import { NOTHING_HEARD, type ExpectedPeers, type RoundInbox } from './round-inbox.js';
 import type { Transport } from './transport.js';
 import type { PolicyOutput } from '@fleetmind/models';
 
@@ -70,7 +70,6 @@ export interface RoundsContext {
 }
 
 const nowUs = () => Date.now() * 1000;
-const NOTHING_HEARD: ReadonlyMap<string, PeerMessage> = new Map();
 
 export class CommunicationRounds {
   /** reused inputs of the rounds */

@@ -13,6 +13,7 @@
 // tick's messages (the tick it may come back at), and an episode between its last and the one it
 // comes back in is one it sat out, not a stale one.
 
+import { MAX_COMMUNICATION_ROUNDS } from '@fleetmind/models';
 import { tickDistance, type PeerMessage } from '@fleetmind/wire';
 
 /** sat_out: for a tick before the one this agent came back from standby at — not its round, not a fault */
@@ -26,11 +27,12 @@ const TICKS_AHEAD = 4;
  * string: every message and every round entered makes or reads keys (ticks < 2^32, so keys stay
  * exact integers).
  */
-const ROUNDS_PER_KEY = 64;
+const ROUNDS_PER_KEY = MAX_COMMUNICATION_ROUNDS + 1;
 const keyOf = (tick: number, round: number) => tick * ROUNDS_PER_KEY + round;
 const tickOf = (key: number) => Math.floor(key / ROUNDS_PER_KEY);
 const roundOf = (key: number) => key % ROUNDS_PER_KEY;
-const NOTHING_HEARD: ReadonlyMap<string, PeerMessage> = new Map();
+/** a round's messages before any arrived */
+export const NOTHING_HEARD: ReadonlyMap<string, PeerMessage> = new Map();
 
 /**
  * The peers a round waits for, asked whether every one of them is settled (its message or a

@@ -189,8 +189,9 @@ function updateRoleRecurrent(nets: RoleQ & { net: Gru; target: Gru }, replay: Re
     const next = (q: tf.Tensor2D) => tf.slice(q, [rows, 0], [T * rows, A]);
     const qNextTarget = next(nets.target.applySequence(input, noResets, h0, T + 1).logits);
     const taken = tf.oneHot(tf.tensor1d(actions, 'int32'), A);
-    const discountOf = (gammaNotDone: tf.Tensor1D) => (nets.mixer ? gammaNotDone : tf.reshape(tf.tile(tf.reshape(gammaNotDone, [T * B, 1]), [1, m]), [-1]));
-    const discount = discountOf(tf.mul(tf.tensor1d(notDone), config.gamma) as tf.Tensor1D);
+    // per step (a team's Q_tot), or per step and agent (IQL)
+    const perStep = tf.mul(tf.tensor1d(notDone), config.gamma);
+    const discount = nets.mixer ? perStep : tf.reshape(tf.tile(tf.reshape(perStep, [T * B, 1]), [1, m]), [-1]);
     const mask = tf.tensor1d(weights);
     const states = nets.mixer ? tf.tensor2d(replay.statesOf(slots, false), [T * B, replay.layout.stateSize]) : null;
     const nextStates = nets.targetMixer ? tf.tensor2d(replay.statesOf(slots, true), [T * B, replay.layout.stateSize]) : null;

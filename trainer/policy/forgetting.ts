@@ -1,7 +1,8 @@
 // When a recurrent policy forgets, played step by step on a world (evaluation, and a GRU
-// Q-network acting in training), by the rule MAPPO's rollouts follow (algos/mappo.ts) — an agent's state is zeroed before the first step
-// of its env's episode and before any step that follows one it was not in (it had left, or had
-// not entered yet), so an agent that enters mid-episode starts from nothing, as on a robot.
+// Q-network acting in training), by the rule MAPPO's rollouts follow (algos/mappo.ts): an agent's
+// state is zeroed before the first step of its env's episode and before any step that follows one
+// it was not in (it had left, or had not entered yet), so an agent that enters mid-episode starts
+// from nothing, as on a robot.
 
 import type { World } from '@fleetmind/worlds';
 

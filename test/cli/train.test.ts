@@ -190,7 +190,7 @@ t.test('every other algorithm trains, evaluates and resumes from the CLI; self-p
   t.match(r.stderr, /--algo would change it: --algo was "iql-tabular"/);
 
   const tag = join(dir, 'tag');
-  r = runCli(['train', '--world', 'simple_tag', '--self-play', '--steps', '32000', '--envs', '32', '--out', tag]);
+  r = runCli(['train', '--world', 'simple_tag', '--self-play', '--steps', '8000', '--envs', '32', '--out', tag]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /self-play at [\d,]+ env steps/);
   for (const row of ['adversary vs latest return', 'adversary vs scripted catches', 'agent vs scripted return', 'scripted vs scripted catches']) t.match(r.stdout, row);

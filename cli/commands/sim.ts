@@ -13,7 +13,8 @@ import { printJson, printTable, progressLine } from '../output.js';
 import { readStrategy } from './rollout.js';
 
 interface SimCliOptions {
-  bundle: string;
+  /** one bundle, or one per training seed (summarised over them) */
+  bundle?: string[];
   world?: string;
   agents?: number;
   episodes: number;
@@ -49,14 +50,14 @@ function shardCount(value: string): number | 'elsewhere' {
  * (k-nearest observations, no agent index) — the same graphs with a manifest for N agents, made
  * in a temporary folder that dispose() removes.
  */
-function fleetBundle(opts: SimCliOptions, { checkBundleFiles, resizeBundle, BundleError }: SimParts): { dir: string; dispose: () => void } {
-  const { manifest } = checkBundleFiles(opts.bundle);
+function fleetBundle(bundle: string, opts: SimCliOptions, { checkBundleFiles, resizeBundle, BundleError }: SimParts): { dir: string; dispose: () => void } {
+  const { manifest } = checkBundleFiles(bundle);
   const agents = manifest.roles.flatMap((r) => r.agents).length;
-  if (opts.agents === undefined || opts.agents === agents) return { dir: opts.bundle, dispose: () => {} };
+  if (opts.agents === undefined || opts.agents === agents) return { dir: bundle, dispose: () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'fleetmind-resized-'));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
-    resizeBundle(opts.bundle, dir, opts.agents);
+    resizeBundle(bundle, dir, opts.agents);
   } catch (err) {
     dispose();
     if (err instanceof BundleError) throw new CliError(`--agents ${opts.agents}: the bundle has ${agents} agents and cannot serve another fleet size: ${err.message}`);
@@ -67,27 +68,41 @@ function fleetBundle(opts: SimCliOptions, { checkBundleFiles, resizeBundle, Bund
 
 /** What a run needs, imported when it runs: `--help` and refused arguments stay quick. */
 async function simParts() {
-  const [models, harness] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet')]);
-  return { ...harness, checkBundleFiles: models.checkBundleFiles, resizeBundle: models.resizeBundle, BundleError: models.BundleError };
+  const [models, harness, worlds] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet'), import('@fleetmind/worlds')]);
+  return { ...harness, checkBundleFiles: models.checkBundleFiles, resizeBundle: models.resizeBundle, BundleError: models.BundleError, summarizeRuns: worlds.summarizeRuns };
 }
 type SimParts = Awaited<ReturnType<typeof simParts>>;
 
-function checkBundle(opts: SimCliOptions, { checkBundleFiles }: SimParts): void {
+/** The bundles' world (id and options), after checking each bundle; several must share it. */
+function checkBundles(opts: SimCliOptions, { checkBundleFiles }: SimParts): string {
   if (!opts.bundle) throw new CliError('--bundle <dir> is required');
-  if (!existsSync(join(opts.bundle, 'manifest.json'))) throw new CliError(`${opts.bundle} is not a bundle folder (no manifest.json)`);
-  const { manifest } = checkBundleFiles(opts.bundle);
-  const agents = manifest.roles.flatMap((r) => r.agents).length;
-  if (manifest.world.remote) {
-    throw new CliError(`${opts.bundle} was trained against a remote world (${manifest.world.remote}): fleetmind sim plays in-process worlds; run its agents for your simulator with \`fleetmind fleet --bundle ${opts.bundle}\``);
-  }
-  if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
-    throw new CliError(`--world ${opts.world}: the bundle was trained on ${manifest.world.id}`);
+  let world: string | undefined;
+  for (const bundle of opts.bundle) {
+    if (!existsSync(join(bundle, 'manifest.json'))) throw new CliError(`${bundle} is not a bundle folder (no manifest.json)`);
+    const { manifest } = checkBundleFiles(bundle);
+    if (manifest.world.remote) {
+      throw new CliError(`${bundle} was trained against a remote world (${manifest.world.remote}): fleetmind sim plays in-process worlds; run its agents for your simulator with \`fleetmind fleet --bundle ${bundle}\``);
+    }
+    if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
+      throw new CliError(`--world ${opts.world}: ${bundle} was trained on ${manifest.world.id}`);
+    }
+    const its = `${manifest.world.id} ${JSON.stringify(manifest.world.config ?? {})} with ${manifest.roles.flatMap((r) => r.agents).join(', ')}`;
+    if (world !== undefined && its !== world) throw new CliError(`--bundle: bundles summarised together play one world with one fleet; ${opts.bundle[0]} plays ${world} and ${bundle} ${its}`);
+    world = its;
   }
   if (opts.broker !== 'embedded' && !/^mqtts?:\/\//.test(opts.broker)) throw new CliError(`--broker: expected "embedded" or mqtt://host:port, got "${opts.broker}"`);
+  return world!;
+}
+
+/** The one bundle a command plays (sim sweep, and sim with a report, a recording, a rollout …). */
+function oneBundle(opts: SimCliOptions, refusedBecause: string): string {
+  const bundles = opts.bundle!;
+  if (bundles.length > 1) throw new CliError(`--bundle is given ${bundles.length} times: ${refusedBecause} takes one bundle`);
+  return bundles[0];
 }
 
 const addCommonOptions = (cmd: Command): Command => cmd
-  .option('--bundle <dir>', 'policy bundle (its world and agents are the fleet); required')
+  .option('--bundle <dir>', 'policy bundle (its world and agents are the fleet); required. Repeat it for bundles trained with other seeds: each plays the same episodes under the same faults, and the figures are summarised over bundles (interquartile mean, 95 % bootstrap interval)', (dir: string, previous: string[] = []) => [...previous, dir])
   .option('--world <id>', 'the world (must be the bundle\'s; for checking)')
   .option('--agents <n>', 'fleet size: the bundle\'s, or any size for a size-agnostic policy (k-nearest observations, no agent index)', positiveInt)
   .option('--episodes <n>', 'episodes per run', positiveInt, 20)
@@ -133,20 +148,23 @@ Examples:
   $ fleetmind sim --bundle models/zoo/spread-commnet --faults sim-harness/faults/examples/crash-10pct.yaml --report out/crash
   $ fleetmind sim --bundle models/zoo/spread-commnet --mode procs --broker mqtt://127.0.0.1:1883 --json
   $ fleetmind sim --bundle models/zoo/spread-commnet --shards 2
+  $ fleetmind sim --bundle runs/seed1/bundle --bundle runs/seed2/bundle --bundle runs/seed3/bundle --faults sim-harness/faults/examples/msg-loss-30.yaml
+      (one bundle per training seed: every figure summarised over them)
   $ fleetmind sim --bundle models/zoo/spread-commnet --shards elsewhere --broker mqtt://10.0.0.1:1883 --fleet lab
       (with, on each other host: fleetmind fleet --bundle models/zoo/spread-commnet --broker mqtt://… --fleet lab --agents agent_0,agent_2)`)
     .action(async (opts: SimCliOptions) => {
       const parts = await simParts();
       const { loadFaultPlan, runCampaign } = parts;
-      checkBundle(opts, parts);
+      const world = checkBundles(opts, parts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
+      if (opts.bundle!.length > 1) return simOverBundles(opts, world, plan, parts);
       if (Boolean(opts.rollout) !== Boolean(opts.rolloutBundle)) throw new CliError('--rollout <strategy> and --rollout-bundle <dir> go together');
       if (opts.fleet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.fleet)) throw new CliError(`--fleet: "${opts.fleet}" is not a fleet id (1-64 of A-Z a-z 0-9 _ . -)`);
       const rollout = opts.rollout ? { strategy: await readStrategy(opts.rollout), bundle: opts.rolloutBundle! } : undefined;
       if (opts.failUnder !== undefined && !plan && !rollout) throw new CliError('--fail-under needs --faults or --rollout: retained performance compares that run with the nominal one');
       const progress = progressLine();
       const interrupted = whenInterrupted();
-      const fleet = fleetBundle(opts, parts);
+      const fleet = fleetBundle(opts.bundle![0], opts, parts);
       let result: CampaignResult;
       try {
         result = await runCampaign({
@@ -181,14 +199,15 @@ Examples:
       const opts = cmd.opts<SimCliOptions & { param: string; values: string; faults: string }>();
       const parts = await simParts();
       const { loadFaultPlan, runSweep } = parts;
-      checkBundle(opts, parts);
+      checkBundles(opts, parts);
+      const bundle = oneBundle(opts, 'a sweep');
       const values = opts.values.split(',').map((v) => {
         const n = Number(v);
         if (v.trim() === '' || !Number.isFinite(n)) throw new CliError(`--values: "${v}" is not a number`);
         return n;
       });
       const progress = progressLine();
-      const fleet = fleetBundle(opts, parts);
+      const fleet = fleetBundle(bundle, opts, parts);
       const { report, files } = await runSweep({
         bundle: fleet.dir, plan: loadFaultPlan(opts.faults), param: opts.param, values, episodes: opts.episodes, seed: opts.seed,
         broker: opts.broker, mode: opts.mode, auth: opts.auth, hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: opts.report ?? null,
@@ -202,6 +221,71 @@ Examples:
       for (const f of files) process.stdout.write(`wrote ${f}\n`);
     });
 }
+
+/**
+ * `--bundle` repeated, one bundle per training seed: each plays the same episodes under the same
+ * plan, one after another, and each figure is summarised over bundles as `fleetmind eval --run …`
+ * summarises runs: the interquartile mean of the bundles' figures with a 95 % bootstrap interval.
+ */
+async function simOverBundles(opts: SimCliOptions, world: string, plan: FaultPlan | null, parts: SimParts): Promise<void> {
+  const refused: [keyof SimCliOptions, string][] = [['report', '--report'], ['record', '--record'], ['rollout', '--rollout'], ['failUnder', '--fail-under'], ['requireCriteria', '--require-criteria'], ['shards', '--shards'], ['fleet', '--fleet'], ['agents', '--agents']];
+  for (const [key, flag] of refused) if (opts[key] !== undefined) oneBundle(opts, flag);
+  const bundles = opts.bundle!;
+  const progress = progressLine();
+  const interrupted = whenInterrupted();
+  const results: CampaignResult[] = [];
+  try {
+    for (const [k, bundle] of bundles.entries()) {
+      const result = await parts.runCampaign({
+        bundle, plan, episodes: opts.episodes, seed: opts.seed, broker: opts.broker, mode: opts.mode, auth: opts.auth,
+        hz: opts.hz ?? null, tickTimeoutMs: opts.tickTimeoutMs, missingAction: opts.missingAction, shield: opts.shield, reportDir: null, recordDir: null,
+        onProgress: (phase, done, total) => progress(`bundle ${k + 1}/${bundles.length}: ${phase}: episode ${done}/${total}`), signal: interrupted.signal,
+        agent: { peerChecks: opts.peerChecks },
+      });
+      if (result.report.partial) break;
+      results.push(result);
+      judge(result, opts, parts.LATE_ACTIONS_LIMIT);
+    }
+  } finally {
+    interrupted.dispose();
+    progress('');
+  }
+  if (results.length < bundles.length) {
+    process.stderr.write(`fleetmind: partial run: interrupted after ${results.length} of ${bundles.length} bundles; ${results.length > 0 ? 'summarising the ones played in full' : 'nothing to summarise'}\n`);
+    process.exitCode = 130;
+    if (results.length === 0) return;
+  }
+  const runs = results.map((r) => ({ stepCount: 0, metrics: bundleMetrics(r) }));
+  const summaries = Object.keys(runs[0].metrics).map((metric) => parts.summarizeRuns(runs, metric, opts.seed));
+  if (opts.json) {
+    printJson({ world, bundles: bundles.slice(0, results.length), episodes: opts.episodes, seed: opts.seed, faults: opts.faults ?? null, summaries, runs: results.map(simJson) });
+    return;
+  }
+  process.stdout.write(`${world}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
+  printTable(['metric', 'IQM', '95 % CI', 'per bundle'], summaries.map((s) => [s.metric, fmt(s.iqm), `${fmt(s.ci95[0])} to ${fmt(s.ci95[1])}`, s.run_means.map(fmt).join(' ')]));
+  process.stdout.write(`bundles: ${results.map((_, k) => `${k + 1} ${bundles[k]}`).join(', ')}\n`);
+}
+
+/**
+ * One bundle's figures: the per-episode team returns (and joint success) of its nominal run and,
+ * under a plan, of its faulted run, with its retained performance; messages per agent per tick.
+ */
+function bundleMetrics(r: CampaignResult): Record<string, number[]> {
+  const { nominal, faulted, retained, joint_success: joint } = r.report;
+  const metrics: Record<string, number[]> = { team_return: nominal.episode_team_returns };
+  if (joint) metrics.joint_success = [joint.nominal];
+  metrics.messages_per_agent_tick = [nominal.messages.per_agent_tick];
+  if (faulted) {
+    metrics.team_return_faulted = faulted.episode_team_returns;
+    if (joint?.faulted !== null && joint?.faulted !== undefined) metrics.joint_success_faulted = [joint.faulted];
+    if (retained !== null) metrics.retained = [retained];
+    const checks = faulted.agent_counters?.peerChecks;
+    if (checks) metrics.peer_messages_left_out = [checks.inconsistent];
+  }
+  return metrics;
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
 /** Ctrl-C: the first asks the run to stop after the episode in progress, the second quits. */
 function whenInterrupted(): { signal: AbortSignal; dispose: () => void } {

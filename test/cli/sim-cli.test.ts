@@ -63,3 +63,43 @@ t.test('fleetmind sim --peer-checks quarantine: the liar is quarantined, and the
   t.match(bad.stderr, /--peer-checks/);
   t.end();
 });
+
+t.test('fleetmind sim --bundle A --bundle B: bundles of several seeds play the same episodes, each figure summarised over them', (t) => {
+  const mlp = join(REPO_ROOT, 'models', 'zoo', 'spread-mlp');
+  const args = ['--episodes', '2', '--seed', '3', '--faults', join(EXAMPLES, 'hostile-peer.yaml'), '--peer-checks', 'quarantine', '--json'];
+  const r = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args]);
+  t.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.same(out.bundles, [BUNDLE, mlp]);
+  const metric = (name: string) => out.summaries.find((s: { metric: string }) => s.metric === name);
+  t.same(out.summaries.map((s: { metric: string }) => s.metric), ['team_return', 'joint_success', 'messages_per_agent_tick', 'team_return_faulted', 'joint_success_faulted', 'retained', 'peer_messages_left_out']);
+  // each bundle's figures are what it gives alone
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const [k, bundle] of [BUNDLE, mlp].entries()) {
+    const alone = JSON.parse(runCli(['sim', '--bundle', bundle, ...args]).stdout);
+    t.same(out.runs[k].episode_team_returns, alone.episode_team_returns, `${bundle}: the same faulted episodes as alone`);
+    t.equal(metric('retained').run_means[k], alone.retained);
+    t.equal(metric('team_return').run_means[k], mean(alone.nominal.episode_team_returns));
+    t.equal(metric('team_return_faulted').run_means[k], mean(alone.episode_team_returns));
+  }
+  t.same(metric('messages_per_agent_tick').run_means, [2, 0], 'the CommNet speaks twice a tick, the MLP never');
+  t.ok(metric('peer_messages_left_out').run_means[0] > 0, 'the liar\'s messages were left out of the CommNet\'s rounds');
+  const retained = metric('retained');
+  t.equal(retained.runs, 2);
+  t.equal(retained.iqm, mean(retained.run_means), 'of two, the IQM is the mean');
+  t.ok(retained.ci95[0] <= retained.iqm && retained.iqm <= retained.ci95[1]);
+
+  const tag = join(REPO_ROOT, 'models', 'zoo', 'tag-mlp');
+  for (const [extra, message] of [
+    [['--bundle', tag], /--bundle: bundles summarised together play one world with one fleet; .*spread-commnet plays simple_spread_v3 .* and .*tag-mlp simple_tag_v3/],
+    [['--bundle', mlp, '--report', join(tmpdir(), 'never')], /--bundle is given 2 times: --report takes one bundle/],
+  ] as const) {
+    const bad = runCli(['sim', '--bundle', BUNDLE, ...extra, '--episodes', '1']);
+    t.equal(bad.code, 2, bad.stderr);
+    t.match(bad.stderr, message);
+  }
+  const sweep = runCli(['sim', 'sweep', '--bundle', BUNDLE, '--bundle', mlp, '--faults', join(EXAMPLES, 'msg-loss-30.yaml'), '--param', 'faults[0].p', '--values', '0,1']);
+  t.equal(sweep.code, 2);
+  t.match(sweep.stderr, /--bundle is given 2 times: a sweep takes one bundle/);
+  t.end();
+});

@@ -1,5 +1,7 @@
 // Printing results: JSON for machines (--json), aligned tables for people.
 
+import type { MetricSummary } from '@fleetmind/worlds';
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -8,6 +10,14 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   for (const row of cells) process.stdout.write(`${row.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()}\n`);
+}
+
+/** Figures summarised over runs (seeds): each metric's IQM, its 95 % interval, and each run's figure under `perRun`. */
+export function printSummaries(summaries: readonly MetricSummary[], perRun: string): void {
+  const figure = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
+  printTable(['metric', 'IQM', '95 % CI', perRun], summaries.map((s) => [
+    s.metric, figure(s.iqm), `${figure(s.ci95[0])} to ${figure(s.ci95[1])}`, s.run_means.map(figure).join(' '),
+  ]));
 }
 
 /**

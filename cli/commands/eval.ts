@@ -8,7 +8,7 @@ import type { LoadedBundle } from '@fleetmind/models';
 import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { baselinePolicy, nameList, nonNegativeInt, positiveInt, probability, worldOption } from '../options.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printSummaries, printTable } from '../output.js';
 
 interface EvalOptions {
   world?: string;
@@ -188,13 +188,9 @@ function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
     return;
   }
   process.stdout.write(`${first.worldId} ${task}, ${first.policy}: ${runs.length} runs × ${opts.episodes} episodes from seed ${opts.seed}; interquartile mean over runs, 95 % bootstrap interval\n`);
-  printTable(['metric', 'IQM', '95 % CI', 'run means'], summaries.map((s) => [
-    s.metric, fmt(s.iqm), `${fmt(s.ci95[0])} to ${fmt(s.ci95[1])}`, s.run_means.map(fmt).join(' '),
-  ]));
+  printSummaries(summaries, 'run means');
   if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${first.worldId} / ${task} / ${first.algorithm})\n`);
 }
-
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
 /**
  * marl-eval's task: the world's options but the shield, which is part of the algorithm's name

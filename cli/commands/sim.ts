@@ -9,7 +9,7 @@ import type { CampaignResult, FaultPlan, FleetMode } from '@fleetmind/sim-harnes
 import { LOCKSTEP_TICK_TIMEOUT_MS } from '@fleetmind/sim-harness/lockstep-timing';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
-import { printJson, printTable, progressLine } from '../output.js';
+import { printJson, printSummaries, printTable, progressLine } from '../output.js';
 import { readStrategy } from './rollout.js';
 
 interface SimCliOptions {
@@ -262,7 +262,7 @@ async function simOverBundles(opts: SimCliOptions, world: string, plan: FaultPla
     return;
   }
   process.stdout.write(`${world}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
-  printTable(['metric', 'IQM', '95 % CI', 'per bundle'], summaries.map((s) => [s.metric, fmt(s.iqm), `${fmt(s.ci95[0])} to ${fmt(s.ci95[1])}`, s.run_means.map(fmt).join(' ')]));
+  printSummaries(summaries, 'per bundle');
   process.stdout.write(`bundles: ${results.map((_, k) => `${k + 1} ${bundles[k]}`).join(', ')}\n`);
 }
 
@@ -284,8 +284,6 @@ function bundleMetrics(r: CampaignResult): Record<string, number[]> {
   }
   return metrics;
 }
-
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(3));
 
 /** Ctrl-C: the first asks the run to stop after the episode in progress, the second quits. */
 function whenInterrupted(): { signal: AbortSignal; dispose: () => void } {

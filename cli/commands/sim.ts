@@ -228,7 +228,7 @@ Examples:
  * summarises runs: the interquartile mean of the bundles' figures with a 95 % bootstrap interval.
  */
 async function simOverBundles(opts: SimCliOptions, world: string, plan: FaultPlan | null, parts: SimParts): Promise<void> {
-  const refused: [keyof SimCliOptions, string][] = [['report', '--report'], ['record', '--record'], ['rollout', '--rollout'], ['failUnder', '--fail-under'], ['requireCriteria', '--require-criteria'], ['shards', '--shards'], ['fleet', '--fleet'], ['agents', '--agents']];
+  const refused: [keyof SimCliOptions, string][] = [['report', '--report'], ['record', '--record'], ['rollout', '--rollout'], ['rolloutBundle', '--rollout-bundle'], ['failUnder', '--fail-under'], ['requireCriteria', '--require-criteria'], ['shards', '--shards'], ['fleet', '--fleet'], ['agents', '--agents']];
   for (const [key, flag] of refused) if (opts[key] !== undefined) oneBundle(opts, flag);
   const bundles = opts.bundle!;
   const progress = progressLine();

@@ -1,14 +1,14 @@
 import { Option, type Command } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
-  constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, mergeMarlEval, openWorld, randomController, scriptedController, summarizeRuns,
-  type AsyncController, type Controller, type EvaluationReport, type MarlEvalData, type RunEvaluation, type World,
+  constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, openWorld, randomController, scriptedController, summarizeRuns,
+  type AsyncController, type Controller, type EvaluationReport, type RunEvaluation, type World,
 } from '@fleetmind/worlds';
 import type { LoadedBundle } from '@fleetmind/models';
 import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { baselinePolicy, nameList, nonNegativeInt, positiveInt, probability, worldOption } from '../options.js';
 import { printJson, printSummaries, printTable } from '../output.js';
+import { addToMarlEvalFile } from '../marl-eval-file.js';
 
 interface EvalOptions {
   world?: string;
@@ -171,18 +171,7 @@ function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
   }
   const runs = evaluated.map(runMetrics);
   const summaries = Object.keys(runs[0].metrics).map((metric) => summarizeRuns(runs, metric, opts.seed));
-  if (opts.marlEval) {
-    const data = marlEvalLayout(first.worldId, task, first.algorithm, runs);
-    let merged: MarlEvalData = data;
-    if (existsSync(opts.marlEval)) {
-      try {
-        merged = mergeMarlEval(JSON.parse(readFileSync(opts.marlEval, 'utf8')) as MarlEvalData, data);
-      } catch (err) {
-        throw new CliError(`--marl-eval ${opts.marlEval}: ${(err as Error).message}`);
-      }
-    }
-    writeFileSync(opts.marlEval, `${JSON.stringify(merged)}\n`);
-  }
+  if (opts.marlEval) addToMarlEvalFile(opts.marlEval, marlEvalLayout(first.worldId, task, first.algorithm, runs));
   if (opts.json) {
     printJson({ world: first.worldId, task, algorithm: first.algorithm, policy: first.policy, runs: runs.length, episodes: opts.episodes, seed: opts.seed, summaries });
     return;

@@ -11,6 +11,7 @@ import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printSummaries, printTable, progressLine } from '../output.js';
 import { readStrategy } from './rollout.js';
+import { addToMarlEvalFile } from '../marl-eval-file.js';
 
 interface SimCliOptions {
   /** one bundle, or one per training seed (summarised over them) */
@@ -37,6 +38,8 @@ interface SimCliOptions {
   requireCriteria?: boolean;
   shards?: number | 'elsewhere';
   fleet?: string;
+  marlEval?: string;
+  algorithm?: string;
 }
 
 function shardCount(value: string): number | 'elsewhere' {
@@ -69,14 +72,24 @@ function fleetBundle(bundle: string, opts: SimCliOptions, { checkBundleFiles, re
 /** What a run needs, imported when it runs: `--help` and refused arguments stay quick. */
 async function simParts() {
   const [models, harness, worlds] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/sim-harness/fleet'), import('@fleetmind/worlds')]);
-  return { ...harness, checkBundleFiles: models.checkBundleFiles, resizeBundle: models.resizeBundle, BundleError: models.BundleError, summarizeRuns: worlds.summarizeRuns };
+  return { ...harness, checkBundleFiles: models.checkBundleFiles, resizeBundle: models.resizeBundle, BundleError: models.BundleError, summarizeRuns: worlds.summarizeRuns, marlEvalLayout: worlds.marlEvalLayout };
 }
 type SimParts = Awaited<ReturnType<typeof simParts>>;
 
-/** The bundles' world (id and options), after checking each bundle; several must share it. */
-function checkBundles(opts: SimCliOptions, { checkBundleFiles }: SimParts): string {
+/** What the bundles play: a world with its options and a fleet (several bundles must share them) */
+interface BundlesWorld {
+  id: string;
+  config: Record<string, unknown>;
+  /** the world, its options and the fleet's agents, in words */
+  description: string;
+  /** the first bundle's name */
+  name: string;
+}
+
+/** The bundles' world, after checking each bundle; several must play the same one. */
+function checkBundles(opts: SimCliOptions, { checkBundleFiles }: SimParts): BundlesWorld {
   if (!opts.bundle) throw new CliError('--bundle <dir> is required');
-  let world: string | undefined;
+  let world: BundlesWorld | undefined;
   for (const bundle of opts.bundle) {
     if (!existsSync(join(bundle, 'manifest.json'))) throw new CliError(`${bundle} is not a bundle folder (no manifest.json)`);
     const { manifest } = checkBundleFiles(bundle);
@@ -87,8 +100,8 @@ function checkBundles(opts: SimCliOptions, { checkBundleFiles }: SimParts): stri
       throw new CliError(`--world ${opts.world}: ${bundle} was trained on ${manifest.world.id}`);
     }
     const its = `${manifest.world.id} ${JSON.stringify(manifest.world.config ?? {})} with ${manifest.roles.flatMap((r) => r.agents).join(', ')}`;
-    if (world !== undefined && its !== world) throw new CliError(`--bundle: bundles summarised together play one world with one fleet; ${opts.bundle[0]} plays ${world} and ${bundle} ${its}`);
-    world = its;
+    if (world !== undefined && its !== world.description) throw new CliError(`--bundle: bundles summarised together play one world with one fleet; ${opts.bundle[0]} plays ${world.description} and ${bundle} ${its}`);
+    world ??= { id: manifest.world.id, config: manifest.world.config ?? {}, description: its, name: manifest.name };
   }
   if (opts.broker !== 'embedded' && !/^mqtts?:\/\//.test(opts.broker)) throw new CliError(`--broker: expected "embedded" or mqtt://host:port, got "${opts.broker}"`);
   return world!;
@@ -122,6 +135,8 @@ export function registerSim(program: Command): void {
     .option('--faults <file>', 'fault plan, YAML or JSON (examples: sim-harness/faults/examples/)')
     .option('--report <dir>', 'write report.json and a self-contained report.html (plots, episode replay)')
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
+    .option('--marl-eval <file>', 'with --bundle repeated: also write every bundle\'s figures in marl-eval\'s JSON layout (per-episode returns, nominal and faulted; added to the file if it exists: one algorithm per call)')
+    .option('--algorithm <name>', 'the algorithm\'s name in --marl-eval data (default: the first bundle\'s name, then @ and the fault plan\'s name, then +peer-checks if on)')
     .option('--fail-under <fraction>', 'exit 1 when retained performance is below this (0-1; needs --faults): a gate for CI pipelines', probability)
     .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
     .option('--rollout <strategy>', 'roll --rollout-bundle out to the fleet while the episodes play, stage by stage behind the strategy\'s health gates (YAML or JSON, as for `fleetmind rollout start --strategy`); the nominal run has no rollout, so retained performance is the rollout\'s. Not deterministic: stages advance on the wall clock')
@@ -158,6 +173,7 @@ Examples:
       const world = checkBundles(opts, parts);
       const plan: FaultPlan | null = opts.faults ? loadFaultPlan(opts.faults) : null;
       if (opts.bundle!.length > 1) return simOverBundles(opts, world, plan, parts);
+      if (opts.marlEval !== undefined || opts.algorithm !== undefined) throw new CliError(`${opts.marlEval !== undefined ? '--marl-eval' : '--algorithm'}: with --bundle repeated (one bundle per training seed), whose figures it records`);
       if (Boolean(opts.rollout) !== Boolean(opts.rolloutBundle)) throw new CliError('--rollout <strategy> and --rollout-bundle <dir> go together');
       if (opts.fleet !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.fleet)) throw new CliError(`--fleet: "${opts.fleet}" is not a fleet id (1-64 of A-Z a-z 0-9 _ . -)`);
       const rollout = opts.rollout ? { strategy: await readStrategy(opts.rollout), bundle: opts.rolloutBundle! } : undefined;
@@ -227,7 +243,7 @@ Examples:
  * plan, one after another, and each figure is summarised over bundles as `fleetmind eval --run …`
  * summarises runs: the interquartile mean of the bundles' figures with a 95 % bootstrap interval.
  */
-async function simOverBundles(opts: SimCliOptions, world: string, plan: FaultPlan | null, parts: SimParts): Promise<void> {
+async function simOverBundles(opts: SimCliOptions, world: BundlesWorld, plan: FaultPlan | null, parts: SimParts): Promise<void> {
   const refused: [keyof SimCliOptions, string][] = [['report', '--report'], ['record', '--record'], ['rollout', '--rollout'], ['rolloutBundle', '--rollout-bundle'], ['failUnder', '--fail-under'], ['requireCriteria', '--require-criteria'], ['shards', '--shards'], ['fleet', '--fleet'], ['agents', '--agents']];
   for (const [key, flag] of refused) if (opts[key] !== undefined) oneBundle(opts, flag);
   const bundles = opts.bundle!;
@@ -255,29 +271,36 @@ async function simOverBundles(opts: SimCliOptions, world: string, plan: FaultPla
     process.exitCode = 130;
     if (results.length === 0) return;
   }
-  const runs = results.map((r) => ({ stepCount: 0, metrics: bundleMetrics(r) }));
+  // marl-eval's step count: the env steps each bundle was trained for
+  const runs = results.map((r, k) => ({ stepCount: parts.checkBundleFiles(bundles[k]).manifest.provenance?.env_steps ?? 0, metrics: bundleMetrics(r) }));
   const summaries = Object.keys(runs[0].metrics).map((metric) => parts.summarizeRuns(runs, metric, opts.seed));
+  // marl-eval's task is the world's options (as `fleetmind eval` names it); the plan and the defence are the algorithm's
+  const task = Object.entries(world.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`).join(',') || 'default';
+  const algorithm = opts.algorithm ?? `${world.name}${plan ? `@${plan.name ?? 'faults'}` : ''}${opts.peerChecks === 'quarantine' ? '+peer-checks' : ''}`;
+  if (opts.marlEval) addToMarlEvalFile(opts.marlEval, parts.marlEvalLayout(world.id, task, algorithm, runs));
   if (opts.json) {
-    printJson({ world, bundles: bundles.slice(0, results.length), episodes: opts.episodes, seed: opts.seed, faults: opts.faults ?? null, summaries, runs: results.map(simJson) });
+    printJson({ world: world.id, task, algorithm, bundles: bundles.slice(0, results.length), episodes: opts.episodes, seed: opts.seed, faults: opts.faults ?? null, summaries, runs: results.map(simJson) });
     return;
   }
-  process.stdout.write(`${world}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
+  process.stdout.write(`${world.description}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
   printSummaries(summaries, 'per bundle');
   process.stdout.write(`bundles: ${results.map((_, k) => `${k + 1} ${bundles[k]}`).join(', ')}\n`);
+  if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${world.id} / ${task} / ${algorithm})\n`);
 }
 
 /**
- * One bundle's figures: the per-episode team returns (and joint success) of its nominal run and,
- * under a plan, of its faulted run, with its retained performance; messages per agent per tick.
+ * One bundle's figures, named as `fleetmind eval` names them: the per-episode team returns and the
+ * joint success of its nominal run and, under a plan, of its faulted run, with its retained
+ * performance; messages per agent per tick; peer messages left out by the peer checks.
  */
 function bundleMetrics(r: CampaignResult): Record<string, number[]> {
   const { nominal, faulted, retained, joint_success: joint } = r.report;
-  const metrics: Record<string, number[]> = { team_return: nominal.episode_team_returns };
-  if (joint) metrics.joint_success = [joint.nominal];
+  const metrics: Record<string, number[]> = { return: nominal.episode_team_returns };
+  if (joint) metrics.success = [joint.nominal];
   metrics.messages_per_agent_tick = [nominal.messages.per_agent_tick];
   if (faulted) {
-    metrics.team_return_faulted = faulted.episode_team_returns;
-    if (joint?.faulted !== null && joint?.faulted !== undefined) metrics.joint_success_faulted = [joint.faulted];
+    metrics.return_faulted = faulted.episode_team_returns;
+    if (joint?.faulted !== null && joint?.faulted !== undefined) metrics.success_faulted = [joint.faulted];
     if (retained !== null) metrics.retained = [retained];
     const checks = faulted.agent_counters?.peerChecks;
     if (checks) metrics.peer_messages_left_out = [checks.inconsistent];

@@ -66,22 +66,38 @@ t.test('fleetmind sim --peer-checks quarantine: the liar is quarantined, and the
 
 t.test('fleetmind sim --bundle A --bundle B: bundles of several seeds play the same episodes, each figure summarised over them', (t) => {
   const mlp = join(REPO_ROOT, 'models', 'zoo', 'spread-mlp');
+  const dir = mkdtempSync(join(tmpdir(), 'fm-sim-seeds-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const marlEval = join(dir, 'results.json');
   const args = ['--episodes', '2', '--seed', '3', '--faults', join(EXAMPLES, 'hostile-peer.yaml'), '--peer-checks', 'quarantine', '--json'];
-  const r = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args]);
+  const r = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args, '--marl-eval', marlEval]);
   t.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   t.same(out.bundles, [BUNDLE, mlp]);
+  t.match(out, { world: 'simple_spread_v3', task: 'default', algorithm: 'spread-commnet@hostile-peer+peer-checks' });
   const metric = (name: string) => out.summaries.find((s: { metric: string }) => s.metric === name);
-  t.same(out.summaries.map((s: { metric: string }) => s.metric), ['team_return', 'joint_success', 'messages_per_agent_tick', 'team_return_faulted', 'joint_success_faulted', 'retained', 'peer_messages_left_out']);
+  t.same(out.summaries.map((s: { metric: string }) => s.metric), ['return', 'success', 'messages_per_agent_tick', 'return_faulted', 'success_faulted', 'retained', 'peer_messages_left_out']);
   // each bundle's figures are what it gives alone
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const [k, bundle] of [BUNDLE, mlp].entries()) {
     const alone = JSON.parse(runCli(['sim', '--bundle', bundle, ...args]).stdout);
     t.same(out.runs[k].episode_team_returns, alone.episode_team_returns, `${bundle}: the same faulted episodes as alone`);
     t.equal(metric('retained').run_means[k], alone.retained);
-    t.equal(metric('team_return').run_means[k], mean(alone.nominal.episode_team_returns));
-    t.equal(metric('team_return_faulted').run_means[k], mean(alone.episode_team_returns));
+    t.equal(metric('return').run_means[k], mean(alone.nominal.episode_team_returns));
+    t.equal(metric('return_faulted').run_means[k], mean(alone.episode_team_returns));
   }
+  // the raw data, in marl-eval's layout: each bundle a run, its episodes' returns, its training steps
+  const raw = JSON.parse(readFileSync(marlEval, 'utf8'));
+  const runs = raw.simple_spread_v3.default['spread-commnet@hostile-peer+peer-checks'];
+  t.same(Object.keys(runs), ['run_1', 'run_2']);
+  t.same(runs.run_1.absolute_metrics.return_faulted, out.runs[0].episode_team_returns);
+  t.equal(runs.run_1.step_1.step_count, JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8')).provenance.env_steps);
+  const again = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args, '--marl-eval', marlEval]);
+  t.equal(again.code, 2, 'the same algorithm twice in one file is refused');
+  t.match(again.stderr, /--marl-eval .*results\.json: simple_spread_v3 \/ default \/ spread-commnet@hostile-peer\+peer-checks is already in the file/);
+  const one = runCli(['sim', '--bundle', BUNDLE, '--episodes', '1', '--marl-eval', marlEval]);
+  t.equal(one.code, 2);
+  t.match(one.stderr, /--marl-eval: with --bundle repeated \(one bundle per training seed\)/);
   t.same(metric('messages_per_agent_tick').run_means, [2, 0], 'the CommNet speaks twice a tick, the MLP never');
   t.ok(metric('peer_messages_left_out').run_means[0] > 0, 'the liar\'s messages were left out of the CommNet\'s rounds');
   const retained = metric('retained');

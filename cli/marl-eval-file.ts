@@ -5,6 +5,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mergeMarlEval, type MarlEvalData } from '@fleetmind/worlds';
 import { CliError } from './errors.js';
 
+/**
+ * marl-eval's task: the world's options but the shield (a safety layer over the policy, named with
+ * the algorithm instead), in key order (a run's config and a baseline's flags list them in
+ * different orders)
+ */
+export function marlEvalTask(config: Readonly<Record<string, unknown>>): string {
+  const options = Object.entries(config).filter(([key]) => key !== 'shield').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`);
+  return options.length > 0 ? options.join(',') : 'default';
+}
+
 export function addToMarlEvalFile(file: string, data: MarlEvalData): void {
   let merged = data;
   if (existsSync(file)) {

@@ -8,7 +8,7 @@ import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { baselinePolicy, nameList, nonNegativeInt, positiveInt, probability, worldOption } from '../options.js';
 import { printJson, printSummaries, printTable } from '../output.js';
-import { addToMarlEvalFile } from '../marl-eval-file.js';
+import { addToMarlEvalFile, marlEvalTask } from '../marl-eval-file.js';
 
 interface EvalOptions {
   world?: string;
@@ -181,14 +181,7 @@ function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
   if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${first.worldId} / ${task} / ${first.algorithm})\n`);
 }
 
-/**
- * marl-eval's task: the world's options but the shield, which is part of the algorithm's name
- * instead, in key order (a run's config and a baseline's flags list them in different orders)
- */
-function taskName(e: Evaluated): string {
-  const options = Object.entries(e.config).filter(([key]) => key !== 'shield').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`);
-  return options.length > 0 ? options.join(',') : 'default';
-}
+const taskName = (e: Evaluated): string => marlEvalTask(e.config);
 
 /** The world's options with a shield added (the world refuses it if it has none). */
 function withShield(config: Record<string, unknown> | undefined, shield: string | undefined): Record<string, unknown> | undefined {

@@ -11,7 +11,7 @@ import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printSummaries, printTable, progressLine } from '../output.js';
 import { readStrategy } from './rollout.js';
-import { addToMarlEvalFile } from '../marl-eval-file.js';
+import { addToMarlEvalFile, marlEvalTask } from '../marl-eval-file.js';
 
 interface SimCliOptions {
   /** one bundle, or one per training seed (summarised over them) */
@@ -136,7 +136,7 @@ export function registerSim(program: Command): void {
     .option('--report <dir>', 'write report.json and a self-contained report.html (plots, episode replay)')
     .option('--json', 'print the run as JSON (the fields of `fleetmind eval` plus tick_ms, tiers, messages, faults_applied)')
     .option('--marl-eval <file>', 'with --bundle repeated: also write every bundle\'s figures in marl-eval\'s JSON layout (per-episode returns, nominal and faulted; added to the file if it exists: one algorithm per call)')
-    .option('--algorithm <name>', 'the algorithm\'s name in --marl-eval data (default: the first bundle\'s name, then @ and the fault plan\'s name, then +peer-checks if on)')
+    .option('--algorithm <name>', 'the algorithm\'s name in --marl-eval data (default: the first bundle\'s name, then @ and the fault plan\'s name, then +peer-checks and +the shield when on)')
     .option('--fail-under <fraction>', 'exit 1 when retained performance is below this (0-1; needs --faults): a gate for CI pipelines', probability)
     .option('--require-criteria', 'exit 1 when any criterion of the checklist fails (joint success, actions in time, the robustness bars)')
     .option('--rollout <strategy>', 'roll --rollout-bundle out to the fleet while the episodes play, stage by stage behind the strategy\'s health gates (YAML or JSON, as for `fleetmind rollout start --strategy`); the nominal run has no rollout, so retained performance is the rollout\'s. Not deterministic: stages advance on the wall clock')
@@ -274,9 +274,9 @@ async function simOverBundles(opts: SimCliOptions, world: BundlesWorld, plan: Fa
   // marl-eval's step count: the env steps each bundle was trained for
   const runs = results.map((r, k) => ({ stepCount: parts.checkBundleFiles(bundles[k]).manifest.provenance?.env_steps ?? 0, metrics: bundleMetrics(r) }));
   const summaries = Object.keys(runs[0].metrics).map((metric) => parts.summarizeRuns(runs, metric, opts.seed));
-  // marl-eval's task is the world's options (as `fleetmind eval` names it); the plan and the defence are the algorithm's
-  const task = Object.entries(world.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => `${key}=${String(value)}`).join(',') || 'default';
-  const algorithm = opts.algorithm ?? `${world.name}${plan ? `@${plan.name ?? 'faults'}` : ''}${opts.peerChecks === 'quarantine' ? '+peer-checks' : ''}`;
+  // marl-eval's task is the world's options, as `fleetmind eval` names it; the plan, the defence and the shield are the algorithm's
+  const task = marlEvalTask(world.config);
+  const algorithm = opts.algorithm ?? `${world.name}${plan ? `@${plan.name ?? 'faults'}` : ''}${opts.peerChecks === 'quarantine' ? '+peer-checks' : ''}${opts.shield ? `+${opts.shield}` : ''}`;
   if (opts.marlEval) addToMarlEvalFile(opts.marlEval, parts.marlEvalLayout(world.id, task, algorithm, runs));
   if (opts.json) {
     printJson({ world: world.id, task, algorithm, bundles: bundles.slice(0, results.length), episodes: opts.episodes, seed: opts.seed, faults: opts.faults ?? null, summaries, runs: results.map(simJson) });

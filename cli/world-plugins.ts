@@ -40,8 +40,10 @@ export async function loadWorldPluginsFor(command: Command): Promise<void> {
     const module = recordedModule(join(runDir, 'config.json'), (d) => d?.config?.worldModule);
     if (module) await load(module, runDir);
   }
-  if (typeof opts.bundle === 'string') {
-    const module = recordedModule(join(opts.bundle, 'manifest.json'), (d) => d?.world?.module);
-    if (module) await load(module, opts.bundle);
+  // sim takes --bundle once per seed
+  const bundleDirs = typeof opts.bundle === 'string' ? [opts.bundle] : Array.isArray(opts.bundle) ? opts.bundle.filter((d): d is string => typeof d === 'string') : [];
+  for (const bundleDir of bundleDirs) {
+    const module = recordedModule(join(bundleDir, 'manifest.json'), (d) => d?.world?.module);
+    if (module) await load(module, bundleDir);
   }
 }

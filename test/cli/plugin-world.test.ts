@@ -63,5 +63,9 @@ t.test('train a CommNet on the plugin world, eval, export, and a fleet: it repla
   t.equal(fleet.agent_counters.deadlineMisses, 0, 'no round waited for a robot not in the episode');
   t.same(fleet.agent_counters.messages.dropped, {}, 'a robot back from standby takes its peers\' messages for the tick it rejoins at');
   t.ok(fleet.asked_actions < 8 * 40 * 4, `robots are asked only while in the episode: ${fleet.asked_actions} of ${8 * 40 * 4} robot-steps`);
+  // bundles given once per seed load their plugin world as one bundle does
+  const seeds = runCli(['sim', '--bundle', bundle, '--bundle', bundle, '--episodes', '2', '--json']);
+  t.equal(seeds.code, 0, seeds.stderr);
+  t.same(JSON.parse(seeds.stdout).runs.map((r: { episode_team_returns: number[] }) => r.episode_team_returns), [0, 1].map(() => evaluated.episode_team_returns.slice(0, 2)));
   t.end();
 });

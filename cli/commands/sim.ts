@@ -97,7 +97,7 @@ function checkBundles(opts: SimCliOptions, { checkBundleFiles }: SimParts): Bund
       throw new CliError(`${bundle} was trained against a remote world (${manifest.world.remote}): fleetmind sim plays in-process worlds; run its agents for your simulator with \`fleetmind fleet --bundle ${bundle}\``);
     }
     if (opts.world && opts.world !== manifest.world.id && !manifest.world.id.startsWith(`${opts.world}_`)) {
-      throw new CliError(`--world ${opts.world}: ${bundle} was trained on ${manifest.world.id}`);
+      throw new CliError(`--world ${opts.world}: ${opts.bundle.length === 1 ? 'the bundle' : bundle} was trained on ${manifest.world.id}`);
     }
     const its = `${manifest.world.id} ${JSON.stringify(manifest.world.config ?? {})} with ${manifest.roles.flatMap((r) => r.agents).join(', ')}`;
     if (world !== undefined && its !== world.description) throw new CliError(`--bundle: bundles summarised together play one world with one fleet; ${opts.bundle[0]} plays ${world.description} and ${bundle} ${its}`);

@@ -7,7 +7,8 @@ export interface BenchReport<T> {
   bench: 'worlds' | 'remote' | 'broker' | 'overload' | 'runtime' | 'fleet' | 'fuzz-broker' | 'fuzz-fleet' | 'soak' | 'rollout' | 'fleet-shards';
   /** ISO time the bench started */
   started: string;
-  machine: { cpus: number; cpu_model: string; platform: string; arch: string; node: string };
+  /** node_flags: the options node was started with (process.execArgv), e.g. the fleetmind executable's young-generation size */
+  machine: { cpus: number; cpu_model: string; platform: string; arch: string; node: string; node_flags: string[] };
   results: T;
 }
 
@@ -17,7 +18,7 @@ export async function runBench<T>(bench: BenchReport<T>['bench'], measure: () =>
   const cpu = cpus();
   return {
     bench, started,
-    machine: { cpus: cpu.length, cpu_model: cpu[0]?.model ?? 'unknown', platform: platform(), arch: arch(), node: process.version },
+    machine: { cpus: cpu.length, cpu_model: cpu[0]?.model ?? 'unknown', platform: platform(), arch: arch(), node: process.version, node_flags: process.execArgv },
     results,
   };
 }

@@ -17,6 +17,8 @@ import type { FleetRunReport } from './serve-fleet.js';
 import { SimError } from './sim-options.js';
 
 const SHARD_MAIN = new URL('./shard-main.js', import.meta.url);
+/** a shard runs many agents: a larger young generation, as the fleetmind executable asks for itself (cli/main.ts) */
+const SHARD_NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /** What a shard process is told (shard-main.ts reads it as JSON from its argument). */
 export interface ShardSpec {
@@ -118,7 +120,7 @@ export class LocalShards {
   async start(specs: readonly ShardSpec[], password?: string): Promise<void> {
     for (const spec of specs) {
       const env = password === undefined ? process.env : { ...process.env, FLEETMIND_PASSWORD: password };
-      const child = spawn(process.execPath, [SHARD_MAIN.pathname, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const child = spawn(process.execPath, [...SHARD_NODE_FLAGS, SHARD_MAIN.pathname, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'], env });
       this.children.push(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4_000); });

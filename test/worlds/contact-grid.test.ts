@@ -50,6 +50,15 @@ t.test('a crowd: the grid finds every pushing pair, in the list\'s order', (t) =
   t.end();
 });
 
+t.test('a spawn as crowded as 1,000 agents in MPE\'s arena: hundreds of partners each, still in the list\'s order', (t) => {
+  // 300 agents in 2 × 2: each within reach of most others (a push reaches 1.05 away), so the
+  // partners of one agent are too many for an insertion sort and are sorted another way
+  const { grid, list } = pair(300, 1, (rng) => [rng.uniform(-1, 1), rng.uniform(-1, 1)]);
+  stepAlike(t, grid, list, 4, 'a crowded spawn');
+  t.equal(grid.contactStepsByGrid, 4);
+  t.end();
+});
+
 t.test('stragglers far away, a line, and a cluster on one point do not lose a pair', (t) => {
   const { grid, list } = pair(64, 1, (rng, _e, i) => {
     if (i === 0) return [40, -40]; // far outside the grid's span

@@ -6,6 +6,10 @@ t.test('logAddExp0 follows numpy branch for branch', (t) => {
   t.equal(logAddExp0(-3), Math.log1p(Math.exp(-3)));
   t.equal(logAddExp0(4), 4 + Math.log1p(Math.exp(-4)));
   t.ok(logAddExp0(-700) > 0, 'no cut-off: far-apart pairs still get a tiny positive penetration');
+  // far apart, log1p(exp(z)) is exp(z) itself and is not computed: the same bits on both sides of where that starts
+  let differ = 0;
+  for (let z = -30; z > -60; z -= 0.001) if (logAddExp0(z) !== Math.log1p(Math.exp(z))) differ++;
+  t.equal(differ, 0, 'logAddExp0(z) is log1p(exp(z)) bit for bit from −30 to −60');
   t.end();
 });
 

@@ -61,10 +61,21 @@ function noContactBeyond(sizeA: number, sizeB: number, contactMargin: number): n
  * spatial grid instead of looking at every pair (at N = 1,000 agents, half a million a step)
  */
 const CONTACT_GRID_MIN = 32;
+/** beyond this many partners, a's contacts are sorted by the typed array's own sort */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Below this, exp(z) < 2⁻⁵⁴ and log1p(exp(z)) is exp(z) exactly (fdlibm's log1p, which V8 ports,
+ * returns its argument there): the log1p is skipped, bit for bit the same. A crowded large world
+ * (1,000 agents spawned in MPE's 2 × 2 arena) computes hundreds of thousands of such faint pushes
+ * a step.
+ */
+const LOG1P_IS_IDENTITY_BELOW = -37.5;
 
 /** numpy's npy_logaddexp(0, z), branch for branch. */
 export function logAddExp0(z: number): number {
   if (z === 0) return LOGE2;
+  if (z < LOG1P_IS_IDENTITY_BELOW) return Math.exp(z);
   if (z < 0) return Math.log1p(Math.exp(z));
   return z + Math.log1p(Math.exp(-z));
 }
@@ -241,8 +252,10 @@ export class ParticleWorld {
       found = 0;
       cg.grid.countWithin(pos[base + 2 * a], pos[base + 2 * a + 1], cg.radius, a, closeEnough);
       const near = cg.near;
-      // (ascending, as the list has them: a few partners, an insertion sort)
-      for (let j = 1; j < found; j++) {
+      // ascending, as the list has them: an insertion sort for the few partners of a spread-out
+      // world, a sort for the hundreds of a crowded one (every agent within reach of most others)
+      if (found > INSERTION_SORT_MAX) near.subarray(0, found).sort();
+      else for (let j = 1; j < found; j++) {
         const b = near[j];
         let at = j;
         for (; at > 0 && near[at - 1] > b; at--) near[at] = near[at - 1];

@@ -29,6 +29,13 @@ t.test('fleetmind bench runtime --json reports the four figures, measured on a 1
   t.end();
 });
 
+t.test('fleetmind bench fleet refuses a warm-up the sharded variant would not play', (t) => {
+  const r = runCli(['bench', 'fleet', '--agents', '12', '--shards', '1', '--warmup-seconds', '2']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /--shards and --warmup-seconds: the sharded bench counts from its first tick/);
+  t.end();
+});
+
 t.test('fleetmind bench runtime refuses a folder that is not a bundle', (t) => {
   const r = runCli(['bench', 'runtime', '--bundle', '/nonexistent']);
   t.equal(r.code, 2);
@@ -45,6 +52,8 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   t.same(envelope.machine.node_flags, ['--max-semi-space-size=64'], 'the report says how node was started: the executable\'s young-generation size');
   const [report] = envelope.results;
   t.match(report, { agents: 20, neighbours: 3, hz: 10, ticks: 10, connections: 'per-agent', inference: 'per-agent', mean_batch: null });
+  t.equal(report.warmup.ticks, 10, 'a second of ticks played first, not counted');
+  t.ok(report.warmup.decisions_missing_ratio >= 0 && report.warmup.decisions_missing_ratio <= 1);
   t.ok(report.rounds >= 150, `${report.rounds} rounds`);
   t.ok(report.rounds_in_deadline_ratio > 0 && report.rounds_in_deadline_ratio <= 1);
   t.equal(Object.values(report.tiers as Record<string, number>).reduce((a, b) => a + b, 0) + Math.round(report.decisions_missing_ratio * 200), 200, 'every decision counted once');
@@ -53,6 +62,7 @@ t.test('fleetmind bench fleet --json: a resized fleet on neighbour topics, round
   t.ok(cpu.agents_and_world > 0 && cpu.broker > 0 && cpu.agents_and_world < 1e6 / 200 * 2, `CPU µs per decision: ${JSON.stringify(cpu)}`);
   // each figure is rounded to 0.1 µs on its own
   t.ok(Math.abs(cpu.all - (cpu.agents_and_world + cpu.broker)) <= 0.1 + 1e-9, 'all = agents and world + broker');
+  t.ok(cpu.world > 0 && cpu.agents > 0 && Math.abs(cpu.agents + cpu.world - cpu.agents_and_world) <= 0.1 + 1e-9, `the process's share split between the world's steps and the agents: ${JSON.stringify(cpu)}`);
   t.end();
 });
 

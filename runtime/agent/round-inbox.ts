@@ -8,7 +8,8 @@
 // inbox takes messages for any tick but keeps only the newest tick's (bounded all the same).
 //
 // Episodes (wire 1.2) restart the ticks. Peers may start the next episode before this agent
-// does: their messages for it are kept aside (bounded) until the agent starts it too. On standby
+// does: their messages for it, and a simulator's notices of its losses there (wire 1.7), are kept
+// aside (bounded) until the agent starts it too. On standby
 // the agent may sit out whole episodes: of the newest episode heard it keeps only the newest
 // tick's messages (the tick it may come back at), and an episode between its last and the one it
 // comes back in is one it sat out, not a stale one.
@@ -21,6 +22,19 @@ export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | '
 
 /** messages further ahead than this many ticks are refused (bounded memory against a hostile peer) */
 const TICKS_AHEAD = 4;
+
+/** A round's settling news about one peer: its message, a notice that it is lost, or its chosen silence. */
+type Arrival =
+  | { kind: 'message'; m: PeerMessage }
+  | { kind: 'lost' | 'silent'; m: RoundSlot };
+
+/** whose message for which (tick, round), and of which episode (absent or 0: the agent's current one) */
+interface RoundSlot {
+  agent: string;
+  tick: number;
+  round: number;
+  episode?: number;
+}
 
 /**
  * (tick, round) as one number, the maps' key: tick · ROUNDS_PER_KEY + round. A number, not a
@@ -69,8 +83,8 @@ export class RoundInbox {
   private waiter: Waiter | null = null;
   /** the episode the agent is in; messages of an older one are stale */
   private episode = 0;
-  /** messages of the next episode, which peers started first */
-  private early: { episode: number; messages: PeerMessage[] } | null = null;
+  /** messages and notices of the next episode, which peers started first */
+  private early: { episode: number; arrivals: Arrival[] } | null = null;
   /** the episode the agent was in before this one: messages of the episodes between were of ones it sat out */
   private previousEpisode = 0;
 
@@ -128,13 +142,17 @@ export class RoundInbox {
     for (const map of this.keyed) map.clear();
     const early = this.early;
     this.early = null;
-    if (early?.episode === episode) for (const m of early.messages) this.put(m);
+    if (early?.episode === episode) for (const a of early.arrivals) this.file(a);
+  }
+
+  private file(a: Arrival): InboxRefusal | null {
+    return a.kind === 'message' ? this.put(a.m) : a.kind === 'lost' ? this.markLost(a.m) : this.markSilent(a.m);
   }
 
   /** Files a message, or says why it was refused. */
   put(m: PeerMessage): InboxRefusal | null {
     const episode = m.episode ?? 0;
-    if (episode !== this.episode) return this.putEarly(m, episode);
+    if (episode !== this.episode) return this.putEarly({ kind: 'message', m }, episode);
     const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
     const key = keyOf(m.tick, m.round);
@@ -151,26 +169,35 @@ export class RoundInbox {
     return null;
   }
 
-  /** A message of another episode: an older one's is stale; a newer one's waits, bounded, for the agent to start it. */
-  private putEarly(m: PeerMessage, episode: number): InboxRefusal | null {
+  /** A message or notice of another episode: an older one's is stale; a newer one's waits, bounded, for the agent to start it. */
+  private putEarly(a: Arrival, episode: number): InboxRefusal | null {
     if (tickDistance(episode, this.episode) < 0) return tickDistance(episode, this.previousEpisode) > 0 ? 'sat_out' : 'stale';
-    if (!this.peers.has(m.agent)) return 'unknown_sender';
+    if (!this.peers.has(a.m.agent)) return 'unknown_sender';
     // (an episode older than the one kept aside: peers are past it, so this agent sits it out)
     if (this.early && tickDistance(episode, this.early.episode) < 0) return 'sat_out';
-    if (this.early?.episode !== episode) this.early = { episode, messages: [] }; // a newer episode replaces the kept one
+    if (this.early?.episode !== episode) this.early = { episode, arrivals: [] }; // a newer episode replaces the kept one
     if (this.released) {
       // on standby: only the newest tick's messages can be of the tick it comes back at
-      const newest = this.early.messages.at(-1)?.tick;
-      if (newest !== undefined && tickDistance(m.tick, newest) < 0) return 'sat_out';
-      if (newest !== undefined && tickDistance(m.tick, newest) > 0) this.early.messages = [];
+      const newest = this.early.arrivals.at(-1)?.m.tick;
+      if (newest !== undefined && tickDistance(a.m.tick, newest) < 0) return 'sat_out';
+      if (newest !== undefined && tickDistance(a.m.tick, newest) > 0) this.early.arrivals = [];
     }
-    if (this.early.messages.length >= this.peers.size * this.rounds * (TICKS_AHEAD + 1)) return 'too_early';
-    this.early.messages.push(m);
+    // a slot can have a message and a notice (a corrupted message is announced lost and still arrives)
+    if (this.early.arrivals.length >= 2 * this.peers.size * this.rounds * (TICKS_AHEAD + 1)) return 'too_early';
+    this.early.arrivals.push(a);
     return null;
   }
 
+  /** A notice's episode: one that does not say is of the current episode (a 1.6 simulator's notices, an agent that uses no episodes). */
+  private otherEpisode(slot: RoundSlot): number | null {
+    const episode = slot.episode || this.episode;
+    return episode === this.episode ? null : episode;
+  }
+
   /** Files a notice that `notice.agent`'s message will not come (a simulated network's, or the peer's own abstention), or says why it was refused. */
-  markLost(notice: { agent: string; tick: number; round: number }): InboxRefusal | null {
+  markLost(notice: RoundSlot): InboxRefusal | null {
+    const episode = this.otherEpisode(notice);
+    if (episode !== null) return this.putEarly({ kind: 'lost', m: notice }, episode);
     const refusal = this.admissible(notice) ?? this.follow(notice.tick);
     if (refusal) return refusal;
     const key = keyOf(notice.tick, notice.round);
@@ -186,7 +213,9 @@ export class RoundInbox {
    * Files a peer's chosen silence (wire 1.6, sent in round 1): nothing to wait for from it in any
    * round of the tick, and nothing missing either. Or says why it was refused.
    */
-  markSilent(m: { agent: string; tick: number; round: number }): InboxRefusal | null {
+  markSilent(m: RoundSlot): InboxRefusal | null {
+    const episode = this.otherEpisode(m);
+    if (episode !== null) return this.putEarly({ kind: 'silent', m }, episode);
     const refusal = this.admissible(m) ?? this.follow(m.tick);
     if (refusal) return refusal;
     if (this.silent.get(keyOf(m.tick, 1))?.has(m.agent)) return 'duplicate';

@@ -68,6 +68,8 @@ export interface LostNotice {
   agent: string;
   tick: number;
   round: number;
+  /** wire 1.7: the episode of the tick (absent or 0: the receiver's current episode) */
+  episode?: number;
 }
 
 export interface Heartbeat {
@@ -141,13 +143,13 @@ export function decodePeerMessage(bytes: Uint8Array, expectedValues: number, qua
 }
 
 export function encodeLostNotice(n: LostNotice): Uint8Array {
-  return encode('lost', { agent: n.agent, tick: n.tick, round: n.round });
+  return encode('lost', { agent: n.agent, tick: n.tick, round: n.round, ...(n.episode ? { episode: n.episode } : {}) });
 }
 
 export function decodeLostNotice(bytes: Uint8Array): LostNotice {
   const o = decode('lost', bytes);
   if (!isValidId(o.agent)) throw new WireError('invalid', `lost notice: bad agent id ${JSON.stringify(o.agent)}`);
-  return { agent: o.agent, tick: o.tick, round: o.round };
+  return { agent: o.agent, tick: o.tick, round: o.round, ...(o.episode ? { episode: o.episode } : {}) };
 }
 
 export function encodeHeartbeat(h: Heartbeat): Uint8Array {

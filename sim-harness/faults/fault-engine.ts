@@ -174,6 +174,11 @@ export class FaultEngine {
       const sender = topic.agent;
       const link = `${sender}->${receiver}`;
       const message = topic.channel === 'msg' ? this.read(packet.payload as Buffer) : null;
+      // In lockstep a packet that is no message (a hostile agent's garbage) belongs to no round: the
+      // network's faults could change nothing a round hears, and a draw for it would make the fate of
+      // every later message on its link depend on how many such packets reached a receiver before it
+      // crashed — a race with the SIGKILL, not a seed. It goes through untouched.
+      if (this.logical && topic.channel === 'msg' && !message) return send(packet);
       /** the message will not arrive: in lockstep the receiver is told so */
       const lose = (kind: FaultKind) => {
         this.strike(kind, link);
@@ -282,7 +287,7 @@ export class FaultEngine {
   /** a peer message as the bundle lays it out, or null if it is not one */
   /** Lockstep: the notices for a lost message — one, or one per round for a silence (wire 1.6), which stood for them all. */
   private noticesFor(fleet: string, m: PeerMessage): IPublishPacket[] {
-    return m.silent ? absenceNotices(fleet, m.agent, m.tick, this.message?.rounds ?? 1) : [lostNotice(fleet, m)];
+    return m.silent ? absenceNotices(fleet, m.agent, m.tick, m.episode ?? 0, this.message?.rounds ?? 1) : [lostNotice(fleet, m)];
   }
 
   private read(payload: Buffer): PeerMessage | null {
@@ -295,9 +300,9 @@ export class FaultEngine {
   }
 }
 
-/** Lockstep: the notices for the messages `sender` will not send at `tick` (it is down or frozen), one per round. */
-export function absenceNotices(fleet: string, sender: string, tick: number, rounds: number): IPublishPacket[] {
-  return Array.from({ length: rounds }, (_, k) => lostNotice(fleet, { agent: sender, tick, round: k + 1 }));
+/** Lockstep: the notices for the messages `sender` will not send at `tick` of `episode` (it is down or frozen), one per round. */
+export function absenceNotices(fleet: string, sender: string, tick: number, episode: number, rounds: number): IPublishPacket[] {
+  return Array.from({ length: rounds }, (_, k) => lostNotice(fleet, { agent: sender, tick, round: k + 1, episode }));
 }
 
 /**
@@ -311,10 +316,10 @@ export function standbyNotice(fleet: string, agent: string, tick: number): IPubl
   };
 }
 
-function lostNotice(fleet: string, m: Pick<PeerMessage, 'agent' | 'tick' | 'round'>): IPublishPacket {
+function lostNotice(fleet: string, m: Pick<PeerMessage, 'agent' | 'tick' | 'round' | 'episode'>): IPublishPacket {
   return {
     cmd: 'publish', topic: agentTopic(fleet, m.agent, 'lost'), qos: 0, dup: false, retain: false,
-    payload: Buffer.from(encodeLostNotice({ agent: m.agent, tick: m.tick, round: m.round })),
+    payload: Buffer.from(encodeLostNotice({ agent: m.agent, tick: m.tick, round: m.round, episode: m.episode })),
   };
 }
 

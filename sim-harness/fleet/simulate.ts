@@ -318,7 +318,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       });
       asked += want.size;
       const announceAbsent = (absent: string) => {
-        const notices = absenceNotices(f.fleet, absent, globalTick, rounds);
+        const notices = absenceNotices(f.fleet, absent, globalTick, episode + 1, rounds);
         for (const receiver of want) if (f.peersOf(receiver).includes(absent)) f.network.tell(receiver, notices);
       };
       // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out

@@ -147,3 +147,22 @@ t.test('on standby across episodes: the newest tick of the newest episode is kep
   t.equal(inbox.put(of('b', 1, 3)), 'stale', 'episode 1, its own last: stale');
   t.end();
 });
+
+t.test('notices and silences of the next episode (wire 1.7) that arrive before the agent starts it are kept for it, not forgotten when it starts', async (t) => {
+  // a lockstep simulation's peers can start episode 2 and have their losses announced before this
+  // agent's own first observation of it arrives (a child process reads it from a pipe)
+  const inbox = new RoundInbox(new Set(['b', 'c']), 2);
+  inbox.newEpisode(1);
+  inbox.enter(25, 2);
+  t.equal(inbox.markLost({ agent: 'b', tick: 26, round: 1, episode: 2 }), null, 'a loss in episode 2, told early: kept aside');
+  t.equal(inbox.markSilent({ agent: 'c', tick: 26, round: 1, episode: 2 }), null, 'a silence in episode 2: kept aside');
+  t.equal(inbox.markLost({ agent: 'b', tick: 25, round: 2 }), null, 'a notice that names no episode is of the current one');
+  t.equal(await inbox.waitFor(25, 2, (settled) => ['b'].every(settled), 1_000), false, 'and settles its round');
+  inbox.newEpisode(2);
+  inbox.enter(26, 1);
+  t.equal(await inbox.waitFor(26, 1, (settled) => ['b', 'c'].every(settled), 1_000), false, 'episode 2, tick 26: both peers settled by what came early');
+  t.ok(inbox.isSilent(26, 1, 'c'));
+  t.notOk(inbox.isSilent(26, 1, 'b'));
+  t.equal(inbox.markLost({ agent: 'b', tick: 30, round: 1, episode: 1 }), 'stale', 'a notice of the episode before: stale');
+  t.end();
+});

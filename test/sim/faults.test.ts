@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { FaultEngine, parseFaultPlan, simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
+import { encodePeerMessage } from '@fleetmind/wire';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
@@ -84,6 +85,32 @@ t.test('burst_drop: Gilbert–Elliott losses come in runs, longer than independe
   t.ok(Math.abs(independentRun - 1 / (1 - rate)) < 0.15, `independent losses: mean run ${independentRun.toFixed(2)} ≈ ${(1 / (1 - rate)).toFixed(2)}`);
   t.ok(Math.abs(burstRun - 5) < 0.5, `bursty losses: mean run ${burstRun.toFixed(2)} ≈ 5`);
   t.ok(burstRun > 2 * independentRun, 'losses come in runs');
+});
+
+t.test('lockstep: what a message meets on its link does not depend on garbage that reached the receiver before it', async (t) => {
+  // a hostile peer's garbage follows its messages; when the receiver is killed (a crash fault),
+  // whether the garbage in flight got through first is a race, so it must draw nothing
+  const plan = 'faults: [{kind: drop, p: 0.3}, {kind: duplicate, p: 0.2}, {kind: corrupt, p: 0.2}]';
+  const fates = (garbageBefore: (k: number) => number) => {
+    const engine = new FaultEngine(parseFaultPlan(plan), ['agent_0', 'agent_1'], 4, { message: { size: 4, quantization: 'f32' }, logical: { roundDeadlineMs: 1000 } });
+    const filter = engine.downFilter('agent_1');
+    const packet = (payload: Uint8Array) => ({ cmd: 'publish', topic: 'fm/f/a/agent_0/msg', payload: Buffer.from(payload), qos: 0, dup: false, retain: false } as const);
+    const out: string[] = [];
+    let garbageThrough = 0;
+    for (let k = 0; k < 200; k++) {
+      for (let g = 0; g < garbageBefore(k); g++) filter(packet(Uint8Array.from([0xff, 0x01, g])), () => { garbageThrough++; });
+      const seen: string[] = [];
+      filter(packet(encodePeerMessage({ fleet: 'f', agent: 'agent_0', tick: k, round: 1, payload: new Uint8Array(16), scale: 0, sentUs: 1 })), (p) => seen.push(Buffer.from(p.payload as Buffer).toString('hex')));
+      out.push(seen.join('|'));
+    }
+    return { out, garbageThrough, applied: engine.applied };
+  };
+  const clean = fates(() => 0);
+  const noisy = fates((k) => k % 3);
+  t.ok(new Set(clean.out).size > 3, 'the faults struck: messages were dropped (a notice), copied and damaged');
+  t.same(noisy.out, clean.out, 'every message met the same fate with garbage before it');
+  t.same(noisy.applied, clean.applied, 'and the faults counted are the same');
+  t.equal(noisy.garbageThrough, Array.from({ length: 200 }, (_, k) => k % 3).reduce((a, b) => a + b, 0), 'the garbage went through, untouched');
 });
 
 t.test('delay beyond the round deadline: lost for its round in lockstep, stale on arrival in real time', async (t) => {

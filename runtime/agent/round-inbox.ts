@@ -15,7 +15,7 @@
 // comes back in is one it sat out, not a stale one.
 
 import { MAX_COMMUNICATION_ROUNDS } from '@fleetmind/models';
-import { tickDistance, type PeerMessage } from '@fleetmind/wire';
+import { tickDistance, type LostNotice, type PeerMessage } from '@fleetmind/wire';
 
 /** sat_out: for a tick before the one this agent came back from standby at — not its round, not a fault */
 export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | 'unknown_sender' | 'sat_out';
@@ -23,18 +23,13 @@ export type InboxRefusal = 'stale' | 'duplicate' | 'too_early' | 'bad_round' | '
 /** messages further ahead than this many ticks are refused (bounded memory against a hostile peer) */
 const TICKS_AHEAD = 4;
 
-/** A round's settling news about one peer: its message, a notice that it is lost, or its chosen silence. */
+/**
+ * A round's settling news about one peer: its message, a notice that it is lost, or its chosen
+ * silence (a notice's episode, absent or 0, is the agent's current one).
+ */
 type Arrival =
   | { kind: 'message'; m: PeerMessage }
-  | { kind: 'lost' | 'silent'; m: RoundSlot };
-
-/** whose message for which (tick, round), and of which episode (absent or 0: the agent's current one) */
-interface RoundSlot {
-  agent: string;
-  tick: number;
-  round: number;
-  episode?: number;
-}
+  | { kind: 'lost' | 'silent'; m: LostNotice };
 
 /**
  * (tick, round) as one number, the maps' key: tick · ROUNDS_PER_KEY + round. A number, not a
@@ -189,13 +184,13 @@ export class RoundInbox {
   }
 
   /** A notice's episode: one that does not say is of the current episode (a 1.6 simulator's notices, an agent that uses no episodes). */
-  private otherEpisode(slot: RoundSlot): number | null {
+  private otherEpisode(slot: LostNotice): number | null {
     const episode = slot.episode || this.episode;
     return episode === this.episode ? null : episode;
   }
 
   /** Files a notice that `notice.agent`'s message will not come (a simulated network's, or the peer's own abstention), or says why it was refused. */
-  markLost(notice: RoundSlot): InboxRefusal | null {
+  markLost(notice: LostNotice): InboxRefusal | null {
     const episode = this.otherEpisode(notice);
     if (episode !== null) return this.putEarly({ kind: 'lost', m: notice }, episode);
     const refusal = this.admissible(notice) ?? this.follow(notice.tick);
@@ -213,7 +208,7 @@ export class RoundInbox {
    * Files a peer's chosen silence (wire 1.6, sent in round 1): nothing to wait for from it in any
    * round of the tick, and nothing missing either. Or says why it was refused.
    */
-  markSilent(m: RoundSlot): InboxRefusal | null {
+  markSilent(m: LostNotice): InboxRefusal | null {
     const episode = this.otherEpisode(m);
     if (episode !== null) return this.putEarly({ kind: 'silent', m }, episode);
     const refusal = this.admissible(m) ?? this.follow(m.tick);

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { isRemoteWorld, isWorldModulePath, loadWorldPlugin, makeWorld, openWorld, resolveWorldId, serveWorld, worldIds, type World } from '@fleetmind/worlds';
+import { isRemoteWorld, isWorldModulePath, loadWorldPlugin, makeWorld, openWorld, resolveWorldId, serveWorld, worldIds, worldOptions, type World, type WorldOptionInfo } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { printJson } from '../output.js';
 
 export function describeWorlds() {
-  return worldIds().map(({ id, aliases, summary, module }) => describe(makeWorld(id), {
-    id, aliases: module ? aliases.filter((a) => a !== module) : aliases, summary, ...(module ? { module } : {}),
+  return worldIds().map(({ id, aliases, summary, module }) => ({
+    ...describe(makeWorld(id), { id, aliases: module ? aliases.filter((a) => a !== module) : aliases, summary, ...(module ? { module } : {}) }),
+    options: worldOptions(id),
   }));
 }
 
@@ -13,7 +14,8 @@ export function describeWorlds() {
 function describeRemote(address: string) {
   const world = openWorld(address);
   try {
-    return describe(world, { id: world.id, aliases: [], summary: `served by the simulator at ${address.slice('remote:'.length)}`, remote: address });
+    // its options are the simulator's business: it was started with them
+    return { ...describe(world, { id: world.id, aliases: [], summary: `served by the simulator at ${address.slice('remote:'.length)}`, remote: address }), options: [] as WorldOptionInfo[] };
   } finally {
     world.close();
   }
@@ -34,10 +36,16 @@ function describe(world: World, head: { id: string; aliases: readonly string[]; 
   };
 }
 
+/** "integer 2–1000", "boolean", "easy | medium | hard", "number ≥ 0" */
+function optionRange(o: WorldOptionInfo): string {
+  const bounds = o.minimum !== undefined && o.maximum !== undefined ? ` ${o.minimum}–${o.maximum}` : o.minimum !== undefined ? ` ≥ ${o.minimum}` : o.maximum !== undefined ? ` ≤ ${o.maximum}` : '';
+  return `${o.type}${bounds}${o.default !== undefined ? ` (default ${JSON.stringify(o.default)})` : ''}`;
+}
+
 export function registerWorlds(program: Command): void {
   const worlds = program
     .command('worlds')
-    .description('list the worlds with their agents, roles, observation and action spaces (default options); `worlds check` checks a plugin; `worlds serve` serves one over the remote-world protocol')
+    .description('list the worlds with their agents, roles, observation and action spaces (default options) and the options each takes; `worlds check` checks a plugin; `worlds serve` serves one over the remote-world protocol')
     .option('--world <module|address>', 'also list a world plugin (an ES module whose default export defines a world, see examples/worlds/docking.js), or describe only the world a simulator serves (remote:tcp://host:port)')
     .option('--json', 'print one JSON array')
     .addHelpText('after', '\nExamples:\n  $ fleetmind worlds\n  $ fleetmind worlds --world examples/worlds/docking.js --json\n  $ fleetmind worlds --world remote:tcp://127.0.0.1:7000\n  $ fleetmind worlds check examples/worlds/docking.js')
@@ -53,7 +61,12 @@ export function registerWorlds(program: Command): void {
           byRole.set(key, [...(byRole.get(key) ?? []), a.name]);
         }
         for (const [spaces, names] of byRole) process.stdout.write(`  ${names.join(', ')}\n    ${spaces}\n`);
-        process.stdout.write(`  state ${w.state_size}, ${w.max_cycles} steps per episode, infos: ${w.infos.join(', ')}\n\n`);
+        process.stdout.write(`  state ${w.state_size}, ${w.max_cycles} steps per episode, infos: ${w.infos.join(', ')}\n`);
+        if (w.options.length > 0) {
+          process.stdout.write('  options (--world-option key=value):\n');
+          for (const option of w.options) process.stdout.write(`    ${option.name}  ${optionRange(option)}${option.description ? `  ${option.description}` : ''}\n`);
+        }
+        process.stdout.write('\n');
       }
     });
 

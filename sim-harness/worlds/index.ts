@@ -1,4 +1,5 @@
-export { makeWorld, openWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf, worldModuleOf, hasScriptedController } from './registry.js';
+export { makeWorld, openWorld, worldIds, resolveWorldId, scriptedController, jointSuccessOf, worldModuleOf, hasScriptedController, worldOptions } from './registry.js';
+export type { WorldOptionInfo } from './registry.js';
 export { loadWorldPlugin, isWorldModulePath } from './plugin.js';
 export type { WorldDefinition, WorldOptionSpec } from './plugin.js';
 export { BatchedWorld } from './batched-world.js';

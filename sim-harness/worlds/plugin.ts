@@ -131,7 +131,9 @@ function optionsSchema(options: unknown, fail: (what: string) => never): z.ZodTy
       field = num;
     }
     if (raw.default !== undefined && !field.safeParse(raw.default).success) fail(`options.${name}.default ${JSON.stringify(raw.default)} is not a valid ${raw.type}${raw.min !== undefined ? ` ≥ ${raw.min}` : ''}${raw.max !== undefined ? ` ≤ ${raw.max}` : ''}`);
-    shape[name] = raw.default === undefined ? field.optional() : field.default(raw.default as never);
+    if (raw.description !== undefined && typeof raw.description !== 'string') fail(`options.${name}.description must be a string`);
+    const option = raw.default === undefined ? field.optional() : field.default(raw.default as never);
+    shape[name] = raw.description ? option.describe(raw.description) : option;
   }
   return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
 }

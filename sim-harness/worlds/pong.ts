@@ -29,6 +29,12 @@ export interface PongOptions {
   pointsToWin?: number;
   /** step limit of a game (default 1500) */
   maxCycles?: number;
+  /**
+   * also observe `ball_y_at_line`: the height at which the ball, flying on as it flies now, crosses
+   * the paddle line it is heading for (the walls folded in), as a tracking camera's predictor would
+   * give it (default false)
+   */
+  observeIntercept?: boolean;
 }
 
 export const UP = 0;
@@ -57,6 +63,7 @@ export class PongCore implements WorldCore {
   readonly infoKeys = ['points_left', 'points_right', 'hits', 'rally', 'left_wins', 'right_wins'] as const;
   readonly perSide: number;
   readonly pointsToWin: number;
+  readonly observeIntercept: boolean;
   /** paddle half-length: a paddle of two covers half as much goal */
   readonly paddleHalf: number;
   /** [E, 4]: ball x, y, vx, vy */
@@ -78,6 +85,7 @@ export class PongCore implements WorldCore {
     this.perSide = options.paddlesPerSide ?? 1;
     this.pointsToWin = options.pointsToWin ?? 3;
     this.maxCycles = options.maxCycles ?? 1500;
+    this.observeIntercept = options.observeIntercept ?? false;
     this.paddleHalf = this.perSide === 1 ? 0.2 : 0.15;
     const p = this.perSide;
     this.possibleAgents = [...Array.from({ length: p }, (_, k) => `left_${k}`), ...Array.from({ length: p }, (_, k) => `right_${k}`)];
@@ -98,6 +106,7 @@ export class PongCore implements WorldCore {
     const p = this.perSide;
     return [
       'self_y', 'ball_x', 'ball_y', 'ball_vx', 'ball_vy',
+      ...(this.observeIntercept ? ['ball_y_at_line'] : []),
       ...Array.from({ length: p - 1 }, (_, k) => `mate_${k}_y`),
       ...Array.from({ length: p }, (_, k) => `opponent_${k}_y`),
       'own_points', 'opponent_points',
@@ -217,10 +226,27 @@ export class PongCore implements WorldCore {
     out[at++] = this.ball[b + 1];
     out[at++] = mirror * this.ball[b + 2] * VELOCITY_SCALE;
     out[at++] = this.ball[b + 3] * VELOCITY_SCALE;
+    if (this.observeIntercept) out[at++] = this.interceptY(e);
     for (let k = 0; k < p; k++) if (own + k !== i) out[at++] = this.paddleY[e * n + own + k];
     for (let k = 0; k < p; k++) out[at++] = this.paddleY[e * n + opponents + k];
     out[at++] = this.score[e * 2 + (left ? 0 : 1)] / this.pointsToWin;
     out[at] = this.score[e * 2 + (left ? 1 : 0)] / this.pointsToWin;
+  }
+
+  /**
+   * The height at which the ball crosses the paddle line it heads for, if nothing touches it on
+   * the way: its straight path with the wall bounces folded in (the same for either side: heights
+   * are not mirrored). Past that line already, its height now.
+   */
+  private interceptY(e: number): number {
+    const b = e * 4;
+    const [x, y, vx, vy] = [this.ball[b], this.ball[b + 1], this.ball[b + 2], this.ball[b + 3]];
+    const line = vx < 0 ? -PADDLE_X : PADDLE_X;
+    const steps = vx === 0 ? 0 : Math.max(0, (line - x) / vx);
+    const low = -1 + BALL_RADIUS;
+    const span = 2 - 2 * BALL_RADIUS;
+    const u = ((y + vy * steps - low) % (2 * span) + 2 * span) % (2 * span);
+    return low + (u > span ? 2 * span - u : u);
   }
 
   writeInfos(e: number, infos: Record<string, Float64Array>): void {

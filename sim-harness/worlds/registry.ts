@@ -73,8 +73,11 @@ const WORLDS: readonly WorldEntry[] = [
     aliases: ['simple_spread', 'spread'],
     summary: 'MPE cooperative navigation: N agents cover N landmarks without colliding (exact to PettingZoo 1.25 / MPE2; continuousActions: true for Box(0, 1, (5,)) pushes)',
     configSchema: z.strictObject({
-      N: count(2, 1000).optional(), localRatio: z.number().min(0).max(1).optional(), maxCycles: count(1, 100_000).optional(),
-      neighbours: count(1, 999).optional(), continuousActions: z.boolean().optional(),
+      N: count(2, 1000).optional().describe('agents and landmarks (default 3)'),
+      localRatio: z.number().min(0).max(1).optional().describe('weight of the per-agent collision term against the shared coverage term (default 0.5)'),
+      maxCycles: count(1, 100_000).optional().describe('episode length (default 25)'),
+      neighbours: count(1, 999).optional().describe('observe only the k nearest landmarks and agents, nearest first (default: all, in index order)'),
+      continuousActions: z.boolean().optional().describe("PettingZoo's continuous_actions: Box(0, 1, (5,)) pushes (default false)"),
     }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
       .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 128, { message: "more than 128 agents need neighbours (k-nearest observations: full ones grow as N², 768 values each at N = 128)", path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),
@@ -88,8 +91,11 @@ const WORLDS: readonly WorldEntry[] = [
     aliases: ['simple_tag', 'tag'],
     summary: 'MPE predator-prey: slower adversaries chase a faster good agent around obstacles (exact to PettingZoo 1.25 / MPE2; continuousActions: true for Box(0, 1, (5,)) pushes)',
     configSchema: z.strictObject({
-      numGood: count(1, 32).optional(), numAdversaries: count(1, 32).optional(),
-      numObstacles: count(0, 32).optional(), maxCycles: count(1, 100_000).optional(), continuousActions: z.boolean().optional(),
+      numGood: count(1, 32).optional().describe('prey (default 1)'),
+      numAdversaries: count(1, 32).optional().describe('pursuers (default 3)'),
+      numObstacles: count(0, 32).optional().describe('obstacles (default 2)'),
+      maxCycles: count(1, 100_000).optional().describe('episode length (default 25)'),
+      continuousActions: z.boolean().optional().describe("PettingZoo's continuous_actions: Box(0, 1, (5,)) pushes (default false)"),
     }),
     makeCore: (numEnvs, config) => new SimpleTagCore(numEnvs, config),
     scripted: (world) => scriptedTagController(
@@ -102,7 +108,11 @@ const WORLDS: readonly WorldEntry[] = [
     id: 'grid_predator_prey_v0',
     aliases: ['grid_predator_prey', 'predator_prey'],
     summary: "The seed notebook's grid world: predators must all close within 1.5 cells of one prey (10x10, 100 steps)",
-    configSchema: z.strictObject({ gridSize: count(3, 1000).optional(), numPredators: count(1, 16).optional(), maxCycles: count(1, 100_000).optional() }),
+    configSchema: z.strictObject({
+      gridSize: count(3, 1000).optional().describe('side of the square grid (default 10)'),
+      numPredators: count(1, 16).optional().describe('predators (default 3)'),
+      maxCycles: count(1, 100_000).optional().describe('episode length (default 100)'),
+    }),
     makeCore: (numEnvs, config) => new GridPredatorPreyCore(numEnvs, config),
     scripted: (world) => scriptedPredatorPreyController(world.roles.filter((r) => r === 'predator').length),
     jointSuccess: { description: 'the predators captured the prey', reached: (e) => e.final.captured >= 1 },
@@ -112,9 +122,15 @@ const WORLDS: readonly WorldEntry[] = [
     aliases: ['traffic_junction', 'junction'],
     summary: "IC3Net's traffic junction, exact: cars come and go on one-way lanes and must cross without sharing a cell (difficulty: easy | medium | hard; shield: 'emergency-brake')",
     configSchema: z.strictObject({
-      difficulty: z.enum(['easy', 'medium', 'hard']).optional(), N: count(1, 200).optional(), vision: count(0, 8).optional(),
-      maxCycles: count(1, 100_000).optional(), addRateMin: rate.optional(), addRateMax: rate.optional(),
-      currStart: count(0, 1e9).optional(), currEnd: count(0, 1e9).optional(), shield: z.enum(['none', 'emergency-brake']).optional(),
+      difficulty: z.enum(['easy', 'medium', 'hard']).optional().describe("IC3Net's settings below, by difficulty (default easy)"),
+      N: count(1, 200).optional().describe('cars at most (default 5 / 10 / 20)'),
+      vision: count(0, 8).optional().describe('cells seen on each side (default 0 / 1 / 1)'),
+      maxCycles: count(1, 100_000).optional().describe('episode length (default 20 / 40 / 80)'),
+      addRateMin: rate.optional().describe('arrival probability per entry point and step, at the start of the curriculum (default 0.3 / 0.05 / 0.05)'),
+      addRateMax: rate.optional().describe('the same at its end (default: addRateMin)'),
+      currStart: count(0, 1e9).optional().describe("the curriculum's first epoch (an env's episodes; default 0: none)"),
+      currEnd: count(0, 1e9).optional().describe("the curriculum's last epoch (default 0)"),
+      shield: z.enum(['none', 'emergency-brake']).optional().describe('emergency-brake: a car told to go brakes instead of moving onto a car (default none)'),
     }),
     makeCore: (numEnvs, config) => new TrafficJunctionCore(numEnvs, config),
     scripted: (world) => fifoJunctionController(world),
@@ -124,7 +140,12 @@ const WORLDS: readonly WorldEntry[] = [
     id: 'pong_v0',
     aliases: ['pong'],
     summary: 'Multi-agent Pong: left against right, one or two paddles a side (paddlesPerSide), first to pointsToWin; zero-sum between sides, observations from each side',
-    configSchema: z.strictObject({ paddlesPerSide: count(1, 2).optional(), pointsToWin: count(1, 100).optional(), maxCycles: count(1, 1_000_000).optional() }),
+    configSchema: z.strictObject({
+      paddlesPerSide: count(1, 2).optional().describe('paddles a side; two share the goal, one half each (default 1)'),
+      pointsToWin: count(1, 100).optional().describe('a game is won by the first side to this many points (default 3)'),
+      maxCycles: count(1, 1_000_000).optional().describe('step limit of a game (default 1500)'),
+      observeIntercept: z.boolean().optional().describe('also observe ball_y_at_line: where the ball will cross the paddle line it heads for, walls folded in (default false)'),
+    }),
     makeCore: (numEnvs, config) => new PongCore(numEnvs, config),
     scripted: (world) => scriptedPongController(world.possibleAgents.length, world.observationSpace(0).shape[0], world.possibleAgents.length / 2),
     jointSuccess: { description: 'the left side won the game', reached: (e) => e.final.left_wins >= 1 },
@@ -145,6 +166,32 @@ export function jointSuccessOf(idOrAlias: string): JointSuccess | null {
 /** The ids (with aliases) of every world, built-in and loaded plugins. */
 export function worldIds(): { id: string; aliases: readonly string[]; summary: string; module: string | null }[] {
   return [...WORLDS, ...plugins].map(({ id, aliases, summary, module }) => ({ id, aliases, summary, module: module ?? null }));
+}
+
+/** One world option as `fleetmind worlds` lists it: from the world's schema, so it cannot drift from what is checked. */
+export interface WorldOptionInfo {
+  name: string;
+  /** integer, number, boolean, or the values it takes */
+  type: string;
+  minimum?: number;
+  maximum?: number;
+  default?: unknown;
+  description?: string;
+}
+
+/** The options a world takes (`--world-option key=value`), in the order its schema declares them. */
+export function worldOptions(idOrAlias: string): WorldOptionInfo[] {
+  const schema = z.toJSONSchema(findEntry(idOrAlias).configSchema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; default?: unknown; description?: string }>;
+  };
+  return Object.entries(schema.properties ?? {}).map(([name, p]) => ({
+    name,
+    type: p.enum ? p.enum.map(String).join(' | ') : p.type ?? 'any',
+    ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
+    ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
+    ...(p.default !== undefined ? { default: p.default } : {}),
+    ...(p.description ? { description: p.description } : {}),
+  }));
 }
 
 /** Canonical id for an id or alias; throws a WorldError naming the known worlds otherwise. */

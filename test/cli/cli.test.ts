@@ -59,6 +59,14 @@ t.test('fleetmind worlds --json lists every world with its spaces', (t) => {
   const tag = worlds[1];
   t.same(tag.agents.map((a: { observation_space: { shape: number[] } }) => a.observation_space.shape[0]), [16, 16, 16, 14]);
   t.same(tag.agents[0].action_space, { kind: 'discrete', n: 5 });
+  // the options each world takes come from the schema that checks them
+  const junction = worlds[3];
+  t.same(junction.options.map((o: { name: string }) => o.name), ['difficulty', 'N', 'vision', 'maxCycles', 'addRateMin', 'addRateMax', 'currStart', 'currEnd', 'shield']);
+  t.has(junction.options[0], { name: 'difficulty', type: 'easy | medium | hard' });
+  t.has(junction.options[1], { name: 'N', type: 'integer', minimum: 1, maximum: 200 });
+  for (const w of worlds) for (const o of w.options) t.ok(o.description, `${w.id} ${o.name} is described`);
+  const human = runCli(['worlds']);
+  t.match(human.stdout, /options \(--world-option key=value\):\n\s+paddlesPerSide {2}integer 1–2 {2}paddles a side/, 'the listing names each option with its type and range');
   t.end();
 });
 

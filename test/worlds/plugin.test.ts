@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWorldPlugin, makeWorld, evaluateController, randomController, scriptedController, TeamChannel, Rng, worldIds } from '@fleetmind/worlds';
+import { loadWorldPlugin, makeWorld, evaluateController, randomController, scriptedController, TeamChannel, Rng, worldIds, worldOptions } from '@fleetmind/worlds';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const docking = join(REPO_ROOT, 'examples', 'worlds', 'docking.js');
@@ -15,6 +15,7 @@ t.test('the docking plugin loads, keeps the contract, and its robots come and go
   const id = await loadWorldPlugin(docking);
   t.equal(id, 'docking_v0');
   t.ok(worldIds().some((w) => w.id === id && w.module === docking), 'registered with its module');
+  t.same(worldOptions(id)[0], { name: 'N', type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'number of robots' }, 'its options as `fleetmind worlds` lists them');
   const world = makeWorld(id, { numEnvs: 1, config: { N: 3, stagger: 2 } });
   const first = world.reset(5);
   t.same([...first.active], [1, 0, 0], 'only the first robot has arrived');
@@ -78,6 +79,7 @@ t.test('plugins that break the definition or the contract are refused with the m
     ['no-core.mjs', 'export default { id: "x_v0", summary: "x" };', /no-core\.mjs: makeCore must be a function/],
     ['no-observe.mjs', source.replace('observe(e, i, out, offset) {', 'look(e, i, out, offset) {'), /no-observe\.mjs: the core from makeCore has no method observe\(\)/],
     ['bad-option.mjs', source.replace("default: 4, description: 'number of robots'", "default: 0, description: 'number of robots'"), /bad-option\.mjs: options\.N\.default 0 is not a valid integer ≥ 1/],
+    ['bad-description.mjs', source.replace("default: 4, description: 'number of robots'", "default: 4, description: 4"), /bad-description\.mjs: options\.N\.description must be a string/],
     ['random.mjs', source.replace('r -= Math.hypot(', 'r -= Math.random() + Math.hypot('), /random\.mjs: docking_v0 breaks the world contract: step 1: two worlds reset with seed 7 disagree \(not deterministic\)/],
     ['forgets.mjs', source.replace('this.pos.set(r.pos, k * 2);', ''), /forgets\.mjs: docking_v0 breaks the world contract: setState\(snapshot\(0\)\) does not reproduce/],
     ['syntax.mjs', 'export default {', /syntax\.mjs: cannot be loaded as an ES module/],

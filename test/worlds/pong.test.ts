@@ -102,6 +102,37 @@ t.test('each side observes from its own end: a mirrored court gives the right si
   t.end();
 });
 
+t.test('observeIntercept: each side also observes where the ball will cross the paddle line it heads for, walls folded in', (t) => {
+  const world = pong(1, { observeIntercept: true });
+  t.same(world.observationFields(0), ['self_y', 'ball_x', 'ball_y', 'ball_vx', 'ball_vy', 'ball_y_at_line', 'opponent_0_y', 'own_points', 'opponent_points']);
+  world.reset(0);
+  const stay = new Int32Array([1, 1]);
+  // two flights past paddles that stand aside: toward the left line off both walls, toward the right off one
+  const flights = [
+    { ball: [0.5, 0, -0.02, 0.045], paddles: [0.8, 0] },
+    { ball: [-0.3, -0.6, 0.025, -0.03], paddles: [0, -0.8] },
+  ];
+  for (const { ball, paddles } of flights) {
+    world.setState(0, { steps: 0, ball, paddles, score: [0, 0], rally: 0, serveRng: [1, 2, 3, 4] });
+    const [left, right] = world.observationsF64();
+    const predicted = left[5];
+    t.equal(right[5], predicted, 'both sides are told the same height (heights are not mirrored)');
+    let before = world.snapshot(0) as unknown as { ball: number[] };
+    let now = before;
+    while (Math.abs(now.ball[0]) < 0.9) {
+      before = now;
+      world.step(stay);
+      now = world.snapshot(0) as unknown as { ball: number[] };
+      if (Math.abs(now.ball[0]) < 0.9) t.ok(Math.abs(world.observationsF64()[0][5] - predicted) < 1e-9, 'the prediction holds along the flight');
+    }
+    const line = Math.sign(now.ball[0]) * 0.9;
+    const crossed = before.ball[1] + ((line - before.ball[0]) / (now.ball[0] - before.ball[0])) * (now.ball[1] - before.ball[1]);
+    t.ok(Math.abs(crossed - predicted) < 1e-9, `it crossed the line at ${crossed.toFixed(4)}, where predicted (${predicted.toFixed(4)})`);
+  }
+  t.equal(pong(1).observationFields(0).includes('ball_y_at_line'), false, 'off by default: bundles trained without it keep their inputs');
+  t.end();
+});
+
 t.test('the documented step order: walls mirror the ball, a paddle returns it faster and at an angle set by where it met, a miss is a point and a serve toward the loser', (t) => {
   const world = pong(1, { pointsToWin: 5 });
   world.reset(0);

@@ -19,7 +19,7 @@ interface EvalOptions {
   runs?: number;
   marlEval?: string;
   algorithm?: string;
-  bundle?: string;
+  bundle?: string[];
   episodes: number;
   seed: number;
   agents?: number;
@@ -39,7 +39,7 @@ export function registerEval(program: Command): void {
     .option('--runs <k>', 'with --policy: play the baseline k times (a random policy with seeds seed … seed+k−1) on the same episodes, summarised as runs are', positiveInt)
     .option('--marl-eval <file>', 'also write every run\'s per-episode metrics in marl-eval\'s JSON layout (added to the file if it exists: one algorithm per call)')
     .option('--algorithm <name>', 'the algorithm\'s name in --marl-eval data (default: e.g. mappo-commnet, random, always-0)')
-    .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce)')
+    .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce); repeat it for bundles of other seeds: each metric is then summarised over them, as runs are', (dir: string, previous: string[] = []) => [...previous, dir])
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
     .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard', worldOption)
@@ -53,16 +53,16 @@ export function registerEval(program: Command): void {
     .option('--opponent <dir>', 'with --bundle and --scripted-roles: another bundle (e.g. an earlier snapshot) plays those roles instead of the scripted controller')
     .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
-    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --run runs/tj-s1 --run runs/tj-s2 --run runs/tj-s3 --run runs/tj-s4 --run runs/tj-s5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --world traffic_junction --world-option difficulty=easy --policy random --runs 5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --run runs/tj-s1 --run runs/tj-s2 --run runs/tj-s3 --run runs/tj-s4 --run runs/tj-s5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --world traffic_junction --world-option difficulty=easy --policy random --runs 5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --bundle bundles/pong-s1 --bundle bundles/pong-s2 --bundle bundles/pong-s3 --scripted-roles right --episodes 1000 --marl-eval pong.json\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
-      if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR (repeatable), --bundle DIR, or --world W with --policy random|scripted|always:K');
+      if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR (repeatable), --bundle DIR (repeatable), or --world W with --policy random|scripted|always:K');
       if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
       if (opts.opponent && !opts.scriptedRoles) throw new CliError('--opponent plays the roles named by --scripted-roles (e.g. --scripted-roles right)');
       if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): a run or a bundle plays the actions it was trained with');
       if (opts.runs !== undefined && !opts.policy) throw new CliError('--runs repeats a baseline (--policy) with other random seeds; trained runs are given as --run DIR, once per seed');
-      const perEpisode = Boolean(opts.marlEval) || (opts.run?.length ?? 0) > 1 || (opts.runs ?? 1) > 1;
-      const jobs = opts.bundle ? [() => evaluateBundle(opts, opts.bundle!, perEpisode)]
+      const perEpisode = Boolean(opts.marlEval) || (opts.run?.length ?? 0) > 1 || (opts.bundle?.length ?? 0) > 1 || (opts.runs ?? 1) > 1;
+      const jobs = opts.bundle ? opts.bundle.map((dir) => () => evaluateBundle(opts, dir, perEpisode))
         : opts.run ? opts.run.map((dir) => () => evaluateRun(opts, dir, perEpisode))
           : Array.from({ length: opts.runs ?? 1 }, (_, k) => () => Promise.resolve(evaluateBaseline(opts, k, perEpisode)));
       const evaluated: Evaluated[] = [];

@@ -97,5 +97,11 @@ t.test('pong-mlp plays either side against the scripted paddle and wins far more
   const mirror = games(['--scripted-roles', 'right', '--opponent', join(ZOO, 'pong-mlp')]);
   t.match(mirror.policy, /against pong-mlp 1\.0\.0 .* right/);
   t.notSame(mirror.outcomes, asLeft.outcomes, 'the other bundle, not the scripted paddle, played the right side');
+  // bundles of several seeds are summarised as runs are: here one bundle twice, so both runs equal the single evaluation
+  const r = runCli(['eval', '--bundle', join(ZOO, 'pong-mlp'), '--bundle', join(ZOO, 'pong-mlp'), '--scripted-roles', 'right', '--episodes', '200', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const wins = (JSON.parse(r.stdout) as { summaries: { metric: string; runs: number; run_means: number[]; iqm: number }[] }).summaries.find((m) => m.metric === 'left_wins')!;
+  t.same(wins.run_means, [asLeft.outcomes.left_wins_final, asLeft.outcomes.left_wins_final], 'each bundle is evaluated on the same games');
+  t.equal(wins.runs, 2);
   t.end();
 });

@@ -15,7 +15,9 @@
 // conceded; (6) the game ends when a side has `pointsToWin` points.
 //
 // An agent observes from its own side: x is measured toward the opponent's goal (the right side's
-// is mirrored), so one policy can play either side.
+// is mirrored), so one policy can play either side. With observeIntercept it is also told where the
+// ball will cross the paddle line it heads for: a learner that must fold wall bounces into that
+// height itself learns to return the ball but not to aim it (README, Pong).
 
 import { Rng } from './rng.js';
 import { discreteSpace, type Actions, type DiscreteSpace, type WorldPositions, type WorldSnapshot } from './types.js';

@@ -242,7 +242,10 @@ export class PongCore implements WorldCore {
    */
   private interceptY(e: number): number {
     const b = e * 4;
-    const [x, y, vx, vy] = [this.ball[b], this.ball[b + 1], this.ball[b + 2], this.ball[b + 3]];
+    const x = this.ball[b];
+    const y = this.ball[b + 1];
+    const vx = this.ball[b + 2];
+    const vy = this.ball[b + 3];
     const line = vx < 0 ? -PADDLE_X : PADDLE_X;
     const steps = vx === 0 ? 0 : Math.max(0, (line - x) / vx);
     const low = -1 + BALL_RADIUS;

@@ -17,7 +17,7 @@ import { printTable, progressLine } from '../output.js';
 /** Each training flag and the configuration setting it sets: the trainer validates the settings. */
 const FLAG_OF: Record<string, string> = {
   actor: '--actor', gate: '--gate', messageCost: '--message-cost', commRounds: '--comm-rounds', msgDropout: '--msg-dropout', commRadius: '--comm-radius', agentDropout: '--agent-dropout',
-  selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', trainEvery: '--train-every', agentId: '--no-agent-id', criticInput: '--critic-input',
+  selfPlay: '--self-play', scriptedOpponent: '--scripted-opponent', sharedActor: '--shared-actor', trainEvery: '--train-every', agentId: '--no-agent-id', criticInput: '--critic-input',
   totalSteps: '--steps', episodes: '--episodes', maxEpisodes: '--episodes', numEnvs: '--envs', seed: '--seed', worldConfig: '--agents/--neighbours/--continuous/--world-option',
 };
 
@@ -33,6 +33,7 @@ interface TrainOptions {
   agentDropout?: number;
   selfPlay?: boolean;
   scriptedOpponent?: number;
+  sharedActor?: boolean;
   trainEvery?: number;
   agents?: number;
   continuous?: boolean;
@@ -87,7 +88,7 @@ function flagSettingsFrom(opts: TrainOptions, world: string): { algo: Algo } & R
   return {
     algo: opts.algo, world, worldConfig, seed: opts.seed, worldModule: worldModuleOf(world) ?? undefined,
     actor: opts.actor, gate: opts.gate, messageCost: opts.messageCost, commRounds: opts.commRounds, msgDropout: opts.msgDropout, commRadius: opts.commRadius, agentDropout: opts.agentDropout,
-    selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, trainEvery: opts.trainEvery,
+    selfPlay: opts.selfPlay, scriptedOpponent: opts.scriptedOpponent, sharedActor: opts.sharedActor, trainEvery: opts.trainEvery,
     agentId: opts.agentId ? undefined : false, criticInput: opts.criticInput,
     totalSteps: opts.steps, numEnvs: opts.envs,
     [episodic ? 'episodes' : 'maxEpisodes']: opts.episodes,
@@ -108,7 +109,7 @@ function runConfigOf(out: string): TrainingConfig {
 /** the option (commander's attribute name) → the setting it decides, for flags a resumed run must not change */
 const SETTING_OF_OPTION: Record<string, string> = {
   world: 'world', algo: 'algo', seed: 'seed', actor: 'actor', gate: 'gate', messageCost: 'messageCost', commRounds: 'commRounds', msgDropout: 'msgDropout', commRadius: 'commRadius',
-  agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
+  agentDropout: 'agentDropout', selfPlay: 'selfPlay', scriptedOpponent: 'scriptedOpponent', sharedActor: 'sharedActor', trainEvery: 'trainEvery', agentId: 'agentId', criticInput: 'criticInput',
   envs: 'numEnvs', agents: 'worldConfig', neighbours: 'worldConfig', continuous: 'worldConfig', worldOption: 'worldConfig', set: 'set', preset: 'preset',
 };
 
@@ -159,7 +160,7 @@ function flagError(err: TrainingConfigError, algo: Algo, set: Record<string, unk
     return new CliError(`${flags.join(', ')}: ${what} of --algo ${takers.join('/')}, not of ${algo}${budget}`);
   }
   if (err.reason === 'needs') return new CliError(`${flags.join(', ')}: needs ${err.needs === 'actor' ? `--actor ${err.settings[0] === 'chunkLength' ? 'gru (or commnet-gru)' : 'commnet'}` : FLAG_OF[err.needs!] ?? err.needs}`);
-  if (err.reason === 'world') return new CliError(`--${err.settings[0] === 'selfPlay' ? 'self-play' : 'algo'}: ${err.message}`);
+  if (err.reason === 'world') return new CliError(`${err.settings[0] === 'algo' ? '--algo' : FLAG_OF[err.settings[0]] ?? err.settings[0]}: ${err.message}`);
   return new CliError(`${flags[0]}: ${err.message}`);
 }
 
@@ -191,6 +192,7 @@ export function registerTrain(program: Command): void {
     .option('--agent-dropout <p>', 'CommNet training: probability that an agent is silent for a whole episode (default: 0)', probability)
     .option('--self-play', 'mappo/ippo on a competitive world (simple_tag): both sides learn, each against a pool of the other side\'s past snapshots; reports each side against the latest and the scripted opponent')
     .option('--scripted-opponent <p>', `--self-play: chance per rollout that a side's opponent is the world's scripted controller instead of a past snapshot (default: ${defaultMappoConfig.scriptedOpponent})`, probability)
+    .option('--shared-actor', 'mappo/ippo: one actor for every role, trained on every role\'s experience (the roles must observe and act alike, as Pong\'s sides do: each sees the court from its own end); the bundle holds it for each role. Critics stay one per role')
     .option('--continuous', 'the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): mappo/ippo learn a diagonal Gaussian policy')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--world-option <key=value>', 'a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=medium for traffic_junction', worldOption)

@@ -126,3 +126,25 @@ t.test('self-play: each side learns against a bounded pool of the other side\'s 
   t.same(resumed.opponentPools, straight.opponentPools, 'same pools');
   await t.rejects(trainMappo({ ...config, world: 'simple_spread_v3' }), { message: /self-play needs a world with two or more roles/ });
 });
+
+t.test('sharedActor: the sides of a world whose roles are alike (Pong) train one actor, which both play, and resume exactly', async (t) => {
+  const config = {
+    ...defaultMappoConfig, world: 'pong_v0', worldConfig: { observeIntercept: true }, selfPlay: true, sharedActor: true,
+    numEnvs: 8, totalSteps: 8 * 25 * 4, seed: 5, snapshotEvery: 2, opponentPool: 2, hidden: [16, 16],
+  };
+  const shared = await trainMappo(config);
+  const [left, right] = shared.roles;
+  t.same(left.actor, right.actor, 'one actor for both sides');
+  t.same(left.actorOptimizer, right.actorOptimizer, 'and one Adam');
+  t.notSame(left.critic, right.critic, 'a critic per side (the state is not seen from a side)');
+  const separate = await trainMappo({ ...config, sharedActor: false });
+  t.notSame(separate.roles[0].actor, separate.roles[1].actor, 'without it, an actor per side');
+  t.equal(shared.roles[0].actorOptimizer.step, 2 * separate.roles[0].actorOptimizer.step, 'each side\'s update steps the shared actor: twice as many steps as one side\'s own actor takes');
+  t.same(shared.opponentPools?.[0], shared.opponentPools?.[1], 'both sides draw their opponents from the same snapshots');
+
+  let updates = 0;
+  const half = await trainMappo(config, { shouldStop: () => updates >= 2, onUpdate: () => { updates++; } });
+  const resumed = await trainMappo(config, {}, JSON.parse(JSON.stringify(half)) as MappoCheckpoint);
+  t.same(resumed.roles, shared.roles, 'resumed: the same actor and critics as the uninterrupted run');
+  await t.rejects(trainMappo({ ...config, world: 'simple_tag_v3', worldConfig: {} }), { message: /sharedActor needs roles alike; in simple_tag_v3 role adversary/ });
+});

@@ -109,6 +109,12 @@ export const mappoConfigSchema = z.strictObject({
   scriptedOpponent: z.number().min(0).max(1).optional(),
   /** self-play: evaluation episodes of each measurement (every snapshotEvery updates) */
   selfPlayEpisodes: z.number().int().positive().optional(),
+  /**
+   * One actor for every role, where the roles observe and act alike (Pong's sides each observe
+   * from their own end): each side's experience trains the one network, and the bundle holds it
+   * for every role. The critics stay one per role. Default off: an actor per role
+   */
+  sharedActor: z.boolean().optional(),
 });
 
 export type MappoConfig = z.infer<typeof mappoConfigSchema>;

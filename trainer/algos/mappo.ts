@@ -30,6 +30,11 @@
 // state stored at the chunk's start (chunked BPTT). The critic stays a feed-forward network of
 // the global state, which a recurrent actor's partial view does not limit.
 //
+// With sharedActor, the roles (which must observe and act alike, as Pong's sides do) share one
+// actor and its Adam: every role's update steps that actor on its own rows, one role after the
+// other, so each update takes the actor R times as many steps, each on one side's experience.
+// The critics stay one per role (the global state is not seen from a side).
+//
 // Self-play (competitive worlds): env e trains role e mod R; the other roles there act with a
 // past snapshot of their actor drawn from a pool that grows every snapshotEvery updates, so each
 // side learns against a spread of opponents instead of chasing the latest one (with probability
@@ -82,22 +87,18 @@ const GATE = new CategoricalHead(2);
 
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
-export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
-  return roleGroups(world.roles).map(({ role, agents }) => {
+function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
+  // with sharedActor, the first role's actor (with its head and its Adam) is every role's
+  let shared: Pick<RoleNets, 'head' | 'actor' | 'actorOpt'> | null = null;
+  return roleGroups(world.roles).map(({ role, agents }): RoleNets => {
     const obsDim = world.observationSpace(agents[0]).shape[0];
-    const space = world.actionSpace(agents[0]);
-    const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
     const idSize = config.agentId ? agents.length : 0;
     const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
-    const actor = makeActor({
-      kind: config.actor, inputSize: obsDim + idSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
-      inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds, gated: config.gate === true,
-    }, rng);
-    if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
+    const { head, actor, actorOpt } = shared ?? newActor(world, agents[0], obsDim + idSize, config, rng);
+    if (config.sharedActor) shared = { head, actor, actorOpt };
     const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng, { inputIsData: true });
     return {
-      role, agents, obsDim, head, actor, critic,
-      actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5),
+      role, agents, obsDim, head, actor, critic, actorOpt,
       criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
       valueNorm: new ValueNormalizer(),
       channel: new TeamChannel(world, agents, {
@@ -105,6 +106,18 @@ export function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNet
       }),
     };
   });
+}
+
+/** An agent's actor, its action head and the actor's Adam. */
+function newActor(world: World, agent: number, inputSize: number, config: MappoConfig, rng: Rng): Pick<RoleNets, 'head' | 'actor' | 'actorOpt'> {
+  const space = world.actionSpace(agent);
+  const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
+  const actor = makeActor({
+    kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
+    inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds, gated: config.gate === true,
+  }, rng);
+  if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
+  return { head, actor, actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5) };
 }
 
 /** The critic's input before the agent id and the time: the global state, the agent's observation, or that and its role's mean. */

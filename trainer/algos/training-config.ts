@@ -5,7 +5,7 @@
 // No TensorFlow.js: the command line calls this before loading the trainer.
 
 import { z } from 'zod';
-import type { World } from '@fleetmind/worlds';
+import { roleGroups, type World } from '@fleetmind/worlds';
 import { defaultMappoConfig, mappoConfigSchema } from './mappo-config.js';
 import { defaultQLearningConfig, qLearningConfigSchema } from './q-learning-config.js';
 import { defaultMaddpgConfig, maddpgConfigSchema } from './maddpg-config.js';
@@ -109,6 +109,7 @@ export function checkConfigFitsWorld(config: TrainingConfig, world: World): void
   if ('selfPlay' in config && config.selfPlay && new Set(world.roles).size < 2) {
     throw new TrainingConfigError(['selfPlay'], 'world', `self-play needs a world with two or more roles; ${world.id} has one`);
   }
+  if ('sharedActor' in config && config.sharedActor) checkRolesAlike(world);
   if (config.algo === 'iql-tabular' && world.numDiscreteStates === null) {
     throw new TrainingConfigError(['algo'], 'world', `iql-tabular needs a world with a discrete state (grid_predator_prey); ${world.id} has none`);
   }
@@ -120,6 +121,19 @@ export function checkConfigFitsWorld(config: TrainingConfig, world: World): void
   if (world.comesAndGoes && !['mappo', 'ippo'].includes(config.algo)) {
     throw new TrainingConfigError(['algo'], 'world', `${config.algo} does not mask agents that are not in the episode, and ${world.id}'s agents come and go: use mappo or ippo`);
   }
+}
+
+/** One actor for every role needs roles that observe, act and number alike (its inputs and outputs are one shape). */
+function checkRolesAlike(world: World): void {
+  const groups = roleGroups(world.roles);
+  if (groups.length < 2) throw new TrainingConfigError(['sharedActor'], 'world', `sharedActor shares one actor between roles; ${world.id} has one role`);
+  const describe = ({ role, agents }: { role: string; agents: number[] }) => ({
+    role,
+    shape: `${agents.length} agent(s), observations of ${world.observationSpace(agents[0]).shape[0]}, actions ${JSON.stringify(world.actionSpace(agents[0]))}`,
+  });
+  const [first, ...others] = groups.map(describe);
+  const unlike = others.find((other) => other.shape !== first.shape);
+  if (unlike) throw new TrainingConfigError(['sharedActor'], 'world', `sharedActor needs roles alike; in ${world.id} role ${first.role} has ${first.shape} and role ${unlike.role} ${unlike.shape}`);
 }
 
 /** A resumed run's configuration with a new budget: total env steps, or episodes for the tabular learner. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
@@ -12,6 +12,9 @@ const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDire
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
   t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-easy-tarmac-gated', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
+  // a user picks a bundle from the zoo's table: each one is there, with how it was made
+  const table = readFileSync(join(ZOO, 'README.md'), 'utf8');
+  for (const name of bundles) t.match(table, new RegExp(`^\\| \`${name}\` \\|.*fleetmind train`, 'm'), `${name} has a row in models/zoo/README.md`);
   t.end();
 });
 

@@ -87,7 +87,10 @@ t.test('each side of tag-mlp beats the scripted side in its place, against the s
   t.end();
 });
 
-t.test('pong-mlp plays either side against the scripted paddle and wins far more than it loses; --opponent sets it against another bundle', (t) => {
+t.test('pong-mlp plays either side against the scripted paddle and wins far more than it loses; --opponent sets it against another bundle', async (t) => {
+  // trained with --shared-actor: one network plays both sides
+  const { manifest } = await loadBundle(join(ZOO, 'pong-mlp'));
+  t.equal(manifest.files['left/actor.onnx'].sha256, manifest.files['right/actor.onnx'].sha256, 'the left and the right graph are the same network');
   const games = (args: string[]) => {
     const r = runCli(['eval', '--bundle', join(ZOO, 'pong-mlp'), '--episodes', '200', '--json', ...args]);
     t.equal(r.code, 0, r.stderr);
@@ -98,7 +101,7 @@ t.test('pong-mlp plays either side against the scripted paddle and wins far more
   const asRight = games(['--scripted-roles', 'left']);
   t.ok(asRight.outcomes.right_wins_final > 3 * asRight.outcomes.left_wins_final, `as right: wins ${asRight.outcomes.right_wins_final}, losses ${asRight.outcomes.left_wins_final}`);
   const mirror = games(['--scripted-roles', 'right', '--opponent', join(ZOO, 'pong-mlp')]);
-  t.match(mirror.policy, /against pong-mlp 1\.0\.0 .* right/);
+  t.match(mirror.policy, /against pong-mlp 2\.0\.0 .* right/);
   t.notSame(mirror.outcomes, asLeft.outcomes, 'the other bundle, not the scripted paddle, played the right side');
   // bundles of several seeds are summarised as runs are: here one bundle twice, so both runs equal the single evaluation
   const r = runCli(['eval', '--bundle', join(ZOO, 'pong-mlp'), '--bundle', join(ZOO, 'pong-mlp'), '--scripted-roles', 'right', '--episodes', '200', '--json']);
@@ -106,5 +109,4 @@ t.test('pong-mlp plays either side against the scripted paddle and wins far more
   const wins = (JSON.parse(r.stdout) as { summaries: { metric: string; runs: number; run_means: number[]; iqm: number }[] }).summaries.find((m) => m.metric === 'left_wins')!;
   t.same(wins.run_means, [asLeft.outcomes.left_wins_final, asLeft.outcomes.left_wins_final], 'each bundle is evaluated on the same games');
   t.equal(wins.runs, 2);
-  t.end();
 });

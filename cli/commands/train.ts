@@ -278,7 +278,9 @@ export function registerTrain(program: Command): void {
           run.appendMetrics(m);
           const { done, total, unit } = progressOf(config, m);
           const rate = (done - startDone) / (m['time/wall_s'] - wallOffset);
-          const line = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} (${Math.floor((done / total) * 100)} %)  return ${m['train/agent_return_mean'].toFixed(2)}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((total - done) / rate)}`;
+          // (no return where no episode ended in this update: long games, such as Pong's)
+          const agentReturn = m['train/agent_return_mean'];
+          const line = `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} (${Math.floor((done / total) * 100)} %)  return ${Number.isFinite(agentReturn) ? agentReturn.toFixed(2) : '—'}  ${Math.round(m['train/env_steps_per_s'])} steps/s  ETA ${formatEta((total - done) / rate)}`;
           progress(line);
           // a log (not a terminal) gets a line every 10 s instead
           if (logged && m['time/wall_s'] - lastLine >= 10) {

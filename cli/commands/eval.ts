@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import {
-  constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, openWorld, randomController, scriptedController, summarizeRuns,
+  constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, openWorld, randomController, roleMixController, scriptedController, summarizeRuns,
   type AsyncController, type Controller, type EvaluationReport, type RunEvaluation, type World,
 } from '@fleetmind/worlds';
 import type { LoadedBundle } from '@fleetmind/models';
@@ -51,13 +51,15 @@ export function registerEval(program: Command): void {
     .option('--msg-dropout <p>', 'with --run/--bundle: lose each message on each link in each round with this probability (robustness of a CommNet)', probability, 0)
     .option('--agent-dropout <p>', 'with --run/--bundle: each agent is silent for the whole episode with this probability', probability, 0)
     .option('--opponent <dir>', 'with --bundle and --scripted-roles: another bundle (e.g. an earlier snapshot) plays those roles instead of the scripted controller')
-    .option('--scripted-roles <roles>', 'with --bundle: these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle: does each trained side beat the scripted side?', nameList)
+    .option('--scripted-roles <roles>', 'with --bundle (or --policy random|always:K): these roles (comma-separated, e.g. agent) play the world\'s scripted controller, the others the bundle (or the baseline): does each trained side beat the scripted side, and by how much more than a random one?', nameList)
     .option('--json', 'print {episodes, seed, agent_return_mean, agent_return_std, team_return_mean, episode_team_returns, outcomes}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind eval --run runs/simple_spread_v3-mappo-s1 --episodes 200\n  $ fleetmind eval --run runs/commnet --msg-dropout 0.3 --json\n  $ fleetmind eval --run runs/tj-s1 --run runs/tj-s2 --run runs/tj-s3 --run runs/tj-s4 --run runs/tj-s5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --world traffic_junction --world-option difficulty=easy --policy random --runs 5 --episodes 1000 --marl-eval results.json\n  $ fleetmind eval --bundle models/zoo/spread-commnet --episodes 200\n  $ fleetmind eval --bundle models/zoo/tag-mlp --scripted-roles agent --episodes 1000\n  $ fleetmind eval --bundle bundles/pong-s1 --bundle bundles/pong-s2 --bundle bundles/pong-s3 --scripted-roles right --episodes 1000 --marl-eval pong.json\n  $ fleetmind eval --world simple_spread --policy scripted --episodes 200\n  $ fleetmind eval --world simple_tag --policy random --json\n  $ fleetmind eval --world simple_spread --continuous --policy random --episodes 1000\n  $ fleetmind eval --world traffic_junction --world-option difficulty=medium --policy always:0 --shield emergency-brake --episodes 1000')
     .action(async (opts: EvalOptions) => {
       if (opts.episodes > 100_000) throw new CliError(`--episodes: at most 100000, got ${opts.episodes}`);
       if ([opts.run, opts.bundle, opts.policy].filter(Boolean).length !== 1) throw new CliError('give one of --run DIR (repeatable), --bundle DIR (repeatable), or --world W with --policy random|scripted|always:K');
-      if (opts.scriptedRoles && !opts.bundle) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR)');
+      if (opts.scriptedRoles && !opts.bundle && !opts.policy) throw new CliError('--scripted-roles applies to a bundle (--bundle DIR) or a baseline (--world W --policy random|always:K)');
+      if (opts.scriptedRoles && opts.policy === 'scripted') throw new CliError('--scripted-roles: with --policy scripted every role already plays the scripted controller');
+      if (opts.scriptedRoles && opts.continuous) throw new CliError('--scripted-roles with --policy plays discrete actions; drop --continuous');
       if (opts.opponent && !opts.scriptedRoles) throw new CliError('--opponent plays the roles named by --scripted-roles (e.g. --scripted-roles right)');
       if (opts.continuous && !opts.policy) throw new CliError('--continuous applies to a baseline (--world W --policy random|scripted): a run or a bundle plays the actions it was trained with');
       if (opts.runs !== undefined && !opts.policy) throw new CliError('--runs repeats a baseline (--policy) with other random seeds; trained runs are given as --run DIR, once per seed');
@@ -138,10 +140,11 @@ function evaluateBaseline(opts: EvalOptions, k: number, perEpisode: boolean): Ev
   const policy = opts.policy!;
   const config = withShield({ ...opts.worldOption, ...(opts.agents === undefined ? {} : { N: opts.agents }), ...(opts.continuous ? { continuousActions: true } : {}) }, opts.shield) ?? {};
   const world = openWorld(opts.world, { numEnvs: opts.episodes, autoReset: false, config });
-  const controller: Controller = policy === 'random' ? randomController(world, opts.seed + k)
+  const baseline: Controller = policy === 'random' ? randomController(world, opts.seed + k)
     : policy === 'scripted' ? scriptedController(world) : constantController(world, Number(policy.slice('always:'.length)));
+  const controller = opts.scriptedRoles ? againstScripted(world, baseline, opts.scriptedRoles) : baseline;
   const report = evaluateController(world, controller, opts.seed, { perEpisode });
-  const name = policy + (opts.continuous ? ' (continuous actions)' : '') + (opts.shield ? `, ${opts.shield} shield` : '');
+  const name = policy + (opts.continuous ? ' (continuous actions)' : '') + (opts.scriptedRoles ? ` against scripted ${opts.scriptedRoles.join(', ')}` : '') + (opts.shield ? `, ${opts.shield} shield` : '');
   return { worldId: world.id, config, policy: name, algorithm: opts.algorithm ?? policy.replace(':', '-'), stepCount: 0, agents: world.possibleAgents.length, report };
 }
 
@@ -190,11 +193,7 @@ function withShield(config: Record<string, unknown> | undefined, shield: string 
 
 /** The world's scripted controller (or another bundle: an earlier snapshot) plays `otherRoles`; the bundle plays its other roles. */
 function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm: BundleEvalOptions, opponent: LoadedBundle | null, bundleController: BundleControllerFactory): AsyncController {
-  const bundleRoles = bundle.manifest.roles.map((role) => role.name);
-  const unknown = otherRoles.filter((role) => !bundleRoles.includes(role));
-  if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in the bundle (roles: ${bundleRoles.join(', ')})`);
-  const trainedRoles = bundleRoles.filter((role) => !otherRoles.includes(role));
-  if (trainedRoles.length === 0) throw new CliError('--scripted-roles: that is every role; use --world W --policy scripted for scripted against scripted');
+  const trainedRoles = rolesLeftTo(bundle.manifest.roles.map((role) => role.name), otherRoles, 'the bundle');
   const other: AsyncController = opponent ? bundleController(world, opponent, { ...comm, roles: otherRoles }) : asAsync(scriptedController(world));
   const trained = bundleController(world, bundle, { ...comm, roles: trainedRoles });
   return {
@@ -203,6 +202,22 @@ function against(world: World, bundle: LoadedBundle, otherRoles: string[], comm:
       await trained.act(observations, actions);
     },
   };
+}
+
+/** The world's scripted controller plays `scriptedRoles`; the baseline (random, always:K) the others: the floor a trained side is measured against. */
+function againstScripted(world: World, baseline: Controller, scriptedRoles: string[]): Controller {
+  rolesLeftTo([...new Set(world.roles)], scriptedRoles, world.id);
+  const scripted = scriptedController(world);
+  return roleMixController(world.roles, Object.fromEntries(world.roles.map((role) => [role, scriptedRoles.includes(role) ? scripted : baseline])));
+}
+
+/** The roles not named by --scripted-roles; refused when one is unknown or none is left. */
+function rolesLeftTo(roles: string[], scriptedRoles: string[], where: string): string[] {
+  const unknown = scriptedRoles.filter((role) => !roles.includes(role));
+  if (unknown.length > 0) throw new CliError(`--scripted-roles: no role ${unknown.join(', ')} in ${where} (roles: ${roles.join(', ')})`);
+  const left = roles.filter((role) => !scriptedRoles.includes(role));
+  if (left.length === 0) throw new CliError('--scripted-roles: that is every role; use --world W --policy scripted for scripted against scripted');
+  return left;
 }
 
 type BundleControllerFactory = typeof import('@fleetmind/trainer/bundle-controller').bundleController;

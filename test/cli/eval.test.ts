@@ -58,13 +58,34 @@ t.test('fleetmind eval --scripted-roles: a bundle side against the world\'s scri
   for (const [args, message] of [
     [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'prey'], /--scripted-roles: no role prey in the bundle \(roles: adversary, agent\)/],
     [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', 'agent,adversary'], /that is every role/],
-    [['--world', 'simple_tag', '--policy', 'random', '--scripted-roles', 'agent'], /--scripted-roles applies to a bundle/],
+    [['--run', 'nowhere', '--scripted-roles', 'agent'], /--scripted-roles applies to a bundle \(--bundle DIR\) or a baseline/],
+    [['--world', 'simple_tag', '--policy', 'scripted', '--scripted-roles', 'agent'], /with --policy scripted every role already plays the scripted controller/],
+    [['--world', 'simple_tag', '--policy', 'random', '--scripted-roles', 'prey'], /--scripted-roles: no role prey in simple_tag_v3 \(roles: adversary, agent\)/],
+    [['--world', 'pong', '--policy', 'random', '--scripted-roles', 'left,right'], /that is every role/],
+    [['--world', 'simple_tag', '--continuous', '--policy', 'random', '--scripted-roles', 'agent'], /plays discrete actions; drop --continuous/],
     [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', ' , '], /expected a comma-separated list of names/],
   ] as [string[], RegExp][]) {
     const r = runCli(['eval', ...args]);
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, message);
   }
+  t.end();
+});
+
+t.test('fleetmind eval --policy random --scripted-roles: the floor a trained side is measured against, on the same games', (t) => {
+  const evalJson = (args: string[]) => {
+    const r = runCli(['eval', '--world', 'pong', '--episodes', '40', '--seed', '3', '--json', ...args]);
+    t.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const randomLeft = evalJson(['--policy', 'random', '--scripted-roles', 'right']);
+  const randomRight = evalJson(['--policy', 'random', '--scripted-roles', 'left']);
+  const scripted = evalJson(['--policy', 'scripted']);
+  t.match(randomLeft.policy, /^random against scripted right$/);
+  t.equal(randomLeft.outcomes.right_wins_final, 1, 'the scripted right paddle wins every game against a random left one');
+  t.equal(randomRight.outcomes.left_wins_final, 1, 'and as left against a random right one');
+  t.ok(scripted.outcomes.left_wins_final < 1 && scripted.outcomes.right_wins_final < 1, 'against itself it does not');
+  t.same(evalJson(['--policy', 'random', '--scripted-roles', 'right']), randomLeft, 'reproducible');
   t.end();
 });
 

@@ -412,6 +412,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(L * mbBlocks * roleSize);
+        const independentRows = rounds === 0 && s.H === 0;
         // a CommNet's masks, one per team and step, in the rows' order
         const teamsOf = new Int32Array(L * mbBlocks);
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
@@ -421,8 +422,13 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
             for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
             for (let k = 0; k < teamsOf.length; k++) teamsOf[k] = rowsOf[k * roleSize] / roleSize;
+            // the rows of agents not in the step add nothing to a loss: the critic, and an actor
+            // that reads each row alone (no rounds, no memory), skip them (traffic junction medium:
+            // seven rows in ten)
+            const criticRows = rowsOf.filter((row) => all.active[row] === 1);
+            const actorRows = independentRows ? criticRows : rowsOf;
             tf.tidy(() => {
-              const x = tf.tensor2d(gatherRows(all.x, s.inDim, rowsOf), [rowsOf.length, s.inDim]);
+              const x = tf.tensor2d(gatherRows(all.x, s.inDim, actorRows), [actorRows.length, s.inDim]);
               // a recurrent actor starts each chunk from the state the rollout had there
               const sequence = s.H > 0 ? {
                 steps: L,
@@ -430,17 +436,18 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
                 resets: tf.tensor1d(gatherRows(s.resets, 1, rowsOf)),
               } : undefined;
               const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, teamsOf), [teamsOf.length, rounds, roleSize, roleSize]) : null;
-              const c = tf.tensor2d(gatherRows(all.c, s.cDim, rowsOf), [rowsOf.length, s.cDim]);
-              const a = tf.tensor2d(gatherRows(all.a, nets.head.width, rowsOf), [rowsOf.length, nets.head.width]);
-              const gates = nets.actor.gated ? tf.tensor1d(gatherRows(s.gates, 1, rowsOf)) : null;
-              const logpOld = tf.tensor1d(gatherRows(all.logp, 1, rowsOf));
-              const adv = tf.tensor1d(gatherRows(all.adv, 1, rowsOf));
-              const target = tf.tensor1d(gatherRows(all.target, 1, rowsOf));
-              const vOld = tf.tensor1d(gatherRows(all.vOld, 1, rowsOf));
+              const c = tf.tensor2d(gatherRows(all.c, s.cDim, criticRows), [criticRows.length, s.cDim]);
+              const a = tf.tensor2d(gatherRows(all.a, nets.head.width, actorRows), [actorRows.length, nets.head.width]);
+              const gates = nets.actor.gated ? tf.tensor1d(gatherRows(s.gates, 1, actorRows)) : null;
+              const logpOld = tf.tensor1d(gatherRows(all.logp, 1, actorRows));
+              const adv = tf.tensor1d(gatherRows(all.adv, 1, actorRows));
+              const target = tf.tensor1d(gatherRows(all.target, 1, criticRows));
+              const vOld = tf.tensor1d(gatherRows(all.vOld, 1, criticRows));
               // means over the rows whose agent took part in the step
-              const taking = tf.tensor1d(gatherRows(all.active, 1, rowsOf));
-              const count = Math.max(1, taking.sum().dataSync()[0]);
+              const taking = tf.tensor1d(gatherRows(all.active, 1, actorRows));
+              const count = Math.max(1, criticRows.length);
               const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, taking)), count) as tf.Scalar;
+              const criticMean = (x: tf.Tensor) => tf.div(tf.sum(x), count) as tf.Scalar;
               let entropyValue = 0;
               let klValue = 0;
               let clipValue = 0;
@@ -463,7 +470,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               const critic = tf.variableGrads(() => {
                 const v = tf.reshape(nets.critic.apply(c), [-1]);
                 const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
-                return tf.mul(0.5, mean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
+                return tf.mul(0.5, criticMean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
               }, nets.critic.variables);
               nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
               sums.policy += actor.value.dataSync()[0];

@@ -58,6 +58,7 @@ import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
+import { asSparseRows, pickRows } from '../nn/input-layer.js';
 import { ValueNormalizer } from '../rl/value-normalizer.js';
 
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
@@ -413,6 +414,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(L * mbBlocks * roleSize);
         const independentRows = rounds === 0 && s.H === 0;
+        // inputs that are mostly zeros (traffic junction's one-hot cells) go to the networks by their non-zeros
+        const sparseX = asSparseRows(all.x, s.inDim);
+        const sparseC = asSparseRows(all.c, s.cDim);
         // a CommNet's masks, one per team and step, in the rows' order
         const teamsOf = new Int32Array(L * mbBlocks);
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
@@ -428,7 +432,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const criticRows = rowsOf.filter((row) => all.active[row] === 1);
             const actorRows = independentRows ? criticRows : rowsOf;
             tf.tidy(() => {
-              const x = tf.tensor2d(gatherRows(all.x, s.inDim, actorRows), [actorRows.length, s.inDim]);
+              const x = sparseX ? pickRows(sparseX, actorRows) : tf.tensor2d(gatherRows(all.x, s.inDim, actorRows), [actorRows.length, s.inDim]);
               // a recurrent actor starts each chunk from the state the rollout had there
               const sequence = s.H > 0 ? {
                 steps: L,
@@ -436,7 +440,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
                 resets: tf.tensor1d(gatherRows(s.resets, 1, rowsOf)),
               } : undefined;
               const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, teamsOf), [teamsOf.length, rounds, roleSize, roleSize]) : null;
-              const c = tf.tensor2d(gatherRows(all.c, s.cDim, criticRows), [criticRows.length, s.cDim]);
+              const c = sparseC ? pickRows(sparseC, criticRows) : tf.tensor2d(gatherRows(all.c, s.cDim, criticRows), [criticRows.length, s.cDim]);
               const a = tf.tensor2d(gatherRows(all.a, nets.head.width, actorRows), [actorRows.length, nets.head.width]);
               const gates = nets.actor.gated ? tf.tensor1d(gatherRows(s.gates, 1, actorRows)) : null;
               const logpOld = tf.tensor1d(gatherRows(all.logp, 1, actorRows));

@@ -8,6 +8,7 @@ import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
+import type { NetworkInput } from './input-layer.js';
 
 export type { ActorSequence };
 
@@ -54,9 +55,9 @@ export interface Actor {
    * sequence: a recurrent actor's steps and state (required by one, ignored by the others).
    * → logits [E·n, A]
    */
-  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D;
+  apply(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D;
   /** apply(), with a gated actor's gate logits [E·n, 2] (silent, speak) from the same pass (null for others) */
-  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null };
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null };
   getWeights(): ActorWeights;
   setWeights(weights: ActorWeights): void;
   dispose(): void;
@@ -87,8 +88,8 @@ class MlpActor implements Actor {
   get inputSize(): number { return this.mlp.spec.sizes[0]; }
   get numActions(): number { return this.mlp.spec.sizes[this.mlp.spec.sizes.length - 1]; }
   get variables(): tf.Variable[] { return this.mlp.variables; }
-  apply(x: tf.Tensor2D): tf.Tensor2D { return this.mlp.apply(x); }
-  applyWithGates(x: tf.Tensor2D): { logits: tf.Tensor2D; gateLogits: null } { return { logits: this.mlp.apply(x), gateLogits: null }; }
+  apply(x: NetworkInput): tf.Tensor2D { return this.mlp.apply(x); }
+  applyWithGates(x: NetworkInput): { logits: tf.Tensor2D; gateLogits: null } { return { logits: this.mlp.apply(x), gateLogits: null }; }
   getWeights(): ActorWeights { return this.mlp.getWeights(); }
   setWeights(weights: ActorWeights): void {
     if ('tensors' in weights) throw new Error(`these are ${actorKindOf(weights)} weights; this actor is an MLP`);
@@ -108,10 +109,10 @@ class CommNetActor implements Actor {
   get stateSize(): number { return this.net.spec.recurrent ? this.net.spec.hidden : 0; }
   get gated(): boolean { return this.net.spec.gated === true; }
   get variables(): tf.Variable[] { return this.net.variables; }
-  apply(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
+  apply(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
     return this.applyWithGates(x, masks, teamSize, sequence).logits;
   }
-  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null } {
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
     return this.net.forward(x, masks, teamSize, sequence);
   }
@@ -139,11 +140,11 @@ class GruActor implements Actor {
   get numActions(): number { return this.net.spec.numActions; }
   get stateSize(): number { return this.net.spec.hidden; }
   get variables(): tf.Variable[] { return this.net.variables; }
-  apply(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
+  apply(x: NetworkInput, _masks: tf.Tensor4D | null, _teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
     if (!sequence) throw new Error('a recurrent actor needs its state: give apply() a sequence');
     return this.net.applySequence(x, sequence.resets, sequence.initialState, sequence.steps).logits;
   }
-  applyWithGates(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: null } {
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: null } {
     return { logits: this.apply(x, masks, teamSize, sequence), gateLogits: null };
   }
   /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */

@@ -30,9 +30,9 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { dense, denseOnData } from './dense.js';
+import { dense } from './dense.js';
+import { inputLayer, inputRows, type NetworkInput } from './input-layer.js';
 import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
-import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import { NamedParameters } from './named-parameters.js';
 import { unrollGru, type ActorSequence } from './gru.js';
@@ -105,12 +105,10 @@ export class CommNet {
    * row that speaks and 0 for each that is silent; the masks are then gated here. Without it the
    * masks are taken as already gated (training replays the masks its rollout gated).
    */
-  forward(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence, speakers?: Speakers): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
+  forward(x: NetworkInput, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence, speakers?: Speakers): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
     const { hidden: hd, rounds } = this.spec;
-    const envs = x.shape[0] / teamSize;
-    const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
-    // the observation is data: no gradient for it
-    let h = tanh(tf.add(denseOnData(input, this.p('enc_w') as tf.Tensor2D), this.p('enc_b'))) as tf.Tensor2D;
+    const envs = inputRows(x) / teamSize;
+    let h = tanh(tf.add(inputLayer(x, this.p('enc_w') as tf.Tensor2D, this.spec.inputLayerNorm === true), this.p('enc_b'))) as tf.Tensor2D;
     let memory: tf.Tensor2D | null = null;
     if (this.spec.recurrent) {
       if (!sequence) throw new Error('a recurrent CommNet needs its state: give it a sequence');

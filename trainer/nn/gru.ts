@@ -16,8 +16,8 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { dense, denseOnData } from './dense.js';
-import { layerNorm } from './layer-norm.js';
+import { dense } from './dense.js';
+import { inputLayer, type NetworkInput } from './input-layer.js';
 import { tanh } from './tanh.js';
 import { NamedParameters } from './named-parameters.js';
 import type { GruWeights } from '../runs/checkpoint-schema.js';
@@ -104,10 +104,8 @@ export class Gru {
    * resets [L·B] (1: the state was zeroed before that step), h0 [B, H] the state entering step 0
    * (already zero where it was reset). → logits [L·B, A] and the state after the last step.
    */
-  applySequence(x: tf.Tensor2D, resets: tf.Tensor1D, h0: tf.Tensor2D, steps: number): { logits: tf.Tensor2D; state: tf.Tensor2D } {
-    const input = this.spec.inputLayerNorm ? layerNorm(x) : x;
-    // the observation is data: no gradient for it
-    const encoded = tanh(tf.add(denseOnData(input, this.p('enc_w')), this.p('enc_b'))) as tf.Tensor2D;
+  applySequence(x: NetworkInput, resets: tf.Tensor1D, h0: tf.Tensor2D, steps: number): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+    const encoded = tanh(tf.add(inputLayer(x, this.p('enc_w'), this.spec.inputLayerNorm === true), this.p('enc_b'))) as tf.Tensor2D;
     const { states, last } = unrollGru(encoded, { x_w: this.p('x_w'), x_b: this.p('x_b'), h_w: this.p('h_w'), n_w: this.p('n_w') }, resets, h0, steps);
     return { logits: tf.add(dense(states, this.p('out_w')), this.p('out_b')) as tf.Tensor2D, state: last };
   }

@@ -3,7 +3,8 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { dense, denseOnData } from './dense.js';
+import { dense } from './dense.js';
+import { inputLayer, type NetworkInput } from './input-layer.js';
 import { layerNorm } from './layer-norm.js';
 import { tanh } from './tanh.js';
 import type { MlpWeights } from '../runs/checkpoint-schema.js';
@@ -39,11 +40,16 @@ export class Mlp {
     this.variables.push(...this.ws, ...this.bs);
   }
 
-  /** [B, in] → [B, out] */
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    let h = this.spec.inputLayerNorm ? layerNorm(x) : x;
+  /** [B, in] → [B, out]; an input that is data may come sparse */
+  apply(x: NetworkInput): tf.Tensor2D {
+    const normalize = this.spec.inputLayerNorm === true;
+    let h: tf.Tensor2D;
+    if (this.options.inputIsData) h = inputLayer(x, this.ws[0], normalize);
+    else if (x instanceof tf.Tensor) h = dense(normalize ? layerNorm(x) : x, this.ws[0]);
+    else throw new Error('an MLP whose input is not data (it needs a gradient) takes a tensor, not sparse rows');
     for (let l = 0; l < this.ws.length; l++) {
-      h = tf.add((l === 0 && this.options.inputIsData ? denseOnData : dense)(h, this.ws[l]), this.bs[l]);
+      if (l > 0) h = dense(h, this.ws[l]);
+      h = tf.add(h, this.bs[l]);
       if (l + 1 < this.ws.length) h = this.spec.activation === 'tanh' ? tanh(h) : tf.relu(h);
     }
     return h;

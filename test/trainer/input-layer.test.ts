@@ -1,5 +1,5 @@
 import t from 'tap';
-import { asSparseRows, defaultMappoConfig, denseOnData, inputLayer, layerNorm, makeActor, pickRows, SPARSE_DENSITY, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { actorLogits, asSparseRows, defaultMappoConfig, denseOnData, inputLayer, layerNorm, makeActor, newActorMemory, pickRows, SPARSE_DENSITY, tf, trainMappo, useBackend } from '@fleetmind/trainer';
 import { makeWorld, Rng } from '@fleetmind/worlds';
 
 // data like traffic junction's: a few non-zeros among many zeros, row 0 all zero (a car not in)
@@ -97,4 +97,22 @@ t.test('MAPPO on traffic junction medium (its observations go sparse) is reprodu
   for (let step = 0; step < 10; step++) observations = world.step(new Int32Array(8 * world.possibleAgents.length)).observations;
   const batch = Float32Array.from(observations.flatMap((o) => [...o]));
   t.ok(asSparseRows(batch, batch.length / (8 * world.possibleAgents.length)), 'medium observations go sparse');
+});
+
+t.test('acting (actorLogits) on sparse observations gives the logits of the dense forward pass', async (t) => {
+  await useBackend('wasm');
+  const teams = 4;
+  const teamSize = 3;
+  const width = 200;
+  const data = sparseData(teams * teamSize, width, 3, 21);
+  t.ok(asSparseRows(data, width), 'the observations go sparse');
+  const masks = new Float32Array(teams * 2 * teamSize * teamSize).fill(1);
+  for (const kind of ['mlp', 'commnet', 'gru'] as const) {
+    const actor = makeActor({ kind, inputSize: width, numActions: 4, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(6, 0));
+    const memory = kind === 'gru' ? newActorMemory(actor, teams * teamSize) : undefined;
+    const acted = actorLogits(actor, data, masks, teamSize, memory);
+    const sequence = { steps: 1, initialState: tf.zeros([teams * teamSize, 8]) as tf.Tensor2D, resets: tf.zeros([teams * teamSize]) as tf.Tensor1D };
+    const dense = actor.apply(tf.tensor2d(data, [teams * teamSize, width]), tf.tensor4d(masks, [teams, 2, teamSize, teamSize]), teamSize, kind === 'gru' ? sequence : undefined).dataSync();
+    t.ok(acted.every((v, k) => Math.abs(v - dense[k]) < 1e-5), kind);
+  }
 });

@@ -8,7 +8,7 @@ import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
-import type { NetworkInput } from './input-layer.js';
+import { asSparseRows, inputRows, type NetworkInput } from './input-layer.js';
 
 export type { ActorSequence };
 
@@ -117,9 +117,9 @@ class CommNetActor implements Actor {
     return this.net.forward(x, masks, teamSize, sequence);
   }
   /** Acting: one step, a gated actor choosing its speakers (speakers), a recurrent one from its state. */
-  act(x: tf.Tensor2D, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
+  act(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
-    const sequence = state ? { steps: 1, initialState: state, resets: tf.zeros([x.shape[0]]) as tf.Tensor1D } : undefined;
+    const sequence = state ? { steps: 1, initialState: state, resets: tf.zeros([inputRows(x)]) as tf.Tensor1D } : undefined;
     const { logits, memory } = this.net.forward(x, masks, teamSize, sequence, speakers);
     return { logits, state: memory };
   }
@@ -148,8 +148,8 @@ class GruActor implements Actor {
     return { logits: this.apply(x, masks, teamSize, sequence), gateLogits: null };
   }
   /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */
-  step(x: tf.Tensor2D, _masks: tf.Tensor4D | null, _teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
-    return this.net.applySequence(x, tf.zeros([x.shape[0]]), state, 1);
+  step(x: NetworkInput, _masks: tf.Tensor4D | null, _teamSize: number, state: tf.Tensor2D): { logits: tf.Tensor2D; state: tf.Tensor2D } {
+    return this.net.applySequence(x, tf.zeros([inputRows(x)]), state, 1);
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
   setWeights(weights: ActorWeights): void {
@@ -177,7 +177,7 @@ export function makeActor(o: ActorOptions, rng: Rng): Actor {
 export function actorFromWeights(weights: ActorWeights, rng: Rng): Actor {
   const actor = isGruWeights(weights) ? new GruActor(new Gru(weights.spec, rng))
     : isCommNetWeights(weights) ? new CommNetActor(new CommNet(weights.spec, rng))
-      : new MlpActor(new Mlp(weights.spec, rng));
+      : new MlpActor(new Mlp(weights.spec, rng, { inputIsData: true }));
   actor.setWeights(weights);
   return actor;
 }
@@ -224,7 +224,8 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
   }
   return tf.tidy(() => {
     const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
-    const input = tf.tensor2d(x, [rows, actor.inputSize]);
+    // observations that are mostly zeros (traffic junction) go by their non-zeros
+    const input = asSparseRows(x, actor.inputSize) ?? tf.tensor2d(x, [rows, actor.inputSize]);
     const state = recurrent ? tf.tensor2d(memory!.state, [rows, H]) : null;
     let out: { logits: tf.Tensor2D; state: tf.Tensor2D | null };
     if (actor instanceof CommNetActor) {

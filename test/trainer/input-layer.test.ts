@@ -11,6 +11,13 @@ function sparseData(rows: number, width: number, perRow: number, seed: number): 
   return x;
 }
 
+// whole teams of agents, their observations sparse
+function teamBatch(teams: number, seed: number) {
+  const teamSize = 3;
+  const width = 200;
+  return { teams, teamSize, width, data: sparseData(teams * teamSize, width, 3, seed) };
+}
+
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
 const largest = (a: tf.Tensor) => tf.max(tf.abs(a)).dataSync()[0];
 
@@ -61,10 +68,7 @@ t.test('sparse rows of the wrong width are refused', async (t) => {
 
 t.test('every actor kind reads sparse rows as it reads the same rows dense: logits and gradients', async (t) => {
   await useBackend('wasm');
-  const teams = 6;
-  const teamSize = 3;
-  const width = 200;
-  const data = sparseData(teams * teamSize, width, 3, 11);
+  const { teams, teamSize, width, data } = teamBatch(6, 11);
   const sparse = asSparseRows(data, width)!;
   const dense = tf.tensor2d(data, [teams * teamSize, width]);
   const masks = tf.ones([teams, 2, teamSize, teamSize]) as tf.Tensor4D;
@@ -101,10 +105,7 @@ t.test('MAPPO on traffic junction medium (its observations go sparse) is reprodu
 
 t.test('acting (actorLogits) on sparse observations gives the logits of the dense forward pass', async (t) => {
   await useBackend('wasm');
-  const teams = 4;
-  const teamSize = 3;
-  const width = 200;
-  const data = sparseData(teams * teamSize, width, 3, 21);
+  const { teams, teamSize, width, data } = teamBatch(4, 21);
   t.ok(asSparseRows(data, width), 'the observations go sparse');
   const masks = new Float32Array(teams * 2 * teamSize * teamSize).fill(1);
   for (const kind of ['mlp', 'commnet', 'gru'] as const) {

@@ -62,6 +62,7 @@ t.test('fleetmind eval --scripted-roles: a bundle side against the world\'s scri
     [['--world', 'simple_tag', '--policy', 'scripted', '--scripted-roles', 'agent'], /with --policy scripted every role already plays the scripted controller/],
     [['--world', 'simple_tag', '--policy', 'random', '--scripted-roles', 'prey'], /--scripted-roles: no role prey in simple_tag_v3 \(roles: adversary, agent\)/],
     [['--world', 'pong', '--policy', 'random', '--scripted-roles', 'left,right'], /that is every role/],
+    [['--world', 'pong', '--policy', 'random', '--scripted-roles', 'right', '--opponent', 'models/zoo/pong-mlp'], /--opponent plays against a bundle/],
     [['--world', 'simple_tag', '--continuous', '--policy', 'random', '--scripted-roles', 'agent'], /plays discrete actions; drop --continuous/],
     [['--bundle', 'models/zoo/tag-mlp', '--scripted-roles', ' , '], /expected a comma-separated list of names/],
   ] as [string[], RegExp][]) {

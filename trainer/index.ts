@@ -2,6 +2,8 @@ export { useBackend, BackendError, tf } from './backend.js';
 export { dense, denseOnData } from './nn/dense.js';
 export { inputLayer, asSparseRows, pickRows, SPARSE_DENSITY } from './nn/input-layer.js';
 export type { SparseRows, NetworkInput } from './nn/input-layer.js';
+export { intoTeams, outOfTeams } from './nn/team-rows.js';
+export type { PresentRows } from './nn/team-rows.js';
 export { computeGae } from './rl/gae.js';
 export { CategoricalHead, GaussianHead } from './rl/action-head.js';
 export type { ActionHead } from './rl/action-head.js';

@@ -59,6 +59,7 @@ import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } f
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { asSparseRows, pickRows } from '../nn/input-layer.js';
+import { gatherRows } from '../nn/row-copies.js';
 import { ValueNormalizer } from '../rl/value-normalizer.js';
 
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
@@ -413,7 +414,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(L * mbBlocks * roleSize);
-        const independentRows = rounds === 0 && s.H === 0;
+        const feedForward = s.H === 0;
         // inputs that are mostly zeros (traffic junction's one-hot cells) go to the networks by their non-zeros
         const sparseX = asSparseRows(all.x, s.inDim);
         const sparseC = asSparseRows(all.c, s.cDim);
@@ -426,11 +427,14 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
             for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
             for (let k = 0; k < teamsOf.length; k++) teamsOf[k] = rowsOf[k * roleSize] / roleSize;
-            // the rows of agents not in the step add nothing to a loss: the critic, and an actor
-            // that reads each row alone (no rounds, no memory), skip them (traffic junction medium:
-            // seven rows in ten)
-            const criticRows = rowsOf.filter((row) => all.active[row] === 1);
-            const actorRows = independentRows ? criticRows : rowsOf;
+            // the rows of agents not in the step add nothing to a loss: the critic and a
+            // feed-forward actor skip them (traffic junction medium: seven rows in ten); a
+            // communicating one puts the others back into their teams for its means, where the
+            // masks let nobody hear them (a recurrent actor's state runs on every row)
+            const present = Int32Array.from({ length: rowsOf.length }, (_, k) => k).filter((k) => all.active[rowsOf[k]] === 1);
+            const criticRows = present.map((k) => rowsOf[k]);
+            const actorRows = feedForward ? criticRows : rowsOf;
+            const someoneOut = rounds > 0 && feedForward && present.length < rowsOf.length;
             tf.tidy(() => {
               const x = sparseX ? pickRows(sparseX, actorRows) : tf.tensor2d(gatherRows(all.x, s.inDim, actorRows), [actorRows.length, s.inDim]);
               // a recurrent actor starts each chunk from the state the rollout had there
@@ -457,7 +461,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               let clipValue = 0;
               // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
               const actor = tf.variableGrads(() => {
-                const { logits: outputs, gateLogits } = nets.actor.applyWithGates(x, masks, roleSize, sequence);
+                const { logits: outputs, gateLogits } = nets.actor.applyWithGates(x, masks, roleSize, sequence, someoneOut ? { positions: present, total: rowsOf.length } : undefined);
                 // a gated actor's step is the action and the gate together
                 const logp = gateLogits ? tf.add(nets.head.logProb(outputs, a), GATE.logProb(gateLogits, tf.reshape(gates!, [-1, 1]))) : nets.head.logProb(outputs, a);
                 const ratio = tf.exp(tf.sub(logp, logpOld));
@@ -542,13 +546,6 @@ export function defaultChunkLength(rolloutSteps: number): number {
   return 1;
 }
 
-/** The rows `picks` of a row-major [rows, width] array, in that order. */
-function gatherRows<T extends Float32Array | Int32Array>(from: T, width: number, picks: Int32Array): T {
-  const out = new (from.constructor as new (length: number) => T)(picks.length * width);
-  if (width === 1) for (let k = 0; k < picks.length; k++) out[k] = from[picks[k]];
-  else for (let k = 0; k < picks.length; k++) out.set(from.subarray(picks[k] * width, (picks[k] + 1) * width), k * width);
-  return out;
-}
 
 /** Advantages to mean 0, standard deviation 1 over the rows that train (all by default). */
 function normalizeInPlace(values: Float32Array | Float64Array, include: (k: number) => boolean = () => true): void {

@@ -7,6 +7,7 @@ import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
+import type { PresentRows } from './team-rows.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
 import { asSparseRows, inputRows, type NetworkInput } from './input-layer.js';
 
@@ -56,8 +57,12 @@ export interface Actor {
    * → logits [E·n, A]
    */
   apply(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D;
-  /** apply(), with a gated actor's gate logits [E·n, 2] (silent, speak) from the same pass (null for others) */
-  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null };
+  /**
+   * apply(), with a gated actor's gate logits [E·n, 2] (silent, speak) from the same pass (null for others).
+   * present: x holds only these rows of the teams, and the logits are theirs (a feed-forward
+   * actor; a recurrent one refuses it): see CommNet.forward.
+   */
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence, present?: PresentRows): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null };
   getWeights(): ActorWeights;
   setWeights(weights: ActorWeights): void;
   dispose(): void;
@@ -89,6 +94,7 @@ class MlpActor implements Actor {
   get numActions(): number { return this.mlp.spec.sizes[this.mlp.spec.sizes.length - 1]; }
   get variables(): tf.Variable[] { return this.mlp.variables; }
   apply(x: NetworkInput): tf.Tensor2D { return this.mlp.apply(x); }
+  // (each row alone: present rows are just rows)
   applyWithGates(x: NetworkInput): { logits: tf.Tensor2D; gateLogits: null } { return { logits: this.mlp.apply(x), gateLogits: null }; }
   getWeights(): ActorWeights { return this.mlp.getWeights(); }
   setWeights(weights: ActorWeights): void {
@@ -112,15 +118,15 @@ class CommNetActor implements Actor {
   apply(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
     return this.applyWithGates(x, masks, teamSize, sequence).logits;
   }
-  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null } {
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence, present?: PresentRows): { logits: tf.Tensor2D; gateLogits: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
-    return this.net.forward(x, masks, teamSize, sequence);
+    return this.net.forward(x, masks, teamSize, { sequence, present });
   }
   /** Acting: one step, a gated actor choosing its speakers (speakers), a recurrent one from its state. */
   act(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
     const sequence = state ? { steps: 1, initialState: state, resets: tf.zeros([inputRows(x)]) as tf.Tensor1D } : undefined;
-    const { logits, memory } = this.net.forward(x, masks, teamSize, sequence, speakers);
+    const { logits, memory } = this.net.forward(x, masks, teamSize, { sequence, speakers });
     return { logits, state: memory };
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
@@ -144,7 +150,8 @@ class GruActor implements Actor {
     if (!sequence) throw new Error('a recurrent actor needs its state: give apply() a sequence');
     return this.net.applySequence(x, sequence.resets, sequence.initialState, sequence.steps).logits;
   }
-  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence): { logits: tf.Tensor2D; gateLogits: null } {
+  applyWithGates(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, sequence?: ActorSequence, present?: PresentRows): { logits: tf.Tensor2D; gateLogits: null } {
+    if (present) throw new Error('a recurrent actor runs on every row: its state does');
     return { logits: this.apply(x, masks, teamSize, sequence), gateLogits: null };
   }
   /** One step: x [B, in], state [B, H] (already reset) → logits and the next state. */

@@ -36,6 +36,7 @@ import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
 import { tanh } from './tanh.js';
 import { NamedParameters } from './named-parameters.js';
 import { unrollGru, type ActorSequence } from './gru.js';
+import { intoTeams, outOfTeams, type PresentRows } from './team-rows.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 
 export type { CommNetWeights };
@@ -43,6 +44,13 @@ export type { CommNetWeights };
 export type CommNetSpec = CommNetWeights['spec'];
 /** a gated CommNet's choice of speakers: gate logits [rows, 2] → [rows] of 1 (speaks) or 0 (silent) */
 export type Speakers = (gateLogits: tf.Tensor2D) => tf.Tensor;
+
+/** What forward() is given beside the rows and masks (see there). */
+export interface CommNetPass {
+  sequence?: ActorSequence;
+  speakers?: Speakers;
+  present?: PresentRows;
+}
 
 
 export class CommNet {
@@ -94,20 +102,28 @@ export class CommNet {
    * masks: [E, K, n, n], masks[e, k, i, j] = 1 when i heard j in round k. Returns logits [E·n, A].
    */
   apply(x: tf.Tensor2D, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence): tf.Tensor2D {
-    return this.forward(x, masks, teamSize, sequence).logits;
+    return this.forward(x, masks, teamSize, { sequence }).logits;
   }
 
   /**
    * apply(), and for a recurrent CommNet its state after the sequence's last step (h⁰ there);
    * for a gated one its gate logits [rows, 2] (silent, speak).
-   * Its rows are time-major whole teams; sequence gives the steps and the state entering them.
+   * sequence: a recurrent CommNet's steps and the state entering them (its rows are time-major
+   * whole teams).
    * speakers: a gated CommNet choosing its gates now (acting): given the gate logits, 1 for each
    * row that speaks and 0 for each that is silent; the masks are then gated here. Without it the
    * masks are taken as already gated (training replays the masks its rollout gated).
+   * present: x holds only these rows of the teams (the agents in the step; the masks must let
+   * nobody hear the others). The layers run on them alone and the logits are theirs; the rounds
+   * put them into their teams for the means. Not with memory (a state runs on every row) nor
+   * with speakers (acting decides for every row).
    */
-  forward(x: NetworkInput, masks: tf.Tensor4D, teamSize: number, sequence?: ActorSequence, speakers?: Speakers): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
+  forward(x: NetworkInput, masks: tf.Tensor4D, teamSize: number, pass: CommNetPass = {}): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
+    const { sequence, speakers, present } = pass;
     const { hidden: hd, rounds } = this.spec;
-    const envs = inputRows(x) / teamSize;
+    if (present && (this.spec.recurrent || speakers)) throw new Error('a CommNet runs on present rows only when training a feed-forward one');
+    const rows = present ? present.total : inputRows(x);
+    const envs = rows / teamSize;
     let h = tanh(tf.add(inputLayer(x, this.p('enc_w') as tf.Tensor2D, this.spec.inputLayerNorm === true), this.p('enc_b'))) as tf.Tensor2D;
     let memory: tf.Tensor2D | null = null;
     if (this.spec.recurrent) {
@@ -123,8 +139,10 @@ export class CommNet {
     } else if (speakers) throw new Error('only a gated CommNet chooses whether to speak');
     for (let k = 1; k <= rounds; k++) {
       const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
-      const team = tf.reshape(h, [envs, teamSize, hd]) as tf.Tensor3D;
-      const c = this.spec.attention ? this.attend(h, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
+      const teamRows = present ? intoTeams(h, present) : h;
+      const team = tf.reshape(teamRows, [envs, teamSize, hd]) as tf.Tensor3D;
+      const heard = this.spec.attention ? this.attend(teamRows, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
+      const c = present ? outOfTeams(heard, present) : heard;
       h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
     return { logits: tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D, memory, gateLogits };

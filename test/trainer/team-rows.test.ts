@@ -1,0 +1,81 @@
+import t from 'tap';
+import { intoTeams, makeActor, outOfTeams, tf, useBackend, type PresentRows } from '@fleetmind/trainer';
+import { Rng } from '@fleetmind/worlds';
+
+const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+const largest = (a: tf.Tensor) => tf.max(tf.abs(a)).dataSync()[0];
+
+// teams of 4 in 5 envs; who is in the step (env 3 has nobody, env 4 everybody)
+const teamSize = 4;
+const teams = 5;
+const inStep = [1, 0, 1, 0, /**/ 0, 0, 0, 1, /**/ 1, 1, 1, 0, /**/ 0, 0, 0, 0, /**/ 1, 1, 1, 1];
+const present: PresentRows = { positions: Int32Array.from(inStep.flatMap((on, row) => (on ? [row] : []))), total: inStep.length };
+
+/** [present, total]: row k picks the k-th present row of whole teams */
+function selection(): tf.Tensor2D {
+  const s = new Float32Array(present.positions.length * present.total);
+  present.positions.forEach((row, k) => { s[k * present.total + row] = 1; });
+  return tf.tensor2d(s, [present.positions.length, present.total]);
+}
+
+t.test('present rows into and out of their teams: values and gradients, as multiplying by a selection matrix', async (t) => {
+  await useBackend('wasm');
+  const rows = tf.randomNormal([present.positions.length, 6], 0, 1, 'float32', 3) as tf.Tensor2D;
+  const select = selection();
+  const teamsOf = intoTeams(rows, present);
+  t.same(teamsOf.shape, [20, 6]);
+  t.same([...teamsOf.dataSync()], [...tf.matMul(select, rows, true, false).dataSync()], 'into teams: each at its place, the others zero');
+  const whole = tf.randomNormal([20, 6], 0, 1, 'float32', 4) as tf.Tensor2D;
+  t.same([...outOfTeams(whole, present).dataSync()], [...tf.matMul(select, whole).dataSync()], 'out of teams: the present rows in order');
+  t.same([...outOfTeams(intoTeams(rows, present), present).dataSync()], [...rows.dataSync()], 'out of teams undoes into teams');
+
+  const weightsInto = tf.randomNormal([20, 6], 0, 1, 'float32', 5);
+  const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(intoTeams(x as tf.Tensor2D, present), weightsInto)))(rows);
+  const theirs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(select, x as tf.Tensor2D, true, false), weightsInto)))(rows);
+  t.ok(largest(theirs) > 0.1 && maxDiff(ours, theirs) === 0, 'into teams: gradient');
+  const weightsOut = tf.randomNormal([present.positions.length, 6], 0, 1, 'float32', 6);
+  const oursOut = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(outOfTeams(x as tf.Tensor2D, present), weightsOut)))(whole);
+  const theirsOut = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(select, x as tf.Tensor2D), weightsOut)))(whole);
+  t.ok(largest(theirsOut) > 0.1 && maxDiff(oursOut, theirsOut) === 0, 'out of teams: gradient (zero for absent rows)');
+
+  t.throws(() => intoTeams(whole, present), /20 rows for 10 present/);
+  t.throws(() => outOfTeams(rows, present), /10 rows for teams of 20/);
+});
+
+t.test('a CommNet on the present rows alone: the logits and gradients of the whole teams, where nobody hears the absent', async (t) => {
+  await useBackend('wasm');
+  const width = 12;
+  const x = tf.randomNormal([present.total, width], 0, 1, 'float32', 7) as tf.Tensor2D;
+  // i hears j when both are in the step (and not itself, as the channel's masks)
+  const m = new Float32Array(teams * 2 * teamSize * teamSize);
+  for (let env = 0; env < teams; env++) for (let k = 0; k < 2; k++) for (let i = 0; i < teamSize; i++) for (let j = 0; j < teamSize; j++) {
+    m[((env * 2 + k) * teamSize + i) * teamSize + j] = i !== j && inStep[env * teamSize + i] && inStep[env * teamSize + j] ? 1 : 0;
+  }
+  const masks = tf.tensor4d(m, [teams, 2, teamSize, teamSize]);
+  const picked = tf.gather(x, Array.from(present.positions)) as tf.Tensor2D;
+  const weights = tf.randomNormal([present.positions.length, 5], 0, 1, 'float32', 8);
+  const select = selection();
+  for (const kind of ['commnet', 'tarmac'] as const) {
+    for (const gated of [false, true]) {
+      const actor = makeActor({ kind, inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2, gated }, new Rng(9, 0));
+      // (the present rows by a selection matrix: tfjs's gradient of a gather has no WebAssembly kernel)
+      const whole = () => tf.matMul(select, actor.applyWithGates(x, masks, teamSize).logits);
+      const alone = () => actor.applyWithGates(picked, masks, teamSize, undefined, present).logits;
+      t.ok(largest(whole()) > 1e-3 && maxDiff(alone(), whole()) < 1e-6 * Math.max(1, largest(whole())), `${kind}${gated ? ', gated' : ''}: logits`);
+      const loss = (logits: () => tf.Tensor) => tf.variableGrads(() => tf.sum(tf.mul(logits(), weights)), actor.variables).grads;
+      const a = loss(alone);
+      const b = loss(whole);
+      const worst = Math.max(...Object.keys(b).filter((name) => largest(b[name]) > 0).map((name) => maxDiff(a[name], b[name]) / largest(b[name])));
+      t.ok(worst < 1e-5, `${kind}${gated ? ', gated' : ''}: gradients (worst relative difference ${worst.toExponential(1)})`);
+      if (gated) {
+        const gates = actor.applyWithGates(picked, masks, teamSize, undefined, present).gateLogits!;
+        t.same(gates.shape, [present.positions.length, 2], 'gate logits for the present rows');
+      }
+    }
+  }
+  const recurrent = makeActor({ kind: 'commnet-gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(9, 0));
+  const sequence = { steps: 1, initialState: tf.zeros([present.total, 8]) as tf.Tensor2D, resets: tf.zeros([present.total]) as tf.Tensor1D };
+  t.throws(() => recurrent.applyWithGates(picked, masks, teamSize, sequence, present), /feed-forward/, 'a recurrent CommNet refuses present rows');
+  const gru = makeActor({ kind: 'gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 0 }, new Rng(9, 0));
+  t.throws(() => gru.applyWithGates(picked, null, teamSize, sequence, present), /its state/, 'a GRU refuses present rows');
+});

@@ -451,11 +451,12 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               const adv = tf.tensor1d(gatherRows(all.adv, 1, actorRows));
               const target = tf.tensor1d(gatherRows(all.target, 1, criticRows));
               const vOld = tf.tensor1d(gatherRows(all.vOld, 1, criticRows));
-              // means over the rows whose agent took part in the step
-              const taking = tf.tensor1d(gatherRows(all.active, 1, actorRows));
+              // means over the rows whose agent took part in the step (a recurrent actor's rows
+              // include the others, weighted 0 here)
               const count = Math.max(1, criticRows.length);
-              const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, taking)), count) as tf.Scalar;
-              const criticMean = (x: tf.Tensor) => tf.div(tf.sum(x), count) as tf.Scalar;
+              const overPresent = (x: tf.Tensor) => tf.div(tf.sum(x), count) as tf.Scalar;
+              const taking = feedForward ? null : tf.tensor1d(gatherRows(all.active, 1, actorRows));
+              const mean = taking ? (x: tf.Tensor) => overPresent(tf.mul(x, taking)) : overPresent;
               let entropyValue = 0;
               let klValue = 0;
               let clipValue = 0;
@@ -478,7 +479,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
               const critic = tf.variableGrads(() => {
                 const v = tf.reshape(nets.critic.apply(c), [-1]);
                 const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
-                return tf.mul(0.5, criticMean(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
+                return tf.mul(0.5, overPresent(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
               }, nets.critic.variables);
               nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
               sums.policy += actor.value.dataSync()[0];

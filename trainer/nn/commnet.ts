@@ -36,7 +36,7 @@ import { ATTENTION_MASK_PENALTY } from '@fleetmind/models/onnx';
 import { tanh } from './tanh.js';
 import { NamedParameters } from './named-parameters.js';
 import { unrollGru, type ActorSequence } from './gru.js';
-import { intoTeams, outOfTeams, type PresentRows } from './team-rows.js';
+import { heardMean, intoTeams, outOfTeams, type PresentRows } from './team-rows.js';
 import type { CommNetWeights } from '../runs/checkpoint-schema.js';
 
 export type { CommNetWeights };
@@ -137,12 +137,18 @@ export class CommNet {
       // sender j silent: column j of every round's mask is 0
       if (speakers) masks = tf.mul(masks, tf.reshape(speakers(gateLogits), [envs, 1, 1, teamSize])) as tf.Tensor4D;
     } else if (speakers) throw new Error('only a gated CommNet chooses whether to speak');
+    // (on present rows a CommNet's mean reads the masks as numbers; attention moves the rows into their teams)
+    const maskData = present && !this.spec.attention ? masks.dataSync() as Float32Array : null;
     for (let k = 1; k <= rounds; k++) {
-      const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
-      const teamRows = present ? intoTeams(h, present) : h;
-      const team = tf.reshape(teamRows, [envs, teamSize, hd]) as tf.Tensor3D;
-      const heard = this.spec.attention ? this.attend(teamRows, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
-      const c = present ? outOfTeams(heard, present) : heard;
+      let c: tf.Tensor2D;
+      if (maskData) c = heardMean(h, present!, maskData, rounds, k - 1, teamSize);
+      else {
+        const mask = tf.reshape(tf.slice(masks, [0, k - 1, 0, 0], [envs, 1, teamSize, teamSize]), [envs, teamSize, teamSize]) as tf.Tensor3D;
+        const teamRows = present ? intoTeams(h, present) : h;
+        const team = tf.reshape(teamRows, [envs, teamSize, hd]) as tf.Tensor3D;
+        const heard = this.spec.attention ? this.attend(teamRows, team, mask, k, envs, teamSize) : this.mean(team, mask, envs, teamSize);
+        c = present ? outOfTeams(heard, present) : heard;
+      }
       h = tanh(tf.add(tf.add(dense(h, this.p(`h_w_${k}`) as tf.Tensor2D), dense(c, this.p(`c_w_${k}`) as tf.Tensor2D)), this.p(`b_${k}`))) as tf.Tensor2D;
     }
     return { logits: tf.add(dense(h, this.p('out_w') as tf.Tensor2D), this.p('out_b')) as tf.Tensor2D, memory, gateLogits };

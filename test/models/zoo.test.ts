@@ -11,7 +11,7 @@ const ZOO = join(REPO_ROOT, 'models', 'zoo');
 const bundles = readdirSync(ZOO, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 t.test('the zoo holds the bundles the demo and the tests rely on', (t) => {
-  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-easy-tarmac-gated', 'junction-medium-commnet', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
+  t.same(bundles.sort(), ['grid-qmix', 'junction-easy-commnet', 'junction-easy-tarmac', 'junction-easy-tarmac-gated', 'junction-medium-commnet', 'junction-medium-commnet-gated', 'pong-mlp', 'spread-commnet', 'spread-continuous-mlp', 'spread-gru', 'spread-mlp', 'tag-mlp']);
   // a user picks a bundle from the zoo's table: each one is there, with how it was made
   const table = readFileSync(join(ZOO, 'README.md'), 'utf8');
   for (const name of bundles) t.match(table, new RegExp(`^\\| \`${name}\` \\|.*fleetmind train`, 'm'), `${name} has a row in models/zoo/README.md`);
@@ -70,6 +70,19 @@ t.test('junction-medium-commnet crosses medium safely in more than 99 % of 1,000
   const braked = outcomes(['--shield', 'emergency-brake']);
   t.equal(braked.collisions, 0, 'the emergency brake: no collision in 1,000 episodes');
   t.equal(braked.success_final, 1);
+  t.end();
+});
+
+t.test('junction-medium-commnet-gated crosses medium safely in more than 99 % of 1,000 episodes, and its fleet sends under half the messages of an ungated one', (t) => {
+  const r = runCli(['eval', '--bundle', join(ZOO, 'junction-medium-commnet-gated'), '--episodes', '1000', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(JSON.parse(r.stdout).outcomes.success_final > 0.99, `success ${JSON.parse(r.stdout).outcomes.success_final}`);
+  const sim = runCli(['sim', '--bundle', join(ZOO, 'junction-medium-commnet-gated'), '--episodes', '20', '--json']);
+  t.equal(sim.code, 0, sim.stderr);
+  const { messages, tiers } = JSON.parse(sim.stdout);
+  // the ungated junction-medium-commnet, 2 rounds, sends exactly 2 messages per agent per tick
+  t.ok(messages.per_agent_tick < 1, `${messages.per_agent_tick} messages per agent per tick (2 ungated)`);
+  t.equal(tiers.partial + tiers.none, 0, 'silent peers are not missing ones');
   t.end();
 });
 

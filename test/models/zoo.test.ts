@@ -46,18 +46,20 @@ t.test('junction-easy-tarmac crosses traffic junction easy safely in more than 9
   t.end();
 });
 
-t.test('junction-easy-tarmac-gated crosses easy safely in more than 99 % of 1,000 episodes, and its fleet sends under half the messages of an ungated one', (t) => {
-  const r = runCli(['eval', '--bundle', join(ZOO, 'junction-easy-tarmac-gated'), '--episodes', '1000', '--json']);
-  t.equal(r.code, 0, r.stderr);
-  t.ok(JSON.parse(r.stdout).outcomes.success_final > 0.99, `success ${JSON.parse(r.stdout).outcomes.success_final}`);
-  const sim = runCli(['sim', '--bundle', join(ZOO, 'junction-easy-tarmac-gated'), '--episodes', '20', '--json']);
-  t.equal(sim.code, 0, sim.stderr);
-  const { messages, tiers } = JSON.parse(sim.stdout);
-  // an ungated policy of 2 rounds sends exactly 2 messages per agent per tick
-  t.ok(messages.per_agent_tick < 1, `${messages.per_agent_tick} messages per agent per tick (2 ungated)`);
-  t.equal(tiers.partial + tiers.none, 0, 'silent peers are not missing ones');
-  t.end();
-});
+for (const [name, difficulty] of [['junction-easy-tarmac-gated', 'easy'], ['junction-medium-commnet-gated', 'medium']]) {
+  t.test(`${name} crosses ${difficulty} safely in more than 99 % of 1,000 episodes, and its fleet sends under half the messages of an ungated one`, (t) => {
+    const r = runCli(['eval', '--bundle', join(ZOO, name), '--episodes', '1000', '--json']);
+    t.equal(r.code, 0, r.stderr);
+    t.ok(JSON.parse(r.stdout).outcomes.success_final > 0.99, `success ${JSON.parse(r.stdout).outcomes.success_final}`);
+    const sim = runCli(['sim', '--bundle', join(ZOO, name), '--episodes', '20', '--json']);
+    t.equal(sim.code, 0, sim.stderr);
+    const { messages, tiers } = JSON.parse(sim.stdout);
+    // an ungated policy of 2 rounds sends exactly 2 messages per agent per tick
+    t.ok(messages.per_agent_tick < 1, `${messages.per_agent_tick} messages per agent per tick (2 ungated)`);
+    t.equal(tiers.partial + tiers.none, 0, 'silent peers are not missing ones');
+    t.end();
+  });
+}
 
 t.test('junction-medium-commnet crosses medium safely in more than 99 % of 1,000 episodes, and with the brake never collides', (t) => {
   const outcomes = (extra: string[]) => {
@@ -70,19 +72,6 @@ t.test('junction-medium-commnet crosses medium safely in more than 99 % of 1,000
   const braked = outcomes(['--shield', 'emergency-brake']);
   t.equal(braked.collisions, 0, 'the emergency brake: no collision in 1,000 episodes');
   t.equal(braked.success_final, 1);
-  t.end();
-});
-
-t.test('junction-medium-commnet-gated crosses medium safely in more than 99 % of 1,000 episodes, and its fleet sends under half the messages of an ungated one', (t) => {
-  const r = runCli(['eval', '--bundle', join(ZOO, 'junction-medium-commnet-gated'), '--episodes', '1000', '--json']);
-  t.equal(r.code, 0, r.stderr);
-  t.ok(JSON.parse(r.stdout).outcomes.success_final > 0.99, `success ${JSON.parse(r.stdout).outcomes.success_final}`);
-  const sim = runCli(['sim', '--bundle', join(ZOO, 'junction-medium-commnet-gated'), '--episodes', '20', '--json']);
-  t.equal(sim.code, 0, sim.stderr);
-  const { messages, tiers } = JSON.parse(sim.stdout);
-  // the ungated junction-medium-commnet, 2 rounds, sends exactly 2 messages per agent per tick
-  t.ok(messages.per_agent_tick < 1, `${messages.per_agent_tick} messages per agent per tick (2 ungated)`);
-  t.equal(tiers.partial + tiers.none, 0, 'silent peers are not missing ones');
   t.end();
 });
 

@@ -428,9 +428,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
             for (let k = 0; k < teamsOf.length; k++) teamsOf[k] = rowsOf[k * roleSize] / roleSize;
             // the rows of agents not in the step add nothing to a loss: the critic and a
-            // feed-forward actor skip them (traffic junction medium: seven rows in ten); a
-            // communicating one puts the others back into their teams for its means, where the
-            // masks let nobody hear them (a recurrent actor's state runs on every row)
+            // feed-forward actor skip them (traffic junction medium: seven rows in ten), a
+            // communicating one too, told where its rows sit in their teams for its means (the
+            // masks let nobody hear the others); a recurrent actor's state runs on every row
             const present = Int32Array.from({ length: rowsOf.length }, (_, k) => k).filter((k) => all.active[rowsOf[k]] === 1);
             const criticRows = present.map((k) => rowsOf[k]);
             const actorRows = feedForward ? criticRows : rowsOf;
@@ -546,7 +546,6 @@ export function defaultChunkLength(rolloutSteps: number): number {
   for (let length = Math.min(10, rolloutSteps); length > 1; length--) if (rolloutSteps % length === 0) return length;
   return 1;
 }
-
 
 /** Advantages to mean 0, standard deviation 1 over the rows that train (all by default). */
 function normalizeInPlace(values: Float32Array | Float64Array, include: (k: number) => boolean = () => true): void {

@@ -46,33 +46,41 @@ t.test('a CommNet on the present rows alone: the logits and gradients of the who
   await useBackend('wasm');
   const width = 12;
   const x = tf.randomNormal([present.total, width], 0, 1, 'float32', 7) as tf.Tensor2D;
-  // i hears j when both are in the step (and not itself, as the channel's masks)
-  const m = new Float32Array(teams * 2 * teamSize * teamSize);
-  for (let env = 0; env < teams; env++) for (let k = 0; k < 2; k++) for (let i = 0; i < teamSize; i++) for (let j = 0; j < teamSize; j++) {
-    m[((env * 2 + k) * teamSize + i) * teamSize + j] = i !== j && inStep[env * teamSize + i] && inStep[env * teamSize + j] ? 1 : 0;
-  }
-  const masks = tf.tensor4d(m, [teams, 2, teamSize, teamSize]);
+  // i hears j when both are in the step (and not itself, as the channel's masks); with losses, some of those messages are lost too
+  const masksWith = (losses: boolean) => {
+    const m = new Float32Array(teams * 2 * teamSize * teamSize);
+    for (let env = 0; env < teams; env++) for (let k = 0; k < 2; k++) for (let i = 0; i < teamSize; i++) for (let j = 0; j < teamSize; j++) {
+      const lost = losses && (i + 2 * j + env + k) % 3 === 0;
+      m[((env * 2 + k) * teamSize + i) * teamSize + j] = i !== j && inStep[env * teamSize + i] && inStep[env * teamSize + j] && !lost ? 1 : 0;
+    }
+    return tf.tensor4d(m, [teams, 2, teamSize, teamSize]);
+  };
   const picked = tf.gather(x, Array.from(present.positions)) as tf.Tensor2D;
   const weights = tf.randomNormal([present.positions.length, 5], 0, 1, 'float32', 8);
   const select = selection();
-  for (const kind of ['commnet', 'tarmac'] as const) {
-    for (const gated of [false, true]) {
-      const actor = makeActor({ kind, inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2, gated }, new Rng(9, 0));
-      // (the present rows by a selection matrix: tfjs's gradient of a gather has no WebAssembly kernel)
-      const whole = () => tf.matMul(select, actor.applyWithGates(x, masks, teamSize).logits);
-      const alone = () => actor.applyWithGates(picked, masks, teamSize, undefined, present).logits;
-      t.ok(largest(whole()) > 1e-3 && maxDiff(alone(), whole()) < 1e-6 * Math.max(1, largest(whole())), `${kind}${gated ? ', gated' : ''}: logits`);
-      const loss = (logits: () => tf.Tensor) => tf.variableGrads(() => tf.sum(tf.mul(logits(), weights)), actor.variables).grads;
-      const a = loss(alone);
-      const b = loss(whole);
-      const worst = Math.max(...Object.keys(b).filter((name) => largest(b[name]) > 0).map((name) => maxDiff(a[name], b[name]) / largest(b[name])));
-      t.ok(worst < 1e-5, `${kind}${gated ? ', gated' : ''}: gradients (worst relative difference ${worst.toExponential(1)})`);
-      if (gated) {
-        const gates = actor.applyWithGates(picked, masks, teamSize, undefined, present).gateLogits!;
-        t.same(gates.shape, [present.positions.length, 2], 'gate logits for the present rows');
+  for (const losses of [false, true]) {
+    const masks = masksWith(losses);
+    for (const kind of ['commnet', 'tarmac'] as const) {
+      for (const gated of [false, true]) {
+        const name = `${kind}${gated ? ', gated' : ''}${losses ? ', messages lost' : ''}`;
+        const actor = makeActor({ kind, inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2, gated }, new Rng(9, 0));
+        // (the present rows by a selection matrix: tfjs's gradient of a gather has no WebAssembly kernel)
+        const whole = () => tf.matMul(select, actor.applyWithGates(x, masks, teamSize).logits);
+        const alone = () => actor.applyWithGates(picked, masks, teamSize, undefined, present).logits;
+        t.ok(largest(whole()) > 1e-3 && maxDiff(alone(), whole()) < 1e-6 * Math.max(1, largest(whole())), `${name}: logits`);
+        const loss = (logits: () => tf.Tensor) => tf.variableGrads(() => tf.sum(tf.mul(logits(), weights)), actor.variables).grads;
+        const a = loss(alone);
+        const b = loss(whole);
+        const worst = Math.max(...Object.keys(b).filter((key) => largest(b[key]) > 0).map((key) => maxDiff(a[key], b[key]) / largest(b[key])));
+        t.ok(worst < 1e-5, `${name}: gradients (worst relative difference ${worst.toExponential(1)})`);
+        if (gated) {
+          const gates = actor.applyWithGates(picked, masks, teamSize, undefined, present).gateLogits!;
+          t.same(gates.shape, [present.positions.length, 2], 'gate logits for the present rows');
+        }
       }
     }
   }
+  const masks = masksWith(false);
   const recurrent = makeActor({ kind: 'commnet-gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(9, 0));
   const sequence = { steps: 1, initialState: tf.zeros([present.total, 8]) as tf.Tensor2D, resets: tf.zeros([present.total]) as tf.Tensor1D };
   t.throws(() => recurrent.applyWithGates(picked, masks, teamSize, sequence, present), /feed-forward/, 'a recurrent CommNet refuses present rows');

@@ -60,6 +60,25 @@ t.test('data denser than SPARSE_DENSITY stays dense', (t) => {
   t.end();
 });
 
+t.test('only the rows to be read: picked as from the whole, the others refused, the density over the rows read', async (t) => {
+  await useBackend('wasm');
+  const rows = 30;
+  const width = 100;
+  const data = sparseData(rows, width, 3, 5);
+  const read = Float32Array.from({ length: rows }, (_, b) => (b % 3 === 0 ? 0 : 1));
+  const whole = asSparseRows(data, width)!;
+  const some = asSparseRows(data, width, read)!;
+  const picks = Int32Array.from([4, 1, 29, 4, 2]);
+  t.same(pickRows(some, picks), pickRows(whole, picks), 'rows read: as picked from the whole');
+  t.throws(() => pickRows(some, Int32Array.from([1, 3])), /row 3 was left out/, 'a row not read is refused');
+  t.throws(() => asSparseRows(data, width, read.subarray(1)), /29 rows to read of 30/);
+  // dense rows not read do not make the rest dense
+  const mixed = new Float32Array(data);
+  mixed.fill(1, 0, width);
+  t.equal(asSparseRows(mixed, width), null, 'a dense row makes the whole dense');
+  t.ok(asSparseRows(mixed, width, read), 'left out, it does not');
+});
+
 t.test('sparse rows of the wrong width are refused', async (t) => {
   await useBackend('wasm');
   const sparse = asSparseRows(sparseData(4, 50, 1, 1), 50)!;

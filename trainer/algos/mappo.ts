@@ -415,9 +415,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         const mbBlocks = Math.floor(blocks / config.minibatches);
         const rowsOf = new Int32Array(L * mbBlocks * roleSize);
         const feedForward = s.H === 0;
-        // inputs that are mostly zeros (traffic junction's one-hot cells) go to the networks by their non-zeros
-        const sparseX = asSparseRows(all.x, s.inDim);
-        const sparseC = asSparseRows(all.c, s.cDim);
+        // inputs that are mostly zeros (traffic junction's one-hot cells) go to the networks by
+        // their non-zeros, read only where a minibatch will: the critic's and a feed-forward
+        // actor's rows are those of agents in the step
+        const sparseX = asSparseRows(all.x, s.inDim, feedForward ? all.active : undefined);
+        const sparseC = asSparseRows(all.c, s.cDim, all.active);
         // a CommNet's masks, one per team and step, in the rows' order
         const teamsOf = new Int32Array(L * mbBlocks);
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)

@@ -30,6 +30,8 @@ export interface SparseRows {
   /** each row's sum and sum of squares (for LayerNorm) */
   sums: Float64Array;
   sumSquares: Float64Array;
+  /** rows not read (asSparseRows' `read`): 1 = left out */
+  leftOut?: Uint8Array;
 }
 
 /** What a network's first layer reads: a dense tensor [B, in], or the same rows sparse. */
@@ -40,16 +42,30 @@ export function inputRows(x: NetworkInput): number {
   return x instanceof tf.Tensor ? x.shape[0] : x.rows;
 }
 
-/** [B, in] data by its non-zeros; null when more than SPARSE_DENSITY of it is non-zero (a dense matMul is faster there). */
-export function asSparseRows(data: Float32Array, width: number): SparseRows | null {
-  let nonZeros = 0;
-  for (let k = 0; k < data.length; k++) if (data[k] !== 0) nonZeros++;
-  if (nonZeros > SPARSE_DENSITY * data.length) return null;
+/**
+ * [B, in] data by its non-zeros; null when more than SPARSE_DENSITY of it is non-zero (a dense
+ * matMul is faster there). With `read`, only the rows b where read[b] ≠ 0 are read (the rows of
+ * agents in the step, where most are not: hard's rollout is 60 % absent rows); the others are
+ * left out, and picking one is refused.
+ */
+export function asSparseRows(data: Float32Array, width: number, read?: ArrayLike<number>): SparseRows | null {
   const rows = data.length / width;
+  if (read && read.length !== rows) throw new Error(`${read.length} rows to read of ${rows}`);
+  const isRead = (b: number) => !read || read[b] !== 0;
+  let nonZeros = 0;
+  let readRows = 0;
+  for (let b = 0; b < rows; b++) {
+    if (!isRead(b)) continue;
+    readRows++;
+    for (let k = b * width; k < (b + 1) * width; k++) if (data[k] !== 0) nonZeros++;
+  }
+  if (nonZeros > SPARSE_DENSITY * readRows * width) return null;
   const sparse = emptyRows(rows, width, nonZeros);
+  if (read) sparse.leftOut = new Uint8Array(rows);
   let k = 0;
   for (let b = 0; b < rows; b++) {
     sparse.starts[b] = k;
+    if (!isRead(b)) { sparse.leftOut![b] = 1; continue; }
     for (let i = 0; i < width; i++) {
       const v = data[b * width + i];
       if (v === 0) continue;
@@ -66,7 +82,10 @@ export function asSparseRows(data: Float32Array, width: number): SparseRows | nu
 /** The rows `picks` of `from`, in that order (a minibatch). */
 export function pickRows(from: SparseRows, picks: Int32Array): SparseRows {
   let nonZeros = 0;
-  for (const b of picks) nonZeros += from.starts[b + 1] - from.starts[b];
+  for (const b of picks) {
+    if (from.leftOut?.[b]) throw new Error(`row ${b} was left out when the rows were made sparse`);
+    nonZeros += from.starts[b + 1] - from.starts[b];
+  }
   const sparse = emptyRows(picks.length, from.width, nonZeros);
   let k = 0;
   picks.forEach((b, row) => {

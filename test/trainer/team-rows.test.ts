@@ -1,5 +1,5 @@
 import t from 'tap';
-import { intoTeams, makeActor, outOfTeams, tf, useBackend, type PresentRows } from '@fleetmind/trainer';
+import { actorLogits, intoTeams, makeActor, newActorMemory, outOfTeams, tf, useBackend, type PresentRows } from '@fleetmind/trainer';
 import { Rng } from '@fleetmind/worlds';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
@@ -86,4 +86,37 @@ t.test('a CommNet on the present rows alone: the logits and gradients of the who
   t.throws(() => recurrent.applyWithGates(picked, masks, teamSize, sequence, present), /feed-forward/, 'a recurrent CommNet refuses present rows');
   const gru = makeActor({ kind: 'gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 0 }, new Rng(9, 0));
   t.throws(() => gru.applyWithGates(picked, null, teamSize, sequence, present), /its state/, 'a GRU refuses present rows');
+});
+
+t.test('acting on the rows in the step: their logits as acting on every row, the others 0', async (t) => {
+  await useBackend('wasm');
+  const width = 12;
+  const x = tf.randomNormal([present.total, width], 0, 1, 'float32', 10).dataSync() as Float32Array;
+  const masks = new Float32Array(teams * 2 * teamSize * teamSize);
+  for (let env = 0; env < teams; env++) for (let k = 0; k < 2; k++) for (let i = 0; i < teamSize; i++) for (let j = 0; j < teamSize; j++) {
+    masks[((env * 2 + k) * teamSize + i) * teamSize + j] = i !== j && inStep[env * teamSize + i] && inStep[env * teamSize + j] ? 1 : 0;
+  }
+  for (const [kind, gated] of [['mlp', false], ['commnet', false], ['tarmac', false], ['commnet', true], ['tarmac', true]] as const) {
+    const name = `${kind}${gated ? ', gated' : ''}`;
+    const actor = makeActor({ kind, inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: kind === 'mlp' ? 0 : 2, gated }, new Rng(11, 0));
+    const [masksAll, masksSome] = [new Float32Array(masks), new Float32Array(masks)];
+    const all = actorLogits(actor, x, kind === 'mlp' ? null : masksAll, teamSize);
+    const some = actorLogits(actor, x, kind === 'mlp' ? null : masksSome, teamSize, undefined, undefined, inStep);
+    let worst = 0;
+    let absentLogits = 0;
+    for (let row = 0; row < present.total; row++) {
+      for (let a = 0; a < 5; a++) {
+        if (inStep[row]) worst = Math.max(worst, Math.abs(all[row * 5 + a] - some[row * 5 + a]));
+        else absentLogits = Math.max(absentLogits, Math.abs(some[row * 5 + a]));
+      }
+    }
+    t.ok(worst < 1e-6 && Math.max(...all) > 1e-3, `${name}: the rows in the step (largest difference ${worst.toExponential(1)})`);
+    t.equal(absentLogits, 0, `${name}: the others 0`);
+    if (gated) t.same([...masksSome], [...masksAll], `${name}: the masks gated alike`);
+  }
+  const recurrent = makeActor({ kind: 'gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 0 }, new Rng(11, 0));
+  const every = actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total));
+  const told = actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total), undefined, inStep);
+  t.same([...told], [...every], 'a recurrent actor computes every row (its state runs on)');
+  t.throws(() => actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total), undefined, inStep.slice(1)), /19 rows in the step for 20 rows/);
 });

@@ -315,16 +315,18 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             GATE.act(gateLogits, rng, spoke, gateLogp);
             return spoke;
           } : undefined;
-          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined, speakers);
+          const w = nets.head.width;
+          const inStep = s.active.subarray(t * s.b, (t + 1) * s.b);
+          for (let row = 0; row < s.b; row++) inStep[row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+          // (a feed-forward actor computes the rows in the step only: the others' actions are not taken)
+          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined, speakers, inStep);
           if (masks) s.masks.set(masks, t * s.maskSize);
           if (config.selfPlay) {
             // envs where this role is the opponent act with its frozen snapshot
-            const frozen = actorLogits(opponents[r], x, masks, roleSize);
+            const frozen = actorLogits(opponents[r], x, masks, roleSize, undefined, undefined, inStep);
             const width = roleSize * nets.head.outputs;
             for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
           }
-          const w = nets.head.width;
-          for (let row = 0; row < s.b; row++) s.active[t * s.b + row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
           const chosen = s.actions.subarray(t * s.b * w, (t + 1) * s.b * w);
           nets.head.act(logits, rng, chosen, s.logp.subarray(t * s.b, (t + 1) * s.b));
           if (gateLogp) for (let row = 0; row < s.b; row++) s.logp[t * s.b + row] += gateLogp[row];

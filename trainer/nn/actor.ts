@@ -9,7 +9,8 @@ import { Mlp, type Activation, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
 import type { PresentRows } from './team-rows.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
-import { asSparseRows, inputRows, type NetworkInput } from './input-layer.js';
+import { asSparseRows, inputRows, pickRows, type NetworkInput } from './input-layer.js';
+import { gatherRows, scatterRows } from './row-copies.js';
 
 export type { ActorSequence };
 
@@ -122,11 +123,11 @@ class CommNetActor implements Actor {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
     return this.net.forward(x, masks, teamSize, { sequence, present });
   }
-  /** Acting: one step, a gated actor choosing its speakers (speakers), a recurrent one from its state. */
-  act(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
+  /** Acting: one step, a gated actor choosing its speakers (speakers), a recurrent one from its state, a feed-forward one on the present rows if told them. */
+  act(x: NetworkInput, masks: tf.Tensor4D | null, teamSize: number, state: tf.Tensor2D | null, speakers?: Speakers, present?: PresentRows): { logits: tf.Tensor2D; state: tf.Tensor2D | null } {
     if (!masks) throw new Error('a CommNet actor needs communication masks');
     const sequence = state ? { steps: 1, initialState: state, resets: tf.zeros([inputRows(x)]) as tf.Tensor1D } : undefined;
-    const { logits, memory } = this.net.forward(x, masks, teamSize, { sequence, speakers });
+    const { logits, memory } = this.net.forward(x, masks, teamSize, { sequence, speakers, present });
     return { logits, state: memory };
   }
   getWeights(): ActorWeights { return this.net.getWeights(); }
@@ -218,8 +219,11 @@ export const greedySpeakers: ChooseSpeakers = (gateLogits) => Float32Array.from(
  * A recurrent actor needs its memory: the rows marked are zeroed first, then every row's state
  * advances one step (and the marks are cleared). A gated actor chooses who speaks (default:
  * greedily) and gates `masks` in place: column j of every round zeroed where j is silent.
+ * inStep (1 per row whose agent is in the step; the masks must let nobody hear the others): a
+ * feed-forward actor computes only those rows, and the others' logits are 0 (traffic junction
+ * hard: three rows in five).
  */
-export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory, speakers: ChooseSpeakers = greedySpeakers): Float32Array {
+export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory, speakers: ChooseSpeakers = greedySpeakers, inStep?: ArrayLike<number>): Float32Array {
   const rows = x.length / actor.inputSize;
   const envs = rows / teamSize;
   const recurrent = (actor instanceof GruActor || actor instanceof CommNetActor) && actor.stateSize > 0;
@@ -229,10 +233,12 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
     for (let row = 0; row < rows; row++) if (memory!.resets[row]) memory!.state.fill(0, row * H, (row + 1) * H);
     memory!.resets.fill(0);
   }
+  if (inStep && inStep.length !== rows) throw new Error(`${inStep.length} rows in the step for ${rows} rows`);
+  const present = inStep && !recurrent ? presentRows(inStep, rows) : undefined;
   return tf.tidy(() => {
     const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
     // observations that are mostly zeros (traffic junction) go by their non-zeros
-    const input = asSparseRows(x, actor.inputSize) ?? tf.tensor2d(x, [rows, actor.inputSize]);
+    const input = present ? presentInput(x, actor.inputSize, inStep!, present) : asSparseRows(x, actor.inputSize) ?? tf.tensor2d(x, [rows, actor.inputSize]);
     const state = recurrent ? tf.tensor2d(memory!.state, [rows, H]) : null;
     let out: { logits: tf.Tensor2D; state: tf.Tensor2D | null };
     if (actor instanceof CommNetActor) {
@@ -241,12 +247,26 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
         gateMasks(masks!, speak, envs, actor.rounds, teamSize);
         return tf.tensor1d(speak);
       } : undefined;
-      out = actor.act(input, m, teamSize, state, choose);
+      out = actor.act(input, m, teamSize, state, choose, present);
     } else if (actor instanceof GruActor) out = actor.step(input, m, teamSize, state!);
     else out = { logits: actor.apply(input, m, teamSize), state: null };
     if (recurrent) memory!.state.set(out.state!.dataSync());
-    return out.logits.dataSync() as Float32Array;
+    const logits = out.logits.dataSync() as Float32Array;
+    return present ? scatterRows(logits, actor.numActions, present.positions, rows) : logits;
   });
+}
+
+/** the rows in the step, when some are not (undefined: every row is) */
+function presentRows(inStep: ArrayLike<number>, rows: number): PresentRows | undefined {
+  const positions: number[] = [];
+  for (let row = 0; row < rows; row++) if (inStep[row] !== 0) positions.push(row);
+  return positions.length < rows ? { positions: Int32Array.from(positions), total: rows } : undefined;
+}
+
+/** the present rows of x, sparse where they are mostly zeros */
+function presentInput(x: Float32Array, width: number, inStep: ArrayLike<number>, present: PresentRows): NetworkInput {
+  const sparse = asSparseRows(x, width, inStep);
+  return sparse ? pickRows(sparse, present.positions) : tf.tensor2d(gatherRows(x, width, present.positions), [present.positions.length, width]);
 }
 
 /** masks [E, K, n, n]: nobody hears a silent sender j (speak[e·n + j] = 0) in any round */

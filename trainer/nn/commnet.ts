@@ -115,13 +115,13 @@ export class CommNet {
    * masks are taken as already gated (training replays the masks its rollout gated).
    * present: x holds only these rows of the teams (the agents in the step; the masks must let
    * nobody hear the others). The layers run on them alone and the logits are theirs; the rounds
-   * put them into their teams for the means. Not with memory (a state runs on every row) nor
-   * with speakers (acting decides for every row).
+   * put them into their teams for the means. Not with memory (a state runs on every row).
+   * Speakers still see and choose for every row (the absent rows' gate logits zero).
    */
   forward(x: NetworkInput, masks: tf.Tensor4D, teamSize: number, pass: CommNetPass = {}): { logits: tf.Tensor2D; memory: tf.Tensor2D | null; gateLogits: tf.Tensor2D | null } {
     const { sequence, speakers, present } = pass;
     const { hidden: hd, rounds } = this.spec;
-    if (present && (this.spec.recurrent || speakers)) throw new Error('a CommNet runs on present rows only when training a feed-forward one');
+    if (present && this.spec.recurrent) throw new Error('a CommNet runs on present rows only when it is feed-forward');
     const rows = present ? present.total : inputRows(x);
     const envs = rows / teamSize;
     let h = tanh(tf.add(inputLayer(x, this.p('enc_w') as tf.Tensor2D, this.spec.inputLayerNorm === true), this.p('enc_b'))) as tf.Tensor2D;
@@ -135,7 +135,7 @@ export class CommNet {
     if (this.spec.gated) {
       gateLogits = tf.add(dense(h, this.p('gate_w') as tf.Tensor2D), this.p('gate_b')) as tf.Tensor2D;
       // sender j silent: column j of every round's mask is 0
-      if (speakers) masks = tf.mul(masks, tf.reshape(speakers(gateLogits), [envs, 1, 1, teamSize])) as tf.Tensor4D;
+      if (speakers) masks = tf.mul(masks, tf.reshape(speakers(present ? intoTeams(gateLogits, present) : gateLogits), [envs, 1, 1, teamSize])) as tf.Tensor4D;
     } else if (speakers) throw new Error('only a gated CommNet chooses whether to speak');
     // (on present rows a CommNet's mean reads the masks as numbers; attention moves the rows into their teams)
     const maskData = present && !this.spec.attention ? masks.dataSync() as Float32Array : null;

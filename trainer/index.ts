@@ -1,6 +1,7 @@
 export { useBackend, BackendError, tf } from './backend.js';
 export { dense, denseOnData } from './nn/dense.js';
 export { inputLayer, asSparseRows, pickRows, SPARSE_DENSITY } from './nn/input-layer.js';
+export { actorInputSize, writeActorInputs } from './nn/agent-inputs.js';
 export type { SparseRows, NetworkInput } from './nn/input-layer.js';
 export { intoTeams, outOfTeams } from './nn/team-rows.js';
 export type { PresentRows } from './nn/team-rows.js';

@@ -65,7 +65,6 @@ import { ValueNormalizer } from '../rl/value-normalizer.js';
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
 
 export { defaultMappoConfig, type MappoConfig };
-export { actorInputSize, writeActorInputs };
 
 /** One group of agents sharing an actor and a critic. */
 interface RoleNets {
@@ -296,8 +295,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         roles.forEach((nets, r) => {
           const s = store[r];
           const roleSize = nets.agents.length;
+          const inStep = s.active.subarray(t * s.b, (t + 1) * s.b);
+          for (let row = 0; row < s.b; row++) inStep[row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
+          // a feed-forward actor reads the rows in the step only, here and in the update (a recurrent one every row)
           const x = s.x.subarray(t * s.b * s.inDim, (t + 1) * s.b * s.inDim);
-          writeActorInputs(nets, observations, e, config.agentId, x);
+          writeActorInputs(nets, observations, e, config.agentId, x, s.H === 0 ? inStep : undefined);
           const masks = nets.actor.rounds > 0 ? nets.channel.sample(rng) : null;
           if (s.H > 0) {
             // the state entering this step, as it will be after the resets actorLogits makes
@@ -316,8 +318,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
             return spoke;
           } : undefined;
           const w = nets.head.width;
-          const inStep = s.active.subarray(t * s.b, (t + 1) * s.b);
-          for (let row = 0; row < s.b; row++) inStep[row] = world.active[Math.floor(row / roleSize) * n + nets.agents[row % roleSize]];
           // (a feed-forward actor computes the rows in the step only: the others' actions are not taken)
           const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined, speakers, inStep);
           if (masks) s.masks.set(masks, t * s.maskSize);

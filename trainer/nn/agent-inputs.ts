@@ -8,12 +8,17 @@ export function actorInputSize(obsDim: number, roleSize: number, agentId: boolea
   return obsDim + (agentId ? roleSize : 0);
 }
 
-/** Writes the actor inputs of a role for every env: [E, roleSize, actorIn]. */
-export function writeActorInputs(nets: { agents: number[]; obsDim: number }, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array): void {
+/**
+ * Writes the actor inputs of a role for every env: [E, roleSize, actorIn]. With `rows`, only the
+ * rows r where rows[r] ≠ 0 (the agents in the step, for an actor that reads no other): the
+ * others keep what they held.
+ */
+export function writeActorInputs(nets: { agents: number[]; obsDim: number }, observations: readonly Float32Array[], numEnvs: number, agentId: boolean, out: Float32Array, rows?: ArrayLike<number>): void {
   const n = nets.agents.length;
   const inDim = actorInputSize(nets.obsDim, n, agentId);
   for (let e = 0; e < numEnvs; e++) {
     for (let k = 0; k < n; k++) {
+      if (rows && rows[e * n + k] === 0) continue;
       const row = (e * n + k) * inDim;
       out.set(observations[nets.agents[k]].subarray(e * nets.obsDim, (e + 1) * nets.obsDim), row);
       if (agentId) for (let j = 0; j < n; j++) out[row + nets.obsDim + j] = j === k ? 1 : 0;

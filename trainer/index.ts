@@ -15,7 +15,7 @@ export { layerNorm, LAYER_NORM_EPSILON } from './nn/layer-norm.js';
 export type { BackendName, BackendChoice } from './backend.js';
 export type { GaeInput, GaeOutput } from './rl/gae.js';
 export type { ValueNormalizerState } from './rl/value-normalizer.js';
-export type { Actor, ActorKind, ActorWeights, ActorOptions, ActorMemory, ActorSequence } from './nn/actor.js';
+export type { Actor, ActorKind, ActorWeights, ActorOptions, ActorMemory, ActorSequence, Acting, ChooseSpeakers } from './nn/actor.js';
 export type { EvalComm } from './policy/greedy-policy.js';
 export type { AdamState } from './rl/adam.js';
 export { Adam } from './rl/adam.js';

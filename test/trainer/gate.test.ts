@@ -49,20 +49,20 @@ for (const kind of ['commnet', 'tarmac', 'commnet-gru'] as const) {
     const speak = Float32Array.from([1, 0, 1, 0, 0, 1]);
     let seen: Float32Array | null = null;
     const chosen = masks.slice();
-    const withGate = actorLogits(actor, x, chosen, TEAM, memory(), (gateLogits) => { seen = gateLogits.slice(); return speak; });
+    const withGate = actorLogits(actor, x, chosen, TEAM, { memory: memory(), speakers: (gateLogits) => { seen = gateLogits.slice(); return speak; } });
     t.equal(seen!.length, ENVS * TEAM * 2, 'the gate sees two logits per agent');
     const cut = masks.slice();
     gateMasks(cut, speak, ENVS, K, TEAM);
     t.same(chosen, cut, 'the masks given come back gated');
     // the same actor on the pre-cut masks, everyone "speaking": the rounds alone decide
-    const asMasks = actorLogits(actor, x, cut.slice(), TEAM, memory(), () => new Float32Array(ENVS * TEAM).fill(1));
+    const asMasks = actorLogits(actor, x, cut.slice(), TEAM, { memory: memory(), speakers: () => new Float32Array(ENVS * TEAM).fill(1) });
     t.same(Array.from(withGate), Array.from(asMasks));
-    const everyone = actorLogits(actor, x, masks.slice(), TEAM, memory(), () => new Float32Array(ENVS * TEAM).fill(1));
+    const everyone = actorLogits(actor, x, masks.slice(), TEAM, { memory: memory(), speakers: () => new Float32Array(ENVS * TEAM).fill(1) });
     t.notSame(Array.from(withGate), Array.from(everyone), 'silence changes what the others decide');
     // the gate reads h⁰ only: what a silent agent hears does not change whether it speaks
     const deaf = new Float32Array(masks.length);
     let seenDeaf: Float32Array | null = null;
-    actorLogits(actor, x, deaf, TEAM, memory(), (gateLogits) => { seenDeaf = gateLogits.slice(); return speak; });
+    actorLogits(actor, x, deaf, TEAM, { memory: memory(), speakers: (gateLogits) => { seenDeaf = gateLogits.slice(); return speak; } });
     t.same(Array.from(seenDeaf!), Array.from(seen!), 'the gate is chosen before any round');
     actor.dispose();
     t.end();

@@ -44,7 +44,7 @@ t.test('a sequence in one call is one step at a time with the state carried, res
   const memory = newActorMemory(actor, ROWS);
   for (let step = 0; step < STEPS; step++) {
     if (step > 0) for (let row = 0; row < ROWS; row++) memory.resets[row] = resets[step * ROWS + row];
-    const logits = actorLogits(actor, x.subarray(step * ROWS * IN, (step + 1) * ROWS * IN), null, 1, memory);
+    const logits = actorLogits(actor, x.subarray(step * ROWS * IN, (step + 1) * ROWS * IN), null, 1, { memory });
     for (let k = 0; k < ROWS * A; k++) t.ok(Math.abs(logits[k] - whole[step * ROWS * A + k]) < 1e-6, `step ${step} logit ${k}: ${logits[k]} vs ${whole[step * ROWS * A + k]}`);
   }
   t.ok(memory.state.some((v) => v !== 0), 'the state moved');
@@ -68,7 +68,7 @@ for (const kind of ['commnet-gru', 'tarmac-gru'] as const) t.test(`a ${kind}'s s
   let worst = 0;
   for (let step = 0; step < STEPS; step++) {
     if (step > 0) for (let row = 0; row < ROWS; row++) memory.resets[row] = resets[step * ROWS + row];
-    const logits = actorLogits(actor, x.subarray(step * ROWS * IN, (step + 1) * ROWS * IN), masks.subarray(step * perStep, (step + 1) * perStep), team, memory);
+    const logits = actorLogits(actor, x.subarray(step * ROWS * IN, (step + 1) * ROWS * IN), masks.subarray(step * perStep, (step + 1) * perStep), team, { memory });
     for (let k = 0; k < ROWS * A; k++) worst = Math.max(worst, Math.abs(logits[k] - whole[step * ROWS * A + k]));
   }
   t.ok(worst < 1e-6, `largest difference ${worst}`);

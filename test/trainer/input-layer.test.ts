@@ -130,7 +130,7 @@ t.test('acting (actorLogits) on sparse observations gives the logits of the dens
   for (const kind of ['mlp', 'commnet', 'gru'] as const) {
     const actor = makeActor({ kind, inputSize: width, numActions: 4, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 2 }, new Rng(6, 0));
     const memory = kind === 'gru' ? newActorMemory(actor, teams * teamSize) : undefined;
-    const acted = actorLogits(actor, data, masks, teamSize, memory);
+    const acted = actorLogits(actor, data, masks, teamSize, { memory });
     const sequence = { steps: 1, initialState: tf.zeros([teams * teamSize, 8]) as tf.Tensor2D, resets: tf.zeros([teams * teamSize]) as tf.Tensor1D };
     const dense = actor.apply(tf.tensor2d(data, [teams * teamSize, width]), tf.tensor4d(masks, [teams, 2, teamSize, teamSize]), teamSize, kind === 'gru' ? sequence : undefined).dataSync();
     t.ok(acted.every((v, k) => Math.abs(v - dense[k]) < 1e-5), kind);

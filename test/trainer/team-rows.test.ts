@@ -101,7 +101,7 @@ t.test('acting on the rows in the step: their logits as acting on every row, the
     const actor = makeActor({ kind, inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: kind === 'mlp' ? 0 : 2, gated }, new Rng(11, 0));
     const [masksAll, masksSome] = [new Float32Array(masks), new Float32Array(masks)];
     const all = actorLogits(actor, x, kind === 'mlp' ? null : masksAll, teamSize);
-    const some = actorLogits(actor, x, kind === 'mlp' ? null : masksSome, teamSize, undefined, undefined, inStep);
+    const some = actorLogits(actor, x, kind === 'mlp' ? null : masksSome, teamSize, { inStep });
     let worst = 0;
     let absentLogits = 0;
     for (let row = 0; row < present.total; row++) {
@@ -115,8 +115,8 @@ t.test('acting on the rows in the step: their logits as acting on every row, the
     if (gated) t.same([...masksSome], [...masksAll], `${name}: the masks gated alike`);
   }
   const recurrent = makeActor({ kind: 'gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 0 }, new Rng(11, 0));
-  const every = actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total));
-  const told = actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total), undefined, inStep);
+  const every = actorLogits(recurrent, x, null, teamSize, { memory: newActorMemory(recurrent, present.total) });
+  const told = actorLogits(recurrent, x, null, teamSize, { memory: newActorMemory(recurrent, present.total), inStep });
   t.same([...told], [...every], 'a recurrent actor computes every row (its state runs on)');
-  t.throws(() => actorLogits(recurrent, x, null, teamSize, newActorMemory(recurrent, present.total), undefined, inStep.slice(1)), /19 rows in the step for 20 rows/);
+  t.throws(() => actorLogits(recurrent, x, null, teamSize, { memory: newActorMemory(recurrent, present.total), inStep: inStep.slice(1) }), /19 rows in the step for 20 rows/);
 });

@@ -319,11 +319,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
           } : undefined;
           const w = nets.head.width;
           // (a feed-forward actor computes the rows in the step only: the others' actions are not taken)
-          const logits = actorLogits(nets.actor, x, masks, roleSize, s.H > 0 ? s.memory : undefined, speakers, inStep);
+          const logits = actorLogits(nets.actor, x, masks, roleSize, { memory: s.H > 0 ? s.memory : undefined, speakers, inStep });
           if (masks) s.masks.set(masks, t * s.maskSize);
           if (config.selfPlay) {
             // envs where this role is the opponent act with its frozen snapshot
-            const frozen = actorLogits(opponents[r], x, masks, roleSize, undefined, undefined, inStep);
+            const frozen = actorLogits(opponents[r], x, masks, roleSize, { inStep });
             const width = roleSize * nets.head.outputs;
             for (let env = 0; env < e; env++) if (!learns(r, env)) logits.set(frozen.subarray(env * width, (env + 1) * width), env * width);
           }

@@ -218,7 +218,7 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
       }
       // (a gated actor gates the masks it is given: ONNX gets them as they were, and gates them itself)
       let spoke: Float32Array | null = null;
-      const raw = actorLogits(actor, x, masks?.slice() ?? null, k, memory ?? undefined, (gateLogits) => (spoke = greedySpeakers(gateLogits)));
+      const raw = actorLogits(actor, x, masks?.slice() ?? null, k, { memory: memory ?? undefined, speakers: (gateLogits) => (spoke = greedySpeakers(gateLogits)) });
       const squash = squashOf(checkpoint.config, w.actionSpace(agents[0]));
       const expected = squash ? squashIntoBox(squash, raw) : raw;
       const obs = new Float32Array(envs * k * runner.obsSize);

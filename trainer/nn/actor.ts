@@ -214,6 +214,13 @@ export type ChooseSpeakers = (gateLogits: Float32Array) => Float32Array;
 /** Acting greedily: speak when the gate's speak logit is the larger (a tie is silence, as ONNX's ArgMax takes the first) */
 export const greedySpeakers: ChooseSpeakers = (gateLogits) => Float32Array.from({ length: gateLogits.length / 2 }, (_, row) => (gateLogits[2 * row + 1] > gateLogits[2 * row] ? 1 : 0));
 
+/** What acting is told beside the inputs (see actorLogits). */
+export interface Acting {
+  memory?: ActorMemory;
+  speakers?: ChooseSpeakers;
+  inStep?: ArrayLike<number>;
+}
+
 /**
  * Forward pass on plain arrays, for acting: x [E·n, in], masks [E, K, n, n] → logits [E·n, A].
  * A recurrent actor needs its memory: the rows marked are zeroed first, then every row's state
@@ -223,7 +230,8 @@ export const greedySpeakers: ChooseSpeakers = (gateLogits) => Float32Array.from(
  * feed-forward actor computes only those rows, and the others' logits are 0 (traffic junction
  * hard: three rows in five).
  */
-export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, memory?: ActorMemory, speakers: ChooseSpeakers = greedySpeakers, inStep?: ArrayLike<number>): Float32Array {
+export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array | null, teamSize: number, acting: Acting = {}): Float32Array {
+  const { memory, speakers = greedySpeakers, inStep } = acting;
   const rows = x.length / actor.inputSize;
   const envs = rows / teamSize;
   const recurrent = (actor instanceof GruActor || actor instanceof CommNetActor) && actor.stateSize > 0;

@@ -71,7 +71,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
           if (role.memory?.resets.length !== e * k) role.memory = newActorMemory(role.actor, e * k);
           role.forgetting.mark(role.memory.resets, e);
         }
-        const logits = actorLogits(role.actor, x, masks, k, role.memory ?? undefined);
+        const logits = actorLogits(role.actor, x, masks, k, { memory: role.memory ?? undefined });
         const chosen = width > 1 ? (role.squash ? squashIntoBox(role.squash, logits) : logits) : new Float32Array(e * k);
         if (width === 1) actCategorical(logits, role.actor.numActions, null, chosen, (row) => row, new Float32Array(e * k));
         for (let row = 0; row < e * k; row++) {

@@ -113,6 +113,8 @@ t.test('acting on the rows in the step: their logits as acting on every row, the
     t.ok(worst < 1e-6 && Math.max(...all) > 1e-3, `${name}: the rows in the step (largest difference ${worst.toExponential(1)})`);
     t.equal(absentLogits, 0, `${name}: the others 0`);
     if (gated) t.same([...masksSome], [...masksAll], `${name}: the masks gated alike`);
+    const nobody = actorLogits(actor, x, kind === 'mlp' ? null : new Float32Array(masks.length), teamSize, { inStep: new Array(present.total).fill(0) });
+    t.ok(nobody.length === all.length && nobody.every((v) => v === 0), `${name}: nobody in the step, every logit 0`);
   }
   const recurrent = makeActor({ kind: 'gru', inputSize: width, numActions: 5, hidden: [8, 8], activation: 'tanh', inputLayerNorm: true, rounds: 0 }, new Rng(11, 0));
   const every = actorLogits(recurrent, x, null, teamSize, { memory: newActorMemory(recurrent, present.total) });

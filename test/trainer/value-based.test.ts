@@ -1,9 +1,12 @@
+// Value-based runs end to end: resume exactly (GRU memories, QMIX mixers), export bundles that play
+// as the run does, and the seed's tabular IQL. Learning itself: value-based-learning.test.ts.
+
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, greedyPolicy, isGruWeights, qUpdate,
+  defaultQLearningConfig, defaultTabularIqlConfig, exportRun, greedyAction, greedyPolicy, qUpdate,
   RunFolder, train, trainQLearning, trainTabularIql, useBackend, type QLearningCheckpoint,
 } from '@fleetmind/trainer';
 import { loadBundle } from '@fleetmind/models';
@@ -14,28 +17,6 @@ import { againstRandom } from '../helpers/against-random.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-value-'));
 
 t.before(async () => { await useBackend('auto'); });
-
-// the defaults on a short budget: for each, about the fewest steps that clear random by the margin
-// on seed 2 (IQL, which learns no joint value, needs twice VDN's and QMIX's)
-const short = (totalSteps: number) => ({ totalSteps, learningStarts: totalSteps / 15, epsilonSteps: totalSteps / 2, seed: 2 });
-const budget = { iql: 30_000, vdn: 15_000, qmix: 15_000 };
-
-for (const algo of ['iql', 'vdn', 'qmix'] as const) {
-  t.test(`a short seeded ${algo.toUpperCase()} run on simple_spread beats the random policy by a clear margin`, async (t) => {
-    const checkpoint = await train({ ...defaultQLearningConfig, ...short(budget[algo]), algo });
-    t.equal(checkpoint.envSteps, budget[algo]);
-    const { trained, random } = againstRandom(checkpoint);
-    t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `${algo}: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
-  });
-}
-
-t.test('QMIX with GRU agents (PyMARL\'s RNN agent) learns on whole episodes: a short seeded run beats the random policy by a clear margin', async (t) => {
-  const checkpoint = await trainQLearning({ ...defaultQLearningConfig, ...short(budget.qmix), algo: 'qmix', actor: 'gru', hidden: [32], batchEpisodes: 8 });
-  t.ok(isGruWeights(checkpoint.roles[0].actor), 'the Q-network is a GRU');
-  t.equal(checkpoint.roles[0].memory?.state.length, defaultQLearningConfig.numEnvs * 3 * 32, 'its acting memory is in the checkpoint');
-  const { trained, random } = againstRandom(checkpoint);
-  t.ok(trained.agent_return_mean > random.agent_return_mean + 2, `qmix-gru: ${trained.agent_return_mean.toFixed(2)} vs random ${random.agent_return_mean.toFixed(2)} per agent`);
-});
 
 t.test('IQL with GRU agents: an interrupted run resumes exactly (the agents\' memories included), and exports a recurrent bundle that plays as the run does', async (t) => {
   const dir = tmp();

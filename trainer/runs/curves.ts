@@ -5,9 +5,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+import type { TopLevelSpec } from 'vega-lite';
 
 export interface CurvePoint {
   'global/env_steps': number;
@@ -73,7 +71,10 @@ export function curvesSpec(points: CurvePoint[], title: string, references: Curv
 
 /** Renders the curves; returns the paths written. */
 export async function writeLearningCurves(dir: string, points: CurvePoint[], title: string, references: CurveReferences | null = null, resumedAt: readonly number[] = []): Promise<string[]> {
-  const spec = compile(curvesSpec(points, title, references, resumedAt) as Parameters<typeof compile>[0]).spec;
+  // the drawing stack loads here, not with the trainer: about half a second that eval, export and
+  // every other process importing the trainer would pay for curves they never draw
+  const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
+  const spec = compile(curvesSpec(points, title, references, resumedAt) as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

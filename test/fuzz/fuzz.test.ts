@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { fuzzBroker, fuzzFleet } from '@fleetmind/bench';
 import { REPO_ROOT } from '../helpers/paths.js';
 
-// CI shares two cores between this and two other test files (tap runs three at a time): the
-// healthy agents' deadline is 100 ms here; the long run by hand (`fleetmind bench fuzz`) holds
-// them to 50 ms on an idle machine.
+// CI shares two cores between this and another test file: the healthy agents' deadline is 100 ms
+// here; the long run by hand (`fleetmind bench fuzz`) holds them to 50 ms on an idle machine.
 t.test('the broker takes 20,000 malformed and mutated frames without exiting, its memory bounded, healthy agents within 100 ms', async (t) => {
   const r = await fuzzBroker({ packets: 20_000, seed: 7, deadlineMs: 100 });
   t.equal(r.packets, 20_000);
@@ -24,7 +23,7 @@ t.test('the broker takes 20,000 malformed and mutated frames without exiting, it
 
 t.test('a live 10-agent fleet keeps deciding through 5,000 mutated payloads on msg, hb, obs, ctl and tick, and counts every refusal by reason', async (t) => {
   // 10 Hz: the whole fleet, its broker, world and attacker share this one process, and CI shares
-  // the cores with two other test files; a 50 ms period is the hand-run bench's (`--hz 20`)
+  // the cores with another test file; a 50 ms period is the hand-run bench's (`--hz 20`)
   const r = await fuzzFleet({ bundle: join(REPO_ROOT, 'bench', 'bundles', 'spread10-commnet'), payloads: 5_000, seed: 7, hz: 10 });
   t.equal(r.payloads, 5_000);
   for (const channel of ['msg', 'hb', 'obs', 'ctl', 'tick']) t.ok((r.by_topic[channel] ?? 0) > 500, `${channel}: ${r.by_topic[channel]}`);

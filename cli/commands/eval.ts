@@ -42,7 +42,7 @@ export function registerEval(program: Command): void {
     .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce); repeat it for bundles of other seeds: each metric is then summarised over them, as runs are', (dir: string, previous: string[] = []) => [...previous, dir])
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
-    .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard', worldOption)
+    .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard; with --run: play the run\'s world with these options in place of those it was trained with (e.g. trained on denser traffic, evaluated on the usual), as long as its observations and actions stay the same', worldOption)
     .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
@@ -118,7 +118,7 @@ async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolea
 }
 
 async function evaluateRun(opts: EvalOptions, dir: string, perEpisode: boolean): Promise<Evaluated> {
-  if (opts.world || opts.agents || opts.worldOption) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents/--world-option (--shield adds a shield to it)');
+  if (opts.world || opts.agents) throw new CliError('--run evaluates on the world it was trained on: drop --world/--agents (--world-option replaces its options, --shield adds a shield to it)');
   const { greedyPolicy, RunFolder, useBackend } = await import('@fleetmind/trainer'); // TensorFlow.js only for runs
   await useBackend('auto');
   const checkpoint = RunFolder.open(dir).loadCheckpoint();
@@ -127,9 +127,17 @@ async function evaluateRun(opts: EvalOptions, dir: string, perEpisode: boolean):
   const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
   if (comm.msgDropout > 0 || comm.agentDropout > 0) policy += `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent`;
   if (opts.shield) policy += `, ${opts.shield} shield`;
-  const config = withShield(trained.worldConfig, opts.shield) ?? {};
+  if (opts.worldOption) policy += `, trained on ${marlEvalTask(trained.worldConfig ?? {})}`;
+  const config = withShield(opts.worldOption ?? trained.worldConfig, opts.shield) ?? {};
   const world = openWorld(trained.world, { numEnvs: opts.episodes, autoReset: false, config });
-  const report = evaluateController(world, greedyPolicy(checkpoint, world, comm), opts.seed, { perEpisode });
+  let controller: Controller;
+  try {
+    controller = greedyPolicy(checkpoint, world, comm);
+  } catch (err) {
+    if (!opts.worldOption) throw err;
+    throw new CliError(`--run ${dir} --world-option ${marlEvalTask(opts.worldOption)}: the policy cannot play ${world.id} with these options: ${(err as Error).message}`);
+  }
+  const report = evaluateController(world, controller, opts.seed, { perEpisode });
   const actor = 'actor' in trained ? `-${String(trained.actor)}` : '';
   return { worldId: world.id, config, policy, algorithm: opts.algorithm ?? `${trained.algo}${actor}`, stepCount: checkpoint.envSteps, agents: world.possibleAgents.length, report };
 }

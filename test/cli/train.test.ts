@@ -49,6 +49,18 @@ t.test('fleetmind train writes a run folder that eval reads, and --resume contin
   t.match(report.policy, /trained \(mappo, 12,800 steps\)/);
   t.equal(report.episode_team_returns.length, 20);
 
+  // --world-option replaces the run's options (trained on one setting, evaluated on another)
+  r = runCli(['eval', '--run', out, '--episodes', '20', '--world-option', 'maxCycles=10', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const shorter = JSON.parse(r.stdout);
+  t.match(shorter.policy, /trained on default/);
+  t.equal(shorter.episode_team_returns.length, 20);
+  t.ok(shorter.team_return_mean > report.team_return_mean, `10-step episodes lose less than 25-step ones (${shorter.team_return_mean} vs ${report.team_return_mean})`);
+  r = runCli(['eval', '--run', out, '--world-option', 'N=4']);
+  t.equal(r.code, 2, 'options that change what the policy sees are refused');
+  t.match(r.stderr, /--run .* --world-option N=4: the policy cannot play simple_spread_v3 with these options: .*inputs/);
+  t.notMatch(r.stderr, /\n\s+at /);
+
   writeFileSync(join(out, 'checkpoint.json'), '{"config":');
   r = runCli(['eval', '--run', out]);
   t.equal(r.code, 2);

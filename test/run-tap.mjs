@@ -1,22 +1,127 @@
-// `npm test`'s runner: tap as package.json configures it, its TAP output passed through as it
-// comes, then every failed assertion once more at the very end, with the subtests it sits in and
-// its diagnostics. A CI log that keeps only its tail still says what failed, where and why.
+// `npm test`'s runner: every compiled test file (.tsbuild/test/**/*.test.js, or the files named)
+// runs in a plain `node` process of its own, two at a time; each file's TAP is printed whole when
+// it ends, as a subtest of the run, so two files never interleave; then every failed assertion
+// once more at the very end, with the subtests it sits in and its diagnostics. A CI log that keeps
+// only its tail still says what failed, where and why.
+//
+// Why not tap's own runner: it loads a TypeScript loader, module mocks and its coverage hooks
+// (@tapjs/processinfo, which hooks every module load) into each test process, and through
+// NODE_OPTIONS into every node process a test spawns, coverage on or off. Our tests run compiled
+// JavaScript and spawn hundreds of CLI, agent and broker processes: a CLI-heavy file spent 19 s
+// of CPU under tap's runner and 8 s under plain node (test/cli/train-refusals, measured side by
+// side). The files still use tap's assertions, and run alone as `node FILE` as they do here.
+//
+//   node test/run-tap.mjs [--jobs N] [--timeout SECONDS] [FILE …]
 
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_FAILURES = 30;
 const MAX_DIAGNOSTIC_LINES = 40;
+const USAGE = 'usage: node test/run-tap.mjs [--jobs N] [--timeout SECONDS] [FILE …]';
 
-const tap = spawn(process.execPath, [new URL('../node_modules/.bin/tap', import.meta.url).pathname, ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] });
+const { jobs, timeoutS, files } = parseArgs(process.argv.slice(2));
+
+function parseArgs(argv) {
+  const options = { jobs: 2, timeoutS: 300, files: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--jobs' || arg === '--timeout') {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1) fail(`${arg} takes a whole number ≥ 1, not ${argv[i] ?? 'nothing'}`);
+      if (arg === '--jobs') options.jobs = value;
+      else options.timeoutS = value;
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (arg.startsWith('-')) {
+      fail(`unknown option ${arg}`);
+    } else {
+      options.files.push(arg);
+    }
+  }
+  if (options.files.length === 0) options.files = testFiles(join(REPO_ROOT, '.tsbuild', 'test')).map((f) => relative(REPO_ROOT, f));
+  if (options.files.length === 0) fail('no test files under .tsbuild/test: run `npm run build` first (npm test does)');
+  return options;
+}
+
+function fail(message) {
+  process.stderr.write(`run-tap: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** every *.test.js under dir, in path order */
+function testFiles(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return testFiles(path);
+    return e.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+/** One file in its own process group (so a timeout stops what it spawned too); resolves when it is over. */
+function runFile(file) {
+  const started = Date.now();
+  // tap's own timeout for the file's root test, as its runner sets it; ours below is the backstop
+  const env = { ...process.env, TAP_TIMEOUT: String(timeoutS) };
+  const child = spawn(process.execPath, ['--enable-source-maps', file], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGTERM');
+    setTimeout(() => killGroup(child, 'SIGKILL'), 5000).unref();
+  }, (timeoutS + 10) * 1000);
+  return new Promise((resolve) => {
+    child.on('error', (err) => { stderr += `${err.message}\n`; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      // whatever the file left behind in its group (a broker it started and did not stop)
+      killGroup(child, 'SIGKILL');
+      resolve({ file, stdout, stderr, code, signal, timedOut, ms: Date.now() - started });
+    });
+  });
+}
+
+const running = new Set();
+function killGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+    process.exit(130);
+  });
+}
+
+// --- output, and the failures read back from it ---
 
 /** the subtest names open at each indentation */
 const open = new Map();
 const failures = [];
 /** the failure whose YAML diagnostics are being read, and their indentation */
 let reading = null;
+const assertions = { total: 0, pass: 0, fail: 0 };
 
-createInterface({ input: tap.stdout }).on('line', (line) => {
+function emit(line) {
   process.stdout.write(`${line}\n`);
   const indent = line.length - line.trimStart().length;
   const text = line.trim();
@@ -48,14 +153,50 @@ createInterface({ input: tap.stdout }).on('line', (line) => {
     if (failures.length < MAX_FAILURES) failures.push(failure);
     reading = { failure, indent, skipping: false };
   }
-});
+}
 
-tap.on('close', (code, signal) => {
-  // a subtest that failed because an assertion inside it did is said by that assertion
-  const leaves = failures.filter((f) => !failures.some((g) => g !== f && g.path.startsWith(`${f.path} > `)));
-  if (leaves.length > 0) {
-    process.stdout.write(`\n# ${leaves.length === MAX_FAILURES ? `the first ${MAX_FAILURES}` : leaves.length} failed assertion${leaves.length === 1 ? '' : 's'}, again:\n`);
-    for (const f of leaves) process.stdout.write(`# ✖ ${f.path}\n${f.lines.map((l) => `#   ${l}`).join('\n')}\n`);
+let reported = 0;
+let filesFailed = 0;
+function report({ file, stdout, stderr, code, signal, timedOut, ms }) {
+  const n = ++reported;
+  emit(`# Subtest: ${file}`);
+  for (const line of stdout.replace(/\n$/, '').split('\n')) {
+    if (line === '' || line.startsWith('TAP version')) continue;
+    emit(`    ${line}`);
+    // the file's own count, as tap prints it at the end of a process's root test
+    const counts = /^# (\{ total: .*\})$/.exec(line);
+    if (counts) for (const key of Object.keys(assertions)) assertions[key] += Number(new RegExp(`${key}: (\\d+)`).exec(counts[1])?.[1] ?? 0);
   }
-  process.exit(code ?? (signal ? 1 : 0));
-});
+  const ok = code === 0 && !timedOut && /^1\.\.\d+$/m.test(stdout);
+  if (ok) emit(`ok ${n} - ${file} # time=${ms}ms`);
+  else {
+    filesFailed++;
+    emit(`not ok ${n} - ${file} # time=${ms}ms`);
+    emit('  ---');
+    if (timedOut) emit(`  timed out: still running after ${timeoutS} s, stopped`);
+    emit(`  exit: ${signal ?? code}`);
+    if (!/^1\.\.\d+$/m.test(stdout)) emit('  no plan: the file ended before its tests did');
+    emit('  ...');
+  }
+  if (stderr) process.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
+}
+
+// --- the run: `jobs` files at a time, reported in the order they end ---
+
+process.stdout.write('TAP version 14\n');
+const started = Date.now();
+const queue = [...files];
+await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+  while (queue.length > 0) report(await runFile(queue.shift()));
+}));
+emit(`1..${files.length}`);
+process.stdout.write(`# files: ${files.length - filesFailed} of ${files.length} passed; assertions: { total: ${assertions.total}, pass: ${assertions.pass}, fail: ${assertions.fail} }\n`);
+process.stdout.write(`# time=${Date.now() - started}ms\n`);
+
+// a subtest that failed because an assertion inside it did is said by that assertion
+const leaves = failures.filter((f) => !failures.some((g) => g !== f && g.path.startsWith(`${f.path} > `)));
+if (leaves.length > 0) {
+  process.stdout.write(`\n# ${leaves.length === MAX_FAILURES ? `the first ${MAX_FAILURES}` : leaves.length} failed assertion${leaves.length === 1 ? '' : 's'}, again:\n`);
+  for (const f of leaves) process.stdout.write(`# ✖ ${f.path}\n${f.lines.map((l) => `#   ${l}`).join('\n')}\n`);
+}
+process.exit(filesFailed > 0 ? 1 : 0);

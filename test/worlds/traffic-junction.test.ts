@@ -141,6 +141,33 @@ t.test('cars are agents that come and go: none at reset, active from the step th
   t.end();
 });
 
+t.test("positions: each car at its cell as [column, rows from the bottom], the road's cells the same every step and in every env", (t) => {
+  const world = makeWorld('traffic_junction_v0', { numEnvs: 2, config: { difficulty: 'hard' } });
+  world.reset(3);
+  const road = world.positions(0)!.others;
+  const size = 18;
+  t.ok(road.length > 4 * size && road.length < size * size, `the road is some of the grid (${road.length} cells)`);
+  const gas = new Int32Array(2 * 20);
+  let seen = 0;
+  for (let step = 0; step < 30; step++) {
+    world.step(gas);
+    for (let e = 0; e < 2; e++) {
+      const where = world.positions(e)!;
+      t.same(where.others, road, 'the road does not move');
+      const snap = world.snapshot(e) as unknown as { alive: number[]; loc: [number, number][] };
+      for (let i = 0; i < 20; i++) {
+        if (!snap.alive[i]) continue;
+        seen++;
+        const [row, col] = snap.loc[i];
+        t.same(where.agents[i], [col, size - 1 - row], `car_${i} in env ${e} at step ${step}`);
+        t.ok(road.some(([x, y]) => x === col && y === size - 1 - row), 'a car on the road stands on a road cell');
+      }
+    }
+  }
+  t.ok(seen > 50, `cars were on the road (${seen} car-steps)`);
+  t.end();
+});
+
 /**
  * The README's statistical check: our generator cannot reproduce IC3Net's episodes, but 2,000 of
  * ours must match its always-GAS and random figures. Both estimates carry their own error, so the

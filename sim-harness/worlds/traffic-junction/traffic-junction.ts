@@ -100,6 +100,7 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
   private readonly cars: Int32Array;
   /** each env's arrival stream: its state travels in snapshots, so a restored env draws on as it would have */
   private readonly arrivalRngs: Rng[] = [];
+  private roadCellsFound: number[][] | null = null;
   private readonly draws: ArrivalDraws[] = [];
 
   constructor(numEnvs: number, options: TrafficJunctionOptions = {}) {
@@ -369,12 +370,23 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
    * IC3Net's (0, 0), the top-left corner), and every road cell as the other entities: the junction.
    */
   positions(e: number): WorldPositions {
-    const { size, classes, outsideClass } = this.map;
-    const at = (cell: number) => [cell % size, size - 1 - Math.floor(cell / size)];
-    const agents = Array.from({ length: this.n }, (_, i) => at(this.loc[e * this.n + i]));
-    const others: number[][] = [];
-    for (let cell = 0; cell < size * size; cell++) if (classes[cell] !== outsideClass || this.onSomeRoute(cell)) others.push(at(cell));
-    return { agents, others };
+    const agents = Array.from({ length: this.n }, (_, i) => this.cellXY(this.loc[e * this.n + i]));
+    return { agents, others: this.roadCells() };
+  }
+
+  private cellXY(cell: number): number[] {
+    const { size } = this.map;
+    return [cell % size, size - 1 - Math.floor(cell / size)];
+  }
+
+  /** The road's cells, found once: a communication radius asks for positions every step. */
+  private roadCells(): number[][] {
+    if (!this.roadCellsFound) {
+      const { size, classes, outsideClass } = this.map;
+      this.roadCellsFound = [];
+      for (let cell = 0; cell < size * size; cell++) if (classes[cell] !== outsideClass || this.onSomeRoute(cell)) this.roadCellsFound.push(this.cellXY(cell));
+    }
+    return this.roadCellsFound;
   }
 
   /** easy's (5, 3) has OUTSIDE_CLASS for its id (an IC3Net quirk) but is road */

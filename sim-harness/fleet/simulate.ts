@@ -124,6 +124,11 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });
   for (const id of ids) bundle.agent(id); // every agent of the world must be in the bundle
   const comm = bundle.manifest.communication;
+  // trained hearing only teammates within a distance, it would hear every teammate here: a
+  // different policy from the one `fleetmind eval` plays, with no error to say so
+  if (comm && comm.trained.comm_radius !== null) {
+    throw new SimError(`the bundle was trained hearing only teammates within ${comm.trained.comm_radius} (its communication.trained.comm_radius), and a simulated fleet delivers every message: it does not model radio range yet; evaluate it with \`fleetmind eval --bundle\``);
+  }
   // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds),
   // and the wall clock only guards against a hang (lockstep-timing.ts)
   const logical = !o.hz;

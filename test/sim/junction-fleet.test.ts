@@ -4,6 +4,8 @@
 // that has no car.
 
 import t from 'tap';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
 import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
@@ -40,3 +42,14 @@ for (const shield of [undefined, 'emergency-brake'] as const) {
     if (shield) t.ok(typeof sim.outcomes.shield_overrides === 'number');
   });
 }
+
+t.test('a bundle trained hearing only teammates within a radius is refused: the fleet delivers every message', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetmind-radius-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(BUNDLE, dir, { recursive: true });
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  manifest.communication.trained.comm_radius = 4;
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  await t.rejects(simulate({ bundle: dir, episodes: 1, seed: 4 }), /within 4 .*comm_radius.*radio range.*fleetmind eval --bundle/);
+});

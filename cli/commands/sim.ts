@@ -379,6 +379,7 @@ function printSim(r: CampaignResult): void {
     ['tick p50 / p99 ms', ...runs.map(([, x]) => `${x.tick_ms.p50} / ${x.tick_ms.p99}`)],
     ['messages per agent per tick (empty ones apart)', ...runs.map(([, x]) => x.messages.per_agent_tick)],
     ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],
+    ...(runs.some(([, x]) => x.messages.out_of_range > 0) ? [['messages lost out of radio range', ...runs.map(([, x]) => x.messages.out_of_range)]] : []),
   ]);
   const joint = r.report.joint_success;
   if (joint) process.stdout.write(`joint success (${joint.description}): ${(joint.nominal * 100).toFixed(1)} % of episodes${joint.faulted !== null ? ` nominal, ${(joint.faulted * 100).toFixed(1)} % faulted` : ''}\n`);

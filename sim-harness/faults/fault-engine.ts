@@ -101,6 +101,20 @@ export class FaultEngine {
     return rng;
   }
 
+  /** messages a receiver was out of the sender's radio range for (`setRange`), not counted as faults */
+  outOfRange = 0;
+  /** the links (`sender->receiver`) out of radio range this tick, and the tick on the wire they hold for */
+  private range: { tick: number; links: ReadonlySet<string> } | null = null;
+
+  /**
+   * Radio range: this tick's peer messages on these links are lost, as a policy trained with a
+   * communication radius never hears a teammate beyond it (in lockstep the receiver is told, as for
+   * any lost message). `tick`: the tick the agents' messages carry.
+   */
+  setRange(tick: number, links: ReadonlySet<string>): void {
+    this.range = { tick, links };
+  }
+
   setClock(episode: number, tick: number): void {
     this.episode = episode;
     this.tick = tick;
@@ -184,6 +198,11 @@ export class FaultEngine {
         this.strike(kind, link);
         if (this.logical && message) this.noticesFor(topic.fleet, message).forEach(send);
       };
+      if (message && this.range && message.tick === this.range.tick && this.range.links.has(link)) {
+        this.outOfRange++;
+        if (this.logical) this.noticesFor(topic.fleet, message).forEach(send);
+        return;
+      }
       let delayMs = 0;
       let copies = 1;
       let out = packet;

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { loadBundle, type LoadedBundle } from '@fleetmind/models';
 import { FlightRecorder, type AgentSettingsInput, type AgentSnapshot, type TickRecord } from '@fleetmind/runtime';
 import { encodeWorldStepRecord, fleetTopic, type Tier, type WorldStepRecord } from '@fleetmind/wire';
-import { EpisodeTally, makeWorld, percentile } from '@fleetmind/worlds';
+import { EpisodeTally, makeWorld, percentile, withinRadius, type BatchedWorld } from '@fleetmind/worlds';
 import { absenceNotices, FaultEngine, standbyNotice, type FaultEvent } from '../faults/fault-engine.js';
 import type { FaultKind } from '../faults/fault-plan.js';
 import { addSnapshots, createMember, type FleetMember, type FleetMode } from './fleet-member.js';
@@ -85,7 +85,8 @@ export interface SimReport {
    * empty (no message: abstentions, wire 1.3, and a gated policy's silences, 1.6), and per agent
    * per tick the messages that carried one and the bytes of all
    */
-  messages: { sent: number; empty: number; delivered: number | null; dropped: number; per_agent_tick: number; bytes_per_agent_tick: number };
+  /** out_of_range: messages lost because the receiver was beyond the bundle's communication radius (radio range), not counted as dropped */
+  messages: { sent: number; empty: number; delivered: number | null; dropped: number; out_of_range: number; per_agent_tick: number; bytes_per_agent_tick: number };
   faults_applied: Partial<Record<FaultKind, number>>;
   /** the agents' own counters summed over the fleet (refusals by reason, deadline misses, safe actions by reason); in-process agents only */
   agent_counters: AgentSnapshot | null;
@@ -124,11 +125,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   checkPlanFitsRun(o.faults ?? null, { world: probe.id, maxTicks: probe.maxCycles, episodes: o.episodes });
   for (const id of ids) bundle.agent(id); // every agent of the world must be in the bundle
   const comm = bundle.manifest.communication;
-  // trained hearing only teammates within a distance, it would hear every teammate here: a
-  // different policy from the one `fleetmind eval` plays, with no error to say so
-  if (comm && comm.trained.comm_radius !== null) {
-    throw new SimError(`the bundle was trained hearing only teammates within ${comm.trained.comm_radius} (its communication.trained.comm_radius), and a simulated fleet delivers every message: it does not model radio range yet; evaluate it with \`fleetmind eval --bundle\``);
-  }
+  // a policy trained hearing only teammates within a distance hears only them here: the network
+  // loses what a peer beyond it sent (radio range), as training's mask did
+  const radius = comm?.trained.comm_radius ?? null;
+  if (radius !== null && shards !== null) throw new SimError(`--shards: the bundle hears only teammates within ${radius} (its communication.trained.comm_radius), and radio range is applied on the agents' links here, which shards do not use; run it without --shards`);
   // lockstep runs on simulated time: the network tells receivers what it lost (deterministic rounds),
   // and the wall clock only guards against a hang (lockstep-timing.ts)
   const logical = !o.hz;
@@ -141,7 +141,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     ...o.agent,
     ...(o.record ? { record: { dir: o.record } } : {}),
   };
-  const engine = o.faults ? new FaultEngine(o.faults, ids, o.seed, {
+  const engine = o.faults || radius !== null ? new FaultEngine(o.faults ?? { faults: [] }, ids, o.seed, {
     message: comm && { size: comm.message_size, quantization: comm.quantization, rounds: comm.rounds },
     logical: logical && settings.lostNotices ? { roundDeadlineMs: settings.roundDeadlineMs ?? defaultSimAgentSettings.roundDeadlineMs! } : null,
   }) : null;
@@ -212,7 +212,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       const sum = (count: (r: FleetRunReport) => number) => reports.reduce((total, r) => total + count(r), 0);
       return { sent: sum((r) => r.messages.sent), bytes: sum((r) => r.messages.bytes), empty: sum((r) => r.messages.empty), delivered: sum((r) => r.messages.delivered) };
     });
-    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastRounds, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards });
+    const report = await playEpisodes(o, { bundle, ids, mode, members, engine, faults, collector, network, lastRounds, fleet, lostNotices: Boolean(settings.lostNotices), peersOf, groundTruth, publishWorld, rollout, finishShards, radius });
     if (rollout) report.rollout = await rollout.finish();
     if (shardReports) report.shard_reports = shardReports;
     played = true;
@@ -263,6 +263,24 @@ interface Fleet {
   rollout: SimRollout | null;
   /** sim --shards: stops the shards and sums the messages they counted */
   finishShards: (() => Promise<ShardCounts>) | null;
+  /** radio range: the bundle's communication radius, or null where every peer is heard */
+  radius: number | null;
+}
+
+/** this tick's links (`sender->receiver`) between agents in the episode that are out of each other's radius */
+function outOfRange(world: BatchedWorld, ids: readonly string[], want: ReadonlySet<string>, peersOf: (id: string) => string[], radius: number): Set<string> {
+  const where = world.positions(0);
+  if (!where) throw new SimError(`${world.id} has no positions: a bundle trained with a communication radius needs a world where agents have them`);
+  const links = new Set<string>();
+  for (const receiver of want) {
+    const [rx, ry] = where.agents[ids.indexOf(receiver)];
+    for (const sender of peersOf(receiver)) {
+      if (!want.has(sender)) continue;
+      const [sx, sy] = where.agents[ids.indexOf(sender)];
+      if (!withinRadius(rx, ry, sx, sy, radius)) links.add(`${sender}->${receiver}`);
+    }
+  }
+  return links;
 }
 
 /** a sharded run's message counts (delivered: null where shards elsewhere counted it) */
@@ -328,6 +346,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       };
       // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
       if (f.lostNotices && rounds > 0) for (const absent of ids.filter((id) => !want.has(id))) announceAbsent(absent);
+      if (f.radius !== null) engine!.setRange(globalTick, outOfRange(world, ids, want, f.peersOf, f.radius));
       f.lastRounds.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();
@@ -412,7 +431,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     asked_actions: asked,
     missing_action: o.missingAction ?? defaultSimOptions.missingAction,
     messages: {
-      sent: counts.sent, empty: counts.empty, delivered: counts.delivered, dropped,
+      sent: counts.sent, empty: counts.empty, delivered: counts.delivered, dropped, out_of_range: engine?.outOfRange ?? 0,
       per_agent_tick: Number(((counts.sent - counts.empty) / Math.max(1, agentTicks)).toFixed(3)),
       bytes_per_agent_tick: Number((counts.bytes / Math.max(1, agentTicks)).toFixed(1)),
     },

@@ -27,16 +27,14 @@ export function sampleCommMask(rng: Rng, o: CommMaskOptions): Float32Array {
   if (o.dropout < 0 || o.dropout > 1) throw new Error(`message dropout must be in [0, 1], got ${o.dropout}`);
   if (o.radius !== undefined && !o.positions) throw new Error('a communication radius needs agent positions');
   const mask = new Float32Array(rounds * e * n * n);
-  const r2 = o.radius === undefined ? Infinity : o.radius * o.radius;
   for (let env = 0; env < e; env++) {
     for (let i = 0; i < n; i++) {
       if (o.alive && !o.alive[env * n + i]) continue;
       for (let j = 0; j < n; j++) {
         if (j === i || (o.alive && !o.alive[env * n + j])) continue;
-        if (o.positions && r2 !== Infinity) {
-          const dx = o.positions[(env * n + i) * 2] - o.positions[(env * n + j) * 2];
-          const dy = o.positions[(env * n + i) * 2 + 1] - o.positions[(env * n + j) * 2 + 1];
-          if (dx * dx + dy * dy > r2) continue;
+        if (o.positions && o.radius !== undefined) {
+          const p = o.positions;
+          if (!withinRadius(p[(env * n + i) * 2], p[(env * n + i) * 2 + 1], p[(env * n + j) * 2], p[(env * n + j) * 2 + 1], o.radius)) continue;
         }
         for (let k = 0; k < rounds; k++) {
           if (o.dropout === 0 || rng.next() >= o.dropout) mask[((env * rounds + k) * n + i) * n + j] = 1;
@@ -45,6 +43,16 @@ export function sampleCommMask(rng: Rng, o: CommMaskOptions): Float32Array {
     }
   }
   return mask;
+}
+
+/**
+ * Whether an agent at (bx, by) hears one at (ax, ay) within `radius`: the one test for training's
+ * mask and for a simulated fleet's radio range, so that both cut the same links.
+ */
+export function withinRadius(ax: number, ay: number, bx: number, by: number, radius: number): boolean {
+  const dx = ax - bx;
+  const dy = ay - by;
+  return dx * dx + dy * dy <= radius * radius;
 }
 
 /** [E, N] alive flags: each agent independently dead with probability p (for an episode). */

@@ -14,7 +14,7 @@ export { randomController } from './controllers/random.js';
 export { constantController } from './controllers/constant.js';
 export { roleMixController } from './controllers/role-mix.js';
 export { Rng } from './rng.js';
-export { sampleCommMask, sampleAlive, peerMean, roundMask } from './comm-mask.js';
+export { sampleCommMask, sampleAlive, peerMean, roundMask, withinRadius } from './comm-mask.js';
 export type { CommMaskOptions } from './comm-mask.js';
 export { TeamChannel, evaluationRng } from './team-channel.js';
 export type { CommConditions } from './team-channel.js';

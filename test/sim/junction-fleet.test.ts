@@ -15,8 +15,8 @@ import { REPO_ROOT } from '../helpers/paths.js';
 
 const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'junction-easy-commnet');
 
-async function reference(episodes: number, seed: number, shield?: 'emergency-brake') {
-  const bundle = await loadBundle(BUNDLE);
+async function reference(episodes: number, seed: number, shield?: 'emergency-brake', dir = BUNDLE) {
+  const bundle = await loadBundle(dir);
   const config = { ...bundle.manifest.world.config, ...(shield ? { shield } : {}) };
   const world = makeWorld(bundle.manifest.world.id, { numEnvs: episodes, autoReset: false, config });
   const report = await evaluateControllerAsync(world, bundleController(world, bundle, { seed }), seed);
@@ -43,13 +43,23 @@ for (const shield of [undefined, 'emergency-brake'] as const) {
   });
 }
 
-t.test('a bundle trained hearing only teammates within a radius is refused: the fleet delivers every message', async (t) => {
+t.test('radio range: a bundle trained hearing only teammates within a radius hears only them in the fleet too, and replays eval --bundle', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetmind-radius-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(BUNDLE, dir, { recursive: true });
   const manifestPath = join(dir, 'manifest.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  manifest.communication.trained.comm_radius = 4;
+  manifest.communication.trained.comm_radius = 2;
   writeFileSync(manifestPath, JSON.stringify(manifest));
-  await t.rejects(simulate({ bundle: dir, episodes: 1, seed: 4 }), /within 4 .*comm_radius.*radio range.*fleetmind eval --bundle/);
+  const episodes = 12;
+  const everyone = await reference(episodes, 4);
+  const inRange = await reference(episodes, 4, undefined, dir);
+  t.notSame(inRange.episode_team_returns, everyone.episode_team_returns, 'the radius changes what the cars decide (else this test proves nothing)');
+  const sim = await simulate({ bundle: dir, episodes, seed: 4, agent: { roundDeadlineMs: 2_000, peerTimeoutMs: 5_000, tickBudgetMs: 5_000 } });
+  t.same(sim.episode_team_returns, inRange.episode_team_returns, 'identical per-episode team returns');
+  t.same(sim.outcomes, inRange.outcomes, 'the same successes, collisions, arrivals and completions');
+  t.ok(sim.messages.out_of_range > 0, `messages beyond the radius were lost (${sim.messages.out_of_range})`);
+  t.equal(sim.messages.dropped, 0, 'and not counted as faults');
+  t.equal(sim.missing_actions, 0, 'no car waited out a deadline for a peer out of range');
+  await t.rejects(simulate({ bundle: dir, episodes: 1, seed: 4, shards: 1 }), /--shards: the bundle hears only teammates within 2 .*radio range/);
 });

@@ -41,8 +41,10 @@ export interface TickTrace {
   agents: number[][];
   landmarks: number[][];
   actions: number[];
-  /** null: no action arrived (held) */
+  /** null: no action arrived (held), or the agent is not in the episode now */
   tiers: (Tier | null)[];
+  /** per agent, whether it is in the episode now (a car on the road): the replay draws only these */
+  active: boolean[];
   /** per agent, the peers heard in the last round (in-process agents only) */
   heard: string[][] | null;
   /** per agent, the rounds that closed at their deadline with a live peer unheard (in-process agents only) */
@@ -376,6 +378,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       agentTicks += ids.filter((_, i) => inEpisode(i)).length;
       // (a world without positions is traced and recorded without them)
       const snap = o.trace || f.groundTruth || f.publishWorld ? world.positions(0) ?? { agents: [], others: [] } : null;
+      const activeNow = o.trace ? ids.map((_, i) => inEpisode(i)) : null;
       const r = world.step(actions);
       const ended = tally.recordEnv(r, 0, episode);
       if ((f.groundTruth || f.publishWorld) && snap) {
@@ -392,7 +395,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         for (let i = 0; i < n; i++) reward += r.rewards[i];
         trace.push({
           episode, tick: t, agents: snap.agents.map((p) => [...p]), landmarks: snap.others.map((p) => [...p]),
-          actions: Array.from(actions), tiers: tickTiers, heard: inproc ? ids.map((id) => f.lastRounds.get(id)?.heard ?? []) : null,
+          actions: Array.from(actions), tiers: tickTiers, active: activeNow!, heard: inproc ? ids.map((id) => f.lastRounds.get(id)?.heard ?? []) : null,
           lateRounds: inproc ? ids.map((id) => f.lastRounds.get(id)?.late ?? 0) : null,
           reward, faults: engine ? engine.events.slice(firstEvent) : [],
         });

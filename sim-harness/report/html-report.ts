@@ -5,7 +5,7 @@ import type { SimReport, TickTrace } from '../fleet/simulate.js';
 import type { RobustnessReport } from './robustness.js';
 
 /** recorded: an agent drawn from a world recording, which knows positions but not tiers */
-const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', silent: '#9e9e9e', recorded: '#1565c0' } as const;
+const TIER_COLORS = { full: '#2e7d32', partial: '#f9a825', none: '#ef6c00', safe: '#c62828', silent: '#616161', recorded: '#1565c0' } as const;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -71,7 +71,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
 <div id="source" class="legend">${trace.length ? 'this run’s trace' : 'no trace in this report: load a recording'}</div>
 <input id="tick" type="range" min="0" value="0" style="width:300px"> <span id="tlabel"></span>
 <div id="events" class="events"></div>
-<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b> · <b style="color:${TIER_COLORS.recorded}">from a world recording (tiers not in it)</b>; grey squares: landmarks; thin lines: who heard whom in the last round; the view fits the episode, with a scale bar in world units</p></div></div>
+<p class="legend">agents coloured by fallback tier: <b style="color:${TIER_COLORS.full}">full</b> · <b style="color:${TIER_COLORS.partial}">partial</b> · <b style="color:${TIER_COLORS.none}">none</b> · <b style="color:${TIER_COLORS.safe}">safe</b> · <b style="color:${TIER_COLORS.silent}">silent (no action: replaced)</b> · <b style="color:${TIER_COLORS.recorded}">from a world recording (tiers not in it)</b>; grey squares: landmarks (a junction: its road cells); agents not in the episode now (cars not on the road) are not drawn; thin lines: who heard whom in the last round; the view fits the episode, with a scale bar in world units</p></div></div>
 <script type="application/json" id="trace-data">${data}</script>
 <script>
 (() => {
@@ -90,13 +90,15 @@ function replay(trace: TickTrace[], agents: string[]): string {
   // the view fits the episode: every position it visits, with a margin, one scale for x and y
   function fit() {
     const xs = [], ys = [];
-    for (const t of ticks) for (const [x, y] of [...t.agents, ...t.landmarks]) { xs.push(x); ys.push(y); }
+    for (const t of ticks) for (const [x, y] of [...t.agents.filter((_, i) => shown(t, i)), ...t.landmarks]) { xs.push(x); ys.push(y); }
     const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
     const span = Math.max(x1 - x0, y1 - y0, 1e-6) * 1.15, cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     unit = 480 / span;
     sx = (x) => 260 + (x - cx) * unit; sy = (y) => 260 - (y - cy) * unit;
     bar = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50].find((b) => b * unit >= 60) ?? 100;
   }
+  // an agent not in the episode now (a car not on the road yet, or gone) is not drawn; a world recording does not say
+  function shown(t, i) { return !t.active || t.active[i]; }
   function select() { ticks = D.trace.filter((t) => String(t.episode) === ep.value); fit(); slider.max = String(ticks.length - 1); slider.value = '0'; draw(); }
   function draw() {
     const t = ticks[Number(slider.value)]; if (!t) return;
@@ -105,7 +107,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
     g.fillStyle = '#424242'; g.font = '11px sans-serif'; g.fillText(bar + ' world units', 16, 496);
     for (const [x, y] of t.landmarks) { g.fillStyle = '#9e9e9e'; g.fillRect(sx(x) - 5, sy(y) - 5, 10, 10); }
     if (t.heard) t.heard.forEach((peers, i) => peers.forEach((p) => { const j = D.agents.indexOf(p); if (j < 0) return; g.strokeStyle = 'rgba(33,33,33,0.25)'; g.beginPath(); g.moveTo(sx(t.agents[i][0]), sy(t.agents[i][1])); g.lineTo(sx(t.agents[j][0]), sy(t.agents[j][1])); g.stroke(); }));
-    t.agents.forEach(([x, y], i) => { g.fillStyle = D.colors[t.tiers[i] ?? 'silent']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
+    t.agents.forEach(([x, y], i) => { if (!shown(t, i)) return; g.fillStyle = D.colors[t.tiers[i] ?? 'silent']; g.beginPath(); g.arc(sx(x), sy(y), 8, 0, 7); g.fill(); g.fillStyle = '#000'; g.font = '11px sans-serif'; g.fillText(D.agents[i], sx(x) + 10, sy(y) - 8); });
     label.textContent = 'tick ' + t.tick + ' · reward ' + t.reward.toFixed(2);
     // what holds now, not only what struck at this tick: agents still down since their crash
     const down = new Set();

@@ -115,3 +115,41 @@ t.test('the replay loads a world recording of `sim --record`', async (t) => {
   t.match(await page.textContent('#source'), /zstd-compressed: only the world recording/);
   t.same(problems, []);
 });
+
+t.test('the replay of a traffic junction draws its road and only the cars on it', async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  const bundle = join(REPO_ROOT, 'models', 'zoo', 'junction-easy-commnet');
+  const run = await simulate({ bundle, episodes: 1, seed: 1, trace: true });
+  const dir = mkdtempSync(join(tmpdir(), 'fm-report-junction-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'report.html');
+  writeFileSync(file, renderHtmlReport(robustnessReport({ bundle, world: 'traffic_junction_v0', plan: null, random: { mean: -200, episodes: [-200] }, nominal: run, faulted: null })));
+  const trace = run.trace!;
+  t.same(trace.map((tick) => tick.active.filter(Boolean).length), trace.map((tick) => tick.tiers.filter((tier) => tier !== null).length), 'a car is in the trace as active exactly when it decided');
+  const partlyOnRoad = trace.map((tick, i) => ({ i, on: tick.active.filter(Boolean).length })).filter(({ on }) => on > 0 && on < 5);
+  t.ok(partlyOnRoad.length > 5, `ticks with some cars on the road and some not (${partlyOnRoad.length})`);
+
+  const page = await browser.newPage();
+  await page.goto(pathToFileURL(file).href);
+  const counts = async () => page.evaluate(() => {
+    const data = JSON.parse(document.getElementById('trace-data')!.textContent!);
+    const cv = document.getElementById('replay') as HTMLCanvasElement;
+    const px = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+    const rgb = (hex: string) => hex.slice(1).match(/../g)!.map((h) => parseInt(h, 16)).join(',');
+    const full = rgb(data.colors.full), silent = rgb(data.colors.silent), grey = rgb('#9e9e9e');
+    const n = { full: 0, silent: 0, road: 0 };
+    for (let i = 0; i < px.length; i += 4) {
+      const c = `${px[i]},${px[i + 1]},${px[i + 2]}`;
+      if (c === full) n.full++; else if (c === silent) n.silent++; else if (c === grey) n.road++;
+    }
+    return n;
+  });
+  for (const { i, on } of partlyOnRoad.slice(0, 5)) {
+    await page.$eval('#tick', (el, v) => { (el as HTMLInputElement).value = String(v); (el as HTMLInputElement).dispatchEvent(new Event('input')); }, i);
+    const n = await counts();
+    t.ok(n.full > on * 100, `tick ${i}: the ${on} cars on the road drawn (${n.full} pixels)`);
+    t.equal(n.silent, 0, `tick ${i}: no car drawn off the road`);
+    t.ok(n.road > 10 * 50, `tick ${i}: the road's cells drawn (${n.road} pixels)`);
+  }
+});

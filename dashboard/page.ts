@@ -127,6 +127,7 @@ function draw(s) {
     const dots = [];
     for (let i = 0; i * 2 < pos.length; i++) {
       const x = pos[2 * i], y = -pos[2 * i + 1];
+      if (i < k && s.world.active?.length && !s.world.active[i]) continue; // not in the episode now: a car not on the road
       if (i < k) dots.push(el('circle', { cx: x, cy: y, r: 0.05, fill: state.get(s.world.agents[i]) === 'offline' ? '#c0392b' : '#2e86c1', 'data-agent': s.world.agents[i] }));
       else dots.push(el('rect', { x: x - 0.03, y: y - 0.03, width: 0.06, height: 0.06, fill: '#7f8c8d' }));
     }

@@ -80,6 +80,8 @@ export interface WorldStepRecord {
   positions: Float32Array;
   rewards: number[];
   faults: string[];
+  /** per agent, whether it is in the episode now (wire 1.8); empty or absent: every agent */
+  active?: boolean[];
 }
 
 function decodeAs(kind: keyof typeof types, bytes: Uint8Array): Record<string, any> {
@@ -116,11 +118,11 @@ export function decodeCounterRecord(bytes: Uint8Array): Record<string, number> {
 
 export function encodeWorldStepRecord(r: WorldStepRecord): Uint8Array {
   return types.world.encode(types.world.fromObject({
-    episode: r.episode, tick: r.tick, agents: r.agents, positions: Array.from(r.positions), rewards: r.rewards, faults: r.faults,
+    episode: r.episode, tick: r.tick, agents: r.agents, positions: Array.from(r.positions), rewards: r.rewards, faults: r.faults, active: r.active ?? [],
   })).finish();
 }
 
 export function decodeWorldStepRecord(bytes: Uint8Array): WorldStepRecord {
   const o = decodeAs('world', bytes);
-  return { episode: o.episode, tick: o.tick, agents: o.agents, positions: Float32Array.from(o.positions), rewards: o.rewards, faults: o.faults };
+  return { episode: o.episode, tick: o.tick, agents: o.agents, positions: Float32Array.from(o.positions), rewards: o.rewards, faults: o.faults, active: o.active };
 }

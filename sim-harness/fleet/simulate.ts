@@ -378,13 +378,14 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       agentTicks += ids.filter((_, i) => inEpisode(i)).length;
       // (a world without positions is traced and recorded without them)
       const snap = o.trace || f.groundTruth || f.publishWorld ? world.positions(0) ?? { agents: [], others: [] } : null;
-      const activeNow = o.trace ? ids.map((_, i) => inEpisode(i)) : null;
+      const activeNow = snap ? ids.map((_, i) => inEpisode(i)) : null;
       const r = world.step(actions);
       const ended = tally.recordEnv(r, 0, episode);
       if ((f.groundTruth || f.publishWorld) && snap) {
         const truth: WorldStepRecord = {
           episode, tick: globalTick, agents: ids, positions: Float32Array.from([...snap.agents, ...snap.others].flat()),
           rewards: Array.from(r.rewards.subarray(0, n)), faults: (engine?.events.slice(firstEvent) ?? []).map((e) => `${e.kind} ${e.target}`),
+          active: activeNow!,
         };
         f.groundTruth?.world(truth, Date.now() * 1000);
         f.publishWorld?.(truth);

@@ -144,18 +144,19 @@ function replay(trace: TickTrace[], agents: string[]): string {
     return out;
   }
   function worldStep(d) {
-    const r = { episode: 0, tick: 0, agents: [], positions: [], rewards: [], faults: [] }, dv = new DataView(d.buffer, d.byteOffset, d.byteLength), text = new TextDecoder();
+    const r = { episode: 0, tick: 0, agents: [], positions: [], rewards: [], faults: [], active: [] }, dv = new DataView(d.buffer, d.byteOffset, d.byteLength), text = new TextDecoder();
     let o = 0;
     const varint = () => { let x = 0, s = 0, b; do { b = d[o++]; x += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return x; };
     while (o < d.length) {
       const key = varint(), field = Math.floor(key / 8), wire = key & 7;
-      if (wire === 0) { const x = varint(); if (field === 1) r.episode = x; else if (field === 2) r.tick = x; }
+      if (wire === 0) { const x = varint(); if (field === 1) r.episode = x; else if (field === 2) r.tick = x; else if (field === 7) r.active.push(x !== 0); }
       else if (wire === 2) {
         const size = varint(), end = o + size;
         if (field === 3) r.agents.push(text.decode(d.subarray(o, end)));
         else if (field === 6) r.faults.push(text.decode(d.subarray(o, end)));
         else if (field === 4) for (let p = o; p < end; p += 4) r.positions.push(dv.getFloat32(p, true));
         else if (field === 5) for (let p = o; p < end; p += 8) r.rewards.push(dv.getFloat64(p, true));
+        else if (field === 7) while (o < end) r.active.push(varint() !== 0);
         o = end;
       } else if (wire === 5) o += 4; else if (wire === 1) o += 8; else throw new Error('a WorldStepRecord that does not decode');
     }
@@ -171,7 +172,7 @@ function replay(trace: TickTrace[], agents: string[]): string {
       D.trace = steps.map((s) => {
         const k = s.agents.length, xy = [];
         for (let i = 0; i + 1 < s.positions.length; i += 2) xy.push([s.positions[i], s.positions[i + 1]]);
-        return { episode: s.episode, tick: s.tick, agents: xy.slice(0, k), landmarks: xy.slice(k), tiers: s.agents.map(() => 'recorded'), heard: null,
+        return { episode: s.episode, tick: s.tick, agents: xy.slice(0, k), landmarks: xy.slice(k), tiers: s.agents.map(() => 'recorded'), active: s.active.length ? s.active : null, heard: null,
           reward: s.rewards.reduce((a, b) => a + b, 0), faults: s.faults.map((f) => { const i = f.indexOf(' '); return { kind: f.slice(0, i), target: f.slice(i + 1) }; }) };
       });
       document.getElementById('source').textContent = 'from ' + file.name + ': ' + steps.length + ' ticks (positions, rewards and faults; tiers are in the agents’ recordings)';

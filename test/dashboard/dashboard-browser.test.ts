@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { startBroker } from '@fleetmind/broker';
 import { defaultDashboardOptions, startDashboard } from '@fleetmind/dashboard';
 import { parseFaultPlan, simulate } from '@fleetmind/sim-harness/fleet';
-import { decodeWorldStepRecord } from '@fleetmind/wire';
+import { decodeWorldStepRecord, encodeWorldStepRecord } from '@fleetmind/wire';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { launchChromium } from '../helpers/browser.js';
 import type { Page } from 'playwright-core';
@@ -94,4 +94,28 @@ faults:
   const report = await run;
   t.equal(report.episodes, 4, 'the simulation ran to the end');
   t.same(report.crashed_agents, ['agent_1']);
+});
+
+t.test("the dashboard's map draws only the agents in the episode (a junction's cars on the road)", async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  const broker = await startBroker({ port: 0, allowAnonymous: true });
+  t.teardown(() => broker.close());
+  const fleet = 'dash-junction';
+  const dashboard = await startDashboard({ ...defaultDashboardOptions, broker: broker.url, fleet, port: 0, peerTimeoutMs: PEER_TIMEOUT_MS });
+  t.teardown(() => dashboard.close());
+  const page = await browser.newPage();
+  await page.goto(dashboard.url);
+  const world = await mqtt.connectAsync(broker.url);
+  t.teardown(() => world.endAsync(true));
+  const step = (tick: number, active: boolean[]) => world.publishAsync(`fm/${fleet}/world`, Buffer.from(encodeWorldStepRecord({
+    episode: 1, tick, agents: ['car_0', 'car_1', 'car_2'], positions: Float32Array.from([0, 6, 3, 3, 3, 4, 3, 0, 3, 1, 3, 2]), rewards: [0, 0, 0], faults: [], active,
+  })));
+  await step(1, [false, true, true]);
+  await page.waitForFunction(() => document.getElementById('map-title')!.textContent!.includes('tick 1'), null, { timeout: 10_000 });
+  t.same(await page.$$eval('#map circle', (cs) => cs.map((c) => c.getAttribute('data-agent'))), ['car_1', 'car_2'], 'the car off the road is not drawn');
+  t.equal(await page.$$eval('#map rect', (rs) => rs.length), 3, 'the road cells are');
+  await step(2, []);
+  await page.waitForFunction(() => document.getElementById('map-title')!.textContent!.includes('tick 2'), null, { timeout: 10_000 });
+  t.equal(await page.$$eval('#map circle', (cs) => cs.length), 3, 'no active list (a world where every agent plays): every agent drawn');
 });

@@ -51,7 +51,9 @@ t.test('unreadable input is counted by reason, never thrown', (t) => {
   view.receive('fm/f/world', encodeWorldStepRecord({ episode: 1, tick: 4, agents: ['a0'], positions: Float32Array.from([0.5, -0.25]), rewards: [-1], faults: ['crash a0'] }), 0);
   const s = view.snapshot(10);
   t.same(s.refused, { malformed: 2, misaddressed: 1, oversized: 1, unknown_topic: 1 });
-  t.same(s.world && [s.world.tick, s.world.positions, s.world.faults], [4, [0.5, -0.25], ['crash a0']], 'a good world step after a bad one');
+  t.same(s.world && [s.world.tick, s.world.positions, s.world.faults, s.world.active], [4, [0.5, -0.25], ['crash a0'], []], 'a good world step after a bad one (no active list: every agent)');
+  view.receive('fm/f/world', encodeWorldStepRecord({ episode: 1, tick: 5, agents: ['c0', 'c1', 'c2'], positions: Float32Array.from([0, 0, 1, 1, 2, 2]), rewards: [0, 0, 0], faults: [], active: [true, false, true] }), 0);
+  t.same(view.snapshot(11).world?.active, [true, false, true], 'which agents are in the episode (wire 1.8)');
   t.end();
 });
 

@@ -120,9 +120,9 @@ t.test('the replay of a traffic junction draws its road and only the cars on it'
   const browser = await launchChromium(t);
   if (!browser) return;
   const bundle = join(REPO_ROOT, 'models', 'zoo', 'junction-easy-commnet');
-  const run = await simulate({ bundle, episodes: 1, seed: 1, trace: true });
   const dir = mkdtempSync(join(tmpdir(), 'fm-report-junction-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = await simulate({ bundle, episodes: 1, seed: 1, trace: true, record: join(dir, 'rec') });
   const file = join(dir, 'report.html');
   writeFileSync(file, renderHtmlReport(robustnessReport({ bundle, world: 'traffic_junction_v0', plan: null, random: { mean: -200, episodes: [-200] }, nominal: run, faulted: null })));
   const trace = run.trace!;
@@ -151,5 +151,21 @@ t.test('the replay of a traffic junction draws its road and only the cars on it'
     t.ok(n.full > on * 100, `tick ${i}: the ${on} cars on the road drawn (${n.full} pixels)`);
     t.equal(n.silent, 0, `tick ${i}: no car drawn off the road`);
     t.ok(n.road > 10 * 50, `tick ${i}: the road's cells drawn (${n.road} pixels)`);
+  }
+
+  // the world recording of the same run says which cars were on the road (wire 1.8): loaded, the same cars are drawn
+  const [world] = readdirSync(join(dir, 'rec')).filter((f) => f.startsWith('world-'));
+  await page.setInputFiles('#load-recording', join(dir, 'rec', world));
+  await page.waitForFunction(() => document.getElementById('source')!.textContent!.startsWith('from world-'));
+  for (const { i, on } of partlyOnRoad.slice(0, 5)) {
+    await page.$eval('#tick', (el, v) => { (el as HTMLInputElement).value = String(v); (el as HTMLInputElement).dispatchEvent(new Event('input')); }, i);
+    const blue = await page.evaluate(() => {
+      const cv = document.getElementById('replay') as HTMLCanvasElement;
+      const px = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let b = 0;
+      for (let k = 0; k < px.length; k += 4) if (px[k] === 0x15 && px[k + 1] === 0x65 && px[k + 2] === 0xc0) b++;
+      return b;
+    });
+    t.ok(blue > on * 100 && blue < on * 250, `recorded tick ${i}: the ${on} cars on the road drawn, none off it (${blue} pixels)`);
   }
 });

@@ -11,10 +11,15 @@
 // of CPU under tap's runner and 8 s under plain node (test/cli/train-refusals, measured side by
 // side). The files still use tap's assertions, and run alone as `node FILE` as they do here.
 //
+// A file whose assertions hold the wall clock to a tight bound (a fleet at 10 Hz whose every action
+// must arrive within its 100-ms tick) says so with a line `// run-tap: alone`: such files run first,
+// one at a time, with nothing beside them, so that the other job's CPU cannot make them late on a
+// two-core machine.
+//
 //   node test/run-tap.mjs [--jobs N] [--timeout SECONDS] [FILE …]
 
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -181,11 +186,13 @@ function report({ file, stdout, stderr, code, signal, timedOut, ms }) {
   if (stderr) process.stderr.write(stderr.endsWith('\n') ? stderr : `${stderr}\n`);
 }
 
-// --- the run: `jobs` files at a time, reported in the order they end ---
+// --- the run: the files that run alone, then `jobs` files at a time, reported in the order they end ---
 
 process.stdout.write('TAP version 14\n');
 const started = Date.now();
-const queue = [...files];
+const runsAlone = (file) => /^\/\/ run-tap: alone\b/m.test(readFileSync(file, 'utf8'));
+for (const file of files.filter(runsAlone)) report(await runFile(file));
+const queue = files.filter((file) => !runsAlone(file));
 await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
   while (queue.length > 0) report(await runFile(queue.shift()));
 }));

@@ -77,7 +77,7 @@ t.test('a file that crashes or hangs fails the run and says which; a hung file a
   t.end();
 });
 
-t.test('files run two at a time, and the assertions of every file are counted', (t) => {
+t.test('files run two at a time, a file marked to run alone with nothing beside it, and the assertions of every file are counted', (t) => {
   const dir = join(REPO_ROOT, '.tsbuild', `run-tap-jobs-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,9 +93,18 @@ t.test('files run two at a time, and the assertions of every file are counted', 
     ].join('\n'));
     return path;
   });
-  const r = spawnSync(process.execPath, [RUNNER, '--timeout', '20', ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+  // a file marked to run alone: nothing else runs while it does (it looks for the others for 300 ms)
+  const alone = join(dir, 'z.test.mjs');
+  writeFileSync(alone, [
+    '// run-tap: alone (a wall-clock test)',
+    "import t from 'tap';",
+    "import { existsSync } from 'node:fs';",
+    `const others = ${JSON.stringify(['x', 'y'].map((name) => join(dir, `${name}.started`)))};`,
+    "t.test('runs with nothing beside it', async (t) => { for (let k = 0; k < 15; k++) { t.notOk(others.some((f) => existsSync(f)), 'no other file running'); await new Promise((r) => setTimeout(r, 20)); } });",
+  ].join('\n'));
+  const r = spawnSync(process.execPath, [RUNNER, '--timeout', '20', ...files, alone], { cwd: REPO_ROOT, encoding: 'utf8' });
   t.equal(r.status, 0, r.stdout);
-  t.match(r.stdout, /# files: 2 of 2 passed; assertions: \{ total: 4, pass: 4, fail: 0 \}/);
+  t.match(r.stdout, /# files: 3 of 3 passed; assertions: \{ total: 19, pass: 19, fail: 0 \}/);
   t.equal(spawnSync(process.execPath, [RUNNER, '--jobs', '0'], { cwd: REPO_ROOT, encoding: 'utf8' }).status, 2, 'a bad option is refused');
   t.end();
 });

@@ -1,5 +1,6 @@
 // Every fault kind: the fault happened (the engine's count, and its mark on the agents — their
 // tiers, refusal counters or actions) and the fleet kept acting through it.
+// run-tap: alone (the broker outage runs at 10 Hz: every action must arrive within its 100-ms tick)
 
 import t, { type Test } from 'tap';
 import { join } from 'node:path';

@@ -270,15 +270,15 @@ interface Fleet {
 }
 
 /** this tick's links (`sender->receiver`) between agents in the episode that are out of each other's radius */
-function outOfRange(world: BatchedWorld, ids: readonly string[], want: ReadonlySet<string>, peersOf: (id: string) => string[], radius: number): Set<string> {
+function outOfRange(world: BatchedWorld, slotOf: ReadonlyMap<string, number>, want: ReadonlySet<string>, peersOf: (id: string) => string[], radius: number): Set<string> {
   const where = world.positions(0);
   if (!where) throw new SimError(`${world.id} has no positions: a bundle trained with a communication radius needs a world where agents have them`);
   const links = new Set<string>();
   for (const receiver of want) {
-    const [rx, ry] = where.agents[ids.indexOf(receiver)];
+    const [rx, ry] = where.agents[slotOf.get(receiver)!];
     for (const sender of peersOf(receiver)) {
       if (!want.has(sender)) continue;
-      const [sx, sy] = where.agents[ids.indexOf(sender)];
+      const [sx, sy] = where.agents[slotOf.get(sender)!];
       if (!withinRadius(rx, ry, sx, sy, radius)) links.add(`${sender}->${receiver}`);
     }
   }
@@ -293,6 +293,8 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const m = f.bundle.manifest;
   const world = makeWorld(m.world.id, { numEnvs: 1, autoReset: false, config: o.shield ? { ...m.world.config, shield: o.shield } : m.world.config });
   const n = ids.length;
+  /** each agent's slot in the world's arrays (radio range looks its positions up every tick) */
+  const slotOf = new Map(ids.map((id, i) => [id, i]));
   const rounds = m.communication?.rounds ?? 0;
   const tally = new EpisodeTally(world, o.seed, o.episodes);
   // each agent's action in the world's array: one index, or a vector of `width` (continuous)
@@ -348,7 +350,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
       };
       // an agent that is down or frozen sends nothing this tick: its peers are told, not left to time out
       if (f.lostNotices && rounds > 0) for (const absent of ids.filter((id) => !want.has(id))) announceAbsent(absent);
-      if (f.radius !== null) engine!.setRange(globalTick, outOfRange(world, ids, want, f.peersOf, f.radius));
+      if (f.radius !== null) engine!.setRange(globalTick, outOfRange(world, slotOf, want, f.peersOf, f.radius));
       f.lastRounds.clear();
       const got = await collector.collect(globalTick, want, (id) => {
         const values = observations[ids.indexOf(id)].slice();

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import {
   constantController, evaluateController, evaluateControllerAsync, jointSuccessOf, marlEvalLayout, openWorld, randomController, roleMixController, scriptedController, summarizeRuns,
-  type AsyncController, type Controller, type EvaluationReport, type RunEvaluation, type World,
+  JUNCTION_SHIELDS, type AsyncController, type Controller, type EvaluationReport, type JunctionShield, type RunEvaluation, type World,
 } from '@fleetmind/worlds';
 import type { LoadedBundle } from '@fleetmind/models';
 import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
@@ -14,7 +14,7 @@ interface EvalOptions {
   world?: string;
   policy?: string;
   worldOption?: Record<string, unknown>;
-  shield?: 'emergency-brake';
+  shield?: JunctionShield;
   run?: string[];
   runs?: number;
   marlEval?: string;
@@ -43,7 +43,7 @@ export function registerEval(program: Command): void {
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
     .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard; with --run: play the run\'s world with these options in place of those it was trained with (e.g. trained on denser traffic, evaluated on the usual), as long as its observations and actions stay the same', worldOption)
-    .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']))
+    .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy (traffic_junction): emergency-brake (a car brakes rather than move onto a car or a cell another car with the right of way enters); keep-clear (that, and a car does not wait on an arrival cell, where new cars are placed, when it can drive on)').choices([...JUNCTION_SHIELDS]))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)

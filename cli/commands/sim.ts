@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CampaignResult, FaultPlan, FleetMode } from '@fleetmind/sim-harness/fleet';
 import { LOCKSTEP_TICK_TIMEOUT_MS } from '@fleetmind/sim-harness/lockstep-timing';
+import { JUNCTION_SHIELDS, type JunctionShield } from '@fleetmind/worlds';
 import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printSummaries, printTable, progressLine } from '../output.js';
@@ -29,7 +30,7 @@ interface SimCliOptions {
   tickTimeoutMs: number;
   auth?: boolean;
   missingAction: 'safe' | 'hold';
-  shield?: 'emergency-brake';
+  shield?: JunctionShield;
   peerChecks: 'off' | 'quarantine';
   json?: boolean;
   failUnder?: number;
@@ -127,7 +128,7 @@ const addCommonOptions = (cmd: Command): Command => cmd
   .option('--tick-timeout-ms <ms>', 'lockstep: wait this long for actions, then replace the missing ones (a guard against a hang: crashed and frozen agents are not waited for)', positiveInt, LOCKSTEP_TICK_TIMEOUT_MS)
   .addOption(new Option('--missing-action <policy>', 'a silent agent\'s actuator: safe (the safe action: a watchdog stops it) or hold (keeps its last command)').choices(['safe', 'hold']).default('safe'))
   .addOption(new Option('--peer-checks <mode>', 'quarantine: each agent checks its peers\' messages against the policy\'s own arithmetic (a CommNet round\'s message is what the last stage makes of the peer\'s previous one and what the team said), leaves out a message that fails and quarantines a peer that fails twice in a row: a defence against a lying peer (the hostile fault) that needs no retraining. off: trust every well-formed message').choices(['off', 'quarantine']).default('off'))
-  .addOption(new Option('--shield <kind>', 'a safety layer in the world over every agent\'s action, its overrides counted in the outcomes: emergency-brake (traffic_junction: a car brakes rather than move onto a car or a cell another car with the right of way enters)').choices(['emergency-brake']));
+  .addOption(new Option('--shield <kind>', 'a safety layer in the world over every agent\'s action, its overrides counted in the outcomes (traffic_junction): emergency-brake (a car brakes rather than move onto a car or a cell another car with the right of way enters); keep-clear (that, and a car does not wait on an arrival cell, where new cars are placed, when it can drive on)').choices([...JUNCTION_SHIELDS]));
 
 export function registerSim(program: Command): void {
   const sim = addCommonOptions(program.command('sim'))

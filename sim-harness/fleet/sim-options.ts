@@ -2,7 +2,7 @@
 // anything starts. The broker choice is normalised here, once.
 
 import type { LoadedBundle, Manifest } from '@fleetmind/models';
-import { makeWorld } from '@fleetmind/worlds';
+import { makeWorld, type JunctionShield } from '@fleetmind/worlds';
 import { FaultEngine } from '../faults/fault-engine.js';
 import type { AgentSettingsInput } from '@fleetmind/runtime';
 import type { FaultPlan } from '../faults/fault-plan.js';
@@ -29,8 +29,8 @@ export interface SimOptions {
   agent?: AgentSettingsInput;
   /** what the actuator of an agent that did not answer does: the safe action (default) or its last command */
   missingAction?: 'safe' | 'hold';
-  /** a safety layer in the world over every agent's action (traffic_junction: 'emergency-brake'), counted in its outcomes */
-  shield?: 'emergency-brake';
+  /** a safety layer in the world over every agent's action (traffic_junction: 'emergency-brake' | 'keep-clear'), counted in its outcomes */
+  shield?: JunctionShield;
   /** keep per-tick traces (positions, actions, tiers, who heard whom) for the report */
   trace?: boolean;
   /** a folder: every agent's flight recording and the world's ground truth (world-*.mcap) */

@@ -33,7 +33,8 @@ export {
   parseJunctionVectors, replayJunctionVectors, JunctionVectorsError, JUNCTION_VECTORS_FORMAT,
 } from './traffic-junction/junction-conformance.js';
 export type { JunctionConformanceReport, JunctionMismatch, JunctionVectors } from './traffic-junction/junction-conformance.js';
-export { TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
+export { TrafficJunctionCore, JUNCTION_SHIELDS } from './traffic-junction/traffic-junction.js';
+export type { JunctionShield } from './traffic-junction/traffic-junction.js';
 export { buildJunctionMap, GAS, BRAKE } from './traffic-junction/junction-map.js';
 export type { Difficulty, JunctionMap } from './traffic-junction/junction-map.js';
 export { advanceCurriculum, initialCurriculum, pythonFloorDiv } from './traffic-junction/curriculum.js';

@@ -6,7 +6,7 @@ import { BatchedWorld, type WorldCore } from './batched-world.js';
 import { SimpleSpreadCore } from './mpe/simple-spread.js';
 import { SimpleTagCore } from './mpe/simple-tag.js';
 import { GridPredatorPreyCore } from './grid-predator-prey.js';
-import { TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
+import { JUNCTION_SHIELDS, TrafficJunctionCore } from './traffic-junction/traffic-junction.js';
 import { PongCore } from './pong.js';
 import { scriptedPongController } from './controllers/scripted-pong.js';
 import { WorldError, type World, type WorldOptions } from './types.js';
@@ -120,7 +120,7 @@ const WORLDS: readonly WorldEntry[] = [
   {
     id: 'traffic_junction_v0',
     aliases: ['traffic_junction', 'junction'],
-    summary: "IC3Net's traffic junction, exact: cars come and go on one-way lanes and must cross without sharing a cell (difficulty: easy | medium | hard; shield: 'emergency-brake')",
+    summary: "IC3Net's traffic junction, exact: cars come and go on one-way lanes and must cross without sharing a cell (difficulty: easy | medium | hard; shield: 'emergency-brake' | 'keep-clear')",
     configSchema: z.strictObject({
       difficulty: z.enum(['easy', 'medium', 'hard']).optional().describe("IC3Net's settings below, by difficulty (default easy)"),
       N: count(1, 200).optional().describe('cars at most (default 5 / 10 / 20)'),
@@ -130,7 +130,7 @@ const WORLDS: readonly WorldEntry[] = [
       addRateMax: rate.optional().describe('the same at its end (default: addRateMin)'),
       currStart: count(0, 1e9).optional().describe("the curriculum's first epoch (an env's episodes; default 0: none)"),
       currEnd: count(0, 1e9).optional().describe("the curriculum's last epoch (default 0)"),
-      shield: z.enum(['none', 'emergency-brake']).optional().describe('emergency-brake: a car told to go brakes instead of moving onto a car (default none)'),
+      shield: z.enum(['none', ...JUNCTION_SHIELDS]).optional().describe('emergency-brake: a car told to go brakes instead of moving onto a car; keep-clear: that, and a car does not wait on an arrival cell when it can drive on (default none)'),
     }),
     makeCore: (numEnvs, config) => new TrafficJunctionCore(numEnvs, config),
     scripted: (world) => fifoJunctionController(world),

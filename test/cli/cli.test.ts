@@ -128,7 +128,7 @@ t.test("fleetmind env check replays IC3Net's traffic-junction trajectories exact
   t.end();
 });
 
-t.test('fleetmind eval plays the traffic-junction baselines: always-GAS, FIFO, and either under the emergency brake', (t) => {
+t.test('fleetmind eval plays the traffic-junction baselines: always-GAS, FIFO, and either under the emergency brake; random under the brake and under keep-clear', (t) => {
   const run = (...args: string[]) => {
     const r = runCli(['eval', '--world', 'traffic_junction', '--world-option', 'difficulty=medium', '--episodes', '100', '--json', ...args]);
     t.equal(r.code, 0, r.stderr);
@@ -140,6 +140,11 @@ t.test('fleetmind eval plays the traffic-junction baselines: always-GAS, FIFO, a
   t.equal(braked.outcomes.collisions, 0, 'the brake stops every crash of always-GAS on medium');
   t.ok(braked.outcomes.shield_overrides > 0);
   t.match(braked.policy, /always:0, emergency-brake shield/);
+  const randomBraked = run('--policy', 'random', '--shield', 'emergency-brake');
+  const randomKeptClear = run('--policy', 'random', '--shield', 'keep-clear');
+  t.match(randomKeptClear.policy, /random, keep-clear shield/);
+  t.ok(randomKeptClear.outcomes.collisions < randomBraked.outcomes.collisions,
+    `keep-clear: random cars hit on arrival cells less often (${randomKeptClear.outcomes.collisions} against ${randomBraked.outcomes.collisions} collisions per episode)`);
   t.equal(run('--policy', 'scripted').outcomes.collisions, 0, 'FIFO crosses without a crash');
   const bad = runCli(['eval', '--world', 'simple_spread', '--policy', 'always:0', '--shield', 'emergency-brake']);
   t.equal(bad.code, 2);

@@ -1,6 +1,6 @@
 // Traffic-junction fleets: cars are runtime agents that join the fleet's rounds when their car
 // enters and leave when it exits. With no faults the fleet replays `fleetmind eval --bundle`
-// episode by episode, with the emergency brake too, and a car on the road never waits for a slot
+// episode by episode, with the emergency brake and keep-clear too, and a car on the road never waits for a slot
 // that has no car.
 
 import t from 'tap';
@@ -8,14 +8,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '@fleetmind/models';
-import { evaluateControllerAsync, makeWorld } from '@fleetmind/worlds';
+import { evaluateControllerAsync, makeWorld, type JunctionShield } from '@fleetmind/worlds';
 import { bundleController } from '@fleetmind/trainer/bundle-controller';
 import { simulate } from '@fleetmind/sim-harness/fleet';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'junction-easy-commnet');
 
-async function reference(episodes: number, seed: number, shield?: 'emergency-brake', dir = BUNDLE) {
+async function reference(episodes: number, seed: number, shield?: JunctionShield, dir = BUNDLE) {
   const bundle = await loadBundle(dir);
   const config = { ...bundle.manifest.world.config, ...(shield ? { shield } : {}) };
   const world = makeWorld(bundle.manifest.world.id, { numEnvs: episodes, autoReset: false, config });
@@ -24,8 +24,8 @@ async function reference(episodes: number, seed: number, shield?: 'emergency-bra
   return report;
 }
 
-for (const shield of [undefined, 'emergency-brake'] as const) {
-  t.test(`cars come and go as agents; the fleet replays eval --bundle${shield ? ' under the emergency brake' : ''}`, async (t) => {
+for (const shield of [undefined, 'emergency-brake', 'keep-clear'] as const) {
+  t.test(`cars come and go as agents; the fleet replays eval --bundle${shield ? ` under the ${shield} shield` : ''}`, async (t) => {
     const episodes = 12;
     const expected = await reference(episodes, 4, shield);
     // generous deadlines and budget: this is about what the fleet decides, not how fast a loaded machine lets it

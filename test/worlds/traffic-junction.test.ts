@@ -1,8 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  advanceCurriculum, constantController, evaluateController, initialCurriculum, makeWorld, parallelApiCheck, parseJunctionVectors,
+  advanceCurriculum, buildJunctionMap, constantController, evaluateController, initialCurriculum, JUNCTION_SHIELDS, makeWorld, parallelApiCheck, parseJunctionVectors,
   pythonFloorDiv, randomController, replayJunctionVectors, Rng, scriptedController, WorldError, type JunctionVectors,
 } from '@fleetmind/worlds';
 import { FIXTURES } from '../helpers/paths.js';
@@ -23,7 +23,7 @@ for (const difficulty of DIFFICULTIES) {
   });
 
   t.test(`traffic_junction_v0 (${difficulty}, with and without the shield) keeps the world contract`, (t) => {
-    for (const shield of ['none', 'emergency-brake']) {
+    for (const shield of ['none', ...JUNCTION_SHIELDS]) {
       t.doesNotThrow(() => parallelApiCheck(() => makeWorld('traffic_junction_v0', { numEnvs: 3, config: { difficulty, shield } })), shield);
     }
     t.end();
@@ -215,39 +215,77 @@ t.test("2,000 episodes of always-GAS and of random play match IC3Net's baseline 
   t.end();
 });
 
-t.test('the emergency brake: no car ever moves onto another; a crash is only an arrival onto a car standing on its arrival cell', (t) => {
-  for (const difficulty of DIFFICULTIES) {
-    const E = 100;
-    const world = junction(difficulty, E, { shield: 'emergency-brake' });
-    const n = world.possibleAgents.length;
-    const controller = randomController(world, 3);
-    const actions = new Int32Array(E * n);
-    let { observations } = world.reset(9);
-    let overrides = 0;
-    let arrivalCrashes = 0;
-    for (let step = 0; step < world.maxCycles; step++) {
-      const before = Array.from({ length: E }, (_, e) => world.snapshot(e));
-      controller.act(observations, actions);
-      const r = world.step(actions);
-      observations = r.observations;
-      for (let e = 0; e < E; e++) {
-        overrides += r.infos.shield_overrides[e];
-        if (r.infos.collisions[e] === 0) continue;
-        const after = world.snapshot(e) as unknown as { loc: [number, number][]; alive: number[]; routeLoc: number[] };
-        const was = before[e] as unknown as { alive: number[] };
-        // every shared cell holds a car that has just arrived, on its arrival cell
-        const cells = new Map<string, number[]>();
-        after.loc.forEach((cell, i) => { if (after.alive[i]) cells.set(String(cell), [...(cells.get(String(cell)) ?? []), i]); });
-        for (const cars of cells.values()) {
-          if (cars.length < 2) continue;
-          arrivalCrashes++;
-          t.ok(cars.some((i) => !was.alive[i] || after.routeLoc[i] === 0) && cars.every((i) => after.routeLoc[i] === 0),
-            `${difficulty}: a shared cell is an arrival cell with a new car on it`);
-        }
+type JunctionState = { loc: [number, number][]; alive: number[]; routeLoc: number[]; routeId: number[] };
+
+/** Plays E random episodes under a shield; checks every crash is an arrival onto a car on its arrival cell, and `eachStep` on every step. */
+function playRandomUnder(t: Test, difficulty: string, shield: string, eachStep: (before: JunctionState, after: JunctionState) => void = () => {}) {
+  const E = 100;
+  const world = junction(difficulty, E, { shield });
+  const n = world.possibleAgents.length;
+  const controller = randomController(world, 3);
+  const actions = new Int32Array(E * n);
+  let { observations } = world.reset(9);
+  let overrides = 0;
+  let arrivalCrashes = 0;
+  for (let step = 0; step < world.maxCycles; step++) {
+    const before = Array.from({ length: E }, (_, e) => world.snapshot(e) as unknown as JunctionState);
+    controller.act(observations, actions);
+    const r = world.step(actions);
+    observations = r.observations;
+    for (let e = 0; e < E; e++) {
+      overrides += r.infos.shield_overrides[e];
+      const after = world.snapshot(e) as unknown as JunctionState;
+      eachStep(before[e], after);
+      if (r.infos.collisions[e] === 0) continue;
+      // every shared cell holds a car that has just arrived, on its arrival cell
+      const cells = new Map<string, number[]>();
+      after.loc.forEach((cell, i) => { if (after.alive[i]) cells.set(String(cell), [...(cells.get(String(cell)) ?? []), i]); });
+      for (const cars of cells.values()) {
+        if (cars.length < 2) continue;
+        arrivalCrashes++;
+        t.ok(cars.some((i) => !before[e].alive[i] || after.routeLoc[i] === 0) && cars.every((i) => after.routeLoc[i] === 0),
+          `${difficulty}, ${shield}: a shared cell is an arrival cell with a new car on it`);
       }
     }
-    t.ok(overrides > 0, `${difficulty}: the brake acted (${overrides} times)`);
-    t.comment(`${difficulty}: ${arrivalCrashes} arrival crashes in ${E} random episodes with the brake`);
+  }
+  t.ok(overrides > 0, `${difficulty}, ${shield}: the shield acted (${overrides} times)`);
+  return arrivalCrashes;
+}
+
+t.test('the emergency brake: no car ever moves onto another; a crash is only an arrival onto a car standing on its arrival cell', (t) => {
+  for (const difficulty of DIFFICULTIES) {
+    const crashes = playRandomUnder(t, difficulty, 'emergency-brake');
+    t.comment(`${difficulty}: ${crashes} arrival crashes in 100 random episodes with the brake`);
+  }
+  t.end();
+});
+
+t.test('the arrival cells are where every route starts and on no route further on (what keep-clear relies on)', (t) => {
+  for (const difficulty of DIFFICULTIES) {
+    const map = buildJunctionMap(difficulty);
+    t.equal(map.arrivalCells.reduce((a, b) => a + b, 0), map.numArrivalPoints, `${difficulty}: one cell per arrival point`);
+    t.ok(map.paths.every((path) => map.arrivalCells[path[0]] === 1 && path.slice(1).every((cell) => map.arrivalCells[cell] === 0)), difficulty);
+  }
+  t.end();
+});
+
+t.test('keep-clear: a car waits on its arrival cell only behind a car, no car moves onto another, and far fewer arrival crashes than the brake alone', (t) => {
+  for (const difficulty of DIFFICULTIES) {
+    const map = buildJunctionMap(difficulty);
+    const cellOf = ([r, c]: [number, number]) => r * map.size + c;
+    let waited = 0;
+    const crashes = playRandomUnder(t, difficulty, 'keep-clear', (before, after) => {
+      for (let i = 0; i < after.alive.length; i++) {
+        // the same car (alive, on its route's first cell) before and after the step: it waited there
+        if (!before.alive[i] || !after.alive[i] || before.routeLoc[i] !== 0 || after.routeLoc[i] !== 0) continue;
+        waited++;
+        const next = map.paths[after.routeId[i]][1];
+        if (!after.loc.some((cell, o) => o !== i && after.alive[o] && cellOf(cell) === next)) t.fail(`${difficulty}: car ${i} waited on its arrival cell with the cell ahead free`);
+      }
+    });
+    const braked = playRandomUnder(t, difficulty, 'emergency-brake');
+    t.ok(waited > 0, `${difficulty}: cars did wait on arrival cells behind others (${waited} car-steps)`);
+    t.ok(crashes < braked, `${difficulty}: ${crashes} arrival crashes in 100 random episodes, against ${braked} with the brake alone`);
   }
   t.end();
 });

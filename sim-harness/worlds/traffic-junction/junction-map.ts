@@ -96,6 +96,8 @@ export interface JunctionMap {
   /** every path by route id (p + k · paths at k), as IC3Net numbers them */
   readonly paths: readonly Int32Array[];
   readonly numArrivalPoints: number;
+  /** [size²] 1 on an arrival point's cell, where a new car is placed whatever stands there */
+  readonly arrivalCells: Uint8Array;
 }
 
 export function buildJunctionMap(difficulty: Difficulty): JunctionMap {
@@ -151,6 +153,8 @@ export function buildJunctionMap(difficulty: Difficulty): JunctionMap {
     return out;
   };
   const routes = layout.arrivals.map(({ cell, heading }) => drive([], cell[0], cell[1], heading, layout.decisions).map((p) => Int32Array.from(p)));
+  const arrivalCells = new Uint8Array(size * size);
+  for (const { cell } of layout.arrivals) arrivalCells[cell[0] * size + cell[1]] = 1;
   return {
     difficulty,
     size,
@@ -162,5 +166,6 @@ export function buildJunctionMap(difficulty: Difficulty): JunctionMap {
     routes,
     paths: routes.flat(),
     numArrivalPoints: routes.length,
+    arrivalCells,
   };
 }

@@ -12,7 +12,8 @@
 // (leaving after the last cell of its path); (2) arrivals, per arrival point in order; (3) the
 // observation, rewards and collisions from the state after both. An optional emergency-brake
 // shield (emergency-brake.ts) turns unsafe GAS into BRAKE before (1), as a car's own automatic
-// braking would.
+// braking would; the keep-clear shield (keep-clear.ts) adds that a car does not wait on an arrival
+// cell when it can drive on.
 
 import { Rng } from '../rng.js';
 import { discreteSpace, type Actions, type DiscreteSpace, type WorldPositions, type WorldSnapshot } from '../types.js';
@@ -20,7 +21,12 @@ import type { NumberArray, WorldCore } from '../batched-world.js';
 import { BRAKE, buildJunctionMap, DIFFICULTY_DEFAULTS, type Difficulty, type JunctionMap } from './junction-map.js';
 import { advanceCurriculum, initialCurriculum, type CurriculumOptions, type CurriculumState } from './curriculum.js';
 import { emergencyBrake, type Traffic } from './emergency-brake.js';
+import { keepClear } from './keep-clear.js';
 import { parseJunctionSnapshot, type JunctionSnapshot } from './junction-snapshot.js';
+
+/** the safety layers the junction applies over any policy's actions */
+export const JUNCTION_SHIELDS = ['emergency-brake', 'keep-clear'] as const;
+export type JunctionShield = (typeof JUNCTION_SHIELDS)[number];
 
 const TIMESTEP_PENALTY = -0.01;
 const CRASH_PENALTY = -10;
@@ -39,8 +45,8 @@ export interface TrafficJunctionOptions {
   /** the curriculum's epochs (here: an env's episodes), IC3Net's --curr_start and --curr_end (default 0: none) */
   currStart?: number;
   currEnd?: number;
-  /** 'emergency-brake': unsafe GAS becomes BRAKE (emergency-brake.ts) */
-  shield?: 'none' | 'emergency-brake';
+  /** 'emergency-brake': unsafe GAS becomes BRAKE (emergency-brake.ts); 'keep-clear': that, and no waiting on an arrival cell when moving on is safe (keep-clear.ts) */
+  shield?: 'none' | JunctionShield;
 }
 
 /** The random draws of the arrival phase, as numpy makes them (a scripted source replays recorded ones). */
@@ -71,7 +77,7 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
   readonly map: JunctionMap;
   readonly n: number;
   readonly vision: number;
-  readonly shield: boolean;
+  readonly shield: JunctionShield | null;
   private readonly curriculum: CurriculumOptions;
   private readonly obsDim: number;
 
@@ -111,7 +117,7 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
     this.n = options.N ?? defaults.nagents;
     this.vision = options.vision ?? defaults.vision;
     this.maxCycles = options.maxCycles ?? defaults.maxSteps;
-    this.shield = options.shield === 'emergency-brake';
+    this.shield = options.shield === undefined || options.shield === 'none' ? null : options.shield;
     const addRateMin = options.addRateMin ?? defaults.addRate;
     this.curriculum = { addRateMin, addRateMax: options.addRateMax ?? addRateMin, currStart: options.currStart ?? 0, currEnd: options.currEnd ?? 0 };
     const side = 2 * this.vision + 1;
@@ -207,7 +213,8 @@ export class TrafficJunctionCore implements WorldCore, Traffic {
     const n = this.n;
     for (let e = 0; e < this.numEnvs; e++) {
       this.applied.set(actions.subarray(e * n, e * n + n), e * n);
-      this.overridesNow[e] = this.shield ? emergencyBrake(this, e, this.applied) : 0;
+      this.overridesNow[e] = this.shield === 'emergency-brake' ? emergencyBrake(this, e, this.applied)
+        : this.shield === 'keep-clear' ? keepClear(this, this.map.arrivalCells, e, this.applied) : 0;
       this.completionsNow[e] = 0;
       this.arrivalsNow[e] = 0;
       for (let i = e * n; i < e * n + n; i++) {

@@ -136,8 +136,10 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     const answered = new Uint8Array(ids.length);
     const tiers: Record<string, number> = { full: 0, partial: 0, none: 0, safe: 0 };
     let tick = 0;
+    /** the tick whose period is open (0: none); a decision counts only while its period is */
+    let open = 0;
     const adapters = ids.map((_, i) => new InProcessAdapter((a) => {
-      if (a.tick !== tick) return; // too late for its period
+      if (a.tick !== open) return; // too late for its period: it is counted missing
       actions[i] = a.action;
       answered[i] = 1;
       tiers[a.tier]++;
@@ -163,10 +165,13 @@ export async function benchFleetScale(o: FleetScaleOptions): Promise<FleetScaleR
     /** one period: observations out, the period waited, the decisions that missed it replaced, the world stepped */
     const play = async () => {
       tick++;
+      open = tick;
       answered.fill(0);
       ids.forEach((_, i) => adapters[i].observe({ tick, values: observations[i].slice() }));
       next += periodMs;
       await sleep(Math.max(0, next - performance.now()));
+      // closed before the last tick's wait below, too: a decision after its period is missing, not also made
+      open = 0;
       for (let i = 0; i < ids.length; i++) if (!answered[i]) { missing++; actions[i] = safe; }
       const t0 = performance.now();
       observations = world.step(actions).observations;

@@ -269,23 +269,33 @@ t.test('the arrival cells are where every route starts and on no route further o
   t.end();
 });
 
-t.test('keep-clear: a car waits on its arrival cell only behind a car, no car moves onto another, and far fewer arrival crashes than the brake alone', (t) => {
+t.test('keep-clear: a car on an arrival cell, and each car of the queue ahead of it, waits only when the cell ahead is taken (where the brake alone lets them wait); no car moves onto another; far fewer arrival crashes', (t) => {
   for (const difficulty of DIFFICULTIES) {
     const map = buildJunctionMap(difficulty);
     const cellOf = ([r, c]: [number, number]) => r * map.size + c;
-    let waited = 0;
-    const crashes = playRandomUnder(t, difficulty, 'keep-clear', (before, after) => {
+    /** counts the cars that waited with the cell ahead free, on an arrival cell or in the queue standing ahead of one */
+    const waitsWithRoom = (counter: { n: number }) => (before: JunctionState, after: JunctionState) => {
+      const stayed = (i: number) => before.alive[i] === 1 && after.alive[i] === 1 && before.routeLoc[i] === after.routeLoc[i];
+      const takenAfter = (cell: number, except: number) => after.loc.some((at, o) => o !== except && after.alive[o] && cellOf(at) === cell);
       for (let i = 0; i < after.alive.length; i++) {
-        // the same car (alive, on its route's first cell) before and after the step: it waited there
-        if (!before.alive[i] || !after.alive[i] || before.routeLoc[i] !== 0 || after.routeLoc[i] !== 0) continue;
-        waited++;
-        const next = map.paths[after.routeId[i]][1];
-        if (!after.loc.some((cell, o) => o !== i && after.alive[o] && cellOf(cell) === next)) t.fail(`${difficulty}: car ${i} waited on its arrival cell with the cell ahead free`);
+        if (!stayed(i) || before.routeLoc[i] !== 0) continue;
+        // it, then the car that stood on the cell ahead and waited too, and so on up the queue
+        for (let car = i, depth = 0; depth < after.alive.length; depth++) {
+          const next = map.paths[before.routeId[car]][before.routeLoc[car] + 1];
+          if (!takenAfter(next, car)) counter.n++;
+          const ahead = before.loc.findIndex((at, o) => before.alive[o] && cellOf(at) === next && stayed(o));
+          if (ahead < 0) break;
+          car = ahead;
+        }
       }
-    });
-    const braked = playRandomUnder(t, difficulty, 'emergency-brake');
-    t.ok(waited > 0, `${difficulty}: cars did wait on arrival cells behind others (${waited} car-steps)`);
-    t.ok(crashes < braked, `${difficulty}: ${crashes} arrival crashes in 100 random episodes, against ${braked} with the brake alone`);
+    };
+    const keptClear = { n: 0 };
+    const braked = { n: 0 };
+    const crashes = playRandomUnder(t, difficulty, 'keep-clear', waitsWithRoom(keptClear));
+    const crashesBraked = playRandomUnder(t, difficulty, 'emergency-brake', waitsWithRoom(braked));
+    t.equal(keptClear.n, 0, `${difficulty}: under keep-clear no car waits at or up from an arrival cell with room ahead`);
+    t.ok(braked.n > 0, `${difficulty}: under the brake alone, ${braked.n} did (else this test proves nothing)`);
+    t.ok(crashes < crashesBraked, `${difficulty}: ${crashes} arrival crashes in 100 random episodes, against ${crashesBraked} with the brake alone`);
   }
   t.end();
 });

@@ -138,6 +138,12 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     shield = mpeShield(role, { maxSpeed: opts.shieldMaxSpeed, minDistance: opts.shieldMinDistance });
   }
   const adapter = opts.adapter === 'stdio' ? new StdioAdapter() : new MqttAdapter();
+  // a supervisor may stop the agent while it is still starting (it has logged "agent started"
+  // before its metrics are up): its signals are ours from the first moment, and honoured once started
+  let requestStop: (why: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => { requestStop = resolve; });
+  process.once('SIGTERM', () => requestStop('SIGTERM'));
+  process.once('SIGINT', () => requestStop('SIGINT'));
   const agent: FleetAgent = await createAgent({
     bundle: opts.bundle,
     agentId: opts.agent,
@@ -182,16 +188,9 @@ async function runAgentCommand(opts: AgentCliOptions): Promise<void> {
     throw err;
   }
   if (metricsServer) logger.info({ port: metricsServer.port }, 'metrics at /metrics');
-  await new Promise<void>((resolve) => {
-    const stop = (why: string) => {
-      logger.info({ why }, 'stopping');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    // a piping robot that closes our stdin is gone: stop as if told to
-    if (adapter instanceof StdioAdapter) void adapter.ended.then(() => stop('end of input'));
-  });
+  // a piping robot that closes our stdin is gone: stop as if told to
+  if (adapter instanceof StdioAdapter) void adapter.ended.then(() => requestStop('end of input'));
+  logger.info({ why: await stopRequested }, 'stopping');
   await agent.stop();
   metricsServer?.server.close();
 }

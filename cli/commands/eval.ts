@@ -43,7 +43,7 @@ export function registerEval(program: Command): void {
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
     .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard; with --run: play the run\'s world with these options in place of those it was trained with (e.g. trained on denser traffic, evaluated on the usual), as long as its observations and actions stay the same', worldOption)
-    .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy (traffic_junction): emergency-brake (a car brakes rather than move onto a car or a cell another car with the right of way enters); keep-clear (that, and a car does not wait on an arrival cell, where new cars are placed, when it can drive on)').choices([...JUNCTION_SHIELDS]))
+    .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy (traffic_junction): emergency-brake (a car brakes rather than move onto a car or a cell another car with the right of way enters); keep-clear (that, and no car waits on an arrival cell, where new cars are placed, or holds up the queue on one, when it can drive on)').choices([...JUNCTION_SHIELDS]))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)

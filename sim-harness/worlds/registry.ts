@@ -130,7 +130,7 @@ const WORLDS: readonly WorldEntry[] = [
       addRateMax: rate.optional().describe('the same at its end (default: addRateMin)'),
       currStart: count(0, 1e9).optional().describe("the curriculum's first epoch (an env's episodes; default 0: none)"),
       currEnd: count(0, 1e9).optional().describe("the curriculum's last epoch (default 0)"),
-      shield: z.enum(['none', ...JUNCTION_SHIELDS]).optional().describe('emergency-brake: a car told to go brakes instead of moving onto a car; keep-clear: that, and a car does not wait on an arrival cell when it can drive on (default none)'),
+      shield: z.enum(['none', ...JUNCTION_SHIELDS]).optional().describe('emergency-brake: a car told to go brakes instead of moving onto a car; keep-clear: that, and no car waits on an arrival cell, or holds up the queue on one, when it can drive on (default none)'),
     }),
     makeCore: (numEnvs, config) => new TrafficJunctionCore(numEnvs, config),
     scripted: (world) => fifoJunctionController(world),

@@ -12,8 +12,8 @@
 // (leaving after the last cell of its path); (2) arrivals, per arrival point in order; (3) the
 // observation, rewards and collisions from the state after both. An optional emergency-brake
 // shield (emergency-brake.ts) turns unsafe GAS into BRAKE before (1), as a car's own automatic
-// braking would; the keep-clear shield (keep-clear.ts) adds that a car does not wait on an arrival
-// cell when it can drive on.
+// braking would; the keep-clear shield (keep-clear.ts) adds that no car waits on an arrival cell,
+// or holds up the queue on one, when it can drive on.
 
 import { Rng } from '../rng.js';
 import { discreteSpace, type Actions, type DiscreteSpace, type WorldPositions, type WorldSnapshot } from '../types.js';
@@ -45,7 +45,7 @@ export interface TrafficJunctionOptions {
   /** the curriculum's epochs (here: an env's episodes), IC3Net's --curr_start and --curr_end (default 0: none) */
   currStart?: number;
   currEnd?: number;
-  /** 'emergency-brake': unsafe GAS becomes BRAKE (emergency-brake.ts); 'keep-clear': that, and no waiting on an arrival cell when moving on is safe (keep-clear.ts) */
+  /** 'emergency-brake': unsafe GAS becomes BRAKE (emergency-brake.ts); 'keep-clear': that, and no waiting on an arrival cell, or in the queue ahead of one, when moving on is safe (keep-clear.ts) */
   shield?: 'none' | JunctionShield;
 }
 

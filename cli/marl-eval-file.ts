@@ -16,13 +16,30 @@ export function marlEvalTask(config: Readonly<Record<string, unknown>>): string 
 }
 
 export function addToMarlEvalFile(file: string, data: MarlEvalData): void {
-  let merged = data;
-  if (existsSync(file)) {
-    try {
-      merged = mergeMarlEval(JSON.parse(readFileSync(file, 'utf8')) as MarlEvalData, data);
-    } catch (err) {
-      throw new CliError(`--marl-eval ${file}: ${(err as Error).message}`);
-    }
+  writeFileSync(file, `${JSON.stringify(mergedWithFile(file, data))}\n`);
+}
+
+/** Where an evaluation's data will go in the file: marl-eval's env, task and algorithm. */
+export interface MarlEvalSlot {
+  env: string;
+  task: string;
+  algorithm: string;
+}
+
+/**
+ * Refuses a file that could not take the data — not JSON, or (given the slot) holding that
+ * algorithm already — before the evaluation is done rather than after it: a refusal at the end
+ * threw away minutes of evaluated runs.
+ */
+export function checkMarlEvalFile(file: string, slot?: MarlEvalSlot): void {
+  mergedWithFile(file, slot ? { [slot.env]: { [slot.task]: { [slot.algorithm]: {} } } } : {});
+}
+
+function mergedWithFile(file: string, data: MarlEvalData): MarlEvalData {
+  if (!existsSync(file)) return data;
+  try {
+    return mergeMarlEval(JSON.parse(readFileSync(file, 'utf8')) as MarlEvalData, data);
+  } catch (err) {
+    throw new CliError(`--marl-eval ${file}: ${(err as Error).message}`);
   }
-  writeFileSync(file, `${JSON.stringify(merged)}\n`);
 }

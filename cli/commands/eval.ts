@@ -8,7 +8,7 @@ import type { BundleEvalOptions } from '@fleetmind/trainer/bundle-controller';
 import { CliError } from '../errors.js';
 import { baselinePolicy, nameList, nonNegativeInt, positiveInt, probability, worldOption } from '../options.js';
 import { printJson, printSummaries, printTable } from '../output.js';
-import { addToMarlEvalFile, marlEvalTask } from '../marl-eval-file.js';
+import { addToMarlEvalFile, checkMarlEvalFile, marlEvalTask, type MarlEvalSlot } from '../marl-eval-file.js';
 
 interface EvalOptions {
   world?: string;
@@ -68,10 +68,13 @@ export function registerEval(program: Command): void {
       const jobs = opts.bundle ? opts.bundle.map((dir) => () => evaluateBundle(opts, dir, perEpisode))
         : opts.run ? opts.run.map((dir) => () => evaluateRun(opts, dir, perEpisode))
           : Array.from({ length: opts.runs ?? 1 }, (_, k) => () => Promise.resolve(evaluateBaseline(opts, k, perEpisode)));
+      if (opts.marlEval) checkMarlEvalFile(opts.marlEval);
       const evaluated: Evaluated[] = [];
       for (const [k, job] of jobs.entries()) {
         if (jobs.length > 1 && !opts.json) process.stderr.write(`run ${k + 1}/${jobs.length}…\n`);
         evaluated.push(await job());
+        // the first run names the task and the algorithm: a clash is refused before the other runs are played
+        if (k === 0 && opts.marlEval) checkMarlEvalFile(opts.marlEval, marlEvalSlot(evaluated[0]));
       }
       if (!perEpisode) return printReport(evaluated[0].worldId, evaluated[0].policy, evaluated[0].report, opts.json);
       printSummary(evaluated, opts);
@@ -183,17 +186,20 @@ function printSummary(evaluated: Evaluated[], opts: EvalOptions): void {
   }
   const runs = evaluated.map(runMetrics);
   const summaries = Object.keys(runs[0].metrics).map((metric) => summarizeRuns(runs, metric, opts.seed));
-  if (opts.marlEval) addToMarlEvalFile(opts.marlEval, marlEvalLayout(first.worldId, task, first.algorithm, runs));
   if (opts.json) {
     printJson({ world: first.worldId, task, algorithm: first.algorithm, policy: first.policy, runs: runs.length, episodes: opts.episodes, seed: opts.seed, summaries });
-    return;
+  } else {
+    process.stdout.write(`${first.worldId} ${task}, ${first.policy}: ${runs.length} runs × ${opts.episodes} episodes from seed ${opts.seed}; interquartile mean over runs, 95 % bootstrap interval\n`);
+    printSummaries(summaries, 'run means');
   }
-  process.stdout.write(`${first.worldId} ${task}, ${first.policy}: ${runs.length} runs × ${opts.episodes} episodes from seed ${opts.seed}; interquartile mean over runs, 95 % bootstrap interval\n`);
-  printSummaries(summaries, 'run means');
-  if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${first.worldId} / ${task} / ${first.algorithm})\n`);
+  // written after the summary is out: should the file refuse it now, the figures are not lost with it
+  if (!opts.marlEval) return;
+  addToMarlEvalFile(opts.marlEval, marlEvalLayout(first.worldId, task, first.algorithm, runs));
+  if (!opts.json) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${first.worldId} / ${task} / ${first.algorithm})\n`);
 }
 
 const taskName = (e: Evaluated): string => marlEvalTask(e.config);
+const marlEvalSlot = (e: Evaluated): MarlEvalSlot => ({ env: e.worldId, task: taskName(e), algorithm: e.algorithm });
 
 /** The world's options with a shield added (the world refuses it if it has none). */
 function withShield(config: Record<string, unknown> | undefined, shield: string | undefined): Record<string, unknown> | undefined {

@@ -12,7 +12,7 @@ import { CliError, EXIT_FAILED } from '../errors.js';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options.js';
 import { printJson, printSummaries, printTable, progressLine } from '../output.js';
 import { readStrategy } from './rollout.js';
-import { addToMarlEvalFile, marlEvalTask } from '../marl-eval-file.js';
+import { addToMarlEvalFile, checkMarlEvalFile, marlEvalTask } from '../marl-eval-file.js';
 
 interface SimCliOptions {
   /** one bundle, or one per training seed (summarised over them) */
@@ -248,6 +248,10 @@ async function simOverBundles(opts: SimCliOptions, world: BundlesWorld, plan: Fa
   const refused: [keyof SimCliOptions, string][] = [['report', '--report'], ['record', '--record'], ['rollout', '--rollout'], ['rolloutBundle', '--rollout-bundle'], ['failUnder', '--fail-under'], ['requireCriteria', '--require-criteria'], ['shards', '--shards'], ['fleet', '--fleet'], ['agents', '--agents']];
   for (const [key, flag] of refused) if (opts[key] !== undefined) oneBundle(opts, flag);
   const bundles = opts.bundle!;
+  // marl-eval's task is the world's options, as `fleetmind eval` names it; the plan, the defence and the shield are the algorithm's
+  const task = marlEvalTask(world.config);
+  const algorithm = opts.algorithm ?? `${world.name}${plan ? `@${plan.name ?? 'faults'}` : ''}${opts.peerChecks === 'quarantine' ? '+peer-checks' : ''}${opts.shield ? `+${opts.shield}` : ''}`;
+  if (opts.marlEval) checkMarlEvalFile(opts.marlEval, { env: world.id, task, algorithm });
   const progress = progressLine();
   const interrupted = whenInterrupted();
   const results: CampaignResult[] = [];
@@ -275,18 +279,17 @@ async function simOverBundles(opts: SimCliOptions, world: BundlesWorld, plan: Fa
   // marl-eval's step count: the env steps each bundle was trained for
   const runs = results.map((r, k) => ({ stepCount: parts.checkBundleFiles(bundles[k]).manifest.provenance?.env_steps ?? 0, metrics: bundleMetrics(r) }));
   const summaries = Object.keys(runs[0].metrics).map((metric) => parts.summarizeRuns(runs, metric, opts.seed));
-  // marl-eval's task is the world's options, as `fleetmind eval` names it; the plan, the defence and the shield are the algorithm's
-  const task = marlEvalTask(world.config);
-  const algorithm = opts.algorithm ?? `${world.name}${plan ? `@${plan.name ?? 'faults'}` : ''}${opts.peerChecks === 'quarantine' ? '+peer-checks' : ''}${opts.shield ? `+${opts.shield}` : ''}`;
-  if (opts.marlEval) addToMarlEvalFile(opts.marlEval, parts.marlEvalLayout(world.id, task, algorithm, runs));
   if (opts.json) {
     printJson({ world: world.id, task, algorithm, bundles: bundles.slice(0, results.length), episodes: opts.episodes, seed: opts.seed, faults: opts.faults ?? null, summaries, runs: results.map(simJson) });
-    return;
+  } else {
+    process.stdout.write(`${world.description}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
+    printSummaries(summaries, 'per bundle');
+    process.stdout.write(`bundles: ${results.map((_, k) => `${k + 1} ${bundles[k]}`).join(', ')}\n`);
   }
-  process.stdout.write(`${world.description}: ${results.length} bundles × ${opts.episodes} episodes from seed ${opts.seed}${opts.faults ? `, nominal and under ${opts.faults}` : ''}; interquartile mean over bundles, 95 % bootstrap interval\n`);
-  printSummaries(summaries, 'per bundle');
-  process.stdout.write(`bundles: ${results.map((_, k) => `${k + 1} ${bundles[k]}`).join(', ')}\n`);
-  if (opts.marlEval) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${world.id} / ${task} / ${algorithm})\n`);
+  // written after the summary is out: should the file refuse it now, the figures are not lost with it
+  if (!opts.marlEval) return;
+  addToMarlEvalFile(opts.marlEval, parts.marlEvalLayout(world.id, task, algorithm, runs));
+  if (!opts.json) process.stdout.write(`raw data (marl-eval layout): ${opts.marlEval} (${world.id} / ${task} / ${algorithm})\n`);
 }
 
 /**

@@ -180,6 +180,17 @@ t.test('fleetmind eval over runs: each metric as an IQM with its 95 % interval, 
   const again = runCli([...base, '--policy', 'random', '--runs', '5']);
   t.equal(again.code, 2);
   t.match(again.stderr, /random is already in the file/);
+  t.match(again.stderr, /run 1\/5…/);
+  t.notMatch(again.stderr, /run 2\/5/, 'refused once the first run names the task, before the other four are played');
+  const before = readFileSync(file, 'utf8');
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{"traffic_junction_v0": ');
+  const malformed = runCli([...base.slice(0, -1), broken, '--policy', 'random', '--runs', '5']);
+  t.equal(malformed.code, 2);
+  t.match(malformed.stderr, /--marl-eval .*broken\.json: .*JSON/);
+  t.notMatch(malformed.stderr, /run 1\/5/, 'a file that cannot be read is refused before anything is evaluated');
+  t.equal(readFileSync(broken, 'utf8'), '{"traffic_junction_v0": ', 'and left as it was');
+  t.equal(readFileSync(file, 'utf8'), before, 'the refused evaluation changed nothing');
   t.end();
 });
 

@@ -95,6 +95,10 @@ t.test('fleetmind sim --bundle A --bundle B: bundles of several seeds play the s
   const again = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args, '--marl-eval', marlEval]);
   t.equal(again.code, 2, 'the same algorithm twice in one file is refused');
   t.match(again.stderr, /--marl-eval .*results\.json: simple_spread_v3 \/ default \/ spread-commnet@hostile-peer\+peer-checks is already in the file/);
+  // refused before any bundle plays: with no broker at that address, playing would have failed on connecting first
+  const early = runCli(['sim', '--bundle', BUNDLE, '--bundle', mlp, ...args, '--broker', 'mqtt://127.0.0.1:9', '--marl-eval', marlEval]);
+  t.equal(early.code, 2);
+  t.match(early.stderr, /is already in the file/);
   const one = runCli(['sim', '--bundle', BUNDLE, '--episodes', '1', '--marl-eval', marlEval]);
   t.equal(one.code, 2);
   t.match(one.stderr, /--marl-eval: with --bundle repeated \(one bundle per training seed\)/);

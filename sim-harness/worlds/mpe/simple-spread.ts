@@ -9,6 +9,7 @@ import { writeConcatenatedObservations, type NumberArray, type WorldCore } from 
 import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
 import { particlePositions, setParticles, snapshotParticles, type ParticleSnapshot } from './particle-state.js';
 import { SpatialGrid } from './spatial-grid.js';
+import { SensorDropout } from './sensor-dropout.js';
 
 export interface SimpleSpreadOptions {
   /** number of agents and of landmarks (default 3) */
@@ -25,6 +26,13 @@ export interface SimpleSpreadOptions {
    * index order — exactly PettingZoo's observation.
    */
   neighbours?: number;
+  /**
+   * Partial observability: at each step, each agent's sensing of the landmarks and the other
+   * agents is lost with this probability (those fields read 0, and a last field `sensed` reads 0
+   * instead of 1); its own position and velocity are always observed. The centralized critic's
+   * state is never blanked. Default 0: PettingZoo's observation, without the `sensed` field.
+   */
+  sensorDropout?: number;
 }
 
 const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
@@ -70,6 +78,8 @@ export class SimpleSpreadCore implements WorldCore {
   /** per env, for large N (null: every question scans every particle) */
   private readonly grids: EnvGrids[] | null;
   private readonly measures: EnvMeasures[];
+  /** null: every frame arrives (PettingZoo's observation) */
+  private readonly sensors: SensorDropout | null;
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -84,7 +94,9 @@ export class SimpleSpreadCore implements WorldCore {
     const landmarksSeen = this.k ?? n;
     const agentsSeen = this.k ?? n - 1;
     this.nearest = { index: new Int32Array(n), dist: new Float64Array(n) };
-    const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen;
+    const dropout = options.sensorDropout ?? 0;
+    this.sensors = dropout > 0 ? new SensorDropout(numEnvs, dropout) : null;
+    const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen + (this.sensors ? 1 : 0);
     this.obsDims = this.possibleAgents.map(() => obsDim);
     this.continuous = options.continuousActions ?? false;
     this.actionSpaces = this.possibleAgents.map(() => mpeActionSpace(this.continuous));
@@ -104,11 +116,13 @@ export class SimpleSpreadCore implements WorldCore {
       vel[j] = 0;
       vel[j + 1] = 0;
     }
+    this.sensors?.startEpisode(e, rng);
     this.moved(e);
   }
 
   stepPhysics(actions: Actions): void {
     this.physics.step(actions, this.continuous);
+    this.sensors?.stepped();
     for (let e = 0; e < this.numEnvs; e++) this.moved(e);
   }
 
@@ -129,6 +143,11 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   observationFields(agent: number): string[] {
+    return this.sensors ? [...this.sensedFields(agent), 'sensed'] : this.sensedFields(agent);
+  }
+
+  /** the fields of a whole observation (before sensor dropout's `sensed`) */
+  private sensedFields(agent: number): string[] {
     if (this.k !== null) {
       const near = Array.from({ length: this.k }, (_, j) => j);
       return [
@@ -148,6 +167,17 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   observe(e: number, agent: number, out: NumberArray, offset: number): void {
+    this.observeAll(e, agent, out, offset);
+    if (!this.sensors) return;
+    const last = offset + this.obsDims[agent] - 1;
+    const lost = this.sensors.lost(e, agent);
+    // what the agent senses of the others (after its own velocity and position), lost or not
+    if (lost) out.fill(0, offset + 4, last);
+    out[last] = lost ? 0 : 1;
+  }
+
+  /** agent i's observation with every frame sensed (the critic's state reads these) */
+  private observeAll(e: number, agent: number, out: NumberArray, offset: number): void {
     const n = this.n;
     const m = 2 * n;
     const pos = this.physics.pos;
@@ -200,11 +230,18 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   writeState(e: number, out: Float32Array, offset: number): void {
-    writeConcatenatedObservations(this, e, out, offset);
+    if (!this.sensors) return writeConcatenatedObservations(this, e, out, offset);
+    let at = offset;
+    for (let i = 0; i < this.n; i++) {
+      this.observeAll(e, i, out, at);
+      at += this.obsDims[i];
+      out[at - 1] = 1;
+    }
   }
 
   snapshot(e: number): ParticleSnapshot {
-    return snapshotParticles(this.physics, e);
+    const particles = snapshotParticles(this.physics, e);
+    return this.sensors ? { ...particles, sensor: this.sensors.snapshot(e) } : particles;
   }
 
   positions(e: number): WorldPositions {
@@ -213,6 +250,7 @@ export class SimpleSpreadCore implements WorldCore {
 
   setState(e: number, snapshot: WorldSnapshot): void {
     setParticles(this.id, this.physics, e, snapshot);
+    this.sensors?.restore(this.id, e, snapshot.sensor);
     this.moved(e);
   }
 

@@ -26,7 +26,7 @@ export function scriptedSpreadController(numAgents: number, continuous = false):
       const numEnvs = actions.length / (n * (continuous ? 5 : 1));
       // k-nearest observations (the neighbours option) hold only some landmarks, sorted by distance
       if (observations[0].length !== numEnvs * obsDim) {
-        throw new Error(`the scripted simple_spread controller reads every landmark and agent (${obsDim} values per agent for N = ${n}); these observations have ${observations[0].length / numEnvs}: evaluate it on the same N without the neighbours option (same starts, same rewards)`);
+        throw new Error(`the scripted simple_spread controller reads every landmark and agent (${obsDim} values per agent for N = ${n}); these observations have ${observations[0].length / numEnvs}: evaluate it on the same N without the neighbours or sensorDropout options (same starts, same rewards)`);
       }
       for (let e = 0; e < numEnvs; e++) {
         for (let i = 0; i < n; i++) {

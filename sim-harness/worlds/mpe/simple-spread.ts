@@ -33,6 +33,11 @@ export interface SimpleSpreadOptions {
    * state is never blanked. Default 0: PettingZoo's observation, without the `sensed` field.
    */
   sensorDropout?: number;
+  /**
+   * landmarks start uniformly in [−r, r]² (default 1, PettingZoo's; the MAPPO paper's code,
+   * onpolicy/envs/mpe/scenarios/simple_spread.py, uses 0.8). Agents always start in [−1, 1]²
+   */
+  landmarkRange?: number;
 }
 
 const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
@@ -80,6 +85,7 @@ export class SimpleSpreadCore implements WorldCore {
   private readonly measures: EnvMeasures[];
   /** null: every frame arrives (PettingZoo's observation) */
   private readonly sensors: SensorDropout | null;
+  private readonly landmarkRange: number;
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -94,6 +100,7 @@ export class SimpleSpreadCore implements WorldCore {
     const landmarksSeen = this.k ?? n;
     const agentsSeen = this.k ?? n - 1;
     this.nearest = { index: new Int32Array(n), dist: new Float64Array(n) };
+    this.landmarkRange = options.landmarkRange ?? 1;
     const dropout = options.sensorDropout ?? 0;
     this.sensors = dropout > 0 ? new SensorDropout(numEnvs, dropout) : null;
     const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen + (this.sensors ? 1 : 0);
@@ -111,8 +118,10 @@ export class SimpleSpreadCore implements WorldCore {
     const { pos, vel, numEntities: m } = this.physics;
     for (let i = 0; i < m; i++) {
       const j = (e * m + i) * 2;
-      pos[j] = rng.uniform(-1, 1);
-      pos[j + 1] = rng.uniform(-1, 1);
+      // (the same draws whatever the range: a landmark's are scaled, as the MAPPO code's are)
+      const range = i < this.n ? 1 : this.landmarkRange;
+      pos[j] = range * rng.uniform(-1, 1);
+      pos[j + 1] = range * rng.uniform(-1, 1);
       vel[j] = 0;
       vel[j + 1] = 0;
     }

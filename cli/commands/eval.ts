@@ -42,7 +42,7 @@ export function registerEval(program: Command): void {
     .option('--bundle <dir>', 'a policy bundle: its ONNX graphs, in-process with ONNX Runtime (the reference `fleetmind sim` must reproduce); repeat it for bundles of other seeds: each metric is then summarised over them, as runs are', (dir: string, previous: string[] = []) => [...previous, dir])
     .option('--world <id>', 'world id or alias (see `fleetmind worlds`), with --policy')
     .option('--policy <name>', 'baseline policy: random, scripted (the world\'s scripted controller), or always:K (every agent always takes action K: the traffic junction\'s always-GAS is always:0)', baselinePolicy)
-    .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard; with --run: play the run\'s world with these options in place of those it was trained with (e.g. trained on denser traffic, evaluated on the usual), as long as its observations and actions stay the same', worldOption)
+    .option('--world-option <key=value>', 'with --world: a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=hard; with --run or --bundle: play its world with these options in place of those it was trained with (e.g. trained on denser traffic, evaluated on the usual; more sensor loss), as long as its observations and actions stay the same', worldOption)
     .addOption(new Option('--shield <kind>', 'a safety layer in the world, over any policy (traffic_junction): emergency-brake (a car brakes rather than move onto a car or a cell another car with the right of way enters); keep-clear (that, and no car waits on an arrival cell, where new cars are placed, or holds up the queue on one, when it can drive on)').choices([...JUNCTION_SHIELDS]))
     .option('--episodes <n>', 'episodes to play', positiveInt, 100)
     .option('--seed <s>', 'seed of the first episode', nonNegativeInt, 0)
@@ -96,23 +96,30 @@ interface Evaluated {
 
 async function evaluateBundle(opts: EvalOptions, dir: string, perEpisode: boolean): Promise<Evaluated> {
   if (opts.world || opts.agents) throw new CliError('--bundle evaluates on the world it was exported for: drop --world/--agents');
-  if (opts.worldOption) throw new CliError('--bundle evaluates on the world it was exported for: drop --world-option (--shield adds a shield to it)');
   // ONNX Runtime loads only for a bundle: `--help`, baselines and refused arguments stay quick
   const [{ loadBundle }, { bundleController }] = await Promise.all([import('@fleetmind/models'), import('@fleetmind/trainer/bundle-controller')]);
   const bundle = await loadBundle(dir);
   try {
     const { manifest } = bundle;
-    const config = withShield(manifest.world.config, opts.shield) ?? {};
+    if (opts.worldOption && manifest.world.remote) throw new CliError(`--bundle ${dir} plays a remote world (${manifest.world.remote}), served with its own options: drop --world-option`);
+    const config = withShield(opts.worldOption ?? manifest.world.config, opts.shield) ?? {};
     // a bundle trained against a remote world is evaluated against it, where it was served
     const world = openWorld(manifest.world.remote ?? manifest.world.id, { numEnvs: opts.episodes, autoReset: false, config });
     const comm = { msgDropout: opts.msgDropout, agentDropout: opts.agentDropout, seed: opts.seed };
     const opponent = opts.opponent ? await loadBundle(opts.opponent) : null;
     if (opponent && opponent.manifest.world.id !== manifest.world.id) throw new CliError(`--opponent ${opts.opponent} plays ${opponent.manifest.world.id}, the bundle ${manifest.world.id}`);
-    const controller = opts.scriptedRoles ? against(world, bundle, opts.scriptedRoles, comm, opponent, bundleController) : bundleController(world, bundle, comm);
+    let controller: AsyncController;
+    try {
+      controller = opts.scriptedRoles ? against(world, bundle, opts.scriptedRoles, comm, opponent, bundleController) : bundleController(world, bundle, comm);
+    } catch (err) {
+      if (!opts.worldOption) throw err;
+      throw new CliError(`--bundle ${dir} --world-option ${marlEvalTask(opts.worldOption)}: the bundle cannot play ${world.id} with these options: ${(err as Error).message}`);
+    }
     const report = await evaluateControllerAsync(world, controller, opts.seed, { perEpisode });
     let policy = `bundle ${manifest.name} ${manifest.version}${comm.msgDropout > 0 || comm.agentDropout > 0 ? `, ${comm.msgDropout * 100}% messages lost, ${comm.agentDropout * 100}% agents silent` : ''}`;
     if (opts.scriptedRoles) policy += ` against ${opponent ? `${opponent.manifest.name} ${opponent.manifest.version} (${opts.opponent})` : 'scripted'} ${opts.scriptedRoles.join(', ')}`;
     if (opts.shield) policy += `, ${opts.shield} shield`;
+    if (opts.worldOption) policy += `, exported for ${marlEvalTask(manifest.world.config ?? {})}`;
     await opponent?.close();
     return { worldId: world.id, config, policy, algorithm: opts.algorithm ?? manifest.name, stepCount: 0, agents: world.possibleAgents.length, report };
   } finally {

@@ -22,6 +22,24 @@ export interface BundleEvalOptions {
   roles?: readonly string[];
 }
 
+type RoleSpec = LoadedBundle['roles'][number]['spec'];
+
+/** The world's agent observes and acts as the bundle's role was exported to (a world played with other options may not). */
+function checkSpaces(world: World, spec: RoleSpec, id: string): void {
+  const observed = world.observationSpace(id).shape[0];
+  if (observed !== spec.observation.size) {
+    throw new Error(`${id} observes ${observed} values in this ${world.id}, the bundle's role ${spec.name} ${spec.observation.size}`);
+  }
+  const space = world.actionSpace(id);
+  const fits = space.kind === 'discrete' ? spec.action.kind === 'discrete' && spec.action.n === space.n
+    : spec.action.kind === 'continuous' && spec.action.size === space.shape[0];
+  if (!fits) {
+    const wants = spec.action.kind === 'discrete' ? `Discrete(${spec.action.n})` : `a box of ${spec.action.size}`;
+    const has = space.kind === 'discrete' ? `Discrete(${space.n})` : `a box of ${space.shape[0]}`;
+    throw new Error(`${id} acts in ${has} in this ${world.id}, the bundle's role ${spec.name} in ${wants}`);
+  }
+}
+
 export function bundleController(world: World, bundle: LoadedBundle, options: BundleEvalOptions = {}): AsyncController {
   const { manifest } = bundle;
   if (manifest.world.id !== world.id) throw new Error(`the bundle is for ${manifest.world.id}, the world is ${world.id}`);
@@ -37,6 +55,7 @@ export function bundleController(world: World, bundle: LoadedBundle, options: Bu
     const agents = policy.spec.agents.map((id) => {
       const i = world.possibleAgents.indexOf(id);
       if (i < 0) throw new Error(`the bundle's agent "${id}" is not in ${world.id} (agents: ${world.possibleAgents.join(', ')})`);
+      checkSpaces(world, policy.spec, id);
       return i;
     });
     // a continuous action and a recurrent state go row by row, as each robot runs them (role-runner.ts says why)

@@ -355,11 +355,18 @@ export class BatchedWorld implements World {
   }
 }
 
-/** PettingZoo MPE's `state()`: every agent's observation, concatenated in agent order. */
-export function writeConcatenatedObservations(core: WorldCore, e: number, out: Float32Array, offset: number): void {
+/**
+ * PettingZoo MPE's `state()`: every agent's observation, concatenated in agent order. `observe`:
+ * how an observation is written, where the state should not see what an agent does not (default
+ * the core's own)
+ */
+export function writeConcatenatedObservations(
+  core: WorldCore, e: number, out: Float32Array, offset: number,
+  observe: WorldCore['observe'] = (env, agent, o, at) => core.observe(env, agent, o, at),
+): void {
   let at = offset;
   for (let i = 0; i < core.possibleAgents.length; i++) {
-    core.observe(e, i, out, at);
+    observe(e, i, out, at);
     at += core.obsDims[i];
   }
 }

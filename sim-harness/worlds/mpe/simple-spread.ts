@@ -177,16 +177,14 @@ export class SimpleSpreadCore implements WorldCore {
 
   observe(e: number, agent: number, out: NumberArray, offset: number): void {
     this.observeAll(e, agent, out, offset);
-    if (!this.sensors) return;
-    const last = offset + this.obsDims[agent] - 1;
-    const lost = this.sensors.lost(e, agent);
-    // what the agent senses of the others (after its own velocity and position), lost or not
-    if (lost) out.fill(0, offset + 4, last);
-    out[last] = lost ? 0 : 1;
+    if (!this.sensors?.lost(e, agent)) return;
+    // a lost frame: what the agent senses of the others (after its own velocity and position), and `sensed`
+    out.fill(0, offset + 4, offset + this.obsDims[agent]);
   }
 
-  /** agent i's observation with every frame sensed (the critic's state reads these) */
+  /** agent i's observation with its frame sensed (`sensed` = 1 under sensor dropout): the critic's state reads these */
   private observeAll(e: number, agent: number, out: NumberArray, offset: number): void {
+    if (this.sensors) out[offset + this.obsDims[agent] - 1] = 1;
     const n = this.n;
     const m = 2 * n;
     const pos = this.physics.pos;
@@ -239,13 +237,7 @@ export class SimpleSpreadCore implements WorldCore {
   }
 
   writeState(e: number, out: Float32Array, offset: number): void {
-    if (!this.sensors) return writeConcatenatedObservations(this, e, out, offset);
-    let at = offset;
-    for (let i = 0; i < this.n; i++) {
-      this.observeAll(e, i, out, at);
-      at += this.obsDims[i];
-      out[at - 1] = 1;
-    }
+    writeConcatenatedObservations(this, e, out, offset, (env, agent, o, at) => this.observeAll(env, agent, o, at));
   }
 
   snapshot(e: number): ParticleSnapshot {

@@ -26,7 +26,7 @@ export const LAYER_NORM_EPSILON = 1e-5;
 export const ATTENTION_MASK_PENALTY = 1e9;
 
 export interface MlpGraphWeights {
-  spec: { sizes: number[]; activation: 'tanh' | 'relu'; inputLayerNorm?: boolean };
+  spec: { sizes: number[]; activation: 'tanh' | 'relu'; inputLayerNorm?: boolean; hiddenLayerNorm?: boolean };
   /** per layer: W [in, out] row-major, b [out] */
   layers: { w: ArrayLike<number>; b: ArrayLike<number> }[];
 }
@@ -68,13 +68,13 @@ export function actorInput(g: GraphBuilder, io: ActorIo, layerNorm: boolean): st
  * shorter. The kernel sums x and x² in one pass; on rows far from zero that is closer to the exact
  * value than the eight nodes' float32 mean, and at most a few 1e-6 from it near zero.
  */
-function layerNormalize(g: GraphBuilder, x: string, width: number): string {
+function layerNormalize(g: GraphBuilder, x: string, width: number, name = 'ln'): string {
   const mean = g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
   const centred = g.op('Sub', [x, mean]);
-  const variance = g.op('ReduceMean', [g.op('Pow', [centred, g.constant('ln_two', [2], [])])], { axes: [-1], keepdims: 1 });
-  const std = g.op('Sqrt', [g.op('Add', [variance, g.constant('ln_epsilon', [LAYER_NORM_EPSILON], [])])]);
+  const variance = g.op('ReduceMean', [g.op('Pow', [centred, g.constant(`${name}_two`, [2], [])])], { axes: [-1], keepdims: 1 });
+  const std = g.op('Sqrt', [g.op('Add', [variance, g.constant(`${name}_epsilon`, [LAYER_NORM_EPSILON], [])])]);
   const normalised = g.op('Div', [centred, std]);
-  return g.op('Add', [g.op('Mul', [normalised, g.constant('ln_scale', new Array(width).fill(1), [width])]), g.constant('ln_shift', new Array(width).fill(0), [width])]);
+  return g.op('Add', [g.op('Mul', [normalised, g.constant(`${name}_scale`, new Array(width).fill(1), [width])]), g.constant(`${name}_shift`, new Array(width).fill(0), [width])]);
 }
 
 
@@ -91,12 +91,15 @@ export function policyOutputs(g: GraphBuilder, logits: string, numActions: numbe
 }
 
 function mlpOutput(g: GraphBuilder, weights: MlpGraphWeights, io: ActorIo): string {
-  const { sizes, activation, inputLayerNorm } = weights.spec;
+  const { sizes, activation, inputLayerNorm, hiddenLayerNorm } = weights.spec;
   if (sizes[0] !== io.obsSize + io.agentIdSize) throw new Error(`the MLP takes ${sizes[0]} inputs, obs ${io.obsSize} + agent id ${io.agentIdSize} given`);
   let h = actorInput(g, io, Boolean(inputLayerNorm));
   weights.layers.forEach((layer, l) => {
     h = affine(g, h, layer.w, layer.b, sizes[l], sizes[l + 1], `layer${l}`);
-    if (l + 1 < weights.layers.length) h = g.op(activation === 'tanh' ? 'Tanh' : 'Relu', [h]);
+    if (l + 1 < weights.layers.length) {
+      h = g.op(activation === 'tanh' ? 'Tanh' : 'Relu', [h]);
+      if (hiddenLayerNorm === true) h = layerNormalize(g, h, sizes[l + 1], `layer${l}_ln`);
+    }
   });
   return h;
 }

@@ -136,6 +136,43 @@ t.test('the input layer norm runs as ONNX Runtime\'s one LayerNormalization kern
   await session.release();
 });
 
+t.test('an MLP with a LayerNorm after every hidden layer (the MAPPO paper\'s layers): each runs as one LayerNormalization kernel, within 1e-5 of the arithmetic', async (t) => {
+  const weights = { ...zooShapedMlp(), spec: { ...zooShapedMlp().spec, activation: 'relu' as const, hiddenLayerNorm: true } };
+  const bytes = mlpActorGraph(weights, { obsSize: 18, agentIdSize: 3 });
+  const nodes = await optimisedNodes(bytes);
+  t.equal(nodes.filter((n) => n === 'LayerNormalization').length, 3, `the input's and two hidden layers': ${nodes.join(' ')}`);
+  const session = await ort.InferenceSession.create(bytes, EDGE_SESSION_OPTIONS);
+  const normalise = (x: number[]) => {
+    const mean = x.reduce((a, b) => a + b) / x.length;
+    const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length + 1e-5);
+    return x.map((v) => (v - mean) / std);
+  };
+  let worst = 0;
+  let withoutHidden = 0;
+  for (let row = 0; row < 20; row++) {
+    const obs = Array.from({ length: 18 }, (_, i) => 3 * Math.sin(i * 7.1 + row * 3.3));
+    const id = [1, 0, 0];
+    const forward = (hidden: boolean) => {
+      let h = normalise(Array.from(Float32Array.from([...obs, ...id])));
+      weights.layers.forEach((layer, l) => {
+        const width = weights.spec.sizes[l + 1];
+        h = Array.from({ length: width }, (_, o) => h.reduce((s, v, q) => s + v * layer.w[q * width + o], layer.b[o]));
+        if (l + 1 < weights.layers.length) {
+          h = h.map((v) => Math.max(0, v));
+          if (hidden) h = normalise(h);
+        }
+      });
+      return h;
+    };
+    const got = (await session.run({ obs: f32(obs, [1, 18]), agent_id: f32(id, [1, 3]) })).logits.data as Float32Array;
+    forward(true).forEach((v, k) => (worst = Math.max(worst, Math.abs(v - got[k]))));
+    forward(false).forEach((v, k) => (withoutHidden = Math.max(withoutHidden, Math.abs(v - got[k]))));
+  }
+  t.ok(worst < 1e-5, `largest |Δlogit| against float64: ${worst.toExponential(2)}`);
+  t.ok(withoutHidden > 1e-2, `and the hidden norms change the logits (by up to ${withoutHidden.toFixed(3)} here)`);
+  await session.release();
+});
+
 t.test('the observation and the agent id join into one input where a graph only concatenates them: the same outputs, bit for bit', async (t) => {
   const weights = zooShapedMlp();
   const bytes = mlpActorGraph(weights, { obsSize: 18, agentIdSize: 3 });

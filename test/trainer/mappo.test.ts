@@ -2,8 +2,10 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateController, makeWorld, randomController } from '@fleetmind/worlds';
-import { defaultMappoConfig, greedyPolicy, isCommNetWeights, resolveTrainingConfig, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
+import { evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
+import * as ort from 'onnxruntime-node';
+import { mlpActorGraph } from '@fleetmind/models/onnx';
+import { actorFromWeights, actorLogits, defaultMappoConfig, greedyPolicy, Mlp, isCommNetWeights, resolveTrainingConfig, RunFolder, trainMappo, useBackend, type MappoCheckpoint, type MlpWeights } from '@fleetmind/trainer';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fm-train-'));
 const info = (config: typeof defaultMappoConfig) => ({ config, backend: 'wasm', created: 'now', node: process.version });
@@ -30,6 +32,57 @@ t.test('MAPPO with the pooled critic input (own observation and the role\'s mean
   t.ok(trained > random + 2, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (300 episodes, same seeds)`);
   t.throws(() => resolveTrainingConfig({ algo: 'ippo', criticInput: 'pooled' }), /a pooled critic input is for MAPPO's centralized critic; ippo's critic reads the agent's own observation already/, 'IPPO has no centralized critic to pool');
 });
+
+t.test('the MAPPO paper\'s network options: orthogonal initial weights and a LayerNorm after every hidden layer, trained, and the ONNX actor computes the same logits', async (t) => {
+  const rng = new Rng(5);
+  const net = new Mlp({ sizes: [21, 64, 64, 5], activation: 'relu', outputGain: 0.01 }, rng, { init: 'orthogonal' });
+  const [w0, w1, w2] = net.getWeights().layers.map((l) => l.w);
+  // [21, 64]: orthonormal rows (fewer rows than columns), times √2 (ReLU's gain)
+  t.ok(gramError(w0, 21, 64, 'rows', 2) < 1e-5, `layer 0: W·Wᵀ = 2·I (${gramError(w0, 21, 64, 'rows', 2).toExponential(1)})`);
+  t.ok(gramError(w1, 64, 64, 'rows', 2) < 1e-5, 'layer 1 (square): orthogonal, times √2');
+  t.ok(gramError(w2, 64, 5, 'columns', 1e-4) < 1e-9, 'the output layer [64, 5]: orthonormal columns times its gain 0.01');
+  net.dispose();
+
+  const config = { ...defaultMappoConfig, totalSteps: 64_000, seed: 3, activation: 'relu' as const, hiddenLayerNorm: true, init: 'orthogonal' as const };
+  const checkpoint = await trainMappo(config);
+  const weights = checkpoint.roles[0].actor as MlpWeights;
+  t.equal(weights.spec.hiddenLayerNorm, true, 'the actor\'s spec says so (and the critic\'s)');
+  t.equal((checkpoint.roles[0].critic as MlpWeights).spec.hiddenLayerNorm, true);
+  const world = makeWorld('simple_spread_v3', { numEnvs: 300, autoReset: false });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 2, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (300 episodes, same seeds)`);
+  const actor = actorFromWeights(weights, new Rng(1));
+  const session = await ort.InferenceSession.create(mlpActorGraph(weights, { obsSize: 18, agentIdSize: 3 }));
+  const rows = 6;
+  const obs = Float32Array.from({ length: rows * 18 }, (_, i) => 1.5 * Math.sin(i * 0.37));
+  const ids = Float32Array.from({ length: rows * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+  const x = new Float32Array(rows * 21);
+  for (let r = 0; r < rows; r++) { x.set(obs.subarray(r * 18, r * 18 + 18), r * 21); x.set(ids.subarray(r * 3, r * 3 + 3), r * 21 + 18); }
+  const expected = actorLogits(actor, x, null, 3);
+  const got = (await session.run({ obs: new ort.Tensor('float32', obs, [rows, 18]), agent_id: new ort.Tensor('float32', ids, [rows, 3]) })).logits.data as Float32Array;
+  const worst = Math.max(...Array.from(got, (v, k) => Math.abs(v - expected[k])));
+  t.ok(worst < 1e-5, `ONNX Runtime against TensorFlow.js: largest |Δlogit| ${worst.toExponential(2)}`);
+  await session.release();
+  actor.dispose();
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', hiddenLayerNorm: true }), /hiddenLayerNorm and init: 'orthogonal' are options of the MLP actor/, 'a GRU actor has neither: refused');
+});
+
+/** largest |G − scale·I| of the Gram matrix of a [rows, cols] matrix's rows or columns */
+function gramError(w: number[], rows: number, cols: number, of: 'rows' | 'columns', scale: number): number {
+  const n = of === 'rows' ? rows : cols;
+  const len = of === 'rows' ? cols : rows;
+  const at = (i: number, k: number) => (of === 'rows' ? w[i * cols + k] : w[k * cols + i]);
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let k = 0; k < len; k++) dot += at(i, k) * at(j, k);
+      worst = Math.max(worst, Math.abs(dot - (i === j ? scale : 0)));
+    }
+  }
+  return worst;
+}
 
 t.test('checkpoints round-trip exactly, and damaged ones are refused with the reason', async (t) => {
   const dir = tmp();

@@ -17,6 +17,13 @@ export const mappoConfigSchema = z.strictObject({
   totalSteps: z.number().int().positive(),
   /** actor and critic alike */
   ...networkFields,
+  /**
+   * normalise every hidden layer's output after its activation, as the MAPPO paper's MLP layers do
+   * (Linear, activation, LayerNorm); MLP actors and critics (default false)
+   */
+  hiddenLayerNorm: z.boolean().optional(),
+  /** initial weights of the MLP actors and critics: 'gaussian' (default) or 'orthogonal' (the MAPPO paper's code) */
+  init: z.enum(['gaussian', 'orthogonal']).optional(),
   /** mlp: own observation only; commnet: also hears its teammates */
   /** tarmac: a CommNet whose rounds attend over the messages heard (TarMAC) instead of averaging them */
   /** gru: an MLP with a GRU cell that remembers past observations (rMAPPO's recurrent policy, nn/gru.ts) */

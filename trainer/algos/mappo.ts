@@ -97,7 +97,7 @@ function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
     const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const { head, actor, actorOpt } = shared ?? newActor(world, agents[0], obsDim + idSize, config, rng);
     if (config.sharedActor) shared = { head, actor, actorOpt };
-    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm }, rng, { inputIsData: true });
+    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config) }, rng, { inputIsData: true, init: config.init });
     return {
       role, agents, obsDim, head, actor, critic, actorOpt,
       criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),
@@ -115,10 +115,15 @@ function newActor(world: World, agent: number, inputSize: number, config: MappoC
   const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
   const actor = makeActor({
     kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
-    inputLayerNorm: config.inputLayerNorm, rounds: config.commRounds, gated: config.gate === true,
+    inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config), init: config.init, rounds: config.commRounds, gated: config.gate === true,
   }, rng);
   if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
   return { head, actor, actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5) };
+}
+
+/** the spec field only where it is on, so networks without it keep the specs (and checkpoints) they had */
+function hiddenLayerNormOf(config: MappoConfig): { hiddenLayerNorm?: true } {
+  return config.hiddenLayerNorm === true ? { hiddenLayerNorm: true } : {};
 }
 
 /** The critic's input before the agent id and the time: the global state, the agent's observation, or that and its role's mean. */

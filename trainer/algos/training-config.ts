@@ -89,6 +89,9 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
   if ((algo === 'iql' || algo === 'vdn' || algo === 'qmix') && 'actor' in given && config.actor !== 'mlp' && config.actor !== 'gru') {
     throw new TrainingConfigError(['actor'], 'invalid', `${algo} learns each agent's Q-network: actor "mlp" or "gru"; a communicating actor ("${String(config.actor)}") is trained by mappo or ippo`);
   }
+  if ((config.hiddenLayerNorm === true || (config.init ?? 'gaussian') !== 'gaussian') && (config.actor ?? 'mlp') !== 'mlp') {
+    throw new TrainingConfigError([config.hiddenLayerNorm === true ? 'hiddenLayerNorm' : 'init'], 'invalid', `hiddenLayerNorm and init: 'orthogonal' are options of the MLP actor (and the critic); a ${String(config.actor)} actor has neither`);
+  }
   if (config.criticInput === 'pooled' && algo !== 'mappo') {
     throw new TrainingConfigError(['criticInput'], 'invalid', `a pooled critic input is for MAPPO's centralized critic; ${algo}'s critic reads the agent's own observation already`);
   }

@@ -5,7 +5,7 @@
 
 import { tf } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
-import { Mlp, type Activation, type MlpWeights } from './mlp.js';
+import { Mlp, type Activation, type MlpInit, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
 import type { PresentRows } from './team-rows.js';
 import { Gru, type ActorSequence, type GruWeights } from './gru.js';
@@ -33,6 +33,10 @@ export interface ActorOptions {
   hidden: number[];
   activation: Activation;
   inputLayerNorm: boolean;
+  /** mlp: LayerNorm after every hidden layer's activation (nn/mlp.ts) */
+  hiddenLayerNorm?: true;
+  /** mlp: initial weights (nn/mlp.ts; default gaussian) */
+  init?: MlpInit;
   /** CommNet communication rounds K */
   rounds: number;
   /** tarmac: the attention's query and key size (default: a quarter of the hidden width) */
@@ -170,7 +174,11 @@ class GruActor implements Actor {
 export function makeActor(o: ActorOptions, rng: Rng): Actor {
   if (o.gated && (o.kind === 'mlp' || o.kind === 'gru')) throw new Error(`a gate chooses whether to send messages: ${o.kind} sends none`);
   if (o.kind === 'mlp') {
-    return new MlpActor(new Mlp({ sizes: [o.inputSize, ...o.hidden, o.numActions], activation: o.activation, outputGain: 0.01, inputLayerNorm: o.inputLayerNorm }, rng, { inputIsData: true }));
+    const hiddenLayerNorm = o.hiddenLayerNorm ? { hiddenLayerNorm: true } : {};
+    return new MlpActor(new Mlp({ sizes: [o.inputSize, ...o.hidden, o.numActions], activation: o.activation, outputGain: 0.01, inputLayerNorm: o.inputLayerNorm, ...hiddenLayerNorm }, rng, { inputIsData: true, init: o.init }));
+  }
+  if (o.hiddenLayerNorm || (o.init ?? 'gaussian') !== 'gaussian') {
+    throw new Error(`hiddenLayerNorm and init: 'orthogonal' are options of the MLP actor (and the critic); a ${o.kind} actor has neither`);
   }
   if (o.kind === 'gru') {
     return new GruActor(new Gru({ recurrent: 'gru', inputSize: o.inputSize, hidden: o.hidden[0], numActions: o.numActions, inputLayerNorm: o.inputLayerNorm }, rng));

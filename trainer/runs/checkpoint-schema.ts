@@ -19,6 +19,8 @@ export const mlpWeightsSchema = z.object({
     outputGain: z.number(),
     /** normalise each input vector to mean 0, variance 1 across its features (MAPPO's feature normalisation) */
     inputLayerNorm: z.boolean().optional(),
+    /** normalise each hidden layer's output (after its activation) the same way (the MAPPO paper's MLP layers: Linear, activation, LayerNorm) */
+    hiddenLayerNorm: z.boolean().optional(),
   }),
   /** per layer: W [in, out] row-major, then b [out] */
   layers: z.array(z.object({ w: z.array(z.number()), b: z.array(z.number()) })),

@@ -1,7 +1,8 @@
 // simple_spread_v3 (PettingZoo 1.25 / MPE2): N agents cover N landmarks and avoid each other.
 //
 // reward_i = 0.5 · global + 0.5 · local_i, where global = −Σ_landmarks min_agents dist and
-// local_i = −#{other agents overlapping i}. Landmarks do not collide.
+// local_i = −#{other agents overlapping i}. Landmarks do not collide. With teamReward, each agent
+// is rewarded the mean of those.
 
 import type { Rng } from '../rng.js';
 import type { Actions, ActionSpace, WorldPositions, WorldSnapshot } from '../types.js';
@@ -38,6 +39,12 @@ export interface SimpleSpreadOptions {
    * onpolicy/envs/mpe/scenarios/simple_spread.py, uses 0.8). Agents always start in [−1, 1]²
    */
   landmarkRange?: number;
+  /**
+   * every agent is rewarded the team's mean reward, where PettingZoo rewards each its own (the
+   * MAPPO paper's code, onpolicy/envs/mpe/environment.py, gives each the team's sum: N times this).
+   * The team's return, and so the mean return per agent, is the same either way (default false)
+   */
+  teamReward?: boolean;
 }
 
 const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
@@ -86,6 +93,7 @@ export class SimpleSpreadCore implements WorldCore {
   /** null: every frame arrives (PettingZoo's observation) */
   private readonly sensors: SensorDropout | null;
   private readonly landmarkRange: number;
+  private readonly teamReward: boolean;
 
   constructor(numEnvs: number, options: SimpleSpreadOptions = {}) {
     const n = options.N ?? 3;
@@ -101,6 +109,7 @@ export class SimpleSpreadCore implements WorldCore {
     const agentsSeen = this.k ?? n - 1;
     this.nearest = { index: new Int32Array(n), dist: new Float64Array(n) };
     this.landmarkRange = options.landmarkRange ?? 1;
+    this.teamReward = options.teamReward ?? false;
     const dropout = options.sensorDropout ?? 0;
     this.sensors = dropout > 0 ? new SensorDropout(numEnvs, dropout) : null;
     const obsDim = 4 + 2 * landmarksSeen + 2 * agentsSeen + 2 * agentsSeen + (this.sensors ? 1 : 0);
@@ -147,6 +156,11 @@ export class SimpleSpreadCore implements WorldCore {
     for (let i = 0; i < n; i++) {
       const local = 0 - overlaps[i]; // (+0 with none, as the loop it replaces gave)
       out[offset + i] = global * (1 - this.localRatio) + local * this.localRatio;
+    }
+    if (this.teamReward) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += out[offset + i];
+      out.fill(sum / n, offset, offset + n);
     }
     return false;
   }

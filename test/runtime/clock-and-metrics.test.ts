@@ -19,14 +19,23 @@ t.test('free-running at --hz: acts on the latest observation each period; none y
   // a camera at 100 Hz: each period acts on a frame at most ~10 ms old
   let frame = 0;
   const before = actions.length;
+  const reasonsBefore = { ...agent.snapshot().safeReasons };
   adapter.observe({ tick: ++frame, values: OBS() });
   const camera = setInterval(() => adapter.observe({ tick: ++frame, values: OBS() }), 10);
   await until(() => actions.slice(before).filter((a) => a.tier === 'none').length >= 3, 'the policy acts in three periods');
   clearInterval(camera);
   const fresh = actions.slice(before);
-  // a frame goes stale only when the machine stalls past 150 ms: the stale safe action is then right too
-  const stale = agent.snapshot().safeReasons.observation_stale ?? 0;
-  t.ok(fresh.every((a) => a.tier === 'none' || (a.tier === 'safe' && stale > 0)), `fresh observations: the policy acts (alone, without peers): ${fresh.map((a) => a.tier).join(', ')}`);
+  // a safe action among these is right only for a stall of the machine: a frame older than 150 ms
+  // (observation_stale) or a decision past its 20 ms period (overrun, seen on a loaded 2-core CI
+  // host); a period that ignored a fresh frame would give another reason (observation_missing)
+  const STALL_REASONS = ['observation_stale', 'overrun'];
+  const reasons = agent.snapshot().safeReasons;
+  const newReasons = Object.keys(reasons).filter((r) => (reasons[r as keyof typeof reasons] ?? 0) > (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0));
+  const safeCount = fresh.filter((a) => a.tier === 'safe').length;
+  const stallCount = STALL_REASONS.reduce((n, r) => n + (reasons[r as keyof typeof reasons] ?? 0) - (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0), 0);
+  t.ok(fresh.every((a) => a.tier === 'none' || a.tier === 'safe'), `fresh observations: the policy acts (alone, without peers): ${fresh.map((a) => a.tier).join(', ')}`);
+  t.ok(safeCount <= stallCount, `each safe action among them (${safeCount}) is a stall's (${stallCount}: ${JSON.stringify(reasons)})`);
+  t.same(newReasons.filter((r) => !STALL_REASONS.includes(r)), [], 'no safe action for another reason since the first frame');
   t.ok(new Set(fresh.map((a) => a.tick)).size === fresh.length, 'each period has its own tick number');
   await until(() => actions[actions.length - 1].tier === 'safe', 'the observation grows older than 150 ms');
   t.equal(actions[actions.length - 1].tier, 'safe', 'the observation grew older than 150 ms: the safe action again');

@@ -81,6 +81,7 @@ const WORLDS: readonly WorldEntry[] = [
       sensorDropout: z.number().min(0).max(1).optional().describe("partial observability: each step, each agent's sensing of the landmarks and other agents is lost with this probability (those fields read 0; a last field 'sensed' says which); its own position and velocity always arrive (default 0)"),
       landmarkRange: z.number().positive().max(100).optional().describe("landmarks start uniformly in [-r, r]² (default 1, PettingZoo's; the MAPPO paper's code uses 0.8); agents in [-1, 1]²"),
       teamReward: z.boolean().optional().describe("every agent is rewarded the team's mean reward (default false: its own; the MAPPO paper's code gives each the team's sum). The mean return per agent is the same either way"),
+      integration: z.enum(['pettingzoo', 'original']).optional().describe("the order of a physics step: 'pettingzoo' (default, MPE2's: the position moves with the velocity the step began with) or 'original' (the original MPE's, which the MAPPO paper's code runs: the velocity first, then the position with the new one, so a push shows a step sooner)"),
     }).refine((c) => c.neighbours === undefined || c.neighbours <= (c.N ?? 3) - 1, { message: 'neighbours must be at most N - 1', path: ['neighbours'] })
       .refine((c) => c.neighbours !== undefined || (c.N ?? 3) <= 128, { message: "more than 128 agents need neighbours (k-nearest observations: full ones grow as N², 768 values each at N = 128)", path: ['N'] }),
     makeCore: (numEnvs, config) => new SimpleSpreadCore(numEnvs, config),

@@ -4,6 +4,9 @@
 // action force, soft contact force for every pair of colliding entities (no cut-off: a pair too far
 // apart adds exactly ±0, so it is skipped, and a grid finds the others when they are many), then
 // semi-explicit Euler integration (position with the OLD velocity, damping, force, speed clamp).
+// The original MPE (openai/multiagent-particle-envs, and the MAPPO paper's code built on it) moves
+// the position with the NEW velocity instead: an action moves the agent in the step it is taken,
+// where MPE2's moves it from the next one (`integration: 'original'`).
 
 import { continuousSpace, discreteSpace, type ActionSpace } from '../types.js';
 import { SpatialGrid } from './spatial-grid.js';
@@ -33,6 +36,14 @@ export interface PhysicsConstants {
   contactForce: number;
   contactMargin: number;
 }
+
+/**
+ * The order of a step's integration. 'pettingzoo' (MPE2, PettingZoo 1.25): the position moves with
+ * the velocity the step began with, then the velocity takes damping and force. 'original' (the
+ * original MPE's core.py, which the MAPPO paper's code runs): the velocity first, and the position
+ * moves with the new one, so a push shows in the position one step sooner.
+ */
+export type Integration = 'pettingzoo' | 'original';
 
 export const MPE_CONSTANTS: PhysicsConstants = {
   dt: 0.1,
@@ -111,9 +122,15 @@ export class ParticleWorld {
   /** env-steps whose contacts the grid found (the others looked at every pair) */
   contactStepsByGrid = 0;
 
-  /** options.contactGrid: false looks at every pair at any size (the reference the grid is tested against) */
-  constructor(numEnvs: number, numAgents: number, specs: readonly EntitySpec[], constants = MPE_CONSTANTS, options: { contactGrid?: boolean } = {}) {
+  private readonly positionFirst: boolean;
+
+  /**
+   * options.contactGrid: false looks at every pair at any size (the reference the grid is tested
+   * against); options.integration: the step's order (default 'pettingzoo')
+   */
+  constructor(numEnvs: number, numAgents: number, specs: readonly EntitySpec[], constants = MPE_CONSTANTS, options: { contactGrid?: boolean; integration?: Integration } = {}) {
     this.numEnvs = numEnvs;
+    this.positionFirst = (options.integration ?? 'pettingzoo') === 'pettingzoo';
     this.numAgents = numAgents;
     this.numEntities = specs.length;
     this.specs = specs;
@@ -201,8 +218,10 @@ export class ParticleWorld {
         const j = base + 2 * i;
         let vx = vel[j];
         let vy = vel[j + 1];
-        pos[j] = pos[j] + vx * dt;
-        pos[j + 1] = pos[j + 1] + vy * dt;
+        if (this.positionFirst) {
+          pos[j] = pos[j] + vx * dt;
+          pos[j + 1] = pos[j + 1] + vy * dt;
+        }
         vx = vx * keep;
         vy = vy * keep;
         if (hasForce[i]) {
@@ -219,6 +238,10 @@ export class ParticleWorld {
         }
         vel[j] = vx;
         vel[j + 1] = vy;
+        if (!this.positionFirst) {
+          pos[j] = pos[j] + vx * dt;
+          pos[j + 1] = pos[j + 1] + vy * dt;
+        }
       }
       this.speedClamps[e] = clamps;
     }

@@ -7,7 +7,7 @@
 import type { Rng } from '../rng.js';
 import type { Actions, ActionSpace, WorldPositions, WorldSnapshot } from '../types.js';
 import { writeConcatenatedObservations, type NumberArray, type WorldCore } from '../batched-world.js';
-import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec } from './particle-world.js';
+import { lastActionForce, mpeActionSpace, ParticleWorld, type EntitySpec, type Integration } from './particle-world.js';
 import { particlePositions, setParticles, snapshotParticles, type ParticleSnapshot } from './particle-state.js';
 import { SpatialGrid } from './spatial-grid.js';
 import { SensorDropout } from './sensor-dropout.js';
@@ -45,6 +45,12 @@ export interface SimpleSpreadOptions {
    * The team's return, and so the mean return per agent, is the same either way (default false)
    */
   teamReward?: boolean;
+  /**
+   * the order of a physics step (default 'pettingzoo', MPE2's: the position moves with the
+   * velocity the step began with); 'original' is the original MPE's core.py, which the MAPPO
+   * paper's code runs: the velocity first, and the position moves with the new one
+   */
+  integration?: Integration;
 }
 
 const AGENT: EntitySpec = { size: 0.15, mass: 1.0, movable: true, collide: true, maxSpeed: null, sensitivity: 5.0 };
@@ -118,7 +124,7 @@ export class SimpleSpreadCore implements WorldCore {
     this.actionSpaces = this.possibleAgents.map(() => mpeActionSpace(this.continuous));
     this.stateSize = n * obsDim;
     const specs = [...Array(n).fill(AGENT), ...Array(n).fill(LANDMARK)];
-    this.physics = new ParticleWorld(numEnvs, n, specs);
+    this.physics = new ParticleWorld(numEnvs, n, specs, undefined, { integration: options.integration });
     this.grids = n >= GRID_MIN_AGENTS ? Array.from({ length: numEnvs }, () => ({ agents: new SpatialGrid(0, n), landmarks: new SpatialGrid(n, n), fresh: false })) : null;
     this.measures = Array.from({ length: numEnvs }, () => ({ nearestAgent: new Float64Array(n), overlaps: new Int32Array(n), fresh: false }));
   }

@@ -27,9 +27,10 @@ export const TRAINING_PRESETS: Record<string, TrainingPreset> = {
    * paper's recurrent critic can count for itself (without it a first run here sat at a training
    * return of −20 from 200 k to 540 k steps); no agent id in the actor's input, as in the paper's
    * shared policy on MPE. Meant for comparing with the paper's results, and for simulators whose
-   * steps are dear. Measured here on simple_spread (seed 1), it does not reach the paper's code's
-   * figures (greedy −13.34 per agent at 1.56 M steps, where that code reached about −8.3), nor the
-   * defaults' per env step: README, "Recurrent actors".
+   * steps are dear. Measured here on simple_spread (seed 1): greedy −13.34 per agent at 1.56 M steps
+   * on PettingZoo's world; on the paper code's own world (landmarkRange=0.8, integration=original,
+   * teamReward=true) −9.87 at 1.56 M and −8.08 at 2.79 M, where the issue puts that code at about
+   * −8.3 and −7.5; the defaults learn faster per env step: README, "Recurrent actors".
    */
   'rmappo-mpe': {
     algos: ['mappo', 'ippo'],

@@ -8,6 +8,14 @@ import { until } from '../helpers/waiting.js';
 
 const OBS = () => Float32Array.from({ length: 18 }, (_, k) => Math.sin(k) / 3);
 
+type SafeReasons = Record<string, number | undefined>;
+/** the reasons a stalled machine gives for a safe action: a frame grown stale, a decision past its period */
+const STALL_REASONS = ['observation_stale', 'overrun'];
+/** how many more safe actions each reason has had since `before` (reasons with none left out) */
+function safeReasonsSince(before: SafeReasons, now: SafeReasons): Record<string, number> {
+  return Object.fromEntries(Object.keys(now).map((r) => [r, (now[r] ?? 0) - (before[r] ?? 0)] as const).filter(([, n]) => n > 0));
+}
+
 t.test('free-running at --hz: acts on the latest observation each period; none yet or too old gets the safe action', async (t) => {
   const actions: ActionOut[] = [];
   const adapter = new InProcessAdapter((a) => actions.push(a));
@@ -28,14 +36,12 @@ t.test('free-running at --hz: acts on the latest observation each period; none y
   // a safe action among these is right only for a stall of the machine: a frame older than 150 ms
   // (observation_stale) or a decision past its 20 ms period (overrun, seen on a loaded 2-core CI
   // host); a period that ignored a fresh frame would give another reason (observation_missing)
-  const STALL_REASONS = ['observation_stale', 'overrun'];
-  const reasons = agent.snapshot().safeReasons;
-  const newReasons = Object.keys(reasons).filter((r) => (reasons[r as keyof typeof reasons] ?? 0) > (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0));
+  const since = safeReasonsSince(reasonsBefore, agent.snapshot().safeReasons);
   const safeCount = fresh.filter((a) => a.tier === 'safe').length;
-  const stallCount = STALL_REASONS.reduce((n, r) => n + (reasons[r as keyof typeof reasons] ?? 0) - (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0), 0);
+  const stallCount = STALL_REASONS.reduce((n, r) => n + (since[r] ?? 0), 0);
   t.ok(fresh.every((a) => a.tier === 'none' || a.tier === 'safe'), `fresh observations: the policy acts (alone, without peers): ${fresh.map((a) => a.tier).join(', ')}`);
-  t.ok(safeCount <= stallCount, `each safe action among them (${safeCount}) is a stall's (${stallCount}: ${JSON.stringify(reasons)})`);
-  t.same(newReasons.filter((r) => !STALL_REASONS.includes(r)), [], 'no safe action for another reason since the first frame');
+  t.ok(safeCount <= stallCount, `each safe action among them (${safeCount}) is a stall's (${stallCount}: ${JSON.stringify(since)})`);
+  t.same(Object.keys(since).filter((r) => !STALL_REASONS.includes(r)), [], 'no safe action for another reason since the first frame');
   t.ok(new Set(fresh.map((a) => a.tick)).size === fresh.length, 'each period has its own tick number');
   await until(() => actions[actions.length - 1].tier === 'safe', 'the observation grows older than 150 ms');
   t.equal(actions[actions.length - 1].tier, 'safe', 'the observation grew older than 150 ms: the safe action again');
@@ -60,10 +66,9 @@ t.test('free-running: a frame it cannot act on (wrong size, NaN, out of bounds) 
   // stale, and one past a 20 ms period makes a decision overrun (both seen on a loaded 2-core CI
   // host), and either safe action is right; a bad frame that displaced the good one would give
   // another reason (the policy cannot act on 5 values or a NaN)
-  const STALL_REASONS = ['observation_stale', 'overrun'];
   const next = actions.slice(before, before + 3);
   const reasons = agent.snapshot().safeReasons;
-  const newReasons = Object.keys(reasons).filter((r) => (reasons[r as keyof typeof reasons] ?? 0) > (reasonsBefore[r as keyof typeof reasonsBefore] ?? 0));
+  const newReasons = Object.keys(safeReasonsSince(reasonsBefore, reasons));
   t.ok(next.every((a) => a.tier === 'none' || (a.tier === 'safe' && newReasons.length > 0)), `the policy still acts, on the last usable frame (${next.map((a) => a.tier).join(', ')})`);
   t.same(newReasons.filter((r) => !STALL_REASONS.includes(r)), [], `no safe action since the bad frames but for a stall (${JSON.stringify(reasons)})`);
   t.same(agent.snapshot().observationsRefused, { unusable: 2 }, 'both bad frames refused as unusable');

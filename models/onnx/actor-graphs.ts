@@ -49,7 +49,16 @@ export interface ActorIo {
    * tanh(output) (a policy trained with its actions squashed into the box)
    */
   squash?: { centre: number[]; halfWidth: number[] };
+  /**
+   * continuous: the network gives a Beta's two shape parameters per component (the first D
+   * outputs a, the last D b; α = 1 + softplus(a), β likewise), and the action is its mean in the
+   * box, low + span · α / (α + β) (a policy trained with a Beta distribution)
+   */
+  beta?: { low: number[]; span: number[] };
 }
+
+/** How the network's last layer becomes the action: what policyOutputs needs of an ActorIo. */
+export type ActorOutputs = Pick<ActorIo, 'continuous' | 'squash' | 'beta'>;
 
 export const BATCH: Dim = 'batch';
 
@@ -78,7 +87,19 @@ function layerNormalize(g: GraphBuilder, x: string, width: number, name = 'ln'):
 }
 
 
-export function policyOutputs(g: GraphBuilder, logits: string, numActions: number, continuous = false, squash?: ActorIo['squash']): void {
+/** numOutputs: the network's last layer (logits; a continuous action's D, or 2D for a Beta) */
+export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: number, { continuous = false, squash, beta }: ActorOutputs = {}): void {
+  const numActions = beta ? numOutputs / 2 : numOutputs;
+  if (continuous && beta) {
+    const shape = (from: number, name: string) => g.op('Add', [g.op('Softplus', [
+      g.op('Slice', [logits, g.int64s(`${name}_start`, [from]), g.int64s(`${name}_end`, [from + numActions]), g.int64s(`${name}_axis`, [1])]),
+    ]), g.constant(`${name}_one`, [1], [])]);
+    const alpha = shape(0, 'beta_alpha');
+    const fraction = g.op('Div', [alpha, g.op('Add', [alpha, shape(numActions, 'beta_beta')])]);
+    const action = g.op('Add', [g.op('Mul', [fraction, g.constant('beta_span', beta.span, [numActions])]), g.constant('beta_low', beta.low, [numActions])]);
+    g.output(action, 'action', [BATCH, numActions]);
+    return;
+  }
   if (continuous) {
     const action = squash
       ? g.op('Add', [g.op('Mul', [g.op('Tanh', [logits]), g.constant('squash_half_width', squash.halfWidth, [numActions])]), g.constant('squash_centre', squash.centre, [numActions])])
@@ -106,7 +127,7 @@ function mlpOutput(g: GraphBuilder, weights: MlpGraphWeights, io: ActorIo): stri
 
 export function mlpActorGraph(weights: MlpGraphWeights, io: ActorIo): Uint8Array {
   const g = new GraphBuilder('mlp_actor');
-  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1], io.continuous, io.squash);
+  policyOutputs(g, mlpOutput(g, weights, io), weights.spec.sizes[weights.spec.sizes.length - 1], io);
   return g.toBytes('fleetmind MLP actor: obs, agent_id → logits, action');
 }
 
@@ -150,9 +171,9 @@ function round(g: GraphBuilder, weights: CommNetGraphWeights, k: number, h: stri
   return g.op('Tanh', [g.op('Add', [g.op('Add', [own, heard]), g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
 }
 
-function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, continuous: boolean, squash?: ActorIo['squash']): void {
+function head(g: GraphBuilder, weights: CommNetGraphWeights, h: string, outputs: ActorOutputs): void {
   const { hidden, numActions } = weights.spec;
-  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions, continuous, squash);
+  policyOutputs(g, affine(g, h, tensor(weights, 'out_w'), tensor(weights, 'out_b'), hidden, numActions, 'out'), numActions, outputs);
 }
 
 export function commNetStage0Graph(weights: CommNetGraphWeights, io: ActorIo): Uint8Array {
@@ -203,9 +224,9 @@ function attend(g: GraphBuilder, weights: CommNetGraphWeights, k: number, state:
   return g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [alpha, g.int64s('axis1', [1])]), inbox]), g.int64s('squeeze_axis1', [1])]);
 }
 
-export function commNetFinalGraph(weights: CommNetGraphWeights, { continuous = false, squash }: Pick<ActorIo, 'continuous' | 'squash'> = {}): Uint8Array {
+export function commNetFinalGraph(weights: CommNetGraphWeights, outputs: ActorOutputs = {}): Uint8Array {
   const g = new GraphBuilder('commnet_final');
-  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]), continuous, squash);
+  head(g, weights, g.input('state', [BATCH, weights.spec.hidden]), outputs);
   return g.toBytes('fleetmind CommNet final stage: state → logits, action');
 }
 
@@ -219,6 +240,6 @@ export function commNetFallbackGraph(weights: CommNetGraphWeights, io: ActorIo):
     const own = affine(g, h, tensor(weights, `h_w_${k}`), null, H, H, `h${k}`);
     h = g.op('Tanh', [g.op('Add', [own, g.constant(`b${k}`, tensor(weights, `b_${k}`), [H])])]);
   }
-  head(g, weights, h, Boolean(io.continuous), io.squash);
+  head(g, weights, h, io);
   return g.toBytes(`fleetmind CommNet fallback: obs, agent_id${weights.spec.recurrent ? ', state' : ''} → logits, action${weights.spec.recurrent ? ', next_state' : ''}, with no messages`);
 }

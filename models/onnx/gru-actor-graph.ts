@@ -29,6 +29,6 @@ export function gruActorGraph(weights: GruGraphWeights, io: ActorIo): Uint8Array
   const e = g.op('Tanh', [affine(g, x, t('enc_w'), t('enc_b'), inputSize, H, 'enc')]);
   const next = gruCell(g, e, state, { x_w: t('x_w'), x_b: t('x_b'), h_w: t('h_w'), n_w: t('n_w') }, H, 'gru');
   g.output(next, 'next_state', [BATCH, H]);
-  policyOutputs(g, affine(g, next, t('out_w'), t('out_b'), H, numActions, 'out'), numActions, io.continuous, io.squash);
+  policyOutputs(g, affine(g, next, t('out_w'), t('out_b'), H, numActions, 'out'), numActions, io);
   return g.toBytes('fleetmind GRU actor: obs, agent_id, state → logits, action, next_state');
 }

@@ -24,7 +24,7 @@ import { Mlp, type MlpWeights } from '../nn/mlp.js';
 import { actorInputSize, replayAgentInputs, writeActorInputs } from '../nn/agent-inputs.js';
 import { Adam } from '../rl/adam.js';
 import { actCategorical } from '../rl/categorical.js';
-import { standardNormal } from '../rl/action-head.js';
+import { standardNormal } from '../rl/normal.js';
 import { withOutputBias } from '../nn/actor.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { gumbelSoftmax } from '../rl/gumbel-softmax.js';

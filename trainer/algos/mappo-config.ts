@@ -88,6 +88,12 @@ export const mappoConfigSchema = z.strictObject({
    * actor ends in the same squash (default false: clipped)
    */
   squashActions: z.boolean().optional(),
+  /**
+   * continuous actions: the policy's distribution over the box. 'gaussian' (default): a diagonal
+   * Gaussian, clipped or squashed (squashActions); 'beta': a Beta per component whose support is
+   * the box (rl/beta.ts), the actor giving both its shape parameters, so the spread depends on the state
+   */
+  actionDistribution: z.enum(['gaussian', 'beta']).optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

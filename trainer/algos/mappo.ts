@@ -52,7 +52,7 @@ import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
+import { BetaHead, CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
@@ -112,7 +112,9 @@ function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
 /** An agent's actor, its action head and the actor's Adam. */
 function newActor(world: World, agent: number, inputSize: number, config: MappoConfig, rng: Rng): Pick<RoleNets, 'head' | 'actor' | 'actorOpt'> {
   const space = world.actionSpace(agent);
-  const head = space.kind === 'discrete' ? new CategoricalHead(space.n) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
+  if (config.actionDistribution === 'beta' && config.squashActions) throw new Error('squashActions applies to a Gaussian policy; a Beta policy (actionDistribution: beta) stays inside the box without it');
+  const head = space.kind === 'discrete' ? new CategoricalHead(space.n)
+    : config.actionDistribution === 'beta' ? new BetaHead(space) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
   const actor = makeActor({
     kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
     inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config), init: config.init, rounds: config.commRounds, gated: config.gate === true,
@@ -480,7 +482,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
                 entropyValue = entropy.dataSync()[0];
                 klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
                 clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-                const entropyCoef = nets.head.kind === 'gaussian' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
+                const entropyCoef = nets.head.kind !== 'categorical' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
                 return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
               }, [...nets.actor.variables, ...nets.head.variables]);
               nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));

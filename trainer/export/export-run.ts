@@ -16,7 +16,7 @@ import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, random
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorKindOf, actorLogits, greedySpeakers, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
-import { squashIntoBox, squashOf } from '../rl/action-head.js';
+import { betaOf, greedyContinuous, squashOf } from '../rl/action-head.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { observationBounds } from './observation-bounds.js';
@@ -75,7 +75,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
     const { action, safe_action } = actionOf(world, agents[0]);
-    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', squash: squashOf(config, world.actionSpace(agents[0])) ?? undefined };
+    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', squash: squashOf(config, world.actionSpace(agents[0])) ?? undefined, beta: betaOf(config, world.actionSpace(agents[0])) ?? undefined };
     let graphs: RoleSpec['graphs'];
     if (isCommNetWeights(saved.actor)) {
       const stages = [`${saved.role}/stage0.onnx`];
@@ -219,8 +219,7 @@ async function checkParity(checkpoint: NetworkCheckpoint, bundle: LoadedBundle, 
       // (a gated actor gates the masks it is given: ONNX gets them as they were, and gates them itself)
       let spoke: Float32Array | null = null;
       const raw = actorLogits(actor, x, masks?.slice() ?? null, k, { memory: memory ?? undefined, speakers: (gateLogits) => (spoke = greedySpeakers(gateLogits)) });
-      const squash = squashOf(checkpoint.config, w.actionSpace(agents[0]));
-      const expected = squash ? squashIntoBox(squash, raw) : raw;
+      const expected = continuous ? greedyContinuous(checkpoint.config, w.actionSpace(agents[0]))(raw) : raw;
       const obs = new Float32Array(envs * k * runner.obsSize);
       for (let env = 0; env < envs; env++) agents.forEach((a, q) => obs.set(observations[a].subarray(env * runner.obsSize, (env + 1) * runner.obsSize), (env * k + q) * runner.obsSize));
       const got = await teamStep(runner, obs, runner.agentIds(Int32Array.from({ length: envs * k }, (_, row) => row % k)), masks, k, 'f32', memory ? onnxState : undefined);

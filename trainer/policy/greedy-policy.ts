@@ -10,7 +10,7 @@ import { actorFromWeights, actorLogits, newActorMemory, type ActorMemory } from 
 import { Forgetting } from './forgetting.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
-import { squashIntoBox, squashOf } from '../rl/action-head.js';
+import { continuousOutputs, greedyContinuous } from '../rl/action-head.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 
@@ -43,7 +43,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
     const space = world.actionSpace(agents[0]);
     // numbers per action: 1 (the argmax's index) or the box's length (the output itself: the mean)
     const width = space.kind === 'discrete' ? 1 : space.shape[0];
-    const outputs = space.kind === 'discrete' ? space.n : space.shape[0];
+    const outputs = space.kind === 'discrete' ? space.n : continuousOutputs(config, space);
     // the run's own world says what the actor chooses (the output count cannot: 5 logits or a Box of 5)
     const trained = trainedOn.actionSpace(agents[0]).kind;
     if (trained !== space.kind) throw new Error(`the checkpoint's ${saved.role} actor chooses ${trained} actions; ${world.id} here takes ${space.kind} ones`);
@@ -56,7 +56,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
       commRadius,
       agentDropout: comm.agentDropout ?? 0,
     }, rng);
-    return { agents, obsDim, actor, width, channel, squash: squashOf(config, space), memory: null as ActorMemory | null, forgetting: new Forgetting(world, agents, 0) };
+    return { agents, obsDim, actor, width, channel, greedy: greedyContinuous(config, space), memory: null as ActorMemory | null, forgetting: new Forgetting(world, agents, 0) };
   });
   return {
     act(observations, actions) {
@@ -72,7 +72,7 @@ export function greedyPolicy(checkpoint: TrainingCheckpoint, world: World, comm:
           role.forgetting.mark(role.memory.resets, e);
         }
         const logits = actorLogits(role.actor, x, masks, k, { memory: role.memory ?? undefined });
-        const chosen = width > 1 ? (role.squash ? squashIntoBox(role.squash, logits) : logits) : new Float32Array(e * k);
+        const chosen = width > 1 ? role.greedy(logits) : new Float32Array(e * k);
         if (width === 1) actCategorical(logits, role.actor.numActions, null, chosen, (row) => row, new Float32Array(e * k));
         for (let row = 0; row < e * k; row++) {
           const slot = (Math.floor(row / k) * n + role.agents[row % k]) * width;

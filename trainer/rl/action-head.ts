@@ -15,16 +15,24 @@
 //   the same in both, cancels and the Gaussian density of x is all it needs. The greedy action is
 //   the squashed mean; the exported actor ends in the same squash. The std (of x) is capped at 1.
 //
+// - *Beta* (actionDistribution: 'beta'; rl/beta.ts): the actor gives two numbers per component,
+//   α = 1 + softplus(a) and β = 1 + softplus(b), and the action is low + (high − low) · x with
+//   x ~ Beta(α, β): the box is the distribution's support, so nothing is clipped or squashed and
+//   the spread may differ from state to state (narrow where precision pays). What is stored is x;
+//   the greedy action is the mean, α / (α + β); the exported actor computes the same.
+//
 // Actions are stored as float rows of `width` numbers (a discrete action is its index); toWorld
 // turns a stored number into what the world is given, fromWorld the other way.
 
 import type { ActionSpace, ContinuousSpace, Rng } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { actCategorical } from './categorical.js';
+import { BETA_EDGE, betaLogDensity, betaShape, sampleBeta, tfBetaEntropy, tfBetaLogProb, tfBetaShapes } from './beta.js';
+import { standardNormal } from './normal.js';
 
 export interface ActionHead {
-  readonly kind: 'categorical' | 'gaussian';
-  /** actor outputs per row: the logits, or the mean */
+  readonly kind: 'categorical' | 'gaussian' | 'beta';
+  /** actor outputs per row: the logits, the mean, or the Beta's two shape parameters per component */
   readonly outputs: number;
   /** numbers per action: 1 (the index) or the box's length */
   readonly width: number;
@@ -161,6 +169,53 @@ export class GaussianHead implements ActionHead {
   }
 }
 
+export class BetaHead implements ActionHead {
+  readonly kind = 'beta';
+  readonly variables: tf.Variable[] = [];
+  private readonly span: number[];
+
+  constructor(readonly space: ContinuousSpace) {
+    this.span = space.high.map((high, k) => high - space.low[k]);
+  }
+
+  get outputs(): number { return 2 * this.space.shape[0]; }
+  get width(): number { return this.space.shape[0]; }
+
+  toWorld(stored: number, k: number): number {
+    return this.space.low[k] + this.span[k] * stored;
+  }
+
+  fromWorld(action: number, k: number): number {
+    return Math.min(Math.max((action - this.space.low[k]) / this.span[k], BETA_EDGE), 1 - BETA_EDGE);
+  }
+
+  act(outputs: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
+    const d = this.width;
+    for (let b = 0; b < outputs.length / (2 * d); b++) {
+      let logp = 0;
+      for (let k = 0; k < d; k++) {
+        const alpha = betaShape(outputs[b * 2 * d + k]);
+        const beta = betaShape(outputs[b * 2 * d + d + k]);
+        // the stored (float32) number is the one the loss will score
+        const x = Math.fround(rng === null ? alpha / (alpha + beta) : sampleBeta(alpha, beta, rng));
+        actions[b * d + k] = x;
+        logp += betaLogDensity(x, alpha, beta);
+      }
+      logProbs[b] = logp;
+    }
+  }
+
+  logProb(outputs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const { alpha, beta } = tfBetaShapes(outputs, this.width);
+    return tfBetaLogProb(alpha, beta, actions);
+  }
+
+  entropy(outputs: tf.Tensor2D): tf.Tensor1D {
+    const { alpha, beta } = tfBetaShapes(outputs, this.width);
+    return tfBetaEntropy(alpha, beta);
+  }
+}
+
 /** A box as tanh's image: a = centre + halfWidth · tanh(x), per component. */
 export interface BoxSquash {
   centre: number[];
@@ -181,15 +236,49 @@ export function squashOf(config: object, space: ActionSpace): BoxSquash | null {
   return squashes && space.kind === 'continuous' ? boxSquash(space) : null;
 }
 
+/** A box as a Beta policy's support: a = low + span · x, x in (0, 1). */
+export interface BoxBeta {
+  low: number[];
+  span: number[];
+}
+
+/** The Beta a run's continuous policy draws from, or null: a Gaussian policy, or a discrete space. */
+export function betaOf(config: object, space: ActionSpace): BoxBeta | null {
+  const beta = 'actionDistribution' in config && config.actionDistribution === 'beta';
+  return beta && space.kind === 'continuous' ? { low: [...space.low], span: space.high.map((high, k) => high - space.low[k]) } : null;
+}
+
+/** Rows of 2D outputs (a Beta policy's a and b per component) → rows of D greedy actions: the Beta's mean in the box. */
+export function betaMeans(box: BoxBeta, outputs: Float32Array): Float32Array {
+  const d = box.low.length;
+  const means = new Float32Array(outputs.length / 2);
+  for (let row = 0; row < means.length / d; row++) {
+    for (let k = 0; k < d; k++) {
+      const alpha = betaShape(outputs[row * 2 * d + k]);
+      const beta = betaShape(outputs[row * 2 * d + d + k]);
+      means[row * d + k] = box.low[k] + box.span[k] * (alpha / (alpha + beta));
+    }
+  }
+  return means;
+}
+
+/** A continuous run's greedy actions from its actor's outputs: as they are (clipped by the world), squashed, or a Beta's mean. */
+export function greedyContinuous(config: object, space: ActionSpace): (outputs: Float32Array) => Float32Array {
+  const squash = squashOf(config, space);
+  const beta = betaOf(config, space);
+  if (beta) return (outputs) => betaMeans(beta, outputs);
+  if (squash) return (outputs) => squashIntoBox(squash, outputs);
+  return (outputs) => outputs;
+}
+
+/** The number of actor outputs a continuous run's policy has per agent: D, or 2D for a Beta. */
+export function continuousOutputs(config: object, space: ContinuousSpace): number {
+  return betaOf(config, space) ? 2 * space.shape[0] : space.shape[0];
+}
+
 /** Squashes rows of D pre-tanh values (a squashed policy's means) into the box, in place: its greedy actions. */
 export function squashIntoBox(squash: BoxSquash, values: Float32Array): Float32Array {
   const d = squash.centre.length;
   for (let i = 0; i < values.length; i++) values[i] = squash.centre[i % d] + squash.halfWidth[i % d] * Math.tanh(values[i]);
   return values;
-}
-
-/** A standard normal draw (Box–Muller; one of the pair, so each draw takes two uniforms). */
-export function standardNormal(rng: Rng): number {
-  const u = 1 - rng.next(); // (0, 1]: log(0) never happens
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
 }

@@ -55,10 +55,15 @@ export interface ActorIo {
    * box, low + span · α / (α + β) (a policy trained with a Beta distribution)
    */
   beta?: { low: number[]; span: number[] };
+  /**
+   * continuous: the network gives the Gaussian's mean (the first D outputs) and then its log-std
+   * (the last D); the action is the mean
+   */
+  stateStd?: boolean;
 }
 
 /** How the network's last layer becomes the action: what policyOutputs needs of an ActorIo. */
-export type ActorOutputs = Pick<ActorIo, 'continuous' | 'squash' | 'beta'>;
+export type ActorOutputs = Pick<ActorIo, 'continuous' | 'squash' | 'beta' | 'stateStd'>;
 
 export const BATCH: Dim = 'batch';
 
@@ -88,8 +93,13 @@ function layerNormalize(g: GraphBuilder, x: string, width: number, name = 'ln'):
 
 
 /** numOutputs: the network's last layer (logits; a continuous action's D, or 2D for a Beta) */
-export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: number, { continuous = false, squash, beta }: ActorOutputs = {}): void {
-  const numActions = beta ? numOutputs / 2 : numOutputs;
+export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: number, { continuous = false, squash, beta, stateStd }: ActorOutputs = {}): void {
+  const numActions = beta || stateStd ? numOutputs / 2 : numOutputs;
+  if (continuous && stateStd) {
+    const mean = g.op('Slice', [logits, g.int64s('mean_start', [0]), g.int64s('mean_end', [numActions]), g.int64s('mean_axis', [1])]);
+    g.output(mean, 'action', [BATCH, numActions]);
+    return;
+  }
   if (continuous && beta) {
     const shape = (from: number, name: string) => g.op('Add', [g.op('Softplus', [
       g.op('Slice', [logits, g.int64s(`${name}_start`, [from]), g.int64s(`${name}_end`, [from + numActions]), g.int64s(`${name}_axis`, [1])]),

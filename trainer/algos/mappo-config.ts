@@ -91,9 +91,10 @@ export const mappoConfigSchema = z.strictObject({
   /**
    * continuous actions: the policy's distribution over the box. 'gaussian' (default): a diagonal
    * Gaussian, clipped or squashed (squashActions); 'beta': a Beta per component whose support is
-   * the box (rl/beta.ts), the actor giving both its shape parameters, so the spread depends on the state
+   * the box (rl/beta.ts), the actor giving both its shape parameters, so the spread depends on the state;
+   * 'gaussian-state': the Gaussian, clipped, with the actor giving its log-std beside its mean
    */
-  actionDistribution: z.enum(['gaussian', 'beta']).optional(),
+  actionDistribution: z.enum(['gaussian', 'gaussian-state', 'beta']).optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

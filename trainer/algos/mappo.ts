@@ -52,7 +52,7 @@ import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { BetaHead, CategoricalHead, GaussianHead, type ActionHead } from '../rl/action-head.js';
+import { BetaHead, CategoricalHead, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
@@ -112,14 +112,16 @@ function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
 /** An agent's actor, its action head and the actor's Adam. */
 function newActor(world: World, agent: number, inputSize: number, config: MappoConfig, rng: Rng): Pick<RoleNets, 'head' | 'actor' | 'actorOpt'> {
   const space = world.actionSpace(agent);
-  if (config.actionDistribution === 'beta' && config.squashActions) throw new Error('squashActions applies to a Gaussian policy; a Beta policy (actionDistribution: beta) stays inside the box without it');
+  if (config.actionDistribution && config.actionDistribution !== 'gaussian' && config.squashActions) throw new Error(`squashActions applies to a Gaussian policy with a learned constant std; actionDistribution ${config.actionDistribution} stays as it is`);
   const head = space.kind === 'discrete' ? new CategoricalHead(space.n)
-    : config.actionDistribution === 'beta' ? new BetaHead(space) : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
+    : config.actionDistribution === 'beta' ? new BetaHead(space)
+      : config.actionDistribution === 'gaussian-state' ? new StateStdGaussianHead(space, config.actionStd ?? 0.5)
+        : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
   const actor = makeActor({
     kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
     inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config), init: config.init, rounds: config.commRounds, gated: config.gate === true,
   }, rng);
-  if (head instanceof GaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
+  if (head instanceof GaussianHead || head instanceof StateStdGaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
   return { head, actor, actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5) };
 }
 

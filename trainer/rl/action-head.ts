@@ -15,6 +15,10 @@
 //   the same in both, cancels and the Gaussian density of x is all it needs. The greedy action is
 //   the squashed mean; the exported actor ends in the same squash. The std (of x) is capped at 1.
 //
+// - *state-dependent spread* (actionDistribution: 'gaussian-state'): the actor gives the log-std
+//   beside the mean, one per component, so the noise may shrink where precision pays (an agent on
+//   its landmark) and stay wide elsewhere; log σ = log σ_max − softplus(c − s) keeps it under the
+//   same cap, softly. Clipped by the world as the default; the greedy action is the mean.
 // - *Beta* (actionDistribution: 'beta'; rl/beta.ts): the actor gives two numbers per component,
 //   α = 1 + softplus(a) and β = 1 + softplus(b), and the action is low + (high − low) · x with
 //   x ~ Beta(α, β): the box is the distribution's support, so nothing is clipped or squashed and
@@ -31,7 +35,7 @@ import { BETA_EDGE, betaLogDensity, betaShape, sampleBeta, tfBetaEntropy, tfBeta
 import { standardNormal } from './normal.js';
 
 export interface ActionHead {
-  readonly kind: 'categorical' | 'gaussian' | 'beta';
+  readonly kind: 'categorical' | 'gaussian' | 'gaussian-state' | 'beta';
   /** actor outputs per row: the logits, the mean, or the Beta's two shape parameters per component */
   readonly outputs: number;
   /** numbers per action: 1 (the index) or the box's length */
@@ -169,6 +173,73 @@ export class GaussianHead implements ActionHead {
   }
 }
 
+export class StateStdGaussianHead implements ActionHead {
+  readonly kind = 'gaussian-state';
+  readonly variables: tf.Variable[] = [];
+  /** per component: log of the box's half-width, the cap of the standard deviation */
+  private readonly maxLogStd: Float32Array;
+  /** c in log σ = log σ_max − softplus(c − s): an output of 0 gives the initial std */
+  private readonly offset: Float32Array;
+
+  /** initialStd: each component's standard deviation where the actor's log-std output is 0, as a fraction (< 1) of the box's half-width */
+  constructor(readonly space: ContinuousSpace, initialStd: number) {
+    if (!(initialStd < 1)) throw new Error(`a state-dependent std starts below its cap (the box's half-width): actionStd ${initialStd} must be under 1`);
+    const d = space.shape[0];
+    this.maxLogStd = Float32Array.from(space.low, (low, k) => Math.log((space.high[k] - low) / 2));
+    // softplus(c) = log σ_max − log σ_0 = −log(initialStd)
+    this.offset = new Float32Array(d).fill(Math.log(Math.expm1(-Math.log(initialStd))));
+  }
+
+  get outputs(): number { return 2 * this.space.shape[0]; }
+  get width(): number { return this.space.shape[0]; }
+
+  /** the initial output bias: the means at the box's centre, the log-std outputs at 0 */
+  centre(): number[] {
+    return [...this.space.low.map((low, k) => (low + this.space.high[k]) / 2), ...this.space.low.map(() => 0)];
+  }
+
+  toWorld(stored: number): number { return stored; }
+  fromWorld(action: number): number { return action; }
+
+  private logStdOf(output: number, k: number): number {
+    const x = this.offset[k] - output;
+    return this.maxLogStd[k] - (x > 20 ? x : Math.log1p(Math.exp(x)));
+  }
+
+  act(outputs: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
+    const d = this.width;
+    for (let b = 0; b < outputs.length / (2 * d); b++) {
+      let logp = 0;
+      for (let k = 0; k < d; k++) {
+        const logStd = this.logStdOf(outputs[b * 2 * d + d + k], k);
+        const z = rng === null ? 0 : standardNormal(rng);
+        actions[b * d + k] = outputs[b * 2 * d + k] + Math.exp(logStd) * z;
+        logp -= 0.5 * z * z + logStd + HALF_LOG_2PI;
+      }
+      logProbs[b] = logp;
+    }
+  }
+
+  private split(outputs: tf.Tensor2D): { means: tf.Tensor2D; logStd: tf.Tensor2D } {
+    const [rows, d] = [outputs.shape[0], this.width];
+    const raw = tf.slice(outputs, [0, d], [rows, d]);
+    return {
+      means: tf.slice(outputs, [0, 0], [rows, d]) as tf.Tensor2D,
+      logStd: tf.sub(tf.tensor1d(this.maxLogStd), tf.softplus(tf.sub(tf.tensor1d(this.offset), raw))) as tf.Tensor2D,
+    };
+  }
+
+  logProb(outputs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const { means, logStd } = this.split(outputs);
+    const z = tf.div(tf.sub(actions, means), tf.exp(logStd));
+    return tf.neg(tf.sum(tf.add(tf.add(tf.mul(0.5, tf.square(z)), logStd), HALF_LOG_2PI), 1)) as tf.Tensor1D;
+  }
+
+  entropy(outputs: tf.Tensor2D): tf.Tensor1D {
+    return tf.sum(tf.add(this.split(outputs).logStd, HALF_LOG_2PI + 0.5), 1) as tf.Tensor1D;
+  }
+}
+
 export class BetaHead implements ActionHead {
   readonly kind = 'beta';
   readonly variables: tf.Variable[] = [];
@@ -267,13 +338,26 @@ export function greedyContinuous(config: object, space: ActionSpace): (outputs: 
   const squash = squashOf(config, space);
   const beta = betaOf(config, space);
   if (beta) return (outputs) => betaMeans(beta, outputs);
+  if (stateStdOf(config, space)) return (outputs) => leadingColumns(outputs, (space as ContinuousSpace).shape[0]);
   if (squash) return (outputs) => squashIntoBox(squash, outputs);
   return (outputs) => outputs;
 }
 
-/** The number of actor outputs a continuous run's policy has per agent: D, or 2D for a Beta. */
+/** Whether a run's continuous policy is a Gaussian whose actor also gives the log-std (its outputs: D means, then D log-std). */
+export function stateStdOf(config: object, space: ActionSpace): boolean {
+  return 'actionDistribution' in config && config.actionDistribution === 'gaussian-state' && space.kind === 'continuous';
+}
+
+/** Rows of 2D numbers → rows of their first D. */
+function leadingColumns(rows: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(rows.length / 2);
+  for (let row = 0; row < out.length / d; row++) out.set(rows.subarray(row * 2 * d, row * 2 * d + d), row * d);
+  return out;
+}
+
+/** The number of actor outputs a continuous run's policy has per agent: D, or 2D for a Beta or a state-dependent std. */
 export function continuousOutputs(config: object, space: ContinuousSpace): number {
-  return betaOf(config, space) ? 2 * space.shape[0] : space.shape[0];
+  return betaOf(config, space) || stateStdOf(config, space) ? 2 * space.shape[0] : space.shape[0];
 }
 
 /** Squashes rows of D pre-tanh values (a squashed policy's means) into the box, in place: its greedy actions. */

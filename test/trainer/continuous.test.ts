@@ -1,6 +1,7 @@
 // Continuous actions in training: the diagonal Gaussian's sampler and its log-density agree, a
 // short MAPPO run on continuous simple_spread learns, and its checkpoint carries the log-std;
-// squashed into the box by tanh, it learns too and exports an actor that ends in the same squash.
+// squashed into the box by tanh, it learns too and exports an actor that ends in the same squash;
+// with its std given by the actor beside the mean, the same, and the exported actor gives the mean.
 
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -93,6 +94,51 @@ t.test('MAPPO with squashed actions learns continuous simple_spread, evaluates w
   const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
   t.same(graph.node!.slice(-3).map((n) => n.opType), ['Tanh', 'Mul', 'Add'], 'the actor ends in centre + half-width · tanh');
   t.same(graph.node!.at(-1)!.output, ['action'], 'and its last node makes the output action');
+  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
+  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
+});
+
+t.test('the Gaussian head with a state-dependent std: log π of its own samples, the std under its cap, the entropy per row, the greedy action the mean', (t) => {
+  const space = continuousSpace([0, -2], [1, 2]);
+  t.throws(() => new StateStdGaussianHead(space, 1), /must be under 1/, 'the initial std must start under the cap');
+  const head = new StateStdGaussianHead(space, 0.5);
+  t.equal(head.outputs, 4, 'a mean and a log-std output per component');
+  t.same(head.centre(), [0.5, 0, 0, 0], 'the means start at the box centre, the log-std outputs at 0');
+  // rows: [mean0, mean1, s0, s1]
+  const outputs = Float32Array.from([0.5, 0, 0, 0, 0.2, 1, 40, -3, 0.9, -1, -2, 2]);
+  const actions = new Float32Array(6);
+  const logp = new Float32Array(3);
+  head.act(outputs, new Rng(4), actions, logp);
+  const expected = tf.tidy(() => head.logProb(tf.tensor2d(outputs, [3, 4]), tf.tensor2d(actions, [3, 2])).dataSync());
+  for (let b = 0; b < 3; b++) t.ok(Math.abs(expected[b] - logp[b]) < 1e-4, `row ${b}: sampler ${logp[b]} vs density ${expected[b]}`);
+  const entropy = tf.tidy(() => head.entropy(tf.tensor2d(outputs, [3, 4])).dataSync());
+  const gaussianEntropy = (std: number) => Math.log(std) + 0.5 * Math.log(2 * Math.PI * Math.E);
+  t.ok(Math.abs(entropy[0] - (gaussianEntropy(0.25) + gaussianEntropy(1))) < 1e-5, 'an output of 0: half of each half-width (0.25 and 1)');
+  // σ = half-width · exp(−softplus(−s)) (here c = 0): s = 40 is the cap to float precision, s = −3 far under it
+  t.ok(Math.abs(entropy[1] - (gaussianEntropy(0.5) + gaussianEntropy(2 * Math.exp(-Math.log1p(Math.exp(3)))))) < 1e-5, 'a large output: the std at its cap (the half-width, 0.5); a negative one: under it');
+  t.not(entropy[0], entropy[2], 'the spread depends on the row');
+  head.act(outputs, null, actions, logp);
+  t.same([...actions], [0.5, 0, 0.2, 1, 0.9, -1].map(Math.fround), 'greedy: the means (the world clips them)');
+  t.end();
+});
+
+t.test('MAPPO with a state-dependent std learns continuous simple_spread and exports an actor whose action is the mean', async (t) => {
+  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'gaussian-state' as const };
+  await t.rejects(trainMappo({ ...config, squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'not squashed as well');
+  const checkpoint = await trainMappo(config);
+  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
+  const dir = mkdtempSync(join(tmpdir(), 'fm-state-std-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
+  run.saveCheckpoint(checkpoint);
+  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the means to ${manifest.parity.max_abs_error}`);
+  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  t.equal(graph.node!.at(-1)!.opType, 'Slice', 'the actor ends in the means, sliced from the outputs');
+  t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
   const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
   t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });

@@ -51,10 +51,11 @@ export interface ActorIo {
   squash?: { centre: number[]; halfWidth: number[] };
   /**
    * continuous: the network gives a Beta's two shape parameters per component (the first D
-   * outputs a, the last D b; α = 1 + softplus(a), β likewise), and the action is its mean in the
-   * box, low + span · α / (α + β) (a policy trained with a Beta distribution)
+   * outputs a, the last D b; α = 1 + softplus(a), β likewise), and the action is its mode in the
+   * box, low + span · (α − 1) / (α + β − 2) = low + span · (softplus(a) + ε) / (softplus(a) +
+   * softplus(b) + 2ε) (a policy trained with a Beta distribution; ε keeps Beta(1, 1) at the centre)
    */
-  beta?: { low: number[]; span: number[] };
+  beta?: { low: number[]; span: number[]; epsilon: number };
   /**
    * continuous: the network gives the Gaussian's mean (the first D outputs) and then its log-std
    * (the last D); the action is the mean
@@ -101,11 +102,12 @@ export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: numbe
     return;
   }
   if (continuous && beta) {
-    const shape = (from: number, name: string) => g.op('Add', [g.op('Softplus', [
+    // softplus(a) + ε = α − 1 + ε, likewise for β
+    const excess = (from: number, name: string) => g.op('Add', [g.op('Softplus', [
       g.op('Slice', [logits, g.int64s(`${name}_start`, [from]), g.int64s(`${name}_end`, [from + numActions]), g.int64s(`${name}_axis`, [1])]),
-    ]), g.constant(`${name}_one`, [1], [])]);
-    const alpha = shape(0, 'beta_alpha');
-    const fraction = g.op('Div', [alpha, g.op('Add', [alpha, shape(numActions, 'beta_beta')])]);
+    ]), g.constant(`${name}_epsilon`, [beta.epsilon], [])]);
+    const alpha = excess(0, 'beta_alpha');
+    const fraction = g.op('Div', [alpha, g.op('Add', [alpha, excess(numActions, 'beta_beta')])]);
     const action = g.op('Add', [g.op('Mul', [fraction, g.constant('beta_span', beta.span, [numActions])]), g.constant('beta_low', beta.low, [numActions])]);
     g.output(action, 'action', [BATCH, numActions]);
     return;

@@ -1,7 +1,7 @@
 // The Beta policy for a bounded box (rl/beta.ts): log Γ, the sampler, the log-density and the
 // entropy agree with their closed forms and with each other, the head keeps every action inside
 // the box, and a short MAPPO run with it learns continuous simple_spread and exports an actor
-// whose action is the Beta's mean, matched by ONNX Runtime.
+// whose action is the Beta's mode, matched by ONNX Runtime.
 
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,7 +50,7 @@ t.test('the sampler draws Beta(α, β): its mean and variance over 200,000 draws
   t.end();
 });
 
-t.test('the Beta head: actions inside the box, log π of its own samples as TensorFlow.js computes it, the entropy in closed form, the greedy action the mean', (t) => {
+t.test('the Beta head: actions inside the box, log π of its own samples as TensorFlow.js computes it, the entropy in closed form, the greedy action the mode', (t) => {
   const space = continuousSpace([0, -2], [1, 2]);
   const head = new BetaHead(space);
   t.equal(head.outputs, 4, 'two outputs per component (a and b)');
@@ -76,11 +76,13 @@ t.test('the Beta head: actions inside the box, log π of its own samples as Tens
   head.act(outputs, null, stored, logp);
   const alpha = 1 + Math.log1p(Math.exp(3));
   const beta = 1 + Math.log1p(Math.exp(-1));
-  t.ok(Math.abs(head.toWorld(stored[2], 0) - alpha / (alpha + beta)) < 1e-6, 'greedy: the mean α / (α + β), in the box');
+  t.ok(Math.abs(head.toWorld(stored[2], 0) - (alpha - 1) / (alpha + beta - 2)) < 1e-6, 'greedy: the mode (α − 1) / (α + β − 2), in the box');
+  head.act(Float32Array.from([-200, -200, -200, -200]), null, stored, logp);
+  t.same([...stored.subarray(0, 2)], [0.5, 0.5], 'Beta(1, 1) (uniform) plays the centre, not 0 / 0');
   t.end();
 });
 
-t.test('MAPPO with a Beta policy learns continuous simple_spread and exports an actor whose action is the Beta\'s mean', async (t) => {
+t.test('MAPPO with a Beta policy learns continuous simple_spread and exports an actor whose action is the Beta\'s mode', async (t) => {
   const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'beta' as const };
   await t.rejects(trainMappo({ ...config, squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'a Beta policy is not squashed as well');
   const checkpoint = await trainMappo(config);
@@ -92,17 +94,17 @@ t.test('MAPPO with a Beta policy learns continuous simple_spread and exports an 
   const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
   const actions = new Float32Array(8 * 3 * 5);
   greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
-  t.ok(actions.every((a) => a > 0 && a < 1), 'every greedy component (a Beta\'s mean) strictly inside (0, 1)');
+  t.ok(actions.every((a) => a > 0 && a < 1), 'every greedy component (a Beta\'s mode) strictly inside (0, 1)');
 
   const dir = mkdtempSync(join(tmpdir(), 'fm-beta-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
   run.saveCheckpoint(checkpoint);
   const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the Beta's means to ${manifest.parity.max_abs_error}`);
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the Beta's modes to ${manifest.parity.max_abs_error}`);
   t.match(manifest.roles[0].action, { kind: 'continuous', size: 5, low: [0, 0, 0, 0, 0], high: [1, 1, 1, 1, 1] }, 'the manifest holds the box, as for a Gaussian policy');
   const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
-  t.same(graph.node!.slice(-4).map((n) => n.opType), ['Add', 'Div', 'Mul', 'Add'], 'the actor ends in low + span · α / (α + β)');
+  t.same(graph.node!.slice(-4).map((n) => n.opType), ['Add', 'Div', 'Mul', 'Add'], 'the actor ends in low + span · (α − 1 + ε) / (α + β − 2 + 2ε)');
   t.equal(graph.node!.filter((n) => n.opType === 'Softplus').length, 2, 'α and β each through a softplus');
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
   const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;

@@ -21,6 +21,17 @@ export function betaShape(a: number): number {
   return 1 + (a > 20 ? a : Math.log1p(Math.exp(a)));
 }
 
+/**
+ * The mode of Beta(α, β) for α, β ≥ 1: (α − 1) / (α + β − 2), with BETA_MODE_EPSILON added to both
+ * shape excesses so that Beta(1, 1) (uniform: every point a mode) gives the centre, not 0 / 0.
+ * The exported actor computes the same: (softplus(a) + ε) / (softplus(a) + softplus(b) + 2ε).
+ */
+export function betaMode(alpha: number, beta: number): number {
+  return (alpha - 1 + BETA_MODE_EPSILON) / (alpha + beta - 2 + 2 * BETA_MODE_EPSILON);
+}
+
+export const BETA_MODE_EPSILON = 1e-6;
+
 /** A Gamma(shape, 1) draw for shape ≥ 1 (Marsaglia & Tsang 2000). */
 export function sampleGamma(shape: number, rng: Rng): number {
   const d = shape - 1 / 3;

@@ -48,3 +48,15 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<Backen
 }
 
 export { tf };
+
+/**
+ * tf.tidy for a scope whose result is plain numbers (a dataSync()): tidy looks for tensors in
+ * what its function returns by walking it key by key, which for a typed array of logits costs a
+ * Set insertion per number — more than the forward pass for wide outputs. The numbers leave the
+ * scope by closure instead.
+ */
+export function tidyNumbers(fn: () => Float32Array): Float32Array {
+  let numbers: Float32Array | undefined;
+  tf.tidy(() => { numbers = fn(); });
+  return numbers!;
+}

@@ -6,7 +6,7 @@ export type { SparseRows, NetworkInput } from './nn/input-layer.js';
 export { intoTeams, outOfTeams } from './nn/team-rows.js';
 export type { PresentRows } from './nn/team-rows.js';
 export { computeGae } from './rl/gae.js';
-export { BetaHead, CategoricalHead, GaussianHead, StateStdGaussianHead } from './rl/action-head.js';
+export { BetaHead, BinnedHead, CategoricalHead, GaussianHead, StateStdGaussianHead } from './rl/action-head.js';
 export { betaLogDensity, logGamma, sampleBeta } from './rl/beta.js';
 export type { ActionHead } from './rl/action-head.js';
 export { ValueNormalizer } from './rl/value-normalizer.js';

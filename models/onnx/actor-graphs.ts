@@ -21,6 +21,9 @@
 import { GraphBuilder, type Dim } from './graph-builder.js';
 import { affine, gruCell } from './layers.js';
 
+/** TensorProto.DataType.FLOAT, Cast's `to` for float32 */
+const ONNX_FLOAT = 1;
+
 export const LAYER_NORM_EPSILON = 1e-5;
 /** TarMAC: added to the attention scores of senders not heard, so that their softmax weight underflows to 0 (the trainer uses the same) */
 export const ATTENTION_MASK_PENALTY = 1e9;
@@ -61,10 +64,15 @@ export interface ActorIo {
    * (the last D); the action is the mean
    */
   stateStd?: boolean;
+  /**
+   * continuous: the network gives K logits per component (D groups of K), and the action is each
+   * component's argmax bin as its value, low + index · step (a policy trained on K values a component)
+   */
+  bins?: { bins: number; low: number[]; step: number[] };
 }
 
 /** How the network's last layer becomes the action: what policyOutputs needs of an ActorIo. */
-export type ActorOutputs = Pick<ActorIo, 'continuous' | 'squash' | 'beta' | 'stateStd'>;
+export type ActorOutputs = Pick<ActorIo, 'continuous' | 'squash' | 'beta' | 'stateStd' | 'bins'>;
 
 export const BATCH: Dim = 'batch';
 
@@ -94,8 +102,16 @@ function layerNormalize(g: GraphBuilder, x: string, width: number, name = 'ln'):
 
 
 /** numOutputs: the network's last layer (logits; a continuous action's D, or 2D for a Beta) */
-export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: number, { continuous = false, squash, beta, stateStd }: ActorOutputs = {}): void {
-  const numActions = beta || stateStd ? numOutputs / 2 : numOutputs;
+export function policyOutputs(g: GraphBuilder, logits: string, numOutputs: number, { continuous = false, squash, beta, stateStd, bins }: ActorOutputs = {}): void {
+  const numActions = bins ? numOutputs / bins.bins : beta || stateStd ? numOutputs / 2 : numOutputs;
+  if (continuous && bins) {
+    // [B, D·K] → [B, D, K] → each component's argmax → its value
+    const grouped = g.op('Reshape', [logits, g.int64s('bins_shape', [0, numActions, bins.bins])]);
+    const index = g.op('Cast', [g.op('ArgMax', [grouped], { axis: 2, keepdims: 0 })], { to: ONNX_FLOAT });
+    const action = g.op('Add', [g.op('Mul', [index, g.constant('bins_step', bins.step, [numActions])]), g.constant('bins_low', bins.low, [numActions])]);
+    g.output(action, 'action', [BATCH, numActions]);
+    return;
+  }
   if (continuous && stateStd) {
     const mean = g.op('Slice', [logits, g.int64s('mean_start', [0]), g.int64s('mean_end', [numActions]), g.int64s('mean_axis', [1])]);
     g.output(mean, 'action', [BATCH, numActions]);

@@ -1,7 +1,8 @@
 // Continuous actions in training: the diagonal Gaussian's sampler and its log-density agree, a
 // short MAPPO run on continuous simple_spread learns, and its checkpoint carries the log-std;
 // squashed into the box by tanh, it learns too and exports an actor that ends in the same squash;
-// with its std given by the actor beside the mean, the same, and the exported actor gives the mean.
+// with its std given by the actor beside the mean, the same, and the exported actor gives the mean;
+// cut into bins per component, each a categorical choice, the same, and the actor gives the argmax bins.
 
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { BinnedHead, defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -138,6 +139,57 @@ t.test('MAPPO with a state-dependent std learns continuous simple_spread and exp
   t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the means to ${manifest.parity.max_abs_error}`);
   const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
   t.equal(graph.node!.at(-1)!.opType, 'Slice', 'the actor ends in the means, sliced from the outputs');
+  t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
+  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
+  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
+});
+
+t.test('the binned head: one categorical per component over K values from low to high, log π summed over components, the greedy action each argmax', (t) => {
+  const space = continuousSpace([0, -2], [1, 2]);
+  t.throws(() => new BinnedHead(space, 1), /at least 2/, 'one value a component is refused');
+  const head = new BinnedHead(space, 5);
+  t.equal(head.outputs, 10, 'K logits per component');
+  t.same([0, 1, 2, 3, 4].map((j) => head.toWorld(j, 1)), [-2, -1, 0, 1, 2], 'the values include both bounds, evenly spaced');
+  t.same([head.fromWorld(0.3, 0), head.fromWorld(-7, 1), head.fromWorld(1.6, 1)], [1, 0, 4], 'an action the world took is stored as its nearest bin');
+  // two rows: [component 0's 5 logits, component 1's 5 logits]
+  const logits = Float32Array.from([0, 0, 0, 0, 0, 5, 0, 0, 0, 0, -1, 2, 0.5, 0, 0, 0, 0, 0, 0, 9]);
+  const stored = new Float32Array(4);
+  const logp = new Float32Array(2);
+  head.act(logits, new Rng(12), stored, logp);
+  t.ok(stored.every((j) => Number.isInteger(j) && j >= 0 && j < 5), `bin indices: ${[...stored]}`);
+  const expected = tf.tidy(() => head.logProb(tf.tensor2d(logits, [2, 10]), tf.tensor2d(stored, [2, 2])).dataSync());
+  for (let b = 0; b < 2; b++) t.ok(Math.abs(expected[b] - logp[b]) < 1e-5, `row ${b}: sampler ${logp[b]} vs log-softmax ${expected[b]}`);
+  const entropy = tf.tidy(() => head.entropy(tf.tensor2d(logits, [2, 10])).dataSync());
+  const softmaxEntropy = (row: number[]) => {
+    const z = row.reduce((a, v) => a + Math.exp(v), 0);
+    return -row.reduce((a, v) => a + (Math.exp(v) / z) * (v - Math.log(z)), 0);
+  };
+  t.ok(Math.abs(entropy[0] - (Math.log(5) + softmaxEntropy([5, 0, 0, 0, 0]))) < 1e-5, 'row 0: a uniform component (log 5) and a nearly sure one');
+  head.act(logits, null, stored, logp);
+  t.same([...stored], [0, 0, 1, 4], 'greedy: each component\'s argmax (the first of a tie)');
+  t.end();
+});
+
+t.test('MAPPO with binned actions learns continuous simple_spread and exports an actor whose action is each component\'s argmax value', async (t) => {
+  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'bins' as const };
+  await t.rejects(trainMappo({ ...config, actionDistribution: undefined, actionBins: 5 }), /actionBins applies to actionDistribution bins/, 'bins without the binned policy are refused');
+  const checkpoint = await trainMappo(config);
+  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
+  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
+  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
+  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
+  const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
+  const actions = new Float32Array(8 * 3 * 5);
+  greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
+  t.ok(actions.every((a) => Number.isInteger(Math.round(a * 10)) && Math.abs(a * 10 - Math.round(a * 10)) < 1e-5), 'every greedy component one of the 11 values 0, 0.1, …, 1');
+  const dir = mkdtempSync(join(tmpdir(), 'fm-bins-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
+  run.saveCheckpoint(checkpoint);
+  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
+  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the argmax values to ${manifest.parity.max_abs_error}`);
+  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  t.same(graph.node!.slice(-5).map((n) => n.opType), ['Reshape', 'ArgMax', 'Cast', 'Mul', 'Add'], 'the actor ends in each component\'s argmax bin, as its value');
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
   const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
   t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);

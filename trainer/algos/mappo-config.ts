@@ -92,9 +92,12 @@ export const mappoConfigSchema = z.strictObject({
    * continuous actions: the policy's distribution over the box. 'gaussian' (default): a diagonal
    * Gaussian, clipped or squashed (squashActions); 'beta': a Beta per component whose support is
    * the box (rl/beta.ts), the actor giving both its shape parameters, so the spread depends on the state;
-   * 'gaussian-state': the Gaussian, clipped, with the actor giving its log-std beside its mean
+   * 'gaussian-state': the Gaussian, clipped, with the actor giving its log-std beside its mean;
+   * 'bins': a categorical per component over actionBins values from low to high
    */
-  actionDistribution: z.enum(['gaussian', 'gaussian-state', 'beta']).optional(),
+  actionDistribution: z.enum(['gaussian', 'gaussian-state', 'bins', 'beta']).optional(),
+  /** actionDistribution bins: values per component, evenly spaced from low to high (default 11) */
+  actionBins: z.number().int().min(2).optional(),
   maxGradNorm: z.number().positive(),
   /** normalise value targets with running statistics (MAPPO's ValueNorm) */
   valueNorm: z.boolean(),

@@ -44,7 +44,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type World } from '@fleetmind/worlds';
+import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type ActionSpace, type World } from '@fleetmind/worlds';
 import { tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, newActorMemory, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
@@ -52,7 +52,7 @@ import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { BetaHead, CategoricalHead, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
+import { BetaHead, BinnedHead, CategoricalHead, DEFAULT_ACTION_BINS, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
@@ -112,17 +112,26 @@ function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
 /** An agent's actor, its action head and the actor's Adam. */
 function newActor(world: World, agent: number, inputSize: number, config: MappoConfig, rng: Rng): Pick<RoleNets, 'head' | 'actor' | 'actorOpt'> {
   const space = world.actionSpace(agent);
+  if (config.actionBins !== undefined && config.actionDistribution !== 'bins') throw new Error(`actionBins applies to actionDistribution bins (here ${config.actionDistribution ?? 'gaussian'})`);
   if (config.actionDistribution && config.actionDistribution !== 'gaussian' && config.squashActions) throw new Error(`squashActions applies to a Gaussian policy with a learned constant std; actionDistribution ${config.actionDistribution} stays as it is`);
-  const head = space.kind === 'discrete' ? new CategoricalHead(space.n)
-    : config.actionDistribution === 'beta' ? new BetaHead(space)
-      : config.actionDistribution === 'gaussian-state' ? new StateStdGaussianHead(space, config.actionStd ?? 0.5)
-        : new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
+  const head = actionHead(space, config);
   const actor = makeActor({
     kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
     inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config), init: config.init, rounds: config.commRounds, gated: config.gate === true,
   }, rng);
   if (head instanceof GaussianHead || head instanceof StateStdGaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
   return { head, actor, actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5) };
+}
+
+/** The distribution a run's settings give an agent's actions (rl/action-head.ts). */
+function actionHead(space: ActionSpace, config: MappoConfig): ActionHead {
+  if (space.kind === 'discrete') return new CategoricalHead(space.n);
+  switch (config.actionDistribution ?? 'gaussian') {
+    case 'beta': return new BetaHead(space);
+    case 'bins': return new BinnedHead(space, config.actionBins ?? DEFAULT_ACTION_BINS);
+    case 'gaussian-state': return new StateStdGaussianHead(space, config.actionStd ?? 0.5);
+    case 'gaussian': return new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
+  }
 }
 
 /** the spec field only where it is on, so networks without it keep the specs (and checkpoints) they had */

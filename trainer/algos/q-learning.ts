@@ -21,7 +21,7 @@
 // start over o_0 … o_T so that Q(o_t) and the bootstrap's Q̄(o_t+1) come from the same pass.
 
 import { discreteActions, openWorld, Rng, roleGroups, type World } from '@fleetmind/worlds';
-import { tf } from '../backend.js';
+import { tf, tidyNumbers } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { Gru } from '../nn/gru.js';
 import { isGruWeights, type ActorWeights } from '../nn/actor.js';
@@ -98,7 +98,7 @@ function actingQ(nets: RoleQ, x: Float32Array, rows: number, envs: number): Floa
   const resets = new Uint8Array(rows);
   memory.forgetting.mark(resets, envs);
   for (let row = 0; row < rows; row++) if (resets[row]) memory.state.fill(0, row * H, (row + 1) * H);
-  return tf.tidy(() => {
+  return tidyNumbers(() => {
     const out = net.applySequence(tf.tensor2d(x, [rows, net.spec.inputSize]), tf.zeros([rows]), tf.tensor2d(memory.state, [rows, H]), 1);
     memory.state.set(out.state.dataSync());
     return out.logits.dataSync() as Float32Array;

@@ -3,7 +3,7 @@
 // that also remembers (its state: `stateSize` numbers per agent, carried from step to step).
 // Rows are always whole teams (env-major, then agent), so all run on the same batches.
 
-import { tf } from '../backend.js';
+import { tf, tidyNumbers } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { Mlp, type Activation, type MlpInit, type MlpWeights } from './mlp.js';
 import { CommNet, type CommNetWeights, type Speakers } from './commnet.js';
@@ -251,7 +251,7 @@ export function actorLogits(actor: Actor, x: Float32Array, masks: Float32Array |
   }
   if (inStep && inStep.length !== rows) throw new Error(`${inStep.length} rows in the step for ${rows} rows`);
   const present = inStep && !recurrent ? presentRows(inStep, rows) : undefined;
-  return tf.tidy(() => {
+  return tidyNumbers(() => {
     const m = masks && actor.rounds > 0 ? tf.tensor4d(masks, [envs, actor.rounds, teamSize, teamSize]) : null;
     // observations that are mostly zeros (traffic junction) go by their non-zeros
     const input = present ? presentInput(x, actor.inputSize, inStep!, present) : asSparseRows(x, actor.inputSize) ?? tf.tensor2d(x, [rows, actor.inputSize]);

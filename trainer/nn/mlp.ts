@@ -1,7 +1,7 @@
 // A multi-layer perceptron on tf.Variables: the actor's and the critic's network. Plain
 // weights in and out (Float32Array), so checkpoints and the ONNX export read the same numbers.
 
-import { tf } from '../backend.js';
+import { tf, tidyNumbers } from '../backend.js';
 import type { Rng } from '@fleetmind/worlds';
 import { dense } from './dense.js';
 import { inputLayer, type NetworkInput } from './input-layer.js';
@@ -71,7 +71,7 @@ export class Mlp {
 
   /** Forward pass on plain arrays, for acting: [B, in] → [B, out] */
   predict(x: Float32Array, rows: number): Float32Array {
-    return tf.tidy(() => this.apply(tf.tensor2d(x, [rows, this.spec.sizes[0]])).dataSync() as Float32Array);
+    return tidyNumbers(() => this.apply(tf.tensor2d(x, [rows, this.spec.sizes[0]])).dataSync() as Float32Array);
   }
 
   getWeights(): MlpWeights {

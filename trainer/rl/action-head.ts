@@ -19,6 +19,12 @@
 //   beside the mean, one per component, so the noise may shrink where precision pays (an agent on
 //   its landmark) and stay wide elsewhere; log σ = log σ_max − softplus(c − s) keeps it under the
 //   same cap, softly. Clipped by the world as the default; the greedy action is the mean.
+// - *bins* (actionDistribution: 'bins'): each component is a categorical choice among K evenly
+//   spaced values from low to high (the box's bounds included), the components independent
+//   (Tang & Agrawal, "Discretizing Continuous Action Space for On-Policy Optimization", AAAI
+//   2020). The actor gives K logits per component; the spread is the softmax's, so it narrows
+//   state by state as a discrete policy's does, and the greedy action is each component's argmax,
+//   exactly a value the policy tried. What is stored is each component's bin index.
 // - *Beta* (actionDistribution: 'beta'; rl/beta.ts): the actor gives two numbers per component,
 //   α = 1 + softplus(a) and β = 1 + softplus(b), and the action is low + (high − low) · x with
 //   x ~ Beta(α, β): the box is the distribution's support, so nothing is clipped or squashed and
@@ -37,7 +43,7 @@ import { BETA_EDGE, BETA_MODE_EPSILON, betaLogDensity, betaMode, betaShape, samp
 import { standardNormal } from './normal.js';
 
 export interface ActionHead {
-  readonly kind: 'categorical' | 'gaussian' | 'gaussian-state' | 'beta';
+  readonly kind: 'categorical' | 'gaussian' | 'gaussian-state' | 'bins' | 'beta';
   /** actor outputs per row: the logits, the mean, or the Beta's two shape parameters per component */
   readonly outputs: number;
   /** numbers per action: 1 (the index) or the box's length */
@@ -242,6 +248,59 @@ export class StateStdGaussianHead implements ActionHead {
   }
 }
 
+export class BinnedHead implements ActionHead {
+  readonly kind = 'bins';
+  readonly variables: tf.Variable[] = [];
+  private readonly step: number[];
+  private componentLogProbs = new Float32Array(0);
+
+  constructor(readonly space: ContinuousSpace, readonly bins: number) {
+    if (!Number.isInteger(bins) || bins < 2) throw new Error(`actionBins: ${bins} values per component; at least 2 (the box's bounds)`);
+    this.step = space.high.map((high, k) => (high - space.low[k]) / (bins - 1));
+  }
+
+  get outputs(): number { return this.space.shape[0] * this.bins; }
+  get width(): number { return this.space.shape[0]; }
+
+  toWorld(stored: number, k: number): number {
+    return this.space.low[k] + stored * this.step[k];
+  }
+
+  /** the nearest bin (a scripted action need not be on one) */
+  fromWorld(action: number, k: number): number {
+    return Math.min(Math.max(Math.round((action - this.space.low[k]) / this.step[k]), 0), this.bins - 1);
+  }
+
+  act(logits: Float32Array, rng: Rng | null, actions: Float32Array, logProbs: Float32Array): void {
+    const d = this.width;
+    const rows = logits.length / this.outputs;
+    if (this.componentLogProbs.length !== rows * d) this.componentLogProbs = new Float32Array(rows * d);
+    // the logits are rows of D consecutive groups of K: one categorical per (row, component)
+    actCategorical(logits, this.bins, rng, actions, (group) => group, this.componentLogProbs);
+    for (let b = 0; b < rows; b++) {
+      let logp = 0;
+      for (let k = 0; k < d; k++) logp += this.componentLogProbs[b * d + k];
+      logProbs[b] = logp;
+    }
+  }
+
+  private componentLogSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
+    return tf.logSoftmax(tf.reshape(logits, [logits.shape[0] * this.width, this.bins])) as tf.Tensor2D;
+  }
+
+  logProb(logits: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor1D {
+    const onehot = tf.oneHot(tf.cast(tf.reshape(actions, [-1]), 'int32') as tf.Tensor1D, this.bins);
+    const perComponent = tf.sum(tf.mul(this.componentLogSoftmax(logits), onehot), 1);
+    return tf.sum(tf.reshape(perComponent, [logits.shape[0], this.width]), 1) as tf.Tensor1D;
+  }
+
+  entropy(logits: tf.Tensor2D): tf.Tensor1D {
+    const logProbs = this.componentLogSoftmax(logits);
+    const perComponent = tf.neg(tf.sum(tf.mul(tf.exp(logProbs), logProbs), 1));
+    return tf.sum(tf.reshape(perComponent, [logits.shape[0], this.width]), 1) as tf.Tensor1D;
+  }
+}
+
 export class BetaHead implements ActionHead {
   readonly kind = 'beta';
   readonly variables: tf.Variable[] = [];
@@ -337,14 +396,46 @@ export function betaModes(box: BoxBeta, outputs: Float32Array): Float32Array {
   return means;
 }
 
-/** A continuous run's greedy actions from its actor's outputs: as they are (clipped by the world), squashed, the means beside a state-dependent std, or a Beta's mode. */
+/** A continuous run's greedy actions from its actor's outputs: as they are (clipped by the world), squashed, the means beside a state-dependent std, each component's argmax bin, or a Beta's mode. */
 export function greedyContinuous(config: object, space: ActionSpace): (outputs: Float32Array) => Float32Array {
   const squash = squashOf(config, space);
   const beta = betaOf(config, space);
   if (beta) return (outputs) => betaModes(beta, outputs);
+  const bins = binsOf(config, space);
+  if (bins) return (outputs) => binnedArgmax(bins, outputs);
   if (stateStdOf(config, space)) return (outputs) => leadingColumns(outputs, (space as ContinuousSpace).shape[0]);
   if (squash) return (outputs) => squashIntoBox(squash, outputs);
   return (outputs) => outputs;
+}
+
+/** A box cut into K values per component: value = low + index · step. */
+export interface BoxBins {
+  bins: number;
+  low: number[];
+  step: number[];
+}
+
+/** The bins a run's continuous policy chooses among, or null where it does not. */
+export function binsOf(config: object, space: ActionSpace): BoxBins | null {
+  if (!('actionDistribution' in config) || config.actionDistribution !== 'bins' || space.kind !== 'continuous') return null;
+  const bins = 'actionBins' in config && typeof config.actionBins === 'number' ? config.actionBins : DEFAULT_ACTION_BINS;
+  return { bins, low: [...space.low], step: space.high.map((high, k) => (high - space.low[k]) / (bins - 1)) };
+}
+
+/** Values per component of a binned policy unless a run says otherwise (11: a tenth of the box apart). */
+export const DEFAULT_ACTION_BINS = 11;
+
+/** Rows of D·K logits → rows of D greedy actions: each component's argmax bin, as its value. */
+export function binnedArgmax(box: BoxBins, logits: Float32Array): Float32Array {
+  const d = box.low.length;
+  const out = new Float32Array(logits.length / box.bins);
+  for (let group = 0; group < out.length; group++) {
+    let best = 0;
+    for (let j = 1; j < box.bins; j++) if (logits[group * box.bins + j] > logits[group * box.bins + best]) best = j;
+    const k = group % d;
+    out[group] = box.low[k] + best * box.step[k];
+  }
+  return out;
 }
 
 /** Whether a run's continuous policy is a Gaussian whose actor also gives the log-std (its outputs: D means, then D log-std). */
@@ -359,8 +450,10 @@ function leadingColumns(rows: Float32Array, d: number): Float32Array {
   return out;
 }
 
-/** The number of actor outputs a continuous run's policy has per agent: D, or 2D for a Beta or a state-dependent std. */
+/** The number of actor outputs a continuous run's policy has per agent: D, 2D for a Beta or a state-dependent std, D·K for K bins. */
 export function continuousOutputs(config: object, space: ContinuousSpace): number {
+  const bins = binsOf(config, space);
+  if (bins) return bins.bins * space.shape[0];
   return betaOf(config, space) || stateStdOf(config, space) ? 2 * space.shape[0] : space.shape[0];
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { BinnedHead, defaultMappoConfig, exportRun, GaussianHead, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { BinnedHead, defaultMappoConfig, exportRun, GaussianHead, resolveTrainingConfig, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -193,4 +193,12 @@ t.test('MAPPO with binned actions learns continuous simple_spread and exports an
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
   const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
   t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
+});
+
+t.test('the distribution settings are checked together before a run starts', (t) => {
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionBins: 5 }), { message: 'actionBins needs actionDistribution bins' });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'beta', squashActions: true }), { message: /squashActions needs the Gaussian with a learned constant std/ });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'bins', actionBins: 1 }), /actionBins/);
+  t.equal(resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'bins', actionBins: 5 }).algo, 'mappo', 'bins with their count pass');
+  t.end();
 });

@@ -4,12 +4,9 @@
 // whose action is the Beta's mode, matched by ONNX Runtime.
 
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
-import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { BetaHead, betaLogDensity, defaultMappoConfig, exportRun, greedyPolicy, logGamma, RunFolder, sampleBeta, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { continuousSpace, Rng } from '@fleetmind/worlds';
+import { BetaHead, betaLogDensity, defaultMappoConfig, logGamma, sampleBeta, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { trainAndExportContinuous } from '../helpers/continuous-export.js';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -83,30 +80,12 @@ t.test('the Beta head: actions inside the box, log π of its own samples as Tens
 });
 
 t.test('MAPPO with a Beta policy learns continuous simple_spread and exports an actor whose action is the Beta\'s mode', async (t) => {
-  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'beta' as const };
-  await t.rejects(trainMappo({ ...config, squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'a Beta policy is not squashed as well');
-  const checkpoint = await trainMappo(config);
+  await t.rejects(trainMappo({ ...defaultMappoConfig, actionDistribution: 'beta', squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'a Beta policy is not squashed as well');
+  const { checkpoint, manifest, graph, greedyActions } = await trainAndExportContinuous(t, { actionDistribution: 'beta' });
   t.notOk(checkpoint.roles[0].logStd, 'no log-std: the actor gives the spread');
-  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
-  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
-  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
-  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
-  const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
-  const actions = new Float32Array(8 * 3 * 5);
-  greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
-  t.ok(actions.every((a) => a > 0 && a < 1), 'every greedy component (a Beta\'s mode) strictly inside (0, 1)');
-
-  const dir = mkdtempSync(join(tmpdir(), 'fm-beta-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
-  run.saveCheckpoint(checkpoint);
-  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the Beta's modes to ${manifest.parity.max_abs_error}`);
+  t.ok(greedyActions().every((a) => a > 0 && a < 1), 'every greedy component (a Beta\'s mode) strictly inside (0, 1)');
   t.match(manifest.roles[0].action, { kind: 'continuous', size: 5, low: [0, 0, 0, 0, 0], high: [1, 1, 1, 1, 1] }, 'the manifest holds the box, as for a Gaussian policy');
-  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
   t.same(graph.node!.slice(-4).map((n) => n.opType), ['Add', 'Div', 'Mul', 'Add'], 'the actor ends in low + span · (α − 1 + ε) / (α + β − 2 + 2ε)');
   t.equal(graph.node!.filter((n) => n.opType === 'Softplus').length, 2, 'α and β each through a softplus');
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
-  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
-  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });

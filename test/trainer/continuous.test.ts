@@ -5,12 +5,9 @@
 // cut into bins per component, each a categorical choice, the same, and the actor gives the argmax bins.
 
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
 import { continuousSpace, evaluateController, makeWorld, randomController, Rng } from '@fleetmind/worlds';
-import { BinnedHead, defaultMappoConfig, exportRun, GaussianHead, resolveTrainingConfig, greedyPolicy, RunFolder, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { BinnedHead, defaultMappoConfig, GaussianHead, greedyPolicy, resolveTrainingConfig, StateStdGaussianHead, tf, trainMappo, useBackend } from '@fleetmind/trainer';
+import { trainAndExportContinuous } from '../helpers/continuous-export.js';
 
 t.before(async () => { await useBackend('auto'); });
 
@@ -74,29 +71,11 @@ t.test('the squashed Gaussian head: samples land inside the box through tanh, wh
 });
 
 t.test('MAPPO with squashed actions learns continuous simple_spread, evaluates with the squashed mean, and exports an actor that ends in tanh', async (t) => {
-  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, squashActions: true };
-  const checkpoint = await trainMappo(config);
-  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
-  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
-  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
-  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
+  const { graph, greedyActions } = await trainAndExportContinuous(t, { squashActions: true });
   // the greedy actions are the squashed means: inside the box, where the raw outputs need not be
-  const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
-  const actions = new Float32Array(8 * 3 * 5);
-  greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
-  t.ok(actions.every((a) => a > 0 && a < 1), 'every greedy component strictly inside (0, 1)');
-
-  const dir = mkdtempSync(join(tmpdir(), 'fm-squash-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
-  run.saveCheckpoint(checkpoint);
-  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the squashed means to ${manifest.parity.max_abs_error}`);
-  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  t.ok(greedyActions().every((a) => a > 0 && a < 1), 'every greedy component strictly inside (0, 1)');
   t.same(graph.node!.slice(-3).map((n) => n.opType), ['Tanh', 'Mul', 'Add'], 'the actor ends in centre + half-width · tanh');
   t.same(graph.node!.at(-1)!.output, ['action'], 'and its last node makes the output action');
-  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
-  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });
 
 t.test('the Gaussian head with a state-dependent std: log π of its own samples, the std under its cap, the entropy per row, the greedy action the mean', (t) => {
@@ -124,24 +103,10 @@ t.test('the Gaussian head with a state-dependent std: log π of its own samples,
 });
 
 t.test('MAPPO with a state-dependent std learns continuous simple_spread and exports an actor whose action is the mean', async (t) => {
-  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'gaussian-state' as const };
-  await t.rejects(trainMappo({ ...config, squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'not squashed as well');
-  const checkpoint = await trainMappo(config);
-  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
-  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
-  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
-  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
-  const dir = mkdtempSync(join(tmpdir(), 'fm-state-std-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
-  run.saveCheckpoint(checkpoint);
-  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the means to ${manifest.parity.max_abs_error}`);
-  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  await t.rejects(trainMappo({ ...defaultMappoConfig, actionDistribution: 'gaussian-state', squashActions: true }), /squashActions applies to a Gaussian policy with a learned constant std/, 'not squashed as well');
+  const { graph } = await trainAndExportContinuous(t, { actionDistribution: 'gaussian-state' });
   t.equal(graph.node!.at(-1)!.opType, 'Slice', 'the actor ends in the means, sliced from the outputs');
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
-  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
-  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });
 
 t.test('the binned head: one categorical per component over K values from low to high, log π summed over components, the greedy action each argmax', (t) => {
@@ -171,28 +136,11 @@ t.test('the binned head: one categorical per component over K values from low to
 });
 
 t.test('MAPPO with binned actions learns continuous simple_spread and exports an actor whose action is each component\'s argmax value', async (t) => {
-  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2, actionDistribution: 'bins' as const };
-  await t.rejects(trainMappo({ ...config, actionDistribution: undefined, actionBins: 5 }), /actionBins applies to actionDistribution bins/, 'bins without the binned policy are refused');
-  const checkpoint = await trainMappo(config);
-  const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
-  const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
-  const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
-  t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
-  const probe = makeWorld('simple_spread_v3', { numEnvs: 8, config: { continuousActions: true } });
-  const actions = new Float32Array(8 * 3 * 5);
-  greedyPolicy(checkpoint, probe).act(probe.reset(3).observations, actions);
-  t.ok(actions.every((a) => Number.isInteger(Math.round(a * 10)) && Math.abs(a * 10 - Math.round(a * 10)) < 1e-5), 'every greedy component one of the 11 values 0, 0.1, …, 1');
-  const dir = mkdtempSync(join(tmpdir(), 'fm-bins-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const run = RunFolder.create(join(dir, 'run'), { config: checkpoint.config, backend: 'wasm', created: 'now', node: process.version });
-  run.saveCheckpoint(checkpoint);
-  const manifest = await exportRun({ run: join(dir, 'run'), out: join(dir, 'bundle'), quantization: 'f32', episodes: 50 });
-  t.ok(manifest.parity.max_abs_error <= 1e-5, `ONNX Runtime's action vectors match the argmax values to ${manifest.parity.max_abs_error}`);
-  const graph = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'bundle', 'agent', 'actor.onnx'))).graph!;
+  await t.rejects(trainMappo({ ...defaultMappoConfig, actionBins: 5 }), /actionBins applies to actionDistribution bins/, 'bins without the binned policy are refused');
+  const { graph, greedyActions } = await trainAndExportContinuous(t, { actionDistribution: 'bins' });
+  t.ok(greedyActions().every((a) => Math.abs(a * 10 - Math.round(a * 10)) < 1e-5), 'every greedy component one of the 11 values 0, 0.1, …, 1');
   t.same(graph.node!.slice(-5).map((n) => n.opType), ['Reshape', 'ArgMax', 'Cast', 'Mul', 'Add'], 'the actor ends in each component\'s argmax bin, as its value');
   t.same(graph.output!.map((o) => o.name), ['action'], 'its one output is the action vector');
-  const greedy = evaluateController(makeWorld('simple_spread_v3', { numEnvs: 50, autoReset: false, config: { continuousActions: true } }), greedyPolicy(checkpoint, world), 0).agent_return_mean;
-  t.ok(Math.abs(manifest.evaluation.nominal.agent_return_mean - greedy) < 1e-3, `the bundle under ONNX Runtime plays as the checkpoint does: ${manifest.evaluation.nominal.agent_return_mean} vs ${greedy}`);
 });
 
 t.test('the distribution settings are checked together before a run starts', (t) => {

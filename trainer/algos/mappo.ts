@@ -13,8 +13,9 @@
 //
 // Discrete actions are drawn from a categorical over the actor's logits; continuous ones from a
 // diagonal Gaussian around its output, clipped into the box by the world or, with squashActions,
-// squashed into it by tanh (rl/action-head.ts says how each is trained). The Gaussian's mean
-// starts at the box's centre.
+// squashed into it by tanh; or, by actionDistribution, a Gaussian whose std the actor gives, a
+// categorical per component over bins, or a Beta on the box (rl/action-head.ts says how each is
+// trained). A Gaussian's mean starts at the box's centre.
 //
 // Agents that come and go (the world's active mask): a slot that is not in the episode at a step
 // takes no part in any loss, advantage normalisation or CommNet mean, and an agent that leaves
@@ -52,7 +53,8 @@ import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { BetaHead, BinnedHead, CategoricalHead, DEFAULT_ACTION_BINS, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
+import { BetaHead, BinnedHead, CategoricalHead, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
+import { DEFAULT_ACTION_BINS } from '../rl/greedy-actions.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';

@@ -16,7 +16,7 @@ import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, random
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorKindOf, actorLogits, greedySpeakers, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
-import { betaOf, binsOf, greedyContinuous, squashOf, stateStdOf } from '../rl/action-head.js';
+import { betaOf, binsOf, greedyContinuous, squashOf, stateStdOf } from '../rl/greedy-actions.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { observationBounds } from './observation-bounds.js';

@@ -1,6 +1,7 @@
 // A trained run as a Controller: each agent's greedy action from its own observation (the actor's
-// argmax or, for continuous actions, its output: the Gaussian's mean, squashed into the box where
-// the run squashed its actions; or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
+// argmax or, for continuous actions, the greedy action its outputs give (rl/greedy-actions.ts: the
+// Gaussian's mean, squashed where the run squashed its actions, or a Beta's mode, or each
+// component's argmax bin); or the Q-network's for IQL/VDN/QMIX) and, for a CommNet, from the teammates it heard
 // under the given communication conditions. A recurrent actor remembers: each agent's state is
 // zeroed at its episode's start and after a step it was not in, as in training. A tabular run
 // looks its action up by the world's discretized state.
@@ -10,7 +11,7 @@ import { actorFromWeights, actorLogits, newActorMemory, type ActorMemory } from 
 import { Forgetting } from './forgetting.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
 import { actCategorical } from '../rl/categorical.js';
-import { continuousOutputs, greedyContinuous } from '../rl/action-head.js';
+import { continuousOutputs, greedyContinuous } from '../rl/greedy-actions.js';
 import { greedyAction, tablesOf } from '../algos/iql-tabular.js';
 import { isTabular, type TabularIqlCheckpoint, type TrainingCheckpoint } from '../runs/checkpoint-schema.js';
 

@@ -16,7 +16,7 @@ import { agentsOfRole, evaluateControllerAsync, isRemoteWorld, openWorld, random
 import { bundleController } from '../policy/bundle-controller.js';
 import { actorFromWeights, actorKindOf, actorLogits, greedySpeakers, isCommNetWeights, isGruWeights, newActorMemory } from '../nn/actor.js';
 import { writeActorInputs } from '../nn/agent-inputs.js';
-import { betaOf, binsOf, greedyContinuous, squashOf, stateStdOf } from '../rl/greedy-actions.js';
+import { exportedActionOf, greedyContinuous } from '../rl/greedy-actions.js';
 import { isTabular, type NetworkCheckpoint } from '../runs/checkpoint-schema.js';
 import { RunFolder } from '../runs/run-folder.js';
 import { observationBounds } from './observation-bounds.js';
@@ -75,7 +75,7 @@ export async function exportRun(o: ExportOptions): Promise<Manifest> {
     const agents = agentsOfRole(world.roles, saved.role);
     const obsSize = world.observationSpace(agents[0]).shape[0];
     const { action, safe_action } = actionOf(world, agents[0]);
-    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', squash: squashOf(config, world.actionSpace(agents[0])) ?? undefined, beta: betaOf(config, world.actionSpace(agents[0])) ?? undefined, stateStd: stateStdOf(config, world.actionSpace(agents[0])), bins: binsOf(config, world.actionSpace(agents[0])) ?? undefined };
+    const io = { obsSize, agentIdSize: config.agentId ? agents.length : 0, continuous: action.kind === 'continuous', ...exportedActionOf(config, world.actionSpace(agents[0])) };
     let graphs: RoleSpec['graphs'];
     if (isCommNetWeights(saved.actor)) {
       const stages = [`${saved.role}/stage0.onnx`];

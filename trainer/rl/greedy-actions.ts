@@ -43,6 +43,16 @@ export function betaModes(box: BoxBeta, outputs: Float32Array): Float32Array {
   return means;
 }
 
+/** What the exported actor's last layers need to end in a continuous run's greedy action (models/onnx ActorIo's fields). */
+export function exportedActionOf(config: object, space: ActionSpace): { squash?: BoxSquash; beta?: BoxBeta; stateStd: boolean; bins?: BoxBins } {
+  return {
+    squash: squashOf(config, space) ?? undefined,
+    beta: betaOf(config, space) ?? undefined,
+    stateStd: stateStdOf(config, space),
+    bins: binsOf(config, space) ?? undefined,
+  };
+}
+
 /** A continuous run's greedy actions from its actor's outputs: as they are (clipped by the world), squashed, the means beside a state-dependent std, each component's argmax bin, or a Beta's mode. */
 export function greedyContinuous(config: object, space: ActionSpace): (outputs: Float32Array) => Float32Array {
   const squash = squashOf(config, space);

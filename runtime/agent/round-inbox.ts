@@ -82,6 +82,8 @@ export class RoundInbox {
   private early: { episode: number; arrivals: Arrival[] } | null = null;
   /** the episode the agent was in before this one: messages of the episodes between were of ones it sat out */
   private previousEpisode = 0;
+  /** where it left that episode on standby, its last tick entered (-1: none), or null: it played it to the end */
+  private previousLeftAt: number | null = null;
 
   /** stampArrivals: keep when each message arrived (a flight recorder is on) */
   constructor(private readonly peers: ReadonlySet<string>, private readonly rounds: number, private readonly stampArrivals = false) {
@@ -128,6 +130,7 @@ export class RoundInbox {
    */
   newEpisode(episode: number): void {
     this.previousEpisode = this.episode;
+    this.previousLeftAt = this.released ? this.tick : null;
     this.episode = episode;
     this.tick = -1;
     this.round = 0;
@@ -164,9 +167,9 @@ export class RoundInbox {
     return null;
   }
 
-  /** A message or notice of another episode: an older one's is stale; a newer one's waits, bounded, for the agent to start it. */
+  /** A message or notice of another episode: an older one's is stale, or of a tick it sat out; a newer one's waits, bounded, for the agent to start it. */
   private putEarly(a: Arrival, episode: number): InboxRefusal | null {
-    if (tickDistance(episode, this.episode) < 0) return tickDistance(episode, this.previousEpisode) > 0 ? 'sat_out' : 'stale';
+    if (tickDistance(episode, this.episode) < 0) return this.satOut(episode, a.m.tick) ? 'sat_out' : 'stale';
     if (!this.peers.has(a.m.agent)) return 'unknown_sender';
     // (an episode older than the one kept aside: peers are past it, so this agent sits it out)
     if (this.early && tickDistance(episode, this.early.episode) < 0) return 'sat_out';
@@ -181,6 +184,17 @@ export class RoundInbox {
     if (this.early.arrivals.length >= 2 * this.peers.size * this.rounds * (TICKS_AHEAD + 1)) return 'too_early';
     this.early.arrivals.push(a);
     return null;
+  }
+
+  /**
+   * Whether (episode, tick), of an episode before this one, is of a tick the agent sat out: in an
+   * episode between its last and this one, or in its last after it left it on standby (a peer's
+   * message of that episode's last tick can reach it after the world has started it on the next).
+   */
+  private satOut(episode: number, tick: number): boolean {
+    if (tickDistance(episode, this.previousEpisode) > 0) return true;
+    const leftAt = this.previousLeftAt;
+    return episode === this.previousEpisode && leftAt !== null && (leftAt < 0 || tickDistance(tick, leftAt) > 0);
   }
 
   /** A notice's episode: one that does not say is of the current episode (a 1.6 simulator's notices, an agent that uses no episodes). */

@@ -145,6 +145,30 @@ t.test('on standby across episodes: the newest tick of the newest episode is kep
   t.equal(inbox.put(of('c', 3, 31)), 'sat_out', 'a late message of tick 31 of this episode: before it came back, sat out');
   t.equal(inbox.put(of('b', 2, 30)), 'sat_out', 'episode 2, between its last (1) and this one: sat out');
   t.equal(inbox.put(of('b', 1, 3)), 'stale', 'episode 1, its own last: stale');
+  t.equal(inbox.put(of('b', 1, 4)), 'sat_out', 'episode 1 after it left it (tick 3): sat out, not stale');
+  t.end();
+});
+
+t.test('a peer\'s message of the last episode\'s last tick, arriving after the world started this agent on the next, is of a tick it sat out', (t) => {
+  // seen in a lockstep fleet: robot_0 left episode 2 at tick 64 (standby); robot_3 acted at tick 80,
+  // the episode's last, and its messages reached robot_0 after robot_0's first observation of
+  // episode 3 (tick 81) — the world's and robot_3's publications reach it in either order
+  const inbox = new RoundInbox(new Set(['b', 'c']), 2);
+  inbox.newEpisode(2);
+  inbox.enter(64, 2);
+  inbox.release();
+  inbox.newEpisode(3);
+  inbox.enter(81, 1);
+  t.equal(inbox.put({ ...msg('c', 80, 1), episode: 2 }), 'sat_out', 'tick 80 of episode 2, after it left at 64: sat out');
+  t.equal(inbox.put({ ...msg('c', 80, 2), episode: 2 }), 'sat_out', 'its round 2 too');
+  t.equal(inbox.markLost({ agent: 'b', tick: 80, round: 1, episode: 2 }), 'sat_out', 'and a notice of it');
+  t.equal(inbox.put({ ...msg('c', 64, 2), episode: 2 }), 'stale', 'a late message of tick 64, which it took part in: stale');
+  const stayed = new RoundInbox(new Set(['b', 'c']), 1);
+  stayed.newEpisode(2);
+  stayed.enter(80, 1);
+  stayed.newEpisode(3);
+  stayed.enter(81, 1);
+  t.equal(stayed.put({ ...msg('c', 80, 1), episode: 2 }), 'stale', 'an agent that played episode 2 to its end: a late message of it is stale');
   t.end();
 });
 

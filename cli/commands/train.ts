@@ -159,7 +159,11 @@ function flagError(err: TrainingConfigError, algo: Algo, set: Record<string, unk
       ? `; ${algo} trains for ${algo === 'iql-tabular' ? '--episodes, one episode after another' : '--steps'}` : '';
     return new CliError(`${flags.join(', ')}: ${what} of --algo ${takers.join('/')}, not of ${algo}${budget}`);
   }
-  if (err.reason === 'needs') return new CliError(`${flags.join(', ')}: needs ${err.needs === 'actor' ? `--actor ${err.settings[0] === 'chunkLength' ? 'gru (or commnet-gru)' : 'commnet'}` : FLAG_OF[err.needs!] ?? err.needs}`);
+  if (err.reason === 'needs') {
+    if (err.needs === 'actor') return new CliError(`${flags.join(', ')}: needs --actor ${err.settings[0] === 'chunkLength' ? 'gru (or commnet-gru)' : 'commnet'}`);
+    // a setting with a flag is named by it; one given only by --set, by what the trainer says it needs
+    return new CliError(`${flags.join(', ')}: needs ${FLAG_OF[err.needs!] ?? err.message.slice(err.message.indexOf(' needs ') + ' needs '.length)}`);
+  }
   if (err.reason === 'world') return new CliError(`${err.settings[0] === 'algo' ? '--algo' : FLAG_OF[err.settings[0]] ?? err.settings[0]}: ${err.message}`);
   return new CliError(`${flags[0]}: ${err.message}`);
 }
@@ -193,7 +197,7 @@ export function registerTrain(program: Command): void {
     .option('--self-play', 'mappo/ippo on a competitive world (simple_tag): both sides learn, each against a pool of the other side\'s past snapshots; reports each side against the latest and the scripted opponent')
     .option('--scripted-opponent <p>', `--self-play: chance per rollout that a side's opponent is the world's scripted controller instead of a past snapshot (default: ${defaultMappoConfig.scriptedOpponent})`, probability)
     .option('--shared-actor', 'mappo/ippo: one actor for every role, trained on every role\'s experience (the roles must observe and act alike, as Pong\'s sides do: each sees the court from its own end); the bundle holds it for each role. Critics stay one per role')
-    .option('--continuous', 'the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): mappo/ippo learn a diagonal Gaussian policy, clipped into the box (--set actionDistribution=gaussian-state: its std from the actor; =beta: a Beta on the box, played by its mode; =bins with --set actionBins=K: K values a component)')
+    .option('--continuous', 'the world\'s continuous actions (PettingZoo\'s continuous_actions; the MPE worlds): mappo/ippo learn a Beta policy on the box, played by its mode (--set actionDistribution=gaussian: a diagonal Gaussian with a learned constant std, clipped into the box, the default before the Beta; =gaussian-state: its std from the actor; =bins with --set actionBins=K: K values a component)')
     .option('--agents <n>', 'number of agents, for worlds that take one (simple_spread: N)', positiveInt)
     .option('--world-option <key=value>', 'a world option, repeatable (see `fleetmind worlds`), e.g. difficulty=medium for traffic_junction', worldOption)
     .option('--neighbours <k>', 'simple_spread: observe only the k nearest landmarks and agents (a policy that serves any fleet size)', positiveInt)

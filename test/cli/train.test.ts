@@ -87,6 +87,10 @@ t.test('--set gives any setting by its config.json name: --show-config prints th
   const shown = JSON.parse(r.stdout);
   t.has(shown, { algo: 'mappo', lr: 0.0007, hidden: [32, 16], epochs: 3, worldConfig: { continuousActions: true } });
   t.equal(shown.criticLr, 2e-3, 'the settings not given keep their defaults');
+  t.equal(shown.actionDistribution, 'beta', 'a continuous run is a Beta policy unless told otherwise');
+  const squashed = runCli(['train', '--world', 'simple_spread', '--continuous', '--set', 'squashActions=true', '--show-config']);
+  t.equal(squashed.code, 2);
+  t.match(squashed.stderr, /--set squashActions: needs the Gaussian with a learned constant std \(--set actionDistribution=gaussian; the default is beta\)/, 'a Gaussian-only setting alone is refused, saying how to ask for the Gaussian');
   const out = join(dir, 'run');
   r = runCli(['train', '--world', 'simple_spread', '--steps', '3200', '--envs', '32', '--set', 'hidden=[32,16]', '--set', 'epochs=3', '--out', out]);
   t.equal(r.code, 0, r.stderr);

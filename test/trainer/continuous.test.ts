@@ -1,4 +1,4 @@
-// Continuous actions in training: the diagonal Gaussian's sampler and its log-density agree, a
+// Continuous actions in training (the Beta, the default, is beta-policy.test.ts's): the diagonal Gaussian's sampler and its log-density agree, a
 // short MAPPO run on continuous simple_spread learns, and its checkpoint carries the log-std;
 // squashed into the box by tanh, it learns too and exports an actor that ends in the same squash;
 // with its std given by the actor beside the mean, the same, and the exported actor gives the mean;
@@ -30,13 +30,18 @@ t.test('the Gaussian head: log π of its own samples matches the density TensorF
 });
 
 t.test('MAPPO with a Gaussian policy learns continuous simple_spread: greedy beats uniform random clearly on the same seeds', async (t) => {
-  const config = { ...defaultMappoConfig, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2 };
+  const config = { ...defaultMappoConfig, actionDistribution: 'gaussian' as const, worldConfig: { continuousActions: true }, totalSteps: 128_000, seed: 2 };
   const checkpoint = await trainMappo(config);
   t.equal(checkpoint.roles[0].logStd?.length, 5, 'the checkpoint holds the log-std of every component');
   const world = makeWorld('simple_spread_v3', { numEnvs: 200, autoReset: false, config: { continuousActions: true } });
   const trained = evaluateController(world, greedyPolicy(checkpoint, world), 11).agent_return_mean;
   const random = evaluateController(world, randomController(world, 11), 11).agent_return_mean;
   t.ok(trained > random + 4, `trained ${trained.toFixed(2)} vs random ${random.toFixed(2)} per agent (200 episodes, same seeds)`);
+  // a run written before the Beta became the default names no distribution, and plays as the Gaussian it trained
+  const { actionDistribution, ...unnamed } = checkpoint.config as typeof config;
+  t.equal(actionDistribution, 'gaussian');
+  const old = { ...checkpoint, config: unnamed } as typeof checkpoint;
+  t.equal(evaluateController(world, greedyPolicy(old, world), 11).agent_return_mean, trained, 'a configuration without actionDistribution plays as a Gaussian');
   const discrete = makeWorld('simple_spread_v3', { numEnvs: 2 });
   t.throws(() => greedyPolicy(checkpoint, discrete), /chooses continuous actions; simple_spread_v3 here takes discrete ones/, 'a continuous run on the discrete world is refused');
 });
@@ -71,7 +76,7 @@ t.test('the squashed Gaussian head: samples land inside the box through tanh, wh
 });
 
 t.test('MAPPO with squashed actions learns continuous simple_spread, evaluates with the squashed mean, and exports an actor that ends in tanh', async (t) => {
-  const { graph, greedyActions } = await trainAndExportContinuous(t, { squashActions: true });
+  const { graph, greedyActions } = await trainAndExportContinuous(t, { actionDistribution: 'gaussian', squashActions: true });
   // the greedy actions are the squashed means: inside the box, where the raw outputs need not be
   t.ok(greedyActions().every((a) => a > 0 && a < 1), 'every greedy component strictly inside (0, 1)');
   t.same(graph.node!.slice(-3).map((n) => n.opType), ['Tanh', 'Mul', 'Add'], 'the actor ends in centre + half-width · tanh');
@@ -144,8 +149,12 @@ t.test('MAPPO with binned actions learns continuous simple_spread and exports an
 });
 
 t.test('the distribution settings are checked together before a run starts', (t) => {
+  t.match(resolveTrainingConfig({ algo: 'mappo' }), { actionDistribution: 'beta' }, 'a continuous run is a Beta unless told otherwise');
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionBins: 5 }), { message: 'actionBins needs actionDistribution bins' });
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'beta', squashActions: true }), { message: /squashActions needs the Gaussian with a learned constant std/ });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', squashActions: true }), { message: /squashActions needs the Gaussian with a learned constant std \(--set actionDistribution=gaussian; the default is beta\)/ });
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionStd: 0.3 }), { message: /actionStd needs a Gaussian policy/ });
+  t.equal(resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'gaussian-state', actionStd: 0.3 }).algo, 'mappo', 'a Gaussian takes its initial std');
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'bins', actionBins: 1 }), /actionBins/);
   t.equal(resolveTrainingConfig({ algo: 'mappo', actionDistribution: 'bins', actionBins: 5 }).algo, 'mappo', 'bins with their count pass');
   t.end();

@@ -70,30 +70,33 @@ export const mappoConfigSchema = z.strictObject({
   /** entropy bonus of a categorical policy (discrete actions) */
   entropyCoef: z.number().nonnegative(),
   /**
-   * entropy bonus of a Gaussian policy (continuous actions; absent: entropyCoef). Measured on
-   * continuous simple_spread, 7 M steps each: 0.01 without a cap on the std grew it without bound
+   * entropy bonus of a continuous policy (absent: entropyCoef). Measured on continuous
+   * simple_spread with the Gaussian, 7 M steps each: 0.01 without a cap on the std grew it without bound
    * (4–8 in the pushes that matter, 292 in the ignored no-op; −8.10 greedy); 0.01 with the std
    * capped at the box's half-width held it at the cap (−7.80); 0 let it collapse to 0.07 within
    * 2 M steps (−14.2 greedy there)
    */
   continuousEntropyCoef: z.number().nonnegative().optional(),
   /**
-   * continuous actions: each component's initial standard deviation, as a fraction of its box's
-   * half-width (default 0.5); the log-std then learns
+   * continuous actions, a Gaussian (actionDistribution gaussian or gaussian-state): each
+   * component's initial standard deviation, as a fraction of its box's half-width (default 0.5);
+   * the log-std then learns
    */
   actionStd: z.number().positive().optional(),
   /**
-   * continuous actions: pass the Gaussian's sample through tanh into the box (SAC's squash)
+   * continuous actions, actionDistribution gaussian: pass the Gaussian's sample through tanh into the box (SAC's squash)
    * instead of letting the world clip it; the greedy action is the squashed mean, and the exported
    * actor ends in the same squash (default false: clipped)
    */
   squashActions: z.boolean().optional(),
   /**
-   * continuous actions: the policy's distribution over the box. 'gaussian' (default): a diagonal
-   * Gaussian, clipped or squashed (squashActions); 'beta': a Beta per component whose support is
-   * the box (rl/beta.ts), the actor giving both its shape parameters, so the spread depends on the state;
-   * 'gaussian-state': the Gaussian, clipped, with the actor giving its log-std beside its mean;
-   * 'bins': a categorical per component over actionBins values from low to high
+   * continuous actions: the policy's distribution over the box. 'beta' (the default): a Beta per
+   * component whose support is the box (rl/beta.ts), the actor giving both its shape parameters,
+   * so the spread depends on the state; 'gaussian': a diagonal Gaussian with a learned constant
+   * std, clipped or squashed (squashActions); 'gaussian-state': the Gaussian, clipped, with the
+   * actor giving its log-std beside its mean; 'bins': a categorical per component over actionBins
+   * values from low to high. A run whose configuration lacks the setting (written before the Beta
+   * became the default) is a 'gaussian' one
    */
   actionDistribution: z.enum(['gaussian', 'gaussian-state', 'bins', 'beta']).optional(),
   /** actionDistribution bins: values per component, evenly spaced from low to high (default 11) */
@@ -170,12 +173,17 @@ export const defaultMappoConfig: MappoConfig = {
   // unclipped it reached ~0.13, with a slightly better policy (−19.6 vs −20.0 at 320k steps)
   valueClip: 10,
   entropyCoef: 0.01,
-  // continuous actions: 0.01 holds the std at its cap (half the box) for all 7 M steps, so the
-  // greedy mean plays a little worse than the noisy policy it trained (−7.80 vs about −7.6);
+  // continuous actions, measured with the Gaussian: 0.01 holds the std at its cap (half the box)
+  // for all 7 M steps, so the greedy mean plays a little worse than the noisy policy it trained
+  // (−7.80 vs about −7.6);
   // 0.001 shrank it to 0.1 by 1.5 M steps and played −14.5 there (−11.6 with 0.01); 0 collapsed it.
   // Narrowing the cap linearly over the run to 0.3 (or 0.1) of the half-width played −8.58 (−8.70):
   // a policy trained with less noise at the end is not a better greedy policy here
   continuousEntropyCoef: 0.01,
+  // continuous simple_spread, 7 M steps, greedy per agent over five seeds: the Beta played by its
+  // mode −7.56, −7.59, −7.54, −7.58, −7.46; the clipped Gaussian −7.80, −8.08, −7.78, −7.82, −8.09
+  // (an update costs the Beta about 1.5 times the Gaussian's). Discrete actions ignore it
+  actionDistribution: 'beta',
   maxGradNorm: 10,
   valueNorm: true,
   criticTimeFeature: true,

@@ -11,11 +11,11 @@
 // to come depends on it and nothing else tells the critic (measured on simple_spread at 900 k
 // steps: greedy −13.73 with it, −17.29 without). The actor does not: it runs on a robot.
 //
-// Discrete actions are drawn from a categorical over the actor's logits; continuous ones from a
-// diagonal Gaussian around its output, clipped into the box by the world or, with squashActions,
-// squashed into it by tanh; or, by actionDistribution, a Gaussian whose std the actor gives, a
-// categorical per component over bins, or a Beta on the box (rl/action-head.ts says how each is
-// trained). A Gaussian's mean starts at the box's centre.
+// Discrete actions are drawn from a categorical over the actor's logits; continuous ones, by
+// actionDistribution, from a Beta on the box (the default), a diagonal Gaussian around the actor's
+// output (clipped into the box by the world or, with squashActions, squashed into it by tanh), a
+// Gaussian whose std the actor gives, or a categorical per component over bins (rl/action-head.ts
+// says how each is trained). A Gaussian's mean starts at the box's centre.
 //
 // Agents that come and go (the world's active mask): a slot that is not in the episode at a step
 // takes no part in any loss, advantage normalisation or CommNet mean, and an agent that leaves
@@ -116,6 +116,7 @@ function newActor(world: World, agent: number, inputSize: number, config: MappoC
   const space = world.actionSpace(agent);
   if (config.actionBins !== undefined && config.actionDistribution !== 'bins') throw new Error(`actionBins applies to actionDistribution bins (here ${config.actionDistribution ?? 'gaussian'})`);
   if (config.actionDistribution && config.actionDistribution !== 'gaussian' && config.squashActions) throw new Error(`squashActions applies to a Gaussian policy with a learned constant std; actionDistribution ${config.actionDistribution} stays as it is`);
+  if (config.actionDistribution && !config.actionDistribution.startsWith('gaussian') && config.actionStd !== undefined) throw new Error(`actionStd is a Gaussian policy's initial std; actionDistribution ${config.actionDistribution} has none`);
   const head = actionHead(space, config);
   const actor = makeActor({
     kind: config.actor, inputSize, numActions: head.outputs, hidden: config.hidden, activation: config.activation,
@@ -128,6 +129,7 @@ function newActor(world: World, agent: number, inputSize: number, config: MappoC
 /** The distribution a run's settings give an agent's actions (rl/action-head.ts). */
 function actionHead(space: ActionSpace, config: MappoConfig): ActionHead {
   if (space.kind === 'discrete') return new CategoricalHead(space.n);
+  // a run written before the Beta became the default names no distribution: it trained a Gaussian
   switch (config.actionDistribution ?? 'gaussian') {
     case 'beta': return new BetaHead(space);
     case 'bins': return new BinnedHead(space, config.actionBins ?? DEFAULT_ACTION_BINS);

@@ -60,7 +60,8 @@ const DEPENDENT_SETTINGS: [string, string, string, (c: Record<string, unknown>) 
   ['gate', 'actor', 'a communicating actor (commnet, tarmac, commnet-gru, tarmac-gru)', (c) => c.gate !== true || communicates(c.actor)],
   ['messageCost', 'gate', 'gate on (only a gated actor chooses whether to speak)', (c) => c.gate === true],
   ['actionBins', 'actionDistribution', 'actionDistribution bins', (c) => c.actionDistribution === 'bins'],
-  ['squashActions', 'actionDistribution', 'the Gaussian with a learned constant std (actionDistribution gaussian, the default)', (c) => c.squashActions !== true || (c.actionDistribution ?? 'gaussian') === 'gaussian'],
+  ['squashActions', 'actionDistribution', 'the Gaussian with a learned constant std (--set actionDistribution=gaussian; the default is beta)', (c) => c.squashActions !== true || c.actionDistribution === 'gaussian'],
+  ['actionStd', 'actionDistribution', 'a Gaussian policy (--set actionDistribution=gaussian or gaussian-state; the default is beta)', (c) => c.actionDistribution === 'gaussian' || c.actionDistribution === 'gaussian-state'],
 ];
 
 /**

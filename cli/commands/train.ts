@@ -162,7 +162,7 @@ function flagError(err: TrainingConfigError, algo: Algo, set: Record<string, unk
   if (err.reason === 'needs') {
     if (err.needs === 'actor') return new CliError(`${flags.join(', ')}: needs --actor ${err.settings[0] === 'chunkLength' ? 'gru (or commnet-gru)' : 'commnet'}`);
     // a setting with a flag is named by it; one given only by --set, by what the trainer says it needs
-    return new CliError(`${flags.join(', ')}: needs ${FLAG_OF[err.needs!] ?? err.message.slice(err.message.indexOf(' needs ') + ' needs '.length)}`);
+    return new CliError(`${flags.join(', ')}: needs ${FLAG_OF[err.needs!] ?? err.requirement}`);
   }
   if (err.reason === 'world') return new CliError(`${err.settings[0] === 'algo' ? '--algo' : FLAG_OF[err.settings[0]] ?? err.settings[0]}: ${err.message}`);
   return new CliError(`${flags[0]}: ${err.message}`);

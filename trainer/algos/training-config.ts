@@ -38,11 +38,11 @@ export function algosTaking(key: string): Algo[] {
 /**
  * A setting that is refused, with where: `settings` names the keys (several when they are refused
  * together, e.g. all the settings an algorithm does not take); `needs` the setting they only
- * make sense with.
+ * make sense with, and `requirement` what of it they need, in words.
  */
 export class TrainingConfigError extends Error {
   readonly code = 'FM_ERR_CONFIG';
-  constructor(readonly settings: string[], readonly reason: 'unknown' | 'invalid' | 'needs' | 'world', message: string, readonly needs?: string) {
+  constructor(readonly settings: string[], readonly reason: 'unknown' | 'invalid' | 'needs' | 'world', message: string, readonly needs?: string, readonly requirement?: string) {
     super(message);
   }
 }
@@ -80,7 +80,7 @@ export function resolveTrainingConfig(settings: { algo: Algo } & Record<string, 
   const config = { ...defaultConfigFor(algo), ...given } as Record<string, unknown>;
   for (const [setting, needs, said, ok] of DEPENDENT_SETTINGS) {
     if (setting in given && !ok(config)) {
-      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${said}`, needs);
+      throw new TrainingConfigError([setting], 'needs', `${setting} needs ${said}`, needs, said);
     }
   }
   if (remembers(config.actor) && typeof config.chunkLength === 'number' && (config.rolloutSteps as number) % config.chunkLength !== 0) {

@@ -380,6 +380,7 @@ function printSim(r: CampaignResult): void {
     ['tiers full/partial/none/safe', ...runs.map(([, x]) => `${x.tiers.full}/${x.tiers.partial}/${x.tiers.none}/${x.tiers.safe}`)],
     [`actions missing (${r.run.missing_action})`, ...runs.map(([, x]) => x.missing_actions)],
     ['  of which late (agent running)', ...runs.map(([, x]) => x.late_actions)],
+    ...(nominal.host_stall_ms_max !== null ? [['host stall, longest in a tick (ms)', ...runs.map(([, x]) => x.host_stall_ms_max ?? '—')]] : []),
     ['tick p50 / p99 ms', ...runs.map(([, x]) => `${x.tick_ms.p50} / ${x.tick_ms.p99}`)],
     ['messages per agent per tick (empty ones apart)', ...runs.map(([, x]) => x.messages.per_agent_tick)],
     ['bytes per agent per tick', ...runs.map(([, x]) => x.messages.bytes_per_agent_tick)],

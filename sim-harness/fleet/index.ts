@@ -2,6 +2,7 @@ export { simulate, SimError } from './simulate.js';
 export { runFleet } from './serve-fleet.js';
 export type { FleetRunOptions, FleetRunReport } from './serve-fleet.js';
 export { nearestPeers } from './nearest-peers.js';
+export { LoopStallWatch } from './loop-stall-watch.js';
 export { shardAgents } from './fleet-shards.js';
 export { defaultSimOptions, defaultSimAgentSettings } from './sim-options.js';
 export type { SimOptions, SimReport, TickTrace } from './simulate.js';

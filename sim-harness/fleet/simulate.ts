@@ -26,6 +26,7 @@ import { AgentFaults } from './agent-faults.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
 import { SimNetwork, type MessageCounts } from './sim-network.js';
 import { nearestPeers } from './nearest-peers.js';
+import { LoopStallWatch } from './loop-stall-watch.js';
 import { brokerChoice, checkPlanFitsMode, checkPlanFitsRun, checkShardable, defaultSimAgentSettings, defaultSimOptions, SimError, type SimOptions } from './sim-options.js';
 import { LOCKSTEP_OBSERVATION_MAX_AGE_MS, LOCKSTEP_TICK_BUDGET_MS, ROLLOUT_LOCKSTEP_MIN_TICK_MS, SHARDED_LOCKSTEP_ROUND_DEADLINE_MS } from './lockstep-timing.js';
 import { LocalShards, shardAgents, ShardMember, WorldLink } from './fleet-shards.js';
@@ -49,6 +50,8 @@ export interface TickTrace {
   heard: string[][] | null;
   /** per agent, the rounds that closed at their deadline with a live peer unheard (in-process agents only) */
   lateRounds: number[] | null;
+  /** real time: the longest the simulator's event loop (and in-process agents with it) was blocked this tick, ms; lockstep: null */
+  stallMs: number | null;
   reward: number;
   faults: FaultEvent[];
 }
@@ -80,6 +83,12 @@ export interface SimReport {
   late_actions: number;
   /** agent-ticks in which a running agent was asked for an action */
   asked_actions: number;
+  /**
+   * real time: the longest the simulator's own event loop was blocked in a tick, ms (sampled every
+   * 10 ms). In-process agents share that loop: a stall near the period makes actions late that
+   * measured the host, not the policy. Null in lockstep
+   */
+  host_stall_ms_max: number | null;
   missing_action: 'safe' | 'hold';
   /** delivered: null where the shards that counted it run elsewhere (sim --shards elsewhere) */
   /**
@@ -315,6 +324,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
   const actions = tally.actions;
   const realTime = Boolean(o.hz);
   const timeoutMs = o.hz ? 1000 / o.hz : (o.tickTimeoutMs ?? defaultSimOptions.tickTimeoutMs);
+  const stalls = realTime ? new LoopStallWatch() : null;
   let played = 0;
   for (let episode = 0; episode < o.episodes; episode++) {
     if (o.signal?.aborted) break; // between episodes: every episode reported was played whole
@@ -324,6 +334,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     const wasInEpisode = new Uint8Array(n);
     for (let t = 0; ; t++) {
       const tickStartedMs = performance.now();
+      stalls?.startTick();
       globalTick++;
       engine?.setClock(episode, t);
       f.rollout?.observe(globalTick, episode);
@@ -361,6 +372,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         // later episode finds its peers' messages for the tick it rejoins at (round-inbox.ts)
         members.get(id)!.observe({ tick: globalTick, values: seen, episode: episode + 1 });
       }, timeoutMs, realTime);
+      const stallMs = stalls ? stalls.tickStallMs() : null;
       const tickTiers = ids.map((id, i) => {
         const a = got.get(id);
         if (!inEpisode(i)) {
@@ -400,7 +412,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
           episode, tick: t, agents: snap.agents.map((p) => [...p]), landmarks: snap.others.map((p) => [...p]),
           actions: Array.from(actions), tiers: tickTiers, active: activeNow!, heard: inproc ? ids.map((id) => f.lastRounds.get(id)?.heard ?? []) : null,
           lateRounds: inproc ? ids.map((id) => f.lastRounds.get(id)?.late ?? 0) : null,
-          reward, faults: engine ? engine.events.slice(firstEvent) : [],
+          stallMs, reward, faults: engine ? engine.events.slice(firstEvent) : [],
         });
       }
       observations = r.observations;
@@ -414,6 +426,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     played++;
     o.onProgress?.(episode + 1, o.episodes);
   }
+  stalls?.stop();
   const evaluation = tally.report(played);
   const latency = (q: number) => (collector.latencies.length ? Number(percentile(collector.latencies, q).toFixed(3)) : 0);
   const applied = engine?.applied ?? {};
@@ -435,6 +448,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
     missing_actions: missing,
     late_actions: late,
     asked_actions: asked,
+    host_stall_ms_max: stalls ? stalls.longestMs : null,
     missing_action: o.missingAction ?? defaultSimOptions.missingAction,
     messages: {
       sent: counts.sent, empty: counts.empty, delivered: counts.delivered, dropped, out_of_range: engine?.outOfRange ?? 0,

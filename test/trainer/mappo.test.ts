@@ -68,6 +68,16 @@ t.test('the MAPPO paper\'s network options: orthogonal initial weights and a Lay
   t.throws(() => resolveTrainingConfig({ algo: 'mappo', actor: 'gru', hiddenLayerNorm: true }), /hiddenLayerNorm and init: 'orthogonal' are options of the MLP actor/, 'a GRU actor has neither: refused');
 });
 
+t.test('criticHidden gives the critic its own hidden widths; the actor keeps hidden', async (t) => {
+  const config = { ...defaultMappoConfig, totalSteps: 3_200, seed: 3, hidden: [32, 32], criticHidden: [16] };
+  const checkpoint = await trainMappo(config);
+  t.same((checkpoint.roles[0].actor as MlpWeights).spec.sizes.slice(1, -1), [32, 32], 'the actor: hidden');
+  t.same((checkpoint.roles[0].critic as MlpWeights).spec.sizes.slice(1, -1), [16], 'the critic: criticHidden');
+  const alike = await trainMappo({ ...config, criticHidden: undefined });
+  t.same((alike.roles[0].critic as MlpWeights).spec.sizes.slice(1, -1), [32, 32], 'without it the critic is as wide as the actor');
+  t.throws(() => resolveTrainingConfig({ algo: 'mappo', criticHidden: [] }), /criticHidden/, 'no hidden layer at all: refused');
+});
+
 /** largest |G − scale·I| of the Gram matrix of a [rows, cols] matrix's rows or columns */
 function gramError(w: number[], rows: number, cols: number, of: 'rows' | 'columns', scale: number): number {
   const n = of === 'rows' ? rows : cols;

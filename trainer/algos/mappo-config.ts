@@ -15,8 +15,10 @@ export const mappoConfigSchema = z.strictObject({
   rolloutSteps: z.number().int().positive(),
   /** total env steps (each env step moves every agent once) */
   totalSteps: z.number().int().positive(),
-  /** actor and critic alike */
+  /** actor and critic alike (criticHidden: the critic's own hidden widths) */
   ...networkFields,
+  /** the critic's hidden layer widths, where they differ from the actor's (absent: hidden) */
+  criticHidden: z.array(z.number().int().positive()).min(1).optional(),
   /**
    * normalise every hidden layer's output after its activation, as the MAPPO paper's MLP layers do
    * (Linear, activation, LayerNorm); MLP actors and critics (default false)

@@ -99,7 +99,7 @@ function buildRoles(world: World, config: MappoConfig, rng: Rng): RoleNets[] {
     const criticIn = criticBase(config, world, obsDim) + idSize + (config.criticTimeFeature ? 1 : 0);
     const { head, actor, actorOpt } = shared ?? newActor(world, agents[0], obsDim + idSize, config, rng);
     if (config.sharedActor) shared = { head, actor, actorOpt };
-    const critic = new Mlp({ sizes: [criticIn, ...config.hidden, 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config) }, rng, { inputIsData: true, init: config.init });
+    const critic = new Mlp({ sizes: [criticIn, ...(config.criticHidden ?? config.hidden), 1], activation: config.activation, outputGain: 1, inputLayerNorm: config.inputLayerNorm, ...hiddenLayerNormOf(config) }, rng, { inputIsData: true, init: config.init });
     return {
       role, agents, obsDim, head, actor, critic, actorOpt,
       criticOpt: new Adam(critic.variables, config.criticLr, 0.9, 0.999, 1e-5),

@@ -49,6 +49,13 @@ export async function useBackend(choice: BackendChoice = 'auto'): Promise<Backen
 
 export { tf };
 
+/** The backend in use (what useBackend started). */
+export function activeBackend(): BackendName {
+  const name = (Object.keys(TFJS_NAME) as BackendName[]).find((ours) => TFJS_NAME[ours] === tf.getBackend());
+  if (!name) throw new BackendError(`TensorFlow.js runs on ${tf.getBackend()}, which fleetmind does not start`);
+  return name;
+}
+
 /**
  * tf.tidy for a scope whose result is plain numbers (a dataSync()): tidy looks for tensors in
  * what its function returns by walking it key by key, which for a typed array of logits costs a

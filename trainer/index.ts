@@ -21,6 +21,7 @@ export type { EvalComm } from './policy/greedy-policy.js';
 export type { AdamState } from './rl/adam.js';
 export { Adam } from './rl/adam.js';
 export { trainMappo, defaultMappoConfig, defaultChunkLength } from './algos/mappo.js';
+export { GradientPool, GradientWorkerError } from './algos/gradient-pool.js';
 export { RunFolder, RunError } from './runs/run-folder.js';
 export { greedyPolicy } from './policy/greedy-policy.js';
 export { writeLearningCurves, curvesSpec } from './runs/curves.js';

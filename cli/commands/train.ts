@@ -51,6 +51,7 @@ interface TrainOptions {
   resume?: boolean;
   backend: BackendChoice;
   preset?: string;
+  workers?: number;
 }
 
 /** settings --set may not give: each has its own flag, which says more */
@@ -68,7 +69,10 @@ function settingsFrom(opts: TrainOptions, world: string): { algo: Algo } & Recor
     if (flags[key] !== undefined) throw new CliError(`--set ${key} and ${FLAG_OF[key] ?? key} both give ${key}: keep one`);
   }
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as typeof flags;
-  return { ...presetSettings(opts), ...given, ...set };
+  const settings = { ...presetSettings(opts), ...given, ...set };
+  // --workers K splits each minibatch's gradient in K parts unless the run says how many
+  if ((opts.workers ?? 1) > 1 && settings.gradientShards === undefined) settings.gradientShards = opts.workers;
+  return settings;
 }
 
 function presetSettings(opts: TrainOptions): Record<string, unknown> {
@@ -214,6 +218,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default: runs/<world>-<algo>-s<seed>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'node', 'wasm', 'cpu']).default('auto'))
+    .option('--workers <k>', 'mappo/ippo: threads that compute the updates (default: 1), each with its own TensorFlow.js: every minibatch\'s gradient is the sum of gradientShards parts (default: K; --set gradientShards=S), spread over the K threads. The run\'s numbers depend on gradientShards, never on K: a run made with --workers 2 is replayed exactly by --workers 1 --set gradientShards=2', positiveInt)
     .addHelpText('after', '\nThe checkpoint is saved every minute, on Ctrl-C and at the end; --resume continues exactly where it was\n(weights, optimizer, replay, random streams, worlds mid-episode). --steps (or --episodes) with --resume is the new total.\n\nExamples:\n  $ fleetmind train --world simple_spread --algo mappo\n  $ fleetmind train --world simple_spread --actor commnet --msg-dropout 0.3 --out runs/commnet\n  $ fleetmind train --world simple_spread --algo qmix --steps 300000 --out runs/qmix\n  $ fleetmind train --world grid_predator_prey --algo iql-tabular --out runs/iql-tabular\n  $ fleetmind train --world simple_tag --self-play --steps 2000000 --out runs/tag-selfplay\n  $ fleetmind train --world simple_spread --continuous --set lr=0.0007 --set epochs=10 --show-config\n  $ fleetmind train --out runs/qmix --world simple_spread --algo qmix --resume')
     .action(async (opts: TrainOptions, cmd: Command) => {
       if (opts.resume) {
@@ -224,6 +229,7 @@ export function registerTrain(program: Command): void {
         opts.algo = saved.algo;
       }
       if (!opts.world) throw new CliError('--world <id> is required (see `fleetmind worlds`)');
+      if ((opts.workers ?? 1) > 1 && opts.algo !== 'mappo' && opts.algo !== 'ippo') throw new CliError(`--workers: only mappo and ippo compute their updates on several threads, not ${opts.algo}`);
       const worldId = resolveWorldId(opts.world);
       // a remote world's address is its id: the run folder is named after the host and port
       const out = opts.out ?? `runs/${isRemoteWorld(worldId) ? `remote-${worldId.slice('remote:'.length).split('?')[0].replace(/[^A-Za-z0-9.]+/g, '-')}` : worldId}-${opts.algo}-s${opts.seed}`;
@@ -239,6 +245,10 @@ export function registerTrain(program: Command): void {
         }
       } catch (err) {
         throw err instanceof TrainingConfigError ? flagError(err, opts.algo, opts.set) : err;
+      }
+      const shards = 'gradientShards' in config ? config.gradientShards ?? 1 : 1;
+      if ((opts.workers ?? 1) > shards) {
+        process.stderr.write(`--workers ${opts.workers}: this run's gradient has ${shards} part${shards > 1 ? 's' : ''} (gradientShards), so ${shards} thread${shards > 1 ? 's' : ''} compute${shards > 1 ? '' : 's'} it${opts.resume ? ' (a resumed run keeps the parts it was made with)' : ''}\n`);
       }
       if (opts.showConfig) {
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
@@ -275,6 +285,7 @@ export function registerTrain(program: Command): void {
       let lastLine = 0;
       const checkpoint = await train(config, {
         shouldStop: () => stop,
+        workers: opts.workers,
         checkpointEverySeconds: 60,
         onCheckpoint: (c) => run.saveCheckpoint(c),
         onUpdate: (m) => {

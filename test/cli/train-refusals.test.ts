@@ -41,11 +41,23 @@ t.test('fleetmind train refuses bad input in one line', (t) => {
     [['train', '--world', 'spread', '--set', 'seed=3'], /--set seed: give it with --seed/],
     [['train', '--world', 'spread', '--set', 'lr'], /expected KEY=VALUE/],
     [['train', '--world', 'spread', '--set', 'lr=1', '--set', 'lr=2'], /lr is given twice/],
+    [['train', '--world', 'spread', '--algo', 'qmix', '--workers', '2'], /--workers: only mappo and ippo compute their updates on several threads, not qmix/],
+    [['train', '--world', 'spread', '--workers', '0'], /expected a positive integer/],
+    [['train', '--world', 'spread', '--set', 'gradientShards=0'], /--set gradientShards: gradientShards: Too small/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(args);
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, message, args.join(' '));
   }
+  t.end();
+});
+
+t.test('--workers K splits each minibatch\'s gradient in K parts unless the run says how many; more threads than parts are said', (t) => {
+  const config = (args: string[]) => { const r = runCli(['train', '--world', 'spread', '--show-config', ...args]); t.equal(r.code, 0, r.stderr); return { ...JSON.parse(r.stdout), stderr: r.stderr }; };
+  t.equal(config(['--workers', '2']).gradientShards, 2, '--workers 2: two parts');
+  t.equal(config([]).gradientShards, undefined, 'no --workers: one part (the setting absent, as in every run before it)');
+  t.equal(config(['--workers', '2', '--set', 'gradientShards=4']).gradientShards, 4, 'the parts given win');
+  t.match(config(['--workers', '3', '--set', 'gradientShards=2']).stderr, /--workers 3: this run's gradient has 2 parts \(gradientShards\), so 2 threads compute it/);
   t.end();
 });

@@ -22,6 +22,11 @@ export interface TrainingHooks<Checkpoint> {
   checkpointEverySeconds?: number;
   /** checked between updates: return true to stop early (e.g. Ctrl-C) */
   shouldStop?: () => boolean;
+  /**
+   * mappo/ippo: threads that compute an update's gradients, this one included (default 1): each
+   * minibatch's gradientShards parts are spread over them. The numbers do not depend on it
+   */
+  workers?: number;
 }
 
 /**

@@ -63,6 +63,12 @@ export const mappoConfigSchema = z.strictObject({
   lrDecay: z.boolean(),
   epochs: z.number().int().positive(),
   minibatches: z.number().int().positive(),
+  /**
+   * each minibatch's gradient as the sum of this many parts (its blocks split in order), which
+   * gradient workers compute side by side (`train --workers K`); the sum's rounding differs from
+   * one part's, so the run's numbers depend on this, not on the threads (default 1)
+   */
+  gradientShards: z.number().int().positive().optional(),
   gamma: z.number().min(0).max(1),
   lambda: z.number().min(0).max(1),
   /** PPO ratio clip ε */

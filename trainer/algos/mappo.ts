@@ -46,22 +46,22 @@
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
 import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type ActionSpace, type World } from '@fleetmind/worlds';
-import { tf } from '../backend.js';
+import { activeBackend, tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, newActorMemory, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
 import { measureSelfPlay } from '../policy/self-play-report.js';
 import type { MappoCheckpoint } from '../runs/checkpoint-schema.js';
 import { checkConfigFitsWorld } from './training-config.js';
 import { Adam } from '../rl/adam.js';
-import { BetaHead, BinnedHead, CategoricalHead, GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
-import { DEFAULT_ACTION_BINS } from '../rl/greedy-actions.js';
+import { GaussianHead, StateStdGaussianHead, type ActionHead } from '../rl/action-head.js';
+import { actionHead } from './mappo-action-head.js';
+import { GATE, presentRows, rowOf, shardGradients, sparseInputs, splitBlocks, type RoleRollout, type ShardResult } from './mappo-minibatch.js';
+import { GradientPool } from './gradient-pool.js';
 import { computeGae } from '../rl/gae.js';
 import { clipByGlobalNorm } from '../rl/clip-grads.js';
 import { checkpointIfSimulatorLost, type TrainingHooks, type TrainingMetrics } from './hooks.js';
 import { EpisodeStats, summaryMetrics } from '../rl/episode-stats.js';
 import { actorInputSize, writeActorInputs } from '../nn/agent-inputs.js';
-import { asSparseRows, pickRows } from '../nn/input-layer.js';
-import { gatherRows } from '../nn/row-copies.js';
 import { ValueNormalizer } from '../rl/value-normalizer.js';
 
 import { defaultMappoConfig, type MappoConfig } from './mappo-config.js';
@@ -84,9 +84,6 @@ interface RoleNets {
 }
 
 export type MappoMetrics = TrainingMetrics;
-
-/** a gated actor's gate: a choice of (silent, speak) each step, index 1 speaks */
-const GATE = new CategoricalHead(2);
 
 export type MappoHooks = TrainingHooks<MappoCheckpoint>;
 
@@ -124,18 +121,6 @@ function newActor(world: World, agent: number, inputSize: number, config: MappoC
   }, rng);
   if (head instanceof GaussianHead || head instanceof StateStdGaussianHead) actor.setWeights(withOutputBias(actor.getWeights(), head.centre()));
   return { head, actor, actorOpt: new Adam([...actor.variables, ...head.variables], config.lr, 0.9, 0.999, 1e-5) };
-}
-
-/** The distribution a run's settings give an agent's actions (rl/action-head.ts). */
-function actionHead(space: ActionSpace, config: MappoConfig): ActionHead {
-  if (space.kind === 'discrete') return new CategoricalHead(space.n);
-  // a run written before the Beta became the default names no distribution: it trained a Gaussian
-  switch (config.actionDistribution ?? 'gaussian') {
-    case 'beta': return new BetaHead(space);
-    case 'bins': return new BinnedHead(space, config.actionBins ?? DEFAULT_ACTION_BINS);
-    case 'gaussian-state': return new StateStdGaussianHead(space, config.actionStd ?? 0.5);
-    case 'gaussian': return new GaussianHead(space, config.actionStd ?? 0.5, config.squashActions ?? false);
-  }
 }
 
 /** the spec field only where it is on, so networks without it keep the specs (and checkpoints) they had */
@@ -225,32 +210,47 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   const started = performance.now();
   let lastCheckpoint = started;
 
+  // a recurrent actor trains on chunks of L steps
+  const L = roles.some((nets) => nets.actor.stateSize > 0) ? config.chunkLength ?? defaultChunkLength(T) : 1;
+  if (T % L !== 0) throw new Error(`chunkLength ${L} does not divide rolloutSteps ${T}`);
+  // each minibatch's gradient is the sum of gradientShards parts, some computed by worker
+  // threads (gradient-pool.ts); the rollout they read is shared memory then
+  const shards = config.gradientShards ?? 1;
+  const threads = Math.min(hooks.workers ?? 1, shards);
+  const floats = (length: number) => (threads > 1 ? new Float32Array(new SharedArrayBuffer(4 * length)) : new Float32Array(length));
+
   // rollout storage per role: [T, E·roleSize, …]; masks [T, E, K, n, n]
   const store = roles.map((nets) => {
     const b = e * nets.agents.length;
-    const inDim = nets.actor.inputSize;
-    const cDim = nets.critic.spec.sizes[0];
-    const maskSize = e * nets.actor.rounds * nets.agents.length ** 2;
     const H = nets.actor.stateSize;
+    const rollout: RoleRollout = {
+      envs: e, roleSize: nets.agents.length, chunk: L,
+      inDim: nets.actor.inputSize,
+      cDim: nets.critic.spec.sizes[0],
+      maskSize: e * nets.actor.rounds * nets.agents.length ** 2,
+      H,
+      x: floats(T * b * nets.actor.inputSize),
+      c: floats(T * b * nets.critic.spec.sizes[0]),
+      masks: floats(T * e * nets.actor.rounds * nets.agents.length ** 2),
+      actions: floats(T * b * nets.head.width),
+      logp: floats(T * b),
+      adv: floats(T * b),
+      target: floats(T * b),
+      vOld: floats(T * b),
+      active: floats(T * b),
+      /** a gated actor: 1 where the agent spoke in the step, 0 where it chose silence [T, b] */
+      gates: floats(nets.actor.gated ? T * b : 0),
+      /** a recurrent actor: the state entering each step [T, b, H] and whether it was zeroed before it [T, b] */
+      states: floats(T * b * H),
+      resets: floats(H > 0 ? T * b : 0),
+    };
     return {
-      b, inDim, cDim, maskSize, H,
-      x: new Float32Array(T * b * inDim),
-      c: new Float32Array(T * b * cDim),
-      masks: new Float32Array(T * maskSize),
-      actions: new Float32Array(T * b * nets.head.width),
-      logp: new Float32Array(T * b),
+      ...rollout, rollout, b,
       values: new Float32Array(T * b),
       rewards: new Float32Array(T * b),
       dones: new Uint8Array(T * b),
-      /** 1 where the agent took part in the step (inactive rows train nothing) */
-      active: new Float32Array(T * b),
       lastValues: new Float32Array(b),
-      /** a gated actor: 1 where the agent spoke in the step, 0 where it chose silence [T, b] */
-      gates: new Float32Array(nets.actor.gated ? T * b : 0),
-      /** a recurrent actor: the state entering each step [T, b, H] and whether it was zeroed before it [T, b] */
-      states: new Float32Array(T * b * H),
-      resets: new Float32Array(H > 0 ? T * b : 0),
-      /** …and its memory between steps (and rollouts) */
+      /** …and a recurrent actor's memory between steps (and rollouts) */
       memory: newActorMemory(nets.actor, b),
     };
   });
@@ -262,9 +262,9 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       store[r].memory.resets.set(saved.recurrent.resets);
     });
   }
-  // a recurrent actor trains on chunks of L steps
-  const L = roles.some((nets) => nets.actor.stateSize > 0) ? config.chunkLength ?? defaultChunkLength(T) : 1;
-  if (T % L !== 0) throw new Error(`chunkLength ${L} does not divide rolloutSteps ${T}`);
+  const pool = threads > 1 ? await GradientPool.start(threads - 1, activeBackend(), config, roles.map((nets, r) => ({
+    actor: nets.actor.getWeights(), critic: nets.critic.getWeights(), space: world.actionSpace(nets.agents[0]), rollout: store[r].rollout,
+  }))) : null;
 
   const valuesOf = (nets: RoleNets, c: Float32Array, rows: number, out: Float32Array) => {
     const v = nets.critic.predict(c, rows);
@@ -404,7 +404,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       const progress = Math.min(1, envSteps / config.totalSteps);
       const lrScale = config.lrDecay ? 1 - progress : 1;
       const losses: Record<string, number> = {};
-      roles.forEach((nets, r) => {
+      for (const [r, nets] of roles.entries()) {
         const s = store[r];
         const roleSize = nets.agents.length;
         const rounds = nets.actor.rounds;
@@ -415,106 +415,57 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         });
         if (config.valueNorm) nets.valueNorm.update(returns);
         const total = T * s.b;
-        const targets = new Float32Array(total);
-        const oldValues = new Float32Array(total);
         for (let k = 0; k < total; k++) {
-          targets[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
-          oldValues[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
+          s.target[k] = config.valueNorm ? nets.valueNorm.normalize(returns[k]) : returns[k];
+          s.vOld[k] = config.valueNorm ? nets.valueNorm.normalize(s.values[k]) : s.values[k];
         }
         normalizeInPlace(advantages, (k) => s.active[k] === 1 && learns(r, Math.floor((k % s.b) / roleSize)));
+        s.adv.set(advantages);
 
-        // minibatches are gathered here in JS: tfjs-wasm's gather was a fifth of a run's time
-        const all = { x: s.x, c: s.c, masks: s.masks, a: s.actions, logp: s.logp, adv: advantages, target: targets, vOld: oldValues, active: s.active };
         const sums = { policy: 0, value: 0, entropy: 0, kl: 0, clipfrac: 0, steps: 0 };
-        // minibatches of whole teams over chunks of L steps: block (c, env) = c·E + env holds, at
-        // step t of its chunk, the rows [(c·L + t)·E + env)·n, …+n); a minibatch lists its rows
-        // time-major (step t of every block, then step t + 1), as a recurrent actor unrolls them.
-        // With L = 1 (every feed-forward actor) a block is one step of one env's team.
+        // minibatches of whole teams over chunks of L steps (blocks: mappo-minibatch.ts); with
+        // L = 1 (every feed-forward actor) a block is one step of one env's team
         // (under self-play only the blocks of envs where this role learns)
         // (and, where agents come and go, only blocks with someone in them: an empty one adds nothing to any loss)
-        const rowOf = (block: number, t: number, q: number) => ((Math.floor(block / e) * L + t) * e + block % e) * roleSize + q;
-        const someoneIn = (block: number) => Array.from({ length: L }, (_, t) => rowOf(block, t, 0)).some((row) => s.active.subarray(row, row + roleSize).includes(1));
+        const someoneIn = (block: number) => Array.from({ length: L }, (_, t) => rowOf(s.rollout, block, t, 0)).some((row) => s.active.subarray(row, row + roleSize).includes(1));
         const order = Int32Array.from({ length: (T / L) * e }, (_, k) => k).filter((block) => learns(r, block % e) && someoneIn(block));
         const blocks = order.length;
         const mbBlocks = Math.floor(blocks / config.minibatches);
-        const rowsOf = new Int32Array(L * mbBlocks * roleSize);
-        const feedForward = s.H === 0;
-        // inputs that are mostly zeros (traffic junction's one-hot cells) go to the networks by
-        // their non-zeros, read only where a minibatch will: the critic's and a feed-forward
-        // actor's rows are those of agents in the step
-        const sparseX = asSparseRows(all.x, s.inDim, feedForward ? all.active : undefined);
-        const sparseC = asSparseRows(all.c, s.cDim, all.active);
-        // a CommNet's masks, one per team and step, in the rows' order
-        const teamsOf = new Int32Array(L * mbBlocks);
+        // (minibatches are gathered in JS from the rollout: tfjs-wasm's gather was a fifth of a run's time)
+        const sparse = sparseInputs(s.rollout);
+        pool?.newRollout(r);
+        const actorVariables = [...nets.actor.variables, ...nets.head.variables];
         // (a rollout with nobody in any env, or too few blocks for a minibatch, has nothing to learn from)
         for (let epoch = 0; epoch < (mbBlocks > 0 ? config.epochs : 0); epoch++) {
           for (let k = blocks - 1; k > 0; k--) { const j = rng.int(k + 1); [order[k], order[j]] = [order[j], order[k]]; }
           for (let m = 0; m < config.minibatches; m++) {
             const chosen = order.subarray(m * mbBlocks, (m + 1) * mbBlocks);
-            for (let t = 0; t < L; t++) for (let b = 0; b < mbBlocks; b++) for (let q = 0; q < roleSize; q++) rowsOf[(t * mbBlocks + b) * roleSize + q] = rowOf(chosen[b], t, q);
-            for (let k = 0; k < teamsOf.length; k++) teamsOf[k] = rowsOf[k * roleSize] / roleSize;
-            // the rows of agents not in the step add nothing to a loss: the critic and a
-            // feed-forward actor skip them (traffic junction medium: seven rows in ten), a
-            // communicating one too, told where its rows sit in their teams for its means (the
-            // masks let nobody hear the others); a recurrent actor's state runs on every row
-            const present = Int32Array.from({ length: rowsOf.length }, (_, k) => k).filter((k) => all.active[rowsOf[k]] === 1);
-            const criticRows = present.map((k) => rowsOf[k]);
-            const actorRows = feedForward ? criticRows : rowsOf;
-            const someoneOut = rounds > 0 && feedForward && present.length < rowsOf.length;
+            const count = presentRows(s.rollout, chosen);
+            const parts = splitBlocks(chosen, shards);
+            // shard k is thread k mod threads' (thread 0: this one): the workers' first, so they run while this thread computes its own
+            const weights = pool ? { actor: actorVariables.map((v) => v.dataSync() as Float32Array), critic: nets.critic.variables.map((v) => v.dataSync() as Float32Array) } : null;
+            const remote = parts.map((part, k) => (pool && k % threads !== 0 ? pool.shard(k % threads - 1, r, weights!.actor, weights!.critic, part, count) : null));
+            const local = parts.map((part, k) => (remote[k] ? null : shardGradients(nets, config, s.rollout, sparse, part, count)));
+            const results: ShardResult<tf.Tensor | Float32Array>[] = [];
+            for (let k = 0; k < parts.length; k++) results.push(local[k] ?? await remote[k]!);
             tf.tidy(() => {
-              const x = sparseX ? pickRows(sparseX, actorRows) : tf.tensor2d(gatherRows(all.x, s.inDim, actorRows), [actorRows.length, s.inDim]);
-              // a recurrent actor starts each chunk from the state the rollout had there
-              const sequence = s.H > 0 ? {
-                steps: L,
-                initialState: tf.tensor2d(gatherRows(s.states, s.H, rowsOf.subarray(0, mbBlocks * roleSize)), [mbBlocks * roleSize, s.H]),
-                resets: tf.tensor1d(gatherRows(s.resets, 1, rowsOf)),
-              } : undefined;
-              const masks = rounds > 0 ? tf.tensor4d(gatherRows(all.masks, s.maskSize / e, teamsOf), [teamsOf.length, rounds, roleSize, roleSize]) : null;
-              const c = sparseC ? pickRows(sparseC, criticRows) : tf.tensor2d(gatherRows(all.c, s.cDim, criticRows), [criticRows.length, s.cDim]);
-              const a = tf.tensor2d(gatherRows(all.a, nets.head.width, actorRows), [actorRows.length, nets.head.width]);
-              const gates = nets.actor.gated ? tf.tensor1d(gatherRows(s.gates, 1, actorRows)) : null;
-              const logpOld = tf.tensor1d(gatherRows(all.logp, 1, actorRows));
-              const adv = tf.tensor1d(gatherRows(all.adv, 1, actorRows));
-              const target = tf.tensor1d(gatherRows(all.target, 1, criticRows));
-              const vOld = tf.tensor1d(gatherRows(all.vOld, 1, criticRows));
-              // means over the rows whose agent took part in the step (a recurrent actor's rows
-              // include the others, weighted 0 here)
-              const count = Math.max(1, criticRows.length);
-              const overPresent = (x: tf.Tensor) => tf.div(tf.sum(x), count) as tf.Scalar;
-              const taking = feedForward ? null : tf.tensor1d(gatherRows(all.active, 1, actorRows));
-              const mean = taking ? (x: tf.Tensor) => overPresent(tf.mul(x, taking)) : overPresent;
-              let entropyValue = 0;
-              let klValue = 0;
-              let clipValue = 0;
-              // Policy loss: −E[min(ρA, clip(ρ, 1±ε)A)] − c_ent·H
-              const actor = tf.variableGrads(() => {
-                const { logits: outputs, gateLogits } = nets.actor.applyWithGates(x, masks, roleSize, sequence, someoneOut ? { positions: present, total: rowsOf.length } : undefined);
-                // a gated actor's step is the action and the gate together
-                const logp = gateLogits ? tf.add(nets.head.logProb(outputs, a), GATE.logProb(gateLogits, tf.reshape(gates!, [-1, 1]))) : nets.head.logProb(outputs, a);
-                const ratio = tf.exp(tf.sub(logp, logpOld));
-                const surr = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - config.clip, 1 + config.clip), adv));
-                const entropy = mean(gateLogits ? tf.add(nets.head.entropy(outputs), GATE.entropy(gateLogits)) : nets.head.entropy(outputs));
-                entropyValue = entropy.dataSync()[0];
-                klValue = mean(tf.sub(logpOld, logp)).dataSync()[0];
-                clipValue = mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), config.clip), 'float32')).dataSync()[0];
-                const entropyCoef = nets.head.kind !== 'categorical' ? config.continuousEntropyCoef ?? config.entropyCoef : config.entropyCoef;
-                return tf.sub(tf.neg(mean(surr)), tf.mul(entropyCoef, entropy)) as tf.Scalar;
-              }, [...nets.actor.variables, ...nets.head.variables]);
-              nets.actorOpt.applyGradients(clipByGlobalNorm(actor.grads, config.maxGradNorm));
-              // Value loss: max of the plain and the clipped squared error
-              const critic = tf.variableGrads(() => {
-                const v = tf.reshape(nets.critic.apply(c), [-1]);
-                const vClipped = tf.add(vOld, tf.clipByValue(tf.sub(v, vOld), -config.valueClip, config.valueClip));
-                return tf.mul(0.5, overPresent(tf.maximum(tf.square(tf.sub(v, target)), tf.square(tf.sub(vClipped, target))))) as tf.Scalar;
-              }, nets.critic.variables);
-              nets.criticOpt.applyGradients(clipByGlobalNorm(critic.grads, config.maxGradNorm));
-              sums.policy += actor.value.dataSync()[0];
-              sums.value += critic.value.dataSync()[0];
-              sums.entropy += entropyValue;
-              sums.kl += klValue;
-              sums.clipfrac += clipValue;
-              sums.steps++;
+              // the shards' gradients added in shard order, whichever thread computed them
+              const sum = (grads: (tf.Tensor | Float32Array)[][], variables: tf.Variable[]): tf.NamedTensorMap => Object.fromEntries(variables.map((v, i) => {
+                const parts = grads.map((g) => (g[i] instanceof Float32Array ? tf.tensor(g[i] as Float32Array, v.shape) : g[i] as tf.Tensor));
+                return [v.name, parts.reduce((acc, g) => tf.add(acc, g))];
+              }));
+              nets.actorOpt.applyGradients(clipByGlobalNorm(sum(results.map((x) => x.actor), actorVariables), config.maxGradNorm));
+              nets.criticOpt.applyGradients(clipByGlobalNorm(sum(results.map((x) => x.critic), nets.critic.variables), config.maxGradNorm));
             });
+            for (const result of local) if (result) tf.dispose([...result.actor, ...result.critic]);
+            for (const result of results) {
+              sums.policy += result.policy;
+              sums.value += result.value;
+              sums.entropy += result.entropy;
+              sums.kl += result.kl;
+              sums.clipfrac += result.clipfrac;
+            }
+            sums.steps++;
           }
         }
         const prefix = roles.length > 1 ? `${nets.role}/` : '';
@@ -524,7 +475,7 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         losses[`losses/${prefix}entropy`] = sums.entropy / updatesMade;
         losses[`losses/${prefix}approx_kl`] = sums.kl / updatesMade;
         losses[`losses/${prefix}clipfrac`] = sums.clipfrac / updatesMade;
-      });
+      }
       updates++;
       lap('update');
       const selfPlayMetrics: Record<string, number> = {};
@@ -554,8 +505,11 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
         lastCheckpoint = performance.now();
       }
       await new Promise((resolve) => setImmediate(resolve)); // let signals and I/O through
-    }  } catch (err) {
+    }
+  } catch (err) {
     checkpointIfSimulatorLost(err, hooks, checkpoint);
+  } finally {
+    await pool?.close();
   }
 
   return checkpoint();

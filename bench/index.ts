@@ -10,6 +10,8 @@ export { benchFleetScale } from './fleet-scale.js';
 export { benchFleetShards } from './fleet-shards.js';
 export type { FleetShardsOptions, FleetShardsReport } from './fleet-shards.js';
 export { benchRollout } from './rollout.js';
+export { benchTraining } from './training.js';
+export type { TrainingBenchOptions, TrainingBenchReport, TrainingBenchCase } from './training.js';
 
 export type { BenchReport } from './report.js';
 export type { WorldBenchCase, WorldBenchOptions } from './worlds.js';

@@ -4,7 +4,7 @@
 import { cpus, platform, arch } from 'node:os';
 
 export interface BenchReport<T> {
-  bench: 'worlds' | 'remote' | 'broker' | 'overload' | 'runtime' | 'fleet' | 'fuzz-broker' | 'fuzz-fleet' | 'soak' | 'rollout' | 'fleet-shards';
+  bench: 'worlds' | 'remote' | 'broker' | 'overload' | 'runtime' | 'fleet' | 'fuzz-broker' | 'fuzz-fleet' | 'soak' | 'rollout' | 'fleet-shards' | 'training';
   /** ISO time the bench started */
   started: string;
   /** node_flags: the options node was started with (process.execArgv), e.g. the fleetmind executable's young-generation size */

@@ -7,6 +7,7 @@ import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveIntList, positi
 import { resolveWorldId } from '@fleetmind/worlds';
 import { printJson, printTable, progressLine } from '../output.js';
 import { CliError } from '../errors.js';
+import { resolveTrainingConfig, TrainingConfigError, type MappoConfig } from '@fleetmind/trainer/config';
 
 /** the benchmarks load ONNX Runtime, aedes and MQTT clients: only when one runs */
 const benches = () => import('@fleetmind/bench');
@@ -97,6 +98,42 @@ export function registerBench(program: Command): void {
         ['agent process RSS', `${report.rss_mib} MiB`, '≤ 110 MiB'],
         ['peer message', `${report.msg_bytes} bytes`, '≤ 96 bytes (int8, hidden 64)'],
       ]);
+    });
+
+  bench
+    .command('training')
+    .description('what threads gain a MAPPO/IPPO run (`train --workers K`): the same run three times, each in a fresh process, side by side — its gradient in one part on one thread (the default), in K parts on one thread, and in K parts on K threads — with the wall time, the loop\'s update and acting seconds, and whether the last two trained identical weights (they must)')
+    .option('--world <id>', 'the world (see `fleetmind worlds`)', 'simple_spread_v3')
+    .option('--continuous', 'the world\'s continuous actions (the MPE worlds)')
+    .option('--world-option <key=value>', 'a world option, repeatable, e.g. difficulty=hard', worldOption)
+    .addOption(new Option('--algo <name>', 'mappo or ippo').choices(['mappo', 'ippo']).default('mappo'))
+    .option('--set <key=value>', 'a training setting, as `train --set` (repeatable), e.g. --set hidden=[128,128]', worldOption)
+    .option('--steps <n>', 'env steps of each run: the work measured', positiveInt, 320_000)
+    .option('--workers <k>', 'threads (and parts) of the parallel runs', positiveInt, 2)
+    .option('--seed <s>', 'seed of every run', nonNegativeInt, 1)
+    .option('--runs <n>', 'rounds of the three runs, alternated; medians reported', positiveInt, 1)
+    .option('--json', 'print {bench, started, machine, results}; results: {world, algo, actor, hidden, steps, cases: [{parts, threads, wall_s, update_s, act_s, env_steps_per_s, runs_wall_s, last_return, weights_sha256}], same_weights, ratios}')
+    .addHelpText('after', '\nExamples:\n  $ fleetmind bench training --continuous --json\n  $ fleetmind bench training --continuous --set epochs=2 --set hidden=[128,128] --set criticHidden=[64,64]\n  $ fleetmind bench training --world traffic_junction --world-option difficulty=hard --set actor=commnet --set entropyCoef=0.03 --steps 32000')
+    .action(async (opts: { world: string; continuous?: boolean; worldOption?: Record<string, unknown>; algo: 'mappo' | 'ippo'; set?: Record<string, unknown>; steps: number; workers: number; seed: number; runs: number; json?: boolean }) => {
+      if (opts.workers < 2) throw new CliError('--workers: the parallel runs need 2 threads or more');
+      let config: MappoConfig;
+      try {
+        const worldConfig = { ...opts.worldOption, ...(opts.continuous ? { continuousActions: true } : {}) };
+        config = resolveTrainingConfig({ ...opts.set, algo: opts.algo, world: resolveWorldId(opts.world), worldConfig, totalSteps: opts.steps, seed: opts.seed }) as MappoConfig;
+      } catch (err) {
+        throw err instanceof TrainingConfigError ? new CliError(`--set: ${err.message}`) : err;
+      }
+      const progress = progressLine();
+      const { benchTraining, runBench } = await benches();
+      const bench = await runBench('training', () => benchTraining({ config, workers: opts.workers, runs: opts.runs, onProgress: progress }));
+      progress('');
+      if (opts.json) return printJson(bench);
+      const r = bench.results;
+      printTable(['gradient', 'wall s', 'updates s', 'acting s', 'env-steps/s', 'last return'], r.cases.map((c) => [
+        `${c.parts} part${c.parts > 1 ? 's' : ''} on ${c.threads} thread${c.threads > 1 ? 's' : ''}`, c.wall_s, c.update_s, c.act_s, c.env_steps_per_s.toLocaleString('en-US'), c.last_return.toFixed(3),
+      ]));
+      process.stdout.write(`${r.steps.toLocaleString('en-US')} steps of ${r.algo} (${r.actor} ${r.hidden.join(' × ')}) on ${r.world}: ×${r.ratios.one_part_vs_threads} against one part on one thread, ×${r.ratios.parts_on_one_thread_vs_threads} against the same parts on one thread; weights ${r.same_weights ? 'identical' : 'DIFFERENT'} with ${r.cases[2].threads} threads and with one\n`);
+      if (!r.same_weights) process.exitCode = 1;
     });
 
   bench

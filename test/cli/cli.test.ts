@@ -8,7 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 
-const COMMANDS = [[], ['worlds'], ['worlds', 'check'], ['worlds', 'serve'], ['fleet'], ['bench', 'remote'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
+const COMMANDS = [[], ['worlds'], ['worlds', 'check'], ['worlds', 'serve'], ['fleet'], ['bench', 'remote'], ['eval'], ['train'], ['bench', 'broker'], ['broker'], ['broker', 'user'], ['broker', 'user', 'add'], ['broker', 'user', 'remove'], ['broker', 'user', 'list'], ['env'], ['env', 'check'], ['bench'], ['bench', 'worlds'], ['bench', 'runtime'], ['bench', 'fleet'], ['bench', 'overload'], ['bench', 'fuzz'], ['bench', 'soak'], ['bench', 'training'], ['broker', 'cert'], ['broker', 'cert', 'ca'], ['broker', 'cert', 'server'], ['broker', 'cert', 'issue'], ['broker', 'cert', 'revoke'], ['sim'], ['sim', 'sweep'], ['demo'], ['export'], ['bundle'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'keygen'], ['bundle', 'sign'], ['bundle', 'import'], ['agent'], ['pack'], ['pack', 'runtime'], ['replay'], ['dashboard']];
 
 // Every command's help, rendered in-process by the program the CLI runs (a process per command
 // cost 2.5 s each on two shared cores); the top-level help is also run as a user runs it, below.
@@ -249,6 +249,25 @@ t.test('fleetmind bench worlds --json reports env-steps/s per batch size', (t) =
     t.has(c, { world: 'simple_spread_v3', agents: 3 });
     t.ok(c.env_steps_per_s > 0);
   }
+  t.end();
+});
+
+t.test('fleetmind bench training --json: the same run with its gradient in one part, in two on one thread and in two on two threads; the last two train identical weights', (t) => {
+  const r = runCli(['bench', 'training', '--json', '--continuous', '--steps', '3200', '--set', 'numEnvs=32']);
+  t.equal(r.code, 0, r.stderr);
+  const { bench, results } = JSON.parse(r.stdout);
+  t.equal(bench, 'training');
+  t.has(results, { world: 'simple_spread_v3', algo: 'mappo', actor: 'mlp', steps: 3200, same_weights: true });
+  t.same(results.cases.map((c: { parts: number; threads: number }) => [c.parts, c.threads]), [[1, 1], [2, 1], [2, 2]]);
+  const [one, partsOnOne, parallel] = results.cases;
+  t.equal(parallel.weights_sha256, partsOnOne.weights_sha256, 'two parts: the same weights on one thread and on two');
+  t.equal(parallel.last_return, partsOnOne.last_return);
+  t.not(one.weights_sha256, partsOnOne.weights_sha256, 'one part rounds otherwise');
+  for (const c of results.cases) t.ok(c.wall_s > 0 && c.update_s > 0 && c.update_s < c.wall_s && c.env_steps_per_s > 0, `${c.parts} on ${c.threads}: times measured`);
+  t.ok(results.ratios.one_part_vs_threads > 0 && results.ratios.parts_on_one_thread_vs_threads > 0);
+  const refused = runCli(['bench', 'training', '--set', 'lr=-1']);
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, /--set: lr: Too small/);
   t.end();
 });
 

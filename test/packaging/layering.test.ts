@@ -18,7 +18,7 @@ const PARTS: Record<string, { dir: string; may: string[] }> = {
   dashboard: { dir: 'dashboard', may: ['wire'] },
   trainer: { dir: 'trainer', may: ['worlds', 'models'] },
   'sim-harness': { dir: 'sim-harness', may: ['worlds', 'wire', 'models', 'runtime', 'broker'] },
-  bench: { dir: 'bench', may: ['worlds', 'wire', 'models', 'runtime', 'broker', 'sim-harness'] },
+  bench: { dir: 'bench', may: ['worlds', 'wire', 'models', 'runtime', 'broker', 'sim-harness', 'trainer'] },
 };
 
 /** outside packages a part may not pull in, whatever it imports from us */

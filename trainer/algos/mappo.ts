@@ -45,7 +45,7 @@
 // A checkpoint holds everything the loop depends on (weights, Adam moments, value statistics,
 // every random stream and the worlds mid-episode), so a resumed run continues exactly.
 
-import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type ActionSpace, type World } from '@fleetmind/worlds';
+import { openWorld, Rng, roleGroups, scriptedController, TeamChannel, type World } from '@fleetmind/worlds';
 import { activeBackend, tf } from '../backend.js';
 import { Mlp } from '../nn/mlp.js';
 import { actorFromWeights, actorLogits, makeActor, newActorMemory, withOutputBias, type Actor, type ActorWeights } from '../nn/actor.js';
@@ -223,15 +223,14 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
   const store = roles.map((nets) => {
     const b = e * nets.agents.length;
     const H = nets.actor.stateSize;
+    const inDim = nets.actor.inputSize;
+    const cDim = nets.critic.spec.sizes[0];
+    const maskSize = e * nets.actor.rounds * nets.agents.length ** 2;
     const rollout: RoleRollout = {
-      envs: e, roleSize: nets.agents.length, chunk: L,
-      inDim: nets.actor.inputSize,
-      cDim: nets.critic.spec.sizes[0],
-      maskSize: e * nets.actor.rounds * nets.agents.length ** 2,
-      H,
-      x: floats(T * b * nets.actor.inputSize),
-      c: floats(T * b * nets.critic.spec.sizes[0]),
-      masks: floats(T * e * nets.actor.rounds * nets.agents.length ** 2),
+      envs: e, roleSize: nets.agents.length, chunk: L, inDim, cDim, maskSize, H,
+      x: floats(T * b * inDim),
+      c: floats(T * b * cDim),
+      masks: floats(T * maskSize),
       actions: floats(T * b * nets.head.width),
       logp: floats(T * b),
       adv: floats(T * b),
@@ -407,7 +406,6 @@ export async function trainMappo(config: MappoConfig, hooks: MappoHooks = {}, re
       for (const [r, nets] of roles.entries()) {
         const s = store[r];
         const roleSize = nets.agents.length;
-        const rounds = nets.actor.rounds;
         nets.actorOpt.learningRate = config.lr * lrScale;
         nets.criticOpt.learningRate = config.criticLr * lrScale;
         const { advantages, returns } = computeGae({

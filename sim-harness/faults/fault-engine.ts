@@ -342,8 +342,14 @@ function lostNotice(fleet: string, m: Pick<PeerMessage, 'agent' | 'tick' | 'roun
   };
 }
 
+/**
+ * Whether a corrupted message still stands for the one it was: the same sender, tick and round,
+ * and the same episode and silence — a receiver refuses a message of another episode as stale or
+ * too early, so one whose episode a flipped byte changed is lost for its round like any other
+ */
 function sameSlot(a: PeerMessage, b: PeerMessage): boolean {
-  return a.fleet === b.fleet && a.agent === b.agent && a.tick === b.tick && a.round === b.round;
+  return a.fleet === b.fleet && a.agent === b.agent && a.tick === b.tick && a.round === b.round
+    && (a.episode ?? 0) === (b.episode ?? 0) && (a.silent ?? false) === (b.silent ?? false);
 }
 
 /** FNV-1a: a stream number from a key */

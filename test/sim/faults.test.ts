@@ -1,30 +1,14 @@
 // Every fault kind: the fault happened (the engine's count, and its mark on the agents — their
-// tiers, refusal counters or actions) and the fleet kept acting through it.
-// run-tap: alone (the broker outage runs at 10 Hz: every action must arrive within its 100-ms tick)
+// tiers, refusal counters or actions) and the fleet kept acting through it. These run in lockstep
+// (simulated time); the faults that only real time shows are in faults-realtime.test.ts, alone.
 
-import t, { type Test } from 'tap';
-import { join } from 'node:path';
+import t from 'tap';
 import { FaultEngine, parseFaultPlan, simulate, type SimReport } from '@fleetmind/sim-harness/fleet';
 import { encodePeerMessage } from '@fleetmind/wire';
-import { REPO_ROOT } from '../helpers/paths.js';
-
-const BUNDLE = join(REPO_ROOT, 'models', 'zoo', 'spread-commnet');
-const EPISODES = 2;
-const TICKS = EPISODES * 25;
-
-const run = (yaml: string, extra: Partial<Parameters<typeof simulate>[0]> = {}): Promise<SimReport> =>
-  simulate({ bundle: BUNDLE, episodes: EPISODES, seed: 4, faults: parseFaultPlan(yaml), trace: true, ...extra });
+import { dropped, EPISODES, FAULT_BUNDLE as BUNDLE, keptActing, runFaulted as run, TICKS } from '../helpers/fault-runs.js';
 
 let nominal: SimReport;
 t.before(async () => { nominal = await simulate({ bundle: BUNDLE, episodes: EPISODES, seed: 4 }); });
-
-const dropped = (r: SimReport) => r.agent_counters!.messages.dropped;
-const tierSum = (r: SimReport) => r.tiers.full + r.tiers.partial + r.tiers.none + r.tiers.safe;
-/** the fleet kept acting: every running agent decided every tick (or the count given) */
-function keptActing(t: Test, r: SimReport, decisions = TICKS * 3): void {
-  t.equal(tierSum(r), decisions, `${decisions} decisions made`);
-  t.equal(r.episode_team_returns.length, r.episodes);
-}
 
 t.test('with nothing needing them, the agents have no link proxies, and the broker counts the very messages the links count', async (t) => {
   t.equal(nominal.agent_links, 'direct', 'no faults, every agent always in the episode, the embedded broker: no proxies');
@@ -114,7 +98,7 @@ t.test('lockstep: what a message meets on its link does not depend on garbage th
   t.equal(noisy.garbageThrough, Array.from({ length: 200 }, (_, k) => k % 3).reduce((a, b) => a + b, 0), 'the garbage went through, untouched');
 });
 
-t.test('delay beyond the round deadline: lost for its round in lockstep, stale on arrival in real time', async (t) => {
+t.test('delay beyond the round deadline: lost for its round in lockstep', async (t) => {
   const plan = 'faults: [{kind: delay, ms: 80, links: {from: [agent_0], to: "*"}}]';
   const lockstep = await run(plan, { agent: { roundDeadlineMs: 30 } });
   t.ok(lockstep.faults_applied.delay! > 0);
@@ -123,8 +107,6 @@ t.test('delay beyond the round deadline: lost for its round in lockstep, stale o
   const shorter = await run('faults: [{kind: delay, ms: 20, links: {from: [agent_0], to: "*"}}]', { agent: { roundDeadlineMs: 30 } });
   t.equal(shorter.tiers.full, TICKS * 3, 'a delay within the round deadline (simulated time) is heard in time');
   keptActing(t, lockstep);
-  const realTime = await run(plan, { episodes: 1, hz: 20, agent: { roundDeadlineMs: 30 } });
-  t.ok((dropped(realTime).stale ?? 0) > 0, `real time: agents refused ${dropped(realTime).stale} stale messages`);
 });
 
 t.test('duplicate: copies are refused as duplicates', async (t) => {
@@ -181,46 +163,6 @@ t.test('freeze: alive but silent — no actions, and peers stop waiting after it
   const late = r.trace!.filter((x) => x.episode === 1 && x.tick > 20);
   t.ok(late.every((x) => x.tiers[0] === 'partial' && x.tiers[2] === 'partial'), 'the others act on each other');
   keptActing(t, r, TICKS * 3 - EPISODES * 22);
-});
-
-t.test('broker outage and restart in the middle of an episode: fallback meanwhile, full communication after', async (t) => {
-  // real time at 10 Hz, so the outage lasts half a second and the reconnection happens inside the episode
-  const roundDeadlineMs = 30;
-  const r = await run('faults: [{kind: broker_outage, window: {episodes: [0, 1], ticks: [5, 10]}}]', { episodes: 1, hz: 10, agent: { reconnectBaseMs: 30, reconnectMaxMs: 60, heartbeatMs: 50, peerTimeoutMs: 300, roundDeadlineMs } });
-  t.equal(r.faults_applied.broker_outage, 2, 'down, then back');
-  t.type(r.host_stall_ms_max, 'number', 'real time: the host\'s own stalls are measured');
-  const ep0 = r.trace!.filter((x) => x.episode === 0);
-  // (what each tick's agents did, with the faults logged, said when an assertion fails: a timing problem shows where)
-  const ticks = ep0.map((x) => `${x.tick}: ${x.tiers.map((tier, i) => `${tier ?? 'missing'}${x.lateRounds?.[i] ? ' late' : ''}`).join('/')}${x.stallMs ? ` stalled ${x.stallMs} ms` : ''}${x.faults.length ? ` (${x.faults.map((f) => `${f.kind} ${f.target}`).join(', ')})` : ''}`).join('; ');
-  // The agents share this process's event loop with the simulator and the broker: when the host
-  // itself stalls longer than a decision's slack in the 100-ms period (two rounds may each wait out
-  // their deadline), every agent misses that tick together. Such a miss measured the host, and only
-  // such a miss is excused: every other one fails the test.
-  const slackMs = 100 - 2 * roundDeadlineMs;
-  const hostStalled = (x: (typeof ep0)[number]) => x.stallMs! >= slackMs;
-  const stalledMisses = ep0.filter(hostStalled).reduce((sum, x) => sum + x.tiers.filter((tier) => tier === null).length, 0);
-  t.ok(ep0.slice(5, 10).every((x) => x.tiers.every((tier) => tier === 'none' || (tier === null && hostStalled(x)))), `no broker: every agent on its no-communication graph (${ticks})`);
-  // after the reconnection every agent acts on everyone's messages again; on a loaded host a message
-  // may still come after its 30-ms round deadline, and such a tick is partial by design: it is told
-  // apart by the round the agent closed at its deadline, and a tick that is not full without one fails
-  const after = ep0.slice(15);
-  t.ok(after.some((x) => x.tiers.every((tier) => tier === 'full')), `reconnected within the episode: full communication again (${ticks})`);
-  const unexplained = after.flatMap((x) => x.tiers.map((tier, i) => ({ tick: x.tick, agent: i, tier, late: x.lateRounds![i], stalled: hostStalled(x) })))
-    .filter((d) => d.tier !== 'full' && d.late === 0 && !(d.tier === null && d.stalled));
-  t.same(unexplained, [], `after the reconnection, nothing short of full communication but a round past its deadline or a host stall (${ticks}; counters ${JSON.stringify(r.agent_counters)})`);
-  t.equal(r.missing_actions, stalledMisses, `no agent ever stopped acting but on a tick the host stalled (${ticks})`);
-  t.equal(r.agent_counters!.reconnects, 3, 'every agent reconnected, once');
-  keptActing(t, r, 25 * 3 - stalledMisses);
-});
-
-t.test('slow inference: decisions past the tick budget become the safe action', async (t) => {
-  // two calls a decision (stage 0; the last round with the final graph): 2 × 60 ms > the 100 ms budget
-  const r = await run('faults: [{kind: slow_inference, ms: 60, agents: [agent_0], window: {ticks: [0, 3]}}]', { agent: { tickBudgetMs: 100 } });
-  t.ok(r.faults_applied.slow_inference! > 0);
-  t.ok((r.agent_counters!.safeReasons.overrun ?? 0) >= EPISODES * 3, 'overruns counted');
-  t.ok(r.tiers.safe >= EPISODES * 3);
-  keptActing(t, r);
-  await t.rejects(run('faults: [{kind: slow_inference, ms: 40}]', { mode: 'procs' }), /slow_inference needs --mode inproc/, 'refused before anything runs in other modes');
 });
 
 t.test('sensor noise, stuck sensor, NaN sensor', async (t) => {

@@ -42,14 +42,19 @@ export async function redisBackends(url: string, onError: (err: Error) => void):
   const options = { ...target, connectTimeout: CONNECT_TIMEOUT_MS };
   const mq = mqemitterRedis(options);
   const conns = mq as unknown as { pubConn: RedisConnection; subConn: RedisConnection; state: { on(e: 'error', f: (err: Error) => void): void } };
-  conns.state.on('error', onError);
+  // while the broker starts, ioredis's retries are one failure, said once with the last reason;
+  // once it runs, every backend error is reported (and counted) as it happens
+  let lastStartError: Error | null = null;
+  let started = false;
+  conns.state.on('error', (err) => { if (started) onError(err); else lastStartError = err; });
   const ready = (c: RedisConnection) => new Promise<void>((resolve, reject) => {
     if (c.status === 'ready') return resolve();
-    const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${target.host}:${target.port}`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${target.host}:${target.port} within ${CONNECT_TIMEOUT_MS / 1000} s${lastStartError ? ` (${lastStartError.message})` : ''}`)), CONNECT_TIMEOUT_MS);
     c.once('ready', () => { clearTimeout(timer); resolve(); });
   });
   try {
     await Promise.all([ready(conns.pubConn), ready(conns.subConn)]);
+    started = true;
   } catch (err) {
     conns.pubConn.disconnect();
     conns.subConn.disconnect();

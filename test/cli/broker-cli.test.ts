@@ -59,7 +59,7 @@ t.test('fleetmind broker refuses unsafe or incomplete settings in one line', (t)
     [['broker', '--users', '/nonexistent/users.json', '--port', '0'], /cannot read users file/],
     [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem'], /--tls-cert and --tls-key go together/],
     [['broker', '--allow-anonymous', '--port', '0', '--tls-cert', 'x.pem', '--tls-key', 'y.pem'], /cannot read --tls-cert x\.pem: ENOENT/],
-    [['broker', '--allow-anonymous', '--port', '0', '--redis', 'redis://127.0.0.1:1'], /cannot reach Redis at 127\.0\.0\.1:1/],
+    [['broker', '--allow-anonymous', '--port', '0', '--redis', 'redis://127.0.0.1:1'], /^fleetmind: error: cannot reach Redis at 127\.0\.0\.1:1 within 3 s \(connect ECONNREFUSED 127\.0\.0\.1:1\) \[FM_ERR_BROKER\]\n$/],
     [['broker', '--allow-anonymous', '--port', '0', '--max-clients', '0'], /--max-clients.*expected a positive integer, got "0"/],
     [['broker', '--allow-anonymous', '--port', '0', '--max-packet-size', '64k'], /--max-packet-size.*expected a positive integer, got "64k"/],
   ];

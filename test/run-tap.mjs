@@ -89,7 +89,7 @@ function runFile(file) {
     timedOut = true;
     killGroup(child, 'SIGTERM');
     setTimeout(() => killGroup(child, 'SIGKILL'), 5000).unref();
-  }, (timeoutS + 10) * 1000);
+  }, (timeoutS + Math.min(timeoutS, 10)) * 1000); // tap's own timeout first, with time to say which test hung
   return new Promise((resolve) => {
     child.on('error', (err) => { stderr += `${err.message}\n`; });
     child.on('close', (code, signal) => {

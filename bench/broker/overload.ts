@@ -60,17 +60,17 @@ async function run(kind: 'aedes' | 'fleetmind'): Promise<OverloadResult> {
   timers.forEach(clearInterval);
   clients.forEach((c) => c.end(true)); // everyone leaves while the broker is still drowning
   const exited = await new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    setTimeout(() => resolve(null), 15_000);
+    const timer = setTimeout(() => resolve(null), 15_000);
+    child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
   });
   let servesAfterwards = false;
   if (exited === null) {
     const probe = await mqtt.connectAsync(url, { clientId: 'probe', reconnectPeriod: 0 });
     await probe.subscribeAsync('probe/t');
     servesAfterwards = await new Promise<boolean>((resolve) => {
-      probe.on('message', () => resolve(true));
+      const timer = setTimeout(() => resolve(false), 2000);
+      probe.on('message', () => { clearTimeout(timer); resolve(true); });
       probe.publish('probe/t', 'ping');
-      setTimeout(() => resolve(false), 2000);
     });
     probe.end(true);
     child.kill('SIGKILL');

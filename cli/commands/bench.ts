@@ -229,10 +229,12 @@ export function registerBench(program: Command): void {
     .option('--hz <f>', 'fleet message rate per agent', positiveNumber, 10)
     .option('--seconds <s>', 'fleet measurement window', positiveNumber, 5)
     .option('--rtt-samples <n>', 'round trips timed per round', positiveInt, 2000)
+    .option('--fanout-subscribers <n>', 'subscribers of the fan-out topic', positiveInt, 50)
+    .option('--fanout-messages <n>', 'messages published to them per round', positiveInt, 2000)
     .option('--rounds <n>', 'interleaved rounds of round trip and fan-out (medians reported)', positiveInt, 3)
     .option('--json', 'print {bench, started, machine, results}; results: {targets: {fleetmind, aedes, mosquitto}, ratios, skipped}')
     .addHelpText('after', '\nExamples:\n  $ fleetmind bench broker --json\n  $ fleetmind bench broker --targets fleetmind,aedes --agents 200')
-    .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; rounds: number; json?: boolean }) => {
+    .action(async (opts: { targets: string; agents: number; hz: number; seconds: number; rttSamples: number; fanoutSubscribers: number; fanoutMessages: number; rounds: number; json?: boolean }) => {
       const targets = opts.targets.split(',').map((t) => t.trim());
       const unknown = targets.filter((t) => !['fleetmind', 'aedes', 'mosquitto'].includes(t));
       if (unknown.length) throw new CliError(`--targets: unknown broker ${unknown.join(', ')} (fleetmind, aedes, mosquitto)`);
@@ -240,7 +242,7 @@ export function registerBench(program: Command): void {
       const { benchBroker, runBench } = await benches();
       const bench = await runBench('broker', () => benchBroker({
         targets: targets as ('fleetmind' | 'aedes' | 'mosquitto')[],
-        fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, rounds: opts.rounds,
+        fleetAgents: opts.agents, fleetHz: opts.hz, fleetSeconds: opts.seconds, rttSamples: opts.rttSamples, fanOutSubscribers: opts.fanoutSubscribers, fanOutMessages: opts.fanoutMessages, rounds: opts.rounds,
         onProgress: progress,
       }));
       progress('');

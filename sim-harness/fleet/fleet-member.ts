@@ -176,7 +176,10 @@ class ThreadMember implements FleetMember {
     if (!worker) return;
     const stopped = new Promise<void>((resolve) => worker.on('message', (m: { type: string }) => { if (m.type === 'stopped') resolve(); }));
     worker.postMessage({ type: 'stop' });
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 3_000))]);
+    // at most 3 s; the timer is cleared, or it would hold the process that long after the run
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((r) => { giveUp = setTimeout(r, 3_000); })]);
+    clearTimeout(giveUp);
     await worker.terminate();
   }
 }

@@ -4,8 +4,8 @@
 // so it is used when a user has installed it next to fleetmind.
 
 // the @tensorflow/tfjs bundle, not tfjs-core alone: only the bundle registers the gradients
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+// (and with it the WebAssembly backend, both required, not imported: tfjs.cts says why)
+import tf from './tfjs.cjs';
 import { shareIdentityOnWasm } from './wasm-identity.js';
 
 export type BackendName = 'node' | 'wasm' | 'cpu';

@@ -4,7 +4,7 @@
 // clone can share its data, counted, as the backend's own Reshape does (and as the CPU backend's
 // Identity does): the same numbers, without the copy.
 
-import * as tf from '@tensorflow/tfjs';
+import tf from './tfjs.cjs';
 
 interface RefCountingBackend {
   incRef(dataId: object): void;

@@ -16,6 +16,9 @@
 // one at a time, with nothing beside them, so that the other job's CPU cannot make them late on a
 // two-core machine.
 //
+// At the end: the CPU the test processes used (user + system, each file with what it spawned and
+// waited for, read from /proc where there is one), and the files that used most.
+//
 //   node test/run-tap.mjs [--jobs N] [--timeout SECONDS] [FILE …]
 
 import { spawn } from 'node:child_process';
@@ -90,16 +93,43 @@ function runFile(file) {
     killGroup(child, 'SIGTERM');
     setTimeout(() => killGroup(child, 'SIGKILL'), 5000).unref();
   }, (timeoutS + Math.min(timeoutS, 10)) * 1000); // tap's own timeout first, with time to say which test hung
+  let cpuS = null;
   return new Promise((resolve) => {
     child.on('error', (err) => { stderr += `${err.message}\n`; });
+    child.on('exit', () => { cpuS = reapedCpuS(); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
       // whatever the file left behind in its group (a broker it started and did not stop)
       killGroup(child, 'SIGKILL');
-      resolve({ file, stdout, stderr, code, signal, timedOut, ms: Date.now() - started });
+      resolve({ file, stdout, stderr, code, signal, timedOut, ms: Date.now() - started, cpuS });
     });
   });
+}
+
+/**
+ * The CPU seconds of the children reaped since the last call: /proc/self/stat's cutime + cstime
+ * (fields 16 and 17, in the kernel's USER_HZ, 100 a second), which grow when a child is reaped by
+ * what it and the children it waited for used. Called as each file's process is reaped, it is that
+ * file's share (two files reaped in one turn of the event loop would be counted together); null
+ * without /proc.
+ */
+let reapedTicks = readReapedTicks();
+function reapedCpuS() {
+  const ticks = readReapedTicks();
+  if (ticks === null || reapedTicks === null) return null;
+  const delta = ticks - reapedTicks;
+  reapedTicks = ticks;
+  return delta / 100;
+}
+function readReapedTicks() {
+  try {
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+    return Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return null;
+  }
 }
 
 const running = new Set();
@@ -162,8 +192,10 @@ function emit(line) {
 
 let reported = 0;
 let filesFailed = 0;
-function report({ file, stdout, stderr, code, signal, timedOut, ms }) {
+const cpuByFile = [];
+function report({ file, stdout, stderr, code, signal, timedOut, ms, cpuS }) {
   const n = ++reported;
+  if (cpuS !== null) cpuByFile.push({ file, cpuS });
   emit(`# Subtest: ${file}`);
   for (const line of stdout.replace(/\n$/, '').split('\n')) {
     if (line === '' || line.startsWith('TAP version')) continue;
@@ -198,6 +230,11 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
 }));
 emit(`1..${files.length}`);
 process.stdout.write(`# files: ${files.length - filesFailed} of ${files.length} passed; assertions: { total: ${assertions.total}, pass: ${assertions.pass}, fail: ${assertions.fail} }\n`);
+if (cpuByFile.length > 0) {
+  const total = cpuByFile.reduce((sum, { cpuS }) => sum + cpuS, 0);
+  const most = [...cpuByFile].sort((a, b) => b.cpuS - a.cpuS).slice(0, 10).map(({ file, cpuS }) => `${relative(REPO_ROOT, file)} ${cpuS.toFixed(1)}`);
+  process.stdout.write(`# cpu: ${total.toFixed(1)} s in the test processes (user + system); most: ${most.join(', ')}\n`);
+}
 process.stdout.write(`# time=${Date.now() - started}ms\n`);
 
 // a subtest that failed because an assertion inside it did is said by that assertion

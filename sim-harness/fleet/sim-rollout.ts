@@ -34,6 +34,8 @@ export class SimRollout {
   private readonly root = mkdtempSync(join(tmpdir(), 'fm-sim-rollout-'));
   private operator: RolloutOperator | null = null;
   private running: Promise<RolloutResult> | null = null;
+  /** the strategy has ended (completed or aborted) */
+  private ended = false;
   private readonly stop = new AbortController();
   private readonly versions: SimRolloutReport['versions'] = [];
   private initial: Record<string, string> | null = null;
@@ -61,6 +63,17 @@ export class SimRollout {
       onAbort: () => { this.abortTick = this.tick; },
       retainedSince: this.o.baseline ? (sinceMs) => this.retainedSince(sinceMs) : undefined,
     });
+    const end = () => { this.ended = true; };
+    this.running.then(end, end);
+  }
+
+  /**
+   * Nothing more will change on the wall clock: the strategy has ended and, after an abort, the
+   * fleet has been seen back on its bundle. From then on a lockstep run need not hold its ticks
+   * to ROLLOUT_LOCKSTEP_MIN_TICK_MS.
+   */
+  get settled(): boolean {
+    return this.ended && (this.abortTick === null || this.rolledBackTick !== null);
   }
 
   /** Each tick: which version each agent runs now (as it last reported). */

@@ -416,7 +416,7 @@ async function playEpisodes(o: SimOptions, f: Fleet): Promise<SimReport> {
         });
       }
       observations = r.observations;
-      if (f.rollout && !realTime) {
+      if (f.rollout && !realTime && !f.rollout.settled) {
         const rest = ROLLOUT_LOCKSTEP_MIN_TICK_MS - (performance.now() - tickStartedMs);
         if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
       }

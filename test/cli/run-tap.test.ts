@@ -108,3 +108,28 @@ t.test('files run two at a time, a file marked to run alone with nothing beside 
   t.equal(spawnSync(process.execPath, [RUNNER, '--jobs', '0'], { cwd: REPO_ROOT, encoding: 'utf8' }).status, 2, 'a bad option is refused');
   t.end();
 });
+
+t.test('at the end, the CPU the files used, and the ones that used most first', (t) => {
+  const dir = join(REPO_ROOT, '.tsbuild', `run-tap-cpu-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // one file keeps a core busy for 0.6 s in a process it spawns and waits for (counted with it); the other sleeps as long
+  writeFileSync(join(dir, 'busy.test.mjs'), [
+    "import t from 'tap';",
+    "import { spawnSync } from 'node:child_process';",
+    "spawnSync(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end);']);",
+    "t.ok(true);",
+  ].join('\n'));
+  writeFileSync(join(dir, 'idle.test.mjs'), "import t from 'tap';\nawait new Promise((r) => setTimeout(r, 600));\nt.ok(true);\n");
+  const r = spawnSync(process.execPath, [RUNNER, join(dir, 'busy.test.mjs'), join(dir, 'idle.test.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stdout);
+  const cpu = /^# cpu: ([\d.]+) s in the test processes \(user \+ system\); most: (\S+) ([\d.]+), (\S+) ([\d.]+)$/m.exec(r.stdout);
+  t.ok(cpu, r.stdout);
+  const [, total, first, firstS, second, secondS] = cpu!;
+  t.match(first, /busy\.test\.mjs$/, 'the busy file first');
+  t.match(second, /idle\.test\.mjs$/);
+  // both load tap (about half a second each here); the busy one's child adds its 0.6 s
+  t.ok(Number(firstS) - Number(secondS) >= 0.45, `the busy file with its child ${firstS} s, the sleeping one ${secondS} s`);
+  t.ok(Math.abs(Number(total) - Number(firstS) - Number(secondS)) < 0.15, 'the total is theirs (each rounded to 0.1 s)');
+  t.end();
+});

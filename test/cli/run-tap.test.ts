@@ -3,7 +3,7 @@
 // in and its diff — the part of a CI log that survives when only its tail is kept. A file that
 // crashes or hangs is a failure that says so, and a hung file's processes are stopped.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +11,16 @@ import { REPO_ROOT } from '../helpers/paths.js';
 
 const RUNNER = join(REPO_ROOT, 'test', 'run-tap.mjs');
 
-t.test('a failing file: exit 1, each failed assertion again at the end with its path and diff, passing ones not', (t) => {
-  // inside the repository (tap runs what is under its working directory), in an ignored folder
-  const dir = join(REPO_ROOT, '.tsbuild', `run-tap-${process.pid}`);
+/** A folder for a test's sample files, removed after it: inside the repository (tap runs what is under its working directory), in an ignored folder. */
+function scratchDir(t: Test, name: string): string {
+  const dir = join(REPO_ROOT, '.tsbuild', `${name}-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('a failing file: exit 1, each failed assertion again at the end with its path and diff, passing ones not', (t) => {
+  const dir = scratchDir(t, 'run-tap');
   writeFileSync(join(dir, 'sample.test.mjs'), [
     "import t from 'tap';",
     "t.test('outer', async (t) => { t.equal(1, 2, 'one is two'); t.ok(true, 'fine'); t.test('inner', async (t) => { t.same({ a: 1 }, { a: 2 }, 'objects differ'); }); });",
@@ -39,9 +44,7 @@ t.test('a failing file: exit 1, each failed assertion again at the end with its 
 });
 
 t.test('a file that crashes or hangs fails the run and says which; a hung file and what it spawned are stopped; the others still run', (t) => {
-  const dir = join(REPO_ROOT, '.tsbuild', `run-tap-hang-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t, 'run-tap-hang');
   writeFileSync(join(dir, 'a-crash.test.mjs'), "import t from 'tap';\nt.ok(true, 'before');\nthrow new Error('boom at the top');\n");
   // the hung file starts a grandchild that would outlive it, and records its pid
   const pidFile = join(dir, 'grandchild.pid');
@@ -78,9 +81,7 @@ t.test('a file that crashes or hangs fails the run and says which; a hung file a
 });
 
 t.test('files run two at a time, a file marked to run alone with nothing beside it, and the assertions of every file are counted', (t) => {
-  const dir = join(REPO_ROOT, '.tsbuild', `run-tap-jobs-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t, 'run-tap-jobs');
   // each file waits for the other to have started: only two at a time can both pass
   const files = ['x', 'y'].map((name, k) => {
     const path = join(dir, `${name}.test.mjs`);
@@ -110,9 +111,7 @@ t.test('files run two at a time, a file marked to run alone with nothing beside 
 });
 
 t.test('at the end, the CPU the files used, and the ones that used most first', (t) => {
-  const dir = join(REPO_ROOT, '.tsbuild', `run-tap-cpu-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t, 'run-tap-cpu');
   // one file keeps a core busy for 0.6 s in a process it spawns and waits for (counted with it); the other sleeps as long
   writeFileSync(join(dir, 'busy.test.mjs'), [
     "import t from 'tap';",
